@@ -1,0 +1,38 @@
+/**
+ * The `offload` command line. Each command lives in `commands/<name>.ts` and registers itself; the
+ * commands' cores return data, and this shell alone prints and decides the exit code:
+ * 0 success, 1 the command found problems, 2 usage or environment errors (and bugs).
+ */
+import { Command, CommanderError } from 'commander';
+import { isUserError } from '../errors.js';
+import { registerValidate } from './commands/validate.js';
+
+/** Every command module exports one function that adds its command to the program. */
+const COMMANDS: ((program: Command) => void)[] = [registerValidate];
+
+export function buildProgram(): Command {
+  const program = new Command('offload')
+    .description('Data Retention Offloader: validate, preview and sync the retention configs of a GitOps config repo')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  for (const register of COMMANDS) register(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      return e.exitCode === 0 ? 0 : 2; // help and version exit 0; usage errors 2
+    }
+    if (isUserError(e)) {
+      process.stderr.write(`offload: ${e.message}\n`);
+      return e.exitCode;
+    }
+    process.stderr.write(`offload: internal error (this is a bug, please report it):\n${(e as Error)?.stack ?? String(e)}\n`);
+    return 2;
+  }
+}

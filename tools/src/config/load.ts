@@ -1,0 +1,79 @@
+/**
+ * Loads and validates a config repo in three passes — YAML, JSON Schema, cross-file rules — and
+ * reports every finding at once. Files that pass the first two passes are returned typed, so the
+ * policy engine, preview and sync work on exactly what validation accepted.
+ */
+import type { DatabaseConfig } from '../generated/database.js';
+import type { PolicyConfig } from '../generated/policy.js';
+import type { OffloadSettings } from '../generated/settings.js';
+import { compareFindings, type Finding } from './findings.js';
+import { parseConfigFile } from './yaml-file.js';
+import { schemaFindings } from './schema-pass.js';
+import { crossFileFindings, documentFindings } from './rules.js';
+import { SETTINGS_FILE, type ConfigSource } from './source.js';
+import type { ConfigKind } from './schemas.js';
+
+export interface LoadedConfig<T> {
+  /** Repo-relative path, e.g. `databases/nucleus_dev.yaml`. */
+  file: string;
+  config: T;
+  /** Maps a JSON pointer inside this file to its line and column. */
+  locate(pointer: string, opts?: { key?: boolean }): { line: number; column: number };
+}
+
+export interface LoadedRepo {
+  source: string;
+  settings?: LoadedConfig<OffloadSettings>;
+  databases: LoadedConfig<DatabaseConfig>[];
+  policies: LoadedConfig<PolicyConfig>[];
+  /** Every finding of every pass, sorted by file, line, column. */
+  findings: Finding[];
+  /** Files read. */
+  files: string[];
+  errors: number;
+  warnings: number;
+}
+
+export function kindOf(file: string): ConfigKind | undefined {
+  if (file === SETTINGS_FILE || file.endsWith('/' + SETTINGS_FILE)) return 'settings';
+  if (/(^|\/)databases\/[^/]+\.ya?ml$/.test(file)) return 'database';
+  if (/(^|\/)policies\/[^/]+\.ya?ml$/.test(file)) return 'policy';
+  return undefined;
+}
+
+export interface LoadOptions {
+  /** Report findings only for these repo-relative files (the whole repo is still read as context). */
+  only?: readonly string[];
+}
+
+/** Loads every config of a source. Never throws for bad config content. */
+export async function loadRepo(source: ConfigSource, opts: LoadOptions = {}): Promise<LoadedRepo> {
+  const files = await source.listFiles();
+  const repo: LoadedRepo = { source: source.label, databases: [], policies: [], findings: [], files, errors: 0, warnings: 0 };
+  const findings: Finding[] = [];
+  if (!files.includes(SETTINGS_FILE)) {
+    findings.push({ code: 'rule/settings-missing', severity: 'error', file: SETTINGS_FILE, line: 1, column: 1, pointer: '', message: `${SETTINGS_FILE} is missing at the repository root`, fix: 'add the settings file (see the sample in the README)' });
+  }
+  const bytes = await Promise.all(files.map((f) => source.readFile(f)));
+  files.forEach((file, i) => {
+    const kind = kindOf(file)!;
+    const parsed = parseConfigFile(file, bytes[i] ?? new Uint8Array());
+    findings.push(...parsed.findings);
+    if (!parsed.value) return;
+    const schemaErrors = schemaFindings(kind, parsed);
+    findings.push(...schemaErrors);
+    // Secrets and other per-document rules run on whatever parsed, even if the schema failed.
+    findings.push(...documentFindings(kind, parsed));
+    if (schemaErrors.length) return;
+    const loaded = { file, config: parsed.value, locate: parsed.locate };
+    if (kind === 'settings') repo.settings = loaded as unknown as LoadedConfig<OffloadSettings>;
+    else if (kind === 'database') repo.databases.push(loaded as unknown as LoadedConfig<DatabaseConfig>);
+    else repo.policies.push(loaded as unknown as LoadedConfig<PolicyConfig>);
+  });
+  findings.push(...crossFileFindings(repo));
+  const only = opts.only ? new Set(opts.only) : undefined;
+  repo.findings = (only ? findings.filter((f) => only.has(f.file)) : findings).sort(compareFindings);
+  repo.errors = repo.findings.filter((f) => f.severity === 'error').length;
+  repo.warnings = repo.findings.length - repo.errors;
+  return repo;
+}

@@ -1,0 +1,212 @@
+/**
+ * Pass 1 of validation: turns the bytes of one config file into a plain value, refusing everything a
+ * reviewed config file should not contain (tags, aliases, several documents, duplicate keys, …), and
+ * keeps what is needed to map a JSON path back to `line:column` in the source.
+ */
+import { LineCounter, parseDocument, isMap, isSeq, isPair, isScalar, isAlias, visit, type Document, type Node } from 'yaml';
+import type { Finding } from './findings.js';
+import { fromPointer } from './findings.js';
+
+/** Files larger than this are refused before parsing. */
+export const MAX_FILE_BYTES = 256 * 1024;
+/** Deeper nesting than this is refused (the formats need at most 6 levels). */
+export const MAX_DEPTH = 24;
+
+export interface ParsedFile {
+  file: string;
+  /** The document's value as plain data; undefined when the file could not be read as one mapping. */
+  value: Record<string, unknown> | undefined;
+  findings: Finding[];
+  /** Maps a JSON pointer to `{ line, column }`; `key: true` points at the key instead of the value. */
+  locate(pointer: string, opts?: { key?: boolean }): { line: number; column: number };
+}
+
+const TOP = { line: 1, column: 1 };
+
+function finding(file: string, code: string, pos: { line: number; column: number }, message: string, fix: string, pointer = ''): Finding {
+  return { code, severity: 'error', file, line: pos.line, column: pos.column, pointer, message, fix };
+}
+
+/** Line and column (1-based) of byte offset `at` in a buffer, counting UTF-8 characters. */
+function bytePosition(buf: Uint8Array, at: number): { line: number; column: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < at; i++) if (buf[i] === 0x0a) { line++; lineStart = i + 1; }
+  const column = new TextDecoder('utf-8').decode(buf.subarray(lineStart, at)).length + 1;
+  return { line, column };
+}
+
+/** Offset of the first byte that is not valid UTF-8. */
+function firstInvalidUtf8(buf: Uint8Array): number {
+  let i = 0;
+  while (i < buf.length) {
+    const b = buf[i]!;
+    const n = b < 0x80 ? 0 : b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : -1;
+    if (n < 0) return i;
+    for (let k = 1; k <= n; k++) if (i + k >= buf.length || (buf[i + k]! & 0xc0) !== 0x80) return i;
+    try {
+      new TextDecoder('utf-8', { fatal: true }).decode(buf.subarray(i, i + n + 1));
+    } catch {
+      return i; // overlong form or surrogate
+    }
+    i += n + 1;
+  }
+  return -1;
+}
+
+function depthOf(node: unknown, limit: number): number {
+  // Iterative, so that a hostile nesting depth cannot overflow the stack.
+  let max = 0;
+  const stack: [unknown, number][] = [[node, 1]];
+  while (stack.length) {
+    const [n, d] = stack.pop()!;
+    if (d > max) max = d;
+    if (max > limit) return max;
+    if (isMap(n) || isSeq(n)) for (const item of n.items) stack.push([isPair(item) ? item.value : item, d + 1]);
+  }
+  return max;
+}
+
+/** Parses one config file. Never throws for any input. */
+export function parseConfigFile(file: string, bytes: Uint8Array): ParsedFile {
+  try {
+    return parseUnsafe(file, bytes);
+  } catch (e) {
+    const f = finding(file, 'yaml/syntax', TOP, `cannot read the file as YAML: ${(e as Error).message}`, 'fix the YAML syntax');
+    return { file, value: undefined, findings: [f], locate: () => TOP };
+  }
+}
+
+function parseUnsafe(file: string, bytes: Uint8Array): ParsedFile {
+  const findings: Finding[] = [];
+  const none = (): ParsedFile => ({ file, value: undefined, findings, locate: () => TOP });
+
+  if (bytes.length > MAX_FILE_BYTES) {
+    findings.push(finding(file, 'yaml/too-large', TOP, `file is ${bytes.length} bytes, over the ${MAX_FILE_BYTES}-byte limit`, 'split the file or remove what it does not need; a config file is a few kilobytes'));
+    return none();
+  }
+  const bad = firstInvalidUtf8(bytes);
+  if (bad >= 0) {
+    findings.push(finding(file, 'yaml/encoding', bytePosition(bytes, bad), `byte 0x${bytes[bad]!.toString(16).padStart(2, '0')} at offset ${bad} is not valid UTF-8`, 'save the file as UTF-8'));
+    return none();
+  }
+  let text = new TextDecoder('utf-8').decode(bytes);
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+
+  if (flowDepth(text) > MAX_DEPTH) {
+    findings.push(finding(file, 'yaml/too-deep', TOP, `nesting is deeper than ${MAX_DEPTH} levels`, 'flatten the document; the formats nest a few levels at most'));
+    return none();
+  }
+  const lc = new LineCounter();
+  const pos = (offset: number) => {
+    const p = lc.linePos(offset);
+    return { line: p.line, column: p.col };
+  };
+  let doc: Document.Parsed;
+  try {
+    doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false, strict: true, version: '1.2' });
+  } catch (e) {
+    findings.push(finding(file, 'yaml/syntax', TOP, `cannot parse YAML: ${(e as Error).message}`, 'fix the YAML syntax'));
+    return none();
+  }
+  for (const err of doc.errors) {
+    if (err.code === 'MULTIPLE_DOCS') {
+      findings.push(finding(file, 'yaml/multi-document', pos(err.pos[0]), 'the file holds more than one YAML document', 'keep one document per file: one database or one policy'));
+      continue;
+    }
+    const code = err.code === 'DUPLICATE_KEY' ? 'yaml/duplicate-key' : 'yaml/syntax';
+    const msg = err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    findings.push(finding(file, code, pos(err.pos[0]), msg, code === 'yaml/duplicate-key' ? 'remove or rename one of the duplicate keys' : 'fix the YAML syntax at this position'));
+  }
+  if (findings.length) return none();
+
+  if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
+    findings.push(finding(file, 'yaml/empty', TOP, 'the file is empty', 'write the configuration, or delete the file'));
+    return none();
+  }
+  let refused = false;
+  visit(doc, {
+    Node(_key, node) {
+      const n = node as Node & { tag?: string; anchor?: string; range?: [number, number, number] };
+      const at = pos(n.range?.[0] ?? 0);
+      if (isAlias(node)) {
+        findings.push(finding(file, 'yaml/alias', at, `alias *${node.source} is not allowed`, 'write the value out in full: aliases are refused so every value is visible in review and alias bombs are impossible'));
+        refused = true;
+      } else if (n.anchor) {
+        findings.push(finding(file, 'yaml/alias', at, `anchor &${n.anchor} is not allowed`, 'remove the anchor and write values out in full'));
+        refused = true;
+      }
+      const tagAt = n.tag && !isAlias(node) ? explicitTagOffset(text, n) : -1;
+      if (tagAt >= 0) {
+        findings.push(finding(file, 'yaml/tag', pos(tagAt), `explicit tag ${n.tag} is not allowed`, 'remove the tag; quote the value if it must be a string'));
+        refused = true;
+      }
+      return undefined;
+    },
+  });
+  if (refused) return none();
+
+  if (depthOf(doc.contents, MAX_DEPTH) > MAX_DEPTH) {
+    findings.push(finding(file, 'yaml/too-deep', TOP, `nesting is deeper than ${MAX_DEPTH} levels`, 'flatten the document; the formats nest a few levels at most'));
+    return none();
+  }
+  if (!isMap(doc.contents)) {
+    const kind = isSeq(doc.contents) ? 'a list' : 'a single value';
+    findings.push(finding(file, 'yaml/top-level-type', pos(doc.contents.range?.[0] ?? 0), `the document is ${kind}, not a mapping`, 'the file must be a mapping of keys to values, such as `name: ...`'));
+    return none();
+  }
+  const value = doc.toJS({ maxAliasCount: 0 }) as Record<string, unknown>;
+
+  const locate = (pointer: string, opts: { key?: boolean } = {}): { line: number; column: number } => {
+    const parts = fromPointer(pointer);
+    let node: unknown = doc.contents;
+    let at = node as { range?: readonly number[] | null } | null | undefined;
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i]!;
+      const last = i === parts.length - 1;
+      if (isMap(node)) {
+        const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === part);
+        if (!pair) break;
+        if (last && opts.key) return pos((pair.key as Node).range![0]);
+        node = pair.value;
+        at = (node as Node | null) ?? (pair.key as Node);
+      } else if (isSeq(node)) {
+        const item = node.items[Number(part)];
+        if (item === undefined) break;
+        node = item;
+        at = item as Node;
+      } else break;
+    }
+    return at?.range ? pos(at.range[0]!) : TOP;
+  };
+  return { file, value, findings, locate };
+}
+
+/** Offset of the node's explicit `!tag` in the source, or -1 (a resolved tag alone is not explicit). */
+function explicitTagOffset(text: string, n: { range?: [number, number, number] }): number {
+  if (!n.range) return -1;
+  // Explicit tags precede the node's value: look back over whitespace from its start.
+  let i = n.range[0] - 1;
+  while (i >= 0 && (text[i] === ' ' || text[i] === '\t')) i--;
+  let j = i;
+  while (j >= 0 && !/\s/.test(text[j]!)) j--;
+  return text.slice(j + 1, i + 1).startsWith('!') ? j + 1 : -1;
+}
+
+/** Deepest nesting of flow collections, found without recursion (the parser itself recurses). */
+function flowDepth(text: string): number {
+  let depth = 0, max = 0, quote = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quote) {
+      if (c === quote) quote = '';
+      continue;
+    }
+    if (c === '"' || c === "'") quote = c;
+    else if (c === '#' && (i === 0 || /\s/.test(text[i - 1]!))) { while (i < text.length && text[i] !== '\n') i++; }
+    else if (c === '[' || c === '{') { depth++; if (depth > max) max = depth; }
+    else if (c === ']' || c === '}') depth = Math.max(0, depth - 1);
+    else if (c === '\n' && !max) depth = 0;
+  }
+  return max;
+}
