@@ -30,6 +30,8 @@ export interface LoadedRepo {
   findings: Finding[];
   /** Files read. */
   files: string[];
+  /** Files that failed the YAML or schema pass (their names still count as declared, to avoid cascades). */
+  invalid: { file: string; kind: ConfigKind }[];
   errors: number;
   warnings: number;
 }
@@ -49,7 +51,7 @@ export interface LoadOptions {
 /** Loads every config of a source. Never throws for bad config content. */
 export async function loadRepo(source: ConfigSource, opts: LoadOptions = {}): Promise<LoadedRepo> {
   const files = await source.listFiles();
-  const repo: LoadedRepo = { source: source.label, databases: [], policies: [], findings: [], files, errors: 0, warnings: 0 };
+  const repo: LoadedRepo = { source: source.label, databases: [], policies: [], findings: [], files, invalid: [], errors: 0, warnings: 0 };
   const findings: Finding[] = [];
   if (!files.includes(SETTINGS_FILE)) {
     findings.push({ code: 'rule/settings-missing', severity: 'error', file: SETTINGS_FILE, line: 1, column: 1, pointer: '', message: `${SETTINGS_FILE} is missing at the repository root`, fix: 'add the settings file (see the sample in the README)' });
@@ -59,12 +61,18 @@ export async function loadRepo(source: ConfigSource, opts: LoadOptions = {}): Pr
     const kind = kindOf(file)!;
     const parsed = parseConfigFile(file, bytes[i] ?? new Uint8Array());
     findings.push(...parsed.findings);
-    if (!parsed.value) return;
+    if (!parsed.value) {
+      repo.invalid.push({ file, kind });
+      return;
+    }
     const schemaErrors = schemaFindings(kind, parsed);
     findings.push(...schemaErrors);
     // Secrets and other per-document rules run on whatever parsed, even if the schema failed.
     findings.push(...documentFindings(kind, parsed));
-    if (schemaErrors.length) return;
+    if (schemaErrors.length) {
+      repo.invalid.push({ file, kind });
+      return;
+    }
     const loaded = { file, config: parsed.value, locate: parsed.locate };
     if (kind === 'settings') repo.settings = loaded as unknown as LoadedConfig<OffloadSettings>;
     else if (kind === 'database') repo.databases.push(loaded as unknown as LoadedConfig<DatabaseConfig>);

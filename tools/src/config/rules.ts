@@ -172,6 +172,8 @@ export function crossFileFindings(repo: LoadedRepo): Finding[] {
   }
 
   // Databases
+  const invalidPolicies = new Set(repo.invalid.filter((f) => f.kind === 'policy').map((f) => baseName(f.file)));
+  const someDatabaseInvalid = repo.invalid.some((f) => f.kind === 'database');
   const dbNames = new Map<string, string>();
   const glueDbs = new Map<string, string>();
   const usedPolicies = new Set<string>();
@@ -208,7 +210,7 @@ export function crossFileFindings(repo: LoadedRepo): Finding[] {
       const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(loc);
       if (!m) out.push(make(d, 'rule/aws-name', '/archive/s3_location', `"${loc}" is not an s3://bucket/prefix location`, 'write s3://<bucket>/<prefix>/'));
       else {
-        const bwhy = bucketProblem(m[1]!);
+        const bwhy = c.archive?.s3_location ? bucketProblem(m[1]!) : undefined; // else the settings' bucket, checked there
         if (bwhy) out.push(make(d, 'rule/aws-name', c.archive?.s3_location ? '/archive/s3_location' : '/name', `bucket "${m[1]}" of the archive location ${bwhy}`, 'use a valid S3 bucket name'));
         if (Buffer.byteLength(m[2]!) > 1024 - ICEBERG_PATH_BUDGET) out.push(make(d, 'rule/aws-name', c.archive?.s3_location ? '/archive/s3_location' : '/name', `archive key prefix is ${Buffer.byteLength(m[2]!)} bytes: Iceberg file keys under it would pass S3's 1,024-byte limit`, `keep the prefix under ${1024 - ICEBERG_PATH_BUDGET} bytes`));
       }
@@ -224,6 +226,7 @@ export function crossFileFindings(repo: LoadedRepo): Finding[] {
       entry.policies.forEach((name, k) => {
         usedPolicies.add(name);
         const pol = policies.get(name);
+        if (!pol && invalidPolicies.has(name)) return; // its own file's findings say what is wrong
         if (!pol) {
           const known = [...policies.keys()].sort();
           out.push(make(d, 'rule/unknown-policy', `/scope/${i}/policies/${k}`, `policy "${name}" does not exist`, known.length ? `add policies/${name}.yaml or use one of: ${known.join(', ')}` : `add policies/${name}.yaml`));
@@ -235,7 +238,7 @@ export function crossFileFindings(repo: LoadedRepo): Finding[] {
     out.push(...conflictFindings(d, policies));
   }
   for (const [name, p] of policies) {
-    if (!usedPolicies.has(name)) out.push(make(p, 'rule/unused-policy', '/name', `policy "${name}" is not used by any database`, 'reference it from a database scope, or delete it'));
+    if (!usedPolicies.has(name) && !someDatabaseInvalid) out.push(make(p, 'rule/unused-policy', '/name', `policy "${name}" is not used by any database`, 'reference it from a database scope, or delete it'));
   }
   return out;
 }

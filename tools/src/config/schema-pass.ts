@@ -42,7 +42,7 @@ function describe(e: ErrorObject): { code: string; message: string; fix: string;
     case 'format':
       return { code: 'schema/format', pointer: e.instancePath, key: false, message: `${at}: is not a valid ${String(p.format)}`, fix: `write a valid ${String(p.format)}` };
     case 'uniqueItems':
-      return { code: 'schema/duplicate-item', pointer: `${e.instancePath}/${String(p.i)}`, key: false, message: `${at}: items ${String(p.j)} and ${String(p.i)} are the same`, fix: 'remove the repeated item' };
+      return { code: 'schema/duplicate-item', pointer: `${e.instancePath}/${Math.max(Number(p.i), Number(p.j))}`, key: false, message: `${at}: items ${Math.min(Number(p.i), Number(p.j))} and ${Math.max(Number(p.i), Number(p.j))} are the same`, fix: 'remove the repeated item' };
     case 'propertyNames':
       return { code: 'schema/property-name', pointer: `${e.instancePath}/${String(p.propertyName)}`, key: true, message: `${at}: property name "${String(p.propertyName)}" is not allowed`, fix: 'rename the key' };
     default:

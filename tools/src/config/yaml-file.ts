@@ -109,12 +109,18 @@ function parseUnsafe(file: string, bytes: Uint8Array): ParsedFile {
     findings.push(finding(file, 'yaml/syntax', TOP, `cannot parse YAML: ${(e as Error).message}`, 'fix the YAML syntax'));
     return none();
   }
+  let syntaxSeen = false;
   for (const err of doc.errors) {
     if (err.code === 'MULTIPLE_DOCS') {
       findings.push(finding(file, 'yaml/multi-document', pos(err.pos[0]), 'the file holds more than one YAML document', 'keep one document per file: one database or one policy'));
       continue;
     }
     const code = err.code === 'DUPLICATE_KEY' ? 'yaml/duplicate-key' : 'yaml/syntax';
+    // One syntax error usually causes several more; the first is the one to fix.
+    if (code === 'yaml/syntax') {
+      if (syntaxSeen) continue;
+      syntaxSeen = true;
+    }
     const msg = err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
     findings.push(finding(file, code, pos(err.pos[0]), msg, code === 'yaml/duplicate-key' ? 'remove or rename one of the duplicate keys' : 'fix the YAML syntax at this position'));
   }
@@ -125,16 +131,19 @@ function parseUnsafe(file: string, bytes: Uint8Array): ParsedFile {
     return none();
   }
   let refused = false;
+  let aliases = 0;
   visit(doc, {
     Node(_key, node) {
       const n = node as Node & { tag?: string; anchor?: string; range?: [number, number, number] };
       const at = pos(n.range?.[0] ?? 0);
-      if (isAlias(node)) {
-        findings.push(finding(file, 'yaml/alias', at, `alias *${node.source} is not allowed`, 'write the value out in full: aliases are refused so every value is visible in review and alias bombs are impossible'));
+      // Anchors and aliases: the first one is reported (an alias bomb holds thousands).
+      if (isAlias(node) || n.anchor) {
         refused = true;
-      } else if (n.anchor) {
-        findings.push(finding(file, 'yaml/alias', at, `anchor &${n.anchor} is not allowed`, 'remove the anchor and write values out in full'));
-        refused = true;
+        if (aliases++ === 0) {
+          const what = isAlias(node) ? `alias *${node.source}` : `anchor &${n.anchor}`;
+          const offset = isAlias(node) ? n.range![0] : text.lastIndexOf('&' + n.anchor, n.range![0]);
+          findings.push(finding(file, 'yaml/alias', pos(Math.max(0, offset)), `${what} is not allowed`, 'write every value out in full: anchors and aliases are refused so each value is visible in review and alias bombs are impossible'));
+        }
       }
       const tagAt = n.tag && !isAlias(node) ? explicitTagOffset(text, n) : -1;
       if (tagAt >= 0) {
@@ -144,6 +153,7 @@ function parseUnsafe(file: string, bytes: Uint8Array): ParsedFile {
       return undefined;
     },
   });
+  if (aliases > 1) findings[findings.length - 1]!.message += ` (the file holds ${aliases} anchors and aliases in all)`;
   if (refused) return none();
 
   if (depthOf(doc.contents, MAX_DEPTH) > MAX_DEPTH) {
