@@ -1,0 +1,91 @@
+"""The plan for one column: how it is read from the source, what it becomes in Iceberg, and its
+canonical text form on both sides (source SQL, Spark SQL) for validation.
+
+Canonical text per archived type (the README's table; the source database computes the same text):
+  int/bigint        decimal digits, '-' sign                                 e.g. -42
+  decimal(p,s)      plain notation with exactly s fraction digits            e.g. 0.00000001
+  float/double      the IEEE-754 bit pattern as a signed decimal integer (NaN canonical)
+  boolean           true | false
+  string            the text itself (char(n) with its padding)
+  binary            lower-case hex
+  date              YYYY-MM-DD
+  timestamp(tz)     YYYY-MM-DD HH:MM:SS.ffffff (UTC for timestamptz)
+Row text: for each column in table order, NULL -> "NULL", else "<length>:<text>", joined by "|".
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from .names import spark_col
+
+
+@dataclass(frozen=True)
+class ColumnPlan:
+    index: int
+    name: str
+    source_type: str
+    archive_type: str  # Spark SQL type name of the Iceberg column
+    select_sql: str  # source SQL expression that is read over JDBC
+    canon_src: str | None  # source SQL expression of the canonical text (None: not hashed)
+    canon_kind: str  # integer | decimal | float_bits | double_bits | string | string_of_value | binary | date | timestamp | none
+    read_as_text: bool = False  # the source sends text; Spark casts it and fails on values it cannot hold
+    scale: int = 0
+    numeric_sum: bool = False  # exact sum is compared
+    float_minmax: bool = False  # exact min/max is compared
+    mapping: str = ""  # documented mapping, when the Iceberg type is not the obvious one
+
+    @property
+    def alias(self) -> str:
+        """Safe positional name used between the source query and Spark (hostile names never travel)."""
+        return f"c{self.index}"
+
+    @property
+    def hashed(self) -> bool:
+        return self.canon_src is not None
+
+
+def spark_read_expr(plan: ColumnPlan) -> str:
+    """Spark SQL turning the JDBC column ``c<i>`` into the archived value, failing loudly on a value
+    the Iceberg type cannot hold (a NULL from the cast of a non-NULL text)."""
+    raw = spark_col(plan.alias)
+    if not plan.read_as_text:
+        return f"CAST({raw} AS {plan.archive_type})"
+    cast = f"CAST({raw} AS {plan.archive_type})"
+    message = f"column {json.dumps(plan.name, ensure_ascii=False)} ({plan.source_type}): value '"
+    message = message.replace("\\", "\\\\").replace("'", "\\'")
+    return (f"CASE WHEN {raw} IS NOT NULL AND {cast} IS NULL THEN "
+            f"CAST(raise_error(concat('{message}', {raw}, '\\' cannot be archived as {plan.archive_type} without loss')) AS {plan.archive_type}) "
+            f"ELSE {cast} END")
+
+
+def spark_canon_expr(plan: ColumnPlan, column_sql: str | None = None) -> str | None:
+    """Spark SQL computing the canonical text of the archived column (see the module docstring)."""
+    c = column_sql or spark_col(plan.name)
+    kind = plan.canon_kind
+    if kind == "none":
+        return None
+    if kind in ("integer", "date", "string_of_value"):
+        return f"CAST({c} AS STRING)"
+    if kind == "string":
+        return f"CAST({c} AS STRING)"
+    if kind == "decimal":
+        # Spark prints |x| < 1e-6 in scientific notation ('1E-8', '0E-8'); rebuild the plain form.
+        t = f"CAST({c} AS STRING)"
+        return (f"CASE WHEN instr({t}, 'E') > 0 THEN concat(CASE WHEN {t} LIKE '-%' THEN '-' ELSE '' END, '0.', "
+                f"lpad(regexp_replace(substring_index({t}, 'E', 1), '[-.]', ''), {plan.scale}, '0')) ELSE {t} END")
+    if kind == "float_bits":  # CASE guards the reflective call from NULL arguments
+        return f"CASE WHEN {c} IS NULL THEN NULL ELSE reflect('java.lang.Float', 'floatToIntBits', {c}) END"
+    if kind == "double_bits":
+        return f"CASE WHEN {c} IS NULL THEN NULL ELSE reflect('java.lang.Double', 'doubleToLongBits', {c}) END"
+    if kind == "binary":
+        return f"lower(hex({c}))"
+    if kind == "timestamp":
+        return f"date_format({c}, 'yyyy-MM-dd HH:mm:ss.SSSSSS')"
+    raise ValueError(f"unknown canonical kind {kind}")
+
+
+def spark_field_expr(canon: str) -> str:
+    from .engines import NULL_MARKER
+
+    return f"coalesce(concat(CAST(length({canon}) AS STRING), ':', {canon}), '{NULL_MARKER}')"

@@ -1,0 +1,297 @@
+"""Everything that differs between source engines, behind one small interface.
+
+For each engine: the JDBC URL and driver options, the statements that make every session read-only
+(and pin the time zone and text formats), catalog introspection, identifier quoting, and the per
+column plan (see ``columns.ColumnPlan``): which SQL the source runs to read a column, what Iceberg
+type it becomes, and the canonical text form the *source database* computes for validation.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .columns import ColumnPlan
+from .errors import OffloadError
+
+NULL_MARKER = "NULL"  # written for a NULL field; a non-NULL field is always "<length>:<text>"
+FIELD_SEPARATOR = "|"
+BUCKETS = 4096  # the first 3 hex digits of md5(key text)
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Where a source table lives. ``password`` is never logged nor written to lineage."""
+
+    engine: str  # "postgresql" | "mysql" (MySQL and MariaDB)
+    host: str
+    port: int
+    database: str
+    user: str
+    password: str = ""
+
+    def public(self) -> dict:
+        return {"engine": self.engine, "host": self.host, "port": self.port, "database": self.database}
+
+
+class Engine:
+    name = ""
+    driver_class = ""
+
+    def url(self, c: Connection) -> str:
+        raise NotImplementedError
+
+    def driver_properties(self) -> dict[str, str]:
+        return {}
+
+    def session_init_statements(self) -> list[str]:
+        raise NotImplementedError
+
+    def session_init_statement(self) -> str:
+        """The same statements as one string, for Spark's ``sessionInitStatement`` option."""
+        return "; ".join(self.session_init_statements())
+
+    def quote(self, ident: str) -> str:
+        raise NotImplementedError
+
+    def literal(self, text: str) -> str:
+        raise NotImplementedError
+
+    def table_ref(self, schema: str, table: str) -> str:
+        return f"{self.quote(schema)}.{self.quote(table)}"
+
+    # SQL fragments used by validation (the canonical row text and its hash parts).
+    def field_sql(self, canon: str) -> str:
+        raise NotImplementedError
+
+    def concat_sql(self, parts: list[str]) -> str:
+        raise NotImplementedError
+
+    def md5_sql(self, text: str) -> str:
+        return f"md5({text})"
+
+    def hex_to_int_sql(self, hex_text: str, ndigits: int) -> str:
+        raise NotImplementedError
+
+    def plan_column(self, index: int, meta: dict) -> ColumnPlan:
+        raise NotImplementedError
+
+    columns_sql = ""
+    primary_key_sql = ""
+
+
+# ---------------------------------------------------------------------------------------------
+class Postgres(Engine):
+    name = "postgresql"
+    driver_class = "org.postgresql.Driver"
+
+    columns_sql = (
+        "SELECT a.attname, format_type(a.atttypid, a.atttypmod), t.typname, t.typcategory, "
+        "CASE WHEN a.atttypmod > 0 THEN a.atttypmod ELSE NULL END "
+        "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_type t ON t.oid = a.atttypid "
+        "WHERE n.nspname = ? AND c.relname = ? AND a.attnum > 0 AND NOT a.attisdropped "
+        "ORDER BY a.attnum"
+    )
+    primary_key_sql = (
+        "SELECT a.attname FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = ANY(i.indkey) "
+        "WHERE n.nspname = ? AND c.relname = ? AND i.indisprimary "
+        "ORDER BY array_position(i.indkey::int2[], a.attnum)"
+    )
+
+    def url(self, c: Connection) -> str:
+        return f"jdbc:postgresql://{c.host}:{c.port}/{c.database}"
+
+    def driver_properties(self) -> dict[str, str]:
+        # readOnly makes pgjdbc open every transaction READ ONLY, on top of the session default.
+        return {"readOnly": "true", "readOnlyMode": "always", "ApplicationName": "offload-glue"}
+
+    def session_init_statements(self) -> list[str]:
+        return [
+            "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY",
+            "SET default_transaction_read_only = on",
+            "SET TIME ZONE 'UTC'",
+            "SET DateStyle = 'ISO, YMD'",
+            "SET IntervalStyle = 'postgres'",
+            "SET extra_float_digits = 3",
+        ]
+
+    def quote(self, ident: str) -> str:
+        return '"' + ident.replace('"', '""') + '"'
+
+    def literal(self, text: str) -> str:
+        return "'" + text.replace("'", "''") + "'"
+
+    def field_sql(self, canon: str) -> str:
+        return f"COALESCE(length({canon})::text || ':' || ({canon}), '{NULL_MARKER}')"
+
+    def concat_sql(self, parts: list[str]) -> str:
+        return f"concat_ws('{FIELD_SEPARATOR}', {', '.join(parts)})" if parts else "''"
+
+    def hex_to_int_sql(self, hex_text: str, ndigits: int) -> str:
+        return f"('x' || {hex_text})::bit({4 * ndigits})::bigint"
+
+    def plan_column(self, index: int, meta: dict) -> ColumnPlan:
+        name, fmt, typname, category, typmod = meta["name"], meta["format"], meta["typname"], meta["category"], meta["typmod"]
+        q = self.quote(name)
+        base = dict(index=index, name=name, source_type=fmt)
+        if typname in ("int2", "int4"):
+            return ColumnPlan(**base, archive_type="int", select_sql=q, canon_src=f"{q}::text", canon_kind="integer", numeric_sum=True)
+        if typname == "int8":
+            return ColumnPlan(**base, archive_type="bigint", select_sql=q, canon_src=f"{q}::text", canon_kind="integer", numeric_sum=True)
+        if typname == "numeric":
+            m = re.match(r"numeric\((\d+),(\d+)\)", fmt)
+            if m and int(m.group(1)) <= 38:
+                p, s = int(m.group(1)), int(m.group(2))
+                # Read as text and cast in Spark: NaN/Infinity then fail the job naming the column
+                # instead of failing inside the driver.
+                return ColumnPlan(**base, archive_type=f"decimal({p},{s})", select_sql=f"{q}::text", read_as_text=True,
+                                  canon_src=f"{q}::text", canon_kind="decimal", scale=s, numeric_sum=p <= 28)
+            return ColumnPlan(**base, archive_type="string", select_sql=f"{q}::text", canon_src=f"{q}::text", canon_kind="string",
+                              mapping="numeric without precision or wider than 38 digits: its exact PostgreSQL text")
+        if typname == "money":
+            return ColumnPlan(**base, archive_type="decimal(19,2)", select_sql=f"{q}::numeric::text", read_as_text=True,
+                              canon_src=f"{q}::numeric::text", canon_kind="decimal", scale=2, numeric_sum=True,
+                              mapping="money: decimal(19,2) (the session's lc_monetary must have 2 fraction digits)")
+        if typname == "float4":
+            return ColumnPlan(**base, archive_type="float", select_sql=q, canon_kind="float_bits", float_minmax=True,
+                              canon_src=f"CASE WHEN {q} = 'NaN' THEN '2143289344' ELSE (('x' || encode(float4send({q}), 'hex'))::bit(32)::int)::text END")
+        if typname == "float8":
+            return ColumnPlan(**base, archive_type="double", select_sql=q, canon_kind="double_bits", float_minmax=True,
+                              canon_src=f"CASE WHEN {q} = 'NaN' THEN '9221120237041090560' ELSE (('x' || encode(float8send({q}), 'hex'))::bit(64)::bigint)::text END")
+        if typname == "bool":
+            return ColumnPlan(**base, archive_type="boolean", select_sql=q, canon_src=f"{q}::text", canon_kind="string_of_value")
+        if typname == "bpchar" and typmod:
+            n = int(typmod) - 4
+            # bpchar::text strips the padding the driver returns; rpad restores exactly n characters.
+            return ColumnPlan(**base, archive_type="string", select_sql=q, canon_src=f"rpad({q}::text, {n})", canon_kind="string")
+        if typname in ("varchar", "text", "bpchar", "name", "citext"):
+            return ColumnPlan(**base, archive_type="string", select_sql=q, canon_src=f"{q}::text", canon_kind="string")
+        if typname == "bytea":
+            return ColumnPlan(**base, archive_type="binary", select_sql=q, canon_src=f"encode({q}, 'hex')", canon_kind="binary")
+        if typname == "date":
+            return ColumnPlan(**base, archive_type="date", select_sql=f"{q}::text", read_as_text=True,
+                              canon_src=f"{q}::text", canon_kind="date")
+        if typname == "timestamp":
+            return ColumnPlan(**base, archive_type="timestamp_ntz", select_sql=f"{q}::text", read_as_text=True,
+                              canon_src=f"to_char({q}, 'YYYY-MM-DD HH24:MI:SS.US')", canon_kind="timestamp")
+        if typname == "timestamptz":
+            return ColumnPlan(**base, archive_type="timestamp", select_sql=f"({q} AT TIME ZONE 'UTC')::text", read_as_text=True,
+                              canon_src=f"to_char({q} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')", canon_kind="timestamp")
+        what = {"A": "array: PostgreSQL array literal text", "E": "enum: its label"}.get(category)
+        what = what or {
+            "interval": "interval: PostgreSQL text (IntervalStyle postgres)", "time": "time: HH:MM:SS[.ffffff] text",
+            "timetz": "time with time zone: text", "uuid": "uuid: canonical text", "json": "json: its exact text",
+            "jsonb": "jsonb: its normalised text", "inet": "inet: text", "cidr": "cidr: text", "bit": "bit(n): string of 0/1",
+            "varbit": "bit varying: string of 0/1", "xml": "xml: text",
+        }.get(typname, f"{fmt}: its PostgreSQL text output")
+        return ColumnPlan(**base, archive_type="string", select_sql=f"{q}::text", canon_src=f"{q}::text", canon_kind="string", mapping=what)
+
+
+# ---------------------------------------------------------------------------------------------
+class MySql(Engine):
+    """MySQL and MariaDB, through the MariaDB Connector/J (jdbc:mysql URL so Spark picks its MySQL dialect)."""
+
+    name = "mysql"
+    driver_class = "org.mariadb.jdbc.Driver"
+
+    columns_sql = (
+        "SELECT COLUMN_NAME, COLUMN_TYPE, DATA_TYPE, NUMERIC_PRECISION, NUMERIC_SCALE, CHARACTER_MAXIMUM_LENGTH "
+        "FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION"
+    )
+    primary_key_sql = (
+        "SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE "
+        "WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND CONSTRAINT_NAME = 'PRIMARY' ORDER BY ORDINAL_POSITION"
+    )
+
+    def url(self, c: Connection) -> str:
+        # permitMysqlScheme: MariaDB driver under the jdbc:mysql scheme; tinyInt1isBit=false keeps
+        # tinyint(1) an integer (it holds -128..127, not a boolean).
+        return (f"jdbc:mysql://{c.host}:{c.port}/{c.database}?permitMysqlScheme&tinyInt1isBit=false"
+                "&allowMultiQueries=true&useServerPrepStmts=false")
+
+    def session_init_statements(self) -> list[str]:
+        return ["SET SESSION TRANSACTION READ ONLY", "SET time_zone = '+00:00'", "SET NAMES utf8mb4"]
+
+    def quote(self, ident: str) -> str:
+        return "`" + ident.replace("`", "``") + "`"
+
+    def literal(self, text: str) -> str:
+        return "'" + text.replace("\\", "\\\\").replace("'", "''") + "'"
+
+    def field_sql(self, canon: str) -> str:
+        return f"COALESCE(CONCAT(CHAR_LENGTH({canon}), ':', {canon}), '{NULL_MARKER}')"
+
+    def concat_sql(self, parts: list[str]) -> str:
+        return f"CONCAT_WS('{FIELD_SEPARATOR}', {', '.join(parts)})" if parts else "''"
+
+    def md5_sql(self, text: str) -> str:
+        return f"MD5({text})"
+
+    def hex_to_int_sql(self, hex_text: str, ndigits: int) -> str:
+        return f"CAST(CONV({hex_text}, 16, 10) AS UNSIGNED)"
+
+    def plan_column(self, index: int, meta: dict) -> ColumnPlan:
+        name, ctype, dtype = meta["name"], meta["column_type"].lower(), meta["data_type"].lower()
+        q = self.quote(name)
+        base = dict(index=index, name=name, source_type=ctype)
+        unsigned = "unsigned" in ctype
+        text = f"CAST({q} AS CHAR)"
+        if dtype in ("tinyint", "smallint", "mediumint") or (dtype == "int" and not unsigned):
+            return ColumnPlan(**base, archive_type="int", select_sql=q, canon_src=text, canon_kind="integer", numeric_sum=True,
+                              mapping="tinyint(1) is an integer, not a boolean" if ctype.startswith("tinyint(1)") else "")
+        if dtype == "int" or (dtype == "bigint" and not unsigned):
+            return ColumnPlan(**base, archive_type="bigint", select_sql=q, canon_src=text, canon_kind="integer", numeric_sum=True)
+        if dtype == "bigint":
+            return ColumnPlan(**base, archive_type="decimal(20,0)", select_sql=text, read_as_text=True, canon_src=text,
+                              canon_kind="decimal", scale=0, numeric_sum=True, mapping="bigint unsigned: decimal(20,0)")
+        if dtype == "decimal":
+            p, s = int(meta["precision"]), int(meta["scale"])
+            if p <= 38:
+                return ColumnPlan(**base, archive_type=f"decimal({p},{s})", select_sql=text, read_as_text=True, canon_src=text,
+                                  canon_kind="decimal", scale=s, numeric_sum=p <= 28)
+            return ColumnPlan(**base, archive_type="string", select_sql=text, canon_src=text, canon_kind="string",
+                              mapping="decimal wider than 38 digits: its exact text")
+        if dtype in ("float", "double"):
+            # MySQL cannot expose a double's bits in SQL, so these columns are checked by exact
+            # min/max and non-NULL counts, not by the row hash (documented in the README).
+            return ColumnPlan(**base, archive_type="float" if dtype == "float" else "double", select_sql=q,
+                              canon_src=None, canon_kind="none", float_minmax=True)
+        if dtype == "bit":
+            n = int(meta["precision"] or 1)
+            return ColumnPlan(**base, archive_type="bigint" if n < 64 else "decimal(20,0)", select_sql=f"CAST(CAST({q} AS UNSIGNED) AS CHAR)",
+                              read_as_text=True, canon_src=f"CAST(CAST({q} AS UNSIGNED) AS CHAR)", canon_kind="integer" if n < 64 else "decimal",
+                              scale=0, mapping=f"bit({n}): its unsigned integer value")
+        if dtype == "year":
+            return ColumnPlan(**base, archive_type="int", select_sql=f"CAST({q} AS UNSIGNED)", canon_src=f"CAST(CAST({q} AS UNSIGNED) AS CHAR)",
+                              canon_kind="integer", numeric_sum=True, mapping="year: int (0 for YEAR 0000)")
+        if dtype in ("char", "varchar", "tinytext", "text", "mediumtext", "longtext", "enum", "set", "json"):
+            return ColumnPlan(**base, archive_type="string", select_sql=q, canon_src=q, canon_kind="string",
+                              mapping={"enum": "enum: its label", "set": "set: its comma-separated text"}.get(dtype, ""))
+        if dtype in ("binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob"):
+            return ColumnPlan(**base, archive_type="binary", select_sql=q, canon_src=f"LOWER(HEX({q}))", canon_kind="binary")
+        if dtype == "date":
+            return ColumnPlan(**base, archive_type="date", select_sql=text, read_as_text=True, canon_src=text, canon_kind="date",
+                              mapping="date: zero or partial-zero dates fail the job naming the column")
+        if dtype in ("datetime", "timestamp"):
+            return ColumnPlan(**base, archive_type="timestamp_ntz" if dtype == "datetime" else "timestamp", select_sql=text,
+                              read_as_text=True, canon_src=f"DATE_FORMAT({q}, '%Y-%m-%d %H:%i:%s.%f')", canon_kind="timestamp",
+                              mapping=f"{dtype}: zero dates fail the job naming the column")
+        if dtype == "time":
+            return ColumnPlan(**base, archive_type="string", select_sql=text, canon_src=text, canon_kind="string",
+                              mapping="time: text [-]HHH:MM:SS[.ffffff] (a duration, not a time of day)")
+        if dtype in ("geometry", "point", "linestring", "polygon", "multipoint", "multilinestring", "multipolygon", "geometrycollection"):
+            raise OffloadError("unsupported_type", f"column {name!r} has spatial type {ctype}, which is not archived", column=name)
+        return ColumnPlan(**base, archive_type="string", select_sql=text, canon_src=text, canon_kind="string",
+                          mapping=f"{ctype}: its text")
+
+
+ENGINES: dict[str, Engine] = {"postgresql": Postgres(), "mysql": MySql(), "mariadb": MySql()}
+
+
+def engine_for(name: str) -> Engine:
+    try:
+        return ENGINES[name.lower()]
+    except KeyError:
+        raise OffloadError("unknown_engine", f"unknown source engine {name!r}; use one of {sorted(ENGINES)}") from None

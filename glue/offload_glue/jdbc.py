@@ -1,0 +1,62 @@
+"""Small JDBC sessions on the Spark driver (through py4j, with the same driver jar Spark uses) for
+catalog introspection and the aggregate queries the source database computes itself. Every session
+runs the engine's read-only session statements first."""
+from __future__ import annotations
+
+from .engines import Connection, Engine
+
+
+class JdbcSession:
+    def __init__(self, spark, engine: Engine, conn: Connection):
+        jvm = spark.sparkContext._jvm
+        props = jvm.java.util.Properties()
+        props.setProperty("user", conn.user)
+        props.setProperty("password", conn.password)
+        for key, value in engine.driver_properties().items():
+            props.setProperty(key, value)
+        loader = jvm.java.lang.Thread.currentThread().getContextClassLoader()
+        driver = jvm.java.lang.Class.forName(engine.driver_class, True, loader).newInstance()
+        self._conn = driver.connect(engine.url(conn), props)
+        statement = self._conn.createStatement()
+        for sql in engine.session_init_statements():
+            statement.execute(sql)
+        statement.close()
+
+    def query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        """Rows as tuples of strings (None for NULL): callers parse what they need."""
+        ps = self._conn.prepareStatement(sql)
+        try:
+            for i, p in enumerate(params, start=1):
+                ps.setString(i, p)
+            rs = ps.executeQuery()
+            n = rs.getMetaData().getColumnCount()
+            rows = []
+            while rs.next():
+                rows.append(tuple(rs.getString(i) for i in range(1, n + 1)))
+            return rows
+        finally:
+            ps.close()
+
+    def execute(self, sql: str) -> None:
+        statement = self._conn.createStatement()
+        try:
+            statement.execute(sql)
+        finally:
+            statement.close()
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def read_options(engine: Engine, conn: Connection, fetch_size: int) -> dict[str, str]:
+    """Properties for ``spark.read.jdbc``: read-only sessions, tuned fetch size, no credentials in URL."""
+    props = {"user": conn.user, "password": conn.password, "driver": engine.driver_class,
+             "fetchsize": str(fetch_size), "sessionInitStatement": engine.session_init_statement()}
+    props.update(engine.driver_properties())
+    return props

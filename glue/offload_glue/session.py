@@ -1,0 +1,67 @@
+"""Spark session and Iceberg catalog set-up. The catalog is a job argument:
+  * ``glue``   — AWS Glue Data Catalog with S3 (``org.apache.iceberg.aws.glue.GlueCatalog``), the
+                 warehouse an ``s3://`` URI; on Glue 5.0 pass ``--datalake-formats iceberg``;
+  * ``hadoop`` — a Hadoop catalog on a warehouse directory, for local Spark and the tests.
+"""
+from __future__ import annotations
+
+import glob
+import os
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+LOCAL_JARS_DIR = os.environ.get("OFFLOAD_JARS_DIR", os.path.join(ROOT, ".cache", "jars"))
+
+
+def catalog_conf(catalog: str, catalog_type: str, warehouse: str) -> dict[str, str]:
+    prefix = f"spark.sql.catalog.{catalog}"
+    conf = {prefix: "org.apache.iceberg.spark.SparkCatalog", f"{prefix}.warehouse": warehouse}
+    if catalog_type == "glue":
+        conf[f"{prefix}.catalog-impl"] = "org.apache.iceberg.aws.glue.GlueCatalog"
+        conf[f"{prefix}.io-impl"] = "org.apache.iceberg.aws.s3.S3FileIO"
+    elif catalog_type == "hadoop":
+        conf[f"{prefix}.type"] = "hadoop"
+    else:
+        raise ValueError(f"catalog_type must be glue or hadoop, not {catalog_type!r}")
+    return conf
+
+
+def local_spark_conf(cores: int = 2, driver_memory: str = "2g") -> dict[str, str]:
+    """Local Spark in UTC with the jars from glue/pom.xml (downloaded by scripts/pyenv.sh)."""
+    jars = sorted(glob.glob(os.path.join(LOCAL_JARS_DIR, "*.jar")))
+    if not jars:
+        raise RuntimeError(f"no jars in {LOCAL_JARS_DIR}: run scripts/pyenv.sh first")
+    return {
+        "spark.master": f"local[{cores}]",
+        "spark.jars": ",".join(jars),
+        "spark.driver.extraClassPath": ":".join(jars),
+        "spark.driver.memory": driver_memory,
+        "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
+        "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.shuffle.partitions": str(max(2, cores * 2)),
+        "spark.sql.caseSensitive": "true",
+        "spark.ui.enabled": "false",
+        "spark.sql.extensions": "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions",
+    }
+
+
+def get_spark(catalog: str, catalog_type: str, warehouse: str, app_name: str = "offload", local_conf: dict | None = None):
+    """The job's Spark session: Glue's when running on Glue, else a local one. Catalog settings are
+    applied at runtime (Iceberg catalogs are resolved lazily by name)."""
+    from pyspark.sql import SparkSession
+
+    try:
+        from awsglue.context import GlueContext  # noqa: F401  (present only on Glue)
+        from pyspark.context import SparkContext
+
+        spark = GlueContext(SparkContext.getOrCreate()).spark_session
+    except ImportError:
+        builder = SparkSession.builder.appName(app_name)
+        for key, value in (local_conf or local_spark_conf()).items():
+            builder = builder.config(key, value)
+        spark = builder.getOrCreate()
+    for key, value in catalog_conf(catalog, catalog_type, warehouse).items():
+        spark.conf.set(key, value)
+    spark.conf.set("spark.sql.session.timeZone", "UTC")
+    spark.conf.set("spark.sql.caseSensitive", "true")
+    return spark
