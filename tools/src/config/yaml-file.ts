@@ -133,6 +133,14 @@ function parseUnsafe(file: string, bytes: Uint8Array): ParsedFile {
   let refused = false;
   let aliases = 0;
   visit(doc, {
+    Pair(_key, pair) {
+      if (pair.key !== null && !isScalar(pair.key)) {
+        const k = pair.key as Node;
+        findings.push(finding(file, 'yaml/key-type', pos(k.range?.[0] ?? 0), 'a mapping key is itself a list or mapping', 'write keys as plain strings'));
+        refused = true;
+      }
+      return undefined;
+    },
     Node(_key, node) {
       const n = node as Node & { tag?: string; anchor?: string; range?: [number, number, number] };
       const at = pos(n.range?.[0] ?? 0);

@@ -41,6 +41,7 @@ const cases: Case[] = [
   { name: 'nesting over the cap (flow)', files: { 'policies/audit.yaml': AUDIT + `x: ${'['.repeat(30)}${']'.repeat(30)}\n` }, expected: [['yaml/too-deep', 'policies/audit.yaml', 'top']] },
   { name: 'nesting over the cap (block)', files: { 'policies/audit.yaml': AUDIT + Array.from({ length: 30 }, (_, i) => `${'  '.repeat(i)}k${i}:`).join('\n') + ' 1\n' }, expected: [['yaml/too-deep', 'policies/audit.yaml', 'top']] },
   { name: 'non-UTF-8 bytes', files: { 'policies/audit.yaml': new Uint8Array([...Buffer.from('name: audit\ndescription: caf'), 0xe9, ...Buffer.from('\n')]) }, expected: [['yaml/encoding', 'policies/audit.yaml', 'enc']] },
+  { name: 'mapping key that is a collection', files: { 'policies/audit.yaml': AUDIT + '«»[a, b]: 1\n' }, expected: [['yaml/key-type', 'policies/audit.yaml', '']] },
   { name: 'empty file', files: { 'policies/audit.yaml': '# nothing yet\n' }, expected: [['yaml/empty', 'policies/audit.yaml', 'top']] },
   { name: 'top level is a list', files: { 'policies/audit.yaml': '«»- name: audit\n' }, expected: [['yaml/top-level-type', 'policies/audit.yaml', '']] },
   { name: 'top level is a scalar', files: { 'policies/audit.yaml': '# a comment\n«»just text\n' }, expected: [['yaml/top-level-type', 'policies/audit.yaml', '']] },
