@@ -25,6 +25,8 @@ function properties(node: unknown, at: string, out: [string, Record<string, unkn
     properties(v, `${at}.${k}`, out);
   }
   if (n.items) properties(n.items, `${at}[]`, out);
+  for (const [k, v] of Object.entries((n.$defs ?? {}) as Record<string, unknown>)) properties(v, `$defs.${k}`, out);
+  if (n.additionalProperties && typeof n.additionalProperties === 'object') properties(n.additionalProperties, `${at}.*`, out);
   for (const key of ['oneOf', 'anyOf', 'allOf'] as const) for (const s of (n[key] ?? []) as unknown[]) properties(s, at, out);
   return out;
 }
@@ -45,7 +47,7 @@ for (const file of schemaFiles) {
     const ajv = new Ajv2020({ strict: false });
     for (const [k, p] of properties(schema, '$')) {
       const { examples, ...rest } = p;
-      const v = ajv.compile({ ...rest, $schema: undefined, $id: undefined });
+      const v = ajv.compile({ ...rest, $schema: undefined, $id: undefined, $defs: schema.$defs });
       for (const ex of (examples ?? []) as unknown[]) assert.ok(v(ex), `${file} ${k}: example ${JSON.stringify(ex)} is invalid: ${ajv.errorsText(v.errors)}`);
     }
   });
