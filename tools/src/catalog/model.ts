@@ -1,0 +1,77 @@
+/** What an engine adapter reads from a catalog, engine-neutral. Mirrors `schema/inventory.schema.json`. */
+import type { QueryPort } from './port.js';
+
+export type TableKind = 'table' | 'partitioned_table' | 'partition';
+
+export interface ColumnInfo {
+  name: string;
+  /** The engine's type name, e.g. `timestamp with time zone`, `NUMBER`, `datetime2`. */
+  type: string;
+  nullable: boolean;
+  /** Numeric precision or character length where the engine keeps one. */
+  precision: number | null;
+  scale: number | null;
+}
+
+export interface TableInfo {
+  schema: string;
+  name: string;
+  kind: TableKind;
+  /** For a partition: the partitioned table it belongs to (same schema unless stated). */
+  partition_of: { schema: string; name: string } | null;
+  /** Number of partitions of a partitioned table (0 otherwise). */
+  partitions: number;
+  columns: ColumnInfo[];
+  /** Primary-key columns in key order; empty when the table has none. */
+  primary_key: string[];
+  /** Estimated rows from the optimizer's statistics; null when the engine has none yet. */
+  rows: number | null;
+  /** Size on disk in bytes (data + indexes) where the engine reports it. */
+  bytes: number | null;
+  /** Last modification time (ISO-8601, UTC) where the engine keeps one; null otherwise. */
+  last_modified: string | null;
+}
+
+export interface CatalogSnapshot {
+  /** Schemas asked for that exist. */
+  schemas: string[];
+  tables: TableInfo[];
+  /** Whether this engine keeps a last-modification time at all. */
+  keeps_last_modified: boolean;
+}
+
+/** One engine's introspection: a fixed number of catalog queries whatever the number of tables. */
+export interface Introspector {
+  /** Reads the given schemas (exact, case-sensitive names). */
+  introspect(port: QueryPort, schemas: readonly string[]): Promise<CatalogSnapshot>;
+  /**
+   * `max(column)` of one table as one SELECT returning columns `i` (the given index) and `v`, with
+   * every identifier quoted for this engine; a batch joins several with UNION ALL.
+   */
+  maxColumnSql(schema: string, table: string, column: string, index: number): string;
+}
+
+export const toNum = (v: unknown): number | null => {
+  if (v === null || v === undefined || v === '') return null;
+  const n = typeof v === 'bigint' ? Number(v) : Number(v);
+  return Number.isFinite(n) ? n : null;
+};
+
+/** Engine timestamps to ISO-8601 UTC; naive timestamps (no zone) are read as UTC. */
+export const toIso = (v: unknown): string | null => {
+  if (v === null || v === undefined || v === '') return null;
+  let d: Date;
+  if (v instanceof Date) d = v;
+  else {
+    let s = String(v).trim().replace(' ', 'T');
+    if (/^\d{4}-\d{2}-\d{2}$/.test(s)) s += 'T00:00:00Z';
+    else if (/[+-]\d\d$/.test(s) && /T/.test(s)) s += ':00';
+    else if (!/([zZ]|[+-]\d\d:?\d\d)$/.test(s)) s += 'Z';
+    d = new Date(s);
+  }
+  return Number.isNaN(d.getTime()) ? null : d.toISOString();
+};
+
+export function byName(a: { schema: string; name: string }, b: { schema: string; name: string }): number {
+  return a.schema < b.schema ? -1 : a.schema > b.schema ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
