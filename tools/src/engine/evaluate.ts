@@ -1,0 +1,332 @@
+/**
+ * The retention policy engine: ONE pure, deterministic function from configs + inventories + an
+ * as-of date (+ optionally the archive state) to a decision for every table a scope claims. The PR
+ * preview, the discovery Lambda and the local runtime all call it, so what a PR shows is what the
+ * pipeline does. No I/O, no clock: the same input always gives the same output, in the same order.
+ *
+ * Archive state: without one (a PR preview, or before any archive ran) every table is taken as not
+ * archived yet, so a table already past `purge_after` gets `archive` and its reason says the purge
+ * follows once the archive is validated. With records, an archived and validated table gets
+ * `cleanup_source` (policy `source.action: drop`, source table still there) or `purge` (past
+ * `purge_after`, no legal hold); archives whose source is gone are evaluated from their record.
+ */
+import { DateTime } from 'luxon';
+import type { DatabaseConfig } from '../generated/database.js';
+import type { PolicyConfig } from '../generated/policy.js';
+import type { Inventory, InventoryTable } from '../inventory/inventory.js';
+import { compileNameDatePattern, type NameDateResult } from '../config/patterns.js';
+import { parseDuration } from '../config/duration.js';
+import { claimingScopes, compileScope } from './scope.js';
+
+export type Action = 'none' | 'archive' | 'purge' | 'cleanup_source';
+export const ACTIONS: readonly Action[] = ['none', 'archive', 'purge', 'cleanup_source'];
+
+/** What the pipeline recorded about one archived table. */
+export interface ArchiveRecord {
+  database: string;
+  schema: string;
+  table: string;
+  archived_at: string;
+  /** Whether the archive passed validation (only validated archives are purged or let the source go). */
+  validated: boolean;
+  /** The table's date (its age origin) when it was archived: ages archives whose source is gone. */
+  table_date?: string;
+  rows?: number | null;
+  bytes?: number | null;
+  /** The archive was purged: nothing left to do. */
+  purged?: boolean;
+}
+
+export interface Problem {
+  /** Stable code, e.g. `engine/name-bad-date`, `engine/conflict`, `inventory/missing`. */
+  code: string;
+  message: string;
+}
+
+export interface Age {
+  from: 'table_name' | 'column' | 'last_modified' | 'archive_record';
+  /** The table's date (ISO-8601 UTC) its age counts from. */
+  date: string;
+  /** Whole days from that date to the as-of date (negative: after it). */
+  days: number;
+  /** How the date was found, for people. */
+  detail: string;
+}
+
+export interface Decision {
+  database: string;
+  schema: string;
+  table: string;
+  kind: InventoryTable['kind'];
+  /** Index of the scope entry that matched (in the database file), null when none decided. */
+  scope: number | null;
+  policy: string | null;
+  age: Age | null;
+  action: Action;
+  reason: string;
+  rows: number | null;
+  bytes: number | null;
+  /** Whether the source table still exists (false: only its archive is left). */
+  in_source: boolean;
+  /** The action leads to dropping the source table (policy `source.action: drop`): its bytes are freed. */
+  frees_source: boolean;
+  /** Set when the table could not be evaluated (its action is then `none`). */
+  problem?: Problem;
+  /** Other policies that claim the table and agree or lose on priority. */
+  also?: string[];
+}
+
+export interface DatabaseEvaluation {
+  database: string;
+  engine: string | null;
+  /** ok; partial: evaluated from an incomplete inventory (not to be trusted); failed: not evaluated. */
+  status: 'ok' | 'partial' | 'failed';
+  problems: Problem[];
+  decisions: Decision[];
+  /** Tables of the inventory no scope entry claims. */
+  unclaimed: number;
+  inventory_discovered_at: string | null;
+}
+
+export interface Evaluation {
+  as_of: string;
+  databases: DatabaseEvaluation[];
+}
+
+export type InventoryInput = Inventory | { error: Problem };
+
+export interface EngineInput {
+  databases: readonly DatabaseConfig[];
+  policies: readonly PolicyConfig[];
+  /** By database name. A missing entry fails that database. */
+  inventories: ReadonlyMap<string, InventoryInput>;
+  /** ISO-8601 date (start of that day, UTC) or date-time. */
+  asOf: string;
+  archive?: readonly ArchiveRecord[];
+}
+
+const DATE_TYPES = /date|time|timestamp/i;
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Parses the as-of date; throws on an invalid one (the CLI turns that into a usage error). */
+export function parseAsOf(text: string): DateTime {
+  const d = DateTime.fromISO(text, { zone: 'utc' });
+  if (!d.isValid) throw new Error(`as-of date "${text}" is not an ISO-8601 date or date-time`);
+  return d.toUTC();
+}
+
+interface Outcome {
+  policy: PolicyConfig;
+  scope: number;
+  action: Action;
+  reason: string;
+  age: Age | null;
+  problem?: Problem;
+  frees: boolean;
+}
+
+interface Subject {
+  schema: string;
+  name: string;
+  kind: InventoryTable['kind'];
+  table?: InventoryTable;
+  record?: ArchiveRecord;
+}
+
+const day = (d: DateTime) => d.toISODate()!;
+
+/** The table's date from its name, or a problem (no match, impossible date, future date). */
+function dateFromName(name: string, policy: PolicyConfig, compiled: NameDateResult | undefined, horizon: DateTime): { date: DateTime; detail: string } | Problem {
+  if (!compiled) return { code: 'engine/policy-invalid', message: `policy ${policy.name}: age.from table_name needs age.pattern` };
+  if (!compiled.ok) return { code: 'engine/policy-invalid', message: `policy ${policy.name}: age.pattern "${policy.age.pattern}" is invalid: ${compiled.problem}` };
+  const m = compiled.pattern.match(name);
+  if (!m) return { code: 'engine/name-no-date', message: `table name does not match the date pattern "${policy.age.pattern}" of policy ${policy.name}` };
+  if (m.month !== undefined && (m.month < 1 || m.month > 12)) return { code: 'engine/name-bad-date', message: `table name gives month ${String(m.month).padStart(2, '0')}, which is not a month (pattern "${policy.age.pattern}" of policy ${policy.name})` };
+  const start = DateTime.utc(m.year, m.month ?? 1, m.day ?? 1);
+  if (!start.isValid || (m.day !== undefined && start.day !== m.day)) return { code: 'engine/name-bad-date', message: `table name gives ${m.year}-${String(m.month).padStart(2, '0')}-${String(m.day).padStart(2, '0')}, which is not a date (pattern "${policy.age.pattern}" of policy ${policy.name})` };
+  const unit = m.day !== undefined ? 'day' : m.month !== undefined ? 'month' : 'year';
+  if (start > horizon) return { code: 'engine/date-in-future', message: `table name gives a ${unit} starting ${day(start)}, after both the as-of date and the inventory date: a mistyped name?` };
+  const last = start.endOf(unit).startOf('day');
+  return { date: last, detail: `name → ${unit} ${unit === 'day' ? day(start) : unit === 'month' ? start.toFormat('yyyy-MM') : start.year}, last day ${day(last)}` };
+}
+
+function outcomeFor(s: Subject, policy: PolicyConfig, scope: number, inv: Inventory | undefined, asOf: DateTime, names: Map<string, NameDateResult>): Outcome {
+  const base = { policy, scope, frees: false };
+  const fail = (p: Problem): Outcome => ({ ...base, action: 'none', age: null, reason: `cannot evaluate: ${p.message}`, problem: p });
+  const horizon = inv ? DateTime.max(asOf, DateTime.fromISO(inv.discovered_at, { zone: 'utc' })) : asOf;
+  let date: DateTime;
+  let detail: string;
+  let from: Age['from'] = policy.age.from;
+  if (!s.table && s.record?.table_date) {
+    // The source is gone: the archive record keeps the date the table was aged by.
+    date = DateTime.fromISO(s.record.table_date, { zone: 'utc' });
+    detail = `archive record: table date ${day(date)}`;
+    from = 'archive_record';
+  } else if (policy.age.from === 'table_name') {
+    let c = policy.age.pattern === undefined ? undefined : names.get(policy.age.pattern);
+    if (!c && policy.age.pattern !== undefined) names.set(policy.age.pattern, (c = compileNameDatePattern(policy.age.pattern)));
+    const r = dateFromName(s.name, policy, c, horizon);
+    if ('code' in r) return fail(r);
+    ({ date, detail } = r);
+  } else if (policy.age.from === 'column') {
+    const col = policy.age.column;
+    if (!col) return fail({ code: 'engine/policy-invalid', message: `policy ${policy.name}: age.from column needs age.column` });
+    const c = s.table?.columns.find((x) => x.name === col);
+    if (!c) return fail({ code: 'engine/column-missing', message: `column "${col}" (age.column of policy ${policy.name}) does not exist in the table` });
+    if (!DATE_TYPES.test(c.type)) return fail({ code: 'engine/column-not-date', message: `column "${col}" is ${c.type}, not a date or timestamp (age.column of policy ${policy.name})` });
+    const m = s.table?.column_max[col];
+    if (!m) return fail({ code: 'engine/not-measured', message: `max(${col}) is not in the inventory: rerun \`offload discover --database ${inv?.database ?? '?'}\`` });
+    if (m.value === null) return { ...base, action: 'none', age: null, reason: `the table is empty (no max(${col}) as of ${m.measured_at.slice(0, 10)}): nothing to archive` };
+    date = DateTime.fromISO(m.value, { zone: 'utc' });
+    const measured = DateTime.fromISO(m.measured_at, { zone: 'utc' });
+    if (date > measured.plus({ days: 1 })) return fail({ code: 'engine/date-in-future', message: `max(${col}) is ${m.value}, after the time it was measured (${m.measured_at}): bad data or clock?` });
+    detail = `max(${col}) = ${m.value} (measured ${m.measured_at})`;
+  } else {
+    if (inv && !inv.keeps_last_modified) return fail({ code: 'engine/no-last-modified', message: `${inv.engine} keeps no last-modification time of tables; policy ${policy.name} must age by table_name or column` });
+    if (!s.table?.last_modified) return fail({ code: 'engine/last-modified-unknown', message: `the engine reported no last-modification time for the table (e.g. MariaDB/InnoDB after a restart, SQL Server after a restart): cannot age it` });
+    date = DateTime.fromISO(s.table.last_modified, { zone: 'utc' });
+    if (inv && date > DateTime.fromISO(inv.discovered_at, { zone: 'utc' }).plus({ days: 1 })) return fail({ code: 'engine/date-in-future', message: `last modification ${s.table.last_modified} is after discovery (${inv.discovered_at})` });
+    detail = `last modified ${s.table.last_modified}`;
+  }
+  const archiveAfter = parseDuration(policy.archive_after);
+  if (!archiveAfter) return fail({ code: 'engine/policy-invalid', message: `policy ${policy.name}: archive_after "${policy.archive_after}" is not an ISO-8601 duration` });
+  const purgeAfter = policy.purge_after === undefined ? undefined : parseDuration(policy.purge_after);
+  if (policy.purge_after !== undefined && !purgeAfter) return fail({ code: 'engine/policy-invalid', message: `policy ${policy.name}: purge_after "${policy.purge_after}" is not an ISO-8601 duration` });
+  const age: Age = { from, date: date.toISO()!, days: Math.floor(asOf.diff(date, 'days').days), detail };
+  const archiveAt = date.plus(archiveAfter.duration);
+  const purgeAt = purgeAfter ? date.plus(purgeAfter.duration) : undefined;
+  const held = policy.legal_hold?.enabled === true;
+  const hold = held ? `legal hold${policy.legal_hold?.reference ? ` ${policy.legal_hold.reference}` : ''}${policy.legal_hold?.reason ? ` (${policy.legal_hold.reason})` : ''}` : '';
+  const drops = policy.source?.action === 'drop';
+  const ageText = `${age.days} days old (${detail})`;
+  const purgeText = purgeAt ? (held ? `purge blocked by ${hold}` : `purge due ${day(purgeAt)}`) : 'archive kept with no end (no purge_after)';
+  const rec = s.record && !s.record.purged ? s.record : undefined;
+  if (s.record?.purged) return { ...base, action: 'none', age, reason: `archive purged; nothing left to do` };
+  if (!rec) {
+    if (asOf < archiveAt) return { ...base, action: 'none', age, reason: `${ageText}; archive due ${day(archiveAt)} (archive_after ${policy.archive_after})` };
+    const after = purgeAt && asOf >= purgeAt
+      ? (held ? `; past purge_after ${policy.purge_after} too, but ${hold} keeps the archive` : `; past purge_after ${policy.purge_after} too (${day(purgeAt)}): the archive is purged once validated`)
+      : `; ${purgeText}`;
+    const src = drops ? `; then the source is renamed and dropped after ${policy.source?.grace_period ?? 'its grace period'}` : '; the source is kept';
+    return { ...base, action: 'archive', age, frees: drops, reason: `${ageText}; archive due since ${day(archiveAt)} (archive_after ${policy.archive_after})${after}${src}` };
+  }
+  if (!rec.validated) return { ...base, action: 'none', age, reason: `archived ${rec.archived_at.slice(0, 10)} but not validated: nothing more happens until validation passes` };
+  if (s.table && drops) return { ...base, action: 'cleanup_source', age, frees: true, reason: `archived ${rec.archived_at.slice(0, 10)} and validated; source.action drop: rename now, drop after ${policy.source?.grace_period ?? 'the grace period'}` };
+  if (purgeAt && asOf >= purgeAt) {
+    if (held) return { ...base, action: 'none', age, reason: `${ageText}; purge due since ${day(purgeAt)} but ${hold}: archive kept` };
+    return { ...base, action: 'purge', age, reason: `${ageText}; archive purge due since ${day(purgeAt)} (purge_after ${policy.purge_after})` };
+  }
+  return { ...base, action: 'none', age, reason: `archived ${rec.archived_at.slice(0, 10)}; ${purgeText}` };
+}
+
+const prio = (o: Outcome) => o.policy.priority ?? Number.NEGATIVE_INFINITY;
+const prioText = (o: Outcome) => (o.policy.priority === undefined ? 'no priority' : `priority ${o.policy.priority}`);
+
+/** One decision out of every (scope, policy) claim: agreement, else explicit priority, else a reported conflict. */
+function combine(outcomes: Outcome[]): { winner?: Outcome; also: string[]; problem?: Problem; reason?: string } {
+  const sorted = [...outcomes].sort((a, b) => prio(b) - prio(a) || cmp(a.policy.name, b.policy.name) || a.scope - b.scope);
+  const distinct = new Set(sorted.map((o) => o.policy.name));
+  const names = (os: Outcome[]) => [...new Set(os.map((o) => o.policy.name))];
+  const agree = (os: Outcome[]) => !os.some((o) => o.problem) && new Set(os.map((o) => o.action)).size === 1;
+  const top = sorted[0]!;
+  if (distinct.size === 1 || agree(sorted)) return { winner: top, also: names(sorted).filter((n) => n !== top.policy.name) };
+  const tied = sorted.filter((o) => prio(o) === prio(top));
+  if (tied.length === 1 || agree(tied)) return { winner: top, also: names(sorted).filter((n) => n !== top.policy.name) };
+  const list = names(tied).map((n) => { const o = tied.find((x) => x.policy.name === n)!; return `${n} (${o.problem ? 'cannot evaluate' : o.action}, ${prioText(o)})`; }).join(', ');
+  const message = `policies ${list} claim the table with different outcomes and no priority decides: give them distinct priorities or narrow the scopes`;
+  return { also: names(sorted), problem: { code: 'engine/conflict', message }, reason: `conflict: ${message}` };
+}
+
+/** Evaluates every database. Pure: no I/O, no clock, deterministic order. */
+export function evaluate(input: EngineInput): Evaluation {
+  const asOf = parseAsOf(input.asOf);
+  const policies = new Map(input.policies.map((p) => [p.name, p]));
+  const names = new Map<string, NameDateResult>();
+  const records = new Map<string, ArchiveRecord[]>();
+  for (const r of input.archive ?? []) (records.get(r.database) ?? records.set(r.database, []).get(r.database)!).push(r);
+  const databases = [...input.databases].sort((a, b) => cmp(a.name, b.name)).map((db) => evaluateDatabase(db, input.inventories.get(db.name), policies, asOf, names, records.get(db.name) ?? []));
+  return { as_of: asOf.toISO()!, databases };
+}
+
+function evaluateDatabase(db: DatabaseConfig, given: InventoryInput | undefined, policies: Map<string, PolicyConfig>, asOf: DateTime, names: Map<string, NameDateResult>, records: ArchiveRecord[]): DatabaseEvaluation {
+  const out: DatabaseEvaluation = { database: db.name, engine: db.engine, status: 'ok', problems: [], decisions: [], unclaimed: 0, inventory_discovered_at: null };
+  if (!given || 'error' in given) {
+    out.status = 'failed';
+    out.problems.push(given && 'error' in given ? given.error : { code: 'inventory/missing', message: `no inventory for database ${db.name}` });
+    return out;
+  }
+  const inv = given;
+  out.inventory_discovered_at = inv.discovered_at;
+  if (inv.partial) {
+    out.status = 'partial';
+    out.problems.push(...inv.errors.map((e) => ({ code: e.code, message: e.message })));
+    if (!inv.errors.length) out.problems.push({ code: 'inventory/partial', message: `inventory of ${db.name} is marked partial` });
+  }
+  const discovered = new Set(inv.schemas.filter((s) => s.found).map((s) => s.name));
+  const asked = new Set(inv.schemas.map((s) => s.name));
+  for (const s of new Set(db.scope.map((x) => x.schema))) {
+    if (!asked.has(s)) {
+      out.status = 'partial';
+      out.problems.push({ code: 'inventory/schema-not-discovered', message: `schema "${s}" of ${db.name}'s scope is not in the inventory of ${inv.discovered_at}: rerun \`offload discover --database ${db.name}\`` });
+    } else if (!discovered.has(s) && !inv.partial) {
+      out.status = 'partial';
+      out.problems.push({ code: 'discover/schema-missing', message: `schema "${s}" of ${db.name}'s scope does not exist in the database` });
+    }
+  }
+  const scopes = compileScope(db);
+  for (const s of scopes) if (s.problem) out.problems.push({ code: 'engine/pattern-invalid', message: s.problem });
+  const tableErrors = new Map<string, Problem>();
+  for (const e of inv.errors) if (e.table !== undefined) tableErrors.set(`${e.schema}\u0000${e.table}`, { code: e.code, message: e.message });
+  const subjects: Subject[] = inv.tables.map((t) => ({ schema: t.schema, name: t.name, kind: t.kind, table: t }));
+  const present = new Set(subjects.map((s) => `${s.schema}\u0000${s.name}`));
+  const byKey = new Map(records.map((r) => [`${r.schema}\u0000${r.table}`, r]));
+  for (const s of subjects) s.record = byKey.get(`${s.schema}\u0000${s.name}`);
+  for (const r of records) if (!present.has(`${r.schema}\u0000${r.table}`)) subjects.push({ schema: r.schema, name: r.table, kind: 'table', record: r });
+  subjects.sort((a, b) => cmp(a.schema, b.schema) || cmp(a.name, b.name));
+  for (const s of subjects) {
+    const claims = claimingScopes(scopes, s.schema, s.name);
+    if (!claims.length) {
+      out.unclaimed++;
+      continue;
+    }
+    const rows = s.table?.rows ?? s.record?.rows ?? null;
+    const bytes = s.table?.bytes ?? s.record?.bytes ?? null;
+    const d: Decision = { database: db.name, schema: s.schema, table: s.name, kind: s.kind, scope: null, policy: null, age: null, action: 'none', reason: '', rows, bytes, in_source: s.table !== undefined, frees_source: false };
+    const readError = tableErrors.get(`${s.schema}\u0000${s.name}`);
+    if (s.kind === 'partition') {
+      d.scope = claims[0]!.index;
+      d.reason = `partition of ${s.table?.partition_of?.schema}.${s.table?.partition_of?.name}: archived with its partitioned table, never on its own`;
+    } else if (readError) {
+      d.scope = claims[0]!.index;
+      d.problem = readError;
+      d.reason = `cannot evaluate: ${readError.message}`;
+    } else {
+      const outcomes: Outcome[] = [];
+      const missing: string[] = [];
+      for (const c of claims) for (const name of c.entry.policies) {
+        const p = policies.get(name);
+        if (p) outcomes.push(outcomeFor(s, p, c.index, inv, asOf, names));
+        else missing.push(name);
+      }
+      if (missing.length) {
+        d.scope = claims[0]!.index;
+        d.problem = { code: 'engine/unknown-policy', message: `scope names policies that do not exist: ${missing.join(', ')}` };
+        d.reason = `cannot evaluate: ${d.problem.message}`;
+      } else {
+        const r = combine(outcomes);
+        if (r.winner) {
+          const w = r.winner;
+          Object.assign(d, { scope: w.scope, policy: w.policy.name, age: w.age, action: w.action, reason: w.reason, frees_source: w.frees && d.in_source });
+          if (w.problem) d.problem = w.problem;
+        } else {
+          d.scope = claims[0]!.index;
+          d.problem = r.problem;
+          d.reason = r.reason!;
+        }
+        if (r.also.length) d.also = r.also;
+      }
+    }
+    out.decisions.push(d);
+  }
+  return out;
+}
