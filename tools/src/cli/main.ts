@@ -6,9 +6,10 @@
 import { Command, CommanderError } from 'commander';
 import { isUserError } from '../errors.js';
 import { registerValidate } from './commands/validate.js';
+import { registerSync } from './commands/sync.js';
 
 /** Every command module exports one function that adds its command to the program. */
-const COMMANDS: ((program: Command) => void)[] = [registerValidate];
+const COMMANDS: ((program: Command) => void)[] = [registerValidate, registerSync];
 
 export function buildProgram(): Command {
   const program = new Command('offload')

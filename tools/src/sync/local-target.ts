@@ -1,0 +1,274 @@
+/**
+ * The local target: the same state as the AWS target in a directory, for the local runtime.
+ *
+ *   <dir>/bucket/<key>               the config files under the same keys as in the config bucket
+ *   <dir>/table/<pk, URI-encoded>.json one JSON document per config-table item (same attributes)
+ *   <dir>/glue/connections/<name>.json one Glue ConnectionInput per connection
+ *   <dir>/.lock                      a short-lived mutex (O_EXCL) around every conditional write
+ *
+ * Conditional writes check the same conditions as DynamoDB under the mutex, so two concurrent runs
+ * behave as they do against AWS: one claims the generation, the other fails cleanly. Files are
+ * written to a temporary name and renamed, so a reader never sees half a file.
+ */
+import { mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import path from 'node:path';
+import { UserError } from '../errors.js';
+import type { OffloadSettings } from '../generated/settings.js';
+import { md5Hex, sha256Hex } from './canonical.js';
+import { inputOfSpec, specOfConnection } from './connection.js';
+import { hashConnection } from './desired.js';
+import { classifyItem, classifyKey } from './layout.js';
+import { MANIFEST_NAME, STATE_PK, parseManifest, type DesiredConnection, type DesiredFile, type RemoteConnection, type RemoteFile, type RemoteIssue, type RemoteItem, type Snapshot, type SyncState } from './model.js';
+import { LostRaceError, type Claim, type Fence, type ItemOp, type Target } from './target.js';
+
+export interface LocalTargetOptions {
+  dir: string;
+  settings: OffloadSettings;
+  /** A mutex older than this is taken to belong to a dead process. Default 30 s. */
+  staleLockMs?: number;
+  /** Counts operations by kind, like request counting on AWS. */
+  onRequest?: (service: string, command: string) => void;
+}
+
+export const DEFAULT_LOCAL_DIR = '.offload/state';
+
+export function createLocalTarget(opts: LocalTargetOptions): Target {
+  return new LocalTarget(opts);
+}
+
+const enc = (pk: string) => encodeURIComponent(pk) + '.json';
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+class LocalTarget implements Target {
+  readonly maxItemsPerBatch = 99;
+  readonly label: string;
+  private readonly dir: string;
+  private readonly prefix: string;
+
+  constructor(private readonly opts: LocalTargetOptions) {
+    this.dir = path.resolve(opts.dir);
+    this.prefix = opts.settings.config.prefix.replace(/^\/+|\/+$/g, '');
+    this.label = `local:${this.dir}`;
+  }
+
+  private p(...parts: string[]) { return path.join(this.dir, ...parts); }
+  private count(cmd: string) { this.opts.onRequest?.('local', cmd); }
+
+  async read(): Promise<Snapshot> {
+    this.count('Read');
+    const issues: RemoteIssue[] = [];
+    const files = new Map<string, RemoteFile>();
+    let manifestText: string | undefined;
+    for (const rel of await walk(this.p('bucket'))) {
+      const key = rel.split(path.sep).join('/');
+      if (/\.tmp-[0-9a-f]+$/.test(key)) continue; // an interrupted atomic write
+      const kind = classifyKey(this.prefix, key);
+      const body = await readFile(this.p('bucket', rel));
+      if (kind === 'manifest') manifestText = body.toString('utf8');
+      else if (kind === 'config') files.set(key, { key, etag: `"${md5Hex(body)}"`, sha256: sha256Hex(body) });
+      else issues.push({ kind: 'file', id: key, problem: 'foreign', message: 'not a config file sync manages; left alone' });
+    }
+    const items = new Map<string, RemoteItem>();
+    let state: SyncState = { exists: false, generation: 0 };
+    for (const name of await list(this.p('table'))) {
+      if (!name.endsWith('.json')) continue;
+      let raw: unknown;
+      try {
+        raw = JSON.parse(await readFile(this.p('table', name), 'utf8'));
+      } catch (e) {
+        issues.push({ kind: 'item', id: name, problem: 'malformed', message: `unreadable item file (${(e as Error).message}); left alone` });
+        continue;
+      }
+      if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
+        issues.push({ kind: 'item', id: name, problem: 'malformed', message: 'item file is not a JSON object; left alone' });
+        continue;
+      }
+      const c = classifyItem(raw as Record<string, unknown>);
+      if (c.kind === 'state') state = c.state;
+      else if (c.kind === 'item') {
+        if (enc(c.item.pk) !== name) issues.push({ kind: 'item', id: name, problem: 'malformed', message: `file name does not match its pk ${c.item.pk}; left alone` });
+        else items.set(c.item.pk, c.item);
+      } else issues.push(c.issue);
+    }
+    if (state.malformed) issues.push({ kind: 'state', id: STATE_PK, problem: 'malformed', message: state.malformed });
+    const connections = new Map<string, RemoteConnection>();
+    for (const name of await list(this.p('glue', 'connections'))) {
+      if (!name.endsWith('.json')) continue;
+      try {
+        const c = JSON.parse(await readFile(this.p('glue', 'connections', name), 'utf8'));
+        const spec = specOfConnection(c);
+        connections.set(c.Name ?? name.slice(0, -5), { name: c.Name ?? name.slice(0, -5), spec, sha256: hashConnection(spec) });
+      } catch (e) {
+        issues.push({ kind: 'connection', id: name, problem: 'malformed', message: `unreadable connection file (${(e as Error).message}); left alone` });
+      }
+    }
+    const snapshot: Snapshot = { files, items, connections, state, issues };
+    if (manifestText !== undefined) {
+      const m = parseManifest(manifestText);
+      if (typeof m === 'string') issues.push({ kind: 'manifest', id: `${this.prefix}/${MANIFEST_NAME}`, problem: 'malformed', message: `manifest unreadable (${m}); it is treated as absent and rewritten on apply` });
+      else snapshot.manifest = m;
+    }
+    return snapshot;
+  }
+
+  async fileSha256(keys: string[]): Promise<Map<string, string | undefined>> {
+    const out = new Map<string, string | undefined>();
+    for (const k of keys) {
+      try { out.set(k, sha256Hex(await readFile(this.p('bucket', ...k.split('/'))))); } catch { out.set(k, undefined); }
+    }
+    return out;
+  }
+
+  async claim(claim: Claim): Promise<void> {
+    this.count('Claim');
+    await this.withMutex(async () => {
+      await this.checkClaim(claim);
+      await this.writeClaim(claim);
+    });
+  }
+
+  private async readItem(pk: string): Promise<Record<string, unknown> | undefined> {
+    try {
+      return JSON.parse(await readFile(this.p('table', enc(pk)), 'utf8'));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      return { pk, version: { unreadable: true } }; // fails every version condition, like a foreign write
+    }
+  }
+
+  private async checkClaim(claim: Claim) {
+    const s = await this.readItem(STATE_PK);
+    const ok = !claim.stateExists ? s === undefined : s !== undefined && same(s.generation, claim.fromRaw);
+    if (!ok) throw new LostRaceError(`another sync moved the sync generation in ${this.label} since this one read it (expected ${claim.stateExists ? claim.fromGeneration : 'no sync state yet'}).`);
+  }
+
+  private async writeClaim(claim: Claim) {
+    const s = (await this.readItem(STATE_PK)) ?? { pk: STATE_PK };
+    await this.atomicWrite(this.p('table', enc(STATE_PK)), JSON.stringify({
+      ...s, pk: STATE_PK, kind: 'sync-state', generation: claim.toGeneration, lock_owner: claim.runId, lock_desired_hash: claim.desiredHash,
+      lock_commit: claim.commit, lock_expires_at: claim.expiresAt, started_at: claim.startedAt,
+    }, null, 1));
+  }
+
+  async writeItemBatch(ops: ItemOp[], fence: Fence, claim?: Claim): Promise<void> {
+    this.count('WriteItems');
+    await this.withMutex(async () => {
+      if (claim) await this.checkClaim(claim);
+      else {
+        const s = await this.readItem(STATE_PK);
+        if (!s || s.generation !== fence.generation || s.lock_owner !== fence.runId) throw new LostRaceError(`another sync took over ${this.label} (its sync generation is no longer ${fence.generation}).`);
+      }
+      for (const op of ops) {
+        const cur = await this.readItem(op.pk);
+        const ok = op.expect.exists ? cur !== undefined && same(cur.version, op.expect.rawVersion) : cur === undefined;
+        if (!ok) throw new LostRaceError(`the table item ${op.pk} changed since this sync read it (another sync or a hand edit wrote it).`);
+      }
+      if (claim) await this.writeClaim(claim);
+      for (const op of ops) {
+        if (op.put) await this.atomicWrite(this.p('table', enc(op.pk)), JSON.stringify(op.put, null, 1));
+        else await rm(this.p('table', enc(op.pk)), { force: true });
+      }
+    });
+  }
+
+  async putConnection(c: DesiredConnection, exists: boolean): Promise<void> {
+    this.count(exists ? 'UpdateConnection' : 'CreateConnection');
+    const file = this.p('glue', 'connections', `${c.name}.json`);
+    let tags = c.tags;
+    if (exists) {
+      // Like UpdateConnection, an update replaces the connection input and keeps the tags.
+      try { tags = JSON.parse(await readFile(file, 'utf8')).Tags ?? tags; } catch { /* recreated */ }
+    }
+    await this.atomicWrite(file, JSON.stringify({ ...inputOfSpec(c.name, c.spec), Tags: tags }, null, 1));
+  }
+
+  async deleteConnection(name: string): Promise<void> {
+    this.count('DeleteConnection');
+    await rm(this.p('glue', 'connections', `${name}.json`), { force: true });
+  }
+
+  async putFile(f: DesiredFile): Promise<string> {
+    this.count('PutObject');
+    await this.atomicWrite(this.p('bucket', ...f.key.split('/')), f.body);
+    return `"${md5Hex(f.body)}"`;
+  }
+
+  async deleteFile(key: string): Promise<void> {
+    this.count('DeleteObject');
+    await rm(this.p('bucket', ...key.split('/')), { force: true });
+  }
+
+  async putManifest(body: string): Promise<void> {
+    this.count('PutObject');
+    await this.atomicWrite(this.p('bucket', ...`${this.prefix}/${MANIFEST_NAME}`.split('/')), body);
+  }
+
+  private async atomicWrite(file: string, data: string | Uint8Array) {
+    await mkdir(path.dirname(file), { recursive: true });
+    const tmp = `${file}.tmp-${randomBytes(6).toString('hex')}`;
+    await writeFile(tmp, data);
+    await rename(tmp, file);
+  }
+
+  /** Runs fn holding <dir>/.lock, created with O_EXCL; a lock of a dead process or an old one is broken. */
+  private async withMutex<T>(fn: () => Promise<T>): Promise<T> {
+    await mkdir(this.dir, { recursive: true });
+    const lock = this.p('.lock');
+    const staleMs = this.opts.staleLockMs ?? 30_000;
+    const deadline = Date.now() + staleMs + 10_000;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const fh = await open(lock, 'wx');
+        try { await fh.writeFile(JSON.stringify({ pid: process.pid, host: hostname(), at: new Date().toISOString() })); } finally { await fh.close(); }
+        break;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        if (await this.isStale(lock, staleMs)) {
+          // Move it aside first so that only one of several waiting runs breaks it.
+          const aside = `${lock}.stale-${randomBytes(6).toString('hex')}`;
+          try { await rename(lock, aside); await rm(aside, { force: true }); } catch { /* someone else broke it */ }
+          continue;
+        }
+        if (Date.now() > deadline) throw new UserError(`${lock} is held by another process for too long; if no sync is running, delete it`, 2);
+        await new Promise((r) => setTimeout(r, Math.min(200, 5 * 2 ** Math.min(attempt, 6)) * (0.5 + Math.random())));
+      }
+    }
+    try {
+      return await fn();
+    } finally {
+      await rm(lock, { force: true });
+    }
+  }
+
+  private async isStale(lock: string, staleMs: number): Promise<boolean> {
+    try {
+      const [text, st] = await Promise.all([readFile(lock, 'utf8'), stat(lock)]);
+      if (Date.now() - st.mtimeMs > staleMs) return true;
+      const info = JSON.parse(text) as { pid?: number; host?: string };
+      if (info.host === hostname() && typeof info.pid === 'number' && info.pid !== process.pid) {
+        try { process.kill(info.pid, 0); } catch (e) { return (e as NodeJS.ErrnoException).code === 'ESRCH'; }
+      }
+      return false;
+    } catch {
+      return false; // vanished, or being written right now
+    }
+  }
+}
+
+async function list(dir: string): Promise<string[]> {
+  try { return (await readdir(dir)).sort(); } catch { return []; }
+}
+
+async function walk(root: string, rel = ''): Promise<string[]> {
+  const out: string[] = [];
+  let entries;
+  try { entries = await readdir(path.join(root, rel), { withFileTypes: true }); } catch { return out; }
+  for (const e of entries) {
+    const r = rel ? path.join(rel, e.name) : e.name;
+    if (e.isDirectory()) out.push(...await walk(root, r));
+    else if (e.isFile()) out.push(r);
+  }
+  return out.sort();
+}
