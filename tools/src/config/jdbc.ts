@@ -35,6 +35,14 @@ function decodeURIComponentSafe(s: string): string {
   try { return decodeURIComponent(s); } catch { return s; }
 }
 
+const URL_FORMS = {
+  postgres: new RegExp(String.raw`^jdbc:(postgresql)://(?:([^@/]*)@)?${HOST}(?::(\d{1,5}))?/([^?;/]+)(?:\?(.*))?$`),
+  mysql: new RegExp(String.raw`^jdbc:(mysql)://(?:([^@/]*)@)?${HOST}(?::(\d{1,5}))?/([^?;/]+)(?:\?(.*))?$`),
+  mariadb: new RegExp(String.raw`^jdbc:(mariadb|mysql)://(?:([^@/]*)@)?${HOST}(?::(\d{1,5}))?/([^?;/]+)(?:\?(.*))?$`),
+  oracle: new RegExp(String.raw`^jdbc:oracle:thin:(?:([^@]*))?@(?://)?${HOST}(?::(\d{1,5}))?([:/])([A-Za-z0-9_.$#-]+)(?:\?(.*))?$`),
+  sqlserver: new RegExp(String.raw`^jdbc:sqlserver://${HOST}(?:\\[A-Za-z0-9_$-]+)?(?::(\d{1,5}))?((?:;[^;]*)*)$`),
+};
+
 export type JdbcResult = { ok: true; target: JdbcTarget } | { ok: false; problem: string; form: string };
 
 /** Parses a JDBC URL for an engine; says what is wrong and which form is expected otherwise. */
@@ -48,7 +56,7 @@ export function parseJdbcUrl(engine: Engine, url: string): JdbcResult {
     case 'mysql':
     case 'mariadb': {
       const schemes = engine === 'postgres' ? ['postgresql'] : engine === 'mysql' ? ['mysql'] : ['mariadb', 'mysql'];
-      m = new RegExp(String.raw`^jdbc:(${schemes.join('|')})://(?:([^@/]*)@)?${HOST}(?::(\d{1,5}))?/([^?;/]+)(?:\?(.*))?$`).exec(url);
+      m = URL_FORMS[engine].exec(url);
       if (!m) {
         if (!new RegExp(`^jdbc:(${schemes.join('|')})://`).test(url)) return fail(`the URL must start with jdbc:${schemes[0]}:// for engine ${engine}`);
         return fail('host and database are required');
@@ -59,7 +67,7 @@ export function parseJdbcUrl(engine: Engine, url: string): JdbcResult {
       break;
     }
     case 'oracle': {
-      m = new RegExp(String.raw`^jdbc:oracle:thin:(?:([^@]*))?@(?://)?${HOST}(?::(\d{1,5}))?([:/])([A-Za-z0-9_.$#-]+)(?:\?(.*))?$`).exec(url);
+      m = URL_FORMS.oracle.exec(url);
       if (!m) {
         if (!url.startsWith('jdbc:oracle:thin:')) return fail('the URL must start with jdbc:oracle:thin: (the thin driver; Glue does not ship OCI)');
         return fail('host and service name (or SID) are required');
@@ -70,7 +78,7 @@ export function parseJdbcUrl(engine: Engine, url: string): JdbcResult {
       break;
     }
     case 'sqlserver': {
-      m = new RegExp(String.raw`^jdbc:sqlserver://${HOST}(?:\\[A-Za-z0-9_$-]+)?(?::(\d{1,5}))?((?:;[^;]*)*)$`).exec(url);
+      m = URL_FORMS.sqlserver.exec(url);
       if (!m) {
         if (!url.startsWith('jdbc:sqlserver://')) return fail('the URL must start with jdbc:sqlserver://');
         return fail('the host is missing or malformed');

@@ -53,7 +53,19 @@ export interface NameDatePattern {
 
 export type NameDateResult = { ok: true; pattern: NameDatePattern } | { ok: false; problem: string };
 
+const compiledTemplates = new Map<string, NameDateResult>();
+
+/** Compiles a date-in-name template once (cached). */
 export function compileNameDatePattern(template: string): NameDateResult {
+  let r = compiledTemplates.get(template);
+  if (!r) {
+    r = compileTemplate(template);
+    compiledTemplates.set(template, r);
+  }
+  return r;
+}
+
+function compileTemplate(template: string): NameDateResult {
   const tokens = template.match(/YYYY|MM|DD|\*|[^*YMD]+|[YMD]/g) ?? [];
   const order: ('y' | 'm' | 'd')[] = [];
   let re = '^';

@@ -17,6 +17,9 @@ const VALUE_RULES: { kind: string; re: RegExp }[] = [
   { kind: 'an AWS secret access key', re: /aws_?secret_?access_?key\s*[=:]\s*[A-Za-z0-9/+=]{40}\b/i },
 ];
 
+/** All value rules in one expression: most strings match none, and one scan tells. */
+const ANY_VALUE_RULE = new RegExp(VALUE_RULES.map((r) => `(?:${r.re.source})`).join('|'), 'i');
+
 const SECRET_KEY = /^(password|passwd|pwd|pass|secret[_-]?(key|value)?|token|api[_-]?key|apikey|access[_-]?key([_-]?id)?|private[_-]?key|client[_-]?secret|aws[_-]?secret[_-]?access[_-]?key|connection[_-]?string)$/i;
 
 export interface SecretHit {
@@ -37,6 +40,7 @@ export function findSecrets(value: unknown, allowReference: (pointer: string) =>
   while (stack.length) {
     const [v, ptr] = stack.pop()!;
     if (typeof v === 'string') {
+      if (v.length < 8 || !ANY_VALUE_RULE.test(v)) continue;
       for (const r of VALUE_RULES) {
         if (r.re.test(v)) {
           hits.push({ pointer: ptr, key: false, kind: r.kind });

@@ -2,7 +2,7 @@
  * Where configs are read from: the working tree, or a git revision (for `offload preview --base`).
  * Both list the same files: `offload.settings.yaml`, `databases/*.yaml`, `policies/*.yaml`.
  */
-import { readFile, readdir } from 'node:fs/promises';
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import path from 'node:path';
@@ -29,22 +29,20 @@ export function fsSource(root: string): ConfigSource {
     label: root,
     async listFiles() {
       const out: string[] = [];
-      try {
-        await readFile(path.join(root, SETTINGS_FILE));
-        out.push(SETTINGS_FILE);
-      } catch { /* reported by the loader */ }
+      if (existsSync(path.join(root, SETTINGS_FILE))) out.push(SETTINGS_FILE);
       for (const dir of CONFIG_DIRS) {
         let names: string[] = [];
         try {
-          names = await readdir(path.join(root, dir));
+          names = readdirSync(path.join(root, dir));
         } catch { /* a missing folder is an empty one */ }
         out.push(...names.filter(isConfig).sort().map((n) => `${dir}/${n}`));
       }
       return out;
     },
     async readFile(rel) {
+      // Synchronous reads: for many small files they beat the thread pool by a wide margin.
       try {
-        return await readFile(path.join(root, rel));
+        return readFileSync(path.join(root, rel));
       } catch {
         return undefined;
       }

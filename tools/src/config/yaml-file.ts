@@ -3,7 +3,7 @@
  * reviewed config file should not contain (tags, aliases, several documents, duplicate keys, …), and
  * keeps what is needed to map a JSON path back to `line:column` in the source.
  */
-import { LineCounter, parseDocument, isMap, isSeq, isPair, isScalar, isAlias, visit, type Document, type Node } from 'yaml';
+import { LineCounter, parseDocument, isMap, isSeq, isPair, isScalar, isAlias, type Document, type Node } from 'yaml';
 import type { Finding } from './findings.js';
 import { fromPointer } from './findings.js';
 
@@ -22,6 +22,7 @@ export interface ParsedFile {
 }
 
 const TOP = { line: 1, column: 1 };
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function finding(file: string, code: string, pos: { line: number; column: number }, message: string, fix: string, pointer = ''): Finding {
   return { code, severity: 'error', file, line: pos.line, column: pos.column, pointer, message, fix };
@@ -54,18 +55,6 @@ function firstInvalidUtf8(buf: Uint8Array): number {
   return -1;
 }
 
-function depthOf(node: unknown, limit: number): number {
-  // Iterative, so that a hostile nesting depth cannot overflow the stack.
-  let max = 0;
-  const stack: [unknown, number][] = [[node, 1]];
-  while (stack.length) {
-    const [n, d] = stack.pop()!;
-    if (d > max) max = d;
-    if (max > limit) return max;
-    if (isMap(n) || isSeq(n)) for (const item of n.items) stack.push([isPair(item) ? item.value : item, d + 1]);
-  }
-  return max;
-}
 
 /** Parses one config file. Never throws for any input. */
 export function parseConfigFile(file: string, bytes: Uint8Array): ParsedFile {
@@ -85,15 +74,20 @@ function parseUnsafe(file: string, bytes: Uint8Array): ParsedFile {
     findings.push(finding(file, 'yaml/too-large', TOP, `file is ${bytes.length} bytes, over the ${MAX_FILE_BYTES}-byte limit`, 'split the file or remove what it does not need; a config file is a few kilobytes'));
     return none();
   }
-  const bad = firstInvalidUtf8(bytes);
+  let text: string;
+  try {
+    text = STRICT_UTF8.decode(bytes);
+  } catch {
+    text = '';
+  }
+  const bad = text === '' && bytes.length > 0 ? firstInvalidUtf8(bytes) : -1;
   if (bad >= 0) {
     findings.push(finding(file, 'yaml/encoding', bytePosition(bytes, bad), `byte 0x${bytes[bad]!.toString(16).padStart(2, '0')} at offset ${bad} is not valid UTF-8`, 'save the file as UTF-8'));
     return none();
   }
-  let text = new TextDecoder('utf-8').decode(bytes);
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
 
-  if (flowDepth(text) > MAX_DEPTH) {
+  if (countFlowOpeners(text) > MAX_DEPTH && flowDepth(text) > MAX_DEPTH) {
     findings.push(finding(file, 'yaml/too-deep', TOP, `nesting is deeper than ${MAX_DEPTH} levels`, 'flatten the document; the formats nest a few levels at most'));
     return none();
   }
@@ -130,41 +124,53 @@ function parseUnsafe(file: string, bytes: Uint8Array): ParsedFile {
     findings.push(finding(file, 'yaml/empty', TOP, 'the file is empty', 'write the configuration, or delete the file'));
     return none();
   }
+  // One iterative walk over the nodes: refuse anchors, aliases, explicit tags and collection keys,
+  // and measure the nesting depth (iterative, so hostile depth cannot overflow the stack).
   let refused = false;
   let aliases = 0;
-  visit(doc, {
-    Pair(_key, pair) {
-      if (pair.key !== null && !isScalar(pair.key)) {
-        const k = pair.key as Node;
-        findings.push(finding(file, 'yaml/key-type', pos(k.range?.[0] ?? 0), 'a mapping key is itself a list or mapping', 'write keys as plain strings'));
-        refused = true;
+  let aliasFinding: Finding | undefined;
+  let depth = 0;
+  const stack: [unknown, number][] = [[doc.contents, 1]];
+  while (stack.length) {
+    const [node, d] = stack.pop()!;
+    if (node === null || node === undefined) continue;
+    if (d > depth) depth = d;
+    const n = node as Node & { tag?: string; anchor?: string; range?: [number, number, number] };
+    if (isAlias(node) || n.anchor) {
+      refused = true;
+      if (aliases++ === 0) {
+        const what = isAlias(node) ? `alias *${node.source}` : `anchor &${n.anchor}`;
+        const offset = isAlias(node) ? n.range![0] : text.lastIndexOf('&' + n.anchor, n.range![0]);
+        aliasFinding = finding(file, 'yaml/alias', pos(Math.max(0, offset)), `${what} is not allowed`, 'write every value out in full: anchors and aliases are refused so each value is visible in review and alias bombs are impossible');
+        findings.push(aliasFinding);
       }
-      return undefined;
-    },
-    Node(_key, node) {
-      const n = node as Node & { tag?: string; anchor?: string; range?: [number, number, number] };
-      const at = pos(n.range?.[0] ?? 0);
-      // Anchors and aliases: the first one is reported (an alias bomb holds thousands).
-      if (isAlias(node) || n.anchor) {
-        refused = true;
-        if (aliases++ === 0) {
-          const what = isAlias(node) ? `alias *${node.source}` : `anchor &${n.anchor}`;
-          const offset = isAlias(node) ? n.range![0] : text.lastIndexOf('&' + n.anchor, n.range![0]);
-          findings.push(finding(file, 'yaml/alias', pos(Math.max(0, offset)), `${what} is not allowed`, 'write every value out in full: anchors and aliases are refused so each value is visible in review and alias bombs are impossible'));
-        }
-      }
-      const tagAt = n.tag && !isAlias(node) ? explicitTagOffset(text, n) : -1;
+    }
+    if (n.tag && !isAlias(node)) {
+      const tagAt = explicitTagOffset(text, n);
       if (tagAt >= 0) {
         findings.push(finding(file, 'yaml/tag', pos(tagAt), `explicit tag ${n.tag} is not allowed`, 'remove the tag; quote the value if it must be a string'));
         refused = true;
       }
-      return undefined;
-    },
-  });
-  if (aliases > 1) findings[findings.length - 1]!.message += ` (the file holds ${aliases} anchors and aliases in all)`;
+    }
+    // Children are pushed last-first so they are visited in document order.
+    if (isMap(node)) {
+      for (let i = node.items.length - 1; i >= 0; i--) {
+        const pair = node.items[i]!;
+        stack.push([pair.value, d + 1]);
+        if (pair.key !== null && !isScalar(pair.key)) {
+          const k = pair.key as Node;
+          findings.push(finding(file, 'yaml/key-type', pos(k.range?.[0] ?? 0), 'a mapping key is itself a list or mapping', 'write keys as plain strings'));
+          refused = true;
+        } else if (pair.key !== null) stack.push([pair.key, d]);
+      }
+    } else if (isSeq(node)) {
+      for (let i = node.items.length - 1; i >= 0; i--) stack.push([node.items[i], d + 1]);
+    }
+  }
+  if (aliasFinding && aliases > 1) aliasFinding.message += ` (the file holds ${aliases} anchors and aliases in all)`;
   if (refused) return none();
 
-  if (depthOf(doc.contents, MAX_DEPTH) > MAX_DEPTH) {
+  if (depth > MAX_DEPTH) {
     findings.push(finding(file, 'yaml/too-deep', TOP, `nesting is deeper than ${MAX_DEPTH} levels`, 'flatten the document; the formats nest a few levels at most'));
     return none();
   }
@@ -209,6 +215,13 @@ function explicitTagOffset(text: string, n: { range?: [number, number, number] }
   let j = i;
   while (j >= 0 && !/\s/.test(text[j]!)) j--;
   return text.slice(j + 1, i + 1).startsWith('!') ? j + 1 : -1;
+}
+
+function countFlowOpeners(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf('['); i >= 0; i = text.indexOf('[', i + 1)) n++;
+  for (let i = text.indexOf('{'); i >= 0; i = text.indexOf('{', i + 1)) n++;
+  return n;
 }
 
 /** Deepest nesting of flow collections, found without recursion (the parser itself recurses). */
