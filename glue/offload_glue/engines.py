@@ -209,7 +209,7 @@ class MySql(Engine):
         # permitMysqlScheme: MariaDB driver under the jdbc:mysql scheme; tinyInt1isBit=false keeps
         # tinyint(1) an integer (it holds -128..127, not a boolean).
         return (f"jdbc:mysql://{c.host}:{c.port}/{c.database}?permitMysqlScheme&tinyInt1isBit=false"
-                "&allowMultiQueries=true&useServerPrepStmts=false")
+                "&allowMultiQueries=true")
 
     def session_init_statements(self) -> list[str]:
         return ["SET SESSION TRANSACTION READ ONLY", "SET time_zone = '+00:00'", "SET NAMES utf8mb4"]
@@ -256,8 +256,10 @@ class MySql(Engine):
         if dtype in ("float", "double"):
             # MySQL cannot expose a double's bits in SQL, so these columns are checked by exact
             # min/max and non-NULL counts, not by the row hash (documented in the README).
-            return ColumnPlan(**base, archive_type="float" if dtype == "float" else "double", select_sql=q,
-                              canon_src=None, canon_kind="none", float_minmax=True)
+            # FLOAT travels as DOUBLE: the text protocol prints a FLOAT with 6 digits only.
+            return ColumnPlan(**base, archive_type="float" if dtype == "float" else "double", select_sql=f"CAST({q} AS DOUBLE)",
+                              canon_src=None, canon_kind="none", float_minmax=True,
+                              mapping="not in the row hash (MySQL cannot show a double's bits): exact min/max and counts")
         if dtype == "bit":
             n = int(meta["precision"] or 1)
             return ColumnPlan(**base, archive_type="bigint" if n < 64 else "decimal(20,0)", select_sql=f"CAST(CAST({q} AS UNSIGNED) AS CHAR)",

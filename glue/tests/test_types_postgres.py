@@ -1,0 +1,148 @@
+"""Type matrix, PostgreSQL: archive a table holding every common type (edge values included), read
+the archive back with pyiceberg and compare each value with what PostgreSQL itself returns for the
+expectation written here (independently of the job's column plans)."""
+from __future__ import annotations
+
+import math
+import struct
+from datetime import datetime, timezone
+from decimal import Decimal
+
+import pytest
+
+import iceberg_reader
+from conftest import CATALOG, pg_exec
+from offload_glue.archive import ArchiveRequest, archive
+from offload_glue.names import archive_table_name
+from offload_glue.validate import ValidateRequest, validate
+
+
+def f32(x):
+    return None if x is None else struct.unpack("f", struct.pack("f", x))[0]
+
+
+def same(a, b):
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return True
+    if isinstance(a, float) and isinstance(b, float):
+        return a == b and math.copysign(1, a) == math.copysign(1, b)
+    return a == b and type(a) is type(b) or (a is None and b is None)
+
+
+# column, type, expectation SQL ({c} is the column), converter of the driver's value, Iceberg type
+COLUMNS = [
+    ("i2", "smallint", "{c}", None, "int"),
+    ("i4", "integer", "{c}", None, "int"),
+    ("i8", "bigint", "{c}", None, "long"),
+    ("n_12_2", "numeric(12,2)", "{c}", None, "decimal(12, 2)"),
+    ("n_38_10", "numeric(38,10)", "{c}", None, "decimal(38, 10)"),
+    ("n_38_0", "numeric(38,0)", "{c}", None, "decimal(38, 0)"),
+    ("n_any", "numeric", "{c}::text", None, "string"),
+    ("n_50", "numeric(50,12)", "{c}::text", None, "string"),
+    ("r4", "real", "{c}", f32, "float"),
+    ("d8", "double precision", "{c}", None, "double"),
+    ("bo", "boolean", "{c}", None, "boolean"),
+    ("ch", "char(6)", "{c}", None, "string"),
+    ("vc", "varchar(20)", "{c}", None, "string"),
+    ("tx", "text", "{c}", None, "string"),
+    ("by", "bytea", "{c}", bytes, "binary"),
+    ("dt", "date", "{c}", None, "date"),
+    ("tm", "time(6)", "{c}::text", None, "string"),
+    ("ts", "timestamp(6)", "{c}", None, "timestamp"),
+    ("tz", "timestamptz(6)", "{c}", None, "timestamptz"),
+    ("iv", "interval", "{c}::text", None, "string"),
+    ("uu", "uuid", "{c}::text", None, "string"),
+    ("js", "json", "{c}::text", None, "string"),
+    ("jb", "jsonb", "{c}::text", None, "string"),
+    ("ai", "integer[]", "{c}::text", None, "string"),
+    ("at", "text[]", "{c}::text", None, "string"),
+    ("en", "mood", "{c}::text", None, "string"),
+    ("ip", "inet", "{c}::text", None, "string"),
+    ("bi", "bit(8)", "{c}::text", None, "string"),
+    ("vb", "varbit", "{c}::text", None, "string"),
+    ("mo", "money", "{c}::numeric", None, "decimal(19, 2)"),
+]
+
+ROWS = [
+    "1, 1, 1, 1, 1.50, 1.0000000001, 1, 1.5, 3.14159265358979323846, 3.14159, 2.718281828459045, true, 'ab', 'x  ', 'hello', "
+    "'\\x00ff10'::bytea, '2024-02-29', '23:59:59.999999', '2024-01-02 03:04:05.123456', '2024-01-02 03:04:05.123456+05:30', "
+    "'1 year 2 mons 3 days 04:05:06.789', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{\"b\": 1,  \"a\": [1, 2]}', '{\"b\": 1, \"a\": [1, 2]}', "
+    "'{1,2,NULL}', '{\"a b\",\"c,d\",NULL}', 'happy', '192.168.0.1/24', B'10100101', B'101', 12.34",
+    "2, -32768, -2147483648, -9223372036854775808, -9999999999.99, -9999999999999999999999999999.9999999999, "
+    "-99999999999999999999999999999999999999, 'NaN', -12345678901234567890123456789012345678.123456789012, 'NaN', 'NaN', false, "
+    "'      ', '', '', ''::bytea, '0001-01-01', '00:00:00', '0001-01-01 00:00:00', '0001-01-01 00:00:00+00', '-1 days -00:00:00.000001', "
+    "'00000000-0000-0000-0000-000000000000', '[]', '{}', '{}', '{}', 'sad', '::1', B'00000000', B'', -92233720368547758.08",
+    "3, 32767, 2147483647, 9223372036854775807, 9999999999.99, 9999999999999999999999999999.9999999999, "
+    "99999999999999999999999999999999999999, 0.000000000000000000000000000001, 0.000000000001, '-Infinity', 'Infinity', true, "
+    "'äöü€ ', 'tab\tnewline\n', repeat('long ', 2000), decode(repeat('ff', 1000), 'hex'), '9999-12-31', '12:00:00.000001', "
+    "'9999-12-31 23:59:59.999999', '9999-12-31 23:59:59.999999+00', '178000000 years', 'ffffffff-ffff-ffff-ffff-ffffffffffff', "
+    "'\"\\u00e9\"', '{\"k\": \"\\u00e9\"}', '{{1,2},{3,4}}', '{\"\\\\\\\"q\"}', 'ok', '2001:db8::/32', B'11111111', B'1', 92233720368547758.07",
+    "4, 0, 0, 0, 0.00, 0.0000000001, 0, 0, 0, '-0', '-0', false, 'x', ' ', ' lead', '\\x00'::bytea, '1970-01-01', '00:00:00.5', "
+    "'1970-01-01 00:00:00.000001', '1969-12-31 23:59:59.999999+00', '0', '12345678-1234-1234-1234-123456789abc', 'null', 'null', "
+    "'{NULL}', '{\"\"}', 'sad', '0.0.0.0/0', B'00000001', B'0000', 0",
+    "5" + ", NULL" * len(COLUMNS),
+]
+
+
+@pytest.fixture()
+def type_table(pg_db, pg_schema):
+    pg_exec(pg_db, f'CREATE TYPE "{pg_schema}".mood AS ENUM (\'sad\', \'ok\', \'happy\')')
+    pg_exec(pg_db, f'SET search_path = "{pg_schema}"')
+    cols = ", ".join(f"{c} {t}" for c, t, *_ in COLUMNS)
+    pg_exec(pg_db, f'CREATE TABLE "{pg_schema}".types (id int PRIMARY KEY, {cols})')
+    for row in ROWS:
+        pg_exec(pg_db, f'INSERT INTO "{pg_schema}".types VALUES ({row})')
+    pg_exec(pg_db, "SET search_path = public")
+    return pg_schema
+
+
+def test_every_postgres_type_comes_back_exactly(spark, warehouse, pg_db, pg_connection, type_table):
+    schema = type_table
+    summary = archive(spark, ArchiveRequest(connection=pg_connection, schema=schema, table="types", run_id="types-1",
+                                            catalog=CATALOG, database="pg_types"))
+    assert summary["status"] == "archived" and summary["rows"] == len(ROWS)
+
+    name = archive_table_name(schema, "types")
+    table = iceberg_reader.load(warehouse, "pg_types", name)
+    assert table.metadata.format_version == 2
+    assert table.metadata.properties["write.parquet.compression-codec"] == "zstd"
+    iceberg_types = {f.name: str(f.field_type) for f in table.schema().fields}
+    for col, _t, _e, _conv, want_type in COLUMNS:
+        assert iceberg_types[col] == want_type, col
+
+    archived = {r["id"]: r for r in table.scan().to_arrow().to_pylist()}
+    exprs = ", ".join(e.format(c=c) for c, _t, e, *_ in COLUMNS)
+    expected = pg_exec(pg_db, f'SELECT id, {exprs} FROM "{schema}".types ORDER BY id')
+    assert sorted(archived) == [r[0] for r in expected]
+    problems = []
+    for row in expected:
+        for (col, _t, _e, conv, _it), want in zip(COLUMNS, row[1:]):
+            if want is not None and conv is not None:
+                want = conv(want)
+            if want is not None and isinstance(want, Decimal) and col == "mo":
+                want = want.quantize(Decimal("0.01"))
+            got = archived[row[0]][col]
+            if isinstance(want, datetime) and want.tzinfo is not None:
+                want = want.astimezone(timezone.utc)
+            if not same(want, got):
+                problems.append(f"id={row[0]} {col}: source {want!r} archive {got!r}")
+    assert not problems, "\n".join(problems)
+
+    result = validate(spark, ValidateRequest(connection=pg_connection, schema=schema, table="types", catalog=CATALOG,
+                                             database="pg_types", run_id="types-1"))
+    assert result["status"] == "passed", result["mismatches"]
+    assert result["row_count"] == {"source": len(ROWS), "archive": len(ROWS), "match": True}
+    assert result["row_hash"]["excluded_columns"] == []
+
+
+def test_numeric_nan_in_a_bounded_numeric_fails_naming_the_column(spark, warehouse, pg_db, pg_connection, pg_schema):
+    from offload_glue.errors import OffloadError
+
+    pg_exec(pg_db, f'CREATE TABLE "{pg_schema}".bad (id int PRIMARY KEY, "Amount" numeric(10,2))')
+    pg_exec(pg_db, f"INSERT INTO \"{pg_schema}\".bad SELECT g, g FROM generate_series(1, 50) g")
+    pg_exec(pg_db, f"UPDATE \"{pg_schema}\".bad SET \"Amount\" = 'NaN' WHERE id = 37")
+    with pytest.raises(OffloadError) as err:
+        archive(spark, ArchiveRequest(connection=pg_connection, schema=pg_schema, table="bad", run_id="nan-1", catalog=CATALOG,
+                                      database="pg_types"))
+    assert err.value.code == "lossy_value" and err.value.details["column"] == "Amount"
+    assert not iceberg_reader.metadata_files(warehouse, "pg_types", archive_table_name(pg_schema, "bad"))
