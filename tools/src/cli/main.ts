@@ -7,9 +7,11 @@ import { Command, CommanderError } from 'commander';
 import { isUserError } from '../errors.js';
 import { registerValidate } from './commands/validate.js';
 import { registerSync } from './commands/sync.js';
+import { registerDiscover } from './commands/discover.js';
+import { registerPreview } from './commands/preview.js';
 
 /** Every command module exports one function that adds its command to the program. */
-const COMMANDS: ((program: Command) => void)[] = [registerValidate, registerSync];
+const COMMANDS: ((program: Command) => void)[] = [registerValidate, registerSync, registerDiscover, registerPreview];
 
 export function buildProgram(): Command {
   const program = new Command('offload')
