@@ -11,6 +11,7 @@ import type { Inventory, InventoryError, InventoryTable } from '../inventory/inv
 import { INVENTORY_FORMAT_VERSION } from '../inventory/inventory.js';
 import { parseJdbcUrl, type JdbcTarget } from '../config/jdbc.js';
 import { claimingScopes, compileScope } from '../engine/scope.js';
+import { findColumn } from '../engine/columns.js';
 import { countingPort, type CatalogSession, type QueryPort } from './port.js';
 import { classify, CatalogError } from './errors.js';
 import { openSession } from './connect.js';
@@ -74,7 +75,7 @@ export function targetOf(db: DatabaseConfig, creds: { url?: string; host?: strin
 interface Measure { table: InventoryTable; column: string }
 
 /** Which (table, column) pairs need `max(column)`: tables claimed by a scope whose policies age by a column present in the table. */
-export function measurementsNeeded(tables: readonly InventoryTable[], variants: readonly ConfigVariant[]): Measure[] {
+export function measurementsNeeded(tables: readonly InventoryTable[], variants: readonly ConfigVariant[], engine = 'postgres'): Measure[] {
   const out: Measure[] = [];
   const seen = new Set<string>();
   const compiled = variants.map((v) => ({ scopes: compileScope(v.database), policies: new Map(v.policies.map((p) => [p.name, p])) }));
@@ -84,8 +85,9 @@ export function measurementsNeeded(tables: readonly InventoryTable[], variants: 
       for (const s of claimingScopes(v.scopes, t.schema, t.name)) {
         for (const name of s.entry.policies) {
           const p = v.policies.get(name);
-          const col = p?.age.from === 'column' ? p.age.column : undefined;
-          if (!col || !t.columns.some((c) => c.name === col)) continue;
+          const wanted = p?.age.from === 'column' ? p.age.column : undefined;
+          const col = wanted === undefined ? undefined : findColumn(t, wanted, engine)?.name;
+          if (!col) continue; // the engine reports the missing column
           const k = `${t.schema}\u0000${t.name}\u0000${col}`;
           if (seen.has(k)) continue;
           seen.add(k);
@@ -154,7 +156,7 @@ export async function discoverDatabase(opts: DiscoverOptions): Promise<DiscoverR
     for (const s of schemas) if (!found.has(s)) fail({ code: 'discover/schema-missing', schema: s, message: `database ${db.name}: schema "${s}" does not exist or is not visible to the user (check the scope and the user's privileges)` });
     inv.tables = snap.tables.map(toInventoryTable);
     opts.onProgress?.({ phase: 'catalog', database: db.name, tables: inv.tables.length });
-    await measure(inv, measurementsNeeded(inv.tables, variants), measurePort, opts, now, fail);
+    await measure(inv, measurementsNeeded(inv.tables, variants, db.engine), measurePort, opts, now, fail);
   } catch (e) {
     const c = classify(e);
     fail({ code: c.code, message: `database ${db.name}: ${c.message}` });

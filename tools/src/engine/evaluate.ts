@@ -17,6 +17,7 @@ import type { Inventory, InventoryTable } from '../inventory/inventory.js';
 import { compileNameDatePattern, type NameDateResult } from '../config/patterns.js';
 import { parseDuration } from '../config/duration.js';
 import { claimingScopes, compileScope } from './scope.js';
+import { findColumn } from './columns.js';
 
 export type Action = 'none' | 'archive' | 'purge' | 'cleanup_source';
 export const ACTIONS: readonly Action[] = ['none', 'archive', 'purge', 'cleanup_source'];
@@ -171,11 +172,11 @@ function outcomeFor(s: Subject, policy: PolicyConfig, scope: number, inv: Invent
   } else if (policy.age.from === 'column') {
     const col = policy.age.column;
     if (!col) return fail({ code: 'engine/policy-invalid', message: `policy ${policy.name}: age.from column needs age.column` });
-    const c = s.table?.columns.find((x) => x.name === col);
+    const c = s.table ? findColumn(s.table, col, inv?.engine ?? 'postgres') : undefined;
     if (!c) return fail({ code: 'engine/column-missing', message: `column "${col}" (age.column of policy ${policy.name}) does not exist in the table` });
     if (!DATE_TYPES.test(c.type)) return fail({ code: 'engine/column-not-date', message: `column "${col}" is ${c.type}, not a date or timestamp (age.column of policy ${policy.name})` });
-    const m = s.table?.column_max[col];
-    if (!m) return fail({ code: 'engine/not-measured', message: `max(${col}) is not in the inventory: rerun \`offload discover --database ${inv?.database ?? '?'}\`` });
+    const m = s.table?.column_max[c.name];
+    if (!m) return fail({ code: 'engine/not-measured', message: `max(${c.name}) is not in the inventory: rerun \`offload discover --database ${inv?.database ?? '?'}\`` });
     if (m.value === null) return { ...base, action: 'none', age: null, reason: `the table is empty (no max(${col}) as of ${m.measured_at.slice(0, 10)}): nothing to archive` };
     date = DateTime.fromISO(m.value, { zone: 'utc' });
     const measured = DateTime.fromISO(m.measured_at, { zone: 'utc' });

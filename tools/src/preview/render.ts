@@ -138,7 +138,7 @@ export function renderMarkdown(r: PreviewResult, limit = COMMENT_LIMIT): string 
     used += size + 1;
     sections.push(section + close);
   }
-  body += sections.join('\n');
+  if (sections.length) body += '\n' + sections.join('\n');
   if (left) body += `\n> **${formatCount(left)} of ${formatCount(left + shown)} changes were left out** to stay under GitHub's comment size limit; run \`offload preview --base ${cell(r.base)} --format json\` for the full list.\n`;
   return body + footer;
 }
