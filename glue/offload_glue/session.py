@@ -64,4 +64,6 @@ def get_spark(catalog: str, catalog_type: str, warehouse: str, app_name: str = "
         spark.conf.set(key, value)
     spark.conf.set("spark.sql.session.timeZone", "UTC")
     spark.conf.set("spark.sql.caseSensitive", "true")
+    # JDBC CHAR(n) columns must not be re-padded by Spark: the archive keeps what the source returns.
+    spark.conf.set("spark.sql.legacy.charVarcharAsString", "true")
     return spark

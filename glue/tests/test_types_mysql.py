@@ -1,0 +1,150 @@
+"""Type matrix, MariaDB/MySQL: archive every common type (unsigned integers, tinyint(1), wide
+decimals, bit, year, zero-padded binary, enum/set/json, uuid/inet6 …), read the archive back with
+pyiceberg and compare each value with what MariaDB returns for the expectation written here."""
+from __future__ import annotations
+
+import math
+import struct
+from datetime import datetime, timezone
+from decimal import Decimal
+
+import pytest
+
+import iceberg_reader
+from conftest import CATALOG, my_exec
+from offload_glue.archive import ArchiveRequest, archive
+from offload_glue.errors import OffloadError
+from offload_glue.names import archive_table_name
+from offload_glue.validate import ValidateRequest, validate
+
+
+def f32(x):
+    return None if x is None else struct.unpack("f", struct.pack("f", x))[0]
+
+
+def utc(x):
+    return None if x is None else x.replace(tzinfo=timezone.utc)
+
+
+def same(a, b):
+    if isinstance(a, float) and isinstance(b, float):
+        return (math.isnan(a) and math.isnan(b)) or (a == b and math.copysign(1, a) == math.copysign(1, b))
+    return (a is None and b is None) or (a == b and type(a) is type(b))
+
+
+# column, type, expectation SQL, converter of the driver's value, Iceberg type
+COLUMNS = [
+    ("ti", "tinyint", "{c}", None, "int"),
+    ("tiu", "tinyint unsigned", "{c}", None, "int"),
+    ("tb", "tinyint(1)", "{c}", None, "int"),
+    ("si", "smallint", "{c}", None, "int"),
+    ("siu", "smallint unsigned", "{c}", None, "int"),
+    ("mi", "mediumint", "{c}", None, "int"),
+    ("miu", "mediumint unsigned", "{c}", None, "int"),
+    ("i4", "int", "{c}", None, "int"),
+    ("i4u", "int unsigned", "{c}", None, "long"),
+    ("i8", "bigint", "{c}", None, "long"),
+    ("i8u", "bigint unsigned", "{c}", Decimal, "decimal(20, 0)"),
+    ("d_10_2", "decimal(10,2)", "{c}", None, "decimal(10, 2)"),
+    ("d_38_38", "decimal(38,38)", "{c}", None, "decimal(38, 38)"),
+    ("d_65_30", "decimal(65,30)", "CAST({c} AS CHAR)", None, "string"),
+    ("fl", "float", "CAST({c} AS DOUBLE)", f32, "float"),
+    ("db", "double", "{c}", None, "double"),
+    ("b1", "bit(1)", "CAST({c} AS UNSIGNED)", None, "long"),
+    ("b64", "bit(64)", "CAST({c} AS UNSIGNED)", None, "decimal(20, 0)"),
+    ("yr", "year", "CAST({c} AS UNSIGNED)", None, "int"),
+    ("ch", "char(6)", "{c}", None, "string"),
+    ("vc", "varchar(40)", "{c}", None, "string"),
+    ("tx", "text", "{c}", None, "string"),
+    ("bn", "binary(4)", "{c}", bytes, "binary"),
+    ("vbn", "varbinary(10)", "{c}", bytes, "binary"),
+    ("bl", "blob", "{c}", bytes, "binary"),
+    ("dt", "date", "{c}", None, "date"),
+    ("dtm", "datetime(6)", "{c}", None, "timestamp"),
+    ("tsp", "timestamp(6) NULL", "{c}", utc, "timestamptz"),
+    ("tm", "time(6)", "CAST({c} AS CHAR)", None, "string"),
+    ("en", "enum('a','b c','d''e')", "{c}", None, "string"),
+    ("st", "set('x','y','z')", "{c}", None, "string"),
+    ("js", "json", "{c}", None, "string"),
+    ("uu", "uuid", "CAST({c} AS CHAR)", None, "string"),
+    ("ip", "inet6", "CAST({c} AS CHAR)", None, "string"),
+]
+
+ROWS = [
+    "1, 1, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1.50, 0.12345678901234567890123456789012345678, "
+    "12345678901234567890123456789012345.123456789012345678901234567890, 3.1415927, 0.1, b'1', b'1', 2024, 'ab', 'x  ', 'hello', "
+    "x'00ff', x'00', x'0102', '2024-02-29', '2024-01-02 03:04:05.123456', '2024-01-02 03:04:05.123456', '-838:59:59.000000', "
+    "'b c', 'x,z', '{\"a\": [1, 2]}', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '2001:db8::1'",
+    "2, -128, 0, -1, -32768, 0, -8388608, 0, -2147483648, 0, -9223372036854775808, 0, -99999999.99, "
+    "-0.99999999999999999999999999999999999999, -99999999999999999999999999999999999.999999999999999999999999999999, "
+    "-3.40282e38, -1.7976931348623157e308, b'0', b'0', 1901, '', '', '', x'', x'', x'', '0001-01-01', '0001-01-01 00:00:00.000000', "
+    "'1970-01-01 00:00:01.000000', '00:00:00', 'a', '', '[]', '00000000-0000-0000-0000-000000000000', '::'",
+    "3, 127, 255, 127, 32767, 65535, 8388607, 16777215, 2147483647, 4294967295, 9223372036854775807, 18446744073709551615, "
+    "99999999.99, 0.00000000000000000000000000000000000001, 0.000000000000000000000000000001, 1.17549435e-38, 5e-324, b'1', "
+    "b'1111111111111111111111111111111111111111111111111111111111111111', 2155, 'äöü€', 'trailing   ', repeat('long ', 2000), "
+    "x'61626364', x'ffffffffff', x'00', '9999-12-31', '9999-12-31 23:59:59.999999', '2038-01-19 03:14:07.999999', '838:59:59.999999', "
+    "'d''e', 'x,y,z', '{\"k\": \"\\\\u00e9\"}', 'ffffffff-ffff-ffff-ffff-ffffffffffff', '::ffff:255.255.255.255'",
+    "4" + ", NULL" * len(COLUMNS),
+]
+
+
+@pytest.fixture()
+def type_table(my_db, my_schema):
+    cols = ", ".join(f"{c} {t}" for c, t, *_ in COLUMNS)
+    my_exec(my_db, f"CREATE TABLE `{my_schema}`.types (id int PRIMARY KEY, {cols})")
+    for row in ROWS:
+        my_exec(my_db, f"INSERT INTO `{my_schema}`.types VALUES ({row})")
+    return my_schema
+
+
+def test_every_mariadb_type_comes_back_exactly(spark, warehouse, my_db, my_connection, type_table):
+    schema = type_table
+    summary = archive(spark, ArchiveRequest(connection=my_connection, schema=schema, table="types", run_id="my-types-1",
+                                            catalog=CATALOG, database="my_types"))
+    assert summary["status"] == "archived" and summary["rows"] == len(ROWS)
+
+    table = iceberg_reader.load(warehouse, "my_types", archive_table_name(schema, "types"))
+    iceberg_types = {f.name: str(f.field_type) for f in table.schema().fields}
+    for col, _t, _e, _conv, want_type in COLUMNS:
+        assert iceberg_types[col] == want_type, col
+
+    archived = {r["id"]: r for r in table.scan().to_arrow().to_pylist()}
+    exprs = ", ".join(e.format(c=c) for c, _t, e, *_ in COLUMNS)
+    expected = my_exec(my_db, f"SELECT id, {exprs} FROM `{schema}`.types ORDER BY id")
+    assert sorted(archived) == [r[0] for r in expected]
+    problems = []
+    for row in expected:
+        for (col, _t, _e, conv, _it), want in zip(COLUMNS, row[1:]):
+            if want is not None and conv is not None:
+                want = conv(want)
+            if isinstance(want, (bytes, bytearray)) and iceberg_types[col] == "string":
+                want = want.decode("utf-8")
+            if col in ("b1", "yr") and want is not None:
+                want = int(want)
+            if col == "b64" and want is not None:
+                want = Decimal(want)
+            got = archived[row[0]][col]
+            if isinstance(got, datetime) and isinstance(want, datetime) and got.tzinfo and not want.tzinfo:
+                want = want.replace(tzinfo=timezone.utc)
+            if not same(want, got):
+                problems.append(f"id={row[0]} {col}: source {want!r} archive {got!r}")
+    assert not problems, "\n".join(problems)
+
+    result = validate(spark, ValidateRequest(connection=my_connection, schema=schema, table="types", catalog=CATALOG,
+                                             database="my_types", run_id="my-types-1"))
+    assert result["status"] == "passed", result["mismatches"]
+    assert sorted(result["row_hash"]["excluded_columns"]) == ["db", "fl"]
+
+
+def test_zero_date_fails_naming_the_column_and_leaves_no_table(spark, warehouse, my_db, my_connection, my_schema):
+    my_exec(my_db, "SET SESSION sql_mode = ''")
+    my_exec(my_db, f"CREATE TABLE `{my_schema}`.z (id int PRIMARY KEY, `Created On` datetime)")
+    my_exec(my_db, f"INSERT INTO `{my_schema}`.z VALUES (1, '2020-01-01 00:00:00'), (2, '0000-00-00 00:00:00'), (3, NULL)")
+    my_exec(my_db, "SET SESSION sql_mode = DEFAULT")
+    with pytest.raises(OffloadError) as err:
+        archive(spark, ArchiveRequest(connection=my_connection, schema=my_schema, table="z", run_id="z-1", catalog=CATALOG,
+                                      database="my_types"))
+    assert err.value.code == "lossy_value"
+    assert err.value.details["column"] == "Created On"
+    assert "0000-00-00" in str(err.value)
+    assert not iceberg_reader.metadata_files(warehouse, "my_types", archive_table_name(my_schema, "z"))
