@@ -108,6 +108,17 @@ def split_predicates(column_sql: str, lower: int, upper: int, n: int) -> list[st
     return preds
 
 
+ROWS_PER_PARTITION = 250_000  # below this, another JDBC partition costs more than it saves
+
+
+def default_partitions(spark, bounds: tuple[int, int] | None) -> int:
+    """Twice Spark's parallelism, but no more than one partition per ROWS_PER_PARTITION key values."""
+    if not bounds:
+        return 1
+    width = bounds[1] - bounds[0] + 1
+    return max(1, min(2 * spark.sparkContext.defaultParallelism, -(-width // ROWS_PER_PARTITION)))
+
+
 def read_source(spark, src: SourceTable, split: ColumnPlan | None, bounds: tuple[int, int] | None,
                 num_partitions: int, fetch_size: int, where: str | None = None):
     """The source table as a DataFrame with the archive's column names and types."""
@@ -223,7 +234,7 @@ def archive(spark, req: ArchiveRequest) -> dict:
             with JdbcSession(spark, src.engine, req.connection) as js:
                 lo, hi = js.query(f"SELECT min({q}), max({q}) FROM {src.engine.table_ref(req.schema, req.table)}")[0]
             bounds = (int(lo), int(hi)) if lo is not None else None
-    n = req.num_partitions or 2 * spark.sparkContext.defaultParallelism
+    n = req.num_partitions or default_partitions(spark, bounds)
     df = read_source(spark, src, split, bounds, n, req.fetch_size)
 
     spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {spark_ident(req.catalog, req.database)}")

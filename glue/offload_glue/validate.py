@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
 
-from .archive import LINEAGE_PREFIX, SOURCE_KEYS, current_snapshot, introspect, choose_split_column, split_predicates, table_properties
+from .archive import (LINEAGE_PREFIX, SOURCE_KEYS, choose_split_column, current_snapshot, default_partitions, introspect,
+                      split_predicates, table_properties)
 from .columns import ColumnPlan, spark_canon_expr, spark_field_expr
 from .engines import BUCKETS, FIELD_SEPARATOR, Connection, Engine
 from .errors import OffloadError
@@ -260,7 +261,7 @@ def validate(spark, req: ValidateRequest) -> dict:
         with JdbcSession(spark, src.engine, req.connection) as js:
             lo, hi = js.query(f"SELECT min({q}), max({q}) FROM {src.engine.table_ref(req.schema, req.table)}")[0]
         bounds = (int(lo), int(hi)) if lo is not None else None
-    n = req.num_partitions or 2 * spark.sparkContext.defaultParallelism
+    n = req.num_partitions or default_partitions(spark, bounds)
 
     src_rows = _read_source_union(spark, src, lambda w: source_bucket_sql(src, cutoff, w), split, bounds, n, req.fetch_size)
     source_buckets = _merge_partitions([r.asDict() for r in src_rows.collect()])
