@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { isUserError } from '../errors.js';
+import { TOOL_VERSION } from '../version.js';
 import { registerValidate } from './commands/validate.js';
 import { registerSync } from './commands/sync.js';
 import { registerDiscover } from './commands/discover.js';
@@ -16,6 +17,7 @@ const COMMANDS: ((program: Command) => void)[] = [registerValidate, registerSync
 export function buildProgram(): Command {
   const program = new Command('offload')
     .description('Data Retention Offloader: validate, preview and sync the retention configs of a GitOps config repo')
+    .version(TOOL_VERSION, '-V, --version', 'print the toolkit version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   for (const register of COMMANDS) register(program);

@@ -4,6 +4,7 @@ import { statSync } from 'node:fs';
 import { loadRepo, kindOf } from '../config/load.js';
 import { fsSource, SETTINGS_FILE } from '../config/source.js';
 import type { Finding } from '../config/findings.js';
+import type { ValidateOutput } from '../generated/validate-output.js';
 import { UserError } from '../errors.js';
 
 export interface ValidateOptions {
@@ -15,15 +16,8 @@ export interface ValidateOptions {
   cwd: string;
 }
 
-export interface ValidateResult {
-  /** Format version of the JSON output. */
-  version: 1;
-  ok: boolean;
-  summary: { files: number; errors: number; warnings: number };
-  /** Files reported on (repo-relative). */
-  files: string[];
-  findings: Finding[];
-}
+/** The result is exactly the documented JSON output (`schema/validate-output.schema.json`). */
+export type ValidateResult = ValidateOutput & { findings: Finding[] };
 
 /** Maps the user's paths to repo-relative config files; a path that is no config file is a usage error. */
 function selectFiles(opts: ValidateOptions, all: string[]): string[] | undefined {

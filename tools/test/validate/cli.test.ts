@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { writeTree, removeTree } from '../helpers/fixtures.js';
 import { baseRepo, DB1, MONTHLY } from '../helpers/repo.js';
 
@@ -45,6 +46,9 @@ test('--format json is the documented structure', () => {
     assert.is(r.code, 1);
     const j = JSON.parse(r.out);
     assert.equal(Object.keys(j).sort(), ['files', 'findings', 'ok', 'summary', 'version']);
+    const schema = JSON.parse(readFileSync(path.join(REPO_ROOT, 'schema/validate-output.schema.json'), 'utf8'));
+    const check = new Ajv2020({ strict: false }).compile(schema);
+    assert.ok(check(j as object), JSON.stringify(check.errors));
     assert.is(j.version, 1);
     assert.is(j.ok, false);
     assert.equal(j.summary, { files: 4, errors: 2, warnings: 1 }); // audit is now unused
@@ -106,6 +110,9 @@ test('--help describes every option', () => {
   for (const opt of ['--format', '--root', 'paths']) assert.match(r.out, opt);
   const top = run(REPO_ROOT, ['--help']);
   assert.match(top.out, 'validate');
+  const version = run(REPO_ROOT, ['--version']);
+  assert.is(version.code, 0);
+  assert.is(version.out.trim(), JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')).version);
 });
 
 test.run();
