@@ -4,11 +4,9 @@
  */
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import path from 'node:path';
 import { UserError } from '../errors.js';
 
-const run = promisify(execFile);
 
 export const SETTINGS_FILE = 'offload.settings.yaml';
 export const CONFIG_DIRS = ['databases', 'policies'] as const;
@@ -50,30 +48,73 @@ export function fsSource(root: string): ConfigSource {
   };
 }
 
-/** Reads configs at a git revision of the repository at `root`, without touching the working tree. */
+/**
+ * Reads configs at a git revision of the repository at `root`, without touching the working tree:
+ * one `git ls-tree` lists the files and their blob ids, and one `git cat-file --batch` reads them all.
+ */
 export function gitSource(root: string, ref: string): ConfigSource {
-  const git = async (args: string[], encoding: 'utf8' | 'buffer' = 'utf8') => {
+  const git = async (args: string[], input?: string): Promise<Buffer> => {
     try {
-      return (await run('git', ['-C', root, ...args], { encoding, maxBuffer: 512 * 1024 * 1024 })).stdout;
+      const child = execFile('git', ['-C', root, ...args], { encoding: 'buffer', maxBuffer: 1024 * 1024 * 1024 });
+      if (input !== undefined) child.stdin!.end(input);
+      return await new Promise<Buffer>((resolve, reject) => {
+        const chunks: Buffer[] = [];
+        const errs: Buffer[] = [];
+        child.stdout!.on('data', (c: Buffer) => chunks.push(c));
+        child.stderr!.on('data', (c: Buffer) => errs.push(c));
+        child.on('error', reject);
+        child.on('close', (code) => (code === 0 ? resolve(Buffer.concat(chunks)) : reject(new Error(Buffer.concat(errs).toString().trim() || `git exited with ${code}`))));
+      });
     } catch (e) {
-      const msg = String((e as { stderr?: unknown }).stderr ?? (e as Error).message).trim().split('\n')[0];
+      const msg = (e as Error).message.split('\n')[0];
       throw new UserError(`cannot read git revision "${ref}" in ${root}: ${msg}`);
     }
   };
-  let files: Promise<string[]> | undefined;
+  let tree: Promise<Map<string, string>> | undefined;
+  let blobs: Promise<Map<string, Uint8Array>> | undefined;
+  const listTree = () =>
+    (tree ??= (async () => {
+      const out = (await git(['ls-tree', '-r', '-z', ref, '--', SETTINGS_FILE, ...CONFIG_DIRS])).toString('utf8');
+      const files = new Map<string, string>();
+      for (const entry of out.split('\0')) {
+        const m = /^\d+ blob ([0-9a-f]+)\t(.*)$/s.exec(entry);
+        if (!m) continue;
+        const f = m[2]!;
+        const inDir = CONFIG_DIRS.some((d) => f.startsWith(d + '/') && !f.slice(d.length + 1).includes('/'));
+        if (f === SETTINGS_FILE || (inDir && isConfig(f))) files.set(f, m[1]!);
+      }
+      return files;
+    })());
+  const readAll = () =>
+    (blobs ??= (async () => {
+      const files = await listTree();
+      const ids = [...files.values()];
+      const out = new Map<string, Uint8Array>();
+      if (!ids.length) return out;
+      const buf = await git(['cat-file', '--batch'], ids.join('\n') + '\n');
+      let at = 0;
+      for (const id of ids) {
+        const nl = buf.indexOf(0x0a, at);
+        const header = buf.subarray(at, nl).toString('utf8').split(' ');
+        const size = Number(header[2]);
+        out.set(id, new Uint8Array(buf.subarray(nl + 1, nl + 1 + size)));
+        at = nl + 1 + size + 1;
+      }
+      return out;
+    })());
   return {
     label: `git:${ref}`,
-    listFiles() {
-      files ??= (async () => {
+    async listFiles() {
+      try {
         await git(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
-        const out = String(await git(['ls-tree', '-r', '--name-only', ref, '--', SETTINGS_FILE, ...CONFIG_DIRS]));
-        return out.split('\n').filter((f) => f === SETTINGS_FILE || (CONFIG_DIRS.some((d) => f.startsWith(d + '/') && !f.slice(d.length + 1).includes('/')) && isConfig(f))).sort();
-      })();
-      return files;
+      } catch {
+        throw new UserError(`cannot read git revision "${ref}" in ${root}: no such commit (fetch it first, e.g. git fetch origin ${ref.replace(/^origin\//, '')})`);
+      }
+      return [...(await listTree()).keys()].sort();
     },
     async readFile(rel) {
-      if (!(await this.listFiles()).includes(rel)) return undefined;
-      return new Uint8Array(await git(['show', `${ref}:${rel}`], 'buffer') as Buffer);
+      const id = (await listTree()).get(rel);
+      return id === undefined ? undefined : (await readAll()).get(id);
     },
   };
 }
