@@ -10,14 +10,14 @@
  * `cleanup_source` (policy `source.action: drop`, source table still there) or `purge` (past
  * `purge_after`, no legal hold); archives whose source is gone are evaluated from their record.
  */
-import { DateTime } from 'luxon';
 import type { DatabaseConfig } from '../generated/database.js';
 import type { PolicyConfig } from '../generated/policy.js';
 import type { Inventory, InventoryTable } from '../inventory/inventory.js';
 import { compileNameDatePattern, type NameDateResult } from '../config/patterns.js';
-import { parseDuration } from '../config/duration.js';
+import { addCalendar, calendarOf, isoDay, isoTime, parseUtc, wholeDays } from './dates.js';
 import { claimingScopes, compileScope } from './scope.js';
 import { findColumn } from './columns.js';
+import { fastNameDate, type NameDate } from './fast-match.js';
 
 export type Action = 'none' | 'archive' | 'purge' | 'cleanup_source';
 export const ACTIONS: readonly Action[] = ['none', 'archive', 'purge', 'cleanup_source'];
@@ -110,10 +110,10 @@ const DATE_TYPES = /date|time|timestamp/i;
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Parses the as-of date; throws on an invalid one (the CLI turns that into a usage error). */
-export function parseAsOf(text: string): DateTime {
-  const d = DateTime.fromISO(text, { zone: 'utc' });
-  if (!d.isValid) throw new Error(`as-of date "${text}" is not an ISO-8601 date or date-time`);
-  return d.toUTC();
+export function parseAsOf(text: string): number {
+  const t = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([zZ]|[+-]\d{2}:?\d{2})?)?$/.test(text) ? parseUtc(text.replace(' ', 'T')) : NaN;
+  if (Number.isNaN(t)) throw new Error(`as-of date "${text}" is not an ISO-8601 date or date-time (e.g. 2026-11-27)`);
+  return t;
 }
 
 interface Outcome {
@@ -134,88 +134,111 @@ interface Subject {
   record?: ArchiveRecord;
 }
 
-const day = (d: DateTime) => d.toISODate()!;
 
-/** The table's date from its name, or a problem (no match, impossible date, future date). */
-function dateFromName(name: string, policy: PolicyConfig, compiled: NameDateResult | undefined, horizon: DateTime): { date: DateTime; detail: string } | Problem {
-  if (!compiled) return { code: 'engine/policy-invalid', message: `policy ${policy.name}: age.from table_name needs age.pattern` };
-  if (!compiled.ok) return { code: 'engine/policy-invalid', message: `policy ${policy.name}: age.pattern "${policy.age.pattern}" is invalid: ${compiled.problem}` };
-  const m = compiled.pattern.match(name);
-  if (!m) return { code: 'engine/name-no-date', message: `table name does not match the date pattern "${policy.age.pattern}" of policy ${policy.name}` };
-  if (m.month !== undefined && (m.month < 1 || m.month > 12)) return { code: 'engine/name-bad-date', message: `table name gives month ${String(m.month).padStart(2, '0')}, which is not a month (pattern "${policy.age.pattern}" of policy ${policy.name})` };
-  const start = DateTime.utc(m.year, m.month ?? 1, m.day ?? 1);
-  if (!start.isValid || (m.day !== undefined && start.day !== m.day)) return { code: 'engine/name-bad-date', message: `table name gives ${m.year}-${String(m.month).padStart(2, '0')}-${String(m.day).padStart(2, '0')}, which is not a date (pattern "${policy.age.pattern}" of policy ${policy.name})` };
-  const unit = m.day !== undefined ? 'day' : m.month !== undefined ? 'month' : 'year';
-  if (start > horizon) return { code: 'engine/date-in-future', message: `table name gives a ${unit} starting ${day(start)}, after both the as-of date and the inventory date: a mistyped name?` };
-  const last = start.endOf(unit).startOf('day');
-  return { date: last, detail: `name → ${unit} ${unit === 'day' ? day(start) : unit === 'month' ? start.toFormat('yyyy-MM') : start.year}, last day ${day(last)}` };
+type CompiledTemplate = { ok: true; match: (name: string) => NameDate | undefined } | { ok: false; problem: string };
+
+function compileTemplate(template: string): CompiledTemplate {
+  const r: NameDateResult = compileNameDatePattern(template);
+  return r.ok ? { ok: true, match: fastNameDate(template, r.pattern.match) } : { ok: false, problem: r.problem };
 }
 
-function outcomeFor(s: Subject, policy: PolicyConfig, scope: number, inv: Inventory | undefined, asOf: DateTime, names: Map<string, NameDateResult>): Outcome {
+/** The table's date from its name, or a problem (no match, impossible date, future date). */
+function dateFromName(name: string, policy: PolicyConfig, compiled: CompiledTemplate | undefined, horizon: number): { date: number; detail: string } | Problem {
+  if (!compiled) return { code: 'engine/policy-invalid', message: `policy ${policy.name}: age.from table_name needs age.pattern` };
+  if (!compiled.ok) return { code: 'engine/policy-invalid', message: `policy ${policy.name}: age.pattern "${policy.age.pattern}" is invalid: ${compiled.problem}` };
+  const m = compiled.match(name);
+  if (!m) return { code: 'engine/name-no-date', message: `table name does not match the date pattern "${policy.age.pattern}" of policy ${policy.name}` };
+  const mm = String(m.month).padStart(2, '0'), dd = String(m.day).padStart(2, '0');
+  if (m.month !== undefined && (m.month < 1 || m.month > 12)) return { code: 'engine/name-bad-date', message: `table name gives month ${mm}, which is not a month (pattern "${policy.age.pattern}" of policy ${policy.name})` };
+  const start = Date.UTC(m.year, (m.month ?? 1) - 1, m.day ?? 1);
+  if (m.day !== undefined && (m.day < 1 || new Date(start).getUTCDate() !== m.day)) return { code: 'engine/name-bad-date', message: `table name gives ${m.year}-${mm}-${dd}, which is not a date (pattern "${policy.age.pattern}" of policy ${policy.name})` };
+  const unit = m.day !== undefined ? 'day' : m.month !== undefined ? 'month' : 'year';
+  if (start > horizon) return { code: 'engine/date-in-future', message: `table name gives a ${unit} starting ${isoDay(start)}, after both the as-of date and the inventory date: a mistyped name?` };
+  // The last day of the period the name gives.
+  const last = unit === 'day' ? start : unit === 'month' ? Date.UTC(m.year, m.month!, 0) : Date.UTC(m.year, 11, 31);
+  return { date: last, detail: `name → ${unit} ${unit === 'day' ? isoDay(start) : unit === 'month' ? `${m.year}-${mm}` : m.year}, last day ${isoDay(last)}` };
+}
+
+function failed(policy: PolicyConfig, scope: number, p: Problem): Outcome {
+  return { policy, scope, frees: false, action: 'none', age: null, reason: `cannot evaluate: ${p.message}`, problem: p };
+}
+
+function outcomeFor(s: Subject, policy: PolicyConfig, scope: number, inv: Inventory | undefined, asOf: number, names: Map<string, CompiledTemplate>, memo: Map<string, Outcome>): Outcome {
   const base = { policy, scope, frees: false };
-  const fail = (p: Problem): Outcome => ({ ...base, action: 'none', age: null, reason: `cannot evaluate: ${p.message}`, problem: p });
-  const horizon = inv ? DateTime.max(asOf, DateTime.fromISO(inv.discovered_at, { zone: 'utc' })) : asOf;
-  let date: DateTime;
+  const discovered = inv ? parseUtc(inv.discovered_at) : NaN;
+  const horizon = inv ? Math.max(asOf, discovered) : asOf;
+  let date: number;
   let detail: string;
   let from: Age['from'] = policy.age.from;
   if (!s.table && s.record?.table_date) {
     // The source is gone: the archive record keeps the date the table was aged by.
-    date = DateTime.fromISO(s.record.table_date, { zone: 'utc' });
-    detail = `archive record: table date ${day(date)}`;
+    date = parseUtc(s.record.table_date);
+    detail = `archive record: table date ${isoDay(date)}`;
     from = 'archive_record';
   } else if (policy.age.from === 'table_name') {
     let c = policy.age.pattern === undefined ? undefined : names.get(policy.age.pattern);
-    if (!c && policy.age.pattern !== undefined) names.set(policy.age.pattern, (c = compileNameDatePattern(policy.age.pattern)));
+    if (!c && policy.age.pattern !== undefined) names.set(policy.age.pattern, (c = compileTemplate(policy.age.pattern)));
     const r = dateFromName(s.name, policy, c, horizon);
-    if ('code' in r) return fail(r);
+    if ('code' in r) return failed(policy, scope, r);
     ({ date, detail } = r);
   } else if (policy.age.from === 'column') {
     const col = policy.age.column;
-    if (!col) return fail({ code: 'engine/policy-invalid', message: `policy ${policy.name}: age.from column needs age.column` });
+    if (!col) return failed(policy, scope, { code: 'engine/policy-invalid', message: `policy ${policy.name}: age.from column needs age.column` });
     const c = s.table ? findColumn(s.table, col, inv?.engine ?? 'postgres') : undefined;
-    if (!c) return fail({ code: 'engine/column-missing', message: `column "${col}" (age.column of policy ${policy.name}) does not exist in the table` });
-    if (!DATE_TYPES.test(c.type)) return fail({ code: 'engine/column-not-date', message: `column "${col}" is ${c.type}, not a date or timestamp (age.column of policy ${policy.name})` });
+    if (!c) return failed(policy, scope, { code: 'engine/column-missing', message: `column "${col}" (age.column of policy ${policy.name}) does not exist in the table` });
+    if (!DATE_TYPES.test(c.type)) return failed(policy, scope, { code: 'engine/column-not-date', message: `column "${col}" is ${c.type}, not a date or timestamp (age.column of policy ${policy.name})` });
     const m = s.table?.column_max[c.name];
-    if (!m) return fail({ code: 'engine/not-measured', message: `max(${c.name}) is not in the inventory: rerun \`offload discover --database ${inv?.database ?? '?'}\`` });
+    if (!m) return failed(policy, scope, { code: 'engine/not-measured', message: `max(${c.name}) is not in the inventory: rerun \`offload discover --database ${inv?.database ?? '?'}\`` });
     if (m.value === null) return { ...base, action: 'none', age: null, reason: `the table is empty (no max(${col}) as of ${m.measured_at.slice(0, 10)}): nothing to archive` };
-    date = DateTime.fromISO(m.value, { zone: 'utc' });
-    const measured = DateTime.fromISO(m.measured_at, { zone: 'utc' });
-    if (date > measured.plus({ days: 1 })) return fail({ code: 'engine/date-in-future', message: `max(${col}) is ${m.value}, after the time it was measured (${m.measured_at}): bad data or clock?` });
+    date = parseUtc(m.value);
+    if (date > parseUtc(m.measured_at) + 86_400_000) return failed(policy, scope, { code: 'engine/date-in-future', message: `max(${col}) is ${m.value}, after the time it was measured (${m.measured_at}): bad data or clock?` });
     detail = `max(${col}) = ${m.value} (measured ${m.measured_at})`;
   } else {
-    if (inv && !inv.keeps_last_modified) return fail({ code: 'engine/no-last-modified', message: `${inv.engine} keeps no last-modification time of tables; policy ${policy.name} must age by table_name or column` });
-    if (!s.table?.last_modified) return fail({ code: 'engine/last-modified-unknown', message: `the engine reported no last-modification time for the table (e.g. MariaDB/InnoDB after a restart, SQL Server after a restart): cannot age it` });
-    date = DateTime.fromISO(s.table.last_modified, { zone: 'utc' });
-    if (inv && date > DateTime.fromISO(inv.discovered_at, { zone: 'utc' }).plus({ days: 1 })) return fail({ code: 'engine/date-in-future', message: `last modification ${s.table.last_modified} is after discovery (${inv.discovered_at})` });
+    if (inv && !inv.keeps_last_modified) return failed(policy, scope, { code: 'engine/no-last-modified', message: `${inv.engine} keeps no last-modification time of tables; policy ${policy.name} must age by table_name or column` });
+    if (!s.table?.last_modified) return failed(policy, scope, { code: 'engine/last-modified-unknown', message: `the engine reported no last-modification time for the table (e.g. MariaDB/InnoDB after a restart, SQL Server after a restart): cannot age it` });
+    date = parseUtc(s.table.last_modified);
+    if (inv && date > discovered + 86_400_000) return failed(policy, scope, { code: 'engine/date-in-future', message: `last modification ${s.table.last_modified} is after discovery (${inv.discovered_at})` });
     detail = `last modified ${s.table.last_modified}`;
   }
-  const archiveAfter = parseDuration(policy.archive_after);
-  if (!archiveAfter) return fail({ code: 'engine/policy-invalid', message: `policy ${policy.name}: archive_after "${policy.archive_after}" is not an ISO-8601 duration` });
-  const purgeAfter = policy.purge_after === undefined ? undefined : parseDuration(policy.purge_after);
-  if (policy.purge_after !== undefined && !purgeAfter) return fail({ code: 'engine/policy-invalid', message: `policy ${policy.name}: purge_after "${policy.purge_after}" is not an ISO-8601 duration` });
-  const age: Age = { from, date: date.toISO()!, days: Math.floor(asOf.diff(date, 'days').days), detail };
-  const archiveAt = date.plus(archiveAfter.duration);
-  const purgeAt = purgeAfter ? date.plus(purgeAfter.duration) : undefined;
+  if (Number.isNaN(date)) return failed(policy, scope, { code: 'engine/date-invalid', message: `the table's date could not be read (${detail})` });
+  if (s.record) return decide(policy, scope, from, date, detail, asOf, s.table !== undefined, s.record);
+  // Tables of one policy share few dates (a month, a year): decide each (policy, date) once.
+  const key = `${policy.name}\u0000${scope}\u0000${date}\u0000${detail}\u0000${s.table !== undefined}`;
+  let o = memo.get(key);
+  if (!o) memo.set(key, (o = decide(policy, scope, from, date, detail, asOf, s.table !== undefined, undefined)));
+  return o;
+}
+
+/** The outcome once the table's date is known (pure; shared by every table with the same date). */
+function decide(policy: PolicyConfig, scope: number, from: Age['from'], date: number, detail: string, asOf: number, inSource: boolean, record: ArchiveRecord | undefined): Outcome {
+  const base = { policy, scope, frees: false };
+  const archiveAfter = calendarOf(policy.archive_after);
+  if (!archiveAfter) return failed(policy, scope, { code: 'engine/policy-invalid', message: `policy ${policy.name}: archive_after "${policy.archive_after}" is not an ISO-8601 duration` });
+  const purgeAfter = policy.purge_after === undefined ? undefined : calendarOf(policy.purge_after);
+  if (policy.purge_after !== undefined && !purgeAfter) return failed(policy, scope, { code: 'engine/policy-invalid', message: `policy ${policy.name}: purge_after "${policy.purge_after}" is not an ISO-8601 duration` });
+  const age: Age = { from, date: isoTime(date), days: wholeDays(date, asOf), detail };
+  const archiveAt = addCalendar(date, archiveAfter);
+  const purgeAt = purgeAfter ? addCalendar(date, purgeAfter) : undefined;
   const held = policy.legal_hold?.enabled === true;
   const hold = held ? `legal hold${policy.legal_hold?.reference ? ` ${policy.legal_hold.reference}` : ''}${policy.legal_hold?.reason ? ` (${policy.legal_hold.reason})` : ''}` : '';
   const drops = policy.source?.action === 'drop';
   const ageText = `${age.days} days old (${detail})`;
-  const purgeText = purgeAt ? (held ? `purge blocked by ${hold}` : `purge due ${day(purgeAt)}`) : 'archive kept with no end (no purge_after)';
-  const rec = s.record && !s.record.purged ? s.record : undefined;
-  if (s.record?.purged) return { ...base, action: 'none', age, reason: `archive purged; nothing left to do` };
+  const purgeText = purgeAt ? (held ? `purge blocked by ${hold}` : `purge due ${isoDay(purgeAt)}`) : 'archive kept with no end (no purge_after)';
+  const rec = record && !record.purged ? record : undefined;
+  if (record?.purged) return { ...base, action: 'none', age, reason: `archive purged; nothing left to do` };
   if (!rec) {
-    if (asOf < archiveAt) return { ...base, action: 'none', age, reason: `${ageText}; archive due ${day(archiveAt)} (archive_after ${policy.archive_after})` };
+    if (asOf < archiveAt) return { ...base, action: 'none', age, reason: `${ageText}; archive due ${isoDay(archiveAt)} (archive_after ${policy.archive_after})` };
     const after = purgeAt && asOf >= purgeAt
-      ? (held ? `; past purge_after ${policy.purge_after} too, but ${hold} keeps the archive` : `; past purge_after ${policy.purge_after} too (${day(purgeAt)}): the archive is purged once validated`)
+      ? (held ? `; past purge_after ${policy.purge_after} too, but ${hold} keeps the archive` : `; past purge_after ${policy.purge_after} too (${isoDay(purgeAt)}): the archive is purged once validated`)
       : `; ${purgeText}`;
     const src = drops ? `; then the source is renamed and dropped after ${policy.source?.grace_period ?? 'its grace period'}` : '; the source is kept';
-    return { ...base, action: 'archive', age, frees: drops, reason: `${ageText}; archive due since ${day(archiveAt)} (archive_after ${policy.archive_after})${after}${src}` };
+    return { ...base, action: 'archive', age, frees: drops, reason: `${ageText}; archive due since ${isoDay(archiveAt)} (archive_after ${policy.archive_after})${after}${src}` };
   }
   if (!rec.validated) return { ...base, action: 'none', age, reason: `archived ${rec.archived_at.slice(0, 10)} but not validated: nothing more happens until validation passes` };
-  if (s.table && drops) return { ...base, action: 'cleanup_source', age, frees: true, reason: `archived ${rec.archived_at.slice(0, 10)} and validated; source.action drop: rename now, drop after ${policy.source?.grace_period ?? 'the grace period'}` };
+  if (inSource && drops) return { ...base, action: 'cleanup_source', age, frees: true, reason: `archived ${rec.archived_at.slice(0, 10)} and validated; source.action drop: rename now, drop after ${policy.source?.grace_period ?? 'the grace period'}` };
   if (purgeAt && asOf >= purgeAt) {
-    if (held) return { ...base, action: 'none', age, reason: `${ageText}; purge due since ${day(purgeAt)} but ${hold}: archive kept` };
-    return { ...base, action: 'purge', age, reason: `${ageText}; archive purge due since ${day(purgeAt)} (purge_after ${policy.purge_after})` };
+    if (held) return { ...base, action: 'none', age, reason: `${ageText}; purge due since ${isoDay(purgeAt)} but ${hold}: archive kept` };
+    return { ...base, action: 'purge', age, reason: `${ageText}; archive purge due since ${isoDay(purgeAt)} (purge_after ${policy.purge_after})` };
   }
   return { ...base, action: 'none', age, reason: `archived ${rec.archived_at.slice(0, 10)}; ${purgeText}` };
 }
@@ -224,7 +247,10 @@ const prio = (o: Outcome) => o.policy.priority ?? Number.NEGATIVE_INFINITY;
 const prioText = (o: Outcome) => (o.policy.priority === undefined ? 'no priority' : `priority ${o.policy.priority}`);
 
 /** One decision out of every (scope, policy) claim: agreement, else explicit priority, else a reported conflict. */
+const NO_ALSO: string[] = [];
+const bySubject = (a: Subject, b: Subject) => cmp(a.schema, b.schema) || cmp(a.name, b.name);
 function combine(outcomes: Outcome[]): { winner?: Outcome; also: string[]; problem?: Problem; reason?: string } {
+  if (outcomes.length === 1) return { winner: outcomes[0]!, also: NO_ALSO };
   const sorted = [...outcomes].sort((a, b) => prio(b) - prio(a) || cmp(a.policy.name, b.policy.name) || a.scope - b.scope);
   const distinct = new Set(sorted.map((o) => o.policy.name));
   const names = (os: Outcome[]) => [...new Set(os.map((o) => o.policy.name))];
@@ -242,14 +268,15 @@ function combine(outcomes: Outcome[]): { winner?: Outcome; also: string[]; probl
 export function evaluate(input: EngineInput): Evaluation {
   const asOf = parseAsOf(input.asOf);
   const policies = new Map(input.policies.map((p) => [p.name, p]));
-  const names = new Map<string, NameDateResult>();
+  const names = new Map<string, CompiledTemplate>();
   const records = new Map<string, ArchiveRecord[]>();
   for (const r of input.archive ?? []) (records.get(r.database) ?? records.set(r.database, []).get(r.database)!).push(r);
   const databases = [...input.databases].sort((a, b) => cmp(a.name, b.name)).map((db) => evaluateDatabase(db, input.inventories.get(db.name), policies, asOf, names, records.get(db.name) ?? []));
-  return { as_of: asOf.toISO()!, databases };
+  return { as_of: isoTime(asOf), databases };
 }
 
-function evaluateDatabase(db: DatabaseConfig, given: InventoryInput | undefined, policies: Map<string, PolicyConfig>, asOf: DateTime, names: Map<string, NameDateResult>, records: ArchiveRecord[]): DatabaseEvaluation {
+function evaluateDatabase(db: DatabaseConfig, given: InventoryInput | undefined, policies: Map<string, PolicyConfig>, asOf: number, names: Map<string, CompiledTemplate>, records: ArchiveRecord[]): DatabaseEvaluation {
+  const memo = new Map<string, Outcome>();
   const out: DatabaseEvaluation = { database: db.name, engine: db.engine, status: 'ok', problems: [], decisions: [], unclaimed: 0, inventory_discovered_at: null };
   if (!given || 'error' in given) {
     out.status = 'failed';
@@ -279,11 +306,13 @@ function evaluateDatabase(db: DatabaseConfig, given: InventoryInput | undefined,
   const tableErrors = new Map<string, Problem>();
   for (const e of inv.errors) if (e.table !== undefined) tableErrors.set(`${e.schema}\u0000${e.table}`, { code: e.code, message: e.message });
   const subjects: Subject[] = inv.tables.map((t) => ({ schema: t.schema, name: t.name, kind: t.kind, table: t }));
-  const present = new Set(subjects.map((s) => `${s.schema}\u0000${s.name}`));
-  const byKey = new Map(records.map((r) => [`${r.schema}\u0000${r.table}`, r]));
-  for (const s of subjects) s.record = byKey.get(`${s.schema}\u0000${s.name}`);
-  for (const r of records) if (!present.has(`${r.schema}\u0000${r.table}`)) subjects.push({ schema: r.schema, name: r.table, kind: 'table', record: r });
-  subjects.sort((a, b) => cmp(a.schema, b.schema) || cmp(a.name, b.name));
+  if (records.length) {
+    const present = new Set(subjects.map((s) => `${s.schema}\u0000${s.name}`));
+    const byKey = new Map(records.map((r) => [`${r.schema}\u0000${r.table}`, r]));
+    for (const s of subjects) s.record = byKey.get(`${s.schema}\u0000${s.name}`);
+    for (const r of records) if (!present.has(`${r.schema}\u0000${r.table}`)) subjects.push({ schema: r.schema, name: r.table, kind: 'table', record: r });
+  }
+  subjects.sort(bySubject);
   for (const s of subjects) {
     const claims = claimingScopes(scopes, s.schema, s.name);
     if (!claims.length) {
@@ -293,7 +322,7 @@ function evaluateDatabase(db: DatabaseConfig, given: InventoryInput | undefined,
     const rows = s.table?.rows ?? s.record?.rows ?? null;
     const bytes = s.table?.bytes ?? s.record?.bytes ?? null;
     const d: Decision = { database: db.name, schema: s.schema, table: s.name, kind: s.kind, scope: null, policy: null, age: null, action: 'none', reason: '', rows, bytes, in_source: s.table !== undefined, frees_source: false };
-    const readError = tableErrors.get(`${s.schema}\u0000${s.name}`);
+    const readError = tableErrors.size ? tableErrors.get(`${s.schema}\u0000${s.name}`) : undefined;
     if (s.kind === 'partition') {
       d.scope = claims[0]!.index;
       d.reason = `partition of ${s.table?.partition_of?.schema}.${s.table?.partition_of?.name}: archived with its partitioned table, never on its own`;
@@ -306,7 +335,7 @@ function evaluateDatabase(db: DatabaseConfig, given: InventoryInput | undefined,
       const missing: string[] = [];
       for (const c of claims) for (const name of c.entry.policies) {
         const p = policies.get(name);
-        if (p) outcomes.push(outcomeFor(s, p, c.index, inv, asOf, names));
+        if (p) outcomes.push(outcomeFor(s, p, c.index, inv, asOf, names, memo));
         else missing.push(name);
       }
       if (missing.length) {

@@ -1,6 +1,7 @@
 /** Which scope entries of a database claim a table: the schema equal, an include pattern found, no exclude pattern found. */
 import type { DatabaseConfig } from '../generated/database.js';
 import { compileTablePattern } from '../config/patterns.js';
+import { fastTest } from './fast-match.js';
 
 export type ScopeEntry = DatabaseConfig['scope'][number];
 
@@ -18,8 +19,8 @@ export function compileScope(db: DatabaseConfig): CompiledScope[] {
     const exc = (entry.exclude ?? []).map(compileTablePattern);
     const bad = [...inc, ...exc].find((r) => !r.ok);
     if (bad && !bad.ok) return { index, entry, matches: undefined, problem: `scope[${index}] of ${db.name}: pattern does not compile: ${bad.problem}` };
-    const incT = inc.map((r) => (r.ok ? r.pattern.test : () => false));
-    const excT = exc.map((r) => (r.ok ? r.pattern.test : () => false));
+    const incT = inc.map((r) => (r.ok ? fastTest(r.pattern.source, r.pattern.test) : () => false));
+    const excT = exc.map((r) => (r.ok ? fastTest(r.pattern.source, r.pattern.test) : () => false));
     return {
       index,
       entry,
@@ -30,5 +31,7 @@ export function compileScope(db: DatabaseConfig): CompiledScope[] {
 
 /** Scope entries (in file order) claiming `schema.table`. */
 export function claimingScopes(scopes: CompiledScope[], schema: string, table: string): CompiledScope[] {
-  return scopes.filter((s) => s.entry.schema === schema && s.matches !== undefined && s.matches(table));
+  const out: CompiledScope[] = [];
+  for (const s of scopes) if (s.entry.schema === schema && s.matches !== undefined && s.matches(table)) out.push(s);
+  return out;
 }

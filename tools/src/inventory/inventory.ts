@@ -60,12 +60,23 @@ export async function readInventory(dir: string, database: string): Promise<Read
   return { ok: true, inventory: inv };
 }
 
-/** Writes atomically (temp file + rename), stable key order, one table per line block. */
+/**
+ * The file text: the header indented, then one table per line — readable, a one-line git diff per
+ * changed table, and about half the size (and parse time) of fully indented JSON at 100,000 tables.
+ */
+export function inventoryText(inv: Inventory): string {
+  const { tables, ...header } = inv;
+  const head = JSON.stringify({ ...header, tables: [] }, null, 2);
+  if (!tables.length) return head + '\n';
+  return head.replace(/"tables": \[\]\n\}$/, `"tables": [\n${tables.map((t) => '    ' + JSON.stringify(t)).join(',\n')}\n  ]\n}`) + '\n';
+}
+
+/** Writes atomically (temp file + rename). */
 export async function writeInventory(dir: string, inv: Inventory): Promise<string> {
   await mkdir(dir, { recursive: true });
   const file = inventoryPath(dir, inv.database);
   const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, JSON.stringify(inv, null, 2) + '\n');
+  await writeFile(tmp, inventoryText(inv));
   await rename(tmp, file);
   return file;
 }

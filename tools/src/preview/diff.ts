@@ -35,40 +35,54 @@ export interface Totals {
 
 export const emptyTotals = (): Totals => ({ tables: 0, rows: 0, bytes: 0, source_freed_bytes: 0 });
 
-const key = (d: { database: string; schema: string; table: string }) => `${d.database}\u0000${d.schema}\u0000${d.table}`;
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 /** A decision that makes the pipeline act (a table that could not be evaluated does not). */
 const acting = (d: Decision | undefined) => (d && !d.problem && d.action !== 'none' ? d : undefined);
 
+/**
+ * Compares the two evaluations table by table. Both list databases by name and each database's
+ * decisions by schema and table (the engine's order), so this is a merge of sorted lists.
+ */
 export function diffEvaluations(base: Evaluation, head: Evaluation): Change[] {
-  const before = new Map<string, Decision>();
-  const after = new Map<string, Decision>();
-  for (const db of base.databases) for (const d of db.decisions) before.set(key(d), d);
-  for (const db of head.databases) for (const d of db.decisions) after.set(key(d), d);
   const changes: Change[] = [];
-  for (const k of new Set([...before.keys(), ...after.keys()])) {
-    const b = acting(before.get(k)), h = acting(after.get(k));
-    if (!b && !h) continue;
-    if (b && h && b.action === h.action && b.policy === h.policy) continue;
-    const any = (h ?? after.get(k) ?? b)!;
-    const freed = (d: Decision | undefined) => (d?.frees_source ? d.bytes ?? 0 : 0);
-    changes.push({
-      database: any.database,
-      schema: any.schema,
-      table: any.table,
-      policy: h ? h.policy : b!.policy,
-      action: h ? h.action : 'none',
-      change: !b ? 'added' : !h ? 'removed' : 'changed',
-      rows: any.rows,
-      bytes: any.bytes,
-      // For `removed`: why the working tree no longer acts (not claimed any more, or its new reason).
-      reason: h ? h.reason : after.get(k)?.reason ?? 'no longer claimed by any scope entry',
-      previous_action: b ? b.action : 'none',
-      previous_policy: b ? b.policy : null,
-      source_freed_bytes: freed(h) - freed(b),
-    });
+  const heads = new Map(head.databases.map((d) => [d.database, d.decisions]));
+  const bases = new Map(base.databases.map((d) => [d.database, d.decisions]));
+  for (const name of [...new Set([...bases.keys(), ...heads.keys()])].sort(cmp)) {
+    const before = bases.get(name) ?? [], after = heads.get(name) ?? [];
+    let i = 0, j = 0;
+    while (i < before.length || j < after.length) {
+      const b = before[i], h = after[j];
+      const order = !b ? 1 : !h ? -1 : cmp(b.schema, h.schema) || cmp(b.table, h.table);
+      if (order < 0) { push(changes, b, undefined); i++; }
+      else if (order > 0) { push(changes, undefined, h); j++; }
+      else { push(changes, b, h); i++; j++; }
+    }
   }
-  return changes.sort((a, b) => cmp(a.database, b.database) || cmp(a.schema, b.schema) || cmp(a.table, b.table));
+  return changes;
+}
+
+const freed = (d: Decision | undefined) => (d?.frees_source ? d.bytes ?? 0 : 0);
+
+function push(changes: Change[], before: Decision | undefined, after: Decision | undefined): void {
+  const b = acting(before), h = acting(after);
+  if (!b && !h) return;
+  if (b && h && b.action === h.action && b.policy === h.policy) return;
+  const any = (h ?? after ?? b)!;
+  changes.push({
+    database: any.database,
+    schema: any.schema,
+    table: any.table,
+    policy: h ? h.policy : b!.policy,
+    action: h ? h.action : 'none',
+    change: !b ? 'added' : !h ? 'removed' : 'changed',
+    rows: any.rows,
+    bytes: any.bytes,
+    // For `removed`: why the working tree no longer acts (not claimed any more, or its new reason).
+    reason: h ? h.reason : after?.reason ?? 'no longer claimed by any scope entry',
+    previous_action: b ? b.action : 'none',
+    previous_policy: b ? b.policy : null,
+    source_freed_bytes: freed(h) - freed(b),
+  });
 }
 
 export function addTo(t: Totals, c: Change): void {
