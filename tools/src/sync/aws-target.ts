@@ -6,7 +6,7 @@
  */
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { DynamoDBClient, ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, ScanCommand, TransactWriteCommand, UpdateCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, ScanCommand, TransactWriteCommand, UpdateCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { CreateConnectionCommand, DeleteConnectionCommand, GetConnectionsCommand, GlueClient, UpdateConnectionCommand } from '@aws-sdk/client-glue';
 import pLimit from 'p-limit';
 import { UserError } from '../errors.js';
@@ -88,8 +88,12 @@ class AwsTarget implements Target {
 
   async read(): Promise<Snapshot> {
     const issues: RemoteIssue[] = [];
-    const [table, listing, connections] = await Promise.all([this.scanTable(issues), this.listFiles(issues), this.listConnections()]);
-    const snapshot: Snapshot = { files: listing.files, items: table.items, connections, state: table.state, issues };
+    // The sync state first, on its own: whatever a completed sync wrote is then visible to the reads
+    // below, and any sync still writing shows up as an unfinished claim (see plan's lock check).
+    const state = await this.readState();
+    const [items, listing, connections] = await Promise.all([this.scanTable(issues), this.listFiles(issues), this.listConnections()]);
+    if (state.malformed) issues.push({ kind: 'state', id: STATE_PK, problem: 'malformed', message: state.malformed });
+    const snapshot: Snapshot = { files: listing.files, items, connections, state, issues };
     if (listing.manifest) {
       const text = await wrap(`reading s3://${Bucket(this.settings)}/${listing.manifest}`, async () => {
         const out = await this.s3.send(new GetObjectCommand({ Bucket: Bucket(this.settings), Key: listing.manifest }));
@@ -104,22 +108,26 @@ class AwsTarget implements Target {
     return snapshot;
   }
 
-  private async scanTable(issues: RemoteIssue[]): Promise<{ items: Map<string, RemoteItem>; state: SyncState }> {
+  private async readState(): Promise<SyncState> {
+    const out = await wrap(`reading the DynamoDB table ${this.table}`, () => this.ddb.send(new GetCommand({ TableName: this.table, Key: { pk: STATE_PK }, ConsistentRead: true })));
+    if (!out.Item) return { exists: false, generation: 0 };
+    const c = classifyItem(out.Item as Record<string, unknown>);
+    return c.kind === 'state' ? c.state : { exists: true, generation: 0, malformed: 'unreadable sync state' };
+  }
+
+  private async scanTable(issues: RemoteIssue[]): Promise<Map<string, RemoteItem>> {
     const items = new Map<string, RemoteItem>();
-    let state: SyncState = { exists: false, generation: 0 };
     let ExclusiveStartKey: Record<string, unknown> | undefined;
     do {
       const page = await wrap(`reading the DynamoDB table ${this.table}`, () => this.ddb.send(new ScanCommand({ TableName: this.table, ConsistentRead: true, ExclusiveStartKey })));
       for (const raw of page.Items ?? []) {
         const c = classifyItem(raw as Record<string, unknown>);
-        if (c.kind === 'state') state = c.state;
-        else if (c.kind === 'item') items.set(c.item.pk, c.item);
-        else issues.push(c.issue);
+        if (c.kind === 'item') items.set(c.item.pk, c.item);
+        else if (c.kind === 'issue') issues.push(c.issue);
       }
       ExclusiveStartKey = page.LastEvaluatedKey;
     } while (ExclusiveStartKey);
-    if (state.malformed) issues.push({ kind: 'state', id: STATE_PK, problem: 'malformed', message: state.malformed });
-    return { items, state };
+    return items;
   }
 
   private async listFiles(issues: RemoteIssue[]): Promise<{ files: Map<string, RemoteFile>; manifest?: string }> {
@@ -206,8 +214,17 @@ class AwsTarget implements Target {
 
   async putConnection(c: DesiredConnection, exists: boolean): Promise<void> {
     const ConnectionInput = inputOfSpec(c.name, c.spec);
-    if (exists) await wrap(`updating Glue connection ${c.name}`, () => this.glue.send(new UpdateConnectionCommand({ Name: c.name, ConnectionInput })));
-    else await wrap(`creating Glue connection ${c.name}`, () => this.glue.send(new CreateConnectionCommand({ ConnectionInput, Tags: c.tags })));
+    const update = () => wrap(`updating Glue connection ${c.name}`, () => this.glue.send(new UpdateConnectionCommand({ Name: c.name, ConnectionInput })));
+    const create = () => wrap(`creating Glue connection ${c.name}`, () => this.glue.send(new CreateConnectionCommand({ ConnectionInput, Tags: c.tags })));
+    // Reconcile, whatever happened since the plan read: created meanwhile → update; deleted → create.
+    try {
+      await (exists ? update() : create());
+    } catch (e) {
+      const name = (e as Error).name;
+      if (!exists && name === 'AlreadyExistsException') await update();
+      else if (exists && name === 'EntityNotFoundException') await create();
+      else throw e;
+    }
   }
 
   async deleteConnection(name: string): Promise<void> {

@@ -59,6 +59,13 @@ class LocalTarget implements Target {
   async read(): Promise<Snapshot> {
     this.count('Read');
     const issues: RemoteIssue[] = [];
+    // The sync state first (as on AWS): a completed sync's writes are then all visible below.
+    let state: SyncState = { exists: false, generation: 0 };
+    const rawState = await this.readItem(STATE_PK);
+    if (rawState) {
+      const c = classifyItem(rawState);
+      state = c.kind === 'state' ? c.state : { exists: true, generation: 0, malformed: 'unreadable sync state' };
+    }
     const files = new Map<string, RemoteFile>();
     let manifestText: string | undefined;
     for (const rel of await walk(this.p('bucket'))) {
@@ -71,7 +78,6 @@ class LocalTarget implements Target {
       else issues.push({ kind: 'file', id: key, problem: 'foreign', message: 'not a config file sync manages; left alone' });
     }
     const items = new Map<string, RemoteItem>();
-    let state: SyncState = { exists: false, generation: 0 };
     for (const name of await list(this.p('table'))) {
       if (!name.endsWith('.json')) continue;
       let raw: unknown;
@@ -86,8 +92,8 @@ class LocalTarget implements Target {
         continue;
       }
       const c = classifyItem(raw as Record<string, unknown>);
-      if (c.kind === 'state') state = c.state;
-      else if (c.kind === 'item') {
+      if (c.kind === 'state') continue;
+      if (c.kind === 'item') {
         if (enc(c.item.pk) !== name) issues.push({ kind: 'item', id: name, problem: 'malformed', message: `file name does not match its pk ${c.item.pk}; left alone` });
         else items.set(c.item.pk, c.item);
       } else issues.push(c.issue);

@@ -178,8 +178,8 @@ export function computePlan(input: PlanInput, md5: (body: Uint8Array) => string)
   changes.push(...deletes);
 
   let manifestReason: string | undefined;
-  if (!manifest) manifestReason = snapshot.issues.some((i) => i.kind === 'manifest') ? 'replace the unreadable manifest' : 'first sync: record what was written';
-  else if (interrupted) manifestReason = `complete the interrupted sync (generation ${state.generation})`;
+  if (interrupted) manifestReason = `complete the interrupted sync (generation ${state.generation})`;
+  else if (!manifest) manifestReason = snapshot.issues.some((i) => i.kind === 'manifest') ? 'replace the unreadable manifest' : 'first sync: record what was written';
   else if (manifest.desiredHash !== desired.hash || drift.length) manifestReason = 'bring the record up to date';
 
   let lock: LockInfo | undefined;

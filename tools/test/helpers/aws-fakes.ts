@@ -121,8 +121,15 @@ function serviceOf(req: http.IncomingMessage): { service: string; action: string
   return { service: 's3', action: req.method ?? '' };
 }
 
-/** Forwards everything to `upstream`, except the requests it has been told to throttle. */
-export async function startThrottleProxy(upstream: string): Promise<ThrottleProxy> {
+/**
+ * Forwards everything to `upstream`, except the requests it has been told to throttle. With
+ * `serialize`, one request at a time: moto's server handles requests on parallel threads and its
+ * DynamoDB conditional writes are not atomic under that concurrency (two UpdateItem calls
+ * conditional on the same value can both succeed); DynamoDB makes each request atomic, which
+ * one-at-a-time forwarding restores for race tests.
+ */
+export async function startThrottleProxy(upstream: string, opts: { serialize?: boolean } = {}): Promise<ThrottleProxy> {
+  let queue: Promise<unknown> = Promise.resolve();
   const requests: RecordedRequest[] = [];
   const pending: Record<string, number> = {};
   const throttled: Record<string, number> = {};
@@ -143,12 +150,18 @@ export async function startThrottleProxy(upstream: string): Promise<ThrottleProx
         ? { __type: 'ThrottlingException', Message: 'Rate exceeded' }
         : { __type: 'com.amazonaws.dynamodb.v20120810#ThrottlingException', message: 'Rate of requests exceeds the allowed throughput.' }));
     }
-    const fwd = http.request({ hostname: up.hostname, port: up.port, path: req.url, method: req.method, headers: req.headers }, (r) => {
-      res.writeHead(r.statusCode ?? 502, r.headers);
-      r.pipe(res);
+    const forward = () => new Promise<void>((done) => {
+      const fwd = http.request({ hostname: up.hostname, port: up.port, path: req.url, method: req.method, headers: req.headers }, (r) => {
+        res.writeHead(r.statusCode ?? 502, r.headers);
+        r.pipe(res);
+        r.on('end', () => done());
+        r.on('error', () => done());
+      });
+      fwd.on('error', (e) => { res.writeHead(502); res.end(String(e)); done(); });
+      fwd.end(body);
     });
-    fwd.on('error', (e) => { res.writeHead(502); res.end(String(e)); });
-    fwd.end(body);
+    if (opts.serialize) queue = queue.then(forward);
+    else void forward();
   });
   const endpoint = await listen(server);
   return { endpoint, requests, throttled, throttleNext: (s, n) => { pending[s] = (pending[s] ?? 0) + n; }, close: close(server) };
