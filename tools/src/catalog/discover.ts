@@ -48,7 +48,7 @@ export interface DiscoverOptions {
   credentials?: CredentialOptions;
   /** Parallel max(column) batches (and connections). @default 4 */
   concurrency?: number;
-  /** max(column) queries per UNION ALL batch. @default 50 */
+  /** max(column) queries per UNION ALL batch. @default 25 */
   batchSize?: number;
   statementTimeoutMs?: number;
   connectTimeoutMs?: number;
@@ -168,7 +168,7 @@ export async function discoverDatabase(opts: DiscoverOptions): Promise<DiscoverR
 
 async function measure(inv: Inventory, needed: Measure[], port: QueryPort, opts: DiscoverOptions, now: () => Date, fail: (e: InventoryError) => void): Promise<void> {
   const intro = INTROSPECTORS[inv.engine];
-  const size = Math.max(1, opts.batchSize ?? 50);
+  const size = Math.max(1, opts.batchSize ?? 25);
   const batches: Measure[][] = [];
   for (let i = 0; i < needed.length; i += size) batches.push(needed.slice(i, i + size));
   const limit = pLimit(Math.max(1, opts.concurrency ?? 4));

@@ -91,20 +91,31 @@ test('postgres and mysql mapping from recorded rows: unknown statistics stay nul
   const snap = await postgres.introspect(pgPort, ['s']);
   assert.equal(snap.tables.map((t) => [t.name, t.kind, t.rows, t.bytes]), [['p', 'partitioned_table', 10, 24576], ['p1', 'partition', 10, 8192], ['p2', 'partition', null, 16384]]);
   const myPort = recordedPort([
-    { match: /SCHEMATA/, rows: [{ name: 'db' }] },
-    { match: /information_schema\.TABLES t/, rows: [{ schema: 'db', name: 't', est_rows: '5', bytes: '32768', last_modified: '2026-11-20 10:00:00', create_options: '', partitions: 0 }] },
+    { match: /information_schema\.TABLES t/, rows: [
+      { schema: 'db', name: 't', est_rows: '5', bytes: '32768', last_modified: '2026-11-20 10:00:00', create_options: '' },
+      { schema: 'db', name: 'p', est_rows: '7', bytes: '65536', last_modified: null, create_options: 'partitioned' },
+    ] },
+    { match: /information_schema\.PARTITIONS p/, rows: (params) => (assert.equal(params, ['db', 'p']), [{ schema: 'db', table_name: 'p', partitions: 3 }]) },
     { match: /information_schema\.COLUMNS c/, rows: [
+      { row_kind: 's', schema: 'db', table_name: null, name: null, type: null, nullable: null, precision: null, scale: null, pos: 0 },
       { row_kind: 'c', schema: 'db', table_name: 't', name: 'a', type: 'int', nullable: 'NO', precision: 10, scale: 0, pos: 1 },
       { row_kind: 'c', schema: 'db', table_name: 't', name: 'b', type: 'int', nullable: 'YES', precision: 10, scale: 0, pos: 2 },
       { row_kind: 'k', schema: 'db', table_name: 't', name: 'b', type: null, nullable: null, precision: null, scale: null, pos: 1 },
       { row_kind: 'k', schema: 'db', table_name: 't', name: 'a', type: null, nullable: null, precision: null, scale: null, pos: 2 },
     ] },
   ]);
-  const my = await mysql.introspect(myPort, ['db']);
+  const my = await mysql.introspect(myPort, ['db', 'nope']);
   assert.is(myPort.calls.length, 3);
-  assert.equal(my.tables[0]!.primary_key, ['b', 'a']);
-  assert.equal(my.tables[0]!.columns.map((c) => c.nullable), [false, true]);
-  assert.is(my.tables[0]!.last_modified, '2026-11-20T10:00:00.000Z');
+  assert.equal(my.schemas, ['db']);
+  const t = my.tables.find((x) => x.name === 't')!;
+  assert.equal(t.primary_key, ['b', 'a']);
+  assert.equal(t.columns.map((c) => c.nullable), [false, true]);
+  assert.is(t.last_modified, '2026-11-20T10:00:00.000Z');
+  assert.equal(my.tables.map((x) => [x.name, x.kind, x.partitions]), [['p', 'partitioned_table', 3], ['t', 'table', 0]]);
+  // without partitioned tables, two statements
+  const plain = recordedPort([{ match: /information_schema\.TABLES t/, rows: [] }, { match: /information_schema\.COLUMNS c/, rows: [] }]);
+  await mysql.introspect(plain, ['db']);
+  assert.is(plain.calls.length, 2);
 });
 
 test('identifiers are quoted, never interpolated raw', () => {
