@@ -2,29 +2,13 @@
  * What a config change changes: the engine's decisions under the base configs and under the working
  * tree, over the same inventories, compared table by table. Pure.
  */
-import type { Action, Decision, Evaluation } from '../engine/evaluate.js';
+import type { Decision, Evaluation } from '../engine/evaluate.js';
+import type { PreviewResult } from '../generated/preview.js';
 
 export type ChangeKind = 'added' | 'removed' | 'changed';
 
-/** One line of the preview's JSON contract (see `PreviewResult`). */
-export interface Change {
-  database: string;
-  schema: string;
-  table: string;
-  /** The policy deciding the table after the change (before it, for `removed`). */
-  policy: string | null;
-  /** The action after the change (`none` for `removed`). */
-  action: Action;
-  change: ChangeKind;
-  rows: number | null;
-  bytes: number | null;
-  /** Why, after the change (for `removed`: why the table is no longer affected). */
-  reason: string;
-  previous_action: Action;
-  previous_policy: string | null;
-  /** Source bytes this change frees (negative: no longer freed). */
-  source_freed_bytes: number;
-}
+/** One line of the preview's JSON contract (`schema/preview.schema.json`, `changes[]`). */
+export type Change = PreviewResult['changes'][number];
 
 export interface Totals {
   tables: number;

@@ -15,6 +15,7 @@ import type { CredentialOptions } from '../catalog/credentials.js';
 import type { DatabaseConfig } from '../generated/database.js';
 import { UserError } from '../errors.js';
 import { addTo, diffEvaluations, emptyTotals, type Change, type Totals } from './diff.js';
+import type { PreviewResult } from '../generated/preview.js';
 
 export const PREVIEW_FORMAT_VERSION = 1 as const;
 
@@ -33,36 +34,10 @@ export interface PreviewOptions {
   onProgress?: (p: DiscoverProgress) => void;
 }
 
-export interface PreviewProblem {
-  database: string;
-  schema?: string;
-  table?: string;
-  code: string;
-  message: string;
-  /** `head`: the working tree's evaluation; `base`: the base's (shown, does not fail the preview). */
-  side: 'head' | 'base';
-}
-
-export interface DatabaseSummary extends Totals {
-  database: string;
-  /** ok, partial (inventory incomplete) or failed (not evaluated) — in the working tree's evaluation. */
-  status: 'ok' | 'partial' | 'failed';
-  inventory_discovered_at: string | null;
-}
-
-export interface PreviewResult {
-  format_version: typeof PREVIEW_FORMAT_VERSION;
-  base: string;
-  as_of: string;
-  inventory: string;
-  /** True when every database was evaluated completely on both sides and no table had a problem. */
-  complete: boolean;
-  summary: Totals & { added: number; removed: number; changed: number };
-  changes: Change[];
-  databases: DatabaseSummary[];
-  policies: (Totals & { policy: string })[];
-  problems: PreviewProblem[];
-}
+/** The result: the JSON contract of `schema/preview.schema.json` (types generated from it). */
+export type { PreviewResult };
+export type PreviewProblem = PreviewResult['problems'][number];
+export type DatabaseSummary = PreviewResult['databases'][number];
 
 async function readArchiveState(file: string): Promise<ArchiveRecord[]> {
   let doc: unknown;

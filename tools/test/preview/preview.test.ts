@@ -7,7 +7,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { preview, type PreviewResult } from '../../src/preview/preview.js';
@@ -19,6 +20,10 @@ import { writeTree, removeTree, type Tree } from '../helpers/fixtures.js';
 import { baseRepo, DB1, MONTHLY, AUDIT } from '../helpers/repo.js';
 import { inventory, table, eventCol, measured } from '../engine/fixtures.js';
 import { startFakeGithub } from './github-server.js';
+
+const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
+const contract = ajv.compile(JSON.parse(readFileSync(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../schema/preview.schema.json'), 'utf8')));
+const contractProblems = (doc: unknown) => (contract(doc) ? [] : contract.errors!.map((e) => `${e.instancePath} ${e.message}`));
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const BIN = path.join(ROOT, 'tools/bin/offload.mjs');
@@ -81,6 +86,7 @@ for (const c of cases) {
       if (!c.complete) assert.ok(r.problems.length > 0);
       if (c.changes.length === 0 && c.complete) assert.match(renderText(r), /no changes/);
       if (!c.complete) assert.not.match(renderText(r), /no changes —/);
+      assert.equal(contractProblems(JSON.parse(renderJson(r))), []);
     } finally {
       removeTree(dir);
     }
@@ -99,6 +105,7 @@ test('preview: totals per database and policy, source freed only by source-dropp
     // The JSON contract: every change carries exactly these fields.
     const json = JSON.parse(renderJson(r)) as PreviewResult;
     assert.is(json.format_version, 1);
+    assert.equal(contractProblems(json), []);
     for (const ch of json.changes) assert.equal(Object.keys(ch).sort(), ['action', 'bytes', 'change', 'database', 'policy', 'previous_action', 'previous_policy', 'reason', 'rows', 'schema', 'source_freed_bytes', 'table']);
     const md = renderMarkdown(r);
     assert.ok(md.startsWith(`${COMMENT_MARKER}\n### Retention preview: 2 tables change`));

@@ -1,0 +1,200 @@
+/* Generated from schema/preview.schema.json by tools/scripts/generate-types.ts — do not edit. */
+
+/**
+ * The output of `offload preview --format json` (a documented contract): what a config change changes — tables newly archived, purged or cleaned up, or no longer — between a base git revision and the working tree, evaluated by the same policy engine as the pipeline over the same inventories.
+ */
+export interface PreviewResult {
+  /**
+   * Version of this format; incompatible changes get a new number.
+   */
+  format_version: 1;
+  /**
+   * The git revision the working tree is compared with.
+   */
+  base: string;
+  /**
+   * The date ages were evaluated at (ISO-8601).
+   */
+  as_of: string;
+  /**
+   * Inventory folder used, or `live`.
+   */
+  inventory: string;
+  /**
+   * True when every database was evaluated from a complete inventory on both sides and no table of the working tree had a problem. When false, `changes` may be incomplete and the command exits 1.
+   */
+  complete: boolean;
+  /**
+   * Totals over all changes.
+   */
+  summary: {
+    /**
+     * Tables changed.
+     */
+    tables: number;
+    /**
+     * Estimated rows of those tables (unknown counts as 0).
+     */
+    rows: number;
+    /**
+     * Size at the source of those tables in bytes (unknown counts as 0).
+     */
+    bytes: number;
+    /**
+     * Source bytes the change frees (tables whose policy drops the source after archiving); negative when it frees less than before.
+     */
+    source_freed_bytes: number;
+    /**
+     * Changes of kind `added`.
+     */
+    added: number;
+    /**
+     * Changes of kind `removed`.
+     */
+    removed: number;
+    /**
+     * Changes of kind `changed`.
+     */
+    changed: number;
+  };
+  /**
+   * Every changed table, sorted by database, schema and table.
+   */
+  changes: {
+    /**
+     * Database config name.
+     */
+    database: string;
+    /**
+     * Schema of the table, exactly as the engine stores it.
+     */
+    schema: string;
+    /**
+     * Table name, exactly as the engine stores it.
+     */
+    table: string;
+    /**
+     * Policy deciding the table after the change (before it, for `removed`); null when none decides.
+     */
+    policy: string | null;
+    /**
+     * The action after the change: `none` (for `removed`), `archive`, `purge` (the archive) or `cleanup_source`.
+     */
+    action: 'none' | 'archive' | 'purge' | 'cleanup_source';
+    /**
+     * `added`: newly affected; `removed`: no longer affected; `changed`: a different action or policy.
+     */
+    change: 'added' | 'removed' | 'changed';
+    /**
+     * Estimated rows of the table; null when unknown.
+     */
+    rows: number | null;
+    /**
+     * Size of the table at the source in bytes; null when unknown.
+     */
+    bytes: number | null;
+    /**
+     * Why, after the change (for `removed`: why the table is no longer affected), in words.
+     */
+    reason: string;
+    /**
+     * The action before the change (`none` for `added`).
+     */
+    previous_action: 'none' | 'archive' | 'purge' | 'cleanup_source';
+    /**
+     * The policy deciding the table before the change; null for `added`.
+     */
+    previous_policy: string | null;
+    /**
+     * Source bytes this change frees (negative: no longer freed).
+     */
+    source_freed_bytes: number;
+  }[];
+  /**
+   * Per database: evaluation status and totals of its changes.
+   */
+  databases: {
+    /**
+     * Database config name.
+     */
+    database: string;
+    /**
+     * `ok`; `partial`: evaluated from an incomplete inventory; `failed`: not evaluated (see `problems`).
+     */
+    status: 'ok' | 'partial' | 'failed';
+    /**
+     * When the inventory used was discovered; null when there was none.
+     */
+    inventory_discovered_at: string | null;
+    /**
+     * Tables of this database that change.
+     */
+    tables: number;
+    /**
+     * Estimated rows of those tables (unknown counts as 0).
+     */
+    rows: number;
+    /**
+     * Size at the source of those tables in bytes (unknown counts as 0).
+     */
+    bytes: number;
+    /**
+     * Source bytes the change frees (tables whose policy drops the source after archiving); negative when it frees less than before.
+     */
+    source_freed_bytes: number;
+  }[];
+  /**
+   * Per policy (of each change): totals of its changes.
+   */
+  policies: {
+    /**
+     * Policy name (`(none)` for changes no policy decides).
+     */
+    policy: string;
+    /**
+     * Tables of this policy that change.
+     */
+    tables: number;
+    /**
+     * Estimated rows of those tables (unknown counts as 0).
+     */
+    rows: number;
+    /**
+     * Size at the source of those tables in bytes (unknown counts as 0).
+     */
+    bytes: number;
+    /**
+     * Source bytes the change frees (tables whose policy drops the source after archiving); negative when it frees less than before.
+     */
+    source_freed_bytes: number;
+  }[];
+  /**
+   * What could not be evaluated: databases (missing or partial inventory, unreachable) and tables (impossible dates, conflicts…).
+   */
+  problems: {
+    /**
+     * Database concerned (`*` for the whole base revision).
+     */
+    database: string;
+    /**
+     * Schema of the table concerned, if any.
+     */
+    schema?: string;
+    /**
+     * Table concerned, if any.
+     */
+    table?: string;
+    /**
+     * Stable code, e.g. `inventory/missing`, `engine/name-bad-date`, `engine/conflict`.
+     */
+    code: string;
+    /**
+     * What is wrong and how to fix it.
+     */
+    message: string;
+    /**
+     * `head`: the working tree's evaluation (makes the preview incomplete); `base`: the base revision's (a note).
+     */
+    side: 'head' | 'base';
+  }[];
+}
