@@ -75,7 +75,8 @@ export function renderJson(r: PreviewResult): string {
 
 /** Text safe inside a markdown table cell and HTML: table names may hold |, <, &, backticks, newlines. */
 export function cell(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\|/g, '&#124;').replace(/`/g, '&#96;').replace(/\*/g, '&#42;').replace(/_/g, '&#95;').replace(/\[/g, '&#91;').replace(/\\/g, '&#92;').replace(/[\r\n]+/g, ' ');
+  // One pass, so an escape's own `&` and `#` are never escaped again.
+  return s.replace(/[\r\n]+/g, ' ').replace(/[&<>|`*_[\\@#]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : `&#${c.charCodeAt(0)};`));
 }
 const code = (s: string) => `<code>${cell(s)}</code>`;
 const bytesOf = (s: string) => Buffer.byteLength(s, 'utf8');

@@ -12,7 +12,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { preview, type PreviewResult } from '../../src/preview/preview.js';
-import { renderMarkdown, renderText, renderJson, COMMENT_MARKER } from '../../src/preview/render.js';
+import { renderMarkdown, renderText, renderJson, COMMENT_MARKER, cell } from '../../src/preview/render.js';
 import { upsertComment } from '../../src/preview/comment.js';
 import { UserError } from '../../src/errors.js';
 import type { Inventory } from '../../src/inventory/inventory.js';
@@ -115,6 +115,26 @@ test('preview: totals per database and policy, source freed only by source-dropp
   }
 });
 
+test('preview --archive-state: a validated archive and a policy that now drops the source → cleanup_source, bytes freed', async () => {
+  const dir = repo(baseRepo(), { 'policies/monthly.yaml': MONTHLY }, { db1: db1Inventory() });
+  try {
+    // base: monthly keeps the source; working tree: it drops it after validation
+    execFileSync('git', ['-C', dir, 'rm', '-q', '--cached', 'policies/monthly.yaml']);
+    writeFileSync(path.join(dir, 'policies/monthly.yaml'), MONTHLY.replace('  action: drop\n  grace_period: P30D\n', '  action: keep\n'));
+    execFileSync('git', ['-C', dir, 'add', 'policies/monthly.yaml']);
+    execFileSync('git', ['-C', dir, '-c', 'user.name=t', '-c', 'user.email=t@x.example', 'commit', '-qm', 'keep']);
+    writeFileSync(path.join(dir, 'policies/monthly.yaml'), MONTHLY);
+    writeFileSync(path.join(dir, 'archives.json'), JSON.stringify([{ database: 'db1', schema: 'payments', table: 'txn_202001', archived_at: '2022-02-15T00:00:00Z', validated: true }]));
+    const r = await preview({ root: dir, base: 'HEAD', inventory: 'inventory', asOf: AS_OF, archiveState: 'archives.json' });
+    // txn_202001: archived and validated → cleanup_source (frees its 1000 B); txn_202410: archive, now also freeing 2000 B → unchanged action
+    assert.equal(r.changes.map((c) => [c.table, c.change, c.action, c.previous_action, c.source_freed_bytes]), [['txn_202001', 'added', 'cleanup_source', 'none', 1000]]);
+    writeFileSync(path.join(dir, 'bad.json'), '{"archives": [{"database": "db1"}]}');
+    await preview({ root: dir, base: 'HEAD', inventory: 'inventory', asOf: AS_OF, archiveState: 'bad.json' }).then(() => assert.unreachable(), (e) => assert.match(e.message, /archive state .*bad\.json: expected a list/));
+  } finally {
+    removeTree(dir);
+  }
+});
+
 test('preview: refuses a working tree that fails validation', async () => {
   const dir = repo(baseRepo(), { 'policies/monthly.yaml': MONTHLY.replace('archive_after: P2Y', 'archive_after: soon') }, { db1: db1Inventory() });
   try {
@@ -130,7 +150,7 @@ test('preview: refuses a working tree that fails validation', async () => {
 
 /** A preview result with n added changes whose names are long and hostile. */
 function bigResult(n: number): PreviewResult {
-  const changes = Array.from({ length: n }, (_, i) => ({ database: i % 2 ? 'db_b' : 'db_a', schema: 's', table: `t|${i}<script>\`x\` ${'é'.repeat(40)}`, policy: 'p', action: 'archive' as const, change: 'added' as const, rows: 1, bytes: 1, reason: `reason | ${'ü'.repeat(60)}`, previous_action: 'none' as const, previous_policy: null, source_freed_bytes: 0 }));
+  const changes = Array.from({ length: n }, (_, i) => ({ database: i % 2 ? 'db_b' : 'db_a', schema: 's', table: `t|${i}<script>\`x\` @org/team #1 ${'é'.repeat(40)}`, policy: 'p', action: 'archive' as const, change: 'added' as const, rows: 1, bytes: 1, reason: `reason | ${'ü'.repeat(60)}`, previous_action: 'none' as const, previous_policy: null, source_freed_bytes: 0 }));
   const tot = (f: (c: (typeof changes)[number]) => boolean) => ({ tables: changes.filter(f).length, rows: changes.filter(f).length, bytes: changes.filter(f).length, source_freed_bytes: 0 });
   return {
     format_version: 1, base: 'main', as_of: AS_OF, inventory: 'inventory', complete: true,
@@ -153,6 +173,8 @@ test('markdown: cut at row boundaries below 65,536 characters, saying how much w
   // every row keeps exactly its 8 cell borders: hostile | and < are escaped
   for (const r of rows) assert.is(r.split('|').length - 1, 8, r);
   assert.not.match(md, /<script>/);
+  assert.not.match(md, /@org|#1 /); // no mentions or issue links from table names
+  assert.is(cell('a_b&#c|d@e<f>\n`*[\\'), 'a&#95;b&amp;&#35;c&#124;d&#64;e&lt;f&gt; &#96;&#42;&#91;&#92;');
   const small = renderMarkdown(bigResult(10));
   assert.not.match(small, /left out/);
   assert.is(small.split('\n').filter((l) => l.startsWith('| + added')).length, 10);
