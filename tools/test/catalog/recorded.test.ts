@@ -170,4 +170,17 @@ test('oracle discovery through a fake port: batched max(column), one bad table r
   assert.is(r.inventory.partial, true);
 });
 
+test('a catalog query that times out leaves a partial inventory naming the database', async () => {
+  const db: DatabaseConfig = { name: 'ledger', engine: 'postgres', jdbc_url: 'jdbc:postgresql://h/x', credentials: { secret: 's' }, owner: { team: 't', contact: 't@x.example' }, scope: [{ schema: 's', policies: ['p'] }] };
+  const port = recordedPort([
+    { match: /pg_namespace n WHERE/, rows: [{ name: 's' }] },
+    { match: /FROM pg_catalog\.pg_class c/, rows: () => { throw Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' }); } },
+  ]);
+  const r = await discoverDatabase({ database: db, policies: [], session: port });
+  assert.is(r.inventory.partial, true);
+  assert.equal(r.inventory.errors.map((e) => e.code), ['discover/timeout']);
+  assert.match(r.inventory.errors[0]!.message, /^database ledger: the statement or connection timed out: canceling statement/);
+  assert.equal(r.inventory.tables, []);
+});
+
 test.run();
