@@ -59,6 +59,7 @@ for (let p = 0; p < 5; p++) write(`policies/p${String(p).padStart(2, '0')}.yaml`
 const time = async <T>(fn: () => Promise<T> | T): Promise<[T, number]> => { const t = performance.now(); const r = await fn(); return [r, performance.now() - t]; };
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+if (process.env.BENCH_KEEP) { console.log(dir); process.exit(0); } // keep the fixture for profiling
 try {
   await preview({ root: dir, base: 'HEAD', inventory: 'inventory', asOf: '2026-11-27' }); // warm-up
   const e2e: number[] = [], parse: number[] = [], read: number[] = [], configs: number[] = [], compute: number[] = [];

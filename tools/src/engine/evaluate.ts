@@ -163,10 +163,20 @@ function failed(policy: PolicyConfig, scope: number, p: Problem): Outcome {
   return { policy, scope, frees: false, action: 'none', age: null, reason: `cannot evaluate: ${p.message}`, problem: p };
 }
 
-function outcomeFor(s: Subject, policy: PolicyConfig, scope: number, inv: Inventory | undefined, asOf: number, names: Map<string, CompiledTemplate>, memo: Map<string, Outcome>): Outcome {
+/** Per-database state shared by every table's evaluation (parsed once). */
+interface Context {
+  inv: Inventory;
+  asOf: number;
+  discovered: number;
+  /** The later of the as-of date and discovery: a table date after it is "in the future". */
+  horizon: number;
+  names: Map<string, CompiledTemplate>;
+  memo: Map<string, Outcome>;
+}
+
+function outcomeFor(s: Subject, policy: PolicyConfig, scope: number, ctx: Context): Outcome {
+  const { inv, asOf, discovered, horizon, names, memo } = ctx;
   const base = { policy, scope, frees: false };
-  const discovered = inv ? parseUtc(inv.discovered_at) : NaN;
-  const horizon = inv ? Math.max(asOf, discovered) : asOf;
   let date: number;
   let detail: string;
   let from: Age['from'] = policy.age.from;
@@ -184,20 +194,20 @@ function outcomeFor(s: Subject, policy: PolicyConfig, scope: number, inv: Invent
   } else if (policy.age.from === 'column') {
     const col = policy.age.column;
     if (!col) return failed(policy, scope, { code: 'engine/policy-invalid', message: `policy ${policy.name}: age.from column needs age.column` });
-    const c = s.table ? findColumn(s.table, col, inv?.engine ?? 'postgres') : undefined;
+    const c = s.table ? findColumn(s.table, col, inv.engine) : undefined;
     if (!c) return failed(policy, scope, { code: 'engine/column-missing', message: `column "${col}" (age.column of policy ${policy.name}) does not exist in the table` });
     if (!DATE_TYPES.test(c.type)) return failed(policy, scope, { code: 'engine/column-not-date', message: `column "${col}" is ${c.type}, not a date or timestamp (age.column of policy ${policy.name})` });
     const m = s.table?.column_max[c.name];
-    if (!m) return failed(policy, scope, { code: 'engine/not-measured', message: `max(${c.name}) is not in the inventory: rerun \`offload discover --database ${inv?.database ?? '?'}\`` });
+    if (!m) return failed(policy, scope, { code: 'engine/not-measured', message: `max(${c.name}) is not in the inventory: rerun \`offload discover --database ${inv.database}\`` });
     if (m.value === null) return { ...base, action: 'none', age: null, reason: `the table is empty (no max(${col}) as of ${m.measured_at.slice(0, 10)}): nothing to archive` };
     date = parseUtc(m.value);
-    if (date > parseUtc(m.measured_at) + 86_400_000) return failed(policy, scope, { code: 'engine/date-in-future', message: `max(${col}) is ${m.value}, after the time it was measured (${m.measured_at}): bad data or clock?` });
+    if (date > parseUtcCached(m.measured_at) + 86_400_000) return failed(policy, scope, { code: 'engine/date-in-future', message: `max(${col}) is ${m.value}, after the time it was measured (${m.measured_at}): bad data or clock?` });
     detail = `max(${col}) = ${m.value} (measured ${m.measured_at})`;
   } else {
-    if (inv && !inv.keeps_last_modified) return failed(policy, scope, { code: 'engine/no-last-modified', message: `${inv.engine} keeps no last-modification time of tables; policy ${policy.name} must age by table_name or column` });
+    if (!inv.keeps_last_modified) return failed(policy, scope, { code: 'engine/no-last-modified', message: `${inv.engine} keeps no last-modification time of tables; policy ${policy.name} must age by table_name or column` });
     if (!s.table?.last_modified) return failed(policy, scope, { code: 'engine/last-modified-unknown', message: `the engine reported no last-modification time for the table (e.g. MariaDB/InnoDB after a restart, SQL Server after a restart): cannot age it` });
     date = parseUtc(s.table.last_modified);
-    if (inv && date > discovered + 86_400_000) return failed(policy, scope, { code: 'engine/date-in-future', message: `last modification ${s.table.last_modified} is after discovery (${inv.discovered_at})` });
+    if (date > discovered + 86_400_000) return failed(policy, scope, { code: 'engine/date-in-future', message: `last modification ${s.table.last_modified} is after discovery (${inv.discovered_at})` });
     detail = `last modified ${s.table.last_modified}`;
   }
   if (Number.isNaN(date)) return failed(policy, scope, { code: 'engine/date-invalid', message: `the table's date could not be read (${detail})` });
@@ -248,7 +258,20 @@ const prioText = (o: Outcome) => (o.policy.priority === undefined ? 'no priority
 
 /** One decision out of every (scope, policy) claim: agreement, else explicit priority, else a reported conflict. */
 const NO_ALSO: string[] = [];
-const bySubject = (a: Subject, b: Subject) => cmp(a.schema, b.schema) || cmp(a.name, b.name);
+const bySubject = (a: { schema: string; name: string }, b: { schema: string; name: string }) => cmp(a.schema, b.schema) || cmp(a.name, b.name);
+function isSorted(xs: readonly { schema: string; name: string }[]): boolean {
+  for (let i = 1; i < xs.length; i++) if (bySubject(xs[i - 1]!, xs[i]!) > 0) return false;
+  return true;
+}
+const measuredAt = new Map<string, number>();
+function parseUtcCached(s: string): number {
+  let t = measuredAt.get(s);
+  if (t === undefined) {
+    if (measuredAt.size > 10_000) measuredAt.clear();
+    measuredAt.set(s, (t = parseUtc(s)));
+  }
+  return t;
+}
 function combine(outcomes: Outcome[]): { winner?: Outcome; also: string[]; problem?: Problem; reason?: string } {
   if (outcomes.length === 1) return { winner: outcomes[0]!, also: NO_ALSO };
   const sorted = [...outcomes].sort((a, b) => prio(b) - prio(a) || cmp(a.policy.name, b.policy.name) || a.scope - b.scope);
@@ -305,15 +328,28 @@ function evaluateDatabase(db: DatabaseConfig, given: InventoryInput | undefined,
   for (const s of scopes) if (s.problem) out.problems.push({ code: 'engine/pattern-invalid', message: s.problem });
   const tableErrors = new Map<string, Problem>();
   for (const e of inv.errors) if (e.table !== undefined) tableErrors.set(`${e.schema}\u0000${e.table}`, { code: e.code, message: e.message });
-  const subjects: Subject[] = inv.tables.map((t) => ({ schema: t.schema, name: t.name, kind: t.kind, table: t }));
+  const discoveredAt = parseUtc(inv.discovered_at);
+  const ctx: Context = { inv, asOf, discovered: discoveredAt, horizon: Math.max(asOf, discoveredAt), names, memo };
+  // The inventory's tables are the subjects; archive records add the archives whose source is gone.
+  // Without records, one reused view over each table (no allocation per table; nothing keeps it).
+  const subjects: Subject[] = records.length ? inv.tables.map((t) => ({ schema: t.schema, name: t.name, kind: t.kind, table: t })) : [];
   if (records.length) {
     const present = new Set(subjects.map((s) => `${s.schema}\u0000${s.name}`));
     const byKey = new Map(records.map((r) => [`${r.schema}\u0000${r.table}`, r]));
     for (const s of subjects) s.record = byKey.get(`${s.schema}\u0000${s.name}`);
     for (const r of records) if (!present.has(`${r.schema}\u0000${r.table}`)) subjects.push({ schema: r.schema, name: r.table, kind: 'table', record: r });
   }
-  subjects.sort(bySubject);
-  for (const s of subjects) {
+  const tables = records.length ? subjects : isSorted(inv.tables) ? inv.tables : [...inv.tables].sort(bySubject);
+  if (records.length) subjects.sort(bySubject);
+  const view: Subject = { schema: '', name: '', kind: 'table' };
+  for (const item of tables) {
+    let s: Subject;
+    if (records.length) s = item as Subject;
+    else {
+      const t = item as InventoryTable;
+      view.schema = t.schema; view.name = t.name; view.kind = t.kind; view.table = t;
+      s = view;
+    }
     const claims = claimingScopes(scopes, s.schema, s.name);
     if (!claims.length) {
       out.unclaimed++;
@@ -335,7 +371,7 @@ function evaluateDatabase(db: DatabaseConfig, given: InventoryInput | undefined,
       const missing: string[] = [];
       for (const c of claims) for (const name of c.entry.policies) {
         const p = policies.get(name);
-        if (p) outcomes.push(outcomeFor(s, p, c.index, inv, asOf, names, memo));
+        if (p) outcomes.push(outcomeFor(s, p, c.index, ctx));
         else missing.push(name);
       }
       if (missing.length) {
