@@ -10,7 +10,7 @@ import { fsSource, type ConfigSource } from '../config/source.js';
 import { UserError } from '../errors.js';
 import type { OffloadSettings } from '../generated/settings.js';
 import { applyPlan, type ApplyOptions, type ApplyResult } from './apply.js';
-import { createAwsTarget, type AwsTargetOptions } from './aws-target.js';
+import type { AwsTargetOptions } from './aws-target.js';
 import { md5Hex } from './canonical.js';
 import { desiredState } from './desired.js';
 import { createLocalTarget, DEFAULT_LOCAL_DIR } from './local-target.js';
@@ -47,6 +47,8 @@ export interface SyncOptions {
   /** Target override (tests). */
   targetImpl?: Target;
   now?: () => Date;
+  /** Called with the plan before apply starts (progress output, timing). */
+  afterPlan?: (plan: Plan) => void;
 }
 
 export type SyncOutcome =
@@ -73,13 +75,15 @@ export async function runSync(opts: SyncOptions): Promise<SyncOutcome> {
   const commit = opts.commit ?? await gitCommit(opts.root);
   const desired = await desiredState(repo, source, commit);
   const target = opts.targetImpl ?? (opts.target.kind === 'aws'
-    ? await createAwsTarget({ settings, ...opts.aws, onRequest: opts.aws?.onRequest ?? opts.onRequest })
+    // The AWS SDK is loaded only for the AWS target.
+    ? await (await import('./aws-target.js')).createAwsTarget({ settings, ...opts.aws, onRequest: opts.aws?.onRequest ?? opts.onRequest })
     : createLocalTarget({ dir: opts.target.dir, settings, onRequest: opts.onRequest }));
   const now = opts.now ?? (() => new Date());
   const snapshot = await target.read();
   const need = fileShaNeeded(desired, snapshot, md5Hex);
   const fileSha = need.length ? await target.fileSha256(need) : undefined;
   const plan = computePlan({ target: target.label, desired, snapshot, fileSha, prune: opts.prune, now: now(), breakLock: opts.breakLock }, md5Hex);
+  opts.afterPlan?.(plan);
   if (!opts.apply) return { status: 'planned', plan };
   const result = await applyPlan(plan, desired, snapshot, target, { now, ...opts.applyOptions });
   return { status: 'applied', plan, result };
