@@ -1,0 +1,148 @@
+"""Atomicity and idempotency of the archive job: a failure or a kill in the middle of the write
+leaves no visible table and a rerun gives exactly the source rows; a rerun of a finished run
+changes nothing; an archive from another source is not replaced without a reason; lineage is
+complete and holds no credentials."""
+from __future__ import annotations
+
+import glob
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+import iceberg_reader
+from conftest import CATALOG, pg_exec
+from offload_glue.archive import ArchiveRequest, archive, table_properties
+from offload_glue.errors import OffloadError
+from offload_glue.names import archive_table_name, spark_ident
+from offload_glue.validate import ValidateRequest, validate
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+DB = "atomic"
+
+
+def make_table(pg_db, schema, table, rows):
+    pg_exec(pg_db, f'CREATE TABLE "{schema}"."{table}" (id bigint PRIMARY KEY, amount numeric(12,2), note text, created timestamp)')
+    pg_exec(pg_db, f'''INSERT INTO "{schema}"."{table}" SELECT g, g / 100.0, md5(g::text),
+                       timestamp '2019-01-01' + g * interval '37 minutes' FROM generate_series(1, {rows}) g''')
+
+
+def visible(spark, warehouse, schema, table) -> bool:
+    name = archive_table_name(schema, table)
+    return bool(iceberg_reader.metadata_files(warehouse, DB, name)) or table_properties(spark, spark_ident(CATALOG, DB, name)) is not None
+
+
+def request(conn, schema, table, run_id, **kw):
+    return ArchiveRequest(connection=conn, schema=schema, table=table, run_id=run_id, catalog=CATALOG, database=DB, **kw)
+
+
+def source_ids(pg_db, schema, table):
+    return [r[0] for r in pg_exec(pg_db, f'SELECT id FROM "{schema}"."{table}" ORDER BY id')]
+
+
+def archived_ids(warehouse, schema, table):
+    return sorted(r["id"] for r in iceberg_reader.rows(warehouse, DB, archive_table_name(schema, table)))
+
+
+def test_failure_in_the_middle_of_the_write_leaves_no_table_and_rerun_is_exact(spark, warehouse, pg_db, pg_connection, pg_schema):
+    make_table(pg_db, pg_schema, "t", 4000)
+    pg_exec(pg_db, f"UPDATE \"{pg_schema}\".t SET created = 'infinity' WHERE id = 3900")  # poisons the last partition only
+    with pytest.raises(OffloadError) as err:
+        archive(spark, request(pg_connection, pg_schema, "t", "run-1", num_partitions=4))
+    assert err.value.details["column"] == "created"
+    assert not visible(spark, warehouse, pg_schema, "t")
+
+    pg_exec(pg_db, f"UPDATE \"{pg_schema}\".t SET created = '2020-01-01' WHERE id = 3900")
+    summary = archive(spark, request(pg_connection, pg_schema, "t", "run-1", num_partitions=4))
+    assert summary["status"] == "archived" and summary["rows"] == 4000 and summary["read"]["partitions"] == 4
+    assert archived_ids(warehouse, pg_schema, "t") == source_ids(pg_db, pg_schema, "t")
+
+
+def test_killed_job_leaves_no_table_and_rerun_is_exact(spark, warehouse, pg_db, pg_connection, pg_schema):
+    make_table(pg_db, pg_schema, "big", 400_000)
+    name = archive_table_name(pg_schema, "big")
+    data_dir = os.path.join(warehouse, DB, name, "data")
+    env = dict(os.environ, OFFLOAD_SOURCE_PASSWORD=pg_connection.password, TZ="UTC")
+    proc = subprocess.Popen(
+        [sys.executable, os.path.join(ROOT, "glue", "archive_table.py"), "--JOB_NAME", "kill", "--source_engine", "postgresql",
+         "--source_host", pg_connection.host, "--source_port", str(pg_connection.port), "--source_database", pg_connection.database,
+         "--source_user", pg_connection.user, "--source_schema", pg_schema, "--source_table", "big", "--run_id", "run-k",
+         "--catalog_type", "hadoop", "--warehouse", warehouse, "--archive_database", DB, "--num_partitions", "8"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, start_new_session=True)
+    deadline, seen = time.monotonic() + 240, []
+    try:
+        while time.monotonic() < deadline and proc.poll() is None and not seen:
+            seen = glob.glob(os.path.join(data_dir, "**", "*.parquet"), recursive=True)
+            time.sleep(0.02)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)  # the Python driver and its Spark JVM, mid-write
+        proc.wait(timeout=60)
+    assert seen, "the job finished or failed before any data file was written; cannot test a kill mid-write"
+    assert proc.returncode == -signal.SIGKILL
+    assert not visible(spark, warehouse, pg_schema, "big")
+
+    summary = archive(spark, request(pg_connection, pg_schema, "big", "run-k"))
+    assert summary["status"] == "archived" and summary["rows"] == 400_000
+    result = validate(spark, ValidateRequest(connection=pg_connection, schema=pg_schema, table="big", catalog=CATALOG, database=DB,
+                                             run_id="run-k"))
+    assert result["status"] == "passed", result["mismatches"]
+
+
+def test_rerun_of_a_finished_run_changes_nothing_and_a_new_run_never_duplicates(spark, warehouse, pg_db, pg_connection, pg_schema):
+    make_table(pg_db, pg_schema, "t", 500)
+    name = archive_table_name(pg_schema, "t")
+    first = archive(spark, request(pg_connection, pg_schema, "t", "run-1"))
+    metadata_before = iceberg_reader.metadata_files(warehouse, DB, name)
+    again = archive(spark, request(pg_connection, pg_schema, "t", "run-1"))
+    assert again["status"] == "unchanged"
+    assert again["snapshot_id"] == first["snapshot_id"] and again["rows"] == first["rows"] == 500
+    assert iceberg_reader.metadata_files(warehouse, DB, name) == metadata_before  # not even a metadata commit
+
+    second = archive(spark, request(pg_connection, pg_schema, "t", "run-2"))
+    assert second["status"] == "archived" and second["snapshot_id"] != first["snapshot_id"]
+    assert archived_ids(warehouse, pg_schema, "t") == source_ids(pg_db, pg_schema, "t")
+    assert iceberg_reader.load(warehouse, DB, name).metadata.properties["offload.run_id"] == "run-2"
+
+
+def test_archive_of_another_source_is_not_replaced_without_a_reason(spark, warehouse, pg_db, pg_connection, pg_schema):
+    make_table(pg_db, pg_schema, "a", 10)
+    make_table(pg_db, pg_schema, "b", 20)
+    archive(spark, request(pg_connection, pg_schema, "a", "run-a", archive_table="shared"))
+    with pytest.raises(OffloadError) as err:
+        archive(spark, request(pg_connection, pg_schema, "b", "run-b", archive_table="shared"))
+    assert err.value.code == "lineage_mismatch"
+    table = iceberg_reader.load(warehouse, DB, "shared")
+    assert table.metadata.properties["offload.source.table"] == "a" and len(table.scan().to_arrow()) == 10
+
+    forced = archive(spark, request(pg_connection, pg_schema, "b", "run-b", archive_table="shared", force_reason="ticket OPS-1: a was renamed to b"))
+    assert forced["status"] == "archived" and forced["rows"] == 20
+    props = iceberg_reader.load(warehouse, DB, "shared").metadata.properties
+    assert props["offload.source.table"] == "b" and props["offload.forced_reason"] == "ticket OPS-1: a was renamed to b"
+
+
+def test_lineage_in_properties_and_snapshot_summary_without_credentials(spark, warehouse, pg_db, pg_connection, pg_schema):
+    make_table(pg_db, pg_schema, "t", 30)
+    archive(spark, request(pg_connection, pg_schema, "t", "run-l", config_commit="abc123", policy="finance-7y",
+                           partition_spec="months(created)"))
+    name = archive_table_name(pg_schema, "t")
+    table = iceberg_reader.load(warehouse, DB, name)
+    want = {"source.engine": "postgresql", "source.host": pg_connection.host, "source.port": str(pg_connection.port),
+            "source.database": pg_connection.database, "source.schema": pg_schema, "source.table": "t", "run_id": "run-l",
+            "config_commit": "abc123", "policy": "finance-7y"}
+    props, summary = table.metadata.properties, table.current_snapshot().summary
+    for key, value in want.items():
+        assert props[f"offload.{key}"] == value, key
+        assert summary[f"offload.{key}"] == value, key
+    assert props["offload.row_count"] == "30" and summary["total-records"] == "30"
+    assert "offload.extracted_at" in props and "offload.extracted_at" in summary.additional_properties
+    assert [f.transform.__class__.__name__ for f in table.spec().fields] == ["MonthTransform"]
+    for path in glob.glob(os.path.join(warehouse, DB, name, "**", "*"), recursive=True):
+        if os.path.isfile(path):
+            with open(path, "rb") as fh:
+                assert pg_connection.password.encode() not in fh.read(), path
+    assert len(json.loads(props["offload.columns"])) == 4
