@@ -342,6 +342,8 @@ function evaluateDatabase(db: DatabaseConfig, given: InventoryInput | undefined,
   const tables = records.length ? subjects : isSorted(inv.tables) ? inv.tables : [...inv.tables].sort(bySubject);
   if (records.length) subjects.sort(bySubject);
   const view: Subject = { schema: '', name: '', kind: 'table' };
+  // Each scope entry's policies, looked up once.
+  const resolvedPolicies = scopes.map((c) => ({ found: c.entry.policies.map((n) => policies.get(n)).filter((p): p is PolicyConfig => p !== undefined), missing: c.entry.policies.filter((n) => !policies.has(n)) }));
   for (const item of tables) {
     let s: Subject;
     if (records.length) s = item as Subject;
@@ -368,13 +370,13 @@ function evaluateDatabase(db: DatabaseConfig, given: InventoryInput | undefined,
       d.reason = `cannot evaluate: ${readError.message}`;
     } else {
       const outcomes: Outcome[] = [];
-      const missing: string[] = [];
-      for (const c of claims) for (const name of c.entry.policies) {
-        const p = policies.get(name);
-        if (p) outcomes.push(outcomeFor(s, p, c.index, ctx));
-        else missing.push(name);
+      let missing: string[] | undefined;
+      for (const c of claims) {
+        const resolved = resolvedPolicies[c.index]!;
+        for (const p of resolved.found) outcomes.push(outcomeFor(s, p, c.index, ctx));
+        if (resolved.missing.length) (missing ??= []).push(...resolved.missing);
       }
-      if (missing.length) {
+      if (missing) {
         d.scope = claims[0]!.index;
         d.problem = { code: 'engine/unknown-policy', message: `scope names policies that do not exist: ${missing.join(', ')}` };
         d.reason = `cannot evaluate: ${d.problem.message}`;
@@ -382,7 +384,12 @@ function evaluateDatabase(db: DatabaseConfig, given: InventoryInput | undefined,
         const r = combine(outcomes);
         if (r.winner) {
           const w = r.winner;
-          Object.assign(d, { scope: w.scope, policy: w.policy.name, age: w.age, action: w.action, reason: w.reason, frees_source: w.frees && d.in_source });
+          d.scope = w.scope;
+          d.policy = w.policy.name;
+          d.age = w.age;
+          d.action = w.action;
+          d.reason = w.reason;
+          d.frees_source = w.frees && d.in_source;
           if (w.problem) d.problem = w.problem;
         } else {
           d.scope = claims[0]!.index;

@@ -30,8 +30,9 @@ export function compileScope(db: DatabaseConfig): CompiledScope[] {
 }
 
 /** Scope entries (in file order) claiming `schema.table`. */
+const NONE: CompiledScope[] = [];
 export function claimingScopes(scopes: CompiledScope[], schema: string, table: string): CompiledScope[] {
-  const out: CompiledScope[] = [];
-  for (const s of scopes) if (s.entry.schema === schema && s.matches !== undefined && s.matches(table)) out.push(s);
-  return out;
+  let out: CompiledScope[] | undefined;
+  for (const s of scopes) if (s.entry.schema === schema && s.matches !== undefined && s.matches(table)) (out ??= []).push(s);
+  return out ?? NONE;
 }

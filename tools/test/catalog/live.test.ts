@@ -104,6 +104,10 @@ for (const e of engines) {
     assert.equal([amount.nullable, amount.precision, amount.scale], [false, 12, 2]);
     assert.is(t('txn_202410').columns.find((c) => c.name === 'note')!.precision, 40);
     if (e.name === 'postgres') assert.is(t('txn_202001').rows, 500);
+    // MariaDB keeps a last-modification time (UPDATE_TIME, set by the inserts); PostgreSQL keeps none.
+    assert.is(inv.keeps_last_modified, e.name === 'mariadb');
+    if (e.name === 'mariadb') assert.ok(t('txn_202001').last_modified && t('txn_202001').last_modified! > '2026-01-01', String(t('txn_202001').last_modified));
+    else assert.ok(inv.tables.every((x) => x.last_modified === null));
     assert.ok((t('txn_202001').bytes ?? 0) > 0);
     // Ages measured only for claimed tables of column-aged policies, recorded with their time.
     assert.equal(t('audit_log').column_max.event_time?.value, '2025-06-30T17:45:00.000Z');
