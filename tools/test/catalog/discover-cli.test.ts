@@ -88,6 +88,26 @@ test('discover: unreachable database → partial inventory written, exit 1, mess
   }
 });
 
+test('discover on a terminal: a progress bar instead of progress lines', async () => {
+  const dir = writeTree(files);
+  try {
+    // `script` gives the command a pseudo-terminal, so stderr.isTTY is true
+    const cmd = `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} discover --no-aws --out tty`;
+    const r = await new Promise<{ status: number | null; out: string }>((resolve) => {
+      const child = spawn('script', ['-qec', cmd, '/dev/null'], { cwd: dir, env: { ...process.env, ...creds, TERM: 'xterm' } });
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.on('close', (status) => resolve({ status, out }));
+    });
+    assert.is(r.status, 0, r.out);
+    assert.match(r.out, /ledger max\(column\) \[[█░]+\] \d\/1/);
+    assert.not.match(r.out, /measured max\(column\) of/);
+    assert.ok(existsSync(path.join(dir, 'tty/ledger.json')));
+  } finally {
+    removeTree(dir);
+  }
+});
+
 test('discover: usage errors exit 2 without writing', async () => {
   const dir = writeTree(files);
   try {
