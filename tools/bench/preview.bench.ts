@@ -66,7 +66,7 @@ try {
   let result;
   for (let k = 0; k < RUNS; k++) {
     // Phases, through the same functions preview() calls.
-    const [invs, p] = await time(() => Array.from({ length: DATABASES }, (_, d) => JSON.parse(readFileSync(path.join(dir, `inventory/db${d}.json`), 'utf8')) as Inventory));
+    const [, p] = await time(() => Array.from({ length: DATABASES }, (_, d) => JSON.parse(readFileSync(path.join(dir, `inventory/db${d}.json`), 'utf8')) as Inventory));
     parse.push(p);
     const [checked, r] = await time(async () => { const m = new Map<string, Inventory>(); for (let d = 0; d < DATABASES; d++) { const x = await readInventory(path.join(dir, 'inventory'), `db${d}`); if (x.ok) m.set(`db${d}`, x.inventory); } return m; });
     read.push(r);
@@ -80,7 +80,6 @@ try {
       return r;
     });
     compute.push(e);
-    void invs;
     const [res, t] = await time(async () => { const r = await preview({ root: dir, base: 'HEAD', inventory: 'inventory', asOf: '2026-11-27' }); renderMarkdown(r); return r; });
     e2e.push(t);
     result = res;

@@ -209,7 +209,7 @@ for (const e of engines) {
     try {
       const git = (...a: string[]) => execFileSync('git', ['-C', dir, ...a], { stdio: 'pipe' });
       git('init', '-q'); git('add', '.'); git('-c', 'user.name=t', '-c', 'user.email=t@x.example', 'commit', '-qm', 'base');
-      writeTree; // head: monthly archives after 2 years, and the hostile scope is added
+      // head: monthly archives after 2 years, and the hostile scope is added
       const fs = await import('node:fs');
       fs.writeFileSync(`${dir}/databases/${name}.yaml`, yaml(dbConfig(e, name)));
       fs.writeFileSync(`${dir}/policies/monthly.yaml`, yaml(monthly));
