@@ -104,8 +104,10 @@ class Postgres(Engine):
         return f"jdbc:postgresql://{c.host}:{c.port}/{c.database}"
 
     def driver_properties(self) -> dict[str, str]:
-        # readOnly makes pgjdbc open every transaction READ ONLY, on top of the session default.
-        return {"readOnly": "true", "readOnlyMode": "always", "ApplicationName": "offload-glue"}
+        # Read-only from the first statement of every connection (Spark's schema probe runs no
+        # sessionInitStatement): a server-side session default, and pgjdbc's READ ONLY transactions.
+        return {"readOnly": "true", "readOnlyMode": "always", "ApplicationName": "offload-glue",
+                "options": "-c default_transaction_read_only=on -c TimeZone=UTC"}
 
     def session_init_statements(self) -> list[str]:
         return [
@@ -208,8 +210,10 @@ class MySql(Engine):
     def url(self, c: Connection) -> str:
         # permitMysqlScheme: MariaDB driver under the jdbc:mysql scheme; tinyInt1isBit=false keeps
         # tinyint(1) an integer (it holds -128..127, not a boolean).
+        # sessionVariables: read-only from the first statement of every connection (Spark's schema
+        # probe runs no sessionInitStatement).
         return (f"jdbc:mysql://{c.host}:{c.port}/{c.database}?permitMysqlScheme&tinyInt1isBit=false"
-                "&allowMultiQueries=true")
+                "&allowMultiQueries=true&sessionVariables=tx_read_only=1,time_zone='+00:00'")
 
     def session_init_statements(self) -> list[str]:
         return ["SET SESSION TRANSACTION READ ONLY", "SET time_zone = '+00:00'", "SET NAMES utf8mb4"]
