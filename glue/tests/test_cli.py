@@ -1,0 +1,64 @@
+"""The thin shell: Glue-style arguments, connection resolution without credentials on the command
+line, exit codes, and the split of a table into JDBC range partitions."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from offload_glue import cli
+from offload_glue.archive import split_predicates
+from offload_glue.errors import OffloadError
+
+
+def test_glue_style_arguments_with_defaults():
+    args = cli.resolve_args(["job.py", "--JOB_NAME", "j", "--source_schema", "s", "--source_table", "t", "--run_id", "r",
+                             "--warehouse", "/w", "--job-bookmark-option", "job-bookmark-disable"],
+                            ["source_schema", "source_table", "run_id"], cli.COMMON + ["policy"])
+    assert args["source_table"] == "t" and args["catalog"] == "offload" and args["catalog_type"] == "hadoop"
+    assert args["archive_database"] == "archive" and "policy" not in args
+
+
+def test_missing_required_argument_is_an_error():
+    with pytest.raises(SystemExit):
+        cli.resolve_args(["job.py", "--source_schema", "s"], ["source_schema", "source_table"], [])
+
+
+def test_password_comes_from_the_named_environment_variable(monkeypatch):
+    monkeypatch.setenv("MY_SECRET", "pw")
+    conn = cli.source_connection({"source_engine": "postgres", "source_host": "h", "source_database": "d", "source_user": "u",
+                                  "source_password_env": "MY_SECRET"})
+    assert (conn.engine, conn.port, conn.password) == ("postgresql", 5432, "pw")
+    assert "pw" not in json.dumps(conn.public())
+    with pytest.raises(OffloadError, match="source_host"):
+        cli.source_connection({"source_engine": "mysql", "source_database": "d", "source_user": "u", "source_password_env": "X"})
+
+
+def test_jdbc_urls_of_glue_connections_are_parsed():
+    assert cli.parse_jdbc_url("jdbc:postgresql://db.example:6543/sales") == ("postgresql", "db.example", 6543, "sales")
+    assert cli.parse_jdbc_url("jdbc:mysql://db.example/erp?useSSL=true") == ("mysql", "db.example", 3306, "erp")
+
+
+def test_run_maps_outcomes_to_exit_codes(capsys):
+    for outcome, code in [(lambda: ({"status": "passed"}, 0), 0), (lambda: ({"status": "failed"}, 1), 1)]:
+        with pytest.raises(SystemExit) as exit_:
+            cli.run(outcome)
+        assert exit_.value.code == code
+
+    def refuse():
+        raise OffloadError("purge_refused", "no")
+
+    with pytest.raises(SystemExit) as exit_:
+        cli.run(refuse)
+    assert exit_.value.code == 2
+    assert json.loads(capsys.readouterr().out.split("\n}\n")[-2] + "\n}")["error"]["code"] == "purge_refused"
+
+
+@pytest.mark.parametrize("lo,hi,n", [(1, 100, 4), (1, 3, 8), (-50, 50, 3), (7, 7, 4)])
+def test_split_predicates_cover_every_value_once(lo, hi, n):
+    preds = split_predicates("x", lo, hi, n)
+    assert 1 <= len(preds) <= n
+    for value in list(range(lo - 5, hi + 6)):
+        matches = [p for p in preds if eval(p.replace("x", str(value)).replace("AND", "and").replace("OR", "or")
+                                            .replace(" IS NULL", " is None").replace("1 = 1", "True"))]
+        assert len(matches) == 1, (value, preds)
