@@ -142,21 +142,27 @@ function compileTemplate(template: string): CompiledTemplate {
   return r.ok ? { ok: true, match: fastNameDate(template, r.pattern.match) } : { ok: false, problem: r.problem };
 }
 
-/** The table's date from its name, or a problem (no match, impossible date, future date). */
-function dateFromName(name: string, policy: PolicyConfig, compiled: CompiledTemplate | undefined, horizon: number): { date: number; detail: string } | Problem {
+const UNITS = ['day', 'month', 'year'] as const;
+const pad2 = (n: number | undefined) => String(n).padStart(2, '0');
+
+/** The table's date from its name (the last day of the period it gives), or a problem (no match, impossible date, future date). */
+function dateFromName(name: string, policy: PolicyConfig, compiled: CompiledTemplate | undefined, horizon: number): { date: number; start: number; unit: 0 | 1 | 2 } | Problem {
   if (!compiled) return { code: 'engine/policy-invalid', message: `policy ${policy.name}: age.from table_name needs age.pattern` };
   if (!compiled.ok) return { code: 'engine/policy-invalid', message: `policy ${policy.name}: age.pattern "${policy.age.pattern}" is invalid: ${compiled.problem}` };
   const m = compiled.match(name);
   if (!m) return { code: 'engine/name-no-date', message: `table name does not match the date pattern "${policy.age.pattern}" of policy ${policy.name}` };
-  const mm = String(m.month).padStart(2, '0'), dd = String(m.day).padStart(2, '0');
-  if (m.month !== undefined && (m.month < 1 || m.month > 12)) return { code: 'engine/name-bad-date', message: `table name gives month ${mm}, which is not a month (pattern "${policy.age.pattern}" of policy ${policy.name})` };
+  if (m.month !== undefined && (m.month < 1 || m.month > 12)) return { code: 'engine/name-bad-date', message: `table name gives month ${pad2(m.month)}, which is not a month (pattern "${policy.age.pattern}" of policy ${policy.name})` };
   const start = Date.UTC(m.year, (m.month ?? 1) - 1, m.day ?? 1);
-  if (m.day !== undefined && (m.day < 1 || new Date(start).getUTCDate() !== m.day)) return { code: 'engine/name-bad-date', message: `table name gives ${m.year}-${mm}-${dd}, which is not a date (pattern "${policy.age.pattern}" of policy ${policy.name})` };
-  const unit = m.day !== undefined ? 'day' : m.month !== undefined ? 'month' : 'year';
-  if (start > horizon) return { code: 'engine/date-in-future', message: `table name gives a ${unit} starting ${isoDay(start)}, after both the as-of date and the inventory date: a mistyped name?` };
-  // The last day of the period the name gives.
-  const last = unit === 'day' ? start : unit === 'month' ? Date.UTC(m.year, m.month!, 0) : Date.UTC(m.year, 11, 31);
-  return { date: last, detail: `name → ${unit} ${unit === 'day' ? isoDay(start) : unit === 'month' ? `${m.year}-${mm}` : m.year}, last day ${isoDay(last)}` };
+  if (m.day !== undefined && (m.day < 1 || new Date(start).getUTCDate() !== m.day)) return { code: 'engine/name-bad-date', message: `table name gives ${m.year}-${pad2(m.month)}-${pad2(m.day)}, which is not a date (pattern "${policy.age.pattern}" of policy ${policy.name})` };
+  const unit = m.day !== undefined ? 0 : m.month !== undefined ? 1 : 2;
+  if (start > horizon) return { code: 'engine/date-in-future', message: `table name gives a ${UNITS[unit]} starting ${isoDay(start)}, after both the as-of date and the inventory date: a mistyped name?` };
+  const last = unit === 0 ? start : unit === 1 ? Date.UTC(m.year, m.month!, 0) : Date.UTC(m.year, 11, 31);
+  return { date: last, start, unit };
+}
+
+function nameDetail(start: number, unit: 0 | 1 | 2, last: number): string {
+  const period = unit === 0 ? isoDay(start) : unit === 1 ? isoDay(start).slice(0, 7) : isoDay(start).slice(0, 4);
+  return `name → ${UNITS[unit]} ${period}, last day ${isoDay(last)}`;
 }
 
 function failed(policy: PolicyConfig, scope: number, p: Problem): Outcome {
@@ -172,6 +178,7 @@ interface Context {
   horizon: number;
   names: Map<string, CompiledTemplate>;
   memo: Map<string, Outcome>;
+  nameMemo: Map<PolicyConfig, Map<number, Outcome>>;
 }
 
 function outcomeFor(s: Subject, policy: PolicyConfig, scope: number, ctx: Context): Outcome {
@@ -190,7 +197,17 @@ function outcomeFor(s: Subject, policy: PolicyConfig, scope: number, ctx: Contex
     if (!c && policy.age.pattern !== undefined) names.set(policy.age.pattern, (c = compileTemplate(policy.age.pattern)));
     const r = dateFromName(s.name, policy, c, horizon);
     if ('code' in r) return failed(policy, scope, r);
-    ({ date, detail } = r);
+    if (!s.record && scope < 1024) {
+      // The common case, without building strings: one decision per (policy, scope entry, date).
+      let byDate = ctx.nameMemo.get(policy);
+      if (!byDate) ctx.nameMemo.set(policy, (byDate = new Map()));
+      const key = (r.date / 86_400_000) * 4096 + scope * 4 + r.unit;
+      let o = byDate.get(key);
+      if (!o) byDate.set(key, (o = decide(policy, scope, from, r.date, nameDetail(r.start, r.unit, r.date), asOf, true, undefined)));
+      return o;
+    }
+    date = r.date;
+    detail = nameDetail(r.start, r.unit, r.date);
   } else if (policy.age.from === 'column') {
     const col = policy.age.column;
     if (!col) return failed(policy, scope, { code: 'engine/policy-invalid', message: `policy ${policy.name}: age.from column needs age.column` });
@@ -329,7 +346,7 @@ function evaluateDatabase(db: DatabaseConfig, given: InventoryInput | undefined,
   const tableErrors = new Map<string, Problem>();
   for (const e of inv.errors) if (e.table !== undefined) tableErrors.set(`${e.schema}\u0000${e.table}`, { code: e.code, message: e.message });
   const discoveredAt = parseUtc(inv.discovered_at);
-  const ctx: Context = { inv, asOf, discovered: discoveredAt, horizon: Math.max(asOf, discoveredAt), names, memo };
+  const ctx: Context = { inv, asOf, discovered: discoveredAt, horizon: Math.max(asOf, discoveredAt), names, memo, nameMemo: new Map() };
   // The inventory's tables are the subjects; archive records add the archives whose source is gone.
   // Without records, one reused view over each table (no allocation per table; nothing keeps it).
   const subjects: Subject[] = records.length ? inv.tables.map((t) => ({ schema: t.schema, name: t.name, kind: t.kind, table: t })) : [];
