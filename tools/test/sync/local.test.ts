@@ -3,8 +3,16 @@ import { test } from 'uvu';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { localHarness } from '../helpers/sync-env.js';
+import * as assert from 'uvu/assert';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync, existsSync, utimesSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { parse } from 'yaml';
+import { localHarness, syncRepo, SETTINGS } from '../helpers/sync-env.js';
 import { makeCtx, scenarios } from '../helpers/sync-scenarios.js';
+import { writeTree } from '../helpers/fixtures.js';
+import { runSync } from '../../src/sync/sync.js';
+import { createLocalTarget } from '../../src/sync/local-target.js';
 
 const base = mkdtempSync(path.join(tmpdir(), 'offload-local-target-'));
 let n = 0;
@@ -15,5 +23,40 @@ for (const s of scenarios) {
     await s.run(makeCtx(h));
   });
 }
+
+function lockedDir(pid: number, ageMs = 0): string {
+  const dir = path.join(base, `locked-${++n}`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, '.lock'), JSON.stringify({ pid, host: hostname(), at: new Date().toISOString() }));
+  if (ageMs) { const t = new Date(Date.now() - ageMs); utimesSync(path.join(dir, '.lock'), t, t); }
+  return dir;
+}
+const syncWith = (dir: string, staleLockMs?: number) => {
+  const root = writeTree(syncRepo());
+  return runSync({ root, target: { kind: 'local', dir }, apply: true, prune: false, commit: 'c1', targetImpl: createLocalTarget({ dir, settings: parse(SETTINGS), staleLockMs }) });
+};
+
+test('local mutex: a lock left by a dead process is broken at once', async () => {
+  const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+  const dir = lockedDir(dead);
+  const t0 = Date.now();
+  const out = await syncWith(dir);
+  assert.is(out.status, 'applied');
+  assert.ok(Date.now() - t0 < 5000, 'no waiting for the stale-lock timeout');
+  assert.not.ok(existsSync(path.join(dir, '.lock')), 'released');
+});
+
+test('local mutex: a live holder is waited for, and its lock broken once older than the stale limit', async () => {
+  const holder = spawn('sleep', ['30']);
+  try {
+    const dir = lockedDir(holder.pid!);
+    const t0 = Date.now();
+    const out = await syncWith(dir, 700);
+    assert.is(out.status, 'applied');
+    assert.ok(Date.now() - t0 >= 600, 'waited for the holder');
+  } finally {
+    holder.kill();
+  }
+});
 
 test.run();
