@@ -51,7 +51,7 @@ export function registerDiscover(program: Command): void {
   program
     .command('discover')
     .description('read the source catalogs (read-only) and write one inventory snapshot per database')
-    .option('--database <name...>', 'databases to discover (default: every database config)', [])
+    .option('--database <name...>', 'databases to discover (default: every database config)')
     .option('--out <dir>', 'folder of the inventory snapshots, one <database>.json each', DEFAULT_INVENTORY_DIR)
     .option('--concurrency <n>', 'parallel max(column) batches and connections per database', (v) => positiveInt(v, '--concurrency'), 4)
     .option('--timeout <seconds>', 'statement timeout', (v) => positiveInt(v, '--timeout'), 30)
@@ -64,10 +64,10 @@ configured one) in the environment; .offload/credentials.yaml or ~/.config/offlo
 (or OFFLOAD_CREDENTIALS_FILE); the config's Secrets Manager secret.
 
 Exit status: 0 every inventory complete, 1 some inventory partial (errors listed), 2 usage error.`)
-    .action(async (o: { database: string[]; out: string; concurrency: number; timeout: number; aws: boolean; root?: string; quiet?: boolean }) => {
+    .action(async (o: { database?: string[]; out: string; concurrency: number; timeout: number; aws: boolean; root?: string; quiet?: boolean }) => {
       const progress = progressReporter(process.stderr, o.quiet === true);
       try {
-        const r = await discoverCommand({ root: findRoot(process.cwd(), o.root), databases: o.database, out: o.out, concurrency: o.concurrency, timeoutMs: o.timeout * 1000, aws: o.aws, onProgress: progress.onProgress });
+        const r = await discoverCommand({ root: findRoot(process.cwd(), o.root), databases: o.database ?? [], out: o.out, concurrency: o.concurrency, timeoutMs: o.timeout * 1000, aws: o.aws, onProgress: progress.onProgress });
         for (const w of r.written) {
           process.stdout.write(`${w.database}: ${w.tables} tables${w.partial ? ' (PARTIAL)' : ''} → ${path.relative(process.cwd(), w.file) || w.file}\n`);
           for (const e of w.errors) process.stdout.write(`  ${e.code}: ${e.message}\n`);
