@@ -1,23 +1,13 @@
 /** Findings: what validation reports, each with a stable code, a severity and a source location. */
 
-export type Severity = 'error' | 'warning';
+import type { ValidateOutput } from '../generated/validate-output.js';
 
-export interface Finding {
-  /** Stable identifier, e.g. `yaml/duplicate-key` or `rule/unknown-policy`. Documented in README. */
-  code: string;
-  severity: Severity;
-  /** Path of the file, relative to the repository root, with forward slashes. */
-  file: string;
-  /** 1-based line and column of the offending node (1:1 when the whole file is concerned). */
-  line: number;
-  column: number;
-  /** JSON pointer of the offending value inside the document ('' for the whole document). */
-  pointer: string;
-  /** What is wrong. */
-  message: string;
-  /** How to fix it. */
-  fix: string;
-}
+/**
+ * One finding, as documented in `schema/validate-output.schema.json` (its single definition): a
+ * stable code, a severity, the file with line and column, the JSON pointer, a message and a fix.
+ */
+export type Finding = ValidateOutput['findings'][number];
+export type Severity = Finding['severity'];
 
 export function compareFindings(a: Finding, b: Finding): number {
   return a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column || a.code.localeCompare(b.code);

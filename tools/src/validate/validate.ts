@@ -3,7 +3,6 @@ import path from 'node:path';
 import { statSync } from 'node:fs';
 import { loadRepo, kindOf } from '../config/load.js';
 import { fsSource, SETTINGS_FILE } from '../config/source.js';
-import type { Finding } from '../config/findings.js';
 import type { ValidateOutput } from '../generated/validate-output.js';
 import { UserError } from '../errors.js';
 
@@ -17,7 +16,7 @@ export interface ValidateOptions {
 }
 
 /** The result is exactly the documented JSON output (`schema/validate-output.schema.json`). */
-export type ValidateResult = ValidateOutput & { findings: Finding[] };
+export type ValidateResult = ValidateOutput;
 
 /** Maps the user's paths to repo-relative config files; a path that is no config file is a usage error. */
 function selectFiles(opts: ValidateOptions, all: string[]): string[] | undefined {
