@@ -54,6 +54,7 @@ export function classifyItem(raw: Record<string, unknown>): Classified {
   else problems.push('no config_sha256');
   if (typeof raw.content_sha256 === 'string') item.contentSha256 = raw.content_sha256;
   else problems.push('no content_sha256');
+  if (typeof raw.s3_key === 'string') item.s3Key = raw.s3_key;
   if (typeof raw.created_at === 'string') item.createdAt = raw.created_at;
   if (typeof raw.sync_generation === 'number') item.generation = raw.sync_generation;
   if (problems.length) item.malformed = problems.join(', ');

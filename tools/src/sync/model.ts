@@ -82,6 +82,7 @@ export interface RemoteItem {
   /** The item's config_sha256 attribute: differs from the recomputed one after a hand edit. */
   storedConfigSha256?: string;
   contentSha256?: string;
+  s3Key?: string;
   createdAt?: string;
   generation?: number;
   /** Why the item is not a well-formed managed item (it is then replaced, never crashed on). */

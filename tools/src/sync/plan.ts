@@ -136,11 +136,12 @@ export function computePlan(input: PlanInput, md5: (body: Uint8Array) => string)
     if (driftDetail) drift.push({ resource: 'item', id: d.pk, detail: driftDetail });
     const isDrift = !!driftDetail;
     if (!r) changes.push({ resource: 'item', id: d.pk, action: 'create', reason: rec ? 'recreate (deleted outside sync)' : `new ${d.kind}`, drift: isDrift });
-    else if (r.malformed || isDrift || r.configSha256 !== d.configSha256 || r.contentSha256 !== d.contentSha256) {
+    else if (r.malformed || isDrift || r.configSha256 !== d.configSha256 || r.contentSha256 !== d.contentSha256 || r.s3Key !== d.s3Key) {
       const reason = r.malformed ? 'replace malformed item'
         : isDrift && rec?.configSha256 === d.configSha256 ? 'overwrite change made outside sync'
         : r.configSha256 !== d.configSha256 ? 'config changed'
-        : r.contentSha256 !== d.contentSha256 ? 'source file changed (formatting or comments only)' : 'overwrite change made outside sync';
+        : r.contentSha256 !== d.contentSha256 ? 'source file changed (formatting or comments only)'
+        : r.s3Key !== d.s3Key ? `object key changed (${r.s3Key ?? 'none'} → ${d.s3Key})` : 'overwrite change made outside sync';
       changes.push({ resource: 'item', id: d.pk, action: 'update', reason, drift: isDrift });
     } else unchanged.item++;
   }

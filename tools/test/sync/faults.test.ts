@@ -11,7 +11,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync, readFileSync, readdirSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -217,11 +217,34 @@ test('local: a SIGKILLed `offload sync --apply` process, rerun, converges; a thi
   return h.state().then((s) => assert.ok(holdsRepo(s, root)));
 });
 
+test('aws: a SIGKILLed `offload sync --target aws --apply` process (after the connections), rerun, converges', async () => {
+  const h = await TARGETS[1]!.fresh();
+  const root = writeTree(syncRepo());
+  const env = { ...process.env, ...moto.env, AWS_ENDPOINT_URL_GLUE: glue!.endpoint };
+  // Asynchronously: the Glue contract server lives in this process and must keep answering.
+  const run = (extra: Record<string, string> = {}) => new Promise<{ status: number | null; signal: string | null; stdout: string; stderr: string }>((resolve) => {
+    const p = spawn(process.execPath, ['--no-warnings', CLI, 'sync', '--target', 'aws', '--apply', '--root', root, '--commit', 'c1'], { env: { ...env, ...extra } });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => { stdout += d; });
+    p.stderr.on('data', (d) => { stderr += d; });
+    p.on('exit', (status, signal) => resolve({ status, signal, stdout, stderr }));
+  });
+  const killed = await run({ OFFLOAD_SYNC_CRASH_AFTER: 'connections' });
+  assert.is(killed.signal, 'SIGKILL', killed.stderr);
+  const mid = await h.state();
+  assert.equal(Object.keys(mid.connections).sort(), ['db1', 'db2'], 'killed after the connections step');
+  assert.equal(Object.keys(mid.files), [], 'before any upload');
+  const rerun = await run();
+  assert.is(rerun.status, 0, rerun.stderr);
+  assert.ok(holdsRepo(await h.state(), root));
+  assert.match((await run()).stdout, /No changes/);
+});
+
 test('local: concurrent CLI processes on one state directory lose no update', async () => {
   const state = path.join(base, `cli-race-${++n}`);
   const roots = [0, 1, 2, 3].map(() => writeTree(syncRepo()));
   roots.forEach((r, i) => writeFileSync(path.join(r, 'databases/db1.yaml'), database('db1', { url: `jdbc:postgresql://host${i}.example.internal:5432/db1` })));
-  const { spawn } = await import('node:child_process');
   const runs = await Promise.all(roots.map((root) => new Promise<{ code: number | null; err: string }>((resolve) => {
     const p = spawn(process.execPath, [CLI, 'sync', '--target', `local:${state}`, '--apply', '--root', root, '--commit', 'c1'], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';

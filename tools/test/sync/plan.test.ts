@@ -38,8 +38,8 @@ function synced(): Snapshot {
   return {
     files: new Map([['c/databases/db1.yaml', { key: 'c/databases/db1.yaml', etag: etag('db1') }], ['c/policies/p.yaml', { key: 'c/policies/p.yaml', etag: etag('p') }]]),
     items: new Map([
-      ['DATABASE#db1', { pk: 'DATABASE#db1', version: 2, rawVersion: 2, configSha256: 'cfg-db1', storedConfigSha256: 'cfg-db1', contentSha256: sha('db1'), generation: 2 }],
-      ['POLICY#p', { pk: 'POLICY#p', version: 1, rawVersion: 1, configSha256: 'cfg-p', storedConfigSha256: 'cfg-p', contentSha256: sha('p'), generation: 1 }],
+      ['DATABASE#db1', { pk: 'DATABASE#db1', version: 2, rawVersion: 2, configSha256: 'cfg-db1', storedConfigSha256: 'cfg-db1', contentSha256: sha('db1'), s3Key: 'c/databases/db1.yaml', generation: 2 }],
+      ['POLICY#p', { pk: 'POLICY#p', version: 1, rawVersion: 1, configSha256: 'cfg-p', storedConfigSha256: 'cfg-p', contentSha256: sha('p'), s3Key: 'c/policies/p.yaml', generation: 1 }],
     ]),
     connections: new Map([['db1', { name: 'db1', spec: { type: 'JDBC', properties: {} }, sha256: 'conn-db1' }]]),
     state: { exists: true, generation: 3, rawGeneration: 3 },
@@ -127,6 +127,11 @@ const cases: Case[] = [
     prune: true,
     changes: ['delete file c/databases/db1.yaml', 'delete item DATABASE#db1', 'delete connection db1'],
     orphans: ['connection db1', 'item DATABASE#db1', 'file c/databases/db1.yaml'], manifest: /up to date/,
+  },
+  {
+    name: 'the config prefix moved: the items are rewritten with their new object keys',
+    edit: (_, s) => { s.items.get('POLICY#p')!.s3Key = 'old/policies/p.yaml'; },
+    changes: ['update item POLICY#p'],
   },
   {
     name: 'a connection sync never wrote is foreign: never an orphan, never deleted',
