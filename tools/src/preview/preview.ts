@@ -6,6 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import pLimit from 'p-limit';
 import { loadRepo, type LoadedRepo } from '../config/load.js';
 import { fsSource, gitSource } from '../config/source.js';
 import { evaluate, parseAsOf, type ArchiveRecord, type Evaluation, type InventoryInput } from '../engine/evaluate.js';
@@ -58,14 +59,15 @@ async function liveInventories(head: LoadedRepo, base: LoadedRepo, opts: Preview
   const byName = new Map<string, DatabaseConfig>();
   for (const d of base.databases) byName.set(d.config.name, d.config);
   for (const d of head.databases) byName.set(d.config.name, d.config); // the working tree's connection wins
-  for (const [name, config] of [...byName].sort(([a], [b]) => (a < b ? -1 : 1))) {
+  const limit = pLimit(4); // databases read at the same time
+  await Promise.all([...byName].sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, config]) => limit(async () => {
     const variants: ConfigVariant[] = [head, base].flatMap((r) => {
       const d = r.databases.find((x) => x.config.name === name);
       return d ? [{ database: d.config, policies: r.policies.map((p) => p.config) }] : [];
     });
     const { inventory } = await discoverDatabase({ database: config, variants, ...(opts.credentials ? { credentials: opts.credentials } : {}), ...(opts.now ? { now: opts.now } : {}), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
     out.set(name, inventory);
-  }
+  })));
   return out;
 }
 

@@ -108,6 +108,20 @@ test('discover on a terminal: a progress bar instead of progress lines', async (
   }
 });
 
+test('discover --jobs 2: databases in parallel, one inventory each, output in config order', async () => {
+  const dir = writeTree({ ...files, 'databases/ledger2.yaml': files['databases/ledger.yaml'].replace('name: ledger', 'name: ledger2') });
+  try {
+    const r = await cli(['discover', '--no-aws', '--jobs', '2', '--quiet'], dir, { ...creds, OFFLOAD_DB_LEDGER2_USER: c.user, OFFLOAD_DB_LEDGER2_PASSWORD: c.password });
+    assert.is(r.status, 0, r.stdout + r.stderr);
+    assert.equal(r.stdout.split('\n').filter(Boolean), ['ledger: 4 tables → inventory/ledger.json', 'ledger2: 4 tables → inventory/ledger2.json']);
+    assert.is(r.stderr, '');
+    const a = JSON.parse(readFileSync(path.join(dir, 'inventory/ledger.json'), 'utf8')), b = JSON.parse(readFileSync(path.join(dir, 'inventory/ledger2.json'), 'utf8'));
+    assert.equal(a.tables, b.tables.map((t: { column_max: Record<string, { measured_at: string }> }, i: number) => ({ ...t, column_max: Object.fromEntries(Object.entries(t.column_max).map(([k, v]) => [k, { ...v, measured_at: a.tables[i].column_max[k].measured_at }])) })));
+  } finally {
+    removeTree(dir);
+  }
+});
+
 test('discover: usage errors exit 2 without writing', async () => {
   const dir = writeTree(files);
   try {

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import path from 'node:path';
+import pLimit from 'p-limit';
 import { loadRepo } from '../../config/load.js';
 import { fsSource } from '../../config/source.js';
 import { discoverDatabase, type DiscoverProgress } from '../../catalog/discover.js';
@@ -13,6 +14,8 @@ export interface DiscoverCommandOptions {
   databases: string[];
   out: string;
   concurrency?: number;
+  /** Databases discovered at the same time. @default 4 */
+  jobs?: number;
   timeoutMs?: number;
   aws?: boolean;
   onProgress?: (p: DiscoverProgress) => void;
@@ -32,8 +35,9 @@ export async function discoverCommand(opts: DiscoverCommandOptions): Promise<Dis
   const chosen = repo.databases.filter((d) => opts.databases.length === 0 || opts.databases.includes(d.config.name));
   const policies = repo.policies.map((p) => p.config);
   const out = path.resolve(opts.root, opts.out);
-  const written: DiscoverCommandResult['written'] = [];
-  for (const d of chosen) {
+  // Databases in parallel (each with its own connections), results in config order.
+  const limit = pLimit(Math.max(1, opts.jobs ?? 4));
+  const written = await Promise.all(chosen.map((d) => limit(async () => {
     const { inventory } = await discoverDatabase({
       database: d.config, policies,
       credentials: { root: opts.root, ...(repo.settings ? { region: repo.settings.config.region } : {}), ...(opts.aws === false ? { aws: false } : {}) },
@@ -42,8 +46,8 @@ export async function discoverCommand(opts: DiscoverCommandOptions): Promise<Dis
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     });
     const file = await writeInventory(out, inventory);
-    written.push({ database: d.config.name, file, tables: inventory.tables.length, partial: inventory.partial, errors: inventory.errors });
-  }
+    return { database: d.config.name, file, tables: inventory.tables.length, partial: inventory.partial, errors: inventory.errors };
+  })));
   return { written };
 }
 
@@ -54,6 +58,7 @@ export function registerDiscover(program: Command): void {
     .option('--database <name...>', 'databases to discover (default: every database config)')
     .option('--out <dir>', 'folder of the inventory snapshots, one <database>.json each', DEFAULT_INVENTORY_DIR)
     .option('--concurrency <n>', 'parallel max(column) batches and connections per database', (v) => positiveInt(v, '--concurrency'), 4)
+    .option('--jobs <n>', 'databases discovered at the same time', (v) => positiveInt(v, '--jobs'), 4)
     .option('--timeout <seconds>', 'statement timeout', (v) => positiveInt(v, '--timeout'), 30)
     .option('--no-aws', 'do not look up credentials in AWS Secrets Manager (environment and local credentials file only)')
     .option('--root <dir>', 'repository root (default: nearest folder upwards holding offload.settings.yaml)')
@@ -64,10 +69,10 @@ configured one) in the environment; .offload/credentials.yaml or ~/.config/offlo
 (or OFFLOAD_CREDENTIALS_FILE); the config's Secrets Manager secret.
 
 Exit status: 0 every inventory complete, 1 some inventory partial (errors listed), 2 usage error.`)
-    .action(async (o: { database?: string[]; out: string; concurrency: number; timeout: number; aws: boolean; root?: string; quiet?: boolean }) => {
+    .action(async (o: { database?: string[]; out: string; concurrency: number; jobs: number; timeout: number; aws: boolean; root?: string; quiet?: boolean }) => {
       const progress = progressReporter(process.stderr, o.quiet === true);
       try {
-        const r = await discoverCommand({ root: findRoot(process.cwd(), o.root), databases: o.database ?? [], out: o.out, concurrency: o.concurrency, timeoutMs: o.timeout * 1000, aws: o.aws, onProgress: progress.onProgress });
+        const r = await discoverCommand({ root: findRoot(process.cwd(), o.root), databases: o.database ?? [], out: o.out, concurrency: o.concurrency, jobs: o.jobs, timeoutMs: o.timeout * 1000, aws: o.aws, onProgress: progress.onProgress });
         for (const w of r.written) {
           process.stdout.write(`${w.database}: ${w.tables} tables${w.partial ? ' (PARTIAL)' : ''} → ${path.relative(process.cwd(), w.file) || w.file}\n`);
           for (const e of w.errors) process.stdout.write(`  ${e.code}: ${e.message}\n`);
