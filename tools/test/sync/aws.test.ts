@@ -13,6 +13,7 @@ import { awsHarness, syncRepo, BUCKET, TABLE } from '../helpers/sync-env.js';
 import { makeCtx, scenarios } from '../helpers/sync-scenarios.js';
 import { writeTree } from '../helpers/fixtures.js';
 import { runSync } from '../../src/sync/sync.js';
+import { readPublishedDynamo } from '../../src/sync/published.js';
 
 let moto: MotoServer;
 let glue: GlueContractServer | undefined;
@@ -61,6 +62,20 @@ test('moto canary: GetConnections omits ConnectionType (so connection round trip
   await makeCtx(h).sync({ apply: true });
   const s = await h.state();
   assert.is(s.connections.db1!.type, undefined);
+});
+
+test('aws: the pipeline side reads the published configs from DynamoDB', async () => {
+  glue = await startGlueContractServer();
+  process.env.AWS_ENDPOINT_URL_GLUE = glue.endpoint;
+  const h = awsHarness();
+  await h.setup();
+  await makeCtx(h).sync({ apply: true });
+  const pub = await readPublishedDynamo(TABLE);
+  assert.is(pub.generation, 1);
+  assert.equal(pub.databases.map((d) => d.name), ['db1', 'db2']);
+  assert.is(pub.databases[1]!.resolved!.s3_location, 's3://acme-archive-vault/iceberg/archive_db2/');
+  assert.equal(pub.policies.map((p) => p.name), ['monthly']);
+  assert.is(pub.skipped, 0);
 });
 
 test('aws: a missing bucket or table is a clear user error, not a stack trace', async () => {

@@ -13,6 +13,8 @@ import { makeCtx, scenarios } from '../helpers/sync-scenarios.js';
 import { writeTree } from '../helpers/fixtures.js';
 import { runSync } from '../../src/sync/sync.js';
 import { createLocalTarget } from '../../src/sync/local-target.js';
+import { readPublishedLocal } from '../../src/sync/published.js';
+import { readFileSync } from 'node:fs';
 
 const base = mkdtempSync(path.join(tmpdir(), 'offload-local-target-'));
 let n = 0;
@@ -57,6 +59,27 @@ test('local mutex: a live holder is waited for, and its lock broken once older t
   } finally {
     holder.kill();
   }
+});
+
+test('the pipeline side reads what sync published, and skips an item edited by hand', async () => {
+  const dir = path.join(base, `published-${++n}`);
+  const root = writeTree(syncRepo());
+  await runSync({ root, target: { kind: 'local', dir }, apply: true, prune: false, commit: 'c9' });
+  const pub = await readPublishedLocal(dir);
+  assert.is(pub.generation, 1);
+  assert.equal(pub.databases.map((d) => d.name), ['db1', 'db2']);
+  assert.equal(pub.databases[0]!.config, parse(readFileSync(path.join(root, 'databases/db1.yaml'), 'utf8')));
+  assert.is(pub.databases[0]!.resolved!.glue_connection, 'db1');
+  assert.is(pub.databases[0]!.resolved!.glue_database, 'archive_db1');
+  assert.is(pub.databases[0]!.gitCommit, 'c9');
+  assert.equal(pub.policies.map((p) => p.name), ['monthly']);
+  assert.is(pub.settings!.config.resource_prefix, 'acme');
+  const file = path.join(dir, 'table', 'DATABASE%23db2.json');
+  const item = JSON.parse(readFileSync(file, 'utf8'));
+  writeFileSync(file, JSON.stringify({ ...item, config: { ...item.config, jdbc_url: 'jdbc:postgresql://evil:5432/x' } }));
+  const after = await readPublishedLocal(dir);
+  assert.equal(after.databases.map((d) => d.name), ['db1']);
+  assert.is(after.skipped, 1);
 });
 
 test.run();
