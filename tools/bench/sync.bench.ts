@@ -11,18 +11,18 @@
  * Targets (exit 1 when missed): no-op sync 0 writes and ≤ 15 requests; one-file change ≤ 4 writes
  * (the database-with-connection change needs 5, see docs/sync.md).
  */
-import { mkdtempSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, mkdirSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { runSync } from '../src/sync/sync.js';
+import { runSync, type TargetSpec } from '../src/sync/sync.js';
 import { startMoto } from '../test/helpers/moto.js';
 import { startGlueContractServer } from '../test/helpers/aws-fakes.js';
 import { awsHarness, database, policy, SETTINGS } from '../test/helpers/sync-env.js';
 
 const DATABASES = Number(process.env.BENCH_DATABASES ?? 1000);
 const POLICIES = Number(process.env.BENCH_POLICIES ?? 100);
-const WRITES = new Set(['PutObject', 'DeleteObject', 'TransactWriteItems', 'UpdateItem', 'PutItem', 'DeleteItem', 'BatchWriteItem', 'CreateConnection', 'UpdateConnection', 'DeleteConnection']);
+const WRITES = new Set(['Claim', 'WriteItems', 'PutObject', 'DeleteObject', 'TransactWriteItems', 'UpdateItem', 'PutItem', 'DeleteItem', 'BatchWriteItem', 'CreateConnection', 'UpdateConnection', 'DeleteConnection']);
 
 function generate(root: string) {
   mkdirSync(path.join(root, 'databases'), { recursive: true });
@@ -47,14 +47,15 @@ async function main() {
   try {
     generate(root);
     await awsHarness().setup();
-    const measure = async (name: string) => {
+    const measure = async (name: string, target: TargetSpec = { kind: 'aws' }) => {
       const byKind: Record<string, number> = {};
       const steps: Record<string, number> = {};
+      const count = (s: string, c: string) => { byKind[`${s}:${c}`] = (byKind[`${s}:${c}`] ?? 0) + 1; };
       const t0 = performance.now();
       let last = t0;
       const out = await runSync({
-        root, target: { kind: 'aws' }, apply: true, prune: false, commit: 'bench',
-        aws: { onRequest: (s, c) => { byKind[`${s}:${c}`] = (byKind[`${s}:${c}`] ?? 0) + 1; } },
+        root, target, apply: true, prune: false, commit: 'bench',
+        aws: { onRequest: count }, onRequest: count,
         afterPlan: () => { const now = performance.now(); steps['read+plan'] = now - last; last = now; },
         applyOptions: { afterStep: (step) => { const now = performance.now(); steps[step.replace(/#\d+$/, '')] = (steps[step.replace(/#\d+$/, '')] ?? 0) + now - last; last = now; } },
       });
@@ -64,12 +65,27 @@ async function main() {
       const writes = Object.entries(byKind).filter(([k]) => WRITES.has(k.split(':')[1]!)).reduce((a, [, v]) => a + v, 0);
       figures.push({ name, ms, requests, writes, byKind, changes: out.plan.changes.length, steps });
     };
+    const policyFile = path.join(root, 'policies', 'policy7.yaml');
+    const dbFile = path.join(root, 'databases', 'db42.yaml');
+    const original = { policy: readFileSync(policyFile, 'utf8'), db: readFileSync(dbFile, 'utf8') };
+    const editPolicy = () => writeFileSync(policyFile, policy('policy7', 'P6Y'));
+    const editDb = () => writeFileSync(dbFile, database('db42', { url: 'jdbc:postgresql://db42-moved.example.internal:5432/db42' }).replace('policies: [monthly]', `policies: [policy${42 % POLICIES}]`));
     await measure('first sync');
     await measure('no-op sync');
-    writeFileSync(path.join(root, 'policies', 'policy7.yaml'), policy('policy7', 'P6Y'));
+    editPolicy();
     await measure('one-file change (policy)');
-    writeFileSync(path.join(root, 'databases', 'db42.yaml'), database('db42', { url: 'jdbc:postgresql://db42-moved.example.internal:5432/db42' }).replace('policies: [monthly]', `policies: [policy${42 % POLICIES}]`));
+    editDb();
     await measure('one-file change (database + its connection)');
+    // The same on the local target (operations instead of HTTP requests).
+    writeFileSync(policyFile, original.policy);
+    writeFileSync(dbFile, original.db);
+    const local: TargetSpec = { kind: 'local', dir: path.join(root, '.offload/state') };
+    await measure('local: first sync', local);
+    await measure('local: no-op sync', local);
+    editPolicy();
+    await measure('local: one-file change (policy)', local);
+    editDb();
+    await measure('local: one-file change (database + connection)', local);
   } finally {
     await glue.close();
     await moto.stop();
