@@ -125,7 +125,11 @@ async function connectMysql(o: Required<ConnectOptions>): Promise<CatalogSession
       const [rows] = await c.query('SELECT VERSION() AS v');
       const mariadb = /mariadb/i.test(String((rows as { v: string }[])[0]?.v));
       if (mariadb) await c.query('SET SESSION max_statement_time = ?', [o.statementTimeoutMs / 1000]);
-      else await c.query('SET SESSION max_execution_time = ?', [o.statementTimeoutMs]);
+      else {
+        await c.query('SET SESSION max_execution_time = ?', [o.statementTimeoutMs]);
+        // MySQL 8 caches TABLE_ROWS, DATA_LENGTH and UPDATE_TIME for a day by default: read them fresh.
+        await c.query('SET SESSION information_schema_stats_expiry = 0').catch(() => { /* MySQL 5.7: no cache, no variable */ });
+      }
     } catch (e) {
       await c?.end().catch(() => {});
       throw classify(e);
