@@ -1,6 +1,7 @@
 /**
  * Discovery benchmark: a PostgreSQL and a MariaDB database (bench-only, `offload_bench_discover`)
- * each holding 10,000 generated tables (created on the first run, reused after). Reports the catalog
+ * each holding 10,000 generated tables (created by the run and dropped after it, since the servers
+ * are shared with other suites; BENCH_KEEP_DB=1 keeps them for the next run). Reports the catalog
  * queries issued (counted at the port; target ≤ 3) and wall time (target < 3 s), then the same with
  * 100 column-aged tables whose max(column) is measured in batches. Baseline, same run: the cheapest
  * catalog read there is — counting the schema's tables in one query.
@@ -113,7 +114,21 @@ async function bench(engine: 'postgres' | 'mariadb'): Promise<void> {
   }
 }
 
-await preparePg();
-await bench('postgres');
-await prepareMy();
-await bench('mariadb');
+async function dropAll(): Promise<void> {
+  const p = new pg.Client({ host: pgHost, port: pgPort, user, password, database: env('OFFLOAD_TEST_DB') });
+  await p.connect();
+  await p.query(`DROP DATABASE IF EXISTS ${DB}`);
+  await p.end();
+  const m = await mysql.createConnection({ host: myHost, port: myPort, user, password });
+  await m.query(`DROP DATABASE IF EXISTS ${DB}`);
+  await m.end();
+}
+
+try {
+  await preparePg();
+  await bench('postgres');
+  await prepareMy();
+  await bench('mariadb');
+} finally {
+  if (!process.env.BENCH_KEEP_DB) await dropAll();
+}
