@@ -28,15 +28,23 @@ export function calendarOf(iso: string): Calendar | undefined {
   return c;
 }
 
-const daysInMonth = (y: number, m0: number) => new Date(Date.UTC(y, m0 + 1, 0)).getUTCDate();
+/** Date.UTC without its two-digit-year rule (years 0–99 would become 1900–1999). */
+export function utc(y: number, m0: number, d: number): number {
+  if (y >= 100) return Date.UTC(y, m0, d);
+  const t = new Date(Date.UTC(2000, m0, d));
+  t.setUTCFullYear(t.getUTCFullYear() - 2000 + y);
+  return t.getTime();
+}
+
+const daysInMonth = (y: number, m0: number) => new Date(utc(y, m0 + 1, 0)).getUTCDate();
 
 export function addCalendar(ms: number, c: Calendar): number {
   const d = new Date(ms);
   const total = d.getUTCFullYear() * 12 + d.getUTCMonth() + c.months;
   const y = Math.floor(total / 12), m0 = total - y * 12;
   const day = Math.min(d.getUTCDate(), daysInMonth(y, m0));
-  const timeOfDay = ms - Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
-  return Date.UTC(y, m0, day) + c.days * DAY + timeOfDay + c.millis;
+  const timeOfDay = ms - utc(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
+  return utc(y, m0, day) + c.days * DAY + timeOfDay + c.millis;
 }
 
 // Formatting dates is the engine's hottest step; tables share few distinct dates, so cache them.

@@ -14,7 +14,7 @@ import type { DatabaseConfig } from '../generated/database.js';
 import type { PolicyConfig } from '../generated/policy.js';
 import type { Inventory, InventoryTable } from '../inventory/inventory.js';
 import { compileNameDatePattern, type NameDateResult } from '../config/patterns.js';
-import { addCalendar, calendarOf, isoDay, isoTime, parseUtc, wholeDays } from './dates.js';
+import { addCalendar, calendarOf, isoDay, isoTime, parseUtc, utc, wholeDays } from './dates.js';
 import { claimingScopes, compileScope } from './scope.js';
 import { findColumn } from './columns.js';
 import { fastNameDate, type NameDate } from './fast-match.js';
@@ -152,11 +152,11 @@ function dateFromName(name: string, policy: PolicyConfig, compiled: CompiledTemp
   const m = compiled.match(name);
   if (!m) return { code: 'engine/name-no-date', message: `table name does not match the date pattern "${policy.age.pattern}" of policy ${policy.name}` };
   if (m.month !== undefined && (m.month < 1 || m.month > 12)) return { code: 'engine/name-bad-date', message: `table name gives month ${pad2(m.month)}, which is not a month (pattern "${policy.age.pattern}" of policy ${policy.name})` };
-  const start = Date.UTC(m.year, (m.month ?? 1) - 1, m.day ?? 1);
+  const start = utc(m.year, (m.month ?? 1) - 1, m.day ?? 1);
   if (m.day !== undefined && (m.day < 1 || new Date(start).getUTCDate() !== m.day)) return { code: 'engine/name-bad-date', message: `table name gives ${m.year}-${pad2(m.month)}-${pad2(m.day)}, which is not a date (pattern "${policy.age.pattern}" of policy ${policy.name})` };
   const unit = m.day !== undefined ? 0 : m.month !== undefined ? 1 : 2;
   if (start > horizon) return { code: 'engine/date-in-future', message: `table name gives a ${UNITS[unit]} starting ${isoDay(start)}, after both the as-of date and the inventory date: a mistyped name?` };
-  const last = unit === 0 ? start : unit === 1 ? Date.UTC(m.year, m.month!, 0) : Date.UTC(m.year, 11, 31);
+  const last = unit === 0 ? start : unit === 1 ? utc(m.year, m.month!, 0) : utc(m.year, 11, 31);
   return { date: last, start, unit };
 }
 
