@@ -170,12 +170,32 @@ export async function applyPlan(plan: Plan, desired: DesiredState, snapshot: Sna
   return result;
 }
 
+/** DynamoDB limits: 400 KB per item, 4 MB per transaction (kept under with a margin). */
+const MAX_ITEM_BYTES = 350_000;
+const MAX_BATCH_BYTES = 3_500_000;
+
+/** Splits ops into batches of at most `count` ops and about MAX_BATCH_BYTES each. */
+export function batchOps(ops: ItemOp[], count: number): ItemOp[][] {
+  const batches: ItemOp[][] = [];
+  let cur: ItemOp[] = [];
+  let bytes = 0;
+  for (const op of ops) {
+    const size = op.put ? Buffer.byteLength(JSON.stringify(op.put)) : 100;
+    if (size > MAX_ITEM_BYTES) throw new UserError(`${op.pk} is too large for a DynamoDB item (${Math.round(size / 1024)} KB of at most ${MAX_ITEM_BYTES / 1000} KB); split the config`, 1);
+    if (cur.length && (cur.length >= count || bytes + size > MAX_BATCH_BYTES)) { batches.push(cur); cur = []; bytes = 0; }
+    cur.push(op);
+    bytes += size;
+  }
+  if (cur.length) batches.push(cur);
+  return batches;
+}
+
 async function writeBatches(target: Target, ops: ItemOp[], fence: Fence, claim: Claim | undefined, step: Step, count: (s: Step, n?: number) => void, after: (s: string) => Promise<void>): Promise<void> {
-  const size = target.maxItemsPerBatch;
-  for (let i = 0; i < ops.length; i += size) {
-    await target.writeItemBatch(ops.slice(i, i + size), fence, i === 0 ? claim : undefined);
+  const batches = batchOps(ops, target.maxItemsPerBatch);
+  for (const [i, batch] of batches.entries()) {
+    await target.writeItemBatch(batch, fence, i === 0 ? claim : undefined);
     count(step);
-    await after(i + size < ops.length ? `${step}#${i / size + 1}` : step);
+    await after(i + 1 < batches.length ? `${step}#${i + 1}` : step);
   }
 }
 

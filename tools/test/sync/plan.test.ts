@@ -4,6 +4,7 @@ import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
 import { computePlan, fileShaNeeded, isNoop } from '../../src/sync/plan.js';
 import type { DesiredState, Manifest, Snapshot } from '../../src/sync/model.js';
+import { batchOps } from '../../src/sync/apply.js';
 
 const md5 = (b: Uint8Array) => createHash('md5').update(b).digest('hex');
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -190,6 +191,13 @@ test('fileShaNeeded: only objects neither the manifest nor the MD5 ETag can vouc
   assert.equal(fileShaNeeded(d, s, md5), [], 'the ETag is the MD5 of the desired content');
   s.files.set('c/policies/p.yaml', { key: 'c/policies/p.yaml', etag: '"kms"' });
   assert.equal(fileShaNeeded(d, s, md5), ['c/policies/p.yaml']);
+});
+
+test('item batches: at most 99 ops and about 3.5 MB each; an item over 350 KB is a user error', () => {
+  const op = (i: number, bytes: number) => ({ pk: `POLICY#p${i}`, put: { pk: `POLICY#p${i}`, blob: 'x'.repeat(bytes) }, expect: { exists: false as const } });
+  assert.equal(batchOps(Array.from({ length: 250 }, (_, i) => op(i, 10)), 99).map((b) => b.length), [99, 99, 52]);
+  assert.equal(batchOps(Array.from({ length: 30 }, (_, i) => op(i, 300_000)), 99).map((b) => b.length), [11, 11, 8]);
+  assert.throws(() => batchOps([op(1, 400_000)], 99), /POLICY#p1 is too large for a DynamoDB item/);
 });
 
 test.run();
