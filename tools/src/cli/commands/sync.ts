@@ -41,10 +41,18 @@ export function registerSync(program: Command): void {
       if (opts.plan && opts.apply) throw new UserError('--plan and --apply exclude each other', 2);
       const root = findRoot(process.cwd(), opts.root);
       const crashAfter = process.env.OFFLOAD_SYNC_CRASH_AFTER;
+      // On a terminal, one progress line per step (a first sync of a thousand databases takes a while).
+      const progress = process.stderr.isTTY && opts.format === 'text';
       const outcome = await runSync({
         root, target: parseTarget(opts.target, root), apply: !!opts.apply, prune: !!opts.prune, breakLock: !!opts.breakLock, commit: opts.commit,
-        // Fault injection for the kill-and-rerun tests: die abruptly right after the named step.
-        applyOptions: crashAfter ? { afterStep: (step) => { if (step === crashAfter) process.kill(process.pid, 'SIGKILL'); } } : undefined,
+        afterPlan: progress && opts.apply ? (plan) => process.stderr.write(`sync: ${plan.changes.length} change(s) to apply to ${plan.target}\n`) : undefined,
+        applyOptions: {
+          afterStep: (step) => {
+            if (progress) process.stderr.write(`sync: ${step} done\n`);
+            // Fault injection for the kill-and-rerun tests: die abruptly right after the named step.
+            if (crashAfter && step === crashAfter) process.kill(process.pid, 'SIGKILL');
+          },
+        },
       });
       if (outcome.status === 'invalid') {
         const r = outcome.repo;
