@@ -62,7 +62,12 @@ export async function upsertComment(target: CommentTarget, body: string, marker 
     return { action: 'created', id: r.data.id, url: r.data.html_url };
   } catch (e) {
     const status = (e as { status?: number }).status;
-    const hint = status === 401 ? 'GITHUB_TOKEN is invalid' : status === 403 ? 'the token lacks "pull-requests: write" (or "issues: write")' : status === 404 ? 'repository or pull request not found (or not visible to the token)' : 'request failed';
-    throw new UserError(`cannot comment on ${where}: ${hint}${status ? ` (HTTP ${status})` : ''}: ${(e as Error).message.split('\n')[0]}`);
+    const msg = (e as Error).message;
+    const hint = status === 401 ? 'GITHUB_TOKEN is invalid'
+      : (status === 403 || status === 429) && /rate limit/i.test(msg) ? 'GitHub API rate limit exceeded (retry later)'
+      : status === 403 ? 'the token lacks "pull-requests: write" (or "issues: write")'
+      : status === 404 ? 'repository or pull request not found (or not visible to the token)'
+      : 'request failed';
+    throw new UserError(`cannot comment on ${where}: ${hint}${status ? ` (HTTP ${status})` : ''}: ${msg.split('\n')[0]}`);
   }
 }

@@ -201,6 +201,19 @@ test('comment: the first run creates one comment, the second edits it in place',
   }
 });
 
+test('comment: API failures say what to fix (missing pull request)', async () => {
+  const gh = await startFakeGithub('acme', 'configs', 42);
+  try {
+    await upsertComment({ token: 't', owner: 'acme', repo: 'configs', issueNumber: 43, apiUrl: gh.url }, `${COMMENT_MARKER}\nx`).then(() => assert.unreachable(), (e) => {
+      assert.instance(e, UserError);
+      assert.match(e.message, /cannot comment on acme\/configs#43: repository or pull request not found .*HTTP 404/);
+    });
+    assert.is(gh.comments.length, 0);
+  } finally {
+    await gh.close();
+  }
+});
+
 /** Runs the CLI without blocking this process (the GitHub stand-in answers from it). */
 function cli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
