@@ -187,11 +187,14 @@ function outcomeFor(s: Subject, policy: PolicyConfig, scope: number, ctx: Contex
   let date: number;
   let detail: string;
   let from: Age['from'] = policy.age.from;
+  if (s.record?.purged) return { ...base, action: 'none', age: null, reason: `archive purged ${s.record.archived_at ? `(archived ${s.record.archived_at.slice(0, 10)})` : ''}; nothing left to do` };
   if (!s.table && s.record?.table_date) {
     // The source is gone: the archive record keeps the date the table was aged by.
     date = parseUtc(s.record.table_date);
     detail = `archive record: table date ${isoDay(date)}`;
     from = 'archive_record';
+  } else if (!s.table && policy.age.from !== 'table_name') {
+    return failed(policy, scope, { code: 'engine/archive-undated', message: `the source table is gone and its archive record has no table_date to age it by (policy ${policy.name} ages by ${policy.age.from})` });
   } else if (policy.age.from === 'table_name') {
     let c = policy.age.pattern === undefined ? undefined : names.get(policy.age.pattern);
     if (!c && policy.age.pattern !== undefined) names.set(policy.age.pattern, (c = compileTemplate(policy.age.pattern)));

@@ -121,10 +121,12 @@ const cases: Case[] = [
         { database: 'd', schema: 's', table: 'txn_202002', archived_at: '2022-03-01T00:00:00Z', validated: false },
         { database: 'd', schema: 's', table: 'txn_201801', archived_at: '2020-03-01T00:00:00Z', validated: true, table_date: '2018-01-31', rows: 5, bytes: 10 },
         { database: 'd', schema: 's', table: 'txn_202005', archived_at: '2022-06-01T00:00:00Z', validated: true, table_date: '2020-05-31' },
+        { database: 'd', schema: 's', table: 'txn_201802', archived_at: '2020-06-01T00:00:00Z', validated: true }, // aged by its name
+        { database: 'd', schema: 's', table: 'free_x', archived_at: '2020-06-01T00:00:00Z', validated: true, purged: true },
       ],
     },
-    expected: { stmt_2015: 'none', free_2015: 'purge', txn_202001: 'cleanup_source', txn_202002: 'none', txn_201801: 'purge', txn_202005: 'none' },
-    reason: { stmt_2015: /LIT-1/, txn_202002: /not validated/ },
+    expected: { stmt_2015: 'none', free_2015: 'purge', txn_202001: 'cleanup_source', txn_202002: 'none', txn_201801: 'purge', txn_202005: 'none', txn_201802: 'purge', free_x: 'none' },
+    reason: { stmt_2015: /LIT-1/, txn_202002: /not validated/, free_x: /archive purged/ },
   },
   {
     name: 'partitions are decided with their parent; a read error names the table',
@@ -149,6 +151,12 @@ for (const c of cases) {
     }
   });
 }
+
+test('an archive whose source is gone, aged by a column, needs its table_date', () => {
+  const ev = evaluate({ databases: [auditDb], policies: [audit], inventories: new Map([['d', inventory('d', [], { schemas: [{ name: 'audit', found: true }] })]]), asOf: '2026-11-27',
+    archive: [{ database: 'd', schema: 'audit', table: 'old_log', archived_at: '2020-01-01T00:00:00Z', validated: true }] });
+  assert.equal(ev.databases[0]!.decisions.map((d) => [d.table, d.in_source, d.problem?.code]), [['old_log', false, 'engine/archive-undated']]);
+});
 
 test('month table age: date is the last day of the month, days counted to the as-of date', () => {
   const d = evaluate(one(monthlyDb, [monthly], inventory('d', [table('payments', 'txn_202402')]), '2026-11-27')).databases[0]!.decisions[0]!;
