@@ -74,7 +74,10 @@ async function fromFile(db: DatabaseConfig, opts: CredentialOptions): Promise<Cr
 
 async function fromSecretsManager(db: DatabaseConfig, opts: CredentialOptions): Promise<Credentials> {
   const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
-  const client = new SecretsManagerClient({ ...(opts.region ? { region: opts.region } : {}), maxAttempts: 2 });
+  // An ARN names its region; a plain name uses the environment's region, else the settings' one.
+  const arnRegion = /^arn:aws[a-z-]*:secretsmanager:([a-z0-9-]+):/.exec(db.credentials.secret)?.[1];
+  const region = arnRegion ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? opts.region;
+  const client = new SecretsManagerClient({ ...(region ? { region } : {}), maxAttempts: 2 });
   let text: string | undefined;
   try {
     const out = await client.send(new GetSecretValueCommand({ SecretId: db.credentials.secret }));

@@ -65,7 +65,8 @@ async function liveInventories(head: LoadedRepo, base: LoadedRepo, opts: Preview
       const d = r.databases.find((x) => x.config.name === name);
       return d ? [{ database: d.config, policies: r.policies.map((p) => p.config) }] : [];
     });
-    const { inventory } = await discoverDatabase({ database: config, variants, ...(opts.credentials ? { credentials: opts.credentials } : {}), ...(opts.now ? { now: opts.now } : {}), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
+    const credentials = { root: opts.root, ...(head.settings ? { region: head.settings.config.region } : {}), ...opts.credentials };
+    const { inventory } = await discoverDatabase({ database: config, variants, credentials, ...(opts.now ? { now: opts.now } : {}), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
     out.set(name, inventory);
   })));
   return out;
