@@ -16,16 +16,17 @@ export function registerPreview(program: Command): void {
     .addOption(new Option('--format <format>', 'text for people, markdown (the PR comment), json (documented contract)').choices(['text', 'markdown', 'json']).default('text'))
     .option('--comment', 'create or update the one preview comment on the pull request (GITHUB_TOKEN, GITHUB_REPOSITORY, GITHUB_EVENT_PATH, GITHUB_API_URL)')
     .option('--archive-state <file>', 'JSON list of archive records {database, schema, table, archived_at, validated, table_date?} (default: nothing archived yet)')
+    .option('--no-aws', 'with --inventory live: do not look up credentials in AWS Secrets Manager')
     .option('--root <dir>', 'repository root (default: nearest folder upwards holding offload.settings.yaml)')
     .addHelpText('after', `
 Exit status: 0 evaluated (with or without changes); 1 a database or table could not be evaluated
 (missing or partial inventory, unreachable database, impossible table date, policy conflict) or the
 working tree's configs fail validation; 2 usage error. The comment is posted even when exiting 1.`)
-    .action(async (o: { base: string; inventory: string; asOf?: string; format: 'text' | 'markdown' | 'json'; comment?: boolean; archiveState?: string; root?: string }) => {
+    .action(async (o: { base: string; inventory: string; asOf?: string; format: 'text' | 'markdown' | 'json'; comment?: boolean; archiveState?: string; aws: boolean; root?: string }) => {
       const progress = progressReporter(process.stderr, o.inventory !== 'live');
       let result: PreviewResult;
       try {
-        result = await preview({ root: findRoot(process.cwd(), o.root), base: o.base, inventory: o.inventory, ...(o.asOf ? { asOf: o.asOf } : {}), ...(o.archiveState ? { archiveState: o.archiveState } : {}), onProgress: progress.onProgress });
+        result = await preview({ root: findRoot(process.cwd(), o.root), base: o.base, inventory: o.inventory, ...(o.asOf ? { asOf: o.asOf } : {}), ...(o.archiveState ? { archiveState: o.archiveState } : {}), ...(o.aws === false ? { credentials: { aws: false } } : {}), onProgress: progress.onProgress });
       } finally {
         progress.stop();
       }
