@@ -231,10 +231,12 @@ test('CLI: preview --comment twice through the environment leaves one edited com
   try {
     const event = path.join(dir, 'event.json');
     writeFileSync(event, JSON.stringify({ action: 'synchronize', pull_request: { number: 7 } }));
-    const env = { GITHUB_TOKEN: 'tok', GITHUB_REPOSITORY: 'acme/configs', GITHUB_EVENT_PATH: event, GITHUB_API_URL: gh.url };
+    const summary = path.join(dir, 'step-summary.md');
+    const env = { GITHUB_TOKEN: 'tok', GITHUB_REPOSITORY: 'acme/configs', GITHUB_EVENT_PATH: event, GITHUB_API_URL: gh.url, GITHUB_STEP_SUMMARY: summary };
     const run1 = await cli(['preview', '--base', 'HEAD', '--as-of', AS_OF, '--comment'], dir, env);
     assert.is(run1.status, 0, run1.stderr);
     assert.match(run1.stderr, /comment created/);
+    assert.ok(readFileSync(summary, 'utf8').startsWith(COMMENT_MARKER));
     assert.not.match(gh.comments[0]!.body, /audit&#95;log/);
     writeFileSync(path.join(dir, 'policies/audit.yaml'), AUDIT.replace('P1Y', 'P2Y'));
     const run2 = await cli(['preview', '--base', 'HEAD', '--as-of', AS_OF, '--comment', '--format', 'json'], dir, env);

@@ -1,4 +1,6 @@
+import { appendFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
+import { UserError } from '../../errors.js';
 import { preview, type PreviewResult } from '../../preview/preview.js';
 import { renderJson, renderMarkdown, renderText } from '../../preview/render.js';
 import { commentTargetFromEnv, upsertComment } from '../../preview/comment.js';
@@ -21,7 +23,8 @@ export function registerPreview(program: Command): void {
     .addHelpText('after', `
 Exit status: 0 evaluated (with or without changes); 1 a database or table could not be evaluated
 (missing or partial inventory, unreachable database, impossible table date, policy conflict) or the
-working tree's configs fail validation; 2 usage error. The comment is posted even when exiting 1.`)
+working tree's configs fail validation; 2 usage error. The comment is posted even when exiting 1, and
+with GITHUB_STEP_SUMMARY set it is also appended to the job summary.`)
     .action(async (o: { base: string; inventory: string; asOf?: string; format: 'text' | 'markdown' | 'json'; comment?: boolean; archiveState?: string; aws: boolean; root?: string }) => {
       const progress = progressReporter(process.stderr, o.inventory !== 'live');
       let result: PreviewResult;
@@ -33,8 +36,16 @@ working tree's configs fail validation; 2 usage error. The comment is posted eve
       const render = { text: renderText, markdown: (r: PreviewResult) => renderMarkdown(r), json: renderJson }[o.format];
       process.stdout.write(render(result));
       if (o.comment) {
-        const c = await upsertComment(await commentTargetFromEnv(), renderMarkdown(result));
+        const body = renderMarkdown(result);
+        const c = await upsertComment(await commentTargetFromEnv(), body);
         process.stderr.write(`pull-request comment ${c.action}: ${c.url}\n`);
+        if (process.env.GITHUB_STEP_SUMMARY) {
+          try {
+            appendFileSync(process.env.GITHUB_STEP_SUMMARY, body);
+          } catch (e) {
+            throw new UserError(`cannot append to GITHUB_STEP_SUMMARY (${process.env.GITHUB_STEP_SUMMARY}): ${(e as Error).message}`);
+          }
+        }
       }
       process.exitCode = result.complete ? 0 : 1;
     });
