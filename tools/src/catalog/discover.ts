@@ -99,6 +99,12 @@ export function measurementsNeeded(tables: readonly InventoryTable[], variants: 
   return out;
 }
 
+/** Whether a policy claiming the table (in any variant) ages it by the engine's last-modification time. */
+export function lastModifiedWanted(variants: readonly ConfigVariant[]): (schema: string, table: string) => boolean {
+  const compiled = variants.map((v) => ({ scopes: compileScope(v.database), policies: new Map(v.policies.map((p) => [p.name, p])) }));
+  return (schema, table) => compiled.some((v) => claimingScopes(v.scopes, schema, table).some((s) => s.entry.policies.some((n) => v.policies.get(n)?.age.from === 'last_modified')));
+}
+
 function toInventoryTable(t: TableInfo): InventoryTable {
   return { ...t, column_max: {} };
 }
@@ -149,7 +155,7 @@ export async function discoverDatabase(opts: DiscoverOptions): Promise<DiscoverR
   const catalog = countingPort(session);
   const measurePort = countingPort(session);
   try {
-    const snap = await INTROSPECTORS[db.engine].introspect(catalog, schemas);
+    const snap = await INTROSPECTORS[db.engine].introspect(catalog, schemas, { wantsLastModified: lastModifiedWanted(variants) });
     inv.keeps_last_modified = snap.keeps_last_modified;
     const found = new Set(snap.schemas);
     inv.schemas = schemas.map((name) => ({ name, found: found.has(name) }));

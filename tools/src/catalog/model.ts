@@ -40,10 +40,19 @@ export interface CatalogSnapshot {
   keeps_last_modified: boolean;
 }
 
+/** What the caller will use, so an adapter may skip costly reads nobody needs. */
+export interface IntrospectHints {
+  /**
+   * Tables whose last-modification time a policy ages by. Where reading it means opening every
+   * table (MySQL/MariaDB), it is read for these only, and left null for the others.
+   */
+  wantsLastModified?: (schema: string, table: string) => boolean;
+}
+
 /** One engine's introspection: a fixed number of catalog queries whatever the number of tables. */
 export interface Introspector {
   /** Reads the given schemas (exact, case-sensitive names). */
-  introspect(port: QueryPort, schemas: readonly string[]): Promise<CatalogSnapshot>;
+  introspect(port: QueryPort, schemas: readonly string[], hints?: IntrospectHints): Promise<CatalogSnapshot>;
   /**
    * `max(column)` of one table as one SELECT returning columns `i` (the given index) and `v`, with
    * every identifier quoted for this engine; a batch joins several with UNION ALL.

@@ -225,7 +225,7 @@ function outcomeFor(s: Subject, policy: PolicyConfig, scope: number, ctx: Contex
     detail = `max(${col}) = ${m.value} (measured ${m.measured_at})`;
   } else {
     if (!inv.keeps_last_modified) return failed(policy, scope, { code: 'engine/no-last-modified', message: `${inv.engine} keeps no last-modification time of tables; policy ${policy.name} must age by table_name or column` });
-    if (!s.table?.last_modified) return failed(policy, scope, { code: 'engine/last-modified-unknown', message: `the engine reported no last-modification time for the table (e.g. MariaDB/InnoDB after a restart, SQL Server after a restart): cannot age it` });
+    if (!s.table?.last_modified) return failed(policy, scope, { code: 'engine/last-modified-unknown', message: `the inventory holds no last-modification time for the table: the engine forgot it (MariaDB/InnoDB and SQL Server after a restart) or discovery did not read it (MySQL/MariaDB read it only for tables a last_modified policy claims: rerun \`offload discover --database ${inv.database}\`)` });
     date = parseUtc(s.table.last_modified);
     if (date > discovered + 86_400_000) return failed(policy, scope, { code: 'engine/date-in-future', message: `last modification ${s.table.last_modified} is after discovery (${inv.discovered_at})` });
     detail = `last modified ${s.table.last_modified}`;

@@ -90,30 +90,52 @@ test('postgres and mysql mapping from recorded rows: unknown statistics stay nul
   ]);
   const snap = await postgres.introspect(pgPort, ['s']);
   assert.equal(snap.tables.map((t) => [t.name, t.kind, t.rows, t.bytes]), [['p', 'partitioned_table', 10, 24576], ['p1', 'partition', 10, 8192], ['p2', 'partition', null, 16384]]);
+  const colsAnswer = { match: /information_schema\.COLUMNS c/, rows: [
+    { row_kind: 's', schema: 'db', table_name: null, name: null, type: null, nullable: null, precision: null, scale: null, pos: 0 },
+    { row_kind: 'c', schema: 'db', table_name: 't', name: 'a', type: 'int', nullable: 'NO', precision: 10, scale: 0, pos: 1 },
+    { row_kind: 'c', schema: 'db', table_name: 't', name: 'b', type: 'int', nullable: 'YES', precision: 10, scale: 0, pos: 2 },
+    { row_kind: 'k', schema: 'db', table_name: 't', name: 'b', type: null, nullable: null, precision: null, scale: null, pos: 1 },
+    { row_kind: 'k', schema: 'db', table_name: 't', name: 'a', type: null, nullable: null, precision: null, scale: null, pos: 2 },
+  ] };
+  const T = (name: string, engine = 'InnoDB') => ({ row_kind: 't', schema: 'db', name, engine, n_rows: null, clustered_pages: null, other_pages: null, page_size: null });
+  const S = (name: string, rows: number, pages: number) => ({ row_kind: 's', schema: 'db', name, engine: null, n_rows: rows, clustered_pages: pages, other_pages: 1, page_size: 16384 });
+  const listing = [T('t'), T('p'), T('x#P#y'), T('aria', 'Aria'), T('nostats'), S('t', 5, 2), S('p#P#p0', 3, 1), S('p#P#p1', 4, 1), S('x#P#y', 9, 1), S('p#P#p1#SP#s0', 1, 1)];
+  const byName: unknown[][] = [];
   const myPort = recordedPort([
-    { match: /information_schema\.TABLES t/, rows: [
+    { match: /mysql\.innodb_table_stats/, rows: listing },
+    { match: /TABLE_SCHEMA = \? AND t\.TABLE_NAME IN/, rows: (params) => { byName.push([...params]); return [
+      { schema: 'db', name: 'aria', est_rows: '7', bytes: '8192', last_modified: '2026-11-20 10:00:00', create_options: '' },
+      { schema: 'db', name: 'nostats', est_rows: '1', bytes: '16384', last_modified: null, create_options: '' },
+      { schema: 'db', name: 't', est_rows: '5', bytes: '49152', last_modified: '2026-11-21 09:00:00', create_options: '' },
+    ]; } },
+    colsAnswer,
+  ]);
+  const my = await mysql.introspect(myPort, ['db', 'nope'], { wantsLastModified: (_s, t) => t === 't' });
+  assert.is(myPort.calls.length, 3);
+  assert.equal(byName, [['db', 't', 'aria', 'nostats']]); // only the tables that must be opened
+  assert.equal(my.schemas, ['db']);
+  const get = (n: string) => my.tables.find((x) => x.name === n)!;
+  assert.equal(get('t').primary_key, ['b', 'a']);
+  assert.equal(get('t').columns.map((c) => c.nullable), [false, true]);
+  assert.is(get('t').last_modified, '2026-11-21T09:00:00.000Z'); // asked for
+  assert.equal([get('p').kind, get('p').partitions, get('p').rows, get('p').bytes, get('p').last_modified], ['partitioned_table', 2, 8, 6 * 16384, null]);
+  assert.equal([get('x#P#y').kind, get('x#P#y').rows], ['table', 9]); // a table whose name looks like a partition
+  assert.equal([get('aria').rows, get('aria').bytes, get('aria').last_modified], [7, 8192, '2026-11-20T10:00:00.000Z']);
+  // without the grant on mysql.innodb_table_stats: one scan of information_schema.TABLES, + partitions
+  const denied = recordedPort([
+    { match: /mysql\.innodb_table_stats/, rows: () => { throw Object.assign(new Error("SELECT command denied to user 'r' for table 'innodb_table_stats'"), { code: 'ER_TABLEACCESS_DENIED_ERROR', errno: 1142 }); } },
+    { match: /information_schema\.TABLES t\nWHERE t\.TABLE_TYPE/, rows: [
       { schema: 'db', name: 't', est_rows: '5', bytes: '32768', last_modified: '2026-11-20 10:00:00', create_options: '' },
       { schema: 'db', name: 'p', est_rows: '7', bytes: '65536', last_modified: null, create_options: 'partitioned' },
     ] },
     { match: /information_schema\.PARTITIONS p/, rows: (params) => (assert.equal(params, ['db', 'p']), [{ schema: 'db', table_name: 'p', partitions: 3 }]) },
-    { match: /information_schema\.COLUMNS c/, rows: [
-      { row_kind: 's', schema: 'db', table_name: null, name: null, type: null, nullable: null, precision: null, scale: null, pos: 0 },
-      { row_kind: 'c', schema: 'db', table_name: 't', name: 'a', type: 'int', nullable: 'NO', precision: 10, scale: 0, pos: 1 },
-      { row_kind: 'c', schema: 'db', table_name: 't', name: 'b', type: 'int', nullable: 'YES', precision: 10, scale: 0, pos: 2 },
-      { row_kind: 'k', schema: 'db', table_name: 't', name: 'b', type: null, nullable: null, precision: null, scale: null, pos: 1 },
-      { row_kind: 'k', schema: 'db', table_name: 't', name: 'a', type: null, nullable: null, precision: null, scale: null, pos: 2 },
-    ] },
+    colsAnswer,
   ]);
-  const my = await mysql.introspect(myPort, ['db', 'nope']);
-  assert.is(myPort.calls.length, 3);
-  assert.equal(my.schemas, ['db']);
-  const t = my.tables.find((x) => x.name === 't')!;
-  assert.equal(t.primary_key, ['b', 'a']);
-  assert.equal(t.columns.map((c) => c.nullable), [false, true]);
-  assert.is(t.last_modified, '2026-11-20T10:00:00.000Z');
-  assert.equal(my.tables.map((x) => [x.name, x.kind, x.partitions]), [['p', 'partitioned_table', 3], ['t', 'table', 0]]);
-  // without partitioned tables, two statements
-  const plain = recordedPort([{ match: /information_schema\.TABLES t/, rows: [] }, { match: /information_schema\.COLUMNS c/, rows: [] }]);
+  const slow = await mysql.introspect(denied, ['db']);
+  assert.is(denied.calls.length, 4);
+  assert.equal(slow.tables.map((x) => [x.name, x.kind, x.partitions, x.rows, x.last_modified]), [['p', 'partitioned_table', 3, 7, null], ['t', 'table', 0, 5, '2026-11-20T10:00:00.000Z']]);
+  // nothing to open: two statements
+  const plain = recordedPort([{ match: /mysql\.innodb_table_stats/, rows: [T('t'), S('t', 1, 1)] }, colsAnswer]);
   await mysql.introspect(plain, ['db']);
   assert.is(plain.calls.length, 2);
 });
