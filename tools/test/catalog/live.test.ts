@@ -232,7 +232,7 @@ for (const e of engines) {
 test('mariadb: last modification read for the tables a last_modified policy claims, and aged by it', async () => {
   const e = engines[1]!;
   const touched: PolicyConfig = { name: 'touched', age: { from: 'last_modified' }, archive_after: 'P1D' };
-  const database = { ...dbConfig(e), scope: [{ schema: e.S, include: ['^txn_2020'], policies: ['touched'] }] };
+  const database: DatabaseConfig = { ...dbConfig(e), scope: [{ schema: e.S, include: ['^txn_2020'], policies: ['touched'] }] };
   const r = await discoverDatabase({ database, policies: [touched], credentials: creds(e) });
   assert.equal(r.inventory.errors, []);
   assert.is(r.catalogQueries, 3); // + information_schema.TABLES for the claimed tables only
