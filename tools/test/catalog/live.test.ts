@@ -254,7 +254,7 @@ test('mariadb: without SELECT on mysql.innodb_table_stats, the same inventory fr
   });
   try {
     const full = await discoverDatabase({ database: dbConfig(e), policies: [monthly, byColumn], credentials: creds(e) });
-    const r = await discoverDatabase({ database: { ...dbConfig(e), scope: dbConfig(e).scope.slice(0, 2) }, policies: [monthly, byColumn], credentials: { env: { OFFLOAD_DB_LIVE_MARIADB_USER: u, OFFLOAD_DB_LIVE_MARIADB_PASSWORD: `pw-${RUN}`, OFFLOAD_DB_LIVE_MARIADB_URL: e.url.replace(/\/[^/]+$/, `/${e.S}`) }, aws: false } });
+    const r = await discoverDatabase({ database: { ...dbConfig(e), scope: [dbConfig(e).scope[0]!, dbConfig(e).scope[1]!] }, policies: [monthly, byColumn], credentials: { env: { OFFLOAD_DB_LIVE_MARIADB_USER: u, OFFLOAD_DB_LIVE_MARIADB_PASSWORD: `pw-${RUN}`, OFFLOAD_DB_LIVE_MARIADB_URL: e.url.replace(/\/[^/]+$/, `/${e.S}`) }, aws: false } });
     assert.equal(r.inventory.errors, []);
     assert.is(r.catalogQueries, 4); // the denied statement, columns, every table's statistics, partitions
     const shape = (inv: Inventory) => inv.tables.filter((t) => t.schema === e.S).map((t) => [t.name, t.kind, t.partitions, t.primary_key, t.columns.length, t.rows === null ? null : 'n']);
