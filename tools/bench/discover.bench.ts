@@ -3,7 +3,8 @@
  * each holding 10,000 generated tables (created by the run and dropped after it, since the servers
  * are shared with other suites; BENCH_KEEP_DB=1 keeps them for the next run). Reports the catalog
  * queries issued (counted at the port; target ≤ 3) and wall time (target < 3 s), then the same with
- * 100 column-aged tables whose max(column) is measured in batches. Baseline, same run: the cheapest
+ * 100 column-aged tables whose max(column) is measured in batches, and (MariaDB) by a user without
+ * SELECT on mysql.innodb_table_stats, where every table must be opened. Baseline, same run: the cheapest
  * catalog read there is — counting the schema's tables in one query.
  *   npx tsx tools/bench/discover.bench.ts
  */
@@ -99,12 +100,21 @@ async function bench(engine: 'postgres' | 'mariadb'): Promise<void> {
   const baseline: number[] = [];
   for (let k = 0; k < RUNS; k++) { const t = performance.now(); await session.query(countSql, [schema]); baseline.push(performance.now() - t); }
   await session.close();
-  for (const [label, database, policies] of [['catalog only', base, [monthly]], ['+ 100 max(column)', measured, [monthly, byColumn]]] as const) {
+  const runs: [string, DatabaseConfig, PolicyConfig[], typeof credentials][] = [['catalog only', base, [monthly], credentials], ['+ 100 max(column)', measured, [monthly, byColumn], credentials]];
+  if (engine === 'mariadb') {
+    // The same discovery by a user without SELECT on mysql.innodb_table_stats: every table opened.
+    const admin = await mysql.createConnection({ host: myHost, port: myPort, user, password });
+    await admin.query(`CREATE USER IF NOT EXISTS 'offload_bench_ro'@'%' IDENTIFIED BY 'bench-only'`);
+    await admin.query(`GRANT SELECT ON ${DB}.* TO 'offload_bench_ro'@'%'`);
+    await admin.end();
+    runs.push(['catalog only, without the innodb_table_stats grant', base, [monthly], { env: { OFFLOAD_DB_BENCH_USER: 'offload_bench_ro', OFFLOAD_DB_BENCH_PASSWORD: 'bench-only' }, aws: false }]);
+  }
+  for (const [label, database, policies, creds] of runs) {
     const times: number[] = [];
     let last;
     for (let k = 0; k < RUNS; k++) {
       const t = performance.now();
-      last = await discoverDatabase({ database, policies: [...policies], credentials });
+      last = await discoverDatabase({ database, policies: [...policies], credentials: creds });
       times.push(performance.now() - t);
     }
     const inv = last!.inventory;
@@ -121,6 +131,7 @@ async function dropAll(): Promise<void> {
   await p.end();
   const m = await mysql.createConnection({ host: myHost, port: myPort, user, password });
   await m.query(`DROP DATABASE IF EXISTS ${DB}`);
+  await m.query(`DROP USER IF EXISTS 'offload_bench_ro'@'%'`);
   await m.end();
 }
 
