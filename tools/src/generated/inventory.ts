@@ -151,7 +151,7 @@ export interface Table {
    */
   bytes: number | null;
   /**
-   * Last modification time the engine keeps (ISO-8601 UTC); null when it keeps none.
+   * Last modification time the engine keeps (ISO-8601 UTC); null when it keeps none or forgot it (restart), and on MySQL/MariaDB when no `last_modified` policy claimed the table at discovery (reading it means opening the table).
    */
   last_modified: string | null;
   /**
