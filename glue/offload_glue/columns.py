@@ -10,7 +10,8 @@ Canonical text per archived type (the README's table; the source database comput
   binary            lower-case hex
   date              YYYY-MM-DD
   timestamp(tz)     YYYY-MM-DD HH:MM:SS.ffffff (UTC for timestamptz)
-Row text: for each column in table order, NULL -> "NULL", else "<length>:<text>", joined by "|".
+Row text (validate.py): the lengths in characters of the columns' canonical texts in table order,
+-1 for a NULL, joined by ",", then "|", then the texts concatenated — unambiguous whatever they hold.
 """
 from __future__ import annotations
 
@@ -83,9 +84,3 @@ def spark_canon_expr(plan: ColumnPlan, column_sql: str | None = None) -> str | N
     if kind == "timestamp":
         return f"date_format({c}, 'yyyy-MM-dd HH:mm:ss.SSSSSS')"
     raise ValueError(f"unknown canonical kind {kind}")
-
-
-def spark_field_expr(canon: str) -> str:
-    from .engines import NULL_MARKER
-
-    return f"coalesce(concat(CAST(length({canon}) AS STRING), ':', {canon}), '{NULL_MARKER}')"

@@ -13,9 +13,7 @@ from dataclasses import dataclass
 from .columns import ColumnPlan
 from .errors import OffloadError
 
-NULL_MARKER = "NULL"  # written for a NULL field; a non-NULL field is always "<length>:<text>"
-FIELD_SEPARATOR = "|"
-BUCKETS = 4096  # the first 3 hex digits of md5(key text)
+BUCKETS = 4096  # validation buckets: a hash of the key (see validate.py)
 
 
 @dataclass(frozen=True)
@@ -59,13 +57,7 @@ class Engine:
     def table_ref(self, schema: str, table: str) -> str:
         return f"{self.quote(schema)}.{self.quote(table)}"
 
-    # SQL fragments used by validation (the canonical row text and its hash parts).
-    def field_sql(self, canon: str) -> str:
-        raise NotImplementedError
-
-    def concat_sql(self, parts: list[str]) -> str:
-        raise NotImplementedError
-
+    # SQL fragments used by validation
     def md5_sql(self, text: str) -> str:
         return f"md5({text})"
 
@@ -125,14 +117,9 @@ class Postgres(Engine):
     def literal(self, text: str) -> str:
         return "'" + text.replace("'", "''") + "'"
 
-    def field_sql(self, canon: str) -> str:
-        return f"COALESCE(length({canon})::text || ':' || ({canon}), '{NULL_MARKER}')"
-
-    def concat_sql(self, parts: list[str]) -> str:
-        return f"concat_ws('{FIELD_SEPARATOR}', {', '.join(parts)})" if parts else "''"
-
     def hex_to_int_sql(self, hex_text: str, ndigits: int) -> str:
-        return f"('x' || {hex_text})::bit({4 * ndigits})::bigint"
+        # int (up to 7 hex digits) keeps sum() on the fast bigint path instead of numeric
+        return f"('x' || {hex_text})::bit({4 * ndigits})::{'int' if ndigits <= 7 else 'bigint'}"
 
     def plan_column(self, index: int, meta: dict) -> ColumnPlan:
         name, fmt, typname, category, typmod = meta["name"], meta["format"], meta["typname"], meta["category"], meta["typmod"]
@@ -223,12 +210,6 @@ class MySql(Engine):
 
     def literal(self, text: str) -> str:
         return "'" + text.replace("\\", "\\\\").replace("'", "''") + "'"
-
-    def field_sql(self, canon: str) -> str:
-        return f"COALESCE(CONCAT(CHAR_LENGTH({canon}), ':', {canon}), '{NULL_MARKER}')"
-
-    def concat_sql(self, parts: list[str]) -> str:
-        return f"CONCAT_WS('{FIELD_SEPARATOR}', {', '.join(parts)})" if parts else "''"
 
     def md5_sql(self, text: str) -> str:
         return f"MD5({text})"

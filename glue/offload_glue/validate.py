@@ -22,8 +22,8 @@ from decimal import Decimal
 
 from .archive import (LINEAGE_PREFIX, SOURCE_KEYS, choose_split_column, current_snapshot, default_partitions, introspect,
                       split_predicates, table_properties)
-from .columns import ColumnPlan, spark_canon_expr, spark_field_expr
-from .engines import BUCKETS, FIELD_SEPARATOR, Connection, Engine
+from .columns import ColumnPlan, spark_canon_expr
+from .engines import BUCKETS, Connection, Engine
 from .errors import OffloadError
 from .jdbc import JdbcSession, read_options
 from .names import archive_table_name, spark_col, spark_ident
@@ -51,7 +51,9 @@ class ValidateRequest:
 # ---- SQL on the source side --------------------------------------------------------------------
 def _src_numeric(engine: Engine, p: ColumnPlan) -> str:
     q = engine.quote(p.name)
-    return f"{q}::numeric" if engine.name == "postgresql" else f"({q} + 0)"
+    if engine.name == "postgresql":  # sum() of the column itself: int128 accumulators, no numeric casts
+        return f"{q}::numeric" if p.source_type == "money" else q
+    return f"({q} + 0)"
 
 
 def _src_float(engine: Engine, p: ColumnPlan) -> str:
@@ -69,38 +71,87 @@ def key_plans(src) -> list[ColumnPlan]:
     return keys if len(keys) == len(src.primary_key) else []
 
 
+HASH_HEX_DIGITS = 14  # the first 56 bits of the row md5 are summed per bucket on both sides
+LOW_BITS = 28  # Spark sums them as two 28-bit halves in longs
+
+
+def _src_row_text(e: Engine, plans: list[ColumnPlan]) -> str:
+    """Canonical row text from the x<i> (canonical text) and l<i> (its length) columns:
+    '<len>,<len>,…|<text><text>…' with -1 as the length of a NULL."""
+    if not plans:
+        return "'|'"
+    lens = ", ".join(f"COALESCE(l{p.index}, -1)" for p in plans)
+    texts = ", ".join(f"x{p.index}" for p in plans)
+    if e.name == "postgresql":
+        return f"(concat_ws(',', {lens}) || '|' || concat({texts}))"
+    return f"CONCAT(CONCAT_WS(',', {lens}), '|', CONCAT_WS('', {texts}))"
+
+
+def _spark_row_text(plans: list[ColumnPlan]) -> str:
+    if not plans:
+        return "'|'"
+    lens = ", ".join(f"CAST(coalesce(l{p.index}, -1) AS STRING)" for p in plans)
+    texts = ", ".join(f"x{p.index}" for p in plans)
+    return f"concat(concat_ws(',', {lens}), '|', concat_ws('', {texts}))"
+
+
+INT_HASH_PRIME, INT_HASH_MULTIPLIER = 1000003, 7919
+
+
+def _integer_key(src) -> ColumnPlan | None:
+    keys = key_plans(src)
+    return keys[0] if len(keys) == 1 and keys[0].archive_type in ("int", "bigint") else None
+
+
+def _src_bucket(e: Engine, src, key_text: str) -> str:
+    """Bucket of a row: a multiplicative hash of a single integer key (cheap), else the first three
+    hex digits of md5(key text)."""
+    k = _integer_key(src)
+    if k is not None:
+        m = INT_HASH_PRIME  # kk: the key as a bigint, passed through the inner queries
+        return f"MOD(MOD(MOD(kk, {m}) + {m}, {m}) * {INT_HASH_MULTIPLIER}, {BUCKETS})"
+    return e.hex_to_int_sql(f"substr({e.md5_sql(key_text)}, 1, 3)", 3)
+
+
+def _where(conds: list[str]) -> str:
+    return f" WHERE {' AND '.join('(' + c + ')' for c in conds)}" if conds else ""
+
+
 def source_row_sql(src, sample_cutoff: int, where: str | None, detail: bool = False, buckets: list[int] | None = None) -> str:
-    """Per row: bucket, row md5 (NULL outside the sample) and the per-column aggregate inputs; with
-    ``detail``, the key's text and per-column md5s instead (for naming keys and columns)."""
+    """Per row: bucket, row md5 (NULL outside the sample), canonical text lengths and the other
+    aggregate inputs; with ``detail``, the key's text and per-column md5s (for naming keys and
+    columns). Canonical texts are computed once in an inner query (OFFSET 0 keeps PostgreSQL from
+    inlining it and computing them again)."""
     e = src.engine
     hashed = [p for p in src.columns if p.hashed]
-    row_text = e.concat_sql([e.field_sql(p.canon_src) for p in hashed])
     keys = key_plans(src)
-    key_text = e.concat_sql([e.field_sql(p.canon_src) for p in keys]) if keys else row_text
-    bucket = e.hex_to_int_sql(f"substr({e.md5_sql(key_text)}, 1, 3)", 3)
+    fence = " OFFSET 0" if e.name == "postgresql" else ""
     table = e.table_ref(src.schema, src.table)
-    conds = [where] if where else []
-    if buckets is not None:
-        conds.append(f"{bucket} IN ({', '.join(str(b) for b in buckets) or '-1'})")
-    where_sql = f" WHERE {' AND '.join('(' + c + ')' for c in conds)}" if conds else ""
+    inner = [f"{p.canon_src} AS x{p.index}" for p in hashed]
+    inner += [f"{_src_numeric(e, p)} AS s{p.index}" for p in src.columns if p.numeric_sum]
+    inner += [f"{_src_float(e, p)} AS f{p.index}" for p in src.columns if p.float_minmax]
+    int_key = _integer_key(src)
+    if int_key is not None:
+        inner.append(f"CAST({e.quote(int_key.name)} AS {'bigint' if e.name == 'postgresql' else 'SIGNED'}) AS kk")
+    level1 = f"SELECT {', '.join(inner) or '1 AS one'} FROM {table}{_where([where] if where else [])}{fence}"
+    passthrough = [f"s{p.index}" for p in src.columns if p.numeric_sum] + [f"f{p.index}" for p in src.columns if p.float_minmax]
+    level2_cols = ["kk"] if int_key is not None else []
+    level2_cols += [f"x{p.index}" for p in hashed] + [_length(e, f"x{p.index}") + f" AS l{p.index}" for p in hashed] + passthrough
+    level2 = f"SELECT {', '.join(level2_cols) or '1 AS one'} FROM ({level1}) l1{fence}"
+    row_text = _src_row_text(e, hashed)
+    key_text = _src_row_text(e, keys) if keys else row_text
+    bucket = _src_bucket(e, src, key_text)
     if detail:
         cols = [f"{key_text} AS k", f"{e.md5_sql(row_text)} AS r"]
-        cols += [f"{e.concat_sql([e.field_sql(p.canon_src)])} AS kv{i}" for i, p in enumerate(keys)]
-        cols += [f"{e.md5_sql(e.field_sql(p.canon_src))} AS m{p.index}" for p in hashed]
-        return f"SELECT {', '.join(cols)} FROM {table}{where_sql}"
+        cols += [f"x{p.index} AS kv{i}" for i, p in enumerate(keys)]
+        cols += [f"{e.md5_sql(_src_row_text(e, [p]))} AS m{p.index}" for p in hashed]
+        in_list = ", ".join(str(b) for b in buckets or [-1])
+        return f"SELECT {', '.join(cols)} FROM ({level2}) l2{_where([f'{bucket} IN ({in_list})'])}"
     row_md5 = e.md5_sql(row_text)
     if sample_cutoff < BUCKETS:
         row_md5 = f"CASE WHEN {bucket} < {sample_cutoff} THEN {row_md5} END"
-    cols = [f"{bucket} AS b", f"{row_md5} AS r"]
-    for p in src.columns:
-        if p.hashed:
-            cols.append(f"{p.canon_src} AS x{p.index}")
-        if p.numeric_sum:
-            cols.append(f"{_src_numeric(e, p)} AS s{p.index}")
-        if p.float_minmax:
-            cols.append(f"{_src_float(e, p)} AS f{p.index}")
-    fence = " OFFSET 0" if e.name == "postgresql" else ""  # keeps PostgreSQL from computing md5 twice
-    return f"SELECT {', '.join(cols)} FROM {table}{where_sql}{fence}"
+    cols = [f"{bucket} AS b", f"{row_md5} AS r"] + [f"l{p.index}" for p in hashed] + passthrough
+    return f"SELECT {', '.join(cols)} FROM ({level2}) l2{fence}"
 
 
 def source_bucket_sql(src, sample_cutoff: int, where: str | None) -> str:
@@ -109,11 +160,10 @@ def source_bucket_sql(src, sample_cutoff: int, where: str | None) -> str:
     e = src.engine
     t = (lambda x: f"({x})::text") if e.name == "postgresql" else (lambda x: f"CAST({x} AS CHAR)")
     aggs = ["b", f"{t('count(*)')} AS n",
-            f"{t('sum(' + e.hex_to_int_sql('substr(r, 1, 15)', 15) + ')')} AS h1",
-            f"{t('sum(' + e.hex_to_int_sql('substr(r, 16, 15)', 15) + ')')} AS h2"]
+            f"{t('sum(' + e.hex_to_int_sql(f'substr(r, 1, {HASH_HEX_DIGITS})', HASH_HEX_DIGITS) + ')')} AS h"]
     for p in src.columns:
         if p.hashed:
-            aggs += [f"{t(f'count(x{p.index})')} AS nn{p.index}", f"{t('sum(' + _length(e, f'x{p.index}') + ')')} AS len{p.index}"]
+            aggs += [f"{t(f'count(l{p.index})')} AS nn{p.index}", f"{t(f'sum(l{p.index})')} AS len{p.index}"]
         else:
             aggs.append(f"{t(f'count(f{p.index})')} AS nn{p.index}")
         if p.numeric_sum:
@@ -124,54 +174,74 @@ def source_bucket_sql(src, sample_cutoff: int, where: str | None) -> str:
 
 
 # ---- the same on the archive side (Spark SQL) ---------------------------------------------------
-def _spark_key_and_row(src):
+def _spark_levels(df, src):
+    """The archive with x<i> (canonical text), l<i> (its length), s<i> and f<i> columns, each computed
+    once (separate projections, which Spark does not merge when that would repeat work)."""
+    from pyspark.sql import functions as F
+
     hashed = [p for p in src.columns if p.hashed]
-    row_text = f"concat_ws('{FIELD_SEPARATOR}', {', '.join(spark_field_expr(spark_canon_expr(p)) for p in hashed)})" if hashed else "''"
+    level1 = [F.expr(spark_canon_expr(p)).alias(f"x{p.index}") for p in hashed]
+    level1 += [F.expr(f"CAST({spark_col(p.name)} AS {_spark_sum_type(p)})").alias(f"s{p.index}") for p in src.columns if p.numeric_sum]
+    level1 += [F.expr(f"CAST({spark_col(p.name)} AS DOUBLE)").alias(f"f{p.index}") for p in src.columns if p.float_minmax]
+    int_key = _integer_key(src)
+    if int_key is not None:
+        level1.append(F.expr(f"CAST({spark_col(int_key.name)} AS BIGINT)").alias("kk"))
+    passthrough = [f"s{p.index}" for p in src.columns if p.numeric_sum] + [f"f{p.index}" for p in src.columns if p.float_minmax]
+    level2 = (["kk"] if int_key is not None else []) + [f"x{p.index}" for p in hashed] + [F.length(f"x{p.index}").alias(f"l{p.index}") for p in hashed] + passthrough
+    return df.select(*(level1 or [F.lit(1).alias("one")])).select(*(level2 or ["one"])), passthrough
+
+
+def _spark_bucket(src) -> str:
+    k = _integer_key(src)
+    if k is not None:
+        return f"CAST(pmod(pmod(kk, {INT_HASH_PRIME}) * {INT_HASH_MULTIPLIER}, {BUCKETS}) AS INT)"
     keys = key_plans(src)
-    key_text = f"concat_ws('{FIELD_SEPARATOR}', {', '.join(spark_field_expr(spark_canon_expr(p)) for p in keys)})" if keys else row_text
-    bucket = f"CAST(conv(substr(md5({key_text}), 1, 3), 16, 10) AS INT)"
-    return row_text, key_text, bucket
+    key_text = _spark_row_text(keys) if keys else _spark_row_text([p for p in src.columns if p.hashed])
+    return f"CAST(conv(substr(md5({key_text}), 1, 3), 16, 10) AS INT)"
 
 
 def archive_bucket_df(spark, df, src, sample_cutoff: int):
+    """The same per-bucket aggregates over the archive, computed by Spark."""
     from pyspark.sql import functions as F
 
-    row_text, _, bucket = _spark_key_and_row(src)
-    r = f"md5({row_text})"
-    cols = [F.expr(bucket).alias("b")]
-    cols.append(F.expr(f"CASE WHEN {bucket} < {sample_cutoff} THEN {r} END" if sample_cutoff < BUCKETS else r).alias("r"))
+    hashed = [p for p in src.columns if p.hashed]
+    levels, passthrough = _spark_levels(df, src)
+    bucket = _spark_bucket(src)
+    r = f"md5({_spark_row_text(hashed)})"
+    level3 = [F.expr(bucket).alias("b"),
+              F.expr(f"CASE WHEN {bucket} < {sample_cutoff} THEN {r} END" if sample_cutoff < BUCKETS else r).alias("r")]
+    level3 += [f"l{p.index}" for p in hashed] + passthrough
+    v = f"CAST(conv(substr(r, 1, {HASH_HEX_DIGITS}), 16, 10) AS BIGINT)"
+    aggs = [F.count(F.lit(1)).alias("n"), F.sum(F.expr(f"shiftright({v}, {LOW_BITS})")).alias("h_hi"),
+            F.sum(F.expr(f"{v} & {(1 << LOW_BITS) - 1}")).alias("h_lo")]
     for p in src.columns:
         if p.hashed:
-            cols.append(F.expr(spark_canon_expr(p)).alias(f"x{p.index}"))
-        if p.numeric_sum:
-            cols.append(F.expr(f"CAST({spark_col(p.name)} AS DECIMAL(38,{p.scale}))").alias(f"s{p.index}"))
-        if p.float_minmax:
-            cols.append(F.expr(f"CAST({spark_col(p.name)} AS DOUBLE)").alias(f"f{p.index}"))
-    rows = df.select(*cols)
-    aggs = [F.count(F.lit(1)).alias("n"),
-            F.sum(F.expr("CAST(conv(substr(r, 1, 15), 16, 10) AS DECIMAL(20,0))")).alias("h1"),
-            F.sum(F.expr("CAST(conv(substr(r, 16, 15), 16, 10) AS DECIMAL(20,0))")).alias("h2")]
-    for p in src.columns:
-        if p.hashed:
-            aggs += [F.count(f"x{p.index}").alias(f"nn{p.index}"), F.sum(F.length(f"x{p.index}")).alias(f"len{p.index}")]
+            aggs += [F.count(f"l{p.index}").alias(f"nn{p.index}"), F.sum(f"l{p.index}").alias(f"len{p.index}")]
         else:
             aggs.append(F.count(f"f{p.index}").alias(f"nn{p.index}"))
         if p.numeric_sum:
             aggs.append(F.sum(f"s{p.index}").alias(f"sum{p.index}"))
         if p.float_minmax:
             aggs += [F.min(f"f{p.index}").alias(f"min{p.index}"), F.max(f"f{p.index}").alias(f"max{p.index}")]
-    return rows.groupBy("b").agg(*aggs)
+    return levels.select(*level3).groupBy("b").agg(*aggs)
+
+
+def _spark_sum_type(p: ColumnPlan) -> str:
+    # int columns sum exactly in a long (fewer than 2^32 rows); others in decimal(38, scale)
+    return "BIGINT" if p.archive_type == "int" else f"DECIMAL(38,{p.scale})"
 
 
 def archive_detail_df(df, src, buckets: list[int]):
     from pyspark.sql import functions as F
 
-    row_text, key_text, bucket = _spark_key_and_row(src)
+    hashed = [p for p in src.columns if p.hashed]
     keys = key_plans(src)
-    cols = [F.expr(key_text).alias("k"), F.expr(f"md5({row_text})").alias("r")]
-    cols += [F.expr(spark_field_expr(spark_canon_expr(p))).alias(f"kv{i}") for i, p in enumerate(keys)]
-    cols += [F.expr(f"md5({spark_field_expr(spark_canon_expr(p))})").alias(f"m{p.index}") for p in src.columns if p.hashed]
-    return df.where(F.expr(bucket).isin(buckets or [-1])).select(*cols)
+    levels, _ = _spark_levels(df, src)
+    key_text = _spark_row_text(keys) if keys else _spark_row_text(hashed)
+    cols = [F.expr(key_text).alias("k"), F.expr(f"md5({_spark_row_text(hashed)})").alias("r")]
+    cols += [F.col(f"x{p.index}").alias(f"kv{i}") for i, p in enumerate(keys)]
+    cols += [F.expr(f"md5({_spark_row_text([p])})").alias(f"m{p.index}") for p in hashed]
+    return levels.where(F.expr(_spark_bucket(src)).isin(buckets or [-1])).select(*cols)
 
 
 # ---- comparison ---------------------------------------------------------------------------------
@@ -202,13 +272,6 @@ def _float_equal(a, b) -> bool:
         return a is None and b is None
     a, b = float(a), float(b)
     return (a != a and b != b) or a == b
-
-
-def _strip_field(text: str | None) -> str | None:
-    """'<len>:<text>' back to the text (or None for the NULL marker), for naming keys."""
-    if text is None or text == "NULL":
-        return None
-    return text.split(":", 1)[1] if ":" in text else text
 
 
 def validate(spark, req: ValidateRequest) -> dict:
@@ -349,7 +412,10 @@ def _nan_aware(fn, a: float, b: float) -> float:
 
 
 def _bucket_key(b):
-    return None if b is None else (int(b["n"]), _to_num(b["h1"]), _to_num(b["h2"]))
+    if b is None:
+        return None
+    h = int(b["h"] or 0) if "h" in b else int(b["h_hi"] or 0) * (1 << LOW_BITS) + int(b["h_lo"] or 0)
+    return int(b["n"]), h
 
 
 def _drilldown(spark, df, src, buckets, req, split, bounds, n) -> dict:
@@ -374,7 +440,7 @@ def _drilldown(spark, df, src, buckets, req, split, bounds, n) -> dict:
     for r in rows:
         tag = "s" if r["n_s"] is not None else "a"
         if keys:
-            key = {p.name: _strip_field(r[f"kv{i}_{tag}"]) for i, p in enumerate(keys)}
+            key = {p.name: r[f"kv{i}_{tag}"] for i, p in enumerate(keys)}
         else:
             key = {"row_md5": r[f"r_{tag}"]}
         if r["n_a"] is None:

@@ -123,3 +123,29 @@ def test_validate_job_exits_non_zero_and_writes_its_record_on_mismatch(spark, pg
     assert record["status"] == "failed"
     assert {"key": {"id": "3"}, "kind": "missing_in_archive", "source_rows": 1, "archive_rows": 0} in record["row_hash"]["keys"]
     assert pg_connection.password not in proc.stdout
+
+
+def test_text_key_and_keyless_tables_are_validated_and_tampering_named(spark, pg_db, pg_connection, pg_schema):
+    with pg_db.cursor() as cur:
+        cur.execute(f'CREATE TABLE "{pg_schema}".coded (code text PRIMARY KEY, qty int)')
+        cur.execute(f'INSERT INTO "{pg_schema}".coded SELECT \'k-\' || g, g FROM generate_series(1, 30) g')
+        cur.execute(f'CREATE TABLE "{pg_schema}".log (msg text, n int)')  # no key, duplicate rows allowed
+        cur.execute(f"INSERT INTO \"{pg_schema}\".log SELECT 'same', 1 FROM generate_series(1, 3) UNION ALL SELECT 'other', 2")
+    for table in ("coded", "log"):
+        archive(spark, ArchiveRequest(connection=pg_connection, schema=pg_schema, table=table, run_id="k-1", catalog=CATALOG, database=DB))
+        req = ValidateRequest(connection=pg_connection, schema=pg_schema, table=table, catalog=CATALOG, database=DB)
+        assert validate(spark, req)["status"] == "passed"
+    coded = f"{CATALOG}.{DB}.{archive_table_name(pg_schema, 'coded')}"
+    spark.sql(f"UPDATE {coded} SET qty = -1 WHERE code = 'k-17'")
+    result = validate(spark, ValidateRequest(connection=pg_connection, schema=pg_schema, table="coded", catalog=CATALOG, database=DB))
+    assert result["row_hash"]["keys"] == [{"key": {"code": "k-17"}, "kind": "changed", "source_rows": 1, "archive_rows": 1, "columns": ["qty"]}]
+
+    log = f"{CATALOG}.{DB}.{archive_table_name(pg_schema, 'log')}"
+    spark.sql(f"DELETE FROM {log} WHERE msg = 'same'")
+    spark.sql(f"INSERT INTO {log} VALUES ('same', 1), ('same', 1)")  # 2 of the 3 identical rows
+    result = validate(spark, ValidateRequest(connection=pg_connection, schema=pg_schema, table="log", catalog=CATALOG, database=DB))
+    Draft202012Validator(SCHEMA).validate(result)
+    assert result["status"] == "failed" and result["row_count"] == {"source": 4, "archive": 3, "match": False}
+    [entry] = result["row_hash"]["keys"]
+    assert entry["kind"] == "missing_duplicates_in_archive" and (entry["source_rows"], entry["archive_rows"]) == (3, 2)
+    assert list(entry["key"]) == ["row_md5"]
