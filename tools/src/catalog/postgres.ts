@@ -88,9 +88,14 @@ export function rollUpPartitions(tables: TableInfo[]): void {
 export const postgres: Introspector = {
   async introspect(port: QueryPort, schemas: readonly string[]): Promise<CatalogSnapshot> {
     const list = [...schemas];
-    const found = (await port.query<{ name: string }>(PG_SCHEMAS_SQL, [list])).map((r) => r.name);
-    const tableRows = await port.query<PgTableRow & Record<string, unknown>>(PG_TABLES_SQL, [list]);
-    const columns = groupColumns(await port.query<ColumnRow & Record<string, unknown>>(PG_COLUMNS_SQL, [list]));
+    // Three independent statements, sent at once (each on its own pooled connection).
+    const [schemaRows, tableRows, columnRows] = await Promise.all([
+      port.query<{ name: string }>(PG_SCHEMAS_SQL, [list]),
+      port.query<PgTableRow & Record<string, unknown>>(PG_TABLES_SQL, [list]),
+      port.query<ColumnRow & Record<string, unknown>>(PG_COLUMNS_SQL, [list]),
+    ]);
+    const found = schemaRows.map((r) => r.name);
+    const columns = groupColumns(columnRows);
     const tables: TableInfo[] = tableRows.map((r) => {
       const reltuples = toNum(r.reltuples);
       return {
