@@ -61,9 +61,14 @@ export const oracle: Introspector = {
   async introspect(port: QueryPort, schemas: readonly string[]): Promise<CatalogSnapshot> {
     const list = [...schemas];
     if (list.length === 0) return { schemas: [], tables: [], keeps_last_modified: true };
-    const found = (await port.query<{ name: string }>(oraSchemasSql(list.length), list)).map((r) => r.name);
-    const tableRows = await port.query(oraTablesSql(list.length), list);
-    const colRows = (await port.query(oraColumnsSql(list.length), [...list, ...list])) as unknown as KeyedColumnRow[];
+    // Three independent statements, sent at once (each on its own pooled connection).
+    const [schemaRows, tableRows, rawColumns] = await Promise.all([
+      port.query<{ name: string }>(oraSchemasSql(list.length), list),
+      port.query(oraTablesSql(list.length), list),
+      port.query(oraColumnsSql(list.length), [...list, ...list]),
+    ]);
+    const found = schemaRows.map((r) => r.name);
+    const colRows = rawColumns as unknown as KeyedColumnRow[];
     const columns = groupColumns(colRows);
     const pks = keysFromPositions(colRows);
     const tables: TableInfo[] = tableRows.map((r) => {

@@ -49,9 +49,14 @@ export const sqlserver: Introspector = {
   async introspect(port: QueryPort, schemas: readonly string[]): Promise<CatalogSnapshot> {
     const list = [...schemas];
     if (list.length === 0) return { schemas: [], tables: [], keeps_last_modified: true };
-    const found = (await port.query<{ name: string }>(msSchemasSql(list.length), list)).map((r) => r.name);
-    const tableRows = await port.query(msTablesSql(list.length), list);
-    const colRows = (await port.query(msColumnsSql(list.length), list)) as unknown as Parameters<typeof keysFromPositions>[0];
+    // Three independent statements, sent at once (each on its own pooled connection).
+    const [schemaRows, tableRows, rawColumns] = await Promise.all([
+      port.query<{ name: string }>(msSchemasSql(list.length), list),
+      port.query(msTablesSql(list.length), list),
+      port.query(msColumnsSql(list.length), list),
+    ]);
+    const found = schemaRows.map((r) => r.name);
+    const colRows = rawColumns as unknown as Parameters<typeof keysFromPositions>[0];
     const columns = groupColumns(colRows);
     const pks = keysFromPositions(colRows);
     const tables: TableInfo[] = tableRows.map((r) => {
