@@ -48,7 +48,7 @@ export function compileTablePattern(source: string): PatternResult {
 export interface NameDatePattern {
   source: string;
   /** The date the name gives, as its period's components, or undefined when the name does not match. */
-  match(name: string): { year: number; month?: number; day?: number } | undefined;
+  match(name: string): NameDate | undefined;
 }
 
 export type NameDateResult = { ok: true; pattern: NameDatePattern } | { ok: false; problem: string };
@@ -65,18 +65,42 @@ export function compileNameDatePattern(template: string): NameDateResult {
   return r;
 }
 
-function compileTemplate(template: string): NameDateResult {
+export type DatePart = 'y' | 'm' | 'd';
+export interface NameDate { year: number; month?: number; day?: number }
+
+/**
+ * The regular expression of a date-in-name template and the order of its date groups. `any` is what
+ * `*` becomes (RE2's `.` and a JavaScript `[^\n]` mean the same: anything but a newline).
+ */
+export function templateExpression(template: string, any = '.*'): { source: string; order: DatePart[]; stars: number } {
   const tokens = template.match(/YYYY|MM|DD|\*|[^*YMD]+|[YMD]/g) ?? [];
-  const order: ('y' | 'm' | 'd')[] = [];
-  let re = '^';
+  const order: DatePart[] = [];
+  let source = '^';
+  let stars = 0;
   for (const t of tokens) {
-    if (t === 'YYYY') { order.push('y'); re += '([0-9]{4})'; }
-    else if (t === 'MM') { order.push('m'); re += '([0-9]{2})'; }
-    else if (t === 'DD') { order.push('d'); re += '([0-9]{2})'; }
-    else if (t === '*') re += '.*';
-    else re += t.replace(/[\\^$.|?+()[\]{}]/g, '\\$&');
+    if (t === 'YYYY') { order.push('y'); source += '([0-9]{4})'; }
+    else if (t === 'MM') { order.push('m'); source += '([0-9]{2})'; }
+    else if (t === 'DD') { order.push('d'); source += '([0-9]{2})'; }
+    else if (t === '*') { stars++; source += any; }
+    else source += t.replace(/[\\^$.|?*+()[\]{}/]/g, '\\$&');
   }
-  re += '$';
+  return { source: source + '$', order, stars };
+}
+
+/** The date a template's match gives, from its capture groups. */
+export function dateFromGroups(m: ArrayLike<string | undefined>, order: readonly DatePart[]): NameDate {
+  const out: NameDate = { year: 0 };
+  order.forEach((k, i) => {
+    const v = Number(m[i + 1]);
+    if (k === 'y') out.year = v;
+    else if (k === 'm') out.month = v;
+    else out.day = v;
+  });
+  return out;
+}
+
+function compileTemplate(template: string): NameDateResult {
+  const { source: re, order } = templateExpression(template);
   if (!order.includes('y')) return { ok: false, problem: 'the pattern must contain YYYY' };
   if (order.includes('d') && !order.includes('m')) return { ok: false, problem: 'DD needs MM' };
   if (new Set(order).size !== order.length) return { ok: false, problem: 'each of YYYY, MM and DD may appear once' };
@@ -92,15 +116,7 @@ function compileTemplate(template: string): NameDateResult {
       source: template,
       match(name) {
         const m = compiledRe.exec(name);
-        if (!m) return undefined;
-        const out: { year: number; month?: number; day?: number } = { year: 0 };
-        order.forEach((k, i) => {
-          const v = Number(m[i + 1]);
-          if (k === 'y') out.year = v;
-          else if (k === 'm') out.month = v;
-          else out.day = v;
-        });
-        return out;
+        return m ? dateFromGroups(m, order) : undefined;
       },
     },
   };

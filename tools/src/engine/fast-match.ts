@@ -9,6 +9,10 @@
  * ranges, each atom optionally followed by `?`, `*`, `+`, `{n}`, `{n,}` or `{n,m}`.
  */
 
+import { templateExpression, dateFromGroups, type NameDate } from '../config/patterns.js';
+
+export type { NameDate };
+
 const META = new Set([...'\\^$.|?*+()[]{}']);
 
 /** A JavaScript RegExp with RE2's meaning for a pattern of the safe subset; undefined otherwise. */
@@ -70,7 +74,6 @@ export function fastTest(source: string, re2test: (s: string) => boolean): (s: s
   };
 }
 
-export interface NameDate { year: number; month?: number; day?: number }
 
 /**
  * A name-date template (`*_YYYYMM`) as a matcher with the meaning of `compileNameDatePattern`'s RE2
@@ -78,32 +81,15 @@ export interface NameDate { year: number; month?: number; day?: number }
  * matcher memoized per name.
  */
 export function fastNameDate(template: string, re2match: (name: string) => NameDate | undefined): (name: string) => NameDate | undefined {
-  const tokens = template.match(/YYYY|MM|DD|\*|[^*YMD]+|[YMD]/g) ?? [];
-  if (tokens.filter((t) => t === '*').length <= 1) {
-    const order: ('y' | 'm' | 'd')[] = [];
-    let re = '^';
-    for (const t of tokens) {
-      if (t === 'YYYY') { order.push('y'); re += '([0-9]{4})'; }
-      else if (t === 'MM') { order.push('m'); re += '([0-9]{2})'; }
-      else if (t === 'DD') { order.push('d'); re += '([0-9]{2})'; }
-      else if (t === '*') re += '[^\\n]*';
-      else re += t.replace(/[\\^$.|?*+()[\]{}/]/g, '\\$&');
-    }
+  const { source, order, stars } = templateExpression(template, '[^\\n]*');
+  if (stars <= 1) {
     let js: RegExp | undefined;
-    try { js = new RegExp(re + '$', 'u'); } catch { js = undefined; }
+    try { js = new RegExp(source, 'u'); } catch { js = undefined; }
     if (js) {
       const rx = js;
       return (name) => {
         const m = rx.exec(name);
-        if (!m) return undefined;
-        const out: NameDate = { year: 0 };
-        order.forEach((k, i) => {
-          const v = Number(m[i + 1]);
-          if (k === 'y') out.year = v;
-          else if (k === 'm') out.month = v;
-          else out.day = v;
-        });
-        return out;
+        return m ? dateFromGroups(m, order) : undefined;
       };
     }
   }
