@@ -1,0 +1,54 @@
+"""Validation against MariaDB: the row hash computed by MariaDB in SQL catches a changed value and
+names key and column; float/double columns (outside the row hash on MySQL) are caught by their
+exact min/max; an empty table archives and validates."""
+from __future__ import annotations
+
+from conftest import CATALOG, my_exec
+from offload_glue.archive import ArchiveRequest, archive
+from offload_glue.names import archive_table_name
+from offload_glue.validate import ValidateRequest, validate
+
+DB = "tamper_my"
+
+
+def test_mariadb_tampering_is_caught_and_named(spark, my_db, my_connection, my_schema):
+    my_exec(my_db, f"CREATE TABLE `{my_schema}`.t (id bigint unsigned PRIMARY KEY, name varchar(20), amount decimal(10,3), "
+                   f"score double, seen datetime(6), flag tinyint(1))")
+    my_exec(my_db, f"INSERT INTO `{my_schema}`.t SELECT seq, CONCAT('n', seq), seq / 7, seq * 1.5, "
+                   f"TIMESTAMP '2020-01-01 00:00:00.000001' + INTERVAL seq HOUR, seq % 3 FROM seq_1_to_60")
+    archive(spark, ArchiveRequest(connection=my_connection, schema=my_schema, table="t", run_id="m-1", catalog=CATALOG, database=DB))
+    ident = f"{CATALOG}.{DB}.{archive_table_name(my_schema, 't')}"
+    snapshot = spark.sql(f"SELECT snapshot_id FROM {ident}.refs WHERE name = 'main'").collect()[0][0]
+    req = ValidateRequest(connection=my_connection, schema=my_schema, table="t", catalog=CATALOG, database=DB)
+    assert validate(spark, req)["status"] == "passed"
+
+    def tampered(sql):
+        spark.sql(sql.replace("{t}", ident))
+        try:
+            return validate(spark, req)
+        finally:
+            spark.sql(f"CALL {CATALOG}.system.rollback_to_snapshot('{DB}.{archive_table_name(my_schema, 't')}', {snapshot})")
+
+    for column, change in [("name", "concat(name, ' ')"), ("amount", "amount + 0.001"), ("seen", "seen + INTERVAL 1 MICROSECOND"),
+                           ("flag", "flag + 1")]:
+        result = tampered(f"UPDATE {{t}} SET {column} = {change} WHERE id = 42")
+        assert result["status"] == "failed", column
+        assert result["row_hash"]["keys"] == [{"key": {"id": "42"}, "kind": "changed", "source_rows": 1, "archive_rows": 1,
+                                               "columns": [column]}], column
+
+    result = tampered("UPDATE {t} SET score = score + 1 WHERE id = 60")  # the maximum
+    assert result["status"] == "failed" and "column:score" in result["mismatches"]
+    assert result["row_hash"]["excluded_columns"] == ["score"] and result["row_hash"]["buckets_mismatched"] == 0
+
+
+def test_empty_table_archives_and_validates(spark, my_db, my_connection, my_schema):
+    my_exec(my_db, f"CREATE TABLE `{my_schema}`.empty (id int PRIMARY KEY, v text)")
+    summary = archive(spark, ArchiveRequest(connection=my_connection, schema=my_schema, table="empty", run_id="e-1", catalog=CATALOG,
+                                            database=DB))
+    assert summary["status"] == "archived" and summary["rows"] == 0 and summary["read"]["partitions"] == 1
+    result = validate(spark, ValidateRequest(connection=my_connection, schema=my_schema, table="empty", catalog=CATALOG, database=DB))
+    assert result["status"] == "passed" and result["row_count"] == {"source": 0, "archive": 0, "match": True}
+    my_exec(my_db, f"INSERT INTO `{my_schema}`.empty VALUES (1, 'late')")
+    result = validate(spark, ValidateRequest(connection=my_connection, schema=my_schema, table="empty", catalog=CATALOG, database=DB))
+    assert result["status"] == "failed"
+    assert result["row_hash"]["keys"] == [{"key": {"id": "1"}, "kind": "missing_in_archive", "source_rows": 1, "archive_rows": 0}]
