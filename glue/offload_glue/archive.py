@@ -99,7 +99,7 @@ def choose_split_column(src: SourceTable, requested: str | None) -> ColumnPlan |
 def split_predicates(column_sql: str, lower: int, upper: int, n: int) -> list[str]:
     """``n`` range predicates covering every value (NULLs and values outside the bounds included)."""
     if n <= 1 or upper <= lower:
-        return [f"1 = 1"]
+        return ["1 = 1"]
     step = max(1, -(-(upper - lower + 1) // n))
     cuts = list(range(lower + step, upper + 1, step))[: n - 1]
     preds = [f"{column_sql} < {cuts[0]} OR {column_sql} IS NULL"]

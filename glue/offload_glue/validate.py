@@ -276,8 +276,6 @@ def _float_equal(a, b) -> bool:
 
 def validate(spark, req: ValidateRequest) -> dict:
     started = time.monotonic()
-    from pyspark.sql import functions as F
-
     src = introspect(spark, req.connection, req.schema, req.table)
     name = req.archive_table or archive_table_name(req.schema, req.table)
     ident = spark_ident(req.catalog, req.database, name)
