@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Idempotent Python environment: .venv with the pinned requirements (re-installed only when
-# requirements.txt changes). The data-plane issue extends this with the JVM jars.
+# requirements.txt changes), and the JVM jars of the data plane.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
