@@ -5,28 +5,18 @@
  * reads what discover wrote.
  */
 import { test } from 'uvu';
+import { cli, BIN } from '../helpers/cli.js';
 import * as assert from 'uvu/assert';
 import { spawn, execFileSync } from 'node:child_process';
 import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { inventoryProblems } from '../../src/inventory/inventory.js';
 import { writeTree, removeTree } from '../helpers/fixtures.js';
 import { SETTINGS } from '../helpers/repo.js';
 import { RUN, pgConn, pgAdmin } from './live-setup.js';
 
-const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/offload.mjs');
 const S = `dr_${RUN}_cli`;
 
-function cli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, ...env } });
-    let stdout = '', stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
 
 const c = pgConn();
 const files = {

@@ -10,38 +10,15 @@ import { DynamoDBClient, CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand, PutCommand, DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { GlueClient, GetConnectionsCommand, CreateConnectionCommand } from '@aws-sdk/client-glue';
 import type { Tree } from './fixtures.js';
+import { SETTINGS as BASE_SETTINGS } from './repo.js';
 
 export const BUCKET = 'acme-archival-configs';
 export const TABLE = 'acme-archival-configs';
 export const PREFIX = 'configs';
 export const REGION = 'eu-west-1';
 
-export const SETTINGS = `resource_prefix: acme
-region: ${REGION}
-config:
-  bucket: ${BUCKET}
-  prefix: ${PREFIX}
-  dynamodb_table: ${TABLE}
-archive:
-  bucket: acme-archive-vault
-  prefix: iceberg
-dags:
-  archival: acme_archival
-  purge: acme_purge
-glue_jobs:
-  archive: acme-archive
-  validate: acme-validate
-  purge: acme-purge
-lambdas:
-  discover: acme_discover
-  presigned_urls: acme_urls
-  test_connection: acme_test_conn
-  validation_report: acme_report
-  s3_trigger: acme_s3_trigger
-defaults:
-  tags:
-    managed-by: offload-test
-`;
+/** The shared fixture's settings (same bucket, table, prefix and region), with tags as defaults. */
+export const SETTINGS = BASE_SETTINGS.replace(/^defaults:[\s\S]*$/m, 'defaults:\n  tags:\n    managed-by: offload-test\n');
 
 export function database(name: string, opts: { url?: string; secret?: string; subnet?: string; sg?: string; az?: string; network?: boolean; comment?: string } = {}): string {
   const net = opts.network === false ? '' : `network:

@@ -5,8 +5,9 @@
  * GitHub stand-in); the CLI's exit codes.
  */
 import { test } from 'uvu';
+import { cli } from '../helpers/cli.js';
 import * as assert from 'uvu/assert';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import path from 'node:path';
@@ -26,7 +27,6 @@ const contract = ajv.compile(JSON.parse(readFileSync(path.resolve(path.dirname(f
 const contractProblems = (doc: unknown) => (contract(doc) ? [] : contract.errors!.map((e) => `${e.instancePath} ${e.message}`));
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const BIN = path.join(ROOT, 'tools/bin/offload.mjs');
 const AS_OF = '2026-11-27';
 
 const db1Inventory = (): Inventory => inventory('db1', [
@@ -214,16 +214,6 @@ test('comment: API failures say what to fix (missing pull request)', async () =>
   }
 });
 
-/** Runs the CLI without blocking this process (the GitHub stand-in answers from it). */
-function cli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, ...env } });
-    let stdout = '', stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
 
 test('CLI: preview --comment twice through the environment leaves one edited comment; exit codes', async () => {
   const dir = repo(baseRepo(), { 'policies/monthly.yaml': MONTHLY.replace('archive_after: P2Y', 'archive_after: P18M') }, { db1: db1Inventory() });
