@@ -8,10 +8,12 @@ Canonical text per archived type (the README's table; the source database comput
   boolean           true | false
   string            the text itself (char(n) with its padding)
   binary            lower-case hex
-  date              YYYY-MM-DD
-  timestamp(tz)     YYYY-MM-DD HH:MM:SS.ffffff (UTC for timestamptz)
-Row text (validate.py): the lengths in characters of the columns' canonical texts in table order,
--1 for a NULL, joined by ",", then "|", then the texts concatenated — unambiguous whatever they hold.
+  date              days since 1970-01-01, decimal digits with '-' sign        e.g. -719162 for 0001-01-01
+  timestamp(tz)     microseconds since 1970-01-01 00:00:00 (UTC for timestamptz), digits and sign
+Row text (validate.py): the canonical texts in table order joined by a tab; in string texts a
+backslash is doubled and a tab becomes backslash-t; NULL is backslash-N (as in PostgreSQL's COPY
+text format). Only string texts can hold a backslash or a tab, so the row text reads back one way
+whatever the values hold.
 """
 from __future__ import annotations
 
@@ -55,9 +57,10 @@ def spark_read_expr(plan: ColumnPlan) -> str:
     cast = f"CAST({raw} AS {plan.archive_type})"
     message = f"column {json.dumps(plan.name, ensure_ascii=False)} ({plan.source_type}): value '"
     message = message.replace("\\", "\\\\").replace("'", "\\'")
-    return (f"CASE WHEN {raw} IS NOT NULL AND {cast} IS NULL THEN "
+    # coalesce evaluates the cast once; the error branch runs only for a NULL cast of a non-NULL text.
+    return (f"coalesce({cast}, CASE WHEN {raw} IS NOT NULL THEN "
             f"CAST(raise_error(concat('{message}', {raw}, '\\' cannot be archived as {plan.archive_type} without loss')) AS {plan.archive_type}) "
-            f"ELSE {cast} END")
+            f"END)")
 
 
 def spark_canon_expr(plan: ColumnPlan, column_sql: str | None = None) -> str | None:
@@ -66,13 +69,20 @@ def spark_canon_expr(plan: ColumnPlan, column_sql: str | None = None) -> str | N
     kind = plan.canon_kind
     if kind == "none":
         return None
-    if kind in ("integer", "date", "string_of_value"):
+    if kind == "date":
+        return f"CAST(unix_date({c}) AS STRING)"
+    if kind == "timestamp":  # timestamp_ntz: its wall-clock value read as UTC (the session time zone)
+        ts = f"CAST({c} AS TIMESTAMP)" if plan.archive_type == "timestamp_ntz" else c
+        return f"CAST(unix_micros({ts}) AS STRING)"
+    if kind in ("integer", "string_of_value"):
         return f"CAST({c} AS STRING)"
     if kind == "string":
         return f"CAST({c} AS STRING)"
     if kind == "decimal":
         # Spark prints |x| < 1e-6 in scientific notation ('1E-8', '0E-8'); rebuild the plain form.
         t = f"CAST({c} AS STRING)"
+        if plan.scale <= 6:  # BigDecimal.toString: scientific only when the adjusted exponent is below -6
+            return t
         return (f"CASE WHEN instr({t}, 'E') > 0 THEN concat(CASE WHEN {t} LIKE '-%' THEN '-' ELSE '' END, '0.', "
                 f"lpad(regexp_replace(substring_index({t}, 'E', 1), '[-.]', ''), {plan.scale}, '0')) ELSE {t} END")
     if kind == "float_bits":  # CASE guards the reflective call from NULL arguments
@@ -81,6 +91,4 @@ def spark_canon_expr(plan: ColumnPlan, column_sql: str | None = None) -> str | N
         return f"CASE WHEN {c} IS NULL THEN NULL ELSE reflect('java.lang.Double', 'doubleToLongBits', {c}) END"
     if kind == "binary":
         return f"lower(hex({c}))"
-    if kind == "timestamp":
-        return f"date_format({c}, 'yyyy-MM-dd HH:mm:ss.SSSSSS')"
     raise ValueError(f"unknown canonical kind {kind}")

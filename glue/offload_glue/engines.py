@@ -64,6 +64,26 @@ class Engine:
     def hex_to_int_sql(self, hex_text: str, ndigits: int) -> str:
         raise NotImplementedError
 
+    def chr_sql(self, code: int) -> str:
+        """One character by its code (a constant the planner folds; no literal escaping rules)."""
+        return f"chr({code})"
+
+    def concat_sql(self, parts: list[str]) -> str:
+        return "(" + " || ".join(parts) + ")"
+
+    def escape_sql(self, text: str) -> str:
+        """The row-text escape of a canonical text: backslash -> two backslashes, tab -> backslash t."""
+        bs, tab = self.chr_sql(92), self.chr_sql(9)
+        two_bs, bs_t = self.concat_sql([bs, bs]), self.concat_sql([bs, "'t'"])
+        return f"replace(replace({text}, {bs}, {two_bs}), {tab}, {bs_t})"
+
+    def row_text_sql(self, fields: list[str]) -> str:
+        """Fields (escaped canonical texts, NULL as backslash N) joined by tabs."""
+        return f"concat_ws({self.chr_sql(9)}, {', '.join(fields)})" if fields else "''"
+
+    def null_marker_sql(self) -> str:
+        return self.concat_sql([self.chr_sql(92), "'N'"])
+
     def plan_column(self, index: int, meta: dict) -> ColumnPlan:
         raise NotImplementedError
 
@@ -161,13 +181,13 @@ class Postgres(Engine):
             return ColumnPlan(**base, archive_type="binary", select_sql=q, canon_src=f"encode({q}, 'hex')", canon_kind="binary")
         if typname == "date":
             return ColumnPlan(**base, archive_type="date", select_sql=f"{q}::text", read_as_text=True,
-                              canon_src=f"{q}::text", canon_kind="date")
+                              canon_src=f"({q} - date '1970-01-01')::text", canon_kind="date")
         if typname == "timestamp":
             return ColumnPlan(**base, archive_type="timestamp_ntz", select_sql=f"{q}::text", read_as_text=True,
-                              canon_src=f"to_char({q}, 'YYYY-MM-DD HH24:MI:SS.US')", canon_kind="timestamp")
+                              canon_src=f"(extract(epoch FROM {q}) * 1000000)::bigint::text", canon_kind="timestamp")
         if typname == "timestamptz":
             return ColumnPlan(**base, archive_type="timestamp", select_sql=f"({q} AT TIME ZONE 'UTC')::text", read_as_text=True,
-                              canon_src=f"to_char({q} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')", canon_kind="timestamp")
+                              canon_src=f"(extract(epoch FROM {q}) * 1000000)::bigint::text", canon_kind="timestamp")
         what = {"A": "array: PostgreSQL array literal text", "E": "enum: its label"}.get(category)
         what = what or {
             "interval": "interval: PostgreSQL text (IntervalStyle postgres)", "time": "time: HH:MM:SS[.ffffff] text",
@@ -217,6 +237,15 @@ class MySql(Engine):
     def hex_to_int_sql(self, hex_text: str, ndigits: int) -> str:
         return f"CAST(CONV({hex_text}, 16, 10) AS UNSIGNED)"
 
+    def chr_sql(self, code: int) -> str:
+        return f"CHAR({code} USING utf8mb4)"
+
+    def concat_sql(self, parts: list[str]) -> str:
+        return f"CONCAT({', '.join(parts)})"
+
+    def row_text_sql(self, fields: list[str]) -> str:
+        return f"CONCAT_WS({self.chr_sql(9)}, {', '.join(fields)})" if fields else "''"
+
     def plan_column(self, index: int, meta: dict) -> ColumnPlan:
         name, ctype, dtype = meta["name"], meta["column_type"].lower(), meta["data_type"].lower()
         q = self.quote(name)
@@ -259,11 +288,13 @@ class MySql(Engine):
         if dtype in ("binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob"):
             return ColumnPlan(**base, archive_type="binary", select_sql=q, canon_src=f"LOWER(HEX({q}))", canon_kind="binary")
         if dtype == "date":
-            return ColumnPlan(**base, archive_type="date", select_sql=text, read_as_text=True, canon_src=text, canon_kind="date",
+            return ColumnPlan(**base, archive_type="date", select_sql=text, read_as_text=True,
+                              canon_src=f"CAST(DATEDIFF({q}, '1970-01-01') AS CHAR)", canon_kind="date",
                               mapping="date: zero or partial-zero dates fail the job naming the column")
         if dtype in ("datetime", "timestamp"):
             return ColumnPlan(**base, archive_type="timestamp_ntz" if dtype == "datetime" else "timestamp", select_sql=text,
-                              read_as_text=True, canon_src=f"DATE_FORMAT({q}, '%Y-%m-%d %H:%i:%s.%f')", canon_kind="timestamp",
+                              read_as_text=True, canon_src=f"CAST(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', {q}) AS CHAR)",
+                              canon_kind="timestamp",
                               mapping=f"{dtype}: zero dates fail the job naming the column")
         if dtype == "time":
             return ColumnPlan(**base, archive_type="string", select_sql=text, canon_src=text, canon_kind="string",

@@ -15,10 +15,11 @@ both sides; running it twice gives the same result.
 """
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from decimal import Decimal
+from decimal import Context, Decimal, getcontext
 
 from .archive import (LINEAGE_PREFIX, SOURCE_KEYS, choose_split_column, current_snapshot, default_partitions, introspect,
                       split_predicates, table_properties)
@@ -76,23 +77,28 @@ LOW_BITS = 28  # Spark sums them as two 28-bit halves in longs
 
 
 def _src_row_text(e: Engine, plans: list[ColumnPlan]) -> str:
-    """Canonical row text from the x<i> (canonical text) and l<i> (its length) columns:
-    '<len>,<len>,…|<text><text>…' with -1 as the length of a NULL."""
-    if not plans:
-        return "'|'"
-    lens = ", ".join(f"COALESCE(l{p.index}, -1)" for p in plans)
-    texts = ", ".join(f"x{p.index}" for p in plans)
-    if e.name == "postgresql":
-        return f"(concat_ws(',', {lens}) || '|' || concat({texts}))"
-    return f"CONCAT(CONCAT_WS(',', {lens}), '|', CONCAT_WS('', {texts}))"
+    """Canonical row text from the x<i> (canonical text) columns: the texts in table order joined by
+    a tab, string texts escaped (backslash -> two backslashes, tab -> backslash t), NULL as
+    backslash N — one reading whatever the values hold (see columns.py)."""
+    fields = []
+    for p in plans:
+        x = e.escape_sql(f"x{p.index}") if p.canon_kind == "string" else f"x{p.index}"
+        fields.append(f"COALESCE({x}, {e.null_marker_sql()})")
+    return e.row_text_sql(fields)
+
+
+SPARK_BACKSLASH, SPARK_TAB = "chr(92)", "chr(9)"
 
 
 def _spark_row_text(plans: list[ColumnPlan]) -> str:
-    if not plans:
-        return "'|'"
-    lens = ", ".join(f"CAST(coalesce(l{p.index}, -1) AS STRING)" for p in plans)
-    texts = ", ".join(f"x{p.index}" for p in plans)
-    return f"concat(concat_ws(',', {lens}), '|', concat_ws('', {texts}))"
+    fields = []
+    for p in plans:
+        x = f"x{p.index}"
+        if p.canon_kind == "string":
+            bs = SPARK_BACKSLASH
+            x = f"replace(replace({x}, {bs}, concat({bs}, {bs})), {SPARK_TAB}, concat({bs}, 't'))"
+        fields.append(f"coalesce({x}, concat({SPARK_BACKSLASH}, 'N'))")
+    return f"concat_ws({SPARK_TAB}, {', '.join(fields)})" if fields else "''"
 
 
 INT_HASH_PRIME, INT_HASH_MULTIPLIER = 1000003, 7919
@@ -181,7 +187,7 @@ def _spark_levels(df, src):
 
     hashed = [p for p in src.columns if p.hashed]
     level1 = [F.expr(spark_canon_expr(p)).alias(f"x{p.index}") for p in hashed]
-    level1 += [F.expr(f"CAST({spark_col(p.name)} AS {_spark_sum_type(p)})").alias(f"s{p.index}") for p in src.columns if p.numeric_sum]
+    level1 += [F.expr(_spark_sum_input(p)[0]).alias(f"s{p.index}") for p in src.columns if p.numeric_sum]
     level1 += [F.expr(f"CAST({spark_col(p.name)} AS DOUBLE)").alias(f"f{p.index}") for p in src.columns if p.float_minmax]
     int_key = _integer_key(src)
     if int_key is not None:
@@ -207,28 +213,58 @@ def archive_bucket_df(spark, df, src, sample_cutoff: int):
     hashed = [p for p in src.columns if p.hashed]
     levels, passthrough = _spark_levels(df, src)
     bucket = _spark_bucket(src)
-    r = f"md5({_spark_row_text(hashed)})"
+    hv = f"CAST(conv(substr(md5({_spark_row_text(hashed)}), 1, {HASH_HEX_DIGITS}), 16, 10) AS BIGINT)"
     level3 = [F.expr(bucket).alias("b"),
-              F.expr(f"CASE WHEN {bucket} < {sample_cutoff} THEN {r} END" if sample_cutoff < BUCKETS else r).alias("r")]
+              F.expr(f"CASE WHEN {bucket} < {sample_cutoff} THEN {hv} END" if sample_cutoff < BUCKETS else hv).alias("hv")]
     level3 += [f"l{p.index}" for p in hashed] + passthrough
-    v = f"CAST(conv(substr(r, 1, {HASH_HEX_DIGITS}), 16, 10) AS BIGINT)"
-    aggs = [F.count(F.lit(1)).alias("n"), F.sum(F.expr(f"shiftright({v}, {LOW_BITS})")).alias("h_hi"),
-            F.sum(F.expr(f"{v} & {(1 << LOW_BITS) - 1}")).alias("h_lo")]
+    # Every aggregate buffer is a long (Spark's fast hash-aggregate path): 56-bit hashes and 63-bit
+    # sums are added as a high and a low part, recombined exactly in Python (_combine_split_sums).
+    aggs = [F.count(F.lit(1)).alias("n"), F.sum(F.expr(f"shiftright(hv, {LOW_BITS})")).alias("h_hi"),
+            F.sum(F.expr(f"hv & {(1 << LOW_BITS) - 1}")).alias("h_lo")]
     for p in src.columns:
         if p.hashed:
             aggs += [F.count(f"l{p.index}").alias(f"nn{p.index}"), F.sum(f"l{p.index}").alias(f"len{p.index}")]
         else:
             aggs.append(F.count(f"f{p.index}").alias(f"nn{p.index}"))
         if p.numeric_sum:
-            aggs.append(F.sum(f"s{p.index}").alias(f"sum{p.index}"))
+            if _spark_sum_input(p)[1]:
+                aggs += [F.sum(F.expr(f"shiftright(s{p.index}, {SUM_LOW_BITS})")).alias(f"sum{p.index}_hi"),
+                         F.sum(F.expr(f"s{p.index} & {(1 << SUM_LOW_BITS) - 1}")).alias(f"sum{p.index}_lo")]
+            else:
+                aggs.append(F.sum(f"s{p.index}").alias(f"sum{p.index}"))
         if p.float_minmax:
             aggs += [F.min(f"f{p.index}").alias(f"min{p.index}"), F.max(f"f{p.index}").alias(f"max{p.index}")]
     return levels.select(*level3).groupBy("b").agg(*aggs)
 
 
-def _spark_sum_type(p: ColumnPlan) -> str:
-    # int columns sum exactly in a long (fewer than 2^32 rows); others in decimal(38, scale)
-    return "BIGINT" if p.archive_type == "int" else f"DECIMAL(38,{p.scale})"
+SUM_LOW_BITS = 31
+
+
+def _spark_sum_input(p: ColumnPlan) -> tuple[str, bool]:
+    """(Spark SQL of the value summed for column ``p``, whether it is summed as high and low parts).
+    int: a long (exact for fewer than 2^32 rows); bigint and decimal up to 18 digits: the unscaled
+    long, split in two so that neither sum can overflow; wider decimals: decimal(38, scale)."""
+    c = spark_col(p.name)
+    if p.archive_type == "int":
+        return f"CAST({c} AS BIGINT)", False
+    if p.archive_type == "bigint":
+        return f"CAST({c} AS BIGINT)", True
+    m = re.fullmatch(r"decimal\((\d+),(\d+)\)", p.archive_type)
+    if m and int(m.group(1)) <= 18:
+        s = int(m.group(2))
+        return (f"CAST({c} * CAST({10 ** s} AS DECIMAL({s + 1},0)) AS BIGINT)" if s else f"CAST({c} AS BIGINT)"), True
+    return f"CAST({c} AS DECIMAL(38,{p.scale}))", False
+
+
+def _combine_split_sums(buckets: dict, src) -> dict:
+    """Turn the archive side's sum<i>_hi/_lo longs back into one exact sum<i> (scaled for decimals)."""
+    for p in src.columns:
+        if not (p.numeric_sum and _spark_sum_input(p)[1]):
+            continue
+        for b in buckets.values():
+            hi, lo = b.pop(f"sum{p.index}_hi"), b.pop(f"sum{p.index}_lo")
+            b[f"sum{p.index}"] = None if hi is None else Decimal((int(hi) << SUM_LOW_BITS) + int(lo)).scaleb(-p.scale, Context(prec=100))
+    return buckets
 
 
 def archive_detail_df(df, src, buckets: list[int]):
@@ -276,6 +312,7 @@ def _float_equal(a, b) -> bool:
 
 def validate(spark, req: ValidateRequest) -> dict:
     started = time.monotonic()
+    getcontext().prec = max(getcontext().prec, 100)  # exact Decimal totals of wide sums
     src = introspect(spark, req.connection, req.schema, req.table)
     name = req.archive_table or archive_table_name(req.schema, req.table)
     ident = spark_ident(req.catalog, req.database, name)
@@ -326,7 +363,7 @@ def validate(spark, req: ValidateRequest) -> dict:
 
     src_rows = _read_source_union(spark, src, lambda w: source_bucket_sql(src, cutoff, w), split, bounds, n, req.fetch_size)
     source_buckets = _merge_partitions([r.asDict() for r in src_rows.collect()])
-    archive_buckets = {r["b"]: r.asDict() for r in archive_bucket_df(spark, df, src, cutoff).collect()}
+    archive_buckets = _combine_split_sums({r["b"]: r.asDict() for r in archive_bucket_df(spark, df, src, cutoff).collect()}, src)
 
     def total(buckets, col):
         vals = [_to_num(b[col]) for b in buckets.values() if b[col] is not None]

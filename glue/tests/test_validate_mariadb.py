@@ -13,9 +13,13 @@ DB = "tamper_my"
 
 def test_mariadb_tampering_is_caught_and_named(spark, my_db, my_connection, my_schema):
     my_exec(my_db, f"CREATE TABLE `{my_schema}`.t (id bigint unsigned PRIMARY KEY, name varchar(20), amount decimal(10,3), "
-                   f"score double, seen datetime(6), flag tinyint(1))")
+                   f"score double, seen datetime(6), flag tinyint(1), code varchar(8) CHARACTER SET latin1)")
     my_exec(my_db, f"INSERT INTO `{my_schema}`.t SELECT seq, CONCAT('n', seq), seq / 7, seq * 1.5, "
-                   f"TIMESTAMP '2020-01-01 00:00:00.000001' + INTERVAL seq HOUR, seq % 3 FROM seq_1_to_60")
+                   f"TIMESTAMP '2020-01-01 00:00:00.000001' + INTERVAL seq HOUR, seq % 3, CONCAT('c', seq) FROM seq_1_to_60")
+    # a tab and a backslash in the row text's escapes; fractions with trailing zeros and none
+    my_exec(my_db, f"UPDATE `{my_schema}`.t SET name = CONCAT('a', CHAR(9), 'b', CHAR(92), 'N'), code = CONCAT(CHAR(92), 'x') WHERE id = 5")
+    my_exec(my_db, f"UPDATE `{my_schema}`.t SET seen = '2020-01-01 10:00:00.500000' WHERE id = 6")
+    my_exec(my_db, f"UPDATE `{my_schema}`.t SET seen = '2020-01-01 10:00:00' WHERE id = 7")
     archive(spark, ArchiveRequest(connection=my_connection, schema=my_schema, table="t", run_id="m-1", catalog=CATALOG, database=DB))
     ident = f"{CATALOG}.{DB}.{archive_table_name(my_schema, 't')}"
     snapshot = spark.sql(f"SELECT snapshot_id FROM {ident}.refs WHERE name = 'main'").collect()[0][0]

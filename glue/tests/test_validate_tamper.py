@@ -33,6 +33,9 @@ def archived(spark, pg_db, pg_connection):
             date '2020-01-01' + g, timestamp '2020-01-01 00:00:00.123456' + g * interval '1 hour',
             timestamptz '2020-01-01 00:00:00.654321+00' + g * interval '1 minute', jsonb_build_object('g', g), g * interval '1 day'
             FROM generate_series(1, 40) g''')
+        # values that would defeat a naive row text (fields joined by a tab, NULL as backslash-N)
+        cur.execute(f"""UPDATE "{schema}".t SET vc = 'a' || chr(9) || 'b', tx = 'c' WHERE id = 11""")
+        cur.execute(f"""UPDATE "{schema}".t SET tx = chr(92) || 'N' WHERE id = 12""")
     archive(spark, ArchiveRequest(connection=pg_connection, schema=schema, table="t", run_id="tamper-1", catalog=CATALOG, database=DB))
     name = archive_table_name(schema, "t")
     ident = f"{CATALOG}.{DB}.{name}"
@@ -71,6 +74,10 @@ CASES = [
     ("local timestamp read in another zone", "UPDATE {t} SET ts = ts + INTERVAL 2 HOURS WHERE id = 7", "7", "changed", "ts"),
     ("added trailing space", "UPDATE {t} SET vc = concat(vc, ' ') WHERE id = 7", "7", "changed", "vc"),
     ("NULL turned into empty string", "UPDATE {t} SET vc = '' WHERE id = 9", "9", "changed", "vc"),
+    # the row-text encoding: a tab moved from one text column into the next; a text backslash-N turned NULL
+    ("separator moved between columns", "UPDATE {t} SET vc = 'a', tx = concat('b', chr(9), 'c') WHERE id = 11", "11", "changed",
+     ["vc", "tx"]),
+    ("backslash-N text turned NULL", "UPDATE {t} SET tx = NULL WHERE id = 12", "12", "changed", "tx"),
     ("unexpected row", "INSERT INTO {t} SELECT id + 100, i8, n, f8, r4, bo, ch, vc, tx, by, dt, ts, tz, js, iv FROM {t} WHERE id = 7",
      "107", "unexpected_in_archive", None),
 ]
@@ -90,7 +97,7 @@ def test_tamper_is_caught_and_named(spark, pg_connection, archived, label, sql, 
     assert found, result["row_hash"]
     assert found[0]["kind"] == kind
     if column:
-        assert found[0]["columns"] == [column]
+        assert found[0]["columns"] == (column if isinstance(column, list) else [column])
 
 
 def test_sampled_validation_passes_clean_and_catches_a_change_to_every_row(spark, pg_connection, archived):
