@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Context, Decimal, getcontext
@@ -127,7 +128,7 @@ def source_row_sql(src, sample_cutoff: int, where: str | None, detail: bool = Fa
     """Per row: bucket, row md5 (NULL outside the sample), canonical text lengths and the other
     aggregate inputs; with ``detail``, the key's text and per-column md5s (for naming keys and
     columns). Canonical texts are computed once in an inner query (OFFSET 0 keeps PostgreSQL from
-    inlining it and computing them again)."""
+    inlining it and computing each text again for its length and for the row text)."""
     e = src.engine
     hashed = [p for p in src.columns if p.hashed]
     keys = key_plans(src)
@@ -141,9 +142,6 @@ def source_row_sql(src, sample_cutoff: int, where: str | None, detail: bool = Fa
         inner.append(f"CAST({e.quote(int_key.name)} AS {'bigint' if e.name == 'postgresql' else 'SIGNED'}) AS kk")
     level1 = f"SELECT {', '.join(inner) or '1 AS one'} FROM {table}{_where([where] if where else [])}{fence}"
     passthrough = [f"s{p.index}" for p in src.columns if p.numeric_sum] + [f"f{p.index}" for p in src.columns if p.float_minmax]
-    level2_cols = ["kk"] if int_key is not None else []
-    level2_cols += [f"x{p.index}" for p in hashed] + [_length(e, f"x{p.index}") + f" AS l{p.index}" for p in hashed] + passthrough
-    level2 = f"SELECT {', '.join(level2_cols) or '1 AS one'} FROM ({level1}) l1{fence}"
     row_text = _src_row_text(e, hashed)
     key_text = _src_row_text(e, keys) if keys else row_text
     bucket = _src_bucket(e, src, key_text)
@@ -152,12 +150,12 @@ def source_row_sql(src, sample_cutoff: int, where: str | None, detail: bool = Fa
         cols += [f"x{p.index} AS kv{i}" for i, p in enumerate(keys)]
         cols += [f"{e.md5_sql(_src_row_text(e, [p]))} AS m{p.index}" for p in hashed]
         in_list = ", ".join(str(b) for b in buckets or [-1])
-        return f"SELECT {', '.join(cols)} FROM ({level2}) l2{_where([f'{bucket} IN ({in_list})'])}"
+        return f"SELECT {', '.join(cols)} FROM ({level1}) l1{_where([f'{bucket} IN ({in_list})'])}"
     row_md5 = e.md5_sql(row_text)
     if sample_cutoff < BUCKETS:
         row_md5 = f"CASE WHEN {bucket} < {sample_cutoff} THEN {row_md5} END"
-    cols = [f"{bucket} AS b", f"{row_md5} AS r"] + [f"l{p.index}" for p in hashed] + passthrough
-    return f"SELECT {', '.join(cols)} FROM ({level2}) l2{fence}"
+    cols = [f"{bucket} AS b", f"{row_md5} AS r"] + [_length(e, f"x{p.index}") + f" AS l{p.index}" for p in hashed] + passthrough
+    return f"SELECT {', '.join(cols)} FROM ({level1}) l1{fence}"
 
 
 def source_bucket_sql(src, sample_cutoff: int, where: str | None) -> str:
@@ -362,8 +360,13 @@ def validate(spark, req: ValidateRequest) -> dict:
     n = req.num_partitions or default_partitions(spark, bounds)
 
     src_rows = _read_source_union(spark, src, lambda w: source_bucket_sql(src, cutoff, w), split, bounds, n, req.fetch_size)
-    source_buckets = _merge_partitions([r.asDict() for r in src_rows.collect()])
-    archive_buckets = _combine_split_sums({r["b"]: r.asDict() for r in archive_bucket_df(spark, df, src, cutoff).collect()}, src)
+    # The two sides run at once: the source database computes its aggregates while Spark computes the
+    # archive's (the JDBC tasks mostly wait on the database).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        source_future = pool.submit(lambda: [r.asDict() for r in src_rows.collect()])
+        archive_rows = archive_bucket_df(spark, df, src, cutoff).collect()
+        source_buckets = _merge_partitions(source_future.result())
+    archive_buckets = _combine_split_sums({r["b"]: r.asDict() for r in archive_rows}, src)
 
     def total(buckets, col):
         vals = [_to_num(b[col]) for b in buckets.values() if b[col] is not None]
