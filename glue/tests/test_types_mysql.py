@@ -3,14 +3,13 @@ decimals, bit, year, zero-padded binary, enum/set/json, uuid/inet6 …), read th
 pyiceberg and compare each value with what MariaDB returns for the expectation written here."""
 from __future__ import annotations
 
-import math
-import struct
 from datetime import datetime, timezone
 from decimal import Decimal
 
 import pytest
 
 import iceberg_reader
+from type_matrix import compare_with_source, f32
 from conftest import CATALOG, my_exec
 from offload_glue.archive import ArchiveRequest, archive
 from offload_glue.errors import OffloadError
@@ -18,18 +17,8 @@ from offload_glue.names import archive_table_name
 from offload_glue.validate import ValidateRequest, validate
 
 
-def f32(x):
-    return None if x is None else struct.unpack("f", struct.pack("f", x))[0]
-
-
 def utc(x):
     return None if x is None else x.replace(tzinfo=timezone.utc)
-
-
-def same(a, b):
-    if isinstance(a, float) and isinstance(b, float):
-        return (math.isnan(a) and math.isnan(b)) or (a == b and math.copysign(1, a) == math.copysign(1, b))
-    return (a is None and b is None) or (a == b and type(a) is type(b))
 
 
 # column, type, expectation SQL, converter of the driver's value, Iceberg type
@@ -104,31 +93,20 @@ def test_every_mariadb_type_comes_back_exactly(spark, warehouse, my_db, my_conne
     assert summary["status"] == "archived" and summary["rows"] == len(ROWS)
 
     table = iceberg_reader.load(warehouse, "my_types", archive_table_name(schema, "types"))
-    iceberg_types = {f.name: str(f.field_type) for f in table.schema().fields}
-    for col, _t, _e, _conv, want_type in COLUMNS:
-        assert iceberg_types[col] == want_type, col
 
-    archived = {r["id"]: r for r in table.scan().to_arrow().to_pylist()}
-    exprs = ", ".join(e.format(c=c) for c, _t, e, *_ in COLUMNS)
-    expected = my_exec(my_db, f"SELECT id, {exprs} FROM `{schema}`.types ORDER BY id")
-    assert sorted(archived) == [r[0] for r in expected]
-    problems = []
-    for row in expected:
-        for (col, _t, _e, conv, _it), want in zip(COLUMNS, row[1:]):
-            if want is not None and conv is not None:
-                want = conv(want)
-            if isinstance(want, (bytes, bytearray)) and iceberg_types[col] == "string":
-                want = want.decode("utf-8")
-            if col in ("b1", "yr") and want is not None:
-                want = int(want)
-            if col == "b64" and want is not None:
-                want = Decimal(want)
-            got = archived[row[0]][col]
-            if isinstance(got, datetime) and isinstance(want, datetime) and got.tzinfo and not want.tzinfo:
-                want = want.replace(tzinfo=timezone.utc)
-            if not same(want, got):
-                problems.append(f"id={row[0]} {col}: source {want!r} archive {got!r}")
-    assert not problems, "\n".join(problems)
+    def normalize(col, want, iceberg_type):
+        if isinstance(want, (bytes, bytearray)) and iceberg_type == "string":
+            return want.decode("utf-8")
+        if col in ("b1", "yr"):
+            return int(want)
+        if col == "b64":
+            return Decimal(want)
+        if isinstance(want, datetime) and not want.tzinfo and iceberg_type == "timestamptz":
+            return want.replace(tzinfo=timezone.utc)
+        return want
+
+    compare_with_source(table, COLUMNS, lambda exprs: my_exec(my_db, f"SELECT id, {exprs} FROM `{schema}`.types ORDER BY id"),
+                        normalize)
 
     result = validate(spark, ValidateRequest(connection=my_connection, schema=schema, table="types", catalog=CATALOG,
                                              database="my_types", run_id="my-types-1"))

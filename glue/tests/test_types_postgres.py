@@ -3,30 +3,17 @@ the archive back with pyiceberg and compare each value with what PostgreSQL itse
 expectation written here (independently of the job's column plans)."""
 from __future__ import annotations
 
-import math
-import struct
 from datetime import datetime, timezone
 from decimal import Decimal
 
 import pytest
 
 import iceberg_reader
+from type_matrix import compare_with_source, f32
 from conftest import CATALOG, pg_exec
 from offload_glue.archive import ArchiveRequest, archive
 from offload_glue.names import archive_table_name
 from offload_glue.validate import ValidateRequest, validate
-
-
-def f32(x):
-    return None if x is None else struct.unpack("f", struct.pack("f", x))[0]
-
-
-def same(a, b):
-    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
-        return True
-    if isinstance(a, float) and isinstance(b, float):
-        return a == b and math.copysign(1, a) == math.copysign(1, b)
-    return a == b and type(a) is type(b) or (a is None and b is None)
 
 
 # column, type, expectation SQL ({c} is the column), converter of the driver's value, Iceberg type
@@ -106,27 +93,16 @@ def test_every_postgres_type_comes_back_exactly(spark, warehouse, pg_db, pg_conn
     table = iceberg_reader.load(warehouse, "pg_types", name)
     assert table.metadata.format_version == 2
     assert table.metadata.properties["write.parquet.compression-codec"] == "zstd"
-    iceberg_types = {f.name: str(f.field_type) for f in table.schema().fields}
-    for col, _t, _e, _conv, want_type in COLUMNS:
-        assert iceberg_types[col] == want_type, col
 
-    archived = {r["id"]: r for r in table.scan().to_arrow().to_pylist()}
-    exprs = ", ".join(e.format(c=c) for c, _t, e, *_ in COLUMNS)
-    expected = pg_exec(pg_db, f'SELECT id, {exprs} FROM "{schema}".types ORDER BY id')
-    assert sorted(archived) == [r[0] for r in expected]
-    problems = []
-    for row in expected:
-        for (col, _t, _e, conv, _it), want in zip(COLUMNS, row[1:]):
-            if want is not None and conv is not None:
-                want = conv(want)
-            if want is not None and isinstance(want, Decimal) and col == "mo":
-                want = want.quantize(Decimal("0.01"))
-            got = archived[row[0]][col]
-            if isinstance(want, datetime) and want.tzinfo is not None:
-                want = want.astimezone(timezone.utc)
-            if not same(want, got):
-                problems.append(f"id={row[0]} {col}: source {want!r} archive {got!r}")
-    assert not problems, "\n".join(problems)
+    def normalize(col, want, _iceberg_type):
+        if isinstance(want, Decimal) and col == "mo":
+            return want.quantize(Decimal("0.01"))
+        if isinstance(want, datetime) and want.tzinfo is not None:
+            return want.astimezone(timezone.utc)
+        return want
+
+    compare_with_source(table, COLUMNS, lambda exprs: pg_exec(pg_db, f'SELECT id, {exprs} FROM "{schema}".types ORDER BY id'),
+                        normalize)
 
     result = validate(spark, ValidateRequest(connection=pg_connection, schema=schema, table="types", catalog=CATALOG,
                                              database="pg_types", run_id="types-1"))
