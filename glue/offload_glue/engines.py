@@ -243,9 +243,6 @@ class MySql(Engine):
     def concat_sql(self, parts: list[str]) -> str:
         return f"CONCAT({', '.join(parts)})"
 
-    def row_text_sql(self, fields: list[str]) -> str:
-        return f"CONCAT_WS({self.chr_sql(9)}, {', '.join(fields)})" if fields else "''"
-
     def plan_column(self, index: int, meta: dict) -> ColumnPlan:
         name, ctype, dtype = meta["name"], meta["column_type"].lower(), meta["data_type"].lower()
         q = self.quote(name)

@@ -20,7 +20,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from decimal import Context, Decimal, getcontext
+from decimal import Decimal, localcontext
 
 from .archive import (LINEAGE_PREFIX, SOURCE_KEYS, choose_split_column, current_snapshot, default_partitions, introspect,
                       split_predicates, table_properties)
@@ -261,7 +261,7 @@ def _combine_split_sums(buckets: dict, src) -> dict:
             continue
         for b in buckets.values():
             hi, lo = b.pop(f"sum{p.index}_hi"), b.pop(f"sum{p.index}_lo")
-            b[f"sum{p.index}"] = None if hi is None else Decimal((int(hi) << SUM_LOW_BITS) + int(lo)).scaleb(-p.scale, Context(prec=100))
+            b[f"sum{p.index}"] = None if hi is None else Decimal((int(hi) << SUM_LOW_BITS) + int(lo)).scaleb(-p.scale)
     return buckets
 
 
@@ -309,8 +309,13 @@ def _float_equal(a, b) -> bool:
 
 
 def validate(spark, req: ValidateRequest) -> dict:
+    with localcontext() as ctx:
+        ctx.prec = 100  # exact Decimal totals of wide sums, without touching the caller's context
+        return _validate(spark, req)
+
+
+def _validate(spark, req: ValidateRequest) -> dict:
     started = time.monotonic()
-    getcontext().prec = max(getcontext().prec, 100)  # exact Decimal totals of wide sums
     src = introspect(spark, req.connection, req.schema, req.table)
     name = req.archive_table or archive_table_name(req.schema, req.table)
     ident = spark_ident(req.catalog, req.database, name)
