@@ -13,7 +13,8 @@ Arguments (Glue-style --name value):
   optional  --catalog (offload) --catalog_type glue|hadoop (hadoop) --archive_database (archive)
             --archive_table --config_commit --policy --split_column --lower_bound --upper_bound
             --num_partitions --fetch_size (10000) --partition_spec "months(col)" --retention_until
-            --force_reason
+            --force_reason --read_path auto|copy|jdbc (auto: PostgreSQL binary COPY when the
+            offload-pgcopy.jar is in --extra-jars and every column type has a decoder, else JDBC)
 Prints a JSON summary; exit 0 on success, 2 on a refusal or user error, 3 on a bug.
 """
 import os
@@ -25,7 +26,7 @@ from offload_glue.archive import ArchiveRequest, archive  # noqa: E402
 from offload_glue.cli import COMMON, SOURCE, opt_int, resolve_args, run, source_connection, spark_for  # noqa: E402
 
 OPTIONAL = ["archive_table", "config_commit", "policy", "split_column", "lower_bound", "upper_bound", "num_partitions",
-            "fetch_size", "partition_spec", "retention_until", "force_reason"]
+            "fetch_size", "partition_spec", "retention_until", "force_reason", "read_path"]
 
 
 def main():
@@ -37,7 +38,8 @@ def main():
         config_commit=args.get("config_commit", ""), policy=args.get("policy", ""), split_column=args.get("split_column"),
         lower_bound=opt_int(args.get("lower_bound")), upper_bound=opt_int(args.get("upper_bound")),
         num_partitions=opt_int(args.get("num_partitions")) or 0, fetch_size=opt_int(args.get("fetch_size")) or 10000,
-        partition_spec=args.get("partition_spec"), retention_until=args.get("retention_until"), force_reason=args.get("force_reason"))
+        partition_spec=args.get("partition_spec"), retention_until=args.get("retention_until"), force_reason=args.get("force_reason"),
+        read_path=args.get("read_path") or "auto")
     return archive(spark, req), 0
 
 

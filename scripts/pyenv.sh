@@ -31,3 +31,20 @@ if [ ! -f "$jstamp" ] || [ "$(cat "$jstamp")" != "$jwant" ] || ! ls "$jars"/iceb
   mvn -q -B dependency:copy-dependencies -f glue/pom.xml -DoutputDirectory="$ROOT/$jars" -DexcludeTransitive=true >&2
   echo "$jwant" >"$jstamp"
 fi
+
+# offload-pgcopy.jar: the PostgreSQL binary-COPY data source (glue/jvm), compiled with javac against
+# the Spark jars of the pinned pyspark and the PostgreSQL driver above (the exact versions it runs
+# with; nothing else to download). Rebuilt only when its sources change.
+pstamp=$jars/.pgcopy-hash
+pwant=$(find glue/jvm/src -type f -name '*.java' | LC_ALL=C sort | xargs cat | sha256sum | cut -d' ' -f1)
+if [ ! -f "$pstamp" ] || [ "$(cat "$pstamp")" != "$pwant" ] || [ ! -f "$jars/offload-pgcopy.jar" ]; then
+  echo "[pyenv] building $jars/offload-pgcopy.jar" >&2
+  sparkjars=$(.venv/bin/python -c 'import os, pyspark; print(os.path.join(os.path.dirname(pyspark.__file__), "jars"))')
+  out=$(mktemp -d)
+  javac --release 17 -Xlint:all,-path,-deprecation -Werror -d "$out" -cp "$sparkjars/*:$(ls "$jars"/postgresql-*.jar)" \
+    $(find glue/jvm/src -type f -name '*.java' | LC_ALL=C sort) >&2
+  jar --create --file "$jars/offload-pgcopy.jar.tmp" -C "$out" .
+  mv "$jars/offload-pgcopy.jar.tmp" "$jars/offload-pgcopy.jar"
+  rm -rf "$out"
+  echo "$pwant" >"$pstamp"
+fi

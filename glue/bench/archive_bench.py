@@ -122,7 +122,7 @@ def main() -> int:
         "load_average_1min_at_end": round(load, 2), "cores": os.cpu_count(),
         "copy_seconds": round(copy_s, 2), "copy_rows_per_second": round(rows / copy_s),
         "archive_seconds": round(archive_s, 2), "archive_rows_per_second": round(rows / archive_s),
-        "archive_partitions": summary["read"]["partitions"],
+        "archive_partitions": summary["read"]["partitions"], "archive_read_path": summary["read"]["path"],
         "validate_seconds": round(validate_s, 2), "validate_rows_per_second": round(rows / validate_s),
         "validation_status": result["status"],
         "ratio_archive_to_copy": round(archive_s / copy_s, 2), "target_archive_to_copy": 2.0,

@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from . import copy_read
 from .columns import ColumnPlan, spark_read_expr
 from .engines import Connection, Engine, engine_for
 from .errors import OffloadError
@@ -46,7 +47,8 @@ class ArchiveRequest:
     lower_bound: int | None = None
     upper_bound: int | None = None
     num_partitions: int = 0  # 0: twice Spark's default parallelism
-    fetch_size: int = 10000
+    fetch_size: int = 10000  # JDBC read path only
+    read_path: str = "auto"  # auto | copy (PostgreSQL binary COPY, see copy_read.py) | jdbc
     partition_spec: str | None = None  # e.g. "months(created_at)", "bucket(16, id)", "region"
     retention_until: str | None = None  # recorded in lineage for the purge job
     force_reason: str | None = None
@@ -119,10 +121,32 @@ def default_partitions(spark, bounds: tuple[int, int] | None) -> int:
     return max(1, min(2 * spark.sparkContext.defaultParallelism, -(-width // ROWS_PER_PARTITION)))
 
 
+def choose_read_path(spark, src: SourceTable, requested: str) -> str:
+    """``copy`` (PostgreSQL binary COPY) when asked for or, with ``auto``, when the source is PostgreSQL,
+    every column has a binary decoder and the data source jar is loaded; else ``jdbc``."""
+    if requested not in ("auto", "copy", "jdbc"):
+        raise OffloadError("bad_read_path", f"read path {requested!r} is not one of auto, copy, jdbc")
+    if requested == "jdbc":
+        return "jdbc"
+    possible = src.engine.name == "postgresql" and copy_read.supported(src.columns)
+    if requested == "copy":
+        if not possible:
+            raise OffloadError("bad_read_path", f"the copy read path needs a PostgreSQL source; {src.schema}.{src.table} is on {src.engine.name}")
+        if not copy_read.available(spark):
+            raise OffloadError("bad_read_path", f"the copy read path needs {copy_read.SOURCE_CLASS} on the class path "
+                               "(offload-pgcopy.jar: scripts/pyenv.sh builds it; on Glue pass it in --extra-jars)")
+        return "copy"
+    return "copy" if possible and copy_read.available(spark) else "jdbc"
+
+
 def read_source(spark, src: SourceTable, split: ColumnPlan | None, bounds: tuple[int, int] | None,
-                num_partitions: int, fetch_size: int, where: str | None = None):
+                num_partitions: int, fetch_size: int, where: str | None = None, path: str = "jdbc"):
     """The source table as a DataFrame with the archive's column names and types."""
     engine = src.engine
+    if path == "copy":
+        preds = (split_predicates(f"offload_src.{engine.quote(split.alias)}", bounds[0], bounds[1], num_partitions)
+                 if split is not None and bounds is not None else ["1 = 1"])
+        return copy_read.read_source(spark, src, preds, where)
     subquery = f"({source_select(src, where)}) offload_src"
     props = read_options(engine, src.connection, fetch_size)
     url = engine.url(src.connection)
@@ -235,7 +259,8 @@ def archive(spark, req: ArchiveRequest) -> dict:
                 lo, hi = js.query(f"SELECT min({q}), max({q}) FROM {src.engine.table_ref(req.schema, req.table)}")[0]
             bounds = (int(lo), int(hi)) if lo is not None else None
     n = req.num_partitions or default_partitions(spark, bounds)
-    df = read_source(spark, src, split, bounds, n, req.fetch_size)
+    path = choose_read_path(spark, src, req.read_path)
+    df = read_source(spark, src, split, bounds, n, req.fetch_size, path=path)
 
     spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {spark_ident(req.catalog, req.database)}")
     writer = df.writeTo(ident).using("iceberg")
@@ -260,7 +285,7 @@ def archive(spark, req: ArchiveRequest) -> dict:
     rows = int(snap.get("summary", {}).get("total-records", 0))
     # A metadata-only commit (no new snapshot): the count is also in the snapshot summary already.
     spark.sql(f"ALTER TABLE {ident} SET TBLPROPERTIES ('offload.row_count' = '{rows}')")
-    return _summary("archived", req, src, name, snap, split, bounds, n if split is not None and bounds else 1, started)
+    return _summary("archived", req, src, name, snap, split, bounds, n if split is not None and bounds else 1, started, path)
 
 
 def _column_error(exc: Exception) -> Exception:
@@ -271,7 +296,7 @@ def _column_error(exc: Exception) -> Exception:
     return exc
 
 
-def _summary(status, req, src, name, snap, split, bounds, partitions, started) -> dict:
+def _summary(status, req, src, name, snap, split, bounds, partitions, started, path=None) -> dict:
     summary = snap.get("summary", {})
     return {
         "job": "archive", "status": status, "run_id": req.run_id,
@@ -280,7 +305,7 @@ def _summary(status, req, src, name, snap, split, bounds, partitions, started) -
         "rows": int(summary.get("total-records", 0)) if summary else 0,
         "snapshot_id": snap.get("snapshot_id"),
         "read": {"split_column": split.name if split else None, "bounds": list(bounds) if bounds else None,
-                 "partitions": partitions, "fetch_size": req.fetch_size},
+                 "partitions": partitions, "path": path, **({"fetch_size": req.fetch_size} if path == "jdbc" else {})},
         "columns": [{"name": p.name, "source_type": p.source_type, "archive_type": p.archive_type, **({"mapping": p.mapping} if p.mapping else {})}
                     for p in src.columns],
         "seconds": round(time.monotonic() - started, 3),

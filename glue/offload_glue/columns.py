@@ -37,6 +37,10 @@ class ColumnPlan:
     numeric_sum: bool = False  # exact sum is compared
     float_minmax: bool = False  # exact min/max is compared
     mapping: str = ""  # documented mapping, when the Iceberg type is not the obvious one
+    # PostgreSQL binary COPY read (copy_read.py): the decoder of the column's binary send format, and
+    # the SQL selected for it (None: select_sql). None as kind: no binary decoder, read over JDBC.
+    copy_kind: str | None = None
+    copy_sql: str | None = None
 
     @property
     def alias(self) -> str:

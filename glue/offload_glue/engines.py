@@ -146,9 +146,11 @@ class Postgres(Engine):
         q = self.quote(name)
         base = dict(index=index, name=name, source_type=fmt)
         if typname in ("int2", "int4"):
-            return ColumnPlan(**base, archive_type="int", select_sql=q, canon_src=f"{q}::text", canon_kind="integer", numeric_sum=True)
+            return ColumnPlan(**base, archive_type="int", select_sql=q, canon_src=f"{q}::text", canon_kind="integer", numeric_sum=True,
+                              copy_kind=typname)
         if typname == "int8":
-            return ColumnPlan(**base, archive_type="bigint", select_sql=q, canon_src=f"{q}::text", canon_kind="integer", numeric_sum=True)
+            return ColumnPlan(**base, archive_type="bigint", select_sql=q, canon_src=f"{q}::text", canon_kind="integer", numeric_sum=True,
+                              copy_kind="int8")
         if typname == "numeric":
             m = re.match(r"numeric\((\d+),(\d+)\)", fmt)
             if m and int(m.group(1)) <= 38:
@@ -156,38 +158,42 @@ class Postgres(Engine):
                 # Read as text and cast in Spark: NaN/Infinity then fail the job naming the column
                 # instead of failing inside the driver.
                 return ColumnPlan(**base, archive_type=f"decimal({p},{s})", select_sql=f"{q}::text", read_as_text=True,
-                                  canon_src=f"{q}::text", canon_kind="decimal", scale=s, numeric_sum=p <= 28)
+                                  canon_src=f"{q}::text", canon_kind="decimal", scale=s, numeric_sum=p <= 28,
+                                  copy_kind="numeric", copy_sql=q)
             return ColumnPlan(**base, archive_type="string", select_sql=f"{q}::text", canon_src=f"{q}::text", canon_kind="string",
-                              mapping="numeric without precision or wider than 38 digits: its exact PostgreSQL text")
+                              mapping="numeric without precision or wider than 38 digits: its exact PostgreSQL text", copy_kind="text")
         if typname == "money":
             return ColumnPlan(**base, archive_type="decimal(19,2)", select_sql=f"{q}::numeric::text", read_as_text=True,
                               canon_src=f"{q}::numeric::text", canon_kind="decimal", scale=2, numeric_sum=True,
-                              mapping="money: decimal(19,2) (the session's lc_monetary must have 2 fraction digits)")
+                              mapping="money: decimal(19,2) (the session's lc_monetary must have 2 fraction digits)", copy_kind="text")
         if typname == "float4":
-            return ColumnPlan(**base, archive_type="float", select_sql=q, canon_kind="float_bits", float_minmax=True,
+            return ColumnPlan(**base, archive_type="float", select_sql=q, canon_kind="float_bits", float_minmax=True, copy_kind="float4",
                               canon_src=f"CASE WHEN {q} = 'NaN' THEN '2143289344' ELSE (('x' || encode(float4send({q}), 'hex'))::bit(32)::int)::text END")
         if typname == "float8":
-            return ColumnPlan(**base, archive_type="double", select_sql=q, canon_kind="double_bits", float_minmax=True,
+            return ColumnPlan(**base, archive_type="double", select_sql=q, canon_kind="double_bits", float_minmax=True, copy_kind="float8",
                               canon_src=f"CASE WHEN {q} = 'NaN' THEN '9221120237041090560' ELSE (('x' || encode(float8send({q}), 'hex'))::bit(64)::bigint)::text END")
         if typname == "bool":
-            return ColumnPlan(**base, archive_type="boolean", select_sql=q, canon_src=f"{q}::text", canon_kind="string_of_value")
+            return ColumnPlan(**base, archive_type="boolean", select_sql=q, canon_src=f"{q}::text", canon_kind="string_of_value", copy_kind="bool")
         if typname == "bpchar" and typmod:
             n = int(typmod) - 4
             # bpchar::text strips the padding the driver returns; rpad restores exactly n characters.
-            return ColumnPlan(**base, archive_type="string", select_sql=q, canon_src=f"rpad({q}::text, {n})", canon_kind="string")
+            return ColumnPlan(**base, archive_type="string", select_sql=q, canon_src=f"rpad({q}::text, {n})", canon_kind="string",
+                              copy_kind="text")
         if typname in ("varchar", "text", "bpchar", "name", "citext"):
-            return ColumnPlan(**base, archive_type="string", select_sql=q, canon_src=f"{q}::text", canon_kind="string")
+            return ColumnPlan(**base, archive_type="string", select_sql=q, canon_src=f"{q}::text", canon_kind="string", copy_kind="text")
         if typname == "bytea":
-            return ColumnPlan(**base, archive_type="binary", select_sql=q, canon_src=f"encode({q}, 'hex')", canon_kind="binary")
+            return ColumnPlan(**base, archive_type="binary", select_sql=q, canon_src=f"encode({q}, 'hex')", canon_kind="binary", copy_kind="bytea")
         if typname == "date":
             return ColumnPlan(**base, archive_type="date", select_sql=f"{q}::text", read_as_text=True,
-                              canon_src=f"({q} - date '1970-01-01')::text", canon_kind="date")
+                              canon_src=f"({q} - date '1970-01-01')::text", canon_kind="date", copy_kind="date", copy_sql=q)
         if typname == "timestamp":
             return ColumnPlan(**base, archive_type="timestamp_ntz", select_sql=f"{q}::text", read_as_text=True,
-                              canon_src=f"(extract(epoch FROM {q}) * 1000000)::bigint::text", canon_kind="timestamp")
+                              canon_src=f"(extract(epoch FROM {q}) * 1000000)::bigint::text", canon_kind="timestamp",
+                              copy_kind="timestamp", copy_sql=q)
         if typname == "timestamptz":
             return ColumnPlan(**base, archive_type="timestamp", select_sql=f"({q} AT TIME ZONE 'UTC')::text", read_as_text=True,
-                              canon_src=f"(extract(epoch FROM {q}) * 1000000)::bigint::text", canon_kind="timestamp")
+                              canon_src=f"(extract(epoch FROM {q}) * 1000000)::bigint::text", canon_kind="timestamp",
+                              copy_kind="timestamp", copy_sql=q)  # binary timestamptz: UTC microseconds
         what = {"A": "array: PostgreSQL array literal text", "E": "enum: its label"}.get(category)
         what = what or {
             "interval": "interval: PostgreSQL text (IntervalStyle postgres)", "time": "time: HH:MM:SS[.ffffff] text",
@@ -195,7 +201,8 @@ class Postgres(Engine):
             "jsonb": "jsonb: its normalised text", "inet": "inet: text", "cidr": "cidr: text", "bit": "bit(n): string of 0/1",
             "varbit": "bit varying: string of 0/1", "xml": "xml: text",
         }.get(typname, f"{fmt}: its PostgreSQL text output")
-        return ColumnPlan(**base, archive_type="string", select_sql=f"{q}::text", canon_src=f"{q}::text", canon_kind="string", mapping=what)
+        return ColumnPlan(**base, archive_type="string", select_sql=f"{q}::text", canon_src=f"{q}::text", canon_kind="string", mapping=what,
+                          copy_kind="text")
 
 
 # ---------------------------------------------------------------------------------------------

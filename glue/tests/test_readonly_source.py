@@ -1,12 +1,14 @@
 """Source sessions opened by the jobs are read-only: a write through the job's own session (the
-py4j JDBC session used for introspection and aggregates, and Spark's JDBC reader with the job's
-options) fails on both engines, and the table is unchanged."""
+py4j JDBC session used for introspection and aggregates, Spark's JDBC reader with the job's
+options, and PostgreSQL's binary COPY reader) fails on both engines, and the table is unchanged."""
 from __future__ import annotations
 
 import pytest
 from py4j.protocol import Py4JJavaError
 
 from conftest import my_exec, pg_exec
+from offload_glue import copy_read
+from offload_glue.archive import introspect
 from offload_glue.engines import engine_for
 from offload_glue.jdbc import JdbcSession, read_options
 
@@ -23,7 +25,11 @@ def test_postgres_session_is_read_only(spark, pg_db, pg_connection, pg_schema):
     with pytest.raises(Exception, match="read-only transaction"):  # in Spark's schema probe or in the task
         spark.read.jdbc(engine.url(pg_connection), f'(SELECT "{pg_schema}".sneaky() AS x) q',
                         properties=read_options(engine, pg_connection, 1000)).collect()
-    assert pg_exec(pg_db, f'SELECT count(*) FROM "{pg_schema}".t') == [(0,)]
+    pg_exec(pg_db, f'INSERT INTO "{pg_schema}".t VALUES (7)')  # one row for the COPY's WHERE to run on
+    src = introspect(spark, pg_connection, pg_schema, "t")
+    with pytest.raises(Exception, match="read-only transaction"):  # the COPY statement of the task
+        copy_read.read_source(spark, src, [f'"{pg_schema}".sneaky() = 1']).collect()
+    assert pg_exec(pg_db, f'SELECT count(*) FROM "{pg_schema}".t') == [(1,)]
 
 
 def test_mariadb_session_is_read_only(spark, my_db, my_connection, my_schema):

@@ -48,25 +48,26 @@ COLUMNS = [
     ("bi", "bit(8)", "{c}::text", None, "string"),
     ("vb", "varbit", "{c}::text", None, "string"),
     ("mo", "money", "{c}::numeric", None, "decimal(19, 2)"),
+    ("n_18_6", "numeric(18,6)", "{c}", None, "decimal(18, 6)"),
 ]
 
 ROWS = [
     "1, 1, 1, 1, 1.50, 1.0000000001, 1, 1.5, 3.14159265358979323846, 3.14159, 2.718281828459045, true, 'ab', 'x  ', 'hello', "
     "'\\x00ff10'::bytea, '2024-02-29', '23:59:59.999999', '2024-01-02 03:04:05.123456', '2024-01-02 03:04:05.123456+05:30', "
     "'1 year 2 mons 3 days 04:05:06.789', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{\"b\": 1,  \"a\": [1, 2]}', '{\"b\": 1, \"a\": [1, 2]}', "
-    "'{1,2,NULL}', '{\"a b\",\"c,d\",NULL}', 'happy', '192.168.0.1/24', B'10100101', B'101', 12.34",
+    "'{1,2,NULL}', '{\"a b\",\"c,d\",NULL}', 'happy', '192.168.0.1/24', B'10100101', B'101', 12.34, 1.5",
     "2, -32768, -2147483648, -9223372036854775808, -9999999999.99, -9999999999999999999999999999.9999999999, "
     "-99999999999999999999999999999999999999, 'NaN', -12345678901234567890123456789012345678.123456789012, 'NaN', 'NaN', false, "
     "'      ', '', '', ''::bytea, '0001-01-01', '00:00:00', '0001-01-01 00:00:00', '0001-01-01 00:00:00+00', '-1 days -00:00:00.000001', "
-    "'00000000-0000-0000-0000-000000000000', '[]', '{}', '{}', '{}', 'sad', '::1', B'00000000', B'', -92233720368547758.08",
+    "'00000000-0000-0000-0000-000000000000', '[]', '{}', '{}', '{}', 'sad', '::1', B'00000000', B'', -92233720368547758.08, -999999999999.999999",
     "3, 32767, 2147483647, 9223372036854775807, 9999999999.99, 9999999999999999999999999999.9999999999, "
     "99999999999999999999999999999999999999, 0.000000000000000000000000000001, 0.000000000001, '-Infinity', 'Infinity', true, "
     "'äöü€ ', 'tab\tnewline\n', repeat('long ', 2000), decode(repeat('ff', 1000), 'hex'), '9999-12-31', '12:00:00.000001', "
     "'9999-12-31 23:59:59.999999', '9999-12-31 23:59:59.999999+00', '178000000 years', 'ffffffff-ffff-ffff-ffff-ffffffffffff', "
-    "'\"\\u00e9\"', '{\"k\": \"\\u00e9\"}', '{{1,2},{3,4}}', '{\"\\\\\\\"q\"}', 'ok', '2001:db8::/32', B'11111111', B'1', 92233720368547758.07",
+    "'\"\\u00e9\"', '{\"k\": \"\\u00e9\"}', '{{1,2},{3,4}}', '{\"\\\\\\\"q\"}', 'ok', '2001:db8::/32', B'11111111', B'1', 92233720368547758.07, 999999999999.999999",
     "4, 0, 0, 0, 0.00, 0.0000000001, 0, 0, 0, '-0', '-0', false, 'x', ' ', ' lead', '\\x00'::bytea, '1970-01-01', '00:00:00.5', "
     "'1970-01-01 00:00:00.000001', '1969-12-31 23:59:59.999999+00', '0', '12345678-1234-1234-1234-123456789abc', 'null', 'null', "
-    "'{NULL}', '{\"\"}', 'sad', '0.0.0.0/0', B'00000001', B'0000', 0",
+    "'{NULL}', '{\"\"}', 'sad', '0.0.0.0/0', B'00000001', B'0000', 0, 0.000001",
     "5" + ", NULL" * len(COLUMNS),
 ]
 
@@ -83,11 +84,13 @@ def type_table(pg_db, pg_schema):
     return pg_schema
 
 
-def test_every_postgres_type_comes_back_exactly(spark, warehouse, pg_db, pg_connection, type_table):
+@pytest.mark.parametrize("read_path", ["copy", "jdbc"])
+def test_every_postgres_type_comes_back_exactly(spark, warehouse, pg_db, pg_connection, type_table, read_path):
     schema = type_table
     summary = archive(spark, ArchiveRequest(connection=pg_connection, schema=schema, table="types", run_id="types-1",
-                                            catalog=CATALOG, database="pg_types"))
+                                            catalog=CATALOG, database="pg_types", read_path=read_path))
     assert summary["status"] == "archived" and summary["rows"] == len(ROWS)
+    assert summary["read"]["path"] == read_path
 
     name = archive_table_name(schema, "types")
     table = iceberg_reader.load(warehouse, "pg_types", name)
@@ -111,14 +114,28 @@ def test_every_postgres_type_comes_back_exactly(spark, warehouse, pg_db, pg_conn
     assert result["row_hash"]["excluded_columns"] == []
 
 
-def test_numeric_nan_in_a_bounded_numeric_fails_naming_the_column(spark, warehouse, pg_db, pg_connection, pg_schema):
+# a value no Iceberg type of the column can hold: the job fails naming the column, on both read paths
+UNARCHIVABLE = [
+    ("numeric(10,2)", "'NaN'"),
+    ("date", "'infinity'"),
+    ("timestamp(6)", "'-infinity'"),
+    ("timestamptz(6)", "'infinity'"),
+    ("timestamp(6)", "'294276-12-31 23:59:59'"),  # beyond Iceberg's microsecond range
+]
+
+
+@pytest.mark.parametrize("read_path", ["copy", "jdbc"])
+@pytest.mark.parametrize("sql_type,value", UNARCHIVABLE, ids=[f"{t} {v}" for t, v in UNARCHIVABLE])
+def test_unarchivable_value_fails_naming_the_column(spark, warehouse, pg_db, pg_connection, pg_schema, read_path, sql_type, value):
     from offload_glue.errors import OffloadError
 
-    pg_exec(pg_db, f'CREATE TABLE "{pg_schema}".bad (id int PRIMARY KEY, "Amount" numeric(10,2))')
-    pg_exec(pg_db, f"INSERT INTO \"{pg_schema}\".bad SELECT g, g FROM generate_series(1, 50) g")
-    pg_exec(pg_db, f"UPDATE \"{pg_schema}\".bad SET \"Amount\" = 'NaN' WHERE id = 37")
+    pg_exec(pg_db, f'CREATE TABLE "{pg_schema}".bad (id int PRIMARY KEY, "Amount" {sql_type})')
+    pg_exec(pg_db, f"INSERT INTO \"{pg_schema}\".bad (id) SELECT g FROM generate_series(1, 50) g")
+    pg_exec(pg_db, f"UPDATE \"{pg_schema}\".bad SET \"Amount\" = {value} WHERE id = 37")
     with pytest.raises(OffloadError) as err:
         archive(spark, ArchiveRequest(connection=pg_connection, schema=pg_schema, table="bad", run_id="nan-1", catalog=CATALOG,
-                                      database="pg_types"))
+                                      database="pg_types", read_path=read_path))
     assert err.value.code == "lossy_value" and err.value.details["column"] == "Amount"
+    if "294276" not in value:
+        assert f"value {value} cannot be archived" in str(err.value)
     assert not iceberg_reader.metadata_files(warehouse, "pg_types", archive_table_name(pg_schema, "bad"))
