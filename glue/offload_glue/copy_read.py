@@ -43,30 +43,32 @@ def _label(p: ColumnPlan) -> str:
     return f"column {json.dumps(p.name, ensure_ascii=False)} ({p.source_type})"
 
 
-def read_options(src, predicates: list[str], where: str | None) -> dict[str, str]:
-    engine, conn = src.engine, src.connection
-    cols = ", ".join(f"{p.copy_sql or p.select_sql} AS {engine.quote(p.alias)}" for p in src.columns)
-    inner = f"SELECT {cols} FROM {engine.table_ref(src.schema, src.table)}" + (f" WHERE {where}" if where else "")
+def copy_df(spark, engine, conn, queries: list[str], columns: list[tuple[str, str, str, str]]):
+    """A DataFrame read by one ``COPY (<query>) TO STDOUT (FORMAT binary)`` per query (one Spark
+    partition each). ``columns``: (alias, decoder kind, Spark type, label for errors) in the order of
+    the queries' select lists."""
     opts = {"url": engine.url(conn), "user": conn.user, "password": conn.password,
-            "kinds": ",".join(p.copy_kind for p in src.columns)}
+            "kinds": ",".join(kind for _, kind, _, _ in columns)}
     for i, (k, v) in enumerate(engine.driver_properties().items()):
         opts[f"prop.{i}"] = f"{k}={v}"  # option keys are case-insensitive; driver property names are not
-    for i, s in enumerate(engine.session_init_statements()):
-        opts[f"init.{i}"] = s
-    opts["init.count"] = str(len(engine.session_init_statements()))
-    for i, pred in enumerate(predicates):
-        opts[f"query.{i}"] = f"COPY (SELECT * FROM ({inner}) offload_src WHERE {pred}) TO STDOUT (FORMAT binary)"
-    opts["query.count"] = str(len(predicates))
-    for p in src.columns:
-        opts[f"label.{p.index}"] = _label(p)
-    return opts
+    init = engine.session_init_statements()
+    opts.update({f"init.{i}": s for i, s in enumerate(init)}, **{"init.count": str(len(init))})
+    for i, query in enumerate(queries):
+        opts[f"query.{i}"] = f"COPY ({query}) TO STDOUT (FORMAT binary)"
+    opts["query.count"] = str(len(queries))
+    opts.update({f"label.{i}": label for i, (_, _, _, label) in enumerate(columns)})
+    schema = ", ".join(f"{spark_col(alias)} {spark_type}" for alias, _, spark_type, _ in columns)
+    return spark.read.format(SOURCE_CLASS).schema(schema).options(**opts).load()
 
 
 def read_source(spark, src, predicates: list[str], where: str | None = None):
     """The source table as a DataFrame with the archive's column names and types."""
     from pyspark.sql import functions as F
 
-    schema = ", ".join(f"{spark_col(p.alias)} {p.archive_type if p.copy_kind in _NATIVE else 'string'}" for p in src.columns)
-    df = spark.read.format(SOURCE_CLASS).schema(schema).options(**read_options(src, predicates, where)).load()
+    engine = src.engine
+    cols = ", ".join(f"{p.copy_sql or p.select_sql} AS {engine.quote(p.alias)}" for p in src.columns)
+    inner = f"SELECT {cols} FROM {engine.table_ref(src.schema, src.table)}" + (f" WHERE {where}" if where else "")
+    columns = [(p.alias, p.copy_kind, p.archive_type if p.copy_kind in _NATIVE else "string", _label(p)) for p in src.columns]
+    df = copy_df(spark, engine, src.connection, [f"SELECT * FROM ({inner}) offload_src WHERE {pred}" for pred in predicates], columns)
     return df.select(*[(F.col(spark_col(p.alias)) if p.copy_kind in _NATIVE else F.expr(spark_read_expr(p))).alias(p.name)
                        for p in src.columns])

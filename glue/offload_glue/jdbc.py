@@ -37,6 +37,23 @@ class JdbcSession:
         finally:
             ps.close()
 
+    def query_values(self, sql: str, doubles: set[int] = frozenset()) -> tuple:
+        """The first row: strings (None for NULL), except the 0-based columns in ``doubles``, read
+        with getDouble (exact; PostgreSQL's NaN and infinities included)."""
+        ps = self._conn.prepareStatement(sql)
+        try:
+            rs = ps.executeQuery()
+            if not rs.next():
+                return ()
+            n = rs.getMetaData().getColumnCount()
+            out = []
+            for i in range(1, n + 1):
+                v = rs.getDouble(i) if i - 1 in doubles else rs.getString(i)
+                out.append(None if rs.wasNull() else v)
+            return tuple(out)
+        finally:
+            ps.close()
+
     def execute(self, sql: str) -> None:
         statement = self._conn.createStatement()
         try:

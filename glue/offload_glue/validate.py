@@ -2,12 +2,14 @@
 
 Guarantee: the result is ``passed`` only when, for the table's current snapshot,
   * the row count computed by the source database equals the archive's;
-  * per column, the aggregates computed by the source database in SQL (non-NULL count, sum of the
-    canonical text lengths, exact sum for integers/decimals, exact min/max for floats) equal the same
-    aggregates computed by Spark over the archive;
+  * per column, the aggregates computed by the source database in SQL (non-NULL count, exact sum for
+    integers/decimals, exact min/max for floats) equal the same aggregates computed by Spark over
+    the archive, and the sum of the canonical text lengths agrees on both sides;
   * the row hashes agree: every row (or, when sampled, every row whose key hash falls in the sample)
-    has the md5 of its canonical row text (see columns.py) computed by the source database and by
-    Spark, summed per key-hash bucket on each side and compared bucket by bucket;
+    has the hash (xxhash64) of its canonical row text (see columns.py), computed by Spark over the
+    canonical texts the *source database* produces in SQL (only texts travel, never a value through
+    the archive's type mapping) and over the archive, summed per key-hash bucket on each side and
+    compared bucket by bucket;
   * the archive's lineage names this source table (and this run, when a run id is given) and its
     schema is the one the archive job plans for the source today.
 On a mismatch the differing keys (up to a limit) and the columns involved are named. Read-only on
@@ -24,6 +26,7 @@ from decimal import Decimal, localcontext
 
 from .archive import (LINEAGE_PREFIX, SOURCE_KEYS, choose_split_column, current_snapshot, default_partitions, introspect,
                       split_predicates, table_properties)
+from . import copy_read
 from .columns import ColumnPlan, spark_canon_expr
 from .engines import BUCKETS, Connection, Engine
 from .errors import OffloadError
@@ -50,7 +53,7 @@ class ValidateRequest:
     fetch_size: int = 10000
 
 
-# ---- SQL on the source side --------------------------------------------------------------------
+# ---- the source side -----------------------------------------------------------------------------
 def _src_numeric(engine: Engine, p: ColumnPlan) -> str:
     q = engine.quote(p.name)
     if engine.name == "postgresql":  # sum() of the column itself: int128 accumulators, no numeric casts
@@ -63,43 +66,31 @@ def _src_float(engine: Engine, p: ColumnPlan) -> str:
     return f"{q}::float8" if engine.name == "postgresql" else f"CAST({q} AS DOUBLE)"
 
 
-def _length(engine: Engine, x: str) -> str:
-    return f"length({x})" if engine.name == "postgresql" else f"CHAR_LENGTH({x})"
-
-
 def key_plans(src) -> list[ColumnPlan]:
     by_name = {p.name: p for p in src.columns}
     keys = [by_name[k] for k in src.primary_key if k in by_name and by_name[k].hashed]
     return keys if len(keys) == len(src.primary_key) else []
 
 
-HASH_HEX_DIGITS = 14  # the first 56 bits of the row md5 are summed per bucket on both sides
-LOW_BITS = 28  # Spark sums them as two 28-bit halves in longs
-
-
-def _src_row_text(e: Engine, plans: list[ColumnPlan]) -> str:
-    """Canonical row text from the x<i> (canonical text) columns: the texts in table order joined by
-    a tab, string texts escaped (backslash -> two backslashes, tab -> backslash t), NULL as
-    backslash N — one reading whatever the values hold (see columns.py)."""
-    fields = []
-    for p in plans:
-        x = e.escape_sql(f"x{p.index}") if p.canon_kind == "string" else f"x{p.index}"
-        fields.append(f"COALESCE({x}, {e.null_marker_sql()})")
-    return e.row_text_sql(fields)
-
-
-SPARK_BACKSLASH, SPARK_TAB = "chr(92)", "chr(9)"
-
-
-def _spark_row_text(plans: list[ColumnPlan]) -> str:
-    fields = []
-    for p in plans:
-        x = f"x{p.index}"
-        if p.canon_kind == "string":
-            bs = SPARK_BACKSLASH
-            x = f"replace(replace({x}, {bs}, concat({bs}, {bs})), {SPARK_TAB}, concat({bs}, 't'))"
-        fields.append(f"coalesce({x}, concat({SPARK_BACKSLASH}, 'N'))")
-    return f"concat_ws({SPARK_TAB}, {', '.join(fields)})" if fields else "''"
+def source_aggregate_sql(src) -> tuple[str, list[str]]:
+    """One row computed by the source database over the whole table: the row count and, per column,
+    the non-NULL count, the exact sum (integers and decimals) and the exact min/max (floats). Counts
+    and sums travel as text (no driver type mapping can round them), min/max as doubles. Returns the
+    SQL and the names of its columns."""
+    e = src.engine
+    t = (lambda x: f"({x})::text") if e.name == "postgresql" else (lambda x: f"CAST({x} AS CHAR)")
+    aggs, names = [t("count(*)")], ["n"]
+    for p in src.columns:
+        q = e.quote(p.name)
+        aggs.append(t(f"count({q})"))
+        names.append(f"nn{p.index}")
+        if p.numeric_sum:
+            aggs.append(t(f"sum({_src_numeric(e, p)})"))
+            names.append(f"sum{p.index}")
+        if p.float_minmax:
+            aggs += [f"min({_src_float(e, p)})", f"max({_src_float(e, p)})"]
+            names += [f"min{p.index}", f"max{p.index}"]
+    return f"SELECT {', '.join(aggs)} FROM {e.table_ref(src.schema, src.table)}", names
 
 
 INT_HASH_PRIME, INT_HASH_MULTIPLIER = 1000003, 7919
@@ -110,121 +101,132 @@ def _integer_key(src) -> ColumnPlan | None:
     return keys[0] if len(keys) == 1 and keys[0].archive_type in ("int", "bigint") else None
 
 
-def _src_bucket(e: Engine, src, key_text: str) -> str:
-    """Bucket of a row: a multiplicative hash of a single integer key (cheap), else the first three
-    hex digits of md5(key text)."""
+def _src_bucket_in(src, buckets: list[int]) -> str | None:
+    """SQL condition on the source table selecting the rows of ``buckets`` (integer keys only: the
+    same multiplicative hash as _spark_bucket), so that a drill-down reads only those rows."""
+    k = _integer_key(src)
+    if k is None:
+        return None
+    m, q = INT_HASH_PRIME, src.engine.quote(k.name)
+    return f"MOD(MOD(MOD({q}, {m}) + {m}, {m}) * {INT_HASH_MULTIPLIER}, {BUCKETS}) IN ({', '.join(str(b) for b in buckets)})"
+
+
+def source_texts_df(spark, src, split, bounds, n: int, fetch_size: int, where: str | None = None):
+    """Per source row: x<i>, the canonical text of each hashed column as the source database computes
+    it (the canon_src SQL of its plan), and kk, the integer key. PostgreSQL streams them through
+    binary COPY when the data source jar is loaded, otherwise (and MySQL) they come over JDBC; either
+    way only texts travel, so no type mapping of the archive path is involved."""
+    e = src.engine
+    hashed = [p for p in src.columns if p.hashed]
+    cols = [(p.canon_src, f"x{p.index}", "text", "string") for p in hashed]
     k = _integer_key(src)
     if k is not None:
-        m = INT_HASH_PRIME  # kk: the key as a bigint, passed through the inner queries
-        return f"MOD(MOD(MOD(kk, {m}) + {m}, {m}) * {INT_HASH_MULTIPLIER}, {BUCKETS})"
-    return e.hex_to_int_sql(f"substr({e.md5_sql(key_text)}, 1, 3)", 3)
+        cols.append((f"CAST({e.quote(k.name)} AS {'bigint' if e.name == 'postgresql' else 'SIGNED'})", "kk", "int8", "bigint"))
+    if not cols:
+        cols.append(("1", "one", "int4", "int"))
+    preds = split_predicates(e.quote(split.name), bounds[0], bounds[1], n) if split is not None and bounds is not None else ["1 = 1"]
+    table = e.table_ref(src.schema, src.table)
+    select = ", ".join(f"{sql} AS {alias}" for sql, alias, _, _ in cols)
+    queries = [f"SELECT {select} FROM {table}{_where([pr] + ([where] if where else []))}" for pr in preds]
+    if e.name == "postgresql" and copy_read.available(spark):
+        return copy_read.copy_df(spark, e, src.connection, queries,
+                                 [(alias, kind, stype, f"canonical text {alias}") for _, alias, kind, stype in cols])
+    url, props = e.url(src.connection), read_options(e, src.connection, fetch_size)
+    dfs = [spark.read.jdbc(url, f"({q}) offload_q", properties=props) for q in queries]
+    out = dfs[0]
+    for d in dfs[1:]:
+        out = out.unionByName(d)
+    return out
 
 
 def _where(conds: list[str]) -> str:
     return f" WHERE {' AND '.join('(' + c + ')' for c in conds)}" if conds else ""
 
 
-def source_row_sql(src, sample_cutoff: int, where: str | None, detail: bool = False, buckets: list[int] | None = None) -> str:
-    """Per row: bucket, row md5 (NULL outside the sample), canonical text lengths and the other
-    aggregate inputs; with ``detail``, the key's text and per-column md5s (for naming keys and
-    columns). Canonical texts are computed once in an inner query (OFFSET 0 keeps PostgreSQL from
-    inlining it and computing each text again for its length and for the row text)."""
-    e = src.engine
-    hashed = [p for p in src.columns if p.hashed]
-    keys = key_plans(src)
-    fence = " OFFSET 0" if e.name == "postgresql" else ""
-    table = e.table_ref(src.schema, src.table)
-    inner = [f"{p.canon_src} AS x{p.index}" for p in hashed]
-    inner += [f"{_src_numeric(e, p)} AS s{p.index}" for p in src.columns if p.numeric_sum]
-    inner += [f"{_src_float(e, p)} AS f{p.index}" for p in src.columns if p.float_minmax]
-    int_key = _integer_key(src)
-    if int_key is not None:
-        inner.append(f"CAST({e.quote(int_key.name)} AS {'bigint' if e.name == 'postgresql' else 'SIGNED'}) AS kk")
-    level1 = f"SELECT {', '.join(inner) or '1 AS one'} FROM {table}{_where([where] if where else [])}{fence}"
-    passthrough = [f"s{p.index}" for p in src.columns if p.numeric_sum] + [f"f{p.index}" for p in src.columns if p.float_minmax]
-    row_text = _src_row_text(e, hashed)
-    key_text = _src_row_text(e, keys) if keys else row_text
-    bucket = _src_bucket(e, src, key_text)
-    if detail:
-        cols = [f"{key_text} AS k", f"{e.md5_sql(row_text)} AS r"]
-        cols += [f"x{p.index} AS kv{i}" for i, p in enumerate(keys)]
-        cols += [f"{e.md5_sql(_src_row_text(e, [p]))} AS m{p.index}" for p in hashed]
-        in_list = ", ".join(str(b) for b in buckets or [-1])
-        return f"SELECT {', '.join(cols)} FROM ({level1}) l1{_where([f'{bucket} IN ({in_list})'])}"
-    row_md5 = e.md5_sql(row_text)
-    if sample_cutoff < BUCKETS:
-        row_md5 = f"CASE WHEN {bucket} < {sample_cutoff} THEN {row_md5} END"
-    cols = [f"{bucket} AS b", f"{row_md5} AS r"] + [_length(e, f"x{p.index}") + f" AS l{p.index}" for p in hashed] + passthrough
-    return f"SELECT {', '.join(cols)} FROM ({level1}) l1{fence}"
+# ---- row text, hashes and buckets (Spark SQL, the same for both sides) ------------------------------
+SPARK_BACKSLASH, SPARK_TAB = "chr(92)", "chr(9)"
 
 
-def source_bucket_sql(src, sample_cutoff: int, where: str | None) -> str:
-    """Per bucket aggregates, as text so that no JDBC type mapping can round them (float min/max stay
-    doubles: the driver hands those over exactly)."""
-    e = src.engine
-    t = (lambda x: f"({x})::text") if e.name == "postgresql" else (lambda x: f"CAST({x} AS CHAR)")
-    aggs = ["b", f"{t('count(*)')} AS n",
-            f"{t('sum(' + e.hex_to_int_sql(f'substr(r, 1, {HASH_HEX_DIGITS})', HASH_HEX_DIGITS) + ')')} AS h"]
-    for p in src.columns:
-        if p.hashed:
-            aggs += [f"{t(f'count(l{p.index})')} AS nn{p.index}", f"{t(f'sum(l{p.index})')} AS len{p.index}"]
-        else:
-            aggs.append(f"{t(f'count(f{p.index})')} AS nn{p.index}")
-        if p.numeric_sum:
-            aggs.append(f"{t(f'sum(s{p.index})')} AS sum{p.index}")
-        if p.float_minmax:
-            aggs += [f"min(f{p.index}) AS min{p.index}", f"max(f{p.index}) AS max{p.index}"]
-    return f"SELECT {', '.join(aggs)} FROM ({source_row_sql(src, sample_cutoff, where)}) rows_ GROUP BY b"
+def _spark_row_text(plans: list[ColumnPlan]) -> str:
+    """Canonical row text from the x<i> columns: the texts in table order joined by a tab, string
+    texts escaped (backslash -> two backslashes, tab -> backslash t), NULL as backslash N — one
+    reading whatever the values hold (see columns.py)."""
+    fields = []
+    for p in plans:
+        x = f"x{p.index}"
+        if p.canon_kind == "string":
+            bs = SPARK_BACKSLASH
+            x = f"replace(replace({x}, {bs}, concat({bs}, {bs})), {SPARK_TAB}, concat({bs}, 't'))"
+        fields.append(f"coalesce({x}, concat({SPARK_BACKSLASH}, 'N'))")
+    return f"concat_ws({SPARK_TAB}, {', '.join(fields)})" if fields else "''"
 
 
-# ---- the same on the archive side (Spark SQL) ---------------------------------------------------
-def _spark_levels(df, src):
-    """The archive with x<i> (canonical text), l<i> (its length), s<i> and f<i> columns, each computed
-    once (separate projections, which Spark does not merge when that would repeat work)."""
-    from pyspark.sql import functions as F
-
-    hashed = [p for p in src.columns if p.hashed]
-    level1 = [F.expr(spark_canon_expr(p)).alias(f"x{p.index}") for p in hashed]
-    level1 += [F.expr(_spark_sum_input(p)[0]).alias(f"s{p.index}") for p in src.columns if p.numeric_sum]
-    level1 += [F.expr(f"CAST({spark_col(p.name)} AS DOUBLE)").alias(f"f{p.index}") for p in src.columns if p.float_minmax]
-    int_key = _integer_key(src)
-    if int_key is not None:
-        level1.append(F.expr(f"CAST({spark_col(int_key.name)} AS BIGINT)").alias("kk"))
-    passthrough = [f"s{p.index}" for p in src.columns if p.numeric_sum] + [f"f{p.index}" for p in src.columns if p.float_minmax]
-    level2 = (["kk"] if int_key is not None else []) + [f"x{p.index}" for p in hashed] + [F.length(f"x{p.index}").alias(f"l{p.index}") for p in hashed] + passthrough
-    return df.select(*(level1 or [F.lit(1).alias("one")])).select(*(level2 or ["one"])), passthrough
+def _row_hash(text_sql: str) -> str:
+    """The row hash: Spark's 64-bit xxhash64 (seed 42) of the UTF-8 row text."""
+    return f"xxhash64({text_sql})"
 
 
 def _spark_bucket(src) -> str:
+    """Bucket of a row: a multiplicative hash of a single integer key (also computable in the source's
+    SQL for drill-downs), else the row hash of the key text (of the whole row without a key)."""
     k = _integer_key(src)
     if k is not None:
         return f"CAST(pmod(pmod(kk, {INT_HASH_PRIME}) * {INT_HASH_MULTIPLIER}, {BUCKETS}) AS INT)"
     keys = key_plans(src)
     key_text = _spark_row_text(keys) if keys else _spark_row_text([p for p in src.columns if p.hashed])
-    return f"CAST(conv(substr(md5({key_text}), 1, 3), 16, 10) AS INT)"
+    return f"CAST(pmod({_row_hash(key_text)}, {BUCKETS}) AS INT)"
 
 
-def archive_bucket_df(spark, df, src, sample_cutoff: int):
-    """The same per-bucket aggregates over the archive, computed by Spark."""
+def _text_length(p: ColumnPlan, x: str) -> str:
+    # Canonical texts of the other kinds are ASCII: their byte length is their length (and O(1)).
+    return f"length({x})" if p.canon_kind == "string" else f"octet_length({x})"
+
+
+LOW_BITS = 32  # 64-bit hashes are summed as a high (signed) and a low 32-bit part in longs
+
+
+def bucket_df(levels, src, sample_cutoff: int, extra_aggs=()):
+    """Per bucket: row count n, the sum of the row hashes (h_hi/h_lo, rows in the sample only) and per
+    hashed column the sum of its canonical text lengths (len<i>), from a frame with x<i> and kk."""
     from pyspark.sql import functions as F
 
     hashed = [p for p in src.columns if p.hashed]
-    levels, passthrough = _spark_levels(df, src)
     bucket = _spark_bucket(src)
-    hv = f"CAST(conv(substr(md5({_spark_row_text(hashed)}), 1, {HASH_HEX_DIGITS}), 16, 10) AS BIGINT)"
-    level3 = [F.expr(bucket).alias("b"),
-              F.expr(f"CASE WHEN {bucket} < {sample_cutoff} THEN {hv} END" if sample_cutoff < BUCKETS else hv).alias("hv")]
-    level3 += [f"l{p.index}" for p in hashed] + passthrough
-    # Every aggregate buffer is a long (Spark's fast hash-aggregate path): 56-bit hashes and 63-bit
-    # sums are added as a high and a low part, recombined exactly in Python (_combine_split_sums).
+    hv = _row_hash(_spark_row_text(hashed))
+    cols = [F.expr(bucket).alias("b"), F.expr(f"CASE WHEN {bucket} < {sample_cutoff} THEN {hv} END" if sample_cutoff < BUCKETS else hv).alias("hv")]
+    cols += [F.expr(_text_length(p, f"x{p.index}")).alias(f"l{p.index}") for p in hashed]
+    cols += [c for c in levels.columns if c[0] in "sfv" and c[1:].isdigit()]  # the archive side's column inputs
     aggs = [F.count(F.lit(1)).alias("n"), F.sum(F.expr(f"shiftright(hv, {LOW_BITS})")).alias("h_hi"),
             F.sum(F.expr(f"hv & {(1 << LOW_BITS) - 1}")).alias("h_lo")]
+    aggs += [F.sum(f"l{p.index}").alias(f"len{p.index}") for p in hashed]
+    return levels.select(*cols).groupBy("b").agg(*aggs, *extra_aggs)
+
+
+# ---- the archive side (Spark SQL) ------------------------------------------------------------------
+def archive_levels(df, src):
+    """The archive with x<i> (canonical text), s<i> (sum input), f<i> (float) and kk columns."""
+    from pyspark.sql import functions as F
+
+    cols = [F.expr(spark_canon_expr(p)).alias(f"x{p.index}") for p in src.columns if p.hashed]
+    cols += [F.expr(_spark_sum_input(p)[0]).alias(f"s{p.index}") for p in src.columns if p.numeric_sum]
+    cols += [F.expr(f"CAST({spark_col(p.name)} AS DOUBLE)").alias(f"f{p.index}") for p in src.columns if p.float_minmax]
+    cols += [F.expr(f"CAST({spark_col(p.name)} IS NOT NULL AS INT)").alias(f"v{p.index}") for p in src.columns]
+    int_key = _integer_key(src)
+    if int_key is not None:
+        cols.append(F.expr(f"CAST({spark_col(int_key.name)} AS BIGINT)").alias("kk"))
+    return df.select(*(cols or [F.lit(1).alias("one")]))
+
+
+def archive_bucket_df(df, src, sample_cutoff: int):
+    """bucket_df over the archive, plus per column the non-NULL count, exact sums and float min/max."""
+    from pyspark.sql import functions as F
+
+    aggs = []
     for p in src.columns:
-        if p.hashed:
-            aggs += [F.count(f"l{p.index}").alias(f"nn{p.index}"), F.sum(f"l{p.index}").alias(f"len{p.index}")]
-        else:
-            aggs.append(F.count(f"f{p.index}").alias(f"nn{p.index}"))
+        aggs.append(F.sum(f"v{p.index}").alias(f"nn{p.index}"))
         if p.numeric_sum:
+            # Every aggregate buffer is a long (Spark's fast hash-aggregate path): 63-bit sums are
+            # added as a high and a low part, recombined exactly in Python (_combine_split_sums).
             if _spark_sum_input(p)[1]:
                 aggs += [F.sum(F.expr(f"shiftright(s{p.index}, {SUM_LOW_BITS})")).alias(f"sum{p.index}_hi"),
                          F.sum(F.expr(f"s{p.index} & {(1 << SUM_LOW_BITS) - 1}")).alias(f"sum{p.index}_lo")]
@@ -232,7 +234,7 @@ def archive_bucket_df(spark, df, src, sample_cutoff: int):
                 aggs.append(F.sum(f"s{p.index}").alias(f"sum{p.index}"))
         if p.float_minmax:
             aggs += [F.min(f"f{p.index}").alias(f"min{p.index}"), F.max(f"f{p.index}").alias(f"max{p.index}")]
-    return levels.select(*level3).groupBy("b").agg(*aggs)
+    return bucket_df(archive_levels(df, src), src, sample_cutoff, aggs)
 
 
 SUM_LOW_BITS = 31
@@ -265,34 +267,21 @@ def _combine_split_sums(buckets: dict, src) -> dict:
     return buckets
 
 
-def archive_detail_df(df, src, buckets: list[int]):
+def detail_df(levels, src, buckets: list[int]):
+    """For the rows of ``buckets``: k (key text), r (row hash), kv<i> (key texts) and m<i> (the hash
+    of each hashed column's field), to name the differing keys and columns."""
     from pyspark.sql import functions as F
 
     hashed = [p for p in src.columns if p.hashed]
     keys = key_plans(src)
-    levels, _ = _spark_levels(df, src)
     key_text = _spark_row_text(keys) if keys else _spark_row_text(hashed)
-    cols = [F.expr(key_text).alias("k"), F.expr(f"md5({_spark_row_text(hashed)})").alias("r")]
+    cols = [F.expr(key_text).alias("k"), F.expr(_row_hash(_spark_row_text(hashed))).alias("r")]
     cols += [F.col(f"x{p.index}").alias(f"kv{i}") for i, p in enumerate(keys)]
-    cols += [F.expr(f"md5({_spark_row_text([p])})").alias(f"m{p.index}") for p in hashed]
+    cols += [F.expr(_row_hash(_spark_row_text([p]))).alias(f"m{p.index}") for p in hashed]
     return levels.where(F.expr(_spark_bucket(src)).isin(buckets or [-1])).select(*cols)
 
 
 # ---- comparison ---------------------------------------------------------------------------------
-def _read_source_union(spark, src, sql_for_where, split, bounds, n, fetch_size):
-    e = src.engine
-    url, props = e.url(src.connection), read_options(e, src.connection, fetch_size)
-    if split is not None and bounds is not None:
-        wheres = split_predicates(e.quote(split.name), bounds[0], bounds[1], n)
-    else:
-        wheres = [None]
-    dfs = [spark.read.jdbc(url, f"({sql_for_where(w)}) offload_q", properties=props) for w in wheres]
-    out = dfs[0]
-    for d in dfs[1:]:
-        out = out.unionByName(d)
-    return out
-
-
 def _to_num(v):
     if v is None:
         return None
@@ -364,14 +353,23 @@ def _validate(spark, req: ValidateRequest) -> dict:
         bounds = (int(lo), int(hi)) if lo is not None else None
     n = req.num_partitions or default_partitions(spark, bounds)
 
-    src_rows = _read_source_union(spark, src, lambda w: source_bucket_sql(src, cutoff, w), split, bounds, n, req.fetch_size)
-    # The two sides run at once: the source database computes its aggregates while Spark computes the
-    # archive's (the JDBC tasks mostly wait on the database).
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        source_future = pool.submit(lambda: [r.asDict() for r in src_rows.collect()])
-        archive_rows = archive_bucket_df(spark, df, src, cutoff).collect()
-        source_buckets = _merge_partitions(source_future.result())
+    agg_sql, agg_names = source_aggregate_sql(src)
+    texts = source_texts_df(spark, src, split, bounds, n, req.fetch_size)
+
+    def source_aggregates() -> dict:
+        with JdbcSession(spark, src.engine, req.connection) as js:
+            return dict(zip(agg_names, js.query_values(agg_sql, doubles={i for i, c in enumerate(agg_names) if c[:3] in ("min", "max")})))
+
+    # The three run at once: the source database computes its aggregates and streams its canonical
+    # texts while Spark hashes those and computes the archive's side.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        aggregates_future = pool.submit(source_aggregates)
+        texts_future = pool.submit(lambda: bucket_df(texts, src, cutoff).collect())
+        archive_rows = archive_bucket_df(df, src, cutoff).collect()
+        source_aggregates_row = aggregates_future.result()
+        source_buckets = {r["b"]: r.asDict() for r in texts_future.result()}
     archive_buckets = _combine_split_sums({r["b"]: r.asDict() for r in archive_rows}, src)
+    source_buckets["all"] = source_aggregates_row  # whole-table aggregates computed by the database
 
     def total(buckets, col):
         vals = [_to_num(b[col]) for b in buckets.values() if b[col] is not None]
@@ -386,22 +384,23 @@ def _validate(spark, req: ValidateRequest) -> dict:
             return float("nan") if fn is max or len(nans) == len(vals) else min(v for v in vals if v == v)
         return fn(vals)
 
-    src_count, arc_count = int(total(source_buckets, "n") or 0), int(total(archive_buckets, "n") or 0)
+    db = source_buckets.pop("all")
+    src_count, arc_count = int(db["n"] or 0), int(total(archive_buckets, "n") or 0)
     result["row_count"] = {"source": src_count, "archive": arc_count, "match": src_count == arc_count}
     if src_count != arc_count:
         result["mismatches"].append("row_count")
 
     columns = []
     for p in src.columns:
-        checks = {"non_null_count": (int(total(source_buckets, f"nn{p.index}") or 0), int(total(archive_buckets, f"nn{p.index}") or 0))}
+        checks = {"non_null_count": (int(db[f"nn{p.index}"] or 0), int(total(archive_buckets, f"nn{p.index}") or 0))}
         if p.hashed:
             checks["text_length_sum"] = (total(source_buckets, f"len{p.index}"), total(archive_buckets, f"len{p.index}"))
         if p.numeric_sum:
-            checks["sum"] = (total(source_buckets, f"sum{p.index}"), total(archive_buckets, f"sum{p.index}"))
+            checks["sum"] = (_to_num(db[f"sum{p.index}"]), total(archive_buckets, f"sum{p.index}"))
         ok = all((a == b) if a is None or b is None else Decimal(a) == Decimal(b) for a, b in checks.values())
         if p.float_minmax:
-            mm = {"min": (extreme(source_buckets, f"min{p.index}", min), extreme(archive_buckets, f"min{p.index}", min)),
-                  "max": (extreme(source_buckets, f"max{p.index}", max), extreme(archive_buckets, f"max{p.index}", max))}
+            mm = {"min": (db[f"min{p.index}"], extreme(archive_buckets, f"min{p.index}", min)),
+                  "max": (db[f"max{p.index}"], extreme(archive_buckets, f"max{p.index}", max))}
             ok = ok and all(_float_equal(a, b) for a, b in mm.values())
             checks.update(mm)
         columns.append({"name": p.name, "archive_type": p.archive_type, "hashed": p.hashed, "match": ok,
@@ -425,39 +424,10 @@ def _validate(spark, req: ValidateRequest) -> dict:
     return result
 
 
-def _merge_partitions(rows: list[dict]) -> dict:
-    """Add up the per-partition bucket aggregates the source returned (exactly, as Decimals)."""
-    out: dict = {}
-    for row in rows:
-        b = int(row["b"])
-        cur = out.get(b)
-        if cur is None:
-            out[b] = dict(row, b=b)
-            continue
-        for col, v in row.items():
-            if col == "b" or v is None:
-                continue
-            if cur[col] is None:
-                cur[col] = v
-            elif col.startswith(("min", "max")):  # NaN sorts above every number, as in the databases
-                cur[col] = _nan_aware(max if col.startswith("max") else min, cur[col], v)
-            else:
-                cur[col] = str(Decimal(cur[col]) + Decimal(v))
-    return out
-
-
-def _nan_aware(fn, a: float, b: float) -> float:
-    if a != a or b != b:
-        if fn is max:
-            return float("nan")
-        return b if a != a else a
-    return fn(a, b)
-
-
 def _bucket_key(b):
     if b is None:
         return None
-    h = int(b["h"] or 0) if "h" in b else int(b["h_hi"] or 0) * (1 << LOW_BITS) + int(b["h_lo"] or 0)
+    h = int(b["h_hi"] or 0) * (1 << LOW_BITS) + int(b["h_lo"] or 0)
     return int(b["n"]), h
 
 
@@ -466,9 +436,8 @@ def _drilldown(spark, df, src, buckets, req, split, bounds, n) -> dict:
 
     keys = key_plans(src)
     hashed = [p for p in src.columns if p.hashed]
-    s = _read_source_union(spark, src, lambda w: source_row_sql(src, BUCKETS, w, detail=True, buckets=buckets),
-                           split, bounds, n, req.fetch_size)
-    a = archive_detail_df(df, src, buckets)
+    s = detail_df(source_texts_df(spark, src, split, bounds, n, req.fetch_size, where=_src_bucket_in(src, buckets)), src, buckets)
+    a = detail_df(archive_levels(df, src), src, buckets)
     value_cols = ["r"] + [f"kv{i}" for i in range(len(keys))] + [f"m{p.index}" for p in hashed]
 
     def side(d, tag):
@@ -485,7 +454,7 @@ def _drilldown(spark, df, src, buckets, req, split, bounds, n) -> dict:
         if keys:
             key = {p.name: r[f"kv{i}_{tag}"] for i, p in enumerate(keys)}
         else:
-            key = {"row_md5": r[f"r_{tag}"]}
+            key = {"row_hash": str(r[f"r_{tag}"])}
         if r["n_a"] is None:
             kind, cols = "missing_in_archive", []
         elif r["n_s"] is None:

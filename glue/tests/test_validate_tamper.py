@@ -155,4 +155,4 @@ def test_text_key_and_keyless_tables_are_validated_and_tampering_named(spark, pg
     assert result["status"] == "failed" and result["row_count"] == {"source": 4, "archive": 3, "match": False}
     [entry] = result["row_hash"]["keys"]
     assert entry["kind"] == "missing_duplicates_in_archive" and (entry["source_rows"], entry["archive_rows"]) == (3, 2)
-    assert list(entry["key"]) == ["row_md5"]
+    assert list(entry["key"]) == ["row_hash"]

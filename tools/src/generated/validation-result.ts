@@ -1,7 +1,7 @@
 /* Generated from schema/validation-result.schema.json by tools/scripts/generate-types.ts — do not edit. */
 
 /**
- * Written by glue/validate_table.py for the report step: the comparison of an Iceberg archive with its source table. Aggregates and row hashes on the source side are computed by the source database in SQL.
+ * Written by glue/validate_table.py for the report step: the comparison of an Iceberg archive with its source table. The row count and column aggregates (non-NULL counts, exact sums, float min/max) on the source side are computed by the source database in SQL; row hashes and text-length sums are computed by Spark over the canonical texts the source database produces, and over the archive.
  */
 export interface ValidationResultRecord {
   /**
@@ -203,7 +203,7 @@ export interface ValidationResultRecord {
      */
     keys: {
       /**
-       * key column -> canonical text (or row_md5 when the table has no primary key)
+       * key column -> canonical text (or row_hash, the row hash as decimal text, when the table has no primary key)
        */
       key: {
         [k: string]: string | null | undefined;
