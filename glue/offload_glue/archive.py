@@ -121,6 +121,55 @@ def default_partitions(spark, bounds: tuple[int, int] | None) -> int:
     return max(1, min(2 * spark.sparkContext.defaultParallelism, -(-width // ROWS_PER_PARTITION)))
 
 
+@dataclass(frozen=True)
+class Partitioning:
+    """How a source table is split into parallel reads: by heap block ranges (``blocks``: PostgreSQL
+    binary COPY), by ranges of an integer split column, or not at all."""
+    partitions: int
+    split: ColumnPlan | None = None
+    bounds: tuple[int, int] | None = None
+    blocks: int | None = None  # heap pages when split by block ranges
+
+    def predicates(self, column_sql: str | None = None) -> list[str]:
+        """One predicate per partition covering every row once; ``column_sql`` references the split
+        column (default: the quoted column name on the source table)."""
+        if self.blocks is not None:
+            return copy_read.block_predicates(self.blocks, self.partitions)
+        if self.split is None or self.bounds is None:
+            return ["1 = 1"]
+        return split_predicates(column_sql or self.split.name, self.bounds[0], self.bounds[1], self.partitions)
+
+    def summary(self) -> dict:
+        if self.blocks is not None:
+            return {"split_column": None, "split": "heap block ranges", "blocks": self.blocks, "partitions": self.partitions}
+        return {"split_column": self.split.name if self.split else None, "bounds": list(self.bounds) if self.bounds else None,
+                "partitions": self.partitions if self.split is not None and self.bounds else 1}
+
+
+def plan_partitions(spark, src: SourceTable, path: str, split_column: str | None, num_partitions: int,
+                    lower: int | None = None, upper: int | None = None) -> Partitioning:
+    """Block ranges when reading PostgreSQL by binary COPY (no index, no key needed: each partition
+    is one TID range scan) unless a split column is asked for; else ranges of the split column (the
+    first integer primary-key column by default), bounds from the arguments or min/max; else one."""
+    if path == "copy" and not split_column:
+        heap = copy_read.heap_size(spark, src)
+        if heap is not None:
+            pages, rows = heap
+            n = num_partitions or default_partitions(spark, (1, max(rows, 1)))
+            return Partitioning(partitions=max(1, min(n, pages)), blocks=pages)
+    split = choose_split_column(src, split_column)
+    bounds = None
+    if split is not None:
+        if lower is not None and upper is not None:
+            bounds = (lower, upper)
+        else:
+            q = src.engine.quote(split.name)
+            with JdbcSession(spark, src.engine, src.connection) as js:
+                lo, hi = js.query(f"SELECT min({q}), max({q}) FROM {src.engine.table_ref(src.schema, src.table)}")[0]
+            bounds = (int(lo), int(hi)) if lo is not None else None
+    return Partitioning(partitions=num_partitions or default_partitions(spark, bounds), split=split, bounds=bounds)
+
+
 def choose_read_path(spark, src: SourceTable, requested: str) -> str:
     """``copy`` (PostgreSQL binary COPY) when asked for or, with ``auto``, when the source is PostgreSQL,
     every column has a binary decoder and the data source jar is loaded; else ``jdbc``."""
@@ -139,20 +188,16 @@ def choose_read_path(spark, src: SourceTable, requested: str) -> str:
     return "copy" if possible and copy_read.available(spark) else "jdbc"
 
 
-def read_source(spark, src: SourceTable, split: ColumnPlan | None, bounds: tuple[int, int] | None,
-                num_partitions: int, fetch_size: int, where: str | None = None, path: str = "jdbc"):
+def read_source(spark, src: SourceTable, parts: Partitioning, fetch_size: int, where: str | None = None, path: str = "jdbc"):
     """The source table as a DataFrame with the archive's column names and types."""
     engine = src.engine
     if path == "copy":
-        preds = (split_predicates(f"offload_src.{engine.quote(split.alias)}", bounds[0], bounds[1], num_partitions)
-                 if split is not None and bounds is not None else ["1 = 1"])
-        return copy_read.read_source(spark, src, preds, where)
+        return copy_read.read_source(spark, src, parts.predicates(engine.quote(parts.split.name) if parts.split else None), where)
     subquery = f"({source_select(src, where)}) offload_src"
     props = read_options(engine, src.connection, fetch_size)
     url = engine.url(src.connection)
-    if split is not None and bounds is not None:
-        preds = split_predicates(f"offload_src.{engine.quote(split.alias)}", bounds[0], bounds[1], num_partitions)
-        df = spark.read.jdbc(url, subquery, predicates=preds, properties=props)
+    if parts.split is not None and parts.bounds is not None:
+        df = spark.read.jdbc(url, subquery, predicates=parts.predicates(f"offload_src.{engine.quote(parts.split.alias)}"), properties=props)
     else:
         df = spark.read.jdbc(url, subquery, properties=props)
     from pyspark.sql import functions as F
@@ -246,21 +291,11 @@ def archive(spark, req: ArchiveRequest) -> dict:
                 archive_table=f"{req.database}.{name}")
         if same_source and existing.get(LINEAGE_PREFIX + "run_id") == req.run_id:
             snap = current_snapshot(spark, ident) or {}
-            return _summary("unchanged", req, src, name, snap, None, None, 0, started)
+            return _summary("unchanged", req, src, name, snap, None, started)
 
-    split = choose_split_column(src, req.split_column)
-    bounds = None
-    if split is not None:
-        if req.lower_bound is not None and req.upper_bound is not None:
-            bounds = (req.lower_bound, req.upper_bound)
-        else:
-            q = src.engine.quote(split.name)
-            with JdbcSession(spark, src.engine, req.connection) as js:
-                lo, hi = js.query(f"SELECT min({q}), max({q}) FROM {src.engine.table_ref(req.schema, req.table)}")[0]
-            bounds = (int(lo), int(hi)) if lo is not None else None
-    n = req.num_partitions or default_partitions(spark, bounds)
     path = choose_read_path(spark, src, req.read_path)
-    df = read_source(spark, src, split, bounds, n, req.fetch_size, path=path)
+    reads = plan_partitions(spark, src, path, req.split_column, req.num_partitions, req.lower_bound, req.upper_bound)
+    df = read_source(spark, src, reads, req.fetch_size, path=path)
 
     spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {spark_ident(req.catalog, req.database)}")
     writer = df.writeTo(ident).using("iceberg")
@@ -285,7 +320,7 @@ def archive(spark, req: ArchiveRequest) -> dict:
     rows = int(snap.get("summary", {}).get("total-records", 0))
     # A metadata-only commit (no new snapshot): the count is also in the snapshot summary already.
     spark.sql(f"ALTER TABLE {ident} SET TBLPROPERTIES ('offload.row_count' = '{rows}')")
-    return _summary("archived", req, src, name, snap, split, bounds, n if split is not None and bounds else 1, started, path)
+    return _summary("archived", req, src, name, snap, reads, started, path)
 
 
 def _column_error(exc: Exception) -> Exception:
@@ -296,7 +331,7 @@ def _column_error(exc: Exception) -> Exception:
     return exc
 
 
-def _summary(status, req, src, name, snap, split, bounds, partitions, started, path=None) -> dict:
+def _summary(status, req, src, name, snap, parts: Partitioning | None, started, path=None) -> dict:
     summary = snap.get("summary", {})
     return {
         "job": "archive", "status": status, "run_id": req.run_id,
@@ -304,8 +339,8 @@ def _summary(status, req, src, name, snap, split, bounds, partitions, started, p
         "source": {**req.connection.public(), "schema": req.schema, "table": req.table},
         "rows": int(summary.get("total-records", 0)) if summary else 0,
         "snapshot_id": snap.get("snapshot_id"),
-        "read": {"split_column": split.name if split else None, "bounds": list(bounds) if bounds else None,
-                 "partitions": partitions, "path": path, **({"fetch_size": req.fetch_size} if path == "jdbc" else {})},
+        "read": {**(parts.summary() if parts else {"split_column": None, "bounds": None, "partitions": 0}), "path": path,
+                 **({"fetch_size": req.fetch_size} if path == "jdbc" else {})},
         "columns": [{"name": p.name, "source_type": p.source_type, "archive_type": p.archive_type, **({"mapping": p.mapping} if p.mapping else {})}
                     for p in src.columns],
         "seconds": round(time.monotonic() - started, 3),

@@ -39,6 +39,38 @@ def supported(columns: list[ColumnPlan]) -> bool:
     return all(p.copy_kind for p in columns)
 
 
+_HEAP_SQL = ("SELECT CASE WHEN current_setting('server_version_num')::int >= 140000 AND c.relkind = 'r' "
+             "THEN pg_relation_size(c.oid) / current_setting('block_size')::int END, c.reltuples::bigint, c.relpages "
+             "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ? AND c.relname = ?")
+
+
+def heap_size(spark, src) -> tuple[int, int] | None:
+    """(heap pages, estimated rows) of a plain PostgreSQL table on a server with TID range scans
+    (14+); None otherwise (partitioned tables, older servers): those are split by a key column."""
+    from .jdbc import JdbcSession
+
+    with JdbcSession(spark, src.engine, src.connection) as js:
+        rows = js.query(_HEAP_SQL, (src.schema, src.table))
+    if not rows or rows[0][0] is None:
+        return None
+    pages, tuples, relpages = int(rows[0][0]), int(rows[0][1]), int(rows[0][2])
+    # reltuples is -1 before the first ANALYZE: estimate from the pages (the statistics' density if any)
+    return pages, tuples if tuples >= 0 else pages * 100 if relpages == 0 else pages * max(1, tuples // relpages)
+
+
+def block_predicates(pages: int, n: int) -> list[str]:
+    """``n`` TID ranges covering the heap: the last one is open-ended, so rows in pages added since
+    the size was read are not lost."""
+    n = max(1, min(n, pages))
+    if n == 1:
+        return ["1 = 1"]
+    cuts = [pages * i // n for i in range(1, n)]
+    preds = [f"ctid < '({cuts[0]},0)'::tid"]
+    preds += [f"ctid >= '({a},0)'::tid AND ctid < '({b},0)'::tid" for a, b in zip(cuts, cuts[1:])]
+    preds.append(f"ctid >= '({cuts[-1]},0)'::tid")
+    return preds
+
+
 def _label(p: ColumnPlan) -> str:
     return f"column {json.dumps(p.name, ensure_ascii=False)} ({p.source_type})"
 
@@ -62,13 +94,15 @@ def copy_df(spark, engine, conn, queries: list[str], columns: list[tuple[str, st
 
 
 def read_source(spark, src, predicates: list[str], where: str | None = None):
-    """The source table as a DataFrame with the archive's column names and types."""
+    """The source table as a DataFrame with the archive's column names and types; ``predicates``
+    (one per partition) are conditions on the source table."""
     from pyspark.sql import functions as F
 
     engine = src.engine
     cols = ", ".join(f"{p.copy_sql or p.select_sql} AS {engine.quote(p.alias)}" for p in src.columns)
-    inner = f"SELECT {cols} FROM {engine.table_ref(src.schema, src.table)}" + (f" WHERE {where}" if where else "")
+    table = engine.table_ref(src.schema, src.table)
+    queries = [f"SELECT {cols} FROM {table} WHERE ({pred})" + (f" AND ({where})" if where else "") for pred in predicates]
     columns = [(p.alias, p.copy_kind, p.archive_type if p.copy_kind in _NATIVE else "string", _label(p)) for p in src.columns]
-    df = copy_df(spark, engine, src.connection, [f"SELECT * FROM ({inner}) offload_src WHERE {pred}" for pred in predicates], columns)
+    df = copy_df(spark, engine, src.connection, queries, columns)
     return df.select(*[(F.col(spark_col(p.alias)) if p.copy_kind in _NATIVE else F.expr(spark_read_expr(p))).alias(p.name)
                        for p in src.columns])

@@ -24,8 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal, localcontext
 
-from .archive import (LINEAGE_PREFIX, SOURCE_KEYS, choose_split_column, current_snapshot, default_partitions, introspect,
-                      split_predicates, table_properties)
+from .archive import LINEAGE_PREFIX, SOURCE_KEYS, current_snapshot, introspect, plan_partitions, table_properties
 from . import copy_read
 from .columns import ColumnPlan, spark_canon_expr
 from .engines import BUCKETS, Connection, Engine
@@ -111,7 +110,11 @@ def _src_bucket_in(src, buckets: list[int]) -> str | None:
     return f"MOD(MOD(MOD({q}, {m}) + {m}, {m}) * {INT_HASH_MULTIPLIER}, {BUCKETS}) IN ({', '.join(str(b) for b in buckets)})"
 
 
-def source_texts_df(spark, src, split, bounds, n: int, fetch_size: int, where: str | None = None):
+def _texts_path(spark, src) -> str:
+    return "copy" if src.engine.name == "postgresql" and copy_read.available(spark) else "jdbc"
+
+
+def source_texts_df(spark, src, parts, fetch_size: int, where: str | None = None):
     """Per source row: x<i>, the canonical text of each hashed column as the source database computes
     it (the canon_src SQL of its plan), and kk, the integer key. PostgreSQL streams them through
     binary COPY when the data source jar is loaded, otherwise (and MySQL) they come over JDBC; either
@@ -124,11 +127,11 @@ def source_texts_df(spark, src, split, bounds, n: int, fetch_size: int, where: s
         cols.append((f"CAST({e.quote(k.name)} AS {'bigint' if e.name == 'postgresql' else 'SIGNED'})", "kk", "int8", "bigint"))
     if not cols:
         cols.append(("1", "one", "int4", "int"))
-    preds = split_predicates(e.quote(split.name), bounds[0], bounds[1], n) if split is not None and bounds is not None else ["1 = 1"]
+    preds = parts.predicates(e.quote(parts.split.name) if parts.split else None)
     table = e.table_ref(src.schema, src.table)
     select = ", ".join(f"{sql} AS {alias}" for sql, alias, _, _ in cols)
     queries = [f"SELECT {select} FROM {table}{_where([pr] + ([where] if where else []))}" for pr in preds]
-    if e.name == "postgresql" and copy_read.available(spark):
+    if _texts_path(spark, src) == "copy":
         return copy_read.copy_df(spark, e, src.connection, queries,
                                  [(alias, kind, stype, f"canonical text {alias}") for _, alias, kind, stype in cols])
     url, props = e.url(src.connection), read_options(e, src.connection, fetch_size)
@@ -344,17 +347,10 @@ def _validate(spark, req: ValidateRequest) -> dict:
         return result
 
     cutoff = BUCKETS if req.sample_percent >= 100 else max(1, int(BUCKETS * req.sample_percent / 100))
-    split = choose_split_column(src, req.split_column)
-    bounds = None
-    if split is not None:
-        q = src.engine.quote(split.name)
-        with JdbcSession(spark, src.engine, req.connection) as js:
-            lo, hi = js.query(f"SELECT min({q}), max({q}) FROM {src.engine.table_ref(req.schema, req.table)}")[0]
-        bounds = (int(lo), int(hi)) if lo is not None else None
-    n = req.num_partitions or default_partitions(spark, bounds)
+    parts = plan_partitions(spark, src, _texts_path(spark, src), req.split_column, req.num_partitions)
 
     agg_sql, agg_names = source_aggregate_sql(src)
-    texts = source_texts_df(spark, src, split, bounds, n, req.fetch_size)
+    texts = source_texts_df(spark, src, parts, req.fetch_size)
 
     def source_aggregates() -> dict:
         with JdbcSession(spark, src.engine, req.connection) as js:
@@ -416,7 +412,7 @@ def _validate(spark, req: ValidateRequest) -> dict:
                 "excluded_columns": [p.name for p in src.columns if not p.hashed]}
     if bad_buckets:
         result["mismatches"].append("row_hash")
-        row_hash.update(_drilldown(spark, df, src, bad_buckets[:MAX_DRILLDOWN_BUCKETS], req, split, bounds, n))
+        row_hash.update(_drilldown(spark, df, src, bad_buckets[:MAX_DRILLDOWN_BUCKETS], req, parts))
         row_hash["truncated"] = row_hash["truncated"] or len(bad_buckets) > MAX_DRILLDOWN_BUCKETS
     result["row_hash"] = row_hash
     result["status"] = "passed" if not result["mismatches"] else "failed"
@@ -431,12 +427,12 @@ def _bucket_key(b):
     return int(b["n"]), h
 
 
-def _drilldown(spark, df, src, buckets, req, split, bounds, n) -> dict:
+def _drilldown(spark, df, src, buckets, req, parts) -> dict:
     from pyspark.sql import functions as F
 
     keys = key_plans(src)
     hashed = [p for p in src.columns if p.hashed]
-    s = detail_df(source_texts_df(spark, src, split, bounds, n, req.fetch_size, where=_src_bucket_in(src, buckets)), src, buckets)
+    s = detail_df(source_texts_df(spark, src, parts, req.fetch_size, where=_src_bucket_in(src, buckets)), src, buckets)
     a = detail_df(archive_levels(df, src), src, buckets)
     value_cols = ["r"] + [f"kv{i}" for i in range(len(keys))] + [f"m{p.index}" for p in hashed]
 
