@@ -198,7 +198,7 @@ def bucket_df(levels, src, sample_cutoff: int, extra_aggs=()):
     hv = _row_hash(_spark_row_text(hashed))
     cols = [F.expr(bucket).alias("b"), F.expr(f"CASE WHEN {bucket} < {sample_cutoff} THEN {hv} END" if sample_cutoff < BUCKETS else hv).alias("hv")]
     cols += [F.expr(_text_length(p, f"x{p.index}")).alias(f"l{p.index}") for p in hashed]
-    cols += [c for c in levels.columns if c[0] in "sfv" and c[1:].isdigit()]  # the archive side's column inputs
+    cols += [c for c in levels.columns if (c[0] in "sf" and c[1:].isdigit()) or (extra_aggs and c[0] == "x")]  # archive-side inputs
     aggs = [F.count(F.lit(1)).alias("n"), F.sum(F.expr(f"shiftright(hv, {LOW_BITS})")).alias("h_hi"),
             F.sum(F.expr(f"hv & {(1 << LOW_BITS) - 1}")).alias("h_lo")]
     aggs += [F.sum(f"l{p.index}").alias(f"len{p.index}") for p in hashed]
@@ -207,13 +207,13 @@ def bucket_df(levels, src, sample_cutoff: int, extra_aggs=()):
 
 # ---- the archive side (Spark SQL) ------------------------------------------------------------------
 def archive_levels(df, src):
-    """The archive with x<i> (canonical text), s<i> (sum input), f<i> (float) and kk columns."""
+    """The archive with x<i> (canonical text), s<i> (sum input), f<i> (float) and kk columns. Every
+    column is either hashed (x<i>) or a float (f<i>), so its non-NULL count comes from one of them."""
     from pyspark.sql import functions as F
 
     cols = [F.expr(spark_canon_expr(p)).alias(f"x{p.index}") for p in src.columns if p.hashed]
     cols += [F.expr(_spark_sum_input(p)[0]).alias(f"s{p.index}") for p in src.columns if p.numeric_sum]
     cols += [F.expr(f"CAST({spark_col(p.name)} AS DOUBLE)").alias(f"f{p.index}") for p in src.columns if p.float_minmax]
-    cols += [F.expr(f"CAST({spark_col(p.name)} IS NOT NULL AS INT)").alias(f"v{p.index}") for p in src.columns]
     int_key = _integer_key(src)
     if int_key is not None:
         cols.append(F.expr(f"CAST({spark_col(int_key.name)} AS BIGINT)").alias("kk"))
@@ -225,8 +225,8 @@ def archive_bucket_df(df, src, sample_cutoff: int):
     from pyspark.sql import functions as F
 
     aggs = []
-    for p in src.columns:
-        aggs.append(F.sum(f"v{p.index}").alias(f"nn{p.index}"))
+    for p in src.columns:  # x<i> (hashed) and f<i> (float) are NULL exactly where the column is
+        aggs.append(F.count(f"x{p.index}" if p.hashed else f"f{p.index}").alias(f"nn{p.index}"))
         if p.numeric_sum:
             # Every aggregate buffer is a long (Spark's fast hash-aggregate path): 63-bit sums are
             # added as a high and a low part, recombined exactly in Python (_combine_split_sums).
