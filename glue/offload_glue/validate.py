@@ -4,7 +4,7 @@ Guarantee: the result is ``passed`` only when, for the table's current snapshot,
   * the row count computed by the source database equals the archive's;
   * per column, the aggregates computed by the source database in SQL (non-NULL count, exact sum for
     integers/decimals, exact min/max for floats) equal the same aggregates computed by Spark over
-    the archive, and the sum of the canonical text lengths agrees on both sides;
+    the archive, and the sum of the canonical texts' UTF-8 byte lengths agrees on both sides;
   * the row hashes agree: every row (or, when sampled, every row whose key hash falls in the sample)
     has the hash (xxhash64) of its canonical row text (see columns.py), computed by Spark over the
     canonical texts the *source database* produces in SQL (only texts travel, never a value through
@@ -180,9 +180,9 @@ def _spark_bucket(src) -> str:
     return f"CAST(pmod({_row_hash(key_text)}, {BUCKETS}) AS INT)"
 
 
-def _text_length(p: ColumnPlan, x: str) -> str:
-    # Canonical texts of the other kinds are ASCII: their byte length is their length (and O(1)).
-    return f"length({x})" if p.canon_kind == "string" else f"octet_length({x})"
+def _text_length(x: str) -> str:
+    """UTF-8 byte length: O(1) on Spark's strings (a character count scans every byte)."""
+    return f"octet_length({x})"
 
 
 LOW_BITS = 32  # 64-bit hashes are summed as a high (signed) and a low 32-bit part in longs
@@ -190,14 +190,14 @@ LOW_BITS = 32  # 64-bit hashes are summed as a high (signed) and a low 32-bit pa
 
 def bucket_df(levels, src, sample_cutoff: int, extra_aggs=()):
     """Per bucket: row count n, the sum of the row hashes (h_hi/h_lo, rows in the sample only) and per
-    hashed column the sum of its canonical text lengths (len<i>), from a frame with x<i> and kk."""
+    hashed column the sum of its canonical texts' UTF-8 byte lengths (len<i>), from a frame with x<i> and kk."""
     from pyspark.sql import functions as F
 
     hashed = [p for p in src.columns if p.hashed]
     bucket = _spark_bucket(src)
     hv = _row_hash(_spark_row_text(hashed))
     cols = [F.expr(bucket).alias("b"), F.expr(f"CASE WHEN {bucket} < {sample_cutoff} THEN {hv} END" if sample_cutoff < BUCKETS else hv).alias("hv")]
-    cols += [F.expr(_text_length(p, f"x{p.index}")).alias(f"l{p.index}") for p in hashed]
+    cols += [F.expr(_text_length(f"x{p.index}")).alias(f"l{p.index}") for p in hashed]
     cols += [c for c in levels.columns if (c[0] in "sf" and c[1:].isdigit()) or (extra_aggs and c[0] == "x")]  # archive-side inputs
     aggs = [F.count(F.lit(1)).alias("n"), F.sum(F.expr(f"shiftright(hv, {LOW_BITS})")).alias("h_hi"),
             F.sum(F.expr(f"hv & {(1 << LOW_BITS) - 1}")).alias("h_lo")]

@@ -150,7 +150,7 @@ export interface ValidationResultRecord {
      */
     match: boolean;
     /**
-     * non_null_count, text_length_sum, sum (exact, integers and decimals), min/max (floats); each source vs archive
+     * non_null_count, text_length_sum (UTF-8 bytes of the canonical texts), sum (exact, integers and decimals), min/max (floats); each source vs archive
      */
     checks: {
       /**
