@@ -18,7 +18,7 @@ fi
 # JVM jars of the data plane (Iceberg Spark runtime, JDBC drivers), declared in glue/pom.xml and
 # copied from Maven Central into .cache/jars; skipped when the pom is unchanged and the jars exist.
 jars=.cache/jars
-if ! command -v java >/dev/null 2>&1; then
+if ! command -v javac >/dev/null 2>&1 || ! command -v jar >/dev/null 2>&1; then
   echo "[pyenv] installing Java 17" >&2
   apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jdk-headless >/dev/null
 fi
