@@ -35,6 +35,7 @@ final class PgCopyTable implements SupportsRead {
     }
 
     @Override
+    @SuppressWarnings("deprecation") // Spark 3.5 still calls schema(); columns() derives from it
     public StructType schema() {
         return schema;
     }
