@@ -127,17 +127,18 @@ class Partitioning:
     binary COPY), by ranges of an integer split column, or not at all."""
     partitions: int
     split: ColumnPlan | None = None
+    split_sql: str = ""  # the split column, quoted, on the source table
     bounds: tuple[int, int] | None = None
     blocks: int | None = None  # heap pages when split by block ranges
 
     def predicates(self, column_sql: str | None = None) -> list[str]:
         """One predicate per partition covering every row once; ``column_sql`` references the split
-        column (default: the quoted column name on the source table)."""
+        column (default: ``split_sql``, the column on the source table)."""
         if self.blocks is not None:
             return copy_read.block_predicates(self.blocks, self.partitions)
         if self.split is None or self.bounds is None:
             return ["1 = 1"]
-        return split_predicates(column_sql or self.split.name, self.bounds[0], self.bounds[1], self.partitions)
+        return split_predicates(column_sql or self.split_sql, self.bounds[0], self.bounds[1], self.partitions)
 
     def summary(self) -> dict:
         if self.blocks is not None:
@@ -158,16 +159,16 @@ def plan_partitions(spark, src: SourceTable, path: str, split_column: str | None
             n = num_partitions or default_partitions(spark, (1, max(rows, 1)))
             return Partitioning(partitions=max(1, min(n, pages)), blocks=pages)
     split = choose_split_column(src, split_column)
-    bounds = None
-    if split is not None:
-        if lower is not None and upper is not None:
-            bounds = (lower, upper)
-        else:
-            q = src.engine.quote(split.name)
-            with JdbcSession(spark, src.engine, src.connection) as js:
-                lo, hi = js.query(f"SELECT min({q}), max({q}) FROM {src.engine.table_ref(src.schema, src.table)}")[0]
-            bounds = (int(lo), int(hi)) if lo is not None else None
-    return Partitioning(partitions=num_partitions or default_partitions(spark, bounds), split=split, bounds=bounds)
+    if split is None:
+        return Partitioning(partitions=1)
+    q = src.engine.quote(split.name)
+    if lower is not None and upper is not None:
+        bounds = (lower, upper)
+    else:
+        with JdbcSession(spark, src.engine, src.connection) as js:
+            lo, hi = js.query(f"SELECT min({q}), max({q}) FROM {src.engine.table_ref(src.schema, src.table)}")[0]
+        bounds = (int(lo), int(hi)) if lo is not None else None
+    return Partitioning(partitions=num_partitions or default_partitions(spark, bounds), split=split, split_sql=q, bounds=bounds)
 
 
 def choose_read_path(spark, src: SourceTable, requested: str) -> str:
@@ -192,7 +193,7 @@ def read_source(spark, src: SourceTable, parts: Partitioning, fetch_size: int, w
     """The source table as a DataFrame with the archive's column names and types."""
     engine = src.engine
     if path == "copy":
-        return copy_read.read_source(spark, src, parts.predicates(engine.quote(parts.split.name) if parts.split else None), where)
+        return copy_read.read_source(spark, src, parts.predicates(), where)
     subquery = f"({source_select(src, where)}) offload_src"
     props = read_options(engine, src.connection, fetch_size)
     url = engine.url(src.connection)

@@ -40,7 +40,7 @@ def supported(columns: list[ColumnPlan]) -> bool:
 
 
 _HEAP_SQL = ("SELECT CASE WHEN current_setting('server_version_num')::int >= 140000 AND c.relkind = 'r' "
-             "THEN pg_relation_size(c.oid) / current_setting('block_size')::int END, c.reltuples::bigint, c.relpages "
+             "THEN pg_relation_size(c.oid) / current_setting('block_size')::int END, c.reltuples::bigint "
              "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ? AND c.relname = ?")
 
 
@@ -53,9 +53,8 @@ def heap_size(spark, src) -> tuple[int, int] | None:
         rows = js.query(_HEAP_SQL, (src.schema, src.table))
     if not rows or rows[0][0] is None:
         return None
-    pages, tuples, relpages = int(rows[0][0]), int(rows[0][1]), int(rows[0][2])
-    # reltuples is -1 before the first ANALYZE: estimate from the pages (the statistics' density if any)
-    return pages, tuples if tuples >= 0 else pages * 100 if relpages == 0 else pages * max(1, tuples // relpages)
+    pages, tuples = int(rows[0][0]), int(rows[0][1])
+    return pages, tuples if tuples >= 0 else pages * 100  # reltuples is -1 before the first ANALYZE
 
 
 def block_predicates(pages: int, n: int) -> list[str]:
@@ -84,7 +83,8 @@ def copy_df(spark, engine, conn, queries: list[str], columns: list[tuple[str, st
     for i, (k, v) in enumerate(engine.driver_properties().items()):
         opts[f"prop.{i}"] = f"{k}={v}"  # option keys are case-insensitive; driver property names are not
     init = engine.session_init_statements()
-    opts.update({f"init.{i}": s for i, s in enumerate(init)}, **{"init.count": str(len(init))})
+    opts.update({f"init.{i}": s for i, s in enumerate(init)})
+    opts["init.count"] = str(len(init))
     for i, query in enumerate(queries):
         opts[f"query.{i}"] = f"COPY ({query}) TO STDOUT (FORMAT binary)"
     opts["query.count"] = str(len(queries))

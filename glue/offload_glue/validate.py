@@ -127,7 +127,7 @@ def source_texts_df(spark, src, parts, fetch_size: int, where: str | None = None
         cols.append((f"CAST({e.quote(k.name)} AS {'bigint' if e.name == 'postgresql' else 'SIGNED'})", "kk", "int8", "bigint"))
     if not cols:
         cols.append(("1", "one", "int4", "int"))
-    preds = parts.predicates(e.quote(parts.split.name) if parts.split else None)
+    preds = parts.predicates()
     table = e.table_ref(src.schema, src.table)
     select = ", ".join(f"{sql} AS {alias}" for sql, alias, _, _ in cols)
     queries = [f"SELECT {select} FROM {table}{_where([pr] + ([where] if where else []))}" for pr in preds]
@@ -198,7 +198,7 @@ def bucket_df(levels, src, sample_cutoff: int, extra_aggs=()):
     hv = _row_hash(_spark_row_text(hashed))
     cols = [F.expr(bucket).alias("b"), F.expr(f"CASE WHEN {bucket} < {sample_cutoff} THEN {hv} END" if sample_cutoff < BUCKETS else hv).alias("hv")]
     cols += [F.expr(_text_length(f"x{p.index}")).alias(f"l{p.index}") for p in hashed]
-    cols += [c for c in levels.columns if (c[0] in "sf" and c[1:].isdigit()) or (extra_aggs and c[0] == "x")]  # archive-side inputs
+    cols += [c for c in levels.columns if c[0] in "xsf" and c[1:].isdigit()]  # inputs of extra_aggs (unused ones are pruned)
     aggs = [F.count(F.lit(1)).alias("n"), F.sum(F.expr(f"shiftright(hv, {LOW_BITS})")).alias("h_hi"),
             F.sum(F.expr(f"hv & {(1 << LOW_BITS) - 1}")).alias("h_lo")]
     aggs += [F.sum(f"l{p.index}").alias(f"len{p.index}") for p in hashed]

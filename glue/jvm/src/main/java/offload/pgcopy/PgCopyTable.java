@@ -50,15 +50,7 @@ final class PgCopyTable implements SupportsRead {
         return () -> new CopyScan(schema, options);
     }
 
-    static final class CopyScan implements Scan, Batch {
-        private final StructType schema;
-        private final CopyOptions options;
-
-        CopyScan(StructType schema, CopyOptions options) {
-            this.schema = schema;
-            this.options = options;
-        }
-
+    record CopyScan(StructType schema, CopyOptions options) implements Scan, Batch {
         @Override
         public StructType readSchema() {
             return schema;
@@ -71,11 +63,7 @@ final class PgCopyTable implements SupportsRead {
 
         @Override
         public InputPartition[] planInputPartitions() {
-            InputPartition[] parts = new InputPartition[options.queries.size()];
-            for (int i = 0; i < parts.length; i++) {
-                parts[i] = new CopyPartition(options.queries.get(i));
-            }
-            return parts;
+            return options.queries.stream().map(CopyPartition::new).toArray(InputPartition[]::new);
         }
 
         @Override
@@ -87,16 +75,7 @@ final class PgCopyTable implements SupportsRead {
     record CopyPartition(String sql) implements InputPartition {
     }
 
-    static final class Factory implements PartitionReaderFactory {
-        private static final long serialVersionUID = 1L;
-        private final StructType schema;
-        private final CopyOptions options;
-
-        Factory(StructType schema, CopyOptions options) {
-            this.schema = schema;
-            this.options = options;
-        }
-
+    record Factory(StructType schema, CopyOptions options) implements PartitionReaderFactory {
         @Override
         public PartitionReader<InternalRow> createReader(InputPartition partition) {
             return new CopyReader(schema, options, ((CopyPartition) partition).sql());
