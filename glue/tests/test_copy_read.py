@@ -72,3 +72,20 @@ def test_partitioned_table_and_explicit_split_column_use_key_ranges(spark, wareh
         want = sorted(pg_exec(pg_db, f'SELECT {cols} FROM "{pg_schema}".{table}'))
         rows = iceberg_reader.rows(warehouse, DB, archive_table_name(pg_schema, table))
         assert sorted(tuple(r[c.strip()] for c in cols.split(",")) for r in rows) == want
+
+
+def test_without_the_jar_auto_falls_back_to_jdbc_and_copy_is_refused(spark, warehouse, pg_db, pg_connection, pg_schema, monkeypatch):
+    from offload_glue.errors import OffloadError
+
+    pg_exec(pg_db, f'CREATE TABLE "{pg_schema}".small (id int PRIMARY KEY, v text)')
+    pg_exec(pg_db, f"INSERT INTO \"{pg_schema}\".small SELECT g, 'v' || g FROM generate_series(1, 50) g")
+    monkeypatch.setattr(copy_read, "available", lambda spark: False)  # as on Glue without --extra-jars
+    with pytest.raises(OffloadError) as err:
+        archive(spark, ArchiveRequest(connection=pg_connection, schema=pg_schema, table="small", run_id="j-1",
+                                      catalog=CATALOG, database=DB, read_path="copy"))
+    assert err.value.code == "bad_read_path" and "offload-pgcopy.jar" in str(err.value)
+    summary = archive(spark, ArchiveRequest(connection=pg_connection, schema=pg_schema, table="small", run_id="j-1",
+                                            catalog=CATALOG, database=DB))
+    assert summary["read"]["path"] == "jdbc" and summary["rows"] == 50
+    result = validate(spark, ValidateRequest(connection=pg_connection, schema=pg_schema, table="small", catalog=CATALOG, database=DB))
+    assert result["status"] == "passed", result["mismatches"]
