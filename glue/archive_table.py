@@ -17,6 +17,7 @@ Arguments (Glue-style --name value):
             offload-pgcopy.jar is in --extra-jars and every column type has a decoder, else JDBC)
 Prints a JSON summary; exit 0 on success, 2 on a refusal or user error, 3 on a bug.
 """
+
 import os
 import sys
 
@@ -25,21 +26,45 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from offload_glue.archive import ArchiveRequest, archive  # noqa: E402
 from offload_glue.cli import COMMON, SOURCE, opt_int, resolve_args, run, source_connection, spark_for  # noqa: E402
 
-OPTIONAL = ["archive_table", "config_commit", "policy", "split_column", "lower_bound", "upper_bound", "num_partitions",
-            "fetch_size", "partition_spec", "retention_until", "force_reason", "read_path"]
+OPTIONAL = [
+    "archive_table",
+    "config_commit",
+    "policy",
+    "split_column",
+    "lower_bound",
+    "upper_bound",
+    "num_partitions",
+    "fetch_size",
+    "partition_spec",
+    "retention_until",
+    "force_reason",
+    "read_path",
+]
 
 
 def main():
     args = resolve_args(sys.argv, ["source_schema", "source_table", "run_id"], COMMON + SOURCE + OPTIONAL)
     spark = spark_for(args, "offload-archive")
     req = ArchiveRequest(
-        connection=source_connection(args, spark), schema=args["source_schema"], table=args["source_table"], run_id=args["run_id"],
-        catalog=args["catalog"], database=args["archive_database"], archive_table=args.get("archive_table"),
-        config_commit=args.get("config_commit", ""), policy=args.get("policy", ""), split_column=args.get("split_column"),
-        lower_bound=opt_int(args.get("lower_bound")), upper_bound=opt_int(args.get("upper_bound")),
-        num_partitions=opt_int(args.get("num_partitions")) or 0, fetch_size=opt_int(args.get("fetch_size")) or 10000,
-        partition_spec=args.get("partition_spec"), retention_until=args.get("retention_until"), force_reason=args.get("force_reason"),
-        read_path=args.get("read_path") or "auto")
+        connection=source_connection(args, spark),
+        schema=args["source_schema"],
+        table=args["source_table"],
+        run_id=args["run_id"],
+        catalog=args["catalog"],
+        database=args["archive_database"],
+        archive_table=args.get("archive_table"),
+        config_commit=args.get("config_commit", ""),
+        policy=args.get("policy", ""),
+        split_column=args.get("split_column"),
+        lower_bound=opt_int(args.get("lower_bound")),
+        upper_bound=opt_int(args.get("upper_bound")),
+        num_partitions=opt_int(args.get("num_partitions")) or 0,
+        fetch_size=opt_int(args.get("fetch_size")) or 10000,
+        partition_spec=args.get("partition_spec"),
+        retention_until=args.get("retention_until"),
+        force_reason=args.get("force_reason"),
+        read_path=args.get("read_path") or "auto",
+    )
     return archive(spark, req), 0
 
 

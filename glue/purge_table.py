@@ -10,6 +10,7 @@ Arguments:
             --legal_hold true|false --retention_until YYYY-MM-DD --force_reason --run_id --audit_path
 Prints the audit record; exit 0 when purged, 2 when refused or on a user error, 3 on a bug.
 """
+
 import os
 import sys
 
@@ -25,9 +26,16 @@ def main():
     args = resolve_args(sys.argv, ["archive_table"], COMMON + OPTIONAL)
     spark = spark_for(args, "offload-purge")
     req = PurgeRequest(
-        archive_table=args["archive_table"], catalog=args["catalog"], database=args["archive_database"], as_of=args.get("as_of"),
-        legal_hold=flag(args.get("legal_hold", "false")), retention_until=args.get("retention_until"),
-        force_reason=args.get("force_reason"), run_id=args.get("run_id"), audit_path=args.get("audit_path"))
+        archive_table=args["archive_table"],
+        catalog=args["catalog"],
+        database=args["archive_database"],
+        as_of=args.get("as_of"),
+        legal_hold=flag(args.get("legal_hold", "false")),
+        retention_until=args.get("retention_until"),
+        force_reason=args.get("force_reason"),
+        run_id=args.get("run_id"),
+        audit_path=args.get("audit_path"),
+    )
     record = purge(spark, req)
     return record, 0 if record["status"] == "purged" else 2
 

@@ -12,6 +12,7 @@ Arguments: the archive job's source and catalog arguments, plus
             --max_reported_keys (20) --split_column --num_partitions --fetch_size --result_path
 Prints the result; exit 0 when passed, 1 on a mismatch, 2 on a user error, 3 on a bug.
 """
+
 import os
 import sys
 
@@ -21,20 +22,39 @@ from offload_glue.cli import COMMON, SOURCE, opt_int, resolve_args, run, source_
 from offload_glue.storage import record_path, write_json  # noqa: E402
 from offload_glue.validate import ValidateRequest, validate  # noqa: E402
 
-OPTIONAL = ["run_id", "archive_table", "sample_percent", "max_reported_keys", "split_column", "num_partitions", "fetch_size", "result_path"]
+OPTIONAL = [
+    "run_id",
+    "archive_table",
+    "sample_percent",
+    "max_reported_keys",
+    "split_column",
+    "num_partitions",
+    "fetch_size",
+    "result_path",
+]
 
 
 def main():
     args = resolve_args(sys.argv, ["source_schema", "source_table"], COMMON + SOURCE + OPTIONAL)
     spark = spark_for(args, "offload-validate")
     req = ValidateRequest(
-        connection=source_connection(args, spark), schema=args["source_schema"], table=args["source_table"],
-        catalog=args["catalog"], database=args["archive_database"], archive_table=args.get("archive_table"),
-        run_id=args.get("run_id"), sample_percent=float(args.get("sample_percent", 100)),
-        max_reported_keys=opt_int(args.get("max_reported_keys")) or 20, split_column=args.get("split_column"),
-        num_partitions=opt_int(args.get("num_partitions")) or 0, fetch_size=opt_int(args.get("fetch_size")) or 10000)
+        connection=source_connection(args, spark),
+        schema=args["source_schema"],
+        table=args["source_table"],
+        catalog=args["catalog"],
+        database=args["archive_database"],
+        archive_table=args.get("archive_table"),
+        run_id=args.get("run_id"),
+        sample_percent=float(args.get("sample_percent", 100)),
+        max_reported_keys=opt_int(args.get("max_reported_keys")) or 20,
+        split_column=args.get("split_column"),
+        num_partitions=opt_int(args.get("num_partitions")) or 0,
+        fetch_size=opt_int(args.get("fetch_size")) or 10000,
+    )
     result = validate(spark, req)
-    path = record_path(args.get("result_path"), f"{result['archive_table']}.{result.get('run_id') or 'norun'}.validation.json")
+    path = record_path(
+        args.get("result_path"), f"{result['archive_table']}.{result.get('run_id') or 'norun'}.validation.json"
+    )
     if path:
         result["result_record"] = write_json(spark, path, result)
     return result, 0 if result["status"] == "passed" else 1

@@ -12,9 +12,24 @@ export TZ=UTC NO_COLOR=1 FORCE_COLOR=0
 
 passed=0; failed=0
 out=$(mktemp -d)
+filter=${OFFLOAD_TEST_FILTER:-}
+
+# ---- Lint and format checks (each counts as one test) -------------------------------------------
+lint() {
+  local name=$1; shift
+  local log="$out/lint-$name.log"
+  if "$@" >"$log" 2>&1; then printf 'ok   lint: %s\n' "$name"; passed=$(( passed + 1 ));
+  else printf 'FAIL lint: %s\n' "$name"; tail -n 60 "$log"; failed=$(( failed + 1 )); fi
+}
+if [ -z "$filter" ]; then
+  lint biome npx --no-install biome check
+  if [ -x .venv/bin/ruff ]; then
+    lint ruff-check .venv/bin/ruff check glue dags
+    lint ruff-format .venv/bin/ruff format --check glue dags scripts
+  fi
+fi
 
 # ---- TypeScript ------------------------------------------------------------------------------
-filter=${OFFLOAD_TEST_FILTER:-}
 mapfile -t files < <(find tools/test infra -name '*.test.ts' -not -path '*/node_modules/*' | sort | grep -E "${filter:-.}")
 for f in "${files[@]}"; do
   log="$out/$(echo "$f" | tr '/' '_').log"

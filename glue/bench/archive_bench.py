@@ -9,6 +9,7 @@ and validation run --repeat times, alternating; the medians give the ratios. Pri
 and the ratios as JSON; exits 0 whether or not the targets are met (it is a measurement).
 The source table is generated once (generate_series) and reused while its row count matches.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,8 +45,14 @@ FILL_SQL = f"""
 
 def connection() -> Connection:
     env = os.environ
-    return Connection("postgresql", env["OFFLOAD_TEST_PG_HOST"], int(env["OFFLOAD_TEST_PG_PORT"]), env["OFFLOAD_TEST_DB"],
-                      env["OFFLOAD_TEST_USER"], env["OFFLOAD_TEST_PASSWORD"])
+    return Connection(
+        "postgresql",
+        env["OFFLOAD_TEST_PG_HOST"],
+        int(env["OFFLOAD_TEST_PG_PORT"]),
+        env["OFFLOAD_TEST_DB"],
+        env["OFFLOAD_TEST_USER"],
+        env["OFFLOAD_TEST_PASSWORD"],
+    )
 
 
 def ensure_table(conn: Connection, rows: int) -> float:
@@ -75,8 +82,12 @@ def time_copy(conn: Connection) -> float:
     env = dict(os.environ, PGPASSWORD=conn.password)
     started = time.monotonic()
     with open(os.devnull, "wb") as sink:
-        subprocess.run(["psql", "-h", conn.host, "-p", str(conn.port), "-U", conn.user, "-d", conn.database, "-qAt", "-c", sql],
-                       stdout=sink, env=env, check=True)
+        subprocess.run(
+            ["psql", "-h", conn.host, "-p", str(conn.port), "-U", conn.user, "-d", conn.database, "-qAt", "-c", sql],
+            stdout=sink,
+            env=env,
+            check=True,
+        )
     return time.monotonic() - started
 
 
@@ -92,8 +103,13 @@ def main() -> int:
     generated = ensure_table(conn, args.rows)
     warehouse = os.path.join(ROOT, ".cache", "bench-warehouse")
     shutil.rmtree(warehouse, ignore_errors=True)
-    spark = get_spark("offload", "hadoop", warehouse, app_name="offload-bench",
-                      local_conf=local_spark_conf(cores=2, driver_memory=args.driver_memory))
+    spark = get_spark(
+        "offload",
+        "hadoop",
+        warehouse,
+        app_name="offload-bench",
+        local_conf=local_spark_conf(cores=2, driver_memory=args.driver_memory),
+    )
     spark.sparkContext.setLogLevel("ERROR")
     spark.sql("SELECT 1").collect()  # JVM and Spark start-up are not part of either figure
 
@@ -101,12 +117,26 @@ def main() -> int:
     for _ in range(args.repeat):  # alternate the three so that background load hits them alike
         copies.append(time_copy(conn))
         started = time.monotonic()
-        summary = archive(spark, ArchiveRequest(connection=conn, schema=SCHEMA, table=TABLE, run_id=f"bench-{time.time_ns()}",
-                                                catalog="offload", database="bench", fetch_size=20000))
+        summary = archive(
+            spark,
+            ArchiveRequest(
+                connection=conn,
+                schema=SCHEMA,
+                table=TABLE,
+                run_id=f"bench-{time.time_ns()}",
+                catalog="offload",
+                database="bench",
+                fetch_size=20000,
+            ),
+        )
         archives.append(time.monotonic() - started)
         started = time.monotonic()
-        result = validate(spark, ValidateRequest(connection=conn, schema=SCHEMA, table=TABLE, catalog="offload", database="bench",
-                                                 fetch_size=20000))
+        result = validate(
+            spark,
+            ValidateRequest(
+                connection=conn, schema=SCHEMA, table=TABLE, catalog="offload", database="bench", fetch_size=20000
+            ),
+        )
         validations.append(time.monotonic() - started)
         if result["status"] != "passed":
             break
@@ -116,17 +146,29 @@ def main() -> int:
 
     rows = summary["rows"]
     figures = {
-        "rows": rows, "table_generated_seconds": round(generated, 1), "repeats": len(copies),
-        "samples_seconds": {"copy": [round(x, 2) for x in copies], "archive": [round(x, 2) for x in archives],
-                            "validate": [round(x, 2) for x in validations]},
-        "load_average_1min_at_end": round(load, 2), "cores": os.cpu_count(),
-        "copy_seconds": round(copy_s, 2), "copy_rows_per_second": round(rows / copy_s),
-        "archive_seconds": round(archive_s, 2), "archive_rows_per_second": round(rows / archive_s),
-        "archive_partitions": summary["read"]["partitions"], "archive_read_path": summary["read"]["path"],
-        "validate_seconds": round(validate_s, 2), "validate_rows_per_second": round(rows / validate_s),
+        "rows": rows,
+        "table_generated_seconds": round(generated, 1),
+        "repeats": len(copies),
+        "samples_seconds": {
+            "copy": [round(x, 2) for x in copies],
+            "archive": [round(x, 2) for x in archives],
+            "validate": [round(x, 2) for x in validations],
+        },
+        "load_average_1min_at_end": round(load, 2),
+        "cores": os.cpu_count(),
+        "copy_seconds": round(copy_s, 2),
+        "copy_rows_per_second": round(rows / copy_s),
+        "archive_seconds": round(archive_s, 2),
+        "archive_rows_per_second": round(rows / archive_s),
+        "archive_partitions": summary["read"]["partitions"],
+        "archive_read_path": summary["read"]["path"],
+        "validate_seconds": round(validate_s, 2),
+        "validate_rows_per_second": round(rows / validate_s),
         "validation_status": result["status"],
-        "ratio_archive_to_copy": round(archive_s / copy_s, 2), "target_archive_to_copy": 2.0,
-        "ratio_validate_to_archive": round(validate_s / archive_s, 2), "target_validate_to_archive": 2.0,
+        "ratio_archive_to_copy": round(archive_s / copy_s, 2),
+        "target_archive_to_copy": 2.0,
+        "ratio_validate_to_archive": round(validate_s / archive_s, 2),
+        "target_validate_to_archive": 2.0,
     }
     figures["archive_target_met"] = figures["ratio_archive_to_copy"] <= 2.0
     figures["validate_target_met"] = figures["ratio_validate_to_archive"] <= 2.0

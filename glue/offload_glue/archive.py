@@ -14,13 +14,14 @@ Guarantees:
 Preconditions: the source table does not change during the run (an aged table); the Iceberg catalog
 is reachable and the archive namespace may be created.
 """
+
 from __future__ import annotations
 
 import json
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from . import copy_read
 from .columns import ColumnPlan, spark_read_expr
@@ -77,7 +78,14 @@ def introspect(spark, connection: Connection, schema: str, table: str) -> Source
         if engine.name == "postgresql":
             meta = {"name": r[0], "format": r[1], "typname": r[2], "category": r[3], "typmod": r[4]}
         else:
-            meta = {"name": r[0], "column_type": r[1], "data_type": r[2], "precision": r[3], "scale": r[4], "length": r[5]}
+            meta = {
+                "name": r[0],
+                "column_type": r[1],
+                "data_type": r[2],
+                "precision": r[3],
+                "scale": r[4],
+                "length": r[5],
+            }
         plans.append(engine.plan_column(i, meta))
     return SourceTable(engine, connection, schema, table, plans, pk)
 
@@ -92,8 +100,11 @@ def choose_split_column(src: SourceTable, requested: str | None) -> ColumnPlan |
     integer = {p.name: p for p in src.columns if p.archive_type in ("int", "bigint") and not p.read_as_text}
     if requested:
         if requested not in integer:
-            raise OffloadError("bad_split_column", f"split column {requested!r} is not an integer column of {src.schema}.{src.table}",
-                               column=requested)
+            raise OffloadError(
+                "bad_split_column",
+                f"split column {requested!r} is not an integer column of {src.schema}.{src.table}",
+                column=requested,
+            )
         return integer[requested]
     return integer.get(src.primary_key[0]) if src.primary_key else None
 
@@ -125,6 +136,7 @@ def default_partitions(spark, bounds: tuple[int, int] | None) -> int:
 class Partitioning:
     """How a source table is split into parallel reads: by heap block ranges (``blocks``: PostgreSQL
     binary COPY), by ranges of an integer split column, or not at all."""
+
     partitions: int
     split: ColumnPlan | None = None
     split_sql: str = ""  # the split column, quoted, on the source table
@@ -142,13 +154,28 @@ class Partitioning:
 
     def summary(self) -> dict:
         if self.blocks is not None:
-            return {"split_column": None, "split": "heap block ranges", "blocks": self.blocks, "partitions": self.partitions}
-        return {"split_column": self.split.name if self.split else None, "bounds": list(self.bounds) if self.bounds else None,
-                "partitions": self.partitions if self.split is not None and self.bounds else 1}
+            return {
+                "split_column": None,
+                "split": "heap block ranges",
+                "blocks": self.blocks,
+                "partitions": self.partitions,
+            }
+        return {
+            "split_column": self.split.name if self.split else None,
+            "bounds": list(self.bounds) if self.bounds else None,
+            "partitions": self.partitions if self.split is not None and self.bounds else 1,
+        }
 
 
-def plan_partitions(spark, src: SourceTable, path: str, split_column: str | None, num_partitions: int,
-                    lower: int | None = None, upper: int | None = None) -> Partitioning:
+def plan_partitions(
+    spark,
+    src: SourceTable,
+    path: str,
+    split_column: str | None,
+    num_partitions: int,
+    lower: int | None = None,
+    upper: int | None = None,
+) -> Partitioning:
     """Block ranges when reading PostgreSQL by binary COPY (no index, no key needed: each partition
     is one TID range scan) unless a split column is asked for; else ranges of the split column (the
     first integer primary-key column by default), bounds from the arguments or min/max; else one."""
@@ -168,7 +195,9 @@ def plan_partitions(spark, src: SourceTable, path: str, split_column: str | None
         with JdbcSession(spark, src.engine, src.connection) as js:
             lo, hi = js.query(f"SELECT min({q}), max({q}) FROM {src.engine.table_ref(src.schema, src.table)}")[0]
         bounds = (int(lo), int(hi)) if lo is not None else None
-    return Partitioning(partitions=num_partitions or default_partitions(spark, bounds), split=split, split_sql=q, bounds=bounds)
+    return Partitioning(
+        partitions=num_partitions or default_partitions(spark, bounds), split=split, split_sql=q, bounds=bounds
+    )
 
 
 def choose_read_path(spark, src: SourceTable, requested: str) -> str:
@@ -181,15 +210,23 @@ def choose_read_path(spark, src: SourceTable, requested: str) -> str:
     possible = src.engine.name == "postgresql" and copy_read.supported(src.columns)
     if requested == "copy":
         if not possible:
-            raise OffloadError("bad_read_path", f"the copy read path needs a PostgreSQL source; {src.schema}.{src.table} is on {src.engine.name}")
+            raise OffloadError(
+                "bad_read_path",
+                f"the copy read path needs a PostgreSQL source; {src.schema}.{src.table} is on {src.engine.name}",
+            )
         if not copy_read.available(spark):
-            raise OffloadError("bad_read_path", f"the copy read path needs {copy_read.SOURCE_CLASS} on the class path "
-                               "(offload-pgcopy.jar: scripts/pyenv.sh builds it; on Glue pass it in --extra-jars)")
+            raise OffloadError(
+                "bad_read_path",
+                f"the copy read path needs {copy_read.SOURCE_CLASS} on the class path "
+                "(offload-pgcopy.jar: scripts/pyenv.sh builds it; on Glue pass it in --extra-jars)",
+            )
         return "copy"
     return "copy" if possible and copy_read.available(spark) else "jdbc"
 
 
-def read_source(spark, src: SourceTable, parts: Partitioning, fetch_size: int, where: str | None = None, path: str = "jdbc"):
+def read_source(
+    spark, src: SourceTable, parts: Partitioning, fetch_size: int, where: str | None = None, path: str = "jdbc"
+):
     """The source table as a DataFrame with the archive's column names and types."""
     engine = src.engine
     if path == "copy":
@@ -198,7 +235,12 @@ def read_source(spark, src: SourceTable, parts: Partitioning, fetch_size: int, w
     props = read_options(engine, src.connection, fetch_size)
     url = engine.url(src.connection)
     if parts.split is not None and parts.bounds is not None:
-        df = spark.read.jdbc(url, subquery, predicates=parts.predicates(f"offload_src.{engine.quote(parts.split.alias)}"), properties=props)
+        df = spark.read.jdbc(
+            url,
+            subquery,
+            predicates=parts.predicates(f"offload_src.{engine.quote(parts.split.alias)}"),
+            properties=props,
+        )
     else:
         df = spark.read.jdbc(url, subquery, properties=props)
     from pyspark.sql import functions as F
@@ -209,9 +251,16 @@ def read_source(spark, src: SourceTable, parts: Partitioning, fetch_size: int, w
 def lineage(req: ArchiveRequest, src: SourceTable, extracted_at: str) -> dict[str, str]:
     c = req.connection
     props = {
-        "source.engine": src.engine.name, "source.host": c.host, "source.port": str(c.port), "source.database": c.database,
-        "source.schema": req.schema, "source.table": req.table, "run_id": req.run_id, "config_commit": req.config_commit,
-        "policy": req.policy, "extracted_at": extracted_at,
+        "source.engine": src.engine.name,
+        "source.host": c.host,
+        "source.port": str(c.port),
+        "source.database": c.database,
+        "source.schema": req.schema,
+        "source.table": req.table,
+        "run_id": req.run_id,
+        "config_commit": req.config_commit,
+        "policy": req.policy,
+        "extracted_at": extracted_at,
         "primary_key": json.dumps(src.primary_key),
         "columns": json.dumps([[p.name, p.source_type, p.archive_type] for p in src.columns], ensure_ascii=False),
     }
@@ -236,7 +285,9 @@ def table_properties(spark, ident: str) -> dict[str, str] | None:
 
 
 def current_snapshot(spark, ident: str) -> dict | None:
-    rows = spark.sql(f"SELECT s.snapshot_id, s.summary FROM {ident}.snapshots s JOIN {ident}.refs r ON r.snapshot_id = s.snapshot_id WHERE r.name = 'main'").collect()
+    rows = spark.sql(
+        f"SELECT s.snapshot_id, s.summary FROM {ident}.snapshots s JOIN {ident}.refs r ON r.snapshot_id = s.snapshot_id WHERE r.name = 'main'"
+    ).collect()
     if not rows:
         return None
     return {"snapshot_id": rows[0][0], "summary": dict(rows[0][1])}
@@ -254,9 +305,11 @@ def partition_columns(spec: str | None, names: list[str]):
     out = []
     for part in [p for p in re.split(r",(?![^()]*\))", spec) if p.strip()]:
         m = _PARTITION.match(part)
-        col_name = (m.group(3) if m else part).strip().strip("`\"")
+        col_name = (m.group(3) if m else part).strip().strip('`"')
         if col_name not in names:
-            raise OffloadError("bad_partition_spec", f"partition column {col_name!r} is not a column of the table", column=col_name)
+            raise OffloadError(
+                "bad_partition_spec", f"partition column {col_name!r} is not a column of the table", column=col_name
+            )
         c = F.col(spark_col(col_name))
         if not m:
             out.append(c)
@@ -274,7 +327,7 @@ def partition_columns(spec: str | None, names: list[str]):
 def archive(spark, req: ArchiveRequest) -> dict:
     """Archive ``req.schema.req.table``; returns the JSON summary (see the module docstring)."""
     started = time.monotonic()
-    extracted_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    extracted_at = datetime.now(UTC).isoformat(timespec="seconds")
     src = introspect(spark, req.connection, req.schema, req.table)
     name = req.archive_table or archive_table_name(req.schema, req.table)
     ident = spark_ident(req.catalog, req.database, name)
@@ -289,7 +342,8 @@ def archive(spark, req: ArchiveRequest) -> dict:
                 f"archive {req.database}.{name} exists and came from another source "
                 f"({existing.get('offload.source.schema')}.{existing.get('offload.source.table')} on "
                 f"{existing.get('offload.source.host')}); refusing to replace it without a force reason",
-                archive_table=f"{req.database}.{name}")
+                archive_table=f"{req.database}.{name}",
+            )
         if same_source and existing.get(LINEAGE_PREFIX + "run_id") == req.run_id:
             snap = current_snapshot(spark, ident) or {}
             return _summary("unchanged", req, src, name, snap, None, started)
@@ -301,9 +355,14 @@ def archive(spark, req: ArchiveRequest) -> dict:
     spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {spark_ident(req.catalog, req.database)}")
     writer = df.writeTo(ident).using("iceberg")
     # zstd level 1: most of zstd's ratio at a fraction of the CPU of its default level 3
-    props = {"format-version": "2", "write.format.default": "parquet", "write.parquet.compression-codec": "zstd",
-             "write.parquet.compression-level": "1",
-             "write.spark.fanout.enabled": "true", **new_lineage}
+    props = {
+        "format-version": "2",
+        "write.format.default": "parquet",
+        "write.parquet.compression-codec": "zstd",
+        "write.parquet.compression-level": "1",
+        "write.spark.fanout.enabled": "true",
+        **new_lineage,
+    }
     for k, v in props.items():
         writer = writer.tableProperty(k, v)
     for k, v in new_lineage.items():
@@ -326,7 +385,9 @@ def archive(spark, req: ArchiveRequest) -> dict:
 
 def _column_error(exc: Exception) -> Exception:
     text = str(exc)
-    m = re.search(r'column ("(?:[^"\\]|\\.)*") \((.*?)\): value \'(.*?)\' cannot be archived as (\S+) without loss', text)
+    m = re.search(
+        r'column ("(?:[^"\\]|\\.)*") \((.*?)\): value \'(.*?)\' cannot be archived as (\S+) without loss', text
+    )
     if m:
         return OffloadError("lossy_value", m.group(0), column=json.loads(m.group(1)))
     return exc
@@ -335,14 +396,27 @@ def _column_error(exc: Exception) -> Exception:
 def _summary(status, req, src, name, snap, parts: Partitioning | None, started, path=None) -> dict:
     summary = snap.get("summary", {})
     return {
-        "job": "archive", "status": status, "run_id": req.run_id,
-        "archive_table": f"{req.database}.{name}", "catalog": req.catalog,
+        "job": "archive",
+        "status": status,
+        "run_id": req.run_id,
+        "archive_table": f"{req.database}.{name}",
+        "catalog": req.catalog,
         "source": {**req.connection.public(), "schema": req.schema, "table": req.table},
         "rows": int(summary.get("total-records", 0)) if summary else 0,
         "snapshot_id": snap.get("snapshot_id"),
-        "read": {**(parts.summary() if parts else {"split_column": None, "bounds": None, "partitions": 0}), "path": path,
-                 **({"fetch_size": req.fetch_size} if path == "jdbc" else {})},
-        "columns": [{"name": p.name, "source_type": p.source_type, "archive_type": p.archive_type, **({"mapping": p.mapping} if p.mapping else {})}
-                    for p in src.columns],
+        "read": {
+            **(parts.summary() if parts else {"split_column": None, "bounds": None, "partitions": 0}),
+            "path": path,
+            **({"fetch_size": req.fetch_size} if path == "jdbc" else {}),
+        },
+        "columns": [
+            {
+                "name": p.name,
+                "source_type": p.source_type,
+                "archive_type": p.archive_type,
+                **({"mapping": p.mapping} if p.mapping else {}),
+            }
+            for p in src.columns
+        ],
         "seconds": round(time.monotonic() - started, 3),
     }

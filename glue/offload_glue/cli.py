@@ -4,6 +4,7 @@ Arguments are parsed with ``awsglue.utils.getResolvedOptions`` on Glue and with 
 fallback taking the same ``--name value`` pairs elsewhere. Exit codes: 0 success, 1 validation
 mismatch, 2 refusal or user error (a JSON ``error`` object says which), 3 a bug.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,10 +18,22 @@ from .engines import Connection
 from .errors import OffloadError
 
 COMMON = ["catalog", "catalog_type", "warehouse", "archive_database"]
-SOURCE = ["source_engine", "source_host", "source_port", "source_database", "source_user", "source_password_env",
-          "connection_name", "secret_id"]
-DEFAULTS = {"catalog": "offload", "catalog_type": "hadoop", "archive_database": "archive",
-            "source_password_env": "OFFLOAD_SOURCE_PASSWORD"}
+SOURCE = [
+    "source_engine",
+    "source_host",
+    "source_port",
+    "source_database",
+    "source_user",
+    "source_password_env",
+    "connection_name",
+    "secret_id",
+]
+DEFAULTS = {
+    "catalog": "offload",
+    "catalog_type": "hadoop",
+    "archive_database": "archive",
+    "source_password_env": "OFFLOAD_SOURCE_PASSWORD",
+}
 
 
 def resolve_args(argv: list[str], required: list[str], optional: list[str]) -> dict:
@@ -56,7 +69,12 @@ def parse_jdbc_url(url: str) -> tuple[str, str, int, str]:
 def source_connection(args: dict, spark=None) -> Connection:
     """From a Glue connection, a Secrets Manager secret or plain arguments plus a password taken from
     the environment variable named by --source_password_env (never from the command line)."""
-    engine, host, port, database = args.get("source_engine"), args.get("source_host"), args.get("source_port"), args.get("source_database")
+    engine, host, port, database = (
+        args.get("source_engine"),
+        args.get("source_host"),
+        args.get("source_port"),
+        args.get("source_database"),
+    )
     user, password = args.get("source_user"), None
     if args.get("connection_name"):
         from awsglue.context import GlueContext
@@ -77,7 +95,16 @@ def source_connection(args: dict, spark=None) -> Connection:
         engine = engine or secret.get("engine")
     else:
         password = os.environ.get(args["source_password_env"], "")
-    missing = [n for n, v in (("source_engine", engine), ("source_host", host), ("source_database", database), ("source_user", user)) if not v]
+    missing = [
+        n
+        for n, v in (
+            ("source_engine", engine),
+            ("source_host", host),
+            ("source_database", database),
+            ("source_user", user),
+        )
+        if not v
+    ]
     if missing:
         raise OffloadError("missing_arguments", f"missing source arguments: {', '.join(missing)}")
     engine = "postgresql" if engine.lower() in ("postgres", "postgresql") else engine.lower()

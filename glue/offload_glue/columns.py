@@ -15,6 +15,7 @@ backslash is doubled and a tab becomes backslash-t; NULL is backslash-N (as in P
 text format). Only string texts can hold a backslash or a tab, so the row text reads back one way
 whatever the values hold.
 """
+
 from __future__ import annotations
 
 import json
@@ -62,9 +63,11 @@ def spark_read_expr(plan: ColumnPlan) -> str:
     message = f"column {json.dumps(plan.name, ensure_ascii=False)} ({plan.source_type}): value '"
     message = message.replace("\\", "\\\\").replace("'", "\\'")
     # coalesce evaluates the cast once; the error branch runs only for a NULL cast of a non-NULL text.
-    return (f"coalesce({cast}, CASE WHEN {raw} IS NOT NULL THEN "
-            f"CAST(raise_error(concat('{message}', {raw}, '\\' cannot be archived as {plan.archive_type} without loss')) AS {plan.archive_type}) "
-            f"END)")
+    return (
+        f"coalesce({cast}, CASE WHEN {raw} IS NOT NULL THEN "
+        f"CAST(raise_error(concat('{message}', {raw}, '\\' cannot be archived as {plan.archive_type} without loss')) AS {plan.archive_type}) "
+        f"END)"
+    )
 
 
 def spark_canon_expr(plan: ColumnPlan, column_sql: str | None = None) -> str | None:
@@ -87,8 +90,10 @@ def spark_canon_expr(plan: ColumnPlan, column_sql: str | None = None) -> str | N
         t = f"CAST({c} AS STRING)"
         if plan.scale <= 6:  # BigDecimal.toString: scientific only when the adjusted exponent is below -6
             return t
-        return (f"CASE WHEN instr({t}, 'E') > 0 THEN concat(CASE WHEN {t} LIKE '-%' THEN '-' ELSE '' END, '0.', "
-                f"lpad(regexp_replace(substring_index({t}, 'E', 1), '[-.]', ''), {plan.scale}, '0')) ELSE {t} END")
+        return (
+            f"CASE WHEN instr({t}, 'E') > 0 THEN concat(CASE WHEN {t} LIKE '-%' THEN '-' ELSE '' END, '0.', "
+            f"lpad(regexp_replace(substring_index({t}, 'E', 1), '[-.]', ''), {plan.scale}, '0')) ELSE {t} END"
+        )
     if kind == "float_bits":  # CASE guards the reflective call from NULL arguments
         return f"CASE WHEN {c} IS NULL THEN NULL ELSE reflect('java.lang.Float', 'floatToIntBits', {c}) END"
     if kind == "double_bits":

@@ -11,6 +11,7 @@ matrix test runs both paths).
 Guarantee: a value the Iceberg type cannot hold (numeric NaN/Infinity, an infinite date or
 timestamp) fails the job naming the column, as on the JDBC path.
 """
+
 from __future__ import annotations
 
 import json
@@ -39,9 +40,11 @@ def supported(columns: list[ColumnPlan]) -> bool:
     return all(p.copy_kind for p in columns)
 
 
-_HEAP_SQL = ("SELECT CASE WHEN current_setting('server_version_num')::int >= 140000 AND c.relkind = 'r' "
-             "THEN pg_relation_size(c.oid) / current_setting('block_size')::int END, c.reltuples::bigint "
-             "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ? AND c.relname = ?")
+_HEAP_SQL = (
+    "SELECT CASE WHEN current_setting('server_version_num')::int >= 140000 AND c.relkind = 'r' "
+    "THEN pg_relation_size(c.oid) / current_setting('block_size')::int END, c.reltuples::bigint "
+    "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ? AND c.relname = ?"
+)
 
 
 def heap_size(spark, src) -> tuple[int, int] | None:
@@ -78,8 +81,12 @@ def copy_df(spark, engine, conn, queries: list[str], columns: list[tuple[str, st
     """A DataFrame read by one ``COPY (<query>) TO STDOUT (FORMAT binary)`` per query (one Spark
     partition each). ``columns``: (alias, decoder kind, Spark type, label for errors) in the order of
     the queries' select lists."""
-    opts = {"url": engine.url(conn), "user": conn.user, "password": conn.password,
-            "kinds": ",".join(kind for _, kind, _, _ in columns)}
+    opts = {
+        "url": engine.url(conn),
+        "user": conn.user,
+        "password": conn.password,
+        "kinds": ",".join(kind for _, kind, _, _ in columns),
+    }
     for i, (k, v) in enumerate(engine.driver_properties().items()):
         opts[f"prop.{i}"] = f"{k}={v}"  # option keys are case-insensitive; driver property names are not
     init = engine.session_init_statements()
@@ -101,8 +108,16 @@ def read_source(spark, src, predicates: list[str], where: str | None = None):
     engine = src.engine
     cols = ", ".join(f"{p.copy_sql or p.select_sql} AS {engine.quote(p.alias)}" for p in src.columns)
     table = engine.table_ref(src.schema, src.table)
-    queries = [f"SELECT {cols} FROM {table} WHERE ({pred})" + (f" AND ({where})" if where else "") for pred in predicates]
-    columns = [(p.alias, p.copy_kind, p.archive_type if p.copy_kind in _NATIVE else "string", _label(p)) for p in src.columns]
+    queries = [
+        f"SELECT {cols} FROM {table} WHERE ({pred})" + (f" AND ({where})" if where else "") for pred in predicates
+    ]
+    columns = [
+        (p.alias, p.copy_kind, p.archive_type if p.copy_kind in _NATIVE else "string", _label(p)) for p in src.columns
+    ]
     df = copy_df(spark, engine, src.connection, queries, columns)
-    return df.select(*[(F.col(spark_col(p.alias)) if p.copy_kind in _NATIVE else F.expr(spark_read_expr(p))).alias(p.name)
-                       for p in src.columns])
+    return df.select(
+        *[
+            (F.col(spark_col(p.alias)) if p.copy_kind in _NATIVE else F.expr(spark_read_expr(p))).alias(p.name)
+            for p in src.columns
+        ]
+    )

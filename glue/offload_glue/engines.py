@@ -5,6 +5,7 @@ For each engine: the JDBC URL and driver options, the statements that make every
 column plan (see ``columns.ColumnPlan``): which SQL the source runs to read a column, what Iceberg
 type it becomes, and the canonical text form the *source database* computes for validation.
 """
+
 from __future__ import annotations
 
 import re
@@ -100,8 +101,12 @@ class Postgres(Engine):
     def driver_properties(self) -> dict[str, str]:
         # Read-only from the first statement of every connection (Spark's schema probe runs no
         # sessionInitStatement): a server-side session default, and pgjdbc's READ ONLY transactions.
-        return {"readOnly": "true", "readOnlyMode": "always", "ApplicationName": "offload-glue",
-                "options": "-c default_transaction_read_only=on -c TimeZone=UTC"}
+        return {
+            "readOnly": "true",
+            "readOnlyMode": "always",
+            "ApplicationName": "offload-glue",
+            "options": "-c default_transaction_read_only=on -c TimeZone=UTC",
+        }
 
     def session_init_statements(self) -> list[str]:
         return [
@@ -120,66 +125,184 @@ class Postgres(Engine):
         return "'" + text.replace("'", "''") + "'"
 
     def plan_column(self, index: int, meta: dict) -> ColumnPlan:
-        name, fmt, typname, category, typmod = meta["name"], meta["format"], meta["typname"], meta["category"], meta["typmod"]
+        name, fmt, typname, category, typmod = (
+            meta["name"],
+            meta["format"],
+            meta["typname"],
+            meta["category"],
+            meta["typmod"],
+        )
         q = self.quote(name)
         base = dict(index=index, name=name, source_type=fmt)
         if typname in ("int2", "int4"):
-            return ColumnPlan(**base, archive_type="int", select_sql=q, canon_src=f"{q}::text", canon_kind="integer", numeric_sum=True,
-                              copy_kind=typname)
+            return ColumnPlan(
+                **base,
+                archive_type="int",
+                select_sql=q,
+                canon_src=f"{q}::text",
+                canon_kind="integer",
+                numeric_sum=True,
+                copy_kind=typname,
+            )
         if typname == "int8":
-            return ColumnPlan(**base, archive_type="bigint", select_sql=q, canon_src=f"{q}::text", canon_kind="integer", numeric_sum=True,
-                              copy_kind="int8")
+            return ColumnPlan(
+                **base,
+                archive_type="bigint",
+                select_sql=q,
+                canon_src=f"{q}::text",
+                canon_kind="integer",
+                numeric_sum=True,
+                copy_kind="int8",
+            )
         if typname == "numeric":
             m = re.match(r"numeric\((\d+),(\d+)\)", fmt)
             if m and int(m.group(1)) <= 38:
                 p, s = int(m.group(1)), int(m.group(2))
                 # Read as text and cast in Spark: NaN/Infinity then fail the job naming the column
                 # instead of failing inside the driver.
-                return ColumnPlan(**base, archive_type=f"decimal({p},{s})", select_sql=f"{q}::text", read_as_text=True,
-                                  canon_src=f"{q}::text", canon_kind="decimal", scale=s, numeric_sum=p <= 28,
-                                  copy_kind="numeric", copy_sql=q)
-            return ColumnPlan(**base, archive_type="string", select_sql=f"{q}::text", canon_src=f"{q}::text", canon_kind="string",
-                              mapping="numeric without precision or wider than 38 digits: its exact PostgreSQL text", copy_kind="text")
+                return ColumnPlan(
+                    **base,
+                    archive_type=f"decimal({p},{s})",
+                    select_sql=f"{q}::text",
+                    read_as_text=True,
+                    canon_src=f"{q}::text",
+                    canon_kind="decimal",
+                    scale=s,
+                    numeric_sum=p <= 28,
+                    copy_kind="numeric",
+                    copy_sql=q,
+                )
+            return ColumnPlan(
+                **base,
+                archive_type="string",
+                select_sql=f"{q}::text",
+                canon_src=f"{q}::text",
+                canon_kind="string",
+                mapping="numeric without precision or wider than 38 digits: its exact PostgreSQL text",
+                copy_kind="text",
+            )
         if typname == "money":
-            return ColumnPlan(**base, archive_type="decimal(19,2)", select_sql=f"{q}::numeric::text", read_as_text=True,
-                              canon_src=f"{q}::numeric::text", canon_kind="decimal", scale=2, numeric_sum=True,
-                              mapping="money: decimal(19,2) (the session's lc_monetary must have 2 fraction digits)", copy_kind="text")
+            return ColumnPlan(
+                **base,
+                archive_type="decimal(19,2)",
+                select_sql=f"{q}::numeric::text",
+                read_as_text=True,
+                canon_src=f"{q}::numeric::text",
+                canon_kind="decimal",
+                scale=2,
+                numeric_sum=True,
+                mapping="money: decimal(19,2) (the session's lc_monetary must have 2 fraction digits)",
+                copy_kind="text",
+            )
         if typname == "float4":
-            return ColumnPlan(**base, archive_type="float", select_sql=q, canon_kind="float_bits", float_minmax=True, copy_kind="float4",
-                              canon_src=f"CASE WHEN {q} = 'NaN' THEN '2143289344' ELSE (('x' || encode(float4send({q}), 'hex'))::bit(32)::int)::text END")
+            return ColumnPlan(
+                **base,
+                archive_type="float",
+                select_sql=q,
+                canon_kind="float_bits",
+                float_minmax=True,
+                copy_kind="float4",
+                canon_src=f"CASE WHEN {q} = 'NaN' THEN '2143289344' ELSE (('x' || encode(float4send({q}), 'hex'))::bit(32)::int)::text END",
+            )
         if typname == "float8":
-            return ColumnPlan(**base, archive_type="double", select_sql=q, canon_kind="double_bits", float_minmax=True, copy_kind="float8",
-                              canon_src=f"CASE WHEN {q} = 'NaN' THEN '9221120237041090560' ELSE (('x' || encode(float8send({q}), 'hex'))::bit(64)::bigint)::text END")
+            return ColumnPlan(
+                **base,
+                archive_type="double",
+                select_sql=q,
+                canon_kind="double_bits",
+                float_minmax=True,
+                copy_kind="float8",
+                canon_src=f"CASE WHEN {q} = 'NaN' THEN '9221120237041090560' ELSE (('x' || encode(float8send({q}), 'hex'))::bit(64)::bigint)::text END",
+            )
         if typname == "bool":
-            return ColumnPlan(**base, archive_type="boolean", select_sql=q, canon_src=f"{q}::text", canon_kind="string_of_value", copy_kind="bool")
+            return ColumnPlan(
+                **base,
+                archive_type="boolean",
+                select_sql=q,
+                canon_src=f"{q}::text",
+                canon_kind="string_of_value",
+                copy_kind="bool",
+            )
         if typname == "bpchar" and typmod:
             # The column itself: its send format and the driver both keep the padding to n characters
             # (bpchar::text would strip it). Cheaper than rpad(col::text, n), which gives the same text.
-            return ColumnPlan(**base, archive_type="string", select_sql=q, canon_src=q, canon_kind="string", copy_kind="text")
+            return ColumnPlan(
+                **base, archive_type="string", select_sql=q, canon_src=q, canon_kind="string", copy_kind="text"
+            )
         if typname in ("varchar", "text", "bpchar", "name", "citext"):
-            return ColumnPlan(**base, archive_type="string", select_sql=q, canon_src=f"{q}::text", canon_kind="string", copy_kind="text")
+            return ColumnPlan(
+                **base,
+                archive_type="string",
+                select_sql=q,
+                canon_src=f"{q}::text",
+                canon_kind="string",
+                copy_kind="text",
+            )
         if typname == "bytea":
-            return ColumnPlan(**base, archive_type="binary", select_sql=q, canon_src=f"encode({q}, 'hex')", canon_kind="binary", copy_kind="bytea")
+            return ColumnPlan(
+                **base,
+                archive_type="binary",
+                select_sql=q,
+                canon_src=f"encode({q}, 'hex')",
+                canon_kind="binary",
+                copy_kind="bytea",
+            )
         if typname == "date":
-            return ColumnPlan(**base, archive_type="date", select_sql=f"{q}::text", read_as_text=True,
-                              canon_src=f"({q} - date '1970-01-01')::text", canon_kind="date", copy_kind="date", copy_sql=q)
+            return ColumnPlan(
+                **base,
+                archive_type="date",
+                select_sql=f"{q}::text",
+                read_as_text=True,
+                canon_src=f"({q} - date '1970-01-01')::text",
+                canon_kind="date",
+                copy_kind="date",
+                copy_sql=q,
+            )
         if typname == "timestamp":
-            return ColumnPlan(**base, archive_type="timestamp_ntz", select_sql=f"{q}::text", read_as_text=True,
-                              canon_src=_pg_epoch_micros(q, "timestamp"), canon_kind="timestamp",
-                              copy_kind="timestamp", copy_sql=q)
+            return ColumnPlan(
+                **base,
+                archive_type="timestamp_ntz",
+                select_sql=f"{q}::text",
+                read_as_text=True,
+                canon_src=_pg_epoch_micros(q, "timestamp"),
+                canon_kind="timestamp",
+                copy_kind="timestamp",
+                copy_sql=q,
+            )
         if typname == "timestamptz":
-            return ColumnPlan(**base, archive_type="timestamp", select_sql=f"({q} AT TIME ZONE 'UTC')::text", read_as_text=True,
-                              canon_src=_pg_epoch_micros(q, "timestamptz"), canon_kind="timestamp",
-                              copy_kind="timestamp", copy_sql=q)  # binary timestamptz: UTC microseconds
+            return ColumnPlan(
+                **base,
+                archive_type="timestamp",
+                select_sql=f"({q} AT TIME ZONE 'UTC')::text",
+                read_as_text=True,
+                canon_src=_pg_epoch_micros(q, "timestamptz"),
+                canon_kind="timestamp",
+                copy_kind="timestamp",
+                copy_sql=q,
+            )  # binary timestamptz: UTC microseconds
         what = {"A": "array: PostgreSQL array literal text", "E": "enum: its label"}.get(category)
         what = what or {
-            "interval": "interval: PostgreSQL text (IntervalStyle postgres)", "time": "time: HH:MM:SS[.ffffff] text",
-            "timetz": "time with time zone: text", "uuid": "uuid: canonical text", "json": "json: its exact text",
-            "jsonb": "jsonb: its normalised text", "inet": "inet: text", "cidr": "cidr: text", "bit": "bit(n): string of 0/1",
-            "varbit": "bit varying: string of 0/1", "xml": "xml: text",
+            "interval": "interval: PostgreSQL text (IntervalStyle postgres)",
+            "time": "time: HH:MM:SS[.ffffff] text",
+            "timetz": "time with time zone: text",
+            "uuid": "uuid: canonical text",
+            "json": "json: its exact text",
+            "jsonb": "jsonb: its normalised text",
+            "inet": "inet: text",
+            "cidr": "cidr: text",
+            "bit": "bit(n): string of 0/1",
+            "varbit": "bit varying: string of 0/1",
+            "xml": "xml: text",
         }.get(typname, f"{fmt}: its PostgreSQL text output")
-        return ColumnPlan(**base, archive_type="string", select_sql=f"{q}::text", canon_src=f"{q}::text", canon_kind="string", mapping=what,
-                          copy_kind="text")
+        return ColumnPlan(
+            **base,
+            archive_type="string",
+            select_sql=f"{q}::text",
+            canon_src=f"{q}::text",
+            canon_kind="string",
+            mapping=what,
+            copy_kind="text",
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -203,8 +326,10 @@ class MySql(Engine):
         # tinyint(1) an integer (it holds -128..127, not a boolean).
         # sessionVariables: read-only from the first statement of every connection (Spark's schema
         # probe runs no sessionInitStatement).
-        return (f"jdbc:mysql://{c.host}:{c.port}/{c.database}?permitMysqlScheme&tinyInt1isBit=false"
-                "&allowMultiQueries=true&sessionVariables=tx_read_only=1,time_zone='+00:00'")
+        return (
+            f"jdbc:mysql://{c.host}:{c.port}/{c.database}?permitMysqlScheme&tinyInt1isBit=false"
+            "&allowMultiQueries=true&sessionVariables=tx_read_only=1,time_zone='+00:00'"
+        )
 
     def session_init_statements(self) -> list[str]:
         return ["SET SESSION TRANSACTION READ ONLY", "SET time_zone = '+00:00'", "SET NAMES utf8mb4"]
@@ -222,56 +347,150 @@ class MySql(Engine):
         unsigned = "unsigned" in ctype
         text = f"CAST({q} AS CHAR)"
         if dtype in ("tinyint", "smallint", "mediumint") or (dtype == "int" and not unsigned):
-            return ColumnPlan(**base, archive_type="int", select_sql=q, canon_src=text, canon_kind="integer", numeric_sum=True,
-                              mapping="tinyint(1) is an integer, not a boolean" if ctype.startswith("tinyint(1)") else "")
+            return ColumnPlan(
+                **base,
+                archive_type="int",
+                select_sql=q,
+                canon_src=text,
+                canon_kind="integer",
+                numeric_sum=True,
+                mapping="tinyint(1) is an integer, not a boolean" if ctype.startswith("tinyint(1)") else "",
+            )
         if dtype == "int" or (dtype == "bigint" and not unsigned):
-            return ColumnPlan(**base, archive_type="bigint", select_sql=q, canon_src=text, canon_kind="integer", numeric_sum=True)
+            return ColumnPlan(
+                **base, archive_type="bigint", select_sql=q, canon_src=text, canon_kind="integer", numeric_sum=True
+            )
         if dtype == "bigint":
-            return ColumnPlan(**base, archive_type="decimal(20,0)", select_sql=text, read_as_text=True, canon_src=text,
-                              canon_kind="decimal", scale=0, numeric_sum=True, mapping="bigint unsigned: decimal(20,0)")
+            return ColumnPlan(
+                **base,
+                archive_type="decimal(20,0)",
+                select_sql=text,
+                read_as_text=True,
+                canon_src=text,
+                canon_kind="decimal",
+                scale=0,
+                numeric_sum=True,
+                mapping="bigint unsigned: decimal(20,0)",
+            )
         if dtype == "decimal":
             p, s = int(meta["precision"]), int(meta["scale"])
             if p <= 38:
-                return ColumnPlan(**base, archive_type=f"decimal({p},{s})", select_sql=text, read_as_text=True, canon_src=text,
-                                  canon_kind="decimal", scale=s, numeric_sum=p <= 28)
-            return ColumnPlan(**base, archive_type="string", select_sql=text, canon_src=text, canon_kind="string",
-                              mapping="decimal wider than 38 digits: its exact text")
+                return ColumnPlan(
+                    **base,
+                    archive_type=f"decimal({p},{s})",
+                    select_sql=text,
+                    read_as_text=True,
+                    canon_src=text,
+                    canon_kind="decimal",
+                    scale=s,
+                    numeric_sum=p <= 28,
+                )
+            return ColumnPlan(
+                **base,
+                archive_type="string",
+                select_sql=text,
+                canon_src=text,
+                canon_kind="string",
+                mapping="decimal wider than 38 digits: its exact text",
+            )
         if dtype in ("float", "double"):
             # MySQL cannot expose a double's bits in SQL, so these columns are checked by exact
             # min/max and non-NULL counts, not by the row hash (documented in the README).
             # FLOAT travels as DOUBLE: the text protocol prints a FLOAT with 6 digits only.
-            return ColumnPlan(**base, archive_type="float" if dtype == "float" else "double", select_sql=f"CAST({q} AS DOUBLE)",
-                              canon_src=None, canon_kind="none", float_minmax=True,
-                              mapping="not in the row hash (MySQL cannot show a double's bits): exact min/max and counts")
+            return ColumnPlan(
+                **base,
+                archive_type="float" if dtype == "float" else "double",
+                select_sql=f"CAST({q} AS DOUBLE)",
+                canon_src=None,
+                canon_kind="none",
+                float_minmax=True,
+                mapping="not in the row hash (MySQL cannot show a double's bits): exact min/max and counts",
+            )
         if dtype == "bit":
             n = int(meta["precision"] or 1)
-            return ColumnPlan(**base, archive_type="bigint" if n < 64 else "decimal(20,0)", select_sql=f"CAST(CAST({q} AS UNSIGNED) AS CHAR)",
-                              read_as_text=True, canon_src=f"CAST(CAST({q} AS UNSIGNED) AS CHAR)", canon_kind="integer" if n < 64 else "decimal",
-                              scale=0, mapping=f"bit({n}): its unsigned integer value")
+            return ColumnPlan(
+                **base,
+                archive_type="bigint" if n < 64 else "decimal(20,0)",
+                select_sql=f"CAST(CAST({q} AS UNSIGNED) AS CHAR)",
+                read_as_text=True,
+                canon_src=f"CAST(CAST({q} AS UNSIGNED) AS CHAR)",
+                canon_kind="integer" if n < 64 else "decimal",
+                scale=0,
+                mapping=f"bit({n}): its unsigned integer value",
+            )
         if dtype == "year":
-            return ColumnPlan(**base, archive_type="int", select_sql=f"CAST({q} AS UNSIGNED)", canon_src=f"CAST(CAST({q} AS UNSIGNED) AS CHAR)",
-                              canon_kind="integer", numeric_sum=True, mapping="year: int (0 for YEAR 0000)")
+            return ColumnPlan(
+                **base,
+                archive_type="int",
+                select_sql=f"CAST({q} AS UNSIGNED)",
+                canon_src=f"CAST(CAST({q} AS UNSIGNED) AS CHAR)",
+                canon_kind="integer",
+                numeric_sum=True,
+                mapping="year: int (0 for YEAR 0000)",
+            )
         if dtype in ("char", "varchar", "tinytext", "text", "mediumtext", "longtext", "enum", "set", "json"):
-            return ColumnPlan(**base, archive_type="string", select_sql=q, canon_src=q, canon_kind="string",
-                              mapping={"enum": "enum: its label", "set": "set: its comma-separated text"}.get(dtype, ""))
+            return ColumnPlan(
+                **base,
+                archive_type="string",
+                select_sql=q,
+                canon_src=q,
+                canon_kind="string",
+                mapping={"enum": "enum: its label", "set": "set: its comma-separated text"}.get(dtype, ""),
+            )
         if dtype in ("binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob"):
-            return ColumnPlan(**base, archive_type="binary", select_sql=q, canon_src=f"LOWER(HEX({q}))", canon_kind="binary")
+            return ColumnPlan(
+                **base, archive_type="binary", select_sql=q, canon_src=f"LOWER(HEX({q}))", canon_kind="binary"
+            )
         if dtype == "date":
-            return ColumnPlan(**base, archive_type="date", select_sql=text, read_as_text=True,
-                              canon_src=f"CAST(DATEDIFF({q}, '1970-01-01') AS CHAR)", canon_kind="date",
-                              mapping="date: zero or partial-zero dates fail the job naming the column")
+            return ColumnPlan(
+                **base,
+                archive_type="date",
+                select_sql=text,
+                read_as_text=True,
+                canon_src=f"CAST(DATEDIFF({q}, '1970-01-01') AS CHAR)",
+                canon_kind="date",
+                mapping="date: zero or partial-zero dates fail the job naming the column",
+            )
         if dtype in ("datetime", "timestamp"):
-            return ColumnPlan(**base, archive_type="timestamp_ntz" if dtype == "datetime" else "timestamp", select_sql=text,
-                              read_as_text=True, canon_src=f"CAST(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', {q}) AS CHAR)",
-                              canon_kind="timestamp",
-                              mapping=f"{dtype}: zero dates fail the job naming the column")
+            return ColumnPlan(
+                **base,
+                archive_type="timestamp_ntz" if dtype == "datetime" else "timestamp",
+                select_sql=text,
+                read_as_text=True,
+                canon_src=f"CAST(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', {q}) AS CHAR)",
+                canon_kind="timestamp",
+                mapping=f"{dtype}: zero dates fail the job naming the column",
+            )
         if dtype == "time":
-            return ColumnPlan(**base, archive_type="string", select_sql=text, canon_src=text, canon_kind="string",
-                              mapping="time: text [-]HHH:MM:SS[.ffffff] (a duration, not a time of day)")
-        if dtype in ("geometry", "point", "linestring", "polygon", "multipoint", "multilinestring", "multipolygon", "geometrycollection"):
-            raise OffloadError("unsupported_type", f"column {name!r} has spatial type {ctype}, which is not archived", column=name)
-        return ColumnPlan(**base, archive_type="string", select_sql=text, canon_src=text, canon_kind="string",
-                          mapping=f"{ctype}: its text")
+            return ColumnPlan(
+                **base,
+                archive_type="string",
+                select_sql=text,
+                canon_src=text,
+                canon_kind="string",
+                mapping="time: text [-]HHH:MM:SS[.ffffff] (a duration, not a time of day)",
+            )
+        if dtype in (
+            "geometry",
+            "point",
+            "linestring",
+            "polygon",
+            "multipoint",
+            "multilinestring",
+            "multipolygon",
+            "geometrycollection",
+        ):
+            raise OffloadError(
+                "unsupported_type", f"column {name!r} has spatial type {ctype}, which is not archived", column=name
+            )
+        return ColumnPlan(
+            **base,
+            archive_type="string",
+            select_sql=text,
+            canon_src=text,
+            canon_kind="string",
+            mapping=f"{ctype}: its text",
+        )
 
 
 ENGINES: dict[str, Engine] = {"postgresql": Postgres(), "mysql": MySql(), "mariadb": MySql()}

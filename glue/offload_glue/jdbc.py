@@ -1,6 +1,7 @@
 """Small JDBC sessions on the Spark driver (through py4j, with the same driver jar Spark uses) for
 catalog introspection and the aggregate queries the source database computes itself. Every session
 runs the engine's read-only session statements first."""
+
 from __future__ import annotations
 
 from .engines import Connection, Engine
@@ -73,7 +74,12 @@ class JdbcSession:
 
 def read_options(engine: Engine, conn: Connection, fetch_size: int) -> dict[str, str]:
     """Properties for ``spark.read.jdbc``: read-only sessions, tuned fetch size, no credentials in URL."""
-    props = {"user": conn.user, "password": conn.password, "driver": engine.driver_class,
-             "fetchsize": str(fetch_size), "sessionInitStatement": engine.session_init_statement()}
+    props = {
+        "user": conn.user,
+        "password": conn.password,
+        "driver": engine.driver_class,
+        "fetchsize": str(fetch_size),
+        "sessionInitStatement": engine.session_init_statement(),
+    }
     props.update(engine.driver_properties())
     return props

@@ -10,6 +10,7 @@ Rule (documented in glue/README.md):
 The exact source names are always stored in the table's lineage properties, which makes the mapping
 reversible; two sources mapping to one name is detected (lineage check) and is an error.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -25,7 +26,7 @@ def archive_table_name(schema: str, table: str) -> str:
         name = f"{schema}__{table}"
         if len(name) <= MAX_NAME_LENGTH:
             return name
-    digest = hashlib.sha256(f"{schema}\0{table}".encode("utf-8")).hexdigest()[:8]
+    digest = hashlib.sha256(f"{schema}\0{table}".encode()).hexdigest()[:8]
     suffix = f"_h{digest}"
     base = "__".join(_UNSAFE_RUN.sub("_", part.lower()).strip("_") or "x" for part in (schema, table))
     return base[: MAX_NAME_LENGTH - len(suffix)] + suffix

@@ -1,8 +1,9 @@
 """Spark session and Iceberg catalog set-up. The catalog is a job argument:
-  * ``glue``   — AWS Glue Data Catalog with S3 (``org.apache.iceberg.aws.glue.GlueCatalog``), the
-                 warehouse an ``s3://`` URI; on Glue 5.0 pass ``--datalake-formats iceberg``;
-  * ``hadoop`` — a Hadoop catalog on a warehouse directory, for local Spark and the tests.
+* ``glue``   — AWS Glue Data Catalog with S3 (``org.apache.iceberg.aws.glue.GlueCatalog``), the
+               warehouse an ``s3://`` URI; on Glue 5.0 pass ``--datalake-formats iceberg``;
+* ``hadoop`` — a Hadoop catalog on a warehouse directory, for local Spark and the tests.
 """
+
 from __future__ import annotations
 
 import glob
@@ -14,11 +15,13 @@ LOCAL_JARS_DIR = os.environ.get("OFFLOAD_JARS_DIR", os.path.join(ROOT, ".cache",
 
 # Arrow (inside Iceberg's vectorized Parquet reader, with its shaded Netty) needs reflective access to
 # direct buffers on Java 17; without it Netty computes wrong buffer addresses and the JVM crashes.
-JVM_OPTIONS = " ".join([
-    "-Duser.timezone=UTC",
-    "-Dio.netty.tryReflectionSetAccessible=true",
-    "-Dorg.apache.iceberg.shaded.io.netty.tryReflectionSetAccessible=true",
-])
+JVM_OPTIONS = " ".join(
+    [
+        "-Duser.timezone=UTC",
+        "-Dio.netty.tryReflectionSetAccessible=true",
+        "-Dorg.apache.iceberg.shaded.io.netty.tryReflectionSetAccessible=true",
+    ]
+)
 
 
 def catalog_conf(catalog: str, catalog_type: str, warehouse: str) -> dict[str, str]:
@@ -57,7 +60,9 @@ def local_spark_conf(cores: int = 2, driver_memory: str = "2g") -> dict[str, str
     }
 
 
-def get_spark(catalog: str, catalog_type: str, warehouse: str, app_name: str = "offload", local_conf: dict | None = None):
+def get_spark(
+    catalog: str, catalog_type: str, warehouse: str, app_name: str = "offload", local_conf: dict | None = None
+):
     """The job's Spark session: Glue's when running on Glue, else a local one. Catalog settings are
     applied at runtime (Iceberg catalogs are resolved lazily by name)."""
     from pyspark.sql import SparkSession

@@ -1,5 +1,6 @@
 """Files through Hadoop's FileSystem API (via the Spark driver's JVM), so the same calls work on a
 local warehouse directory and on s3:// under Glue."""
+
 from __future__ import annotations
 
 import json

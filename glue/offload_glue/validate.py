@@ -15,17 +15,18 @@ Guarantee: the result is ``passed`` only when, for the table's current snapshot,
 On a mismatch the differing keys (up to a limit) and the columns involved are named. Read-only on
 both sides; running it twice gives the same result.
 """
+
 from __future__ import annotations
 
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal, localcontext
 
-from .archive import LINEAGE_PREFIX, SOURCE_KEYS, current_snapshot, introspect, plan_partitions, table_properties
 from . import copy_read
+from .archive import LINEAGE_PREFIX, SOURCE_KEYS, current_snapshot, introspect, plan_partitions, table_properties
 from .columns import ColumnPlan, spark_canon_expr
 from .engines import BUCKETS, Connection, Engine
 from .errors import OffloadError
@@ -124,7 +125,9 @@ def source_texts_df(spark, src, parts, fetch_size: int, where: str | None = None
     cols = [(p.canon_src, f"x{p.index}", "text", "string") for p in hashed]
     k = _integer_key(src)
     if k is not None:
-        cols.append((f"CAST({e.quote(k.name)} AS {'bigint' if e.name == 'postgresql' else 'SIGNED'})", "kk", "int8", "bigint"))
+        cols.append(
+            (f"CAST({e.quote(k.name)} AS {'bigint' if e.name == 'postgresql' else 'SIGNED'})", "kk", "int8", "bigint")
+        )
     if not cols:
         cols.append(("1", "one", "int4", "int"))
     preds = parts.predicates()
@@ -132,8 +135,13 @@ def source_texts_df(spark, src, parts, fetch_size: int, where: str | None = None
     select = ", ".join(f"{sql} AS {alias}" for sql, alias, _, _ in cols)
     queries = [f"SELECT {select} FROM {table}{_where([pr] + ([where] if where else []))}" for pr in preds]
     if _texts_path(spark, src) == "copy":
-        return copy_read.copy_df(spark, e, src.connection, queries,
-                                 [(alias, kind, stype, f"canonical text {alias}") for _, alias, kind, stype in cols])
+        return copy_read.copy_df(
+            spark,
+            e,
+            src.connection,
+            queries,
+            [(alias, kind, stype, f"canonical text {alias}") for _, alias, kind, stype in cols],
+        )
     url, props = e.url(src.connection), read_options(e, src.connection, fetch_size)
     dfs = [spark.read.jdbc(url, f"({q}) offload_q", properties=props) for q in queries]
     out = dfs[0]
@@ -196,11 +204,19 @@ def bucket_df(levels, src, sample_cutoff: int, extra_aggs=()):
     hashed = [p for p in src.columns if p.hashed]
     bucket = _spark_bucket(src)
     hv = _row_hash(_spark_row_text(hashed))
-    cols = [F.expr(bucket).alias("b"), F.expr(f"CASE WHEN {bucket} < {sample_cutoff} THEN {hv} END" if sample_cutoff < BUCKETS else hv).alias("hv")]
+    cols = [
+        F.expr(bucket).alias("b"),
+        F.expr(f"CASE WHEN {bucket} < {sample_cutoff} THEN {hv} END" if sample_cutoff < BUCKETS else hv).alias("hv"),
+    ]
     cols += [F.expr(_text_length(f"x{p.index}")).alias(f"l{p.index}") for p in hashed]
-    cols += [c for c in levels.columns if c[0] in "xsf" and c[1:].isdigit()]  # inputs of extra_aggs (unused ones are pruned)
-    aggs = [F.count(F.lit(1)).alias("n"), F.sum(F.expr(f"shiftright(hv, {LOW_BITS})")).alias("h_hi"),
-            F.sum(F.expr(f"hv & {(1 << LOW_BITS) - 1}")).alias("h_lo")]
+    cols += [
+        c for c in levels.columns if c[0] in "xsf" and c[1:].isdigit()
+    ]  # inputs of extra_aggs (unused ones are pruned)
+    aggs = [
+        F.count(F.lit(1)).alias("n"),
+        F.sum(F.expr(f"shiftright(hv, {LOW_BITS})")).alias("h_hi"),
+        F.sum(F.expr(f"hv & {(1 << LOW_BITS) - 1}")).alias("h_lo"),
+    ]
     aggs += [F.sum(f"l{p.index}").alias(f"len{p.index}") for p in hashed]
     return levels.select(*cols).groupBy("b").agg(*aggs, *extra_aggs)
 
@@ -231,8 +247,10 @@ def archive_bucket_df(df, src, sample_cutoff: int):
             # Every aggregate buffer is a long (Spark's fast hash-aggregate path): 63-bit sums are
             # added as a high and a low part, recombined exactly in Python (_combine_split_sums).
             if _spark_sum_input(p)[1]:
-                aggs += [F.sum(F.expr(f"shiftright(s{p.index}, {SUM_LOW_BITS})")).alias(f"sum{p.index}_hi"),
-                         F.sum(F.expr(f"s{p.index} & {(1 << SUM_LOW_BITS) - 1}")).alias(f"sum{p.index}_lo")]
+                aggs += [
+                    F.sum(F.expr(f"shiftright(s{p.index}, {SUM_LOW_BITS})")).alias(f"sum{p.index}_hi"),
+                    F.sum(F.expr(f"s{p.index} & {(1 << SUM_LOW_BITS) - 1}")).alias(f"sum{p.index}_lo"),
+                ]
             else:
                 aggs.append(F.sum(f"s{p.index}").alias(f"sum{p.index}"))
         if p.float_minmax:
@@ -255,7 +273,7 @@ def _spark_sum_input(p: ColumnPlan) -> tuple[str, bool]:
     m = re.fullmatch(r"decimal\((\d+),(\d+)\)", p.archive_type)
     if m and int(m.group(1)) <= 18:
         s = int(m.group(2))
-        return (f"CAST({c} * CAST({10 ** s} AS DECIMAL({s + 1},0)) AS BIGINT)" if s else f"CAST({c} AS BIGINT)"), True
+        return (f"CAST({c} * CAST({10**s} AS DECIMAL({s + 1},0)) AS BIGINT)" if s else f"CAST({c} AS BIGINT)"), True
     return f"CAST({c} AS DECIMAL(38,{p.scale}))", False
 
 
@@ -315,16 +333,26 @@ def _validate(spark, req: ValidateRequest) -> dict:
     if props is None:
         raise OffloadError("archive_not_found", f"archive table {req.database}.{name} does not exist")
     result: dict = {
-        "job": "validate", "schema_version": SCHEMA_VERSION, "status": "passed",
-        "archive_table": f"{req.database}.{name}", "catalog": req.catalog,
+        "job": "validate",
+        "schema_version": SCHEMA_VERSION,
+        "status": "passed",
+        "archive_table": f"{req.database}.{name}",
+        "catalog": req.catalog,
         "source": {**req.connection.public(), "schema": req.schema, "table": req.table},
         "run_id": props.get(LINEAGE_PREFIX + "run_id"),
-        "validated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "mode": "full" if req.sample_percent >= 100 else "sampled", "sample_percent": req.sample_percent,
+        "validated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "mode": "full" if req.sample_percent >= 100 else "sampled",
+        "sample_percent": req.sample_percent,
         "mismatches": [],
     }
-    expected_source = {"source.engine": src.engine.name, "source.host": req.connection.host, "source.port": str(req.connection.port),
-                       "source.database": req.connection.database, "source.schema": req.schema, "source.table": req.table}
+    expected_source = {
+        "source.engine": src.engine.name,
+        "source.host": req.connection.host,
+        "source.port": str(req.connection.port),
+        "source.database": req.connection.database,
+        "source.schema": req.schema,
+        "source.table": req.table,
+    }
     lineage_diffs = [k for k in SOURCE_KEYS if props.get(LINEAGE_PREFIX + k) != expected_source[k]]
     if req.run_id and props.get(LINEAGE_PREFIX + "run_id") != req.run_id:
         lineage_diffs.append("run_id")
@@ -337,8 +365,11 @@ def _validate(spark, req: ValidateRequest) -> dict:
     df = spark.table(ident)
     actual = [(f.name, f.dataType.simpleString()) for f in df.schema.fields]
     planned = [(p.name, p.archive_type) for p in src.columns]
-    schema_diffs = [{"expected": list(p) if p else None, "actual": list(a) if a else None}
-                    for p, a in _zip_longest(planned, actual) if p != a]
+    schema_diffs = [
+        {"expected": list(p) if p else None, "actual": list(a) if a else None}
+        for p, a in _zip_longest(planned, actual)
+        if p != a
+    ]
     result["schema"] = {"match": not schema_diffs, "differences": schema_diffs}
     if schema_diffs:
         result["mismatches"].append("schema")
@@ -354,7 +385,12 @@ def _validate(spark, req: ValidateRequest) -> dict:
 
     def source_aggregates() -> dict:
         with JdbcSession(spark, src.engine, req.connection) as js:
-            return dict(zip(agg_names, js.query_values(agg_sql, doubles={i for i, c in enumerate(agg_names) if c[:3] in ("min", "max")})))
+            return dict(
+                zip(
+                    agg_names,
+                    js.query_values(agg_sql, doubles={i for i, c in enumerate(agg_names) if c[:3] in ("min", "max")}),
+                )
+            )
 
     # The three run at once: the source database computes its aggregates and streams its canonical
     # texts while Spark hashes those and computes the archive's side.
@@ -390,26 +426,47 @@ def _validate(spark, req: ValidateRequest) -> dict:
     for p in src.columns:
         checks = {"non_null_count": (int(db[f"nn{p.index}"] or 0), int(total(archive_buckets, f"nn{p.index}") or 0))}
         if p.hashed:
-            checks["text_length_sum"] = (total(source_buckets, f"len{p.index}"), total(archive_buckets, f"len{p.index}"))
+            checks["text_length_sum"] = (
+                total(source_buckets, f"len{p.index}"),
+                total(archive_buckets, f"len{p.index}"),
+            )
         if p.numeric_sum:
             checks["sum"] = (_to_num(db[f"sum{p.index}"]), total(archive_buckets, f"sum{p.index}"))
         ok = all((a == b) if a is None or b is None else Decimal(a) == Decimal(b) for a, b in checks.values())
         if p.float_minmax:
-            mm = {"min": (db[f"min{p.index}"], extreme(archive_buckets, f"min{p.index}", min)),
-                  "max": (db[f"max{p.index}"], extreme(archive_buckets, f"max{p.index}", max))}
+            mm = {
+                "min": (db[f"min{p.index}"], extreme(archive_buckets, f"min{p.index}", min)),
+                "max": (db[f"max{p.index}"], extreme(archive_buckets, f"max{p.index}", max)),
+            }
             ok = ok and all(_float_equal(a, b) for a, b in mm.values())
             checks.update(mm)
-        columns.append({"name": p.name, "archive_type": p.archive_type, "hashed": p.hashed, "match": ok,
-                        "checks": {k: {"source": _jsonable(a), "archive": _jsonable(b)} for k, (a, b) in checks.items()}})
+        columns.append(
+            {
+                "name": p.name,
+                "archive_type": p.archive_type,
+                "hashed": p.hashed,
+                "match": ok,
+                "checks": {k: {"source": _jsonable(a), "archive": _jsonable(b)} for k, (a, b) in checks.items()},
+            }
+        )
         if not ok:
             result["mismatches"].append(f"column:{p.name}")
     result["columns"] = columns
 
-    bad_buckets = sorted(b for b in set(source_buckets) | set(archive_buckets)
-                         if b < cutoff and _bucket_key(source_buckets.get(b)) != _bucket_key(archive_buckets.get(b)))
-    row_hash = {"buckets_compared": min(cutoff, BUCKETS), "buckets_mismatched": len(bad_buckets), "differing_keys": 0, "keys": [],
-                "truncated": False, "key_columns": [p.name for p in key_plans(src)],
-                "excluded_columns": [p.name for p in src.columns if not p.hashed]}
+    bad_buckets = sorted(
+        b
+        for b in set(source_buckets) | set(archive_buckets)
+        if b < cutoff and _bucket_key(source_buckets.get(b)) != _bucket_key(archive_buckets.get(b))
+    )
+    row_hash = {
+        "buckets_compared": min(cutoff, BUCKETS),
+        "buckets_mismatched": len(bad_buckets),
+        "differing_keys": 0,
+        "keys": [],
+        "truncated": False,
+        "key_columns": [p.name for p in key_plans(src)],
+        "excluded_columns": [p.name for p in src.columns if not p.hashed],
+    }
     if bad_buckets:
         result["mismatches"].append("row_hash")
         row_hash.update(_drilldown(spark, df, src, bad_buckets[:MAX_DRILLDOWN_BUCKETS], req, parts))
@@ -437,10 +494,16 @@ def _drilldown(spark, df, src, buckets, req, parts) -> dict:
     value_cols = ["r"] + [f"kv{i}" for i in range(len(keys))] + [f"m{p.index}" for p in hashed]
 
     def side(d, tag):
-        return d.groupBy("k").agg(F.count(F.lit(1)).alias(f"n_{tag}"), *[F.first(c).alias(f"{c}_{tag}") for c in value_cols])
+        return d.groupBy("k").agg(
+            F.count(F.lit(1)).alias(f"n_{tag}"), *[F.first(c).alias(f"{c}_{tag}") for c in value_cols]
+        )
 
-    joined = side(s, "s").join(side(a, "a"), "k", "full_outer") \
-        .where("n_s IS NULL OR n_a IS NULL OR n_s <> n_a OR r_s <> r_a").cache()
+    joined = (
+        side(s, "s")
+        .join(side(a, "a"), "k", "full_outer")
+        .where("n_s IS NULL OR n_a IS NULL OR n_s <> n_a OR r_s <> r_a")
+        .cache()
+    )
     count = joined.count()
     rows = joined.orderBy("k").limit(req.max_reported_keys).collect()
     joined.unpersist()

@@ -1,13 +1,13 @@
 """Shared fixtures: one local Spark session in UTC with a Hadoop Iceberg catalog on a temporary
 warehouse, and uniquely named schemas/databases on the live PostgreSQL and MariaDB servers started
 by scripts/services.sh (connection settings from scripts/services.env)."""
+
 from __future__ import annotations
 
 import os
 import uuid
 
 import pytest
-
 from offload_glue.engines import Connection
 from offload_glue.session import get_spark, local_spark_conf
 
@@ -29,7 +29,9 @@ def warehouse(tmp_path_factory) -> str:
 @pytest.fixture(scope="session")
 def spark(warehouse):
     os.environ.setdefault("TZ", "UTC")
-    session = get_spark(CATALOG, "hadoop", warehouse, app_name="offload-tests", local_conf=local_spark_conf(cores=2, driver_memory="2g"))
+    session = get_spark(
+        CATALOG, "hadoop", warehouse, app_name="offload-tests", local_conf=local_spark_conf(cores=2, driver_memory="2g")
+    )
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
@@ -42,16 +44,27 @@ def unique(prefix: str) -> str:
 # ---- PostgreSQL ------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def pg_connection() -> Connection:
-    return Connection("postgresql", _env("OFFLOAD_TEST_PG_HOST"), int(_env("OFFLOAD_TEST_PG_PORT")), _env("OFFLOAD_TEST_DB"),
-                      _env("OFFLOAD_TEST_USER"), _env("OFFLOAD_TEST_PASSWORD"))
+    return Connection(
+        "postgresql",
+        _env("OFFLOAD_TEST_PG_HOST"),
+        int(_env("OFFLOAD_TEST_PG_PORT")),
+        _env("OFFLOAD_TEST_DB"),
+        _env("OFFLOAD_TEST_USER"),
+        _env("OFFLOAD_TEST_PASSWORD"),
+    )
 
 
 @pytest.fixture(scope="session")
 def pg_db(pg_connection):
     import psycopg2
 
-    conn = psycopg2.connect(host=pg_connection.host, port=pg_connection.port, dbname=pg_connection.database,
-                            user=pg_connection.user, password=pg_connection.password)
+    conn = psycopg2.connect(
+        host=pg_connection.host,
+        port=pg_connection.port,
+        dbname=pg_connection.database,
+        user=pg_connection.user,
+        password=pg_connection.password,
+    )
     conn.autocommit = True
     with conn.cursor() as cur:
         cur.execute("SET TIME ZONE 'UTC'")
@@ -79,17 +92,30 @@ def pg_exec(pg_db, sql: str, params=None):
 # ---- MariaDB ---------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def my_connection() -> Connection:
-    return Connection("mysql", _env("OFFLOAD_TEST_MYSQL_HOST"), int(_env("OFFLOAD_TEST_MYSQL_PORT")), _env("OFFLOAD_TEST_DB"),
-                      _env("OFFLOAD_TEST_USER"), _env("OFFLOAD_TEST_PASSWORD"))
+    return Connection(
+        "mysql",
+        _env("OFFLOAD_TEST_MYSQL_HOST"),
+        int(_env("OFFLOAD_TEST_MYSQL_PORT")),
+        _env("OFFLOAD_TEST_DB"),
+        _env("OFFLOAD_TEST_USER"),
+        _env("OFFLOAD_TEST_PASSWORD"),
+    )
 
 
 @pytest.fixture(scope="session")
 def my_db(my_connection):
     import pymysql
 
-    conn = pymysql.connect(host=my_connection.host, port=my_connection.port, user=my_connection.user,
-                           password=my_connection.password, database=my_connection.database, autocommit=True,
-                           charset="utf8mb4", binary_prefix=True)
+    conn = pymysql.connect(
+        host=my_connection.host,
+        port=my_connection.port,
+        user=my_connection.user,
+        password=my_connection.password,
+        database=my_connection.database,
+        autocommit=True,
+        charset="utf8mb4",
+        binary_prefix=True,
+    )
     with conn.cursor() as cur:
         cur.execute("SET time_zone = '+00:00'")
     yield conn

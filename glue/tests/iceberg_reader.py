@@ -1,5 +1,6 @@
 """Reads an archive back with pyiceberg — an Iceberg implementation independent of Spark's — from
 the Hadoop catalog's latest metadata file."""
+
 from __future__ import annotations
 
 import glob
@@ -9,8 +10,10 @@ from pyiceberg.table import StaticTable
 
 
 def metadata_files(warehouse: str, database: str, table: str) -> list[str]:
-    return sorted(glob.glob(os.path.join(warehouse, database, table, "metadata", "v*.metadata.json")),
-                  key=lambda p: int(os.path.basename(p)[1:].split(".")[0]))
+    return sorted(
+        glob.glob(os.path.join(warehouse, database, table, "metadata", "v*.metadata.json")),
+        key=lambda p: int(os.path.basename(p)[1:].split(".")[0]),
+    )
 
 
 def load(warehouse: str, database: str, table: str) -> StaticTable:

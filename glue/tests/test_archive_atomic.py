@@ -2,6 +2,7 @@
 leaves no visible table and a rerun gives exactly the source rows; a rerun of a finished run
 changes nothing; an archive from another source is not replaced without a reason; lineage is
 complete and holds no credentials."""
+
 from __future__ import annotations
 
 import glob
@@ -12,9 +13,8 @@ import subprocess
 import sys
 import time
 
-import pytest
-
 import iceberg_reader
+import pytest
 from conftest import CATALOG, pg_exec
 from offload_glue.archive import ArchiveRequest, archive, table_properties
 from offload_glue.errors import OffloadError
@@ -26,18 +26,29 @@ DB = "atomic"
 
 
 def make_table(pg_db, schema, table, rows):
-    pg_exec(pg_db, f'CREATE TABLE "{schema}"."{table}" (id bigint PRIMARY KEY, amount numeric(12,2), note text, created timestamp)')
-    pg_exec(pg_db, f'''INSERT INTO "{schema}"."{table}" SELECT g, g / 100.0, md5(g::text),
-                       timestamp '2019-01-01' + g * interval '37 minutes' FROM generate_series(1, {rows}) g''')
+    pg_exec(
+        pg_db,
+        f'CREATE TABLE "{schema}"."{table}" (id bigint PRIMARY KEY, amount numeric(12,2), note text, created timestamp)',
+    )
+    pg_exec(
+        pg_db,
+        f'''INSERT INTO "{schema}"."{table}" SELECT g, g / 100.0, md5(g::text),
+                       timestamp '2019-01-01' + g * interval '37 minutes' FROM generate_series(1, {rows}) g''',
+    )
 
 
 def visible(spark, warehouse, schema, table) -> bool:
     name = archive_table_name(schema, table)
-    return bool(iceberg_reader.metadata_files(warehouse, DB, name)) or table_properties(spark, spark_ident(CATALOG, DB, name)) is not None
+    return (
+        bool(iceberg_reader.metadata_files(warehouse, DB, name))
+        or table_properties(spark, spark_ident(CATALOG, DB, name)) is not None
+    )
 
 
 def request(conn, schema, table, run_id, **kw):
-    return ArchiveRequest(connection=conn, schema=schema, table=table, run_id=run_id, catalog=CATALOG, database=DB, **kw)
+    return ArchiveRequest(
+        connection=conn, schema=schema, table=table, run_id=run_id, catalog=CATALOG, database=DB, **kw
+    )
 
 
 def source_ids(pg_db, schema, table):
@@ -48,9 +59,13 @@ def archived_ids(warehouse, schema, table):
     return sorted(r["id"] for r in iceberg_reader.rows(warehouse, DB, archive_table_name(schema, table)))
 
 
-def test_failure_in_the_middle_of_the_write_leaves_no_table_and_rerun_is_exact(spark, warehouse, pg_db, pg_connection, pg_schema):
+def test_failure_in_the_middle_of_the_write_leaves_no_table_and_rerun_is_exact(
+    spark, warehouse, pg_db, pg_connection, pg_schema
+):
     make_table(pg_db, pg_schema, "t", 4000)
-    pg_exec(pg_db, f"UPDATE \"{pg_schema}\".t SET created = 'infinity' WHERE id = 3900")  # poisons the last partition only
+    pg_exec(
+        pg_db, f"UPDATE \"{pg_schema}\".t SET created = 'infinity' WHERE id = 3900"
+    )  # poisons the last partition only
     with pytest.raises(OffloadError) as err:
         archive(spark, request(pg_connection, pg_schema, "t", "run-1", num_partitions=4))
     assert err.value.details["column"] == "created"
@@ -68,11 +83,41 @@ def test_killed_job_leaves_no_table_and_rerun_is_exact(spark, warehouse, pg_db, 
     data_dir = os.path.join(warehouse, DB, name, "data")
     env = dict(os.environ, OFFLOAD_SOURCE_PASSWORD=pg_connection.password, TZ="UTC")
     proc = subprocess.Popen(
-        [sys.executable, os.path.join(ROOT, "glue", "archive_table.py"), "--JOB_NAME", "kill", "--source_engine", "postgresql",
-         "--source_host", pg_connection.host, "--source_port", str(pg_connection.port), "--source_database", pg_connection.database,
-         "--source_user", pg_connection.user, "--source_schema", pg_schema, "--source_table", "big", "--run_id", "run-k",
-         "--catalog_type", "hadoop", "--warehouse", warehouse, "--archive_database", DB, "--num_partitions", "8"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, start_new_session=True)
+        [
+            sys.executable,
+            os.path.join(ROOT, "glue", "archive_table.py"),
+            "--JOB_NAME",
+            "kill",
+            "--source_engine",
+            "postgresql",
+            "--source_host",
+            pg_connection.host,
+            "--source_port",
+            str(pg_connection.port),
+            "--source_database",
+            pg_connection.database,
+            "--source_user",
+            pg_connection.user,
+            "--source_schema",
+            pg_schema,
+            "--source_table",
+            "big",
+            "--run_id",
+            "run-k",
+            "--catalog_type",
+            "hadoop",
+            "--warehouse",
+            warehouse,
+            "--archive_database",
+            DB,
+            "--num_partitions",
+            "8",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        start_new_session=True,
+    )
     deadline, seen = time.monotonic() + 240, []
     try:
         while time.monotonic() < deadline and proc.poll() is None and not seen:
@@ -88,12 +133,18 @@ def test_killed_job_leaves_no_table_and_rerun_is_exact(spark, warehouse, pg_db, 
 
     summary = archive(spark, request(pg_connection, pg_schema, "big", "run-k"))
     assert summary["status"] == "archived" and summary["rows"] == 400_000
-    result = validate(spark, ValidateRequest(connection=pg_connection, schema=pg_schema, table="big", catalog=CATALOG, database=DB,
-                                             run_id="run-k"))
+    result = validate(
+        spark,
+        ValidateRequest(
+            connection=pg_connection, schema=pg_schema, table="big", catalog=CATALOG, database=DB, run_id="run-k"
+        ),
+    )
     assert result["status"] == "passed", result["mismatches"]
 
 
-def test_rerun_of_a_finished_run_changes_nothing_and_a_new_run_never_duplicates(spark, warehouse, pg_db, pg_connection, pg_schema):
+def test_rerun_of_a_finished_run_changes_nothing_and_a_new_run_never_duplicates(
+    spark, warehouse, pg_db, pg_connection, pg_schema
+):
     make_table(pg_db, pg_schema, "t", 500)
     name = archive_table_name(pg_schema, "t")
     first = archive(spark, request(pg_connection, pg_schema, "t", "run-1"))
@@ -119,21 +170,51 @@ def test_archive_of_another_source_is_not_replaced_without_a_reason(spark, wareh
     table = iceberg_reader.load(warehouse, DB, "shared")
     assert table.metadata.properties["offload.source.table"] == "a" and len(table.scan().to_arrow()) == 10
 
-    forced = archive(spark, request(pg_connection, pg_schema, "b", "run-b", archive_table="shared", force_reason="ticket OPS-1: a was renamed to b"))
+    forced = archive(
+        spark,
+        request(
+            pg_connection,
+            pg_schema,
+            "b",
+            "run-b",
+            archive_table="shared",
+            force_reason="ticket OPS-1: a was renamed to b",
+        ),
+    )
     assert forced["status"] == "archived" and forced["rows"] == 20
     props = iceberg_reader.load(warehouse, DB, "shared").metadata.properties
     assert props["offload.source.table"] == "b" and props["offload.forced_reason"] == "ticket OPS-1: a was renamed to b"
 
 
-def test_lineage_in_properties_and_snapshot_summary_without_credentials(spark, warehouse, pg_db, pg_connection, pg_schema):
+def test_lineage_in_properties_and_snapshot_summary_without_credentials(
+    spark, warehouse, pg_db, pg_connection, pg_schema
+):
     make_table(pg_db, pg_schema, "t", 30)
-    archive(spark, request(pg_connection, pg_schema, "t", "run-l", config_commit="abc123", policy="finance-7y",
-                           partition_spec="months(created)"))
+    archive(
+        spark,
+        request(
+            pg_connection,
+            pg_schema,
+            "t",
+            "run-l",
+            config_commit="abc123",
+            policy="finance-7y",
+            partition_spec="months(created)",
+        ),
+    )
     name = archive_table_name(pg_schema, "t")
     table = iceberg_reader.load(warehouse, DB, name)
-    want = {"source.engine": "postgresql", "source.host": pg_connection.host, "source.port": str(pg_connection.port),
-            "source.database": pg_connection.database, "source.schema": pg_schema, "source.table": "t", "run_id": "run-l",
-            "config_commit": "abc123", "policy": "finance-7y"}
+    want = {
+        "source.engine": "postgresql",
+        "source.host": pg_connection.host,
+        "source.port": str(pg_connection.port),
+        "source.database": pg_connection.database,
+        "source.schema": pg_schema,
+        "source.table": "t",
+        "run_id": "run-l",
+        "config_commit": "abc123",
+        "policy": "finance-7y",
+    }
     props, summary = table.metadata.properties, table.current_snapshot().summary
     for key, value in want.items():
         assert props[f"offload.{key}"] == value, key

@@ -1,20 +1,36 @@
 """The thin shell: Glue-style arguments, connection resolution without credentials on the command
 line, exit codes, and the split of a table into JDBC range partitions."""
+
 from __future__ import annotations
 
 import json
 
 import pytest
-
 from offload_glue import cli
 from offload_glue.archive import split_predicates
 from offload_glue.errors import OffloadError
 
 
 def test_glue_style_arguments_with_defaults():
-    args = cli.resolve_args(["job.py", "--JOB_NAME", "j", "--source_schema", "s", "--source_table", "t", "--run_id", "r",
-                             "--warehouse", "/w", "--job-bookmark-option", "job-bookmark-disable"],
-                            ["source_schema", "source_table", "run_id"], cli.COMMON + ["policy"])
+    args = cli.resolve_args(
+        [
+            "job.py",
+            "--JOB_NAME",
+            "j",
+            "--source_schema",
+            "s",
+            "--source_table",
+            "t",
+            "--run_id",
+            "r",
+            "--warehouse",
+            "/w",
+            "--job-bookmark-option",
+            "job-bookmark-disable",
+        ],
+        ["source_schema", "source_table", "run_id"],
+        cli.COMMON + ["policy"],
+    )
     assert args["source_table"] == "t" and args["catalog"] == "offload" and args["catalog_type"] == "hadoop"
     assert args["archive_database"] == "archive" and "policy" not in args
 
@@ -26,12 +42,21 @@ def test_missing_required_argument_is_an_error():
 
 def test_password_comes_from_the_named_environment_variable(monkeypatch):
     monkeypatch.setenv("MY_SECRET", "pw")
-    conn = cli.source_connection({"source_engine": "postgres", "source_host": "h", "source_database": "d", "source_user": "u",
-                                  "source_password_env": "MY_SECRET"})
+    conn = cli.source_connection(
+        {
+            "source_engine": "postgres",
+            "source_host": "h",
+            "source_database": "d",
+            "source_user": "u",
+            "source_password_env": "MY_SECRET",
+        }
+    )
     assert (conn.engine, conn.port, conn.password) == ("postgresql", 5432, "pw")
     assert "pw" not in json.dumps(conn.public())
     with pytest.raises(OffloadError, match="source_host"):
-        cli.source_connection({"source_engine": "mysql", "source_database": "d", "source_user": "u", "source_password_env": "X"})
+        cli.source_connection(
+            {"source_engine": "mysql", "source_database": "d", "source_user": "u", "source_password_env": "X"}
+        )
 
 
 def test_jdbc_urls_of_glue_connections_are_parsed():
@@ -64,4 +89,6 @@ def test_split_predicates_cover_every_value_once(lo, hi, n):
     db.execute("CREATE TABLE v (x INTEGER)")
     db.executemany("INSERT INTO v VALUES (?)", [(None,)] + [(i,) for i in range(lo - 5, hi + 6)])
     hits = [row for p in preds for row in db.execute(f"SELECT x FROM v WHERE {p}")]
-    assert sorted(hits, key=lambda r: (r[0] is not None, r[0] or 0)) == [(None,)] + [(i,) for i in range(lo - 5, hi + 6)]
+    assert sorted(hits, key=lambda r: (r[0] is not None, r[0] or 0)) == [(None,)] + [
+        (i,) for i in range(lo - 5, hi + 6)
+    ]

@@ -1,6 +1,7 @@
 """Hostile schema, table and column names (quotes, backticks, semicolons, spaces, dots, mixed case,
 reserved words, non-ASCII, names equal to the job's internal aliases) archive and validate
 correctly; the archive name is lowercase, bounded and maps back to the exact source through lineage."""
+
 from __future__ import annotations
 
 import re
@@ -11,20 +12,45 @@ from offload_glue.archive import ArchiveRequest, archive
 from offload_glue.names import MAX_NAME_LENGTH, archive_table_name, find_collisions
 from offload_glue.validate import ValidateRequest, validate
 
-COLUMNS = ['id', 'with "quote"', "it's", "semi;colon", "with space", "dot.ted", "MixedCase", "mixedcase", "select", "from",
-           "ünïcødé 名前", "back`tick", "c0", "b", "r", "k", "NULL", "--comment", "/*x*/"]
+COLUMNS = [
+    "id",
+    'with "quote"',
+    "it's",
+    "semi;colon",
+    "with space",
+    "dot.ted",
+    "MixedCase",
+    "mixedcase",
+    "select",
+    "from",
+    "ünïcødé 名前",
+    "back`tick",
+    "c0",
+    "b",
+    "r",
+    "k",
+    "NULL",
+    "--comment",
+    "/*x*/",
+]
 
 
 MY_COLUMNS = [c for c in COLUMNS if c != "mixedcase"]  # MariaDB column names are case-insensitive
 
 
 def rows_for(columns, n=12):
-    return [[i] + [None if (i + j) % 5 == 0 else f"v{i}-{j} '\";`" for j in range(1, len(columns))] for i in range(1, n + 1)]
+    return [
+        [i] + [None if (i + j) % 5 == 0 else f"v{i}-{j} '\";`" for j in range(1, len(columns))] for i in range(1, n + 1)
+    ]
 
 
 def check(spark, warehouse, conn, schema, table, database, columns):
-    summary = archive(spark, ArchiveRequest(connection=conn, schema=schema, table=table, run_id="hostile-1", catalog=CATALOG,
-                                            database=database))
+    summary = archive(
+        spark,
+        ArchiveRequest(
+            connection=conn, schema=schema, table=table, run_id="hostile-1", catalog=CATALOG, database=database
+        ),
+    )
     name = archive_table_name(schema, table)
     assert summary["archive_table"] == f"{database}.{name}"
     assert name == name.lower() and len(name) <= MAX_NAME_LENGTH and re.fullmatch(r"[a-z0-9_]+", name)
@@ -34,13 +60,15 @@ def check(spark, warehouse, conn, schema, table, database, columns):
     assert [f.name for f in table_.schema().fields] == columns
     got = sorted(([r[c] for c in columns] for r in table_.scan().to_arrow().to_pylist()), key=lambda r: r[0])
     assert got == rows_for(columns)
-    result = validate(spark, ValidateRequest(connection=conn, schema=schema, table=table, catalog=CATALOG, database=database))
+    result = validate(
+        spark, ValidateRequest(connection=conn, schema=schema, table=table, catalog=CATALOG, database=database)
+    )
     assert result["status"] == "passed", result["mismatches"]
     assert [c["name"] for c in result["columns"]] == columns
 
 
 def test_hostile_names_postgres(spark, warehouse, pg_db, pg_connection):
-    schema, table = f'Wéird "Schema"; DROP {unique("x")}', 'Order.Items; DELETE FROM x --'
+    schema, table = f'Wéird "Schema"; DROP {unique("x")}', "Order.Items; DELETE FROM x --"
     q = lambda s: '"' + s.replace('"', '""') + '"'  # noqa: E731
     with pg_db.cursor() as cur:
         cur.execute(f"CREATE SCHEMA {q(schema)}")

@@ -1,24 +1,24 @@
 """Type matrix, MariaDB/MySQL: archive every common type (unsigned integers, tinyint(1), wide
 decimals, bit, year, zero-padded binary, enum/set/json, uuid/inet6 …), read the archive back with
 pyiceberg and compare each value with what MariaDB returns for the expectation written here."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
-import pytest
-
 import iceberg_reader
-from type_matrix import compare_with_source, f32
+import pytest
 from conftest import CATALOG, my_exec
 from offload_glue.archive import ArchiveRequest, archive
 from offload_glue.errors import OffloadError
 from offload_glue.names import archive_table_name
 from offload_glue.validate import ValidateRequest, validate
+from type_matrix import compare_with_source, f32
 
 
 def utc(x):
-    return None if x is None else x.replace(tzinfo=timezone.utc)
+    return None if x is None else x.replace(tzinfo=UTC)
 
 
 # column, type, expectation SQL, converter of the driver's value, Iceberg type
@@ -88,8 +88,17 @@ def type_table(my_db, my_schema):
 
 def test_every_mariadb_type_comes_back_exactly(spark, warehouse, my_db, my_connection, type_table):
     schema = type_table
-    summary = archive(spark, ArchiveRequest(connection=my_connection, schema=schema, table="types", run_id="my-types-1",
-                                            catalog=CATALOG, database="my_types"))
+    summary = archive(
+        spark,
+        ArchiveRequest(
+            connection=my_connection,
+            schema=schema,
+            table="types",
+            run_id="my-types-1",
+            catalog=CATALOG,
+            database="my_types",
+        ),
+    )
     assert summary["status"] == "archived" and summary["rows"] == len(ROWS)
 
     table = iceberg_reader.load(warehouse, "my_types", archive_table_name(schema, "types"))
@@ -102,14 +111,24 @@ def test_every_mariadb_type_comes_back_exactly(spark, warehouse, my_db, my_conne
         if col == "b64":
             return Decimal(want)
         if isinstance(want, datetime) and not want.tzinfo and iceberg_type == "timestamptz":
-            return want.replace(tzinfo=timezone.utc)
+            return want.replace(tzinfo=UTC)
         return want
 
-    compare_with_source(table, COLUMNS, lambda exprs: my_exec(my_db, f"SELECT id, {exprs} FROM `{schema}`.types ORDER BY id"),
-                        normalize)
+    compare_with_source(
+        table, COLUMNS, lambda exprs: my_exec(my_db, f"SELECT id, {exprs} FROM `{schema}`.types ORDER BY id"), normalize
+    )
 
-    result = validate(spark, ValidateRequest(connection=my_connection, schema=schema, table="types", catalog=CATALOG,
-                                             database="my_types", run_id="my-types-1"))
+    result = validate(
+        spark,
+        ValidateRequest(
+            connection=my_connection,
+            schema=schema,
+            table="types",
+            catalog=CATALOG,
+            database="my_types",
+            run_id="my-types-1",
+        ),
+    )
     assert result["status"] == "passed", result["mismatches"]
     assert sorted(result["row_hash"]["excluded_columns"]) == ["db", "fl"]
 
@@ -117,11 +136,22 @@ def test_every_mariadb_type_comes_back_exactly(spark, warehouse, my_db, my_conne
 def test_zero_date_fails_naming_the_column_and_leaves_no_table(spark, warehouse, my_db, my_connection, my_schema):
     my_exec(my_db, "SET SESSION sql_mode = ''")
     my_exec(my_db, f"CREATE TABLE `{my_schema}`.z (id int PRIMARY KEY, `Created On` datetime)")
-    my_exec(my_db, f"INSERT INTO `{my_schema}`.z VALUES (1, '2020-01-01 00:00:00'), (2, '0000-00-00 00:00:00'), (3, NULL)")
+    my_exec(
+        my_db, f"INSERT INTO `{my_schema}`.z VALUES (1, '2020-01-01 00:00:00'), (2, '0000-00-00 00:00:00'), (3, NULL)"
+    )
     my_exec(my_db, "SET SESSION sql_mode = DEFAULT")
     with pytest.raises(OffloadError) as err:
-        archive(spark, ArchiveRequest(connection=my_connection, schema=my_schema, table="z", run_id="z-1", catalog=CATALOG,
-                                      database="my_types"))
+        archive(
+            spark,
+            ArchiveRequest(
+                connection=my_connection,
+                schema=my_schema,
+                table="z",
+                run_id="z-1",
+                catalog=CATALOG,
+                database="my_types",
+            ),
+        )
     assert err.value.code == "lossy_value"
     assert err.value.details["column"] == "Created On"
     assert "0000-00-00" in str(err.value)

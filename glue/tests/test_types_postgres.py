@@ -1,20 +1,19 @@
 """Type matrix, PostgreSQL: archive a table holding every common type (edge values included), read
 the archive back with pyiceberg and compare each value with what PostgreSQL itself returns for the
 expectation written here (independently of the job's column plans)."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
-import pytest
-
 import iceberg_reader
-from type_matrix import compare_with_source, f32
+import pytest
 from conftest import CATALOG, pg_exec
 from offload_glue.archive import ArchiveRequest, archive
 from offload_glue.names import archive_table_name
 from offload_glue.validate import ValidateRequest, validate
-
+from type_matrix import compare_with_source, f32
 
 # column, type, expectation SQL ({c} is the column), converter of the driver's value, Iceberg type
 COLUMNS = [
@@ -74,7 +73,7 @@ ROWS = [
 
 @pytest.fixture()
 def type_table(pg_db, pg_schema):
-    pg_exec(pg_db, f'CREATE TYPE "{pg_schema}".mood AS ENUM (\'sad\', \'ok\', \'happy\')')
+    pg_exec(pg_db, f"CREATE TYPE \"{pg_schema}\".mood AS ENUM ('sad', 'ok', 'happy')")
     pg_exec(pg_db, f'SET search_path = "{pg_schema}"')
     cols = ", ".join(f"{c} {t}" for c, t, *_ in COLUMNS)
     pg_exec(pg_db, f'CREATE TABLE "{pg_schema}".types (id int PRIMARY KEY, {cols})')
@@ -87,8 +86,18 @@ def type_table(pg_db, pg_schema):
 @pytest.mark.parametrize("read_path", ["copy", "jdbc"])
 def test_every_postgres_type_comes_back_exactly(spark, warehouse, pg_db, pg_connection, type_table, read_path):
     schema = type_table
-    summary = archive(spark, ArchiveRequest(connection=pg_connection, schema=schema, table="types", run_id="types-1",
-                                            catalog=CATALOG, database="pg_types", read_path=read_path))
+    summary = archive(
+        spark,
+        ArchiveRequest(
+            connection=pg_connection,
+            schema=schema,
+            table="types",
+            run_id="types-1",
+            catalog=CATALOG,
+            database="pg_types",
+            read_path=read_path,
+        ),
+    )
     assert summary["status"] == "archived" and summary["rows"] == len(ROWS)
     assert summary["read"]["path"] == read_path
 
@@ -101,14 +110,24 @@ def test_every_postgres_type_comes_back_exactly(spark, warehouse, pg_db, pg_conn
         if isinstance(want, Decimal) and col == "mo":
             return want.quantize(Decimal("0.01"))
         if isinstance(want, datetime) and want.tzinfo is not None:
-            return want.astimezone(timezone.utc)
+            return want.astimezone(UTC)
         return want
 
-    compare_with_source(table, COLUMNS, lambda exprs: pg_exec(pg_db, f'SELECT id, {exprs} FROM "{schema}".types ORDER BY id'),
-                        normalize)
+    compare_with_source(
+        table, COLUMNS, lambda exprs: pg_exec(pg_db, f'SELECT id, {exprs} FROM "{schema}".types ORDER BY id'), normalize
+    )
 
-    result = validate(spark, ValidateRequest(connection=pg_connection, schema=schema, table="types", catalog=CATALOG,
-                                             database="pg_types", run_id="types-1"))
+    result = validate(
+        spark,
+        ValidateRequest(
+            connection=pg_connection,
+            schema=schema,
+            table="types",
+            catalog=CATALOG,
+            database="pg_types",
+            run_id="types-1",
+        ),
+    )
     assert result["status"] == "passed", result["mismatches"]
     assert result["row_count"] == {"source": len(ROWS), "archive": len(ROWS), "match": True}
     assert result["row_hash"]["excluded_columns"] == []
@@ -126,15 +145,27 @@ UNARCHIVABLE = [
 
 @pytest.mark.parametrize("read_path", ["copy", "jdbc"])
 @pytest.mark.parametrize("sql_type,value", UNARCHIVABLE, ids=[f"{t} {v}" for t, v in UNARCHIVABLE])
-def test_unarchivable_value_fails_naming_the_column(spark, warehouse, pg_db, pg_connection, pg_schema, read_path, sql_type, value):
+def test_unarchivable_value_fails_naming_the_column(
+    spark, warehouse, pg_db, pg_connection, pg_schema, read_path, sql_type, value
+):
     from offload_glue.errors import OffloadError
 
     pg_exec(pg_db, f'CREATE TABLE "{pg_schema}".bad (id int PRIMARY KEY, "Amount" {sql_type})')
-    pg_exec(pg_db, f"INSERT INTO \"{pg_schema}\".bad (id) SELECT g FROM generate_series(1, 50) g")
-    pg_exec(pg_db, f"UPDATE \"{pg_schema}\".bad SET \"Amount\" = {value} WHERE id = 37")
+    pg_exec(pg_db, f'INSERT INTO "{pg_schema}".bad (id) SELECT g FROM generate_series(1, 50) g')
+    pg_exec(pg_db, f'UPDATE "{pg_schema}".bad SET "Amount" = {value} WHERE id = 37')
     with pytest.raises(OffloadError) as err:
-        archive(spark, ArchiveRequest(connection=pg_connection, schema=pg_schema, table="bad", run_id="nan-1", catalog=CATALOG,
-                                      database="pg_types", read_path=read_path))
+        archive(
+            spark,
+            ArchiveRequest(
+                connection=pg_connection,
+                schema=pg_schema,
+                table="bad",
+                run_id="nan-1",
+                catalog=CATALOG,
+                database="pg_types",
+                read_path=read_path,
+            ),
+        )
     assert err.value.code == "lossy_value" and err.value.details["column"] == "Amount"
     if "294276" not in value:
         assert f"value {value} cannot be archived" in str(err.value)

@@ -1,6 +1,7 @@
 """Validation against MariaDB: the row hash computed by MariaDB in SQL catches a changed value and
 names key and column; float/double columns (outside the row hash on MySQL) are caught by their
 exact min/max; an empty table archives and validates."""
+
 from __future__ import annotations
 
 from conftest import CATALOG, my_exec
@@ -12,15 +13,29 @@ DB = "tamper_my"
 
 
 def test_mariadb_tampering_is_caught_and_named(spark, my_db, my_connection, my_schema):
-    my_exec(my_db, f"CREATE TABLE `{my_schema}`.t (id bigint unsigned PRIMARY KEY, name varchar(20), amount decimal(10,3), "
-                   f"score double, seen datetime(6), flag tinyint(1), code varchar(8) CHARACTER SET latin1)")
-    my_exec(my_db, f"INSERT INTO `{my_schema}`.t SELECT seq, CONCAT('n', seq), seq / 7, seq * 1.5, "
-                   f"TIMESTAMP '2020-01-01 00:00:00.000001' + INTERVAL seq HOUR, seq % 3, CONCAT('c', seq) FROM seq_1_to_60")
+    my_exec(
+        my_db,
+        f"CREATE TABLE `{my_schema}`.t (id bigint unsigned PRIMARY KEY, name varchar(20), amount decimal(10,3), "
+        f"score double, seen datetime(6), flag tinyint(1), code varchar(8) CHARACTER SET latin1)",
+    )
+    my_exec(
+        my_db,
+        f"INSERT INTO `{my_schema}`.t SELECT seq, CONCAT('n', seq), seq / 7, seq * 1.5, "
+        f"TIMESTAMP '2020-01-01 00:00:00.000001' + INTERVAL seq HOUR, seq % 3, CONCAT('c', seq) FROM seq_1_to_60",
+    )
     # a tab and a backslash in the row text's escapes; fractions with trailing zeros and none
-    my_exec(my_db, f"UPDATE `{my_schema}`.t SET name = CONCAT('a', CHAR(9), 'b', CHAR(92), 'N'), code = CONCAT(CHAR(92), 'x') WHERE id = 5")
+    my_exec(
+        my_db,
+        f"UPDATE `{my_schema}`.t SET name = CONCAT('a', CHAR(9), 'b', CHAR(92), 'N'), code = CONCAT(CHAR(92), 'x') WHERE id = 5",
+    )
     my_exec(my_db, f"UPDATE `{my_schema}`.t SET seen = '2020-01-01 10:00:00.500000' WHERE id = 6")
     my_exec(my_db, f"UPDATE `{my_schema}`.t SET seen = '2020-01-01 10:00:00' WHERE id = 7")
-    archive(spark, ArchiveRequest(connection=my_connection, schema=my_schema, table="t", run_id="m-1", catalog=CATALOG, database=DB))
+    archive(
+        spark,
+        ArchiveRequest(
+            connection=my_connection, schema=my_schema, table="t", run_id="m-1", catalog=CATALOG, database=DB
+        ),
+    )
     ident = f"{CATALOG}.{DB}.{archive_table_name(my_schema, 't')}"
     snapshot = spark.sql(f"SELECT snapshot_id FROM {ident}.refs WHERE name = 'main'").collect()[0][0]
     req = ValidateRequest(connection=my_connection, schema=my_schema, table="t", catalog=CATALOG, database=DB)
@@ -31,14 +46,21 @@ def test_mariadb_tampering_is_caught_and_named(spark, my_db, my_connection, my_s
         try:
             return validate(spark, req)
         finally:
-            spark.sql(f"CALL {CATALOG}.system.rollback_to_snapshot('{DB}.{archive_table_name(my_schema, 't')}', {snapshot})")
+            spark.sql(
+                f"CALL {CATALOG}.system.rollback_to_snapshot('{DB}.{archive_table_name(my_schema, 't')}', {snapshot})"
+            )
 
-    for column, change in [("name", "concat(name, ' ')"), ("amount", "amount + 0.001"), ("seen", "seen + INTERVAL 1 MICROSECOND"),
-                           ("flag", "flag + 1")]:
+    for column, change in [
+        ("name", "concat(name, ' ')"),
+        ("amount", "amount + 0.001"),
+        ("seen", "seen + INTERVAL 1 MICROSECOND"),
+        ("flag", "flag + 1"),
+    ]:
         result = tampered(f"UPDATE {{t}} SET {column} = {change} WHERE id = 42")
         assert result["status"] == "failed", column
-        assert result["row_hash"]["keys"] == [{"key": {"id": "42"}, "kind": "changed", "source_rows": 1, "archive_rows": 1,
-                                               "columns": [column]}], column
+        assert result["row_hash"]["keys"] == [
+            {"key": {"id": "42"}, "kind": "changed", "source_rows": 1, "archive_rows": 1, "columns": [column]}
+        ], column
 
     result = tampered("UPDATE {t} SET score = score + 1 WHERE id = 60")  # the maximum
     assert result["status"] == "failed" and "column:score" in result["mismatches"]
@@ -47,12 +69,22 @@ def test_mariadb_tampering_is_caught_and_named(spark, my_db, my_connection, my_s
 
 def test_empty_table_archives_and_validates(spark, my_db, my_connection, my_schema):
     my_exec(my_db, f"CREATE TABLE `{my_schema}`.empty (id int PRIMARY KEY, v text)")
-    summary = archive(spark, ArchiveRequest(connection=my_connection, schema=my_schema, table="empty", run_id="e-1", catalog=CATALOG,
-                                            database=DB))
+    summary = archive(
+        spark,
+        ArchiveRequest(
+            connection=my_connection, schema=my_schema, table="empty", run_id="e-1", catalog=CATALOG, database=DB
+        ),
+    )
     assert summary["status"] == "archived" and summary["rows"] == 0 and summary["read"]["partitions"] == 1
-    result = validate(spark, ValidateRequest(connection=my_connection, schema=my_schema, table="empty", catalog=CATALOG, database=DB))
+    result = validate(
+        spark, ValidateRequest(connection=my_connection, schema=my_schema, table="empty", catalog=CATALOG, database=DB)
+    )
     assert result["status"] == "passed" and result["row_count"] == {"source": 0, "archive": 0, "match": True}
     my_exec(my_db, f"INSERT INTO `{my_schema}`.empty VALUES (1, 'late')")
-    result = validate(spark, ValidateRequest(connection=my_connection, schema=my_schema, table="empty", catalog=CATALOG, database=DB))
+    result = validate(
+        spark, ValidateRequest(connection=my_connection, schema=my_schema, table="empty", catalog=CATALOG, database=DB)
+    )
     assert result["status"] == "failed"
-    assert result["row_hash"]["keys"] == [{"key": {"id": "1"}, "kind": "missing_in_archive", "source_rows": 1, "archive_rows": 0}]
+    assert result["row_hash"]["keys"] == [
+        {"key": {"id": "1"}, "kind": "missing_in_archive", "source_rows": 1, "archive_rows": 0}
+    ]

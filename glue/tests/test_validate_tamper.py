@@ -1,6 +1,7 @@
 """Validation catches each tamper class and names the key (and the column for a changed value).
 The archive is tampered through Spark SQL on the Iceberg table, then rolled back to the archived
 snapshot before the next case."""
+
 from __future__ import annotations
 
 import json
@@ -9,9 +10,8 @@ import subprocess
 import sys
 
 import pytest
-from jsonschema import Draft202012Validator
-
 from conftest import CATALOG, unique
+from jsonschema import Draft202012Validator
 from offload_glue.archive import ArchiveRequest, archive
 from offload_glue.names import archive_table_name
 from offload_glue.validate import ValidateRequest, validate
@@ -36,7 +36,12 @@ def archived(spark, pg_db, pg_connection):
         # values that would defeat a naive row text (fields joined by a tab, NULL as backslash-N)
         cur.execute(f"""UPDATE "{schema}".t SET vc = 'a' || chr(9) || 'b', tx = 'c' WHERE id = 11""")
         cur.execute(f"""UPDATE "{schema}".t SET tx = chr(92) || 'N' WHERE id = 12""")
-    archive(spark, ArchiveRequest(connection=pg_connection, schema=schema, table="t", run_id="tamper-1", catalog=CATALOG, database=DB))
+    archive(
+        spark,
+        ArchiveRequest(
+            connection=pg_connection, schema=schema, table="t", run_id="tamper-1", catalog=CATALOG, database=DB
+        ),
+    )
     name = archive_table_name(schema, "t")
     ident = f"{CATALOG}.{DB}.{name}"
     snapshot = spark.sql(f"SELECT snapshot_id FROM {ident}.refs WHERE name = 'main'").collect()[0][0]
@@ -46,8 +51,12 @@ def archived(spark, pg_db, pg_connection):
 
 
 def run_validate(spark, pg_connection, archived, **kw):
-    result = validate(spark, ValidateRequest(connection=pg_connection, schema=archived["schema"], table="t", catalog=CATALOG,
-                                             database=DB, **kw))
+    result = validate(
+        spark,
+        ValidateRequest(
+            connection=pg_connection, schema=archived["schema"], table="t", catalog=CATALOG, database=DB, **kw
+        ),
+    )
     Draft202012Validator(SCHEMA).validate(result)
     return result
 
@@ -59,27 +68,66 @@ def test_untampered_archive_passes(spark, pg_connection, archived):
 
 
 CHANGES = {  # column -> Spark SQL expression that changes its value for id = 7
-    "i8": "i8 + 1", "n": "n + 0.0001", "f8": "f8 + 1e-9", "r4": "r4 + 0.5", "bo": "NOT bo", "ch": "'zzzz'", "vc": "'changed'",
-    "tx": "concat(tx, 'x')", "by": "X'00'", "dt": "date_add(dt, 1)", "ts": "ts + INTERVAL 1 MICROSECOND",
-    "tz": "tz + INTERVAL 1 SECOND", "js": "'{\"g\": 8}'", "iv": "'8 days'",
+    "i8": "i8 + 1",
+    "n": "n + 0.0001",
+    "f8": "f8 + 1e-9",
+    "r4": "r4 + 0.5",
+    "bo": "NOT bo",
+    "ch": "'zzzz'",
+    "vc": "'changed'",
+    "tx": "concat(tx, 'x')",
+    "by": "X'00'",
+    "dt": "date_add(dt, 1)",
+    "ts": "ts + INTERVAL 1 MICROSECOND",
+    "tz": "tz + INTERVAL 1 SECOND",
+    "js": "'{\"g\": 8}'",
+    "iv": "'8 days'",
 }
 CASES = [
     ("missing row", "DELETE FROM {t} WHERE id = 7", "7", "missing_in_archive", None),
     ("duplicated row", "INSERT INTO {t} SELECT * FROM {t} WHERE id = 7", "7", "duplicated_in_archive", None),
     *[(f"changed {c}", f"UPDATE {{t}} SET {c} = {e} WHERE id = 7", "7", "changed", c) for c, e in CHANGES.items()],
     ("truncated decimal", "UPDATE {t} SET n = CAST(ROUND(n, 2) AS DECIMAL(12,4)) WHERE id = 7", "7", "changed", "n"),
-    ("truncated timestamp precision", "UPDATE {t} SET ts = CAST(date_trunc('SECOND', ts) AS TIMESTAMP_NTZ) WHERE id = 7", "7", "changed", "ts"),
-    ("truncated timestamptz precision", "UPDATE {t} SET tz = date_trunc('MILLISECOND', tz) WHERE id = 7", "7", "changed", "tz"),
+    (
+        "truncated timestamp precision",
+        "UPDATE {t} SET ts = CAST(date_trunc('SECOND', ts) AS TIMESTAMP_NTZ) WHERE id = 7",
+        "7",
+        "changed",
+        "ts",
+    ),
+    (
+        "truncated timestamptz precision",
+        "UPDATE {t} SET tz = date_trunc('MILLISECOND', tz) WHERE id = 7",
+        "7",
+        "changed",
+        "tz",
+    ),
     ("timezone shift", "UPDATE {t} SET tz = tz - INTERVAL 1 HOUR WHERE id = 7", "7", "changed", "tz"),
-    ("local timestamp read in another zone", "UPDATE {t} SET ts = ts + INTERVAL 2 HOURS WHERE id = 7", "7", "changed", "ts"),
+    (
+        "local timestamp read in another zone",
+        "UPDATE {t} SET ts = ts + INTERVAL 2 HOURS WHERE id = 7",
+        "7",
+        "changed",
+        "ts",
+    ),
     ("added trailing space", "UPDATE {t} SET vc = concat(vc, ' ') WHERE id = 7", "7", "changed", "vc"),
     ("NULL turned into empty string", "UPDATE {t} SET vc = '' WHERE id = 9", "9", "changed", "vc"),
     # the row-text encoding: a tab moved from one text column into the next; a text backslash-N turned NULL
-    ("separator moved between columns", "UPDATE {t} SET vc = 'a', tx = concat('b', chr(9), 'c') WHERE id = 11", "11", "changed",
-     ["vc", "tx"]),
+    (
+        "separator moved between columns",
+        "UPDATE {t} SET vc = 'a', tx = concat('b', chr(9), 'c') WHERE id = 11",
+        "11",
+        "changed",
+        ["vc", "tx"],
+    ),
     ("backslash-N text turned NULL", "UPDATE {t} SET tx = NULL WHERE id = 12", "12", "changed", "tx"),
-    ("unexpected row", "INSERT INTO {t} SELECT id + 100, i8, n, f8, r4, bo, ch, vc, tx, by, dt, ts, tz, js, iv FROM {t} WHERE id = 7",
-     "107", "unexpected_in_archive", None),
+    (
+        "unexpected row",
+        "INSERT INTO {t} SELECT id + 100, i8, n, f8, r4, bo, ch, vc, tx, by, dt, ts, tz, js, iv FROM {t} WHERE id = 7",
+        "107",
+        "unexpected_in_archive",
+        None,
+    ),
 ]
 
 
@@ -111,16 +159,46 @@ def test_sampled_validation_passes_clean_and_catches_a_change_to_every_row(spark
     assert result["row_hash"]["keys"] and all(k["columns"] == ["tx"] for k in result["row_hash"]["keys"])
 
 
-def test_validate_job_exits_non_zero_and_writes_its_record_on_mismatch(spark, pg_connection, archived, warehouse, tmp_path):
+def test_validate_job_exits_non_zero_and_writes_its_record_on_mismatch(
+    spark, pg_connection, archived, warehouse, tmp_path
+):
     spark.sql(f"DELETE FROM {archived['ident']} WHERE id = 3")
     try:
         env = dict(os.environ, OFFLOAD_SOURCE_PASSWORD=pg_connection.password, TZ="UTC")
         proc = subprocess.run(
-            [sys.executable, os.path.join(ROOT, "glue", "validate_table.py"), "--JOB_NAME", "t", "--source_engine", "postgresql",
-             "--source_host", pg_connection.host, "--source_port", str(pg_connection.port), "--source_database", pg_connection.database,
-             "--source_user", pg_connection.user, "--source_schema", archived["schema"], "--source_table", "t",
-             "--catalog_type", "hadoop", "--warehouse", warehouse, "--archive_database", DB, "--result_path", str(tmp_path)],
-            capture_output=True, text=True, env=env, timeout=300)
+            [
+                sys.executable,
+                os.path.join(ROOT, "glue", "validate_table.py"),
+                "--JOB_NAME",
+                "t",
+                "--source_engine",
+                "postgresql",
+                "--source_host",
+                pg_connection.host,
+                "--source_port",
+                str(pg_connection.port),
+                "--source_database",
+                pg_connection.database,
+                "--source_user",
+                pg_connection.user,
+                "--source_schema",
+                archived["schema"],
+                "--source_table",
+                "t",
+                "--catalog_type",
+                "hadoop",
+                "--warehouse",
+                warehouse,
+                "--archive_database",
+                DB,
+                "--result_path",
+                str(tmp_path),
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+        )
     finally:
         spark.sql(f"CALL {CATALOG}.system.rollback_to_snapshot('{DB}.{archived['name']}', {archived['snapshot']})")
     assert proc.returncode == 1, proc.stderr[-3000:]
@@ -128,29 +206,44 @@ def test_validate_job_exits_non_zero_and_writes_its_record_on_mismatch(spark, pg
     record = json.load(open(summary["result_record"]))
     Draft202012Validator(SCHEMA).validate(record)
     assert record["status"] == "failed"
-    assert {"key": {"id": "3"}, "kind": "missing_in_archive", "source_rows": 1, "archive_rows": 0} in record["row_hash"]["keys"]
+    assert {"key": {"id": "3"}, "kind": "missing_in_archive", "source_rows": 1, "archive_rows": 0} in record[
+        "row_hash"
+    ]["keys"]
     assert pg_connection.password not in proc.stdout
 
 
 def test_text_key_and_keyless_tables_are_validated_and_tampering_named(spark, pg_db, pg_connection, pg_schema):
     with pg_db.cursor() as cur:
         cur.execute(f'CREATE TABLE "{pg_schema}".coded (code text PRIMARY KEY, qty int)')
-        cur.execute(f'INSERT INTO "{pg_schema}".coded SELECT \'k-\' || g, g FROM generate_series(1, 30) g')
+        cur.execute(f"INSERT INTO \"{pg_schema}\".coded SELECT 'k-' || g, g FROM generate_series(1, 30) g")
         cur.execute(f'CREATE TABLE "{pg_schema}".log (msg text, n int)')  # no key, duplicate rows allowed
-        cur.execute(f"INSERT INTO \"{pg_schema}\".log SELECT 'same', 1 FROM generate_series(1, 3) UNION ALL SELECT 'other', 2")
+        cur.execute(
+            f"INSERT INTO \"{pg_schema}\".log SELECT 'same', 1 FROM generate_series(1, 3) UNION ALL SELECT 'other', 2"
+        )
     for table in ("coded", "log"):
-        archive(spark, ArchiveRequest(connection=pg_connection, schema=pg_schema, table=table, run_id="k-1", catalog=CATALOG, database=DB))
+        archive(
+            spark,
+            ArchiveRequest(
+                connection=pg_connection, schema=pg_schema, table=table, run_id="k-1", catalog=CATALOG, database=DB
+            ),
+        )
         req = ValidateRequest(connection=pg_connection, schema=pg_schema, table=table, catalog=CATALOG, database=DB)
         assert validate(spark, req)["status"] == "passed"
     coded = f"{CATALOG}.{DB}.{archive_table_name(pg_schema, 'coded')}"
     spark.sql(f"UPDATE {coded} SET qty = -1 WHERE code = 'k-17'")
-    result = validate(spark, ValidateRequest(connection=pg_connection, schema=pg_schema, table="coded", catalog=CATALOG, database=DB))
-    assert result["row_hash"]["keys"] == [{"key": {"code": "k-17"}, "kind": "changed", "source_rows": 1, "archive_rows": 1, "columns": ["qty"]}]
+    result = validate(
+        spark, ValidateRequest(connection=pg_connection, schema=pg_schema, table="coded", catalog=CATALOG, database=DB)
+    )
+    assert result["row_hash"]["keys"] == [
+        {"key": {"code": "k-17"}, "kind": "changed", "source_rows": 1, "archive_rows": 1, "columns": ["qty"]}
+    ]
 
     log = f"{CATALOG}.{DB}.{archive_table_name(pg_schema, 'log')}"
     spark.sql(f"DELETE FROM {log} WHERE msg = 'same'")
     spark.sql(f"INSERT INTO {log} VALUES ('same', 1), ('same', 1)")  # 2 of the 3 identical rows
-    result = validate(spark, ValidateRequest(connection=pg_connection, schema=pg_schema, table="log", catalog=CATALOG, database=DB))
+    result = validate(
+        spark, ValidateRequest(connection=pg_connection, schema=pg_schema, table="log", catalog=CATALOG, database=DB)
+    )
     Draft202012Validator(SCHEMA).validate(result)
     assert result["status"] == "failed" and result["row_count"] == {"source": 4, "archive": 3, "match": False}
     [entry] = result["row_hash"]["keys"]

@@ -1,5 +1,6 @@
 """The comparison both type-matrix tests make: an archive read back with pyiceberg against what the
 source database returns for the same rows, value by value and type by type."""
+
 from __future__ import annotations
 
 import math

@@ -14,7 +14,9 @@ const only = process.argv.slice(2);
 const pick = (name: string) => only.length === 0 || only.some((w) => name.includes(w));
 
 let failed = 0;
-for (const file of readdirSync(here).filter((f) => f.endsWith('.bench.ts')).sort()) {
+for (const file of readdirSync(here)
+  .filter((f) => f.endsWith('.bench.ts'))
+  .sort()) {
   if (!pick(file)) continue;
   console.log(`\n=== ${file} ===`);
   const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(here, file)], { stdio: 'inherit', cwd: root });
@@ -26,7 +28,14 @@ if (existsSync(pyBench) && pick('archive_bench.py')) {
   const py = path.join(root, '.venv/bin/python');
   if (!existsSync(py)) console.log('skipped: run scripts/setup.sh first to create .venv');
   else {
-    const r = spawnSync('bash', ['-c', 'bash scripts/services.sh && source scripts/services.env && TZ=UTC .venv/bin/python glue/bench/archive_bench.py'], { stdio: 'inherit', cwd: root });
+    const r = spawnSync(
+      'bash',
+      [
+        '-c',
+        'bash scripts/services.sh && source scripts/services.env && TZ=UTC .venv/bin/python glue/bench/archive_bench.py',
+      ],
+      { stdio: 'inherit', cwd: root },
+    );
     if (r.status !== 0) failed++;
   }
 }

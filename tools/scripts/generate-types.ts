@@ -17,7 +17,9 @@ export function outputName(schemaFile: string): string {
 /** Renders every schema's TypeScript types; returns output file name → content. */
 export async function renderTypes(): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  for (const file of readdirSync(SCHEMA_DIR).filter((f) => f.endsWith('.schema.json')).sort()) {
+  for (const file of readdirSync(SCHEMA_DIR)
+    .filter((f) => f.endsWith('.schema.json'))
+    .sort()) {
     const schema = readSchema(file);
     const ts = await compile(structuredClone(schema) as never, String(schema.title ?? file), {
       bannerComment: `/* Generated from schema/${file} by tools/scripts/generate-types.ts — do not edit. */`,

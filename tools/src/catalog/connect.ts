@@ -33,7 +33,11 @@ class SimplePool<C> {
   private all: C[] = [];
   private waiting: ((c: C) => void)[] = [];
   private opening = 0;
-  constructor(private size: number, private open: () => Promise<C>, private shut: (c: C) => Promise<void>) {}
+  constructor(
+    private size: number,
+    private open: () => Promise<C>,
+    private shut: (c: C) => Promise<void>,
+  ) {}
   async use<T>(fn: (c: C) => Promise<T>): Promise<T> {
     const c = await this.acquire();
     try {
@@ -71,15 +75,25 @@ async function load<T>(name: string): Promise<T> {
     const m = (await import(name)) as { default?: T };
     return (m.default ?? m) as T;
   } catch (e) {
-    throw new CatalogError('discover/driver-missing', `the ${name} driver cannot be loaded (npm install ${name}): ${(e as Error).message}`, e);
+    throw new CatalogError(
+      'discover/driver-missing',
+      `the ${name} driver cannot be loaded (npm install ${name}): ${(e as Error).message}`,
+      e,
+    );
   }
 }
 
-function session(engine: string, run: (sql: string, params: readonly unknown[]) => Promise<Row[]>, close: () => Promise<void>): CatalogSession {
+function session(
+  engine: string,
+  run: (sql: string, params: readonly unknown[]) => Promise<Row[]>,
+  close: () => Promise<void>,
+): CatalogSession {
   let issued = 0;
   return {
     engine,
-    get issued() { return issued; },
+    get issued() {
+      return issued;
+    },
     async query<T extends Row>(sql: string, params: readonly unknown[] = []) {
       assertSelect(sql);
       issued++;
@@ -95,98 +109,179 @@ function session(engine: string, run: (sql: string, params: readonly unknown[]) 
 
 async function connectPostgres(o: Required<ConnectOptions>): Promise<CatalogSession> {
   const pg = await load<typeof import('pg')>('pg');
-  const raw = (oid: number, format?: unknown) => (pg.types.getTypeParser as (o: number, f?: unknown) => (v: string) => unknown)(oid, format);
+  const raw = (oid: number, format?: unknown) =>
+    (pg.types.getTypeParser as (o: number, f?: unknown) => (v: string) => unknown)(oid, format);
   // date and timestamp-without-zone stay strings (read as UTC later); pg would parse them as local time.
-  const types = { getTypeParser: (oid: number, format?: unknown) => (oid === 1082 || oid === 1114 ? (v: string) => v : raw(oid, format)) };
-  const pool = new SimplePool(o.concurrency, async () => {
-    const c = new pg.Client({ host: o.target.host, port: o.target.port, database: o.target.database, user: o.user, password: o.password, connectionTimeoutMillis: o.connectTimeoutMs, types: types as never, application_name: 'offload-discover' });
-    c.on('error', () => {}); // a dropped connection surfaces on the next query
-    try {
-      await c.connect();
-      await c.query('SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY');
-      await c.query(`SELECT set_config('statement_timeout', $1, false), set_config('TimeZone', 'UTC', false)`, [String(o.statementTimeoutMs)]);
-    } catch (e) {
-      await c.end().catch(() => {});
-      throw classify(e);
-    }
-    return c;
-  }, (c) => c.end());
-  return session('postgres', (sql, params) => pool.use(async (c) => (await c.query(sql, params as unknown[])).rows), () => pool.close());
+  const types = {
+    getTypeParser: (oid: number, format?: unknown) =>
+      oid === 1082 || oid === 1114 ? (v: string) => v : raw(oid, format),
+  };
+  const pool = new SimplePool(
+    o.concurrency,
+    async () => {
+      const c = new pg.Client({
+        host: o.target.host,
+        port: o.target.port,
+        database: o.target.database,
+        user: o.user,
+        password: o.password,
+        connectionTimeoutMillis: o.connectTimeoutMs,
+        types: types as never,
+        application_name: 'offload-discover',
+      });
+      c.on('error', () => {}); // a dropped connection surfaces on the next query
+      try {
+        await c.connect();
+        await c.query('SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY');
+        await c.query(`SELECT set_config('statement_timeout', $1, false), set_config('TimeZone', 'UTC', false)`, [
+          String(o.statementTimeoutMs),
+        ]);
+      } catch (e) {
+        await c.end().catch(() => {});
+        throw classify(e);
+      }
+      return c;
+    },
+    (c) => c.end(),
+  );
+  return session(
+    'postgres',
+    (sql, params) => pool.use(async (c) => (await c.query(sql, params as unknown[])).rows),
+    () => pool.close(),
+  );
 }
 
 async function connectMysql(o: Required<ConnectOptions>): Promise<CatalogSession> {
   const mysql = await load<typeof import('mysql2/promise')>('mysql2/promise');
-  const pool = new SimplePool(o.concurrency, async () => {
-    let c: import('mysql2/promise').Connection | undefined;
-    try {
-      c = await mysql.createConnection({ host: o.target.host, port: o.target.port, database: o.target.database, user: o.user, password: o.password, connectTimeout: o.connectTimeoutMs, dateStrings: true, timezone: 'Z', charset: 'utf8mb4', multipleStatements: false, supportBigNumbers: true, bigNumberStrings: true });
-      await c.query('SET SESSION TRANSACTION READ ONLY');
-      await c.query(`SET time_zone = '+00:00'`);
-      const [rows] = await c.query('SELECT VERSION() AS v');
-      const mariadb = /mariadb/i.test(String((rows as { v: string }[])[0]?.v));
-      if (mariadb) await c.query('SET SESSION max_statement_time = ?', [o.statementTimeoutMs / 1000]);
-      else {
-        await c.query('SET SESSION max_execution_time = ?', [o.statementTimeoutMs]);
-        // MySQL 8 caches TABLE_ROWS, DATA_LENGTH and UPDATE_TIME for a day by default: read them fresh.
-        await c.query('SET SESSION information_schema_stats_expiry = 0').catch(() => { /* MySQL 5.7: no cache, no variable */ });
+  const pool = new SimplePool(
+    o.concurrency,
+    async () => {
+      let c: import('mysql2/promise').Connection | undefined;
+      try {
+        c = await mysql.createConnection({
+          host: o.target.host,
+          port: o.target.port,
+          database: o.target.database,
+          user: o.user,
+          password: o.password,
+          connectTimeout: o.connectTimeoutMs,
+          dateStrings: true,
+          timezone: 'Z',
+          charset: 'utf8mb4',
+          multipleStatements: false,
+          supportBigNumbers: true,
+          bigNumberStrings: true,
+        });
+        await c.query('SET SESSION TRANSACTION READ ONLY');
+        await c.query(`SET time_zone = '+00:00'`);
+        const [rows] = await c.query('SELECT VERSION() AS v');
+        const mariadb = /mariadb/i.test(String((rows as { v: string }[])[0]?.v));
+        if (mariadb) await c.query('SET SESSION max_statement_time = ?', [o.statementTimeoutMs / 1000]);
+        else {
+          await c.query('SET SESSION max_execution_time = ?', [o.statementTimeoutMs]);
+          // MySQL 8 caches TABLE_ROWS, DATA_LENGTH and UPDATE_TIME for a day by default: read them fresh.
+          await c.query('SET SESSION information_schema_stats_expiry = 0').catch(() => {
+            /* MySQL 5.7: no cache, no variable */
+          });
+        }
+      } catch (e) {
+        await c?.end().catch(() => {});
+        throw classify(e);
       }
-    } catch (e) {
-      await c?.end().catch(() => {});
-      throw classify(e);
-    }
-    return c;
-  }, (c) => c.end());
-  return session(o.engine, (sql, params) => pool.use(async (c) => (await c.query(sql, params as unknown[]))[0] as Row[]), () => pool.close());
+      return c;
+    },
+    (c) => c.end(),
+  );
+  return session(
+    o.engine,
+    (sql, params) => pool.use(async (c) => (await c.query(sql, params as unknown[]))[0] as Row[]),
+    () => pool.close(),
+  );
 }
 
 async function connectOracle(o: Required<ConnectOptions>): Promise<CatalogSession> {
   const oracledb = await load<any>('oracledb'); // eslint-disable-line @typescript-eslint/no-explicit-any
-  const pool = new SimplePool(o.concurrency, async () => {
-    let c: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-    try {
-      c = await oracledb.getConnection({ user: o.user, password: o.password, connectString: `${o.target.host}:${o.target.port}/${o.target.database}`, connectTimeout: Math.ceil(o.connectTimeoutMs / 1000) });
-      c.callTimeout = o.statementTimeoutMs;
-      await c.execute(`ALTER SESSION SET TIME_ZONE = 'UTC'`);
-      await c.execute('SET TRANSACTION READ ONLY');
-    } catch (e) {
-      await c?.close().catch(() => {});
-      throw classify(e);
-    }
-    return c;
-  }, async (c) => { await c.rollback().catch(() => {}); await c.close(); });
-  return session('oracle', (sql, params) => pool.use(async (c) => (await c.execute(sql, [...params], { outFormat: oracledb.OUT_FORMAT_OBJECT })).rows ?? []), () => pool.close());
+  const pool = new SimplePool(
+    o.concurrency,
+    async () => {
+      let c: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+      try {
+        c = await oracledb.getConnection({
+          user: o.user,
+          password: o.password,
+          connectString: `${o.target.host}:${o.target.port}/${o.target.database}`,
+          connectTimeout: Math.ceil(o.connectTimeoutMs / 1000),
+        });
+        c.callTimeout = o.statementTimeoutMs;
+        await c.execute(`ALTER SESSION SET TIME_ZONE = 'UTC'`);
+        await c.execute('SET TRANSACTION READ ONLY');
+      } catch (e) {
+        await c?.close().catch(() => {});
+        throw classify(e);
+      }
+      return c;
+    },
+    async (c) => {
+      await c.rollback().catch(() => {});
+      await c.close();
+    },
+  );
+  return session(
+    'oracle',
+    (sql, params) =>
+      pool.use(async (c) => (await c.execute(sql, [...params], { outFormat: oracledb.OUT_FORMAT_OBJECT })).rows ?? []),
+    () => pool.close(),
+  );
 }
 
 async function connectSqlServer(o: Required<ConnectOptions>): Promise<CatalogSession> {
   const mssql = await load<any>('mssql'); // eslint-disable-line @typescript-eslint/no-explicit-any
   const pool = new mssql.ConnectionPool({
-    user: o.user, password: o.password, server: o.target.host, port: o.target.port, database: o.target.database,
-    requestTimeout: o.statementTimeoutMs, connectionTimeout: o.connectTimeoutMs,
+    user: o.user,
+    password: o.password,
+    server: o.target.host,
+    port: o.target.port,
+    database: o.target.database,
+    requestTimeout: o.statementTimeoutMs,
+    connectionTimeout: o.connectTimeoutMs,
     pool: { max: o.concurrency, min: 0 },
-    options: { encrypt: o.target.params['encrypt'] !== 'false', trustServerCertificate: o.target.params['trustservercertificate'] === 'true', readOnlyIntent: true, useUTC: true },
+    options: {
+      encrypt: o.target.params.encrypt !== 'false',
+      trustServerCertificate: o.target.params.trustservercertificate === 'true',
+      readOnlyIntent: true,
+      useUTC: true,
+    },
   });
   try {
     await pool.connect();
   } catch (e) {
     throw classify(e);
   }
-  return session('sqlserver', async (sql, params) => {
-    const req = pool.request();
-    params.forEach((v, i) => req.input(`p${i + 1}`, v));
-    return (await req.query(sql)).recordset ?? [];
-  }, () => pool.close());
+  return session(
+    'sqlserver',
+    async (sql, params) => {
+      const req = pool.request();
+      params.forEach((v, i) => req.input(`p${i + 1}`, v));
+      return (await req.query(sql)).recordset ?? [];
+    },
+    () => pool.close(),
+  );
 }
 
 /** Opens a read-only catalog session; failures are CatalogErrors (unreachable, auth-failed, …). */
 export async function openSession(opts: ConnectOptions): Promise<CatalogSession> {
   const o: Required<ConnectOptions> = { statementTimeoutMs: 30_000, connectTimeoutMs: 10_000, concurrency: 4, ...opts };
-  const s = o.engine === 'postgres' ? await connectPostgres(o)
-    : o.engine === 'oracle' ? await connectOracle(o)
-    : o.engine === 'sqlserver' ? await connectSqlServer(o)
-    : await connectMysql(o);
+  const s =
+    o.engine === 'postgres'
+      ? await connectPostgres(o)
+      : o.engine === 'oracle'
+        ? await connectOracle(o)
+        : o.engine === 'sqlserver'
+          ? await connectSqlServer(o)
+          : await connectMysql(o);
   // Open one connection now so that an unreachable server or bad credentials fail here, not later.
   try {
-    await s.query('SELECT 1 AS ok' + (o.engine === 'oracle' ? ' FROM DUAL' : ''));
+    await s.query(`SELECT 1 AS ok${o.engine === 'oracle' ? ' FROM DUAL' : ''}`);
   } catch (e) {
     await s.close().catch(() => {});
     throw e;

@@ -47,13 +47,17 @@ async function fromFile(db: DatabaseConfig, opts: CredentialOptions): Promise<Cr
   const env = opts.env ?? process.env;
   const candidates = env.OFFLOAD_CREDENTIALS_FILE
     ? [env.OFFLOAD_CREDENTIALS_FILE]
-    : [...(opts.root ? [path.join(opts.root, '.offload', 'credentials.yaml')] : []), path.join(env.HOME ?? os.homedir(), '.config', 'offload', 'credentials.yaml')];
+    : [
+        ...(opts.root ? [path.join(opts.root, '.offload', 'credentials.yaml')] : []),
+        path.join(env.HOME ?? os.homedir(), '.config', 'offload', 'credentials.yaml'),
+      ];
   for (const file of candidates) {
     let text: string;
     try {
       text = await readFile(file, 'utf8');
     } catch {
-      if (env.OFFLOAD_CREDENTIALS_FILE) throw new CredentialsError(`credentials file ${file} (OFFLOAD_CREDENTIALS_FILE) cannot be read`);
+      if (env.OFFLOAD_CREDENTIALS_FILE)
+        throw new CredentialsError(`credentials file ${file} (OFFLOAD_CREDENTIALS_FILE) cannot be read`);
       continue;
     }
     let doc: { databases?: Record<string, { user?: unknown; password?: unknown; url?: unknown }> };
@@ -64,10 +68,17 @@ async function fromFile(db: DatabaseConfig, opts: CredentialOptions): Promise<Cr
     }
     const entry = doc?.databases?.[db.name];
     if (!entry) continue;
-    if (typeof entry.user !== 'string' || typeof entry.password !== 'string') throw new CredentialsError(`credentials file ${file}: databases.${db.name} needs string "user" and "password"`);
+    if (typeof entry.user !== 'string' || typeof entry.password !== 'string')
+      throw new CredentialsError(`credentials file ${file}: databases.${db.name} needs string "user" and "password"`);
     const mode = (await stat(file)).mode;
-    if (mode & 0o077 && process.platform !== 'win32') process.emitWarning(`credentials file ${file} is readable by other users (chmod 600 it)`);
-    return { user: entry.user, password: entry.password, ...(typeof entry.url === 'string' ? { url: entry.url } : {}), origin: file };
+    if (mode & 0o077 && process.platform !== 'win32')
+      process.emitWarning(`credentials file ${file} is readable by other users (chmod 600 it)`);
+    return {
+      user: entry.user,
+      password: entry.password,
+      ...(typeof entry.url === 'string' ? { url: entry.url } : {}),
+      origin: file,
+    };
   }
   return undefined;
 }
@@ -84,7 +95,9 @@ async function fromSecretsManager(db: DatabaseConfig, opts: CredentialOptions): 
     text = out.SecretString ?? (out.SecretBinary ? Buffer.from(out.SecretBinary).toString('utf8') : undefined);
   } catch (e) {
     const env = envPrefix(db.name);
-    throw new CredentialsError(`no credentials for database ${db.name}: Secrets Manager secret "${db.credentials.secret}" could not be read (${(e as Error).name}: ${(e as Error).message.split('\n')[0]}); locally set ${env}USER and ${env}PASSWORD or add it to .offload/credentials.yaml`);
+    throw new CredentialsError(
+      `no credentials for database ${db.name}: Secrets Manager secret "${db.credentials.secret}" could not be read (${(e as Error).name}: ${(e as Error).message.split('\n')[0]}); locally set ${env}USER and ${env}PASSWORD or add it to .offload/credentials.yaml`,
+    );
   } finally {
     client.destroy();
   }
@@ -92,26 +105,43 @@ async function fromSecretsManager(db: DatabaseConfig, opts: CredentialOptions): 
   try {
     doc = JSON.parse(text ?? '');
   } catch {
-    throw new CredentialsError(`secret "${db.credentials.secret}" of database ${db.name} is not JSON with "username" and "password"`);
+    throw new CredentialsError(
+      `secret "${db.credentials.secret}" of database ${db.name} is not JSON with "username" and "password"`,
+    );
   }
   const user = doc.username ?? doc.user;
-  if (typeof user !== 'string' || typeof doc.password !== 'string') throw new CredentialsError(`secret "${db.credentials.secret}" of database ${db.name} lacks string "username" and "password"`);
+  if (typeof user !== 'string' || typeof doc.password !== 'string')
+    throw new CredentialsError(
+      `secret "${db.credentials.secret}" of database ${db.name} lacks string "username" and "password"`,
+    );
   const port = Number(doc.port);
-  return { user, password: doc.password, ...(typeof doc.host === 'string' ? { host: doc.host } : {}), ...(Number.isInteger(port) && port > 0 ? { port } : {}), origin: `secret ${db.credentials.secret}` };
+  return {
+    user,
+    password: doc.password,
+    ...(typeof doc.host === 'string' ? { host: doc.host } : {}),
+    ...(Number.isInteger(port) && port > 0 ? { port } : {}),
+    origin: `secret ${db.credentials.secret}`,
+  };
 }
 
 /** Resolves a database's credentials; throws CredentialsError naming the database and every place looked at. */
 export async function resolveCredentials(db: DatabaseConfig, opts: CredentialOptions = {}): Promise<Credentials> {
   const env = opts.env ?? process.env;
   const p = envPrefix(db.name);
-  const user = env[p + 'USER'], password = env[p + 'PASSWORD'], url = env[p + 'URL'];
+  const user = env[`${p}USER`],
+    password = env[`${p}PASSWORD`],
+    url = env[`${p}URL`];
   if (user !== undefined || password !== undefined) {
-    if (user === undefined || password === undefined) throw new CredentialsError(`database ${db.name}: set both ${p}USER and ${p}PASSWORD (only one is set)`);
+    if (user === undefined || password === undefined)
+      throw new CredentialsError(`database ${db.name}: set both ${p}USER and ${p}PASSWORD (only one is set)`);
     return { user, password, ...(url ? { url } : {}), origin: `environment ${p}*` };
   }
   const file = await fromFile(db, opts);
   if (file) return { ...file, ...(url ? { url } : {}) };
-  if (opts.aws === false) throw new CredentialsError(`no credentials for database ${db.name}: set ${p}USER and ${p}PASSWORD, or add databases.${db.name} to .offload/credentials.yaml`);
+  if (opts.aws === false)
+    throw new CredentialsError(
+      `no credentials for database ${db.name}: set ${p}USER and ${p}PASSWORD, or add databases.${db.name} to .offload/credentials.yaml`,
+    );
   const sm = await fromSecretsManager(db, opts);
   return { ...sm, ...(url ? { url } : {}) };
 }

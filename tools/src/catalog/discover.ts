@@ -24,7 +24,13 @@ import { oracle } from './oracle.js';
 import { sqlserver } from './sqlserver.js';
 import { TOOL_VERSION } from '../version.js';
 
-export const INTROSPECTORS: Record<DatabaseConfig['engine'], Introspector> = { postgres, mysql, mariadb: mysql, oracle, sqlserver };
+export const INTROSPECTORS: Record<DatabaseConfig['engine'], Introspector> = {
+  postgres,
+  mysql,
+  mariadb: mysql,
+  oracle,
+  sqlserver,
+};
 
 /** A set of configs whose column-aged policies need measuring (the working tree, and for `preview --inventory live` also the base). */
 export interface ConfigVariant {
@@ -68,17 +74,31 @@ export interface DiscoverResult {
 export function targetOf(db: DatabaseConfig, creds: { url?: string; host?: string; port?: number }): JdbcTarget {
   const url = creds.url ?? db.jdbc_url;
   const parsed = parseJdbcUrl(db.engine, url);
-  if (!parsed.ok) throw new CatalogError('discover/query-failed', `JDBC URL ${creds.url ? '(from credentials) ' : ''}of database ${db.name} is invalid: ${parsed.problem} (expected ${parsed.form})`);
+  if (!parsed.ok)
+    throw new CatalogError(
+      'discover/query-failed',
+      `JDBC URL ${creds.url ? '(from credentials) ' : ''}of database ${db.name} is invalid: ${parsed.problem} (expected ${parsed.form})`,
+    );
   return { ...parsed.target, ...(creds.host ? { host: creds.host } : {}), ...(creds.port ? { port: creds.port } : {}) };
 }
 
-interface Measure { table: InventoryTable; column: string }
+interface Measure {
+  table: InventoryTable;
+  column: string;
+}
 
 /** Which (table, column) pairs need `max(column)`: tables claimed by a scope whose policies age by a column present in the table. */
-export function measurementsNeeded(tables: readonly InventoryTable[], variants: readonly ConfigVariant[], engine = 'postgres'): Measure[] {
+export function measurementsNeeded(
+  tables: readonly InventoryTable[],
+  variants: readonly ConfigVariant[],
+  engine = 'postgres',
+): Measure[] {
   const out: Measure[] = [];
   const seen = new Set<string>();
-  const compiled = variants.map((v) => ({ scopes: compileScope(v.database), policies: new Map(v.policies.map((p) => [p.name, p])) }));
+  const compiled = variants.map((v) => ({
+    scopes: compileScope(v.database),
+    policies: new Map(v.policies.map((p) => [p.name, p])),
+  }));
   for (const t of tables) {
     if (t.kind === 'partition') continue; // archived with its parent, never aged on its own
     for (const v of compiled) {
@@ -101,8 +121,16 @@ export function measurementsNeeded(tables: readonly InventoryTable[], variants: 
 
 /** Whether a policy claiming the table (in any variant) ages it by the engine's last-modification time. */
 export function lastModifiedWanted(variants: readonly ConfigVariant[]): (schema: string, table: string) => boolean {
-  const compiled = variants.map((v) => ({ scopes: compileScope(v.database), policies: new Map(v.policies.map((p) => [p.name, p])) }));
-  return (schema, table) => compiled.some((v) => claimingScopes(v.scopes, schema, table).some((s) => s.entry.policies.some((n) => v.policies.get(n)?.age.from === 'last_modified')));
+  const compiled = variants.map((v) => ({
+    scopes: compileScope(v.database),
+    policies: new Map(v.policies.map((p) => [p.name, p])),
+  }));
+  return (schema, table) =>
+    compiled.some((v) =>
+      claimingScopes(v.scopes, schema, table).some((s) =>
+        s.entry.policies.some((n) => v.policies.get(n)?.age.from === 'last_modified'),
+      ),
+    );
 }
 
 function toInventoryTable(t: TableInfo): InventoryTable {
@@ -137,7 +165,10 @@ export async function discoverDatabase(opts: DiscoverOptions): Promise<DiscoverR
     try {
       const creds = await resolveCredentials(db, opts.credentials);
       opened = await openSession({
-        engine: db.engine, target: targetOf(db, creds), user: creds.user, password: creds.password,
+        engine: db.engine,
+        target: targetOf(db, creds),
+        user: creds.user,
+        password: creds.password,
         ...(opts.statementTimeoutMs ? { statementTimeoutMs: opts.statementTimeoutMs } : {}),
         ...(opts.connectTimeoutMs ? { connectTimeoutMs: opts.connectTimeoutMs } : {}),
         concurrency: opts.concurrency ?? 4,
@@ -155,11 +186,19 @@ export async function discoverDatabase(opts: DiscoverOptions): Promise<DiscoverR
   const catalog = countingPort(session);
   const measurePort = countingPort(session);
   try {
-    const snap = await INTROSPECTORS[db.engine].introspect(catalog, schemas, { wantsLastModified: lastModifiedWanted(variants) });
+    const snap = await INTROSPECTORS[db.engine].introspect(catalog, schemas, {
+      wantsLastModified: lastModifiedWanted(variants),
+    });
     inv.keeps_last_modified = snap.keeps_last_modified;
     const found = new Set(snap.schemas);
     inv.schemas = schemas.map((name) => ({ name, found: found.has(name) }));
-    for (const s of schemas) if (!found.has(s)) fail({ code: 'discover/schema-missing', schema: s, message: `database ${db.name}: schema "${s}" does not exist or is not visible to the user (check the scope and the user's privileges)` });
+    for (const s of schemas)
+      if (!found.has(s))
+        fail({
+          code: 'discover/schema-missing',
+          schema: s,
+          message: `database ${db.name}: schema "${s}" does not exist or is not visible to the user (check the scope and the user's privileges)`,
+        });
     inv.tables = snap.tables.map(toInventoryTable);
     opts.onProgress?.({ phase: 'catalog', database: db.name, tables: inv.tables.length });
     await measure(inv, measurementsNeeded(inv.tables, variants, db.engine), measurePort, opts, now, fail);
@@ -172,7 +211,14 @@ export async function discoverDatabase(opts: DiscoverOptions): Promise<DiscoverR
   return { inventory: inv, catalogQueries: catalog.calls.length, measureQueries: measurePort.calls.length };
 }
 
-async function measure(inv: Inventory, needed: Measure[], port: QueryPort, opts: DiscoverOptions, now: () => Date, fail: (e: InventoryError) => void): Promise<void> {
+async function measure(
+  inv: Inventory,
+  needed: Measure[],
+  port: QueryPort,
+  opts: DiscoverOptions,
+  now: () => Date,
+  fail: (e: InventoryError) => void,
+): Promise<void> {
   const intro = INTROSPECTORS[inv.engine];
   const size = Math.max(1, opts.batchSize ?? 25);
   const batches: Measure[][] = [];
@@ -188,25 +234,37 @@ async function measure(inv: Inventory, needed: Measure[], port: QueryPort, opts:
       record(m, rows[0]?.v ?? rows[0]?.V ?? null);
     } catch (e) {
       const c = classify(e);
-      fail({ code: c.code, schema: m.table.schema, table: m.table.name, message: `${inv.database}: ${m.table.schema}.${m.table.name}: max(${m.column}) failed: ${c.message}` });
+      fail({
+        code: c.code,
+        schema: m.table.schema,
+        table: m.table.name,
+        message: `${inv.database}: ${m.table.schema}.${m.table.name}: max(${m.column}) failed: ${c.message}`,
+      });
     }
   };
   if (needed.length) opts.onProgress?.({ phase: 'measure', database: inv.database, done: 0, total: needed.length });
-  await Promise.all(batches.map((batch) => limit(async () => {
-    try {
-      const sql = batch.map((m, i) => intro.maxColumnSql(m.table.schema, m.table.name, m.column, i)).join('\nUNION ALL\n');
-      const rows = batch.length === 1 ? null : await port.query(sql);
-      if (rows) for (const r of rows) {
-        const m = batch[Number(r.i ?? r.I)];
-        if (m) record(m, r.v ?? r.V ?? null);
-      }
-      else await one(batch[0]!);
-    } catch {
-      // One table of the batch failed (dropped meanwhile, a column of a type that will not cast…):
-      // measure each on its own so the error names the table and the others are still measured.
-      for (const m of batch) await one(m);
-    }
-    done += batch.length;
-    opts.onProgress?.({ phase: 'measure', database: inv.database, done, total: needed.length });
-  })));
+  await Promise.all(
+    batches.map((batch) =>
+      limit(async () => {
+        try {
+          const sql = batch
+            .map((m, i) => intro.maxColumnSql(m.table.schema, m.table.name, m.column, i))
+            .join('\nUNION ALL\n');
+          const rows = batch.length === 1 ? null : await port.query(sql);
+          if (rows)
+            for (const r of rows) {
+              const m = batch[Number(r.i ?? r.I)];
+              if (m) record(m, r.v ?? r.V ?? null);
+            }
+          else await one(batch[0]!);
+        } catch {
+          // One table of the batch failed (dropped meanwhile, a column of a type that will not cast…):
+          // measure each on its own so the error names the table and the others are still measured.
+          for (const m of batch) await one(m);
+        }
+        done += batch.length;
+        opts.onProgress?.({ phase: 'measure', database: inv.database, done, total: needed.length });
+      }),
+    ),
+  );
 }

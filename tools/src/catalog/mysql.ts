@@ -16,11 +16,19 @@
  * At most three statements with the grant, four without.
  */
 import type { QueryPort } from './port.js';
-import { byName, toIso, toNum, type CatalogSnapshot, type IntrospectHints, type Introspector, type TableInfo } from './model.js';
+import {
+  byName,
+  toIso,
+  toNum,
+  type CatalogSnapshot,
+  type IntrospectHints,
+  type Introspector,
+  type TableInfo,
+} from './model.js';
 import { classify } from './errors.js';
 import { groupColumns, key } from './postgres.js';
 
-export const quoteMy = (id: string): string => '`' + id.replace(/`/g, '``') + '`';
+export const quoteMy = (id: string): string => `\`${id.replace(/`/g, '``')}\``;
 const marks = (n: number) => Array.from({ length: n }, () => '?').join(', ');
 
 /**
@@ -28,7 +36,9 @@ const marks = (n: number) => Array.from({ length: n }, () => '?').join(', ');
  * open every table (seconds at 10,000 tables on a small table cache), so this query runs in parallel
  * with the other one, and partitions are NOT counted here with a per-table subquery.
  */
-export const myTablesSql = (n: number) => `SELECT t.TABLE_SCHEMA AS \`schema\`, t.TABLE_NAME AS name, t.TABLE_ROWS AS est_rows,
+export const myTablesSql = (
+  n: number,
+) => `SELECT t.TABLE_SCHEMA AS \`schema\`, t.TABLE_NAME AS name, t.TABLE_ROWS AS est_rows,
   t.DATA_LENGTH + t.INDEX_LENGTH AS bytes, t.UPDATE_TIME AS last_modified, t.CREATE_OPTIONS AS create_options
 FROM information_schema.TABLES t
 WHERE t.TABLE_TYPE = 'BASE TABLE' AND t.TABLE_SCHEMA IN (${marks(n)})`;
@@ -37,7 +47,9 @@ WHERE t.TABLE_TYPE = 'BASE TABLE' AND t.TABLE_SCHEMA IN (${marks(n)})`;
  * Schemas, columns and primary-key members in one statement: row_kind 's' rows are schemas that
  * exist, 'c' rows columns, 'k' rows primary-key parts (pos = position in the key).
  */
-export const myColumnsSql = (n: number) => `SELECT 's' AS row_kind, SCHEMA_NAME AS \`schema\`, NULL AS table_name, NULL AS name, NULL AS type, NULL AS nullable, NULL AS \`precision\`, NULL AS scale, 0 AS pos
+export const myColumnsSql = (
+  n: number,
+) => `SELECT 's' AS row_kind, SCHEMA_NAME AS \`schema\`, NULL AS table_name, NULL AS name, NULL AS type, NULL AS nullable, NULL AS \`precision\`, NULL AS scale, 0 AS pos
 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME IN (${marks(n)})
 UNION ALL
 SELECT 'c', c.TABLE_SCHEMA, c.TABLE_NAME, c.COLUMN_NAME, c.DATA_TYPE, c.IS_NULLABLE,
@@ -52,7 +64,9 @@ ORDER BY 2, 3, 1, 9`;
  * The table list (opens nothing) with InnoDB's persistent statistics: 't' rows are base tables,
  * 's' rows statistics (per partition for partitioned tables: `name#P#partition`).
  */
-export const myListingSql = (n: number) => `SELECT 't' AS row_kind, CONVERT(t.TABLE_SCHEMA USING utf8mb4) COLLATE utf8mb4_bin AS \`schema\`, CONVERT(t.TABLE_NAME USING utf8mb4) COLLATE utf8mb4_bin AS name,
+export const myListingSql = (
+  n: number,
+) => `SELECT 't' AS row_kind, CONVERT(t.TABLE_SCHEMA USING utf8mb4) COLLATE utf8mb4_bin AS \`schema\`, CONVERT(t.TABLE_NAME USING utf8mb4) COLLATE utf8mb4_bin AS name,
   t.ENGINE AS engine, NULL AS n_rows, NULL AS clustered_pages, NULL AS other_pages, NULL AS page_size
 FROM information_schema.TABLES t WHERE t.TABLE_TYPE = 'BASE TABLE' AND t.TABLE_SCHEMA IN (${marks(n)})
 UNION ALL
@@ -62,7 +76,8 @@ FROM mysql.innodb_table_stats s WHERE s.database_name IN (${marks(n)})`;
 
 /** information_schema.TABLES statistics for named tables only (the server opens just those). */
 export function myStatsByNameSql(bySchema: [string, string[]][]): { sql: string; params: string[] } {
-  const parts: string[] = [], params: string[] = [];
+  const parts: string[] = [],
+    params: string[] = [];
   for (const [schema, names] of bySchema) {
     parts.push(`SELECT t.TABLE_SCHEMA AS \`schema\`, t.TABLE_NAME AS name, t.TABLE_ROWS AS est_rows, t.DATA_LENGTH + t.INDEX_LENGTH AS bytes,
   t.UPDATE_TIME AS last_modified, t.CREATE_OPTIONS AS create_options
@@ -73,12 +88,21 @@ FROM information_schema.TABLES t WHERE t.TABLE_SCHEMA = ? AND t.TABLE_NAME IN ($
 }
 
 /** Partition counts, only for the tables the first query found partitioned (named, so the server opens only those). */
-export const myPartitionsSql = (n: number) => `SELECT p.TABLE_SCHEMA AS \`schema\`, p.TABLE_NAME AS table_name, COUNT(*) AS partitions
+export const myPartitionsSql = (
+  n: number,
+) => `SELECT p.TABLE_SCHEMA AS \`schema\`, p.TABLE_NAME AS table_name, COUNT(*) AS partitions
 FROM information_schema.PARTITIONS p
 WHERE p.PARTITION_NAME IS NOT NULL AND (p.TABLE_SCHEMA, p.TABLE_NAME) IN (${Array.from({ length: n }, () => '(?, ?)').join(', ')})
 GROUP BY p.TABLE_SCHEMA, p.TABLE_NAME`;
 
-interface MyTableRow { schema: string; name: string; est_rows: unknown; bytes: unknown; last_modified: unknown; create_options: string | null }
+interface MyTableRow {
+  schema: string;
+  name: string;
+  est_rows: unknown;
+  bytes: unknown;
+  last_modified: unknown;
+  create_options: string | null;
+}
 
 function applyStats(t: TableInfo, r: MyTableRow): void {
   t.rows = toNum(r.est_rows);
@@ -86,9 +110,28 @@ function applyStats(t: TableInfo, r: MyTableRow): void {
   t.last_modified = toIso(r.last_modified);
   if (/partitioned/i.test(r.create_options ?? '')) t.kind = 'partitioned_table';
 }
-interface MyColumnRow { row_kind: 's' | 'c' | 'k'; schema: string; table_name: string; name: string; type: string; nullable: unknown; precision: unknown; scale: unknown; pos: unknown }
+interface MyColumnRow {
+  row_kind: 's' | 'c' | 'k';
+  schema: string;
+  table_name: string;
+  name: string;
+  type: string;
+  nullable: unknown;
+  precision: unknown;
+  scale: unknown;
+  pos: unknown;
+}
 
-interface ListingRow { row_kind: 't' | 's'; schema: string; name: string; engine: string | null; n_rows: unknown; clustered_pages: unknown; other_pages: unknown; page_size: unknown }
+interface ListingRow {
+  row_kind: 't' | 's';
+  schema: string;
+  name: string;
+  engine: string | null;
+  n_rows: unknown;
+  clustered_pages: unknown;
+  other_pages: unknown;
+  page_size: unknown;
+}
 
 /** Above this many tables to open by name, one scan of information_schema.TABLES is as cheap. */
 const MAX_BY_NAME = 5000;
@@ -98,10 +141,12 @@ export const mysql: Introspector = {
     const list = [...schemas];
     if (list.length === 0) return { schemas: [], tables: [], keeps_last_modified: true };
     const [listing, colRows] = await Promise.all([
-      port.query<ListingRow & Record<string, unknown>>(myListingSql(list.length), [...list, ...list]).catch((e: unknown) => {
-        if (classify(e).code === 'discover/privilege') return undefined; // no grant on mysql.innodb_table_stats
-        throw e;
-      }),
+      port
+        .query<ListingRow & Record<string, unknown>>(myListingSql(list.length), [...list, ...list])
+        .catch((e: unknown) => {
+          if (classify(e).code === 'discover/privilege') return undefined; // no grant on mysql.innodb_table_stats
+          throw e;
+        }),
       port.query<MyColumnRow & Record<string, unknown>>(myColumnsSql(list.length), [...list, ...list, ...list]),
     ]);
     const found = colRows.filter((r) => r.row_kind === 's').map((r) => r.schema);
@@ -113,21 +158,31 @@ export const mysql: Introspector = {
       (pks.get(k) ?? pks.set(k, []).get(k)!).push(r.name);
     }
     const make = (schema: string, name: string): TableInfo => ({
-      schema, name, kind: 'table', partition_of: null, partitions: 0,
-      columns: columns.get(key(schema, name)) ?? [], primary_key: pks.get(key(schema, name)) ?? [],
-      rows: null, bytes: null, last_modified: null,
+      schema,
+      name,
+      kind: 'table',
+      partition_of: null,
+      partitions: 0,
+      columns: columns.get(key(schema, name)) ?? [],
+      primary_key: pks.get(key(schema, name)) ?? [],
+      rows: null,
+      bytes: null,
+      last_modified: null,
     });
     let tables: TableInfo[];
     let open: TableInfo[]; // tables whose statistics come from information_schema.TABLES
     if (listing) {
       tables = listing.filter((r) => r.row_kind === 't').map((r) => make(r.schema, r.name));
       const byKey = new Map(tables.map((t) => [key(t.schema, t.name), t]));
-      const engines = new Map(listing.filter((r) => r.row_kind === 't').map((r) => [key(r.schema, r.name), String(r.engine ?? '')]));
+      const engines = new Map(
+        listing.filter((r) => r.row_kind === 't').map((r) => [key(r.schema, r.name), String(r.engine ?? '')]),
+      );
       const stats = new Map<string, { rows: number; bytes: number; parts: Set<string> }>();
       for (const r of listing) {
         if (r.row_kind !== 's') continue;
         // `t#P#p1` (or `#p#`, `#SP#` sub-partitions) is a partition of `t`, unless a table has that very name.
-        let owner = r.name, part: string | undefined;
+        let owner = r.name,
+          part: string | undefined;
         const m = /^(.*?)#p#(.*?)(?:#sp#.*)?$/i.exec(r.name);
         if (!byKey.has(key(r.schema, r.name)) && m && byKey.has(key(r.schema, m[1]!))) [owner, part] = [m[1]!, m[2]!];
         const k = key(r.schema, owner);
@@ -158,7 +213,13 @@ export const mysql: Introspector = {
       const known = new Map(tables.map((t) => [key(t.schema, t.name), t]));
       const wanted = new Set(open.map((t) => key(t.schema, t.name)));
       for (const r of rows) {
-        const t = known.get(key(r.schema, r.name)) ?? (() => { const x = make(r.schema, r.name); tables.push(x); return x; })();
+        const t =
+          known.get(key(r.schema, r.name)) ??
+          (() => {
+            const x = make(r.schema, r.name);
+            tables.push(x);
+            return x;
+          })();
         if (listing && !wanted.has(key(r.schema, r.name))) continue;
         applyStats(t, r);
       }
@@ -176,7 +237,10 @@ export const mysql: Introspector = {
     }
     const partitioned = open.filter((t) => t.kind === 'partitioned_table' && t.partitions === 0);
     if (partitioned.length) {
-      const rows = await port.query(myPartitionsSql(partitioned.length), partitioned.flatMap((t) => [t.schema, t.name]));
+      const rows = await port.query(
+        myPartitionsSql(partitioned.length),
+        partitioned.flatMap((t) => [t.schema, t.name]),
+      );
       const counts = new Map(rows.map((r) => [key(String(r.schema), String(r.table_name)), toNum(r.partitions) ?? 0]));
       for (const t of partitioned) t.partitions = counts.get(key(t.schema, t.name)) ?? 0;
     }

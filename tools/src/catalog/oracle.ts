@@ -15,9 +15,12 @@ export const quoteOra = (id: string): string => `"${id.replace(/"/g, '""')}"`;
 const binds = (n: number, from = 0) => Array.from({ length: n }, (_, i) => `:${from + i + 1}`).join(', ');
 export const ORACLE_BLOCK_BYTES = 8192;
 
-export const oraSchemasSql = (n: number) => `SELECT u.USERNAME AS "name" FROM ALL_USERS u WHERE u.USERNAME IN (${binds(n)}) ORDER BY 1`;
+export const oraSchemasSql = (n: number) =>
+  `SELECT u.USERNAME AS "name" FROM ALL_USERS u WHERE u.USERNAME IN (${binds(n)}) ORDER BY 1`;
 
-export const oraTablesSql = (n: number) => `SELECT t.OWNER AS "schema", t.TABLE_NAME AS "name", t.PARTITIONED AS "partitioned",
+export const oraTablesSql = (
+  n: number,
+) => `SELECT t.OWNER AS "schema", t.TABLE_NAME AS "name", t.PARTITIONED AS "partitioned",
   CASE WHEN t.PARTITIONED = 'YES' THEN (SELECT SUM(p.NUM_ROWS) FROM ALL_TAB_PARTITIONS p WHERE p.TABLE_OWNER = t.OWNER AND p.TABLE_NAME = t.TABLE_NAME) ELSE t.NUM_ROWS END AS "rows",
   CASE WHEN t.PARTITIONED = 'YES' THEN (SELECT SUM(p.BLOCKS) FROM ALL_TAB_PARTITIONS p WHERE p.TABLE_OWNER = t.OWNER AND p.TABLE_NAME = t.TABLE_NAME) ELSE t.BLOCKS END AS "blocks",
   (SELECT COUNT(*) FROM ALL_TAB_PARTITIONS p WHERE p.TABLE_OWNER = t.OWNER AND p.TABLE_NAME = t.TABLE_NAME) AS "partitions",
@@ -29,7 +32,9 @@ WHERE t.OWNER IN (${binds(n)}) AND t.NESTED = 'NO' AND t.SECONDARY = 'N' AND t.D
   AND (t.IOT_TYPE IS NULL OR t.IOT_TYPE = 'IOT')
   AND NOT EXISTS (SELECT 1 FROM ALL_MVIEWS mv WHERE mv.OWNER = t.OWNER AND mv.CONTAINER_NAME = t.TABLE_NAME)`;
 
-export const oraColumnsSql = (n: number) => `SELECT c.OWNER AS "schema", c.TABLE_NAME AS "table_name", c.COLUMN_NAME AS "name", c.DATA_TYPE AS "type",
+export const oraColumnsSql = (
+  n: number,
+) => `SELECT c.OWNER AS "schema", c.TABLE_NAME AS "table_name", c.COLUMN_NAME AS "name", c.DATA_TYPE AS "type",
   CASE WHEN c.NULLABLE = 'Y' THEN 1 ELSE 0 END AS "nullable",
   COALESCE(c.DATA_PRECISION, CASE WHEN c.DATA_TYPE IN ('VARCHAR2', 'NVARCHAR2', 'CHAR', 'NCHAR') THEN c.CHAR_LENGTH END) AS "precision",
   c.DATA_SCALE AS "scale", pk.POSITION AS "pk_position"
@@ -41,7 +46,16 @@ LEFT JOIN (SELECT cc.OWNER, cc.TABLE_NAME, cc.COLUMN_NAME, cc.POSITION FROM ALL_
 WHERE c.OWNER IN (${binds(n, n)})
 ORDER BY c.OWNER, c.TABLE_NAME, c.COLUMN_ID`;
 
-interface KeyedColumnRow { schema: string; table_name: string; name: string; type: string; nullable: unknown; precision: unknown; scale: unknown; pk_position: unknown }
+interface KeyedColumnRow {
+  schema: string;
+  table_name: string;
+  name: string;
+  type: string;
+  nullable: unknown;
+  precision: unknown;
+  scale: unknown;
+  pk_position: unknown;
+}
 
 /** Primary keys from column rows that carry their position in the key (null when not a member). */
 export function keysFromPositions(rows: KeyedColumnRow[]): Map<string, string[]> {
@@ -55,7 +69,7 @@ export function keysFromPositions(rows: KeyedColumnRow[]): Map<string, string[]>
   return new Map([...parts].map(([k, v]) => [k, v.sort((a, b) => a.pos - b.pos).map((p) => p.name)]));
 }
 
-const later = (a: string | null, b: string | null) => (a && b ? (a > b ? a : b) : a ?? b);
+const later = (a: string | null, b: string | null) => (a && b ? (a > b ? a : b) : (a ?? b));
 
 export const oracle: Introspector = {
   async introspect(port: QueryPort, schemas: readonly string[]): Promise<CatalogSnapshot> {
@@ -72,11 +86,13 @@ export const oracle: Introspector = {
     const columns = groupColumns(colRows);
     const pks = keysFromPositions(colRows);
     const tables: TableInfo[] = tableRows.map((r) => {
-      const schema = String(r.schema), name = String(r.name);
+      const schema = String(r.schema),
+        name = String(r.name);
       const partitions = toNum(r.partitions) ?? 0;
       const blocks = toNum(r.blocks);
       return {
-        schema, name,
+        schema,
+        name,
         kind: r.partitioned === 'YES' ? 'partitioned_table' : 'table',
         partition_of: null,
         partitions,

@@ -34,7 +34,9 @@ export function countingPort(inner: QueryPort): RecordingPort {
 }
 
 /** Replays recorded rows: the first matcher whose test accepts the SQL answers it. */
-export function recordedPort(answers: { match: RegExp; rows: Row[] | ((params: readonly unknown[]) => Row[]) }[]): RecordingPort {
+export function recordedPort(
+  answers: { match: RegExp; rows: Row[] | ((params: readonly unknown[]) => Row[]) }[],
+): RecordingPort {
   return countingPort({
     async query<T extends Row>(sql: string, params: readonly unknown[] = []) {
       const a = answers.find((x) => x.match.test(sql));
@@ -50,5 +52,6 @@ export function recordedPort(answers: { match: RegExp; rows: Row[] | ((params: r
  */
 export function assertSelect(sql: string): void {
   const body = sql.replace(/--[^\n]*\n/g, '\n').trim();
-  if (!/^(select|with)\b/i.test(body)) throw new Error(`catalog port refuses a non-SELECT statement: ${body.slice(0, 60)}`);
+  if (!/^(select|with)\b/i.test(body))
+    throw new Error(`catalog port refuses a non-SELECT statement: ${body.slice(0, 60)}`);
 }

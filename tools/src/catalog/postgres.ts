@@ -40,8 +40,27 @@ JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p') AND n.nspname = ANY($1::text[])
 ORDER BY n.nspname, c.relname, a.attnum`;
 
-interface PgTableRow { schema: string; name: string; relkind: string; is_partition: boolean; parent_schema: string | null; parent_name: string | null; partitions: unknown; reltuples: unknown; bytes: unknown; pk: string[] | null }
-interface ColumnRow { schema: string; table_name: string; name: string; type: string; nullable: unknown; precision: unknown; scale: unknown }
+interface PgTableRow {
+  schema: string;
+  name: string;
+  relkind: string;
+  is_partition: boolean;
+  parent_schema: string | null;
+  parent_name: string | null;
+  partitions: unknown;
+  reltuples: unknown;
+  bytes: unknown;
+  pk: string[] | null;
+}
+interface ColumnRow {
+  schema: string;
+  table_name: string;
+  name: string;
+  type: string;
+  nullable: unknown;
+  precision: unknown;
+  scale: unknown;
+}
 
 export const key = (schema: string, name: string) => `${schema}\u0000${name}`;
 
@@ -52,7 +71,13 @@ export function groupColumns(rows: ColumnRow[]): Map<string, ColumnInfo[]> {
     const k = key(r.schema, r.table_name);
     let cols = out.get(k);
     if (!cols) out.set(k, (cols = []));
-    cols.push({ name: r.name, type: r.type, nullable: r.nullable === true || r.nullable === 1 || r.nullable === 'YES' || r.nullable === 'Y', precision: toNum(r.precision), scale: toNum(r.scale) });
+    cols.push({
+      name: r.name,
+      type: r.type,
+      nullable: r.nullable === true || r.nullable === 1 || r.nullable === 'YES' || r.nullable === 'Y',
+      precision: toNum(r.precision),
+      scale: toNum(r.scale),
+    });
   }
   return out;
 }
@@ -69,7 +94,8 @@ export function rollUpPartitions(tables: TableInfo[]): void {
     const kids = children.get(key(t.schema, t.name));
     if (!kids || seen.has(t)) return { rows: t.rows, bytes: t.bytes };
     seen.add(t);
-    let rows: number | null = null, bytes: number | null = null;
+    let rows: number | null = null,
+      bytes: number | null = null;
     for (const k of kids) {
       const s = total(k, seen);
       if (s.rows !== null) rows = (rows ?? 0) + s.rows;
@@ -102,7 +128,10 @@ export const postgres: Introspector = {
         schema: r.schema,
         name: r.name,
         kind: r.relkind === 'p' ? 'partitioned_table' : r.is_partition ? 'partition' : 'table',
-        partition_of: r.is_partition && r.parent_name !== null ? { schema: r.parent_schema ?? r.schema, name: r.parent_name } : null,
+        partition_of:
+          r.is_partition && r.parent_name !== null
+            ? { schema: r.parent_schema ?? r.schema, name: r.parent_name }
+            : null,
         partitions: toNum(r.partitions) ?? 0,
         columns: columns.get(key(r.schema, r.name)) ?? [],
         primary_key: r.pk ?? [],

@@ -15,7 +15,8 @@ export const quoteMs = (id: string): string => `[${id.replace(/]/g, ']]')}]`;
 /** Named parameters `@p1 … @pn` (the connector binds params[i] to `p${i + 1}`). */
 const names = (n: number) => Array.from({ length: n }, (_, i) => `@p${i + 1}`).join(', ');
 
-export const msSchemasSql = (n: number) => `SELECT s.name AS [name] FROM sys.schemas s WHERE s.name IN (${names(n)}) ORDER BY 1`;
+export const msSchemasSql = (n: number) =>
+  `SELECT s.name AS [name] FROM sys.schemas s WHERE s.name IN (${names(n)}) ORDER BY 1`;
 
 export const msTablesSql = (n: number) => `SELECT s.name AS [schema], t.name AS [name],
   (SELECT SUM(p.rows) FROM sys.partitions p WHERE p.object_id = t.object_id AND p.index_id IN (0, 1)) AS [rows],
@@ -29,7 +30,9 @@ export const msTablesSql = (n: number) => `SELECT s.name AS [schema], t.name AS 
 FROM sys.tables t JOIN sys.schemas s ON s.schema_id = t.schema_id
 WHERE t.is_ms_shipped = 0 AND s.name IN (${names(n)})`;
 
-export const msColumnsSql = (n: number) => `SELECT s.name AS [schema], t.name AS [table_name], c.name AS [name], ty.name AS [type], c.is_nullable AS [nullable],
+export const msColumnsSql = (
+  n: number,
+) => `SELECT s.name AS [schema], t.name AS [table_name], c.name AS [name], ty.name AS [type], c.is_nullable AS [nullable],
   CASE WHEN ty.name IN ('decimal', 'numeric') THEN c.precision
        WHEN ty.name IN ('varchar', 'char', 'varbinary', 'binary') AND c.max_length > 0 THEN c.max_length
        WHEN ty.name IN ('nvarchar', 'nchar') AND c.max_length > 0 THEN c.max_length / 2
@@ -60,13 +63,15 @@ export const sqlserver: Introspector = {
     const columns = groupColumns(colRows);
     const pks = keysFromPositions(colRows);
     const tables: TableInfo[] = tableRows.map((r) => {
-      const schema = String(r.schema), name = String(r.name);
+      const schema = String(r.schema),
+        name = String(r.name);
       const partitioned = r.partitioned === 1 || r.partitioned === true;
       return {
-        schema, name,
+        schema,
+        name,
         kind: partitioned ? 'partitioned_table' : 'table',
         partition_of: null,
-        partitions: partitioned ? toNum(r.partitions) ?? 0 : 0,
+        partitions: partitioned ? (toNum(r.partitions) ?? 0) : 0,
         columns: columns.get(key(schema, name)) ?? [],
         primary_key: pks.get(key(schema, name)) ?? [],
         rows: toNum(r.rows),

@@ -37,7 +37,9 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`offload: ${e.message}\n`);
       return e.exitCode;
     }
-    process.stderr.write(`offload: internal error (this is a bug, please report it):\n${(e as Error)?.stack ?? String(e)}\n`);
+    process.stderr.write(
+      `offload: internal error (this is a bug, please report it):\n${(e as Error)?.stack ?? String(e)}\n`,
+    );
     return 2;
   }
 }

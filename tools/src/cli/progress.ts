@@ -27,10 +27,14 @@ export function progressReporter(stream: NodeJS.WriteStream = process.stderr, qu
       stop() {},
     };
   }
-  const bar = new cliProgress.SingleBar({ stream, format: '{label} max(column) [{bar}] {value}/{total}', hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic);
+  const bar = new cliProgress.SingleBar(
+    { stream, format: '{label} max(column) [{bar}] {value}/{total}', hideCursor: true, clearOnComplete: true },
+    cliProgress.Presets.shades_classic,
+  );
   const counts = new Map<string, { done: number; total: number }>();
   let running = false;
-  const sum = () => [...counts.values()].reduce((a, c) => ({ done: a.done + c.done, total: a.total + c.total }), { done: 0, total: 0 });
+  const sum = () =>
+    [...counts.values()].reduce((a, c) => ({ done: a.done + c.done, total: a.total + c.total }), { done: 0, total: 0 });
   const label = () => (counts.size === 1 ? [...counts.keys()][0]! : `${counts.size} databases`);
   return {
     onProgress(p) {

@@ -10,7 +10,13 @@ export interface JdbcTarget {
   params: Record<string, string>;
 }
 
-const DEFAULT_PORT: Record<Engine, number> = { postgres: 5432, mysql: 3306, mariadb: 3306, oracle: 1521, sqlserver: 1433 };
+const DEFAULT_PORT: Record<Engine, number> = {
+  postgres: 5432,
+  mysql: 3306,
+  mariadb: 3306,
+  oracle: 1521,
+  sqlserver: 1433,
+};
 const FORMS: Record<Engine, string> = {
   postgres: 'jdbc:postgresql://<host>[:<port>]/<database>',
   mysql: 'jdbc:mysql://<host>[:<port>]/<database>',
@@ -32,14 +38,20 @@ function queryParams(q: string | undefined, sep: string): Record<string, string>
   return out;
 }
 function decodeURIComponentSafe(s: string): string {
-  try { return decodeURIComponent(s); } catch { return s; }
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
 }
 
 const URL_FORMS = {
   postgres: new RegExp(String.raw`^jdbc:(postgresql)://(?:([^@/]*)@)?${HOST}(?::(\d{1,5}))?/([^?;/]+)(?:\?(.*))?$`),
   mysql: new RegExp(String.raw`^jdbc:(mysql)://(?:([^@/]*)@)?${HOST}(?::(\d{1,5}))?/([^?;/]+)(?:\?(.*))?$`),
   mariadb: new RegExp(String.raw`^jdbc:(mariadb|mysql)://(?:([^@/]*)@)?${HOST}(?::(\d{1,5}))?/([^?;/]+)(?:\?(.*))?$`),
-  oracle: new RegExp(String.raw`^jdbc:oracle:thin:(?:([^@]*))?@(?://)?${HOST}(?::(\d{1,5}))?([:/])([A-Za-z0-9_.$#-]+)(?:\?(.*))?$`),
+  oracle: new RegExp(
+    String.raw`^jdbc:oracle:thin:(?:([^@]*))?@(?://)?${HOST}(?::(\d{1,5}))?([:/])([A-Za-z0-9_.$#-]+)(?:\?(.*))?$`,
+  ),
   sqlserver: new RegExp(String.raw`^jdbc:sqlserver://${HOST}(?:\\[A-Za-z0-9_$-]+)?(?::(\d{1,5}))?((?:;[^;]*)*)$`),
 };
 
@@ -49,7 +61,10 @@ export type JdbcResult = { ok: true; target: JdbcTarget } | { ok: false; problem
 export function parseJdbcUrl(engine: Engine, url: string): JdbcResult {
   const fail = (problem: string): JdbcResult => ({ ok: false, problem, form: FORMS[engine] });
   let m: RegExpExecArray | null;
-  let host: string, port: string | undefined, database: string, params: Record<string, string> = {};
+  let host: string,
+    port: string | undefined,
+    database: string,
+    params: Record<string, string> = {};
   if (/\s/.test(url)) return fail('the URL contains white space');
   switch (engine) {
     case 'postgres':
@@ -58,7 +73,8 @@ export function parseJdbcUrl(engine: Engine, url: string): JdbcResult {
       const schemes = engine === 'postgres' ? ['postgresql'] : engine === 'mysql' ? ['mysql'] : ['mariadb', 'mysql'];
       m = URL_FORMS[engine].exec(url);
       if (!m) {
-        if (!new RegExp(`^jdbc:(${schemes.join('|')})://`).test(url)) return fail(`the URL must start with jdbc:${schemes[0]}:// for engine ${engine}`);
+        if (!new RegExp(`^jdbc:(${schemes.join('|')})://`).test(url))
+          return fail(`the URL must start with jdbc:${schemes[0]}:// for engine ${engine}`);
         return fail('host and database are required');
       }
       if (m[2] !== undefined) return fail('the URL holds a user name before "@": credentials belong in the secret');
@@ -69,7 +85,8 @@ export function parseJdbcUrl(engine: Engine, url: string): JdbcResult {
     case 'oracle': {
       m = URL_FORMS.oracle.exec(url);
       if (!m) {
-        if (!url.startsWith('jdbc:oracle:thin:')) return fail('the URL must start with jdbc:oracle:thin: (the thin driver; Glue does not ship OCI)');
+        if (!url.startsWith('jdbc:oracle:thin:'))
+          return fail('the URL must start with jdbc:oracle:thin: (the thin driver; Glue does not ship OCI)');
         return fail('host and service name (or SID) are required');
       }
       if (m[1]) return fail('the URL holds credentials before "@": they belong in the secret');
@@ -86,7 +103,7 @@ export function parseJdbcUrl(engine: Engine, url: string): JdbcResult {
       host = m[1]!;
       port = m[2];
       params = queryParams(m[3], ';');
-      database = params['databasename'] ?? params['database'] ?? '';
+      database = params.databasename ?? params.database ?? '';
       if (!database) return fail('databaseName=<database> is required (Glue connections need the database in the URL)');
       break;
     }

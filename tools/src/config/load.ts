@@ -37,7 +37,7 @@ export interface LoadedRepo {
 }
 
 export function kindOf(file: string): ConfigKind | undefined {
-  if (file === SETTINGS_FILE || file.endsWith('/' + SETTINGS_FILE)) return 'settings';
+  if (file === SETTINGS_FILE || file.endsWith(`/${SETTINGS_FILE}`)) return 'settings';
   if (/(^|\/)databases\/[^/]+\.ya?ml$/.test(file)) return 'database';
   if (/(^|\/)policies\/[^/]+\.ya?ml$/.test(file)) return 'policy';
   return undefined;
@@ -51,10 +51,28 @@ export interface LoadOptions {
 /** Loads every config of a source. Never throws for bad config content. */
 export async function loadRepo(source: ConfigSource, opts: LoadOptions = {}): Promise<LoadedRepo> {
   const files = await source.listFiles();
-  const repo: LoadedRepo = { source: source.label, databases: [], policies: [], findings: [], files, invalid: [], errors: 0, warnings: 0 };
+  const repo: LoadedRepo = {
+    source: source.label,
+    databases: [],
+    policies: [],
+    findings: [],
+    files,
+    invalid: [],
+    errors: 0,
+    warnings: 0,
+  };
   const findings: Finding[] = [];
   if (!files.includes(SETTINGS_FILE)) {
-    findings.push({ code: 'rule/settings-missing', severity: 'error', file: SETTINGS_FILE, line: 1, column: 1, pointer: '', message: `${SETTINGS_FILE} is missing at the repository root`, fix: 'add the settings file (see the sample in the README)' });
+    findings.push({
+      code: 'rule/settings-missing',
+      severity: 'error',
+      file: SETTINGS_FILE,
+      line: 1,
+      column: 1,
+      pointer: '',
+      message: `${SETTINGS_FILE} is missing at the repository root`,
+      fix: 'add the settings file (see the sample in the README)',
+    });
   }
   const bytes = await Promise.all(files.map((f) => source.readFile(f)));
   files.forEach((file, i) => {

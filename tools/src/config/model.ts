@@ -13,7 +13,7 @@ export function glueDatabaseOf(db: DatabaseConfig, settings: OffloadSettings): s
 /** S3 location of a source database's archives (always ends with `/`). */
 export function s3LocationOf(db: DatabaseConfig, settings: OffloadSettings): string {
   const given = db.archive?.s3_location;
-  if (given) return given.endsWith('/') ? given : given + '/';
+  if (given) return given.endsWith('/') ? given : `${given}/`;
   return `s3://${settings.archive.bucket}/${settings.archive.prefix}/${glueDatabaseOf(db, settings)}/`;
 }
 

@@ -7,14 +7,18 @@
 import { RE2 } from 're2-wasm';
 import safeRegexModule from 'safe-regex2';
 
-const safeRegex = (safeRegexModule as unknown as { default?: (re: string) => boolean }).default ?? (safeRegexModule as unknown as (re: string) => boolean);
+const safeRegex =
+  (safeRegexModule as unknown as { default?: (re: string) => boolean }).default ??
+  (safeRegexModule as unknown as (re: string) => boolean);
 
 export interface TablePattern {
   source: string;
   test(name: string): boolean;
 }
 
-export type PatternResult = { ok: true; pattern: TablePattern } | { ok: false; code: 'rule/pattern-invalid' | 'rule/pattern-unsafe'; problem: string };
+export type PatternResult =
+  | { ok: true; pattern: TablePattern }
+  | { ok: false; code: 'rule/pattern-invalid' | 'rule/pattern-unsafe'; problem: string };
 
 const compiled = new Map<string, PatternResult>();
 
@@ -25,16 +29,28 @@ export function compileTablePattern(source: string): PatternResult {
   try {
     new RegExp(source, 'u'); // JS syntax check: RE2-wasm's messages are less helpful
   } catch (e) {
-    r = { ok: false, code: 'rule/pattern-invalid', problem: (e as Error).message.replace(/^Invalid regular expression: /, '') };
+    r = {
+      ok: false,
+      code: 'rule/pattern-invalid',
+      problem: (e as Error).message.replace(/^Invalid regular expression: /, ''),
+    };
   }
   if (!r) {
     try {
       const re = new RE2(source, 'u');
       r = safeRegex(source)
         ? { ok: true, pattern: { source, test: (name: string) => re.test(name) } }
-        : { ok: false, code: 'rule/pattern-unsafe', problem: 'nested repetition can take exponential time in backtracking regex engines' };
+        : {
+            ok: false,
+            code: 'rule/pattern-unsafe',
+            problem: 'nested repetition can take exponential time in backtracking regex engines',
+          };
     } catch (e) {
-      r = { ok: false, code: 'rule/pattern-invalid', problem: `${(e as Error).message.replace(/^Invalid regular expression: \/.*\/u: /, '')} (RE2 syntax: no backreferences or look-arounds)` };
+      r = {
+        ok: false,
+        code: 'rule/pattern-invalid',
+        problem: `${(e as Error).message.replace(/^Invalid regular expression: \/.*\/u: /, '')} (RE2 syntax: no backreferences or look-arounds)`,
+      };
     }
   }
   compiled.set(source, r);
@@ -66,7 +82,11 @@ export function compileNameDatePattern(template: string): NameDateResult {
 }
 
 export type DatePart = 'y' | 'm' | 'd';
-export interface NameDate { year: number; month?: number; day?: number }
+export interface NameDate {
+  year: number;
+  month?: number;
+  day?: number;
+}
 
 /**
  * The regular expression of a date-in-name template and the order of its date groups. `any` is what
@@ -78,13 +98,21 @@ export function templateExpression(template: string, any = '.*'): { source: stri
   let source = '^';
   let stars = 0;
   for (const t of tokens) {
-    if (t === 'YYYY') { order.push('y'); source += '([0-9]{4})'; }
-    else if (t === 'MM') { order.push('m'); source += '([0-9]{2})'; }
-    else if (t === 'DD') { order.push('d'); source += '([0-9]{2})'; }
-    else if (t === '*') { stars++; source += any; }
-    else source += t.replace(/[\\^$.|?*+()[\]{}/]/g, '\\$&');
+    if (t === 'YYYY') {
+      order.push('y');
+      source += '([0-9]{4})';
+    } else if (t === 'MM') {
+      order.push('m');
+      source += '([0-9]{2})';
+    } else if (t === 'DD') {
+      order.push('d');
+      source += '([0-9]{2})';
+    } else if (t === '*') {
+      stars++;
+      source += any;
+    } else source += t.replace(/[\\^$.|?*+()[\]{}/]/g, '\\$&');
   }
-  return { source: source + '$', order, stars };
+  return { source: `${source}$`, order, stars };
 }
 
 /** The date a template's match gives, from its capture groups. */

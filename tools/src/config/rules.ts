@@ -36,20 +36,33 @@ export const RULES: Record<string, { severity: Severity; what: string }> = {
   'rule/grace-period-unused': { severity: 'warning', what: 'a grace period with `source.action: keep`' },
   'rule/age-field-required': { severity: 'error', what: 'the age source lacks its `pattern` or `column`' },
   'rule/age-field-unused': { severity: 'warning', what: 'an age field the chosen age source ignores' },
-  'rule/age-unsupported': { severity: 'error', what: 'age from last modification on an engine that keeps none (PostgreSQL)' },
+  'rule/age-unsupported': {
+    severity: 'error',
+    what: 'age from last modification on an engine that keeps none (PostgreSQL)',
+  },
   'rule/name-date-pattern': { severity: 'error', what: 'the date-in-name template is invalid' },
   'rule/pattern-invalid': { severity: 'error', what: 'an include/exclude pattern does not compile (RE2 syntax)' },
   'rule/pattern-unsafe': { severity: 'error', what: 'an include/exclude pattern can backtrack catastrophically' },
   'rule/sample-percent': { severity: 'error', what: '`row_hash: sample` without `sample_percent`' },
   'rule/legal-hold-reason': { severity: 'error', what: 'a legal hold without a reason' },
-  'rule/policy-conflict': { severity: 'error', what: 'two policies claim the same tables with different outcomes and no priority decides' },
+  'rule/policy-conflict': {
+    severity: 'error',
+    what: 'two policies claim the same tables with different outcomes and no priority decides',
+  },
   'rule/aws-name': { severity: 'error', what: 'a derived Glue, S3 or connection name breaks AWS naming rules' },
   'rule/inline-secret': { severity: 'error', what: 'something that looks like a secret is written in the config' },
 };
 
 type Locator = Pick<ParsedFile, 'locate' | 'file'>;
 
-function make(at: Locator, code: string, pointer: string, message: string, fix: string, opts: { key?: boolean } = {}): Finding {
+function make(
+  at: Locator,
+  code: string,
+  pointer: string,
+  message: string,
+  fix: string,
+  opts: { key?: boolean } = {},
+): Finding {
   const rule = RULES[code];
   if (!rule) throw new Error(`unregistered rule code ${code}`);
   const pos = at.locate(pointer, opts);
@@ -63,7 +76,14 @@ function make(at: Locator, code: string, pointer: string, message: string, fix: 
 export function documentFindings(kind: ConfigKind, parsed: ParsedFile): Finding[] {
   const allow = (p: string) => kind === 'database' && p === '/credentials/secret';
   return findSecrets(parsed.value, allow).map((hit) =>
-    make(parsed, 'rule/inline-secret', hit.pointer, `${hit.pointer || 'the document'} looks like it holds ${hit.kind}`, 'remove it from the file (and rotate it: it may already be in git history); reference a Secrets Manager secret by name under credentials.secret', { key: hit.key }),
+    make(
+      parsed,
+      'rule/inline-secret',
+      hit.pointer,
+      `${hit.pointer || 'the document'} looks like it holds ${hit.kind}`,
+      'remove it from the file (and rotate it: it may already be in git history); reference a Secrets Manager secret by name under credentials.secret',
+      { key: hit.key },
+    ),
   );
 }
 
@@ -74,17 +94,20 @@ export function documentFindings(kind: ConfigKind, parsed: ParsedFile): Finding[
 /** Why a name is not a valid S3 bucket name, or undefined. */
 export function bucketProblem(name: string): string | undefined {
   if (name.length < 3 || name.length > 63) return 'must be 3 to 63 characters long';
-  if (!/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(name)) return 'may hold only lowercase letters, digits, dots and hyphens, and must begin and end with a letter or digit';
+  if (!/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(name))
+    return 'may hold only lowercase letters, digits, dots and hyphens, and must begin and end with a letter or digit';
   if (name.includes('..')) return 'must not hold two adjacent dots';
   if (/^\d+\.\d+\.\d+\.\d+$/.test(name)) return 'must not look like an IP address';
-  if (/^(xn--|sthree-|amzn-s3-demo-)/.test(name) || /(-s3alias|--ol-s3|--x-s3|--table-s3)$/.test(name)) return 'uses a prefix or suffix AWS reserves';
+  if (/^(xn--|sthree-|amzn-s3-demo-)/.test(name) || /(-s3alias|--ol-s3|--x-s3|--table-s3)$/.test(name))
+    return 'uses a prefix or suffix AWS reserves';
   return undefined;
 }
 
 /** Why a name is not a Glue database name Athena and Lake Formation accept, or undefined. */
 export function glueDatabaseProblem(name: string): string | undefined {
   if (name.length < 1 || name.length > 255) return 'must be 1 to 255 characters long';
-  if (!/^[a-z0-9_]+$/.test(name)) return 'may hold only lowercase letters, digits and underscores (Athena and Lake Formation lower-case everything else)';
+  if (!/^[a-z0-9_]+$/.test(name))
+    return 'may hold only lowercase letters, digits and underscores (Athena and Lake Formation lower-case everything else)';
   return undefined;
 }
 
@@ -121,54 +144,198 @@ export function crossFileFindings(repo: LoadedRepo): Finding[] {
   // Settings
   if (repo.settings && settings) {
     const s = repo.settings;
-    for (const [ptr, bucket] of [['/config/bucket', settings.config.bucket], ['/archive/bucket', settings.archive.bucket]] as const) {
+    for (const [ptr, bucket] of [
+      ['/config/bucket', settings.config.bucket],
+      ['/archive/bucket', settings.archive.bucket],
+    ] as const) {
       const why = bucketProblem(bucket);
-      if (why) out.push(make(s, 'rule/aws-name', ptr, `S3 bucket name "${bucket}" ${why}`, 'choose a valid S3 bucket name'));
+      if (why)
+        out.push(make(s, 'rule/aws-name', ptr, `S3 bucket name "${bucket}" ${why}`, 'choose a valid S3 bucket name'));
     }
     const sched = settings.defaults?.discovery_schedule;
     if (sched !== undefined) {
       const why = scheduleProblem(sched);
-      if (why) out.push(make(s, 'rule/schedule', '/defaults/discovery_schedule', `schedule "${sched}": ${why}`, 'write cron(m h dom mon dow year), rate(N unit), a five-field cron line or an Airflow preset'));
+      if (why)
+        out.push(
+          make(
+            s,
+            'rule/schedule',
+            '/defaults/discovery_schedule',
+            `schedule "${sched}": ${why}`,
+            'write cron(m h dom mon dow year), rate(N unit), a five-field cron line or an Airflow preset',
+          ),
+        );
     }
     const tz = settings.defaults?.timezone;
-    if (tz !== undefined && !IANAZone.isValidZone(tz)) out.push(make(s, 'rule/timezone', '/defaults/timezone', `"${tz}" is not an IANA time zone`, 'use a zone such as UTC or Europe/London'));
+    if (tz !== undefined && !IANAZone.isValidZone(tz))
+      out.push(
+        make(
+          s,
+          'rule/timezone',
+          '/defaults/timezone',
+          `"${tz}" is not an IANA time zone`,
+          'use a zone such as UTC or Europe/London',
+        ),
+      );
   }
 
   // Policies
   for (const p of repo.policies) {
     const c = p.config;
-    if (c.name !== baseName(p.file)) out.push(make(p, 'rule/name-mismatch', '/name', `name "${c.name}" differs from the file name "${baseName(p.file)}"`, `rename the file to policies/${c.name}.yaml or set name: ${baseName(p.file)}`));
+    if (c.name !== baseName(p.file))
+      out.push(
+        make(
+          p,
+          'rule/name-mismatch',
+          '/name',
+          `name "${c.name}" differs from the file name "${baseName(p.file)}"`,
+          `rename the file to policies/${c.name}.yaml or set name: ${baseName(p.file)}`,
+        ),
+      );
     const prev = policies.get(c.name);
-    if (prev) out.push(make(p, 'rule/duplicate-name', '/name', `policy "${c.name}" is also declared in ${prev.file}`, 'give each policy a unique name'));
+    if (prev)
+      out.push(
+        make(
+          p,
+          'rule/duplicate-name',
+          '/name',
+          `policy "${c.name}" is also declared in ${prev.file}`,
+          'give each policy a unique name',
+        ),
+      );
     else policies.set(c.name, p);
 
-    const durations: [string, string | undefined][] = [['/archive_after', c.archive_after], ['/purge_after', c.purge_after], ['/source/grace_period', c.source?.grace_period]];
+    const durations: [string, string | undefined][] = [
+      ['/archive_after', c.archive_after],
+      ['/purge_after', c.purge_after],
+      ['/source/grace_period', c.source?.grace_period],
+    ];
     const parsed = new Map<string, number>();
     for (const [ptr, text] of durations) {
       if (text === undefined) continue;
       const d = parseDuration(text);
-      if (!d) out.push(make(p, 'rule/duration', ptr, `"${text}" is not a positive ISO-8601 duration`, 'write a duration such as P2Y, P18M, P90D or PT12H'));
+      if (!d)
+        out.push(
+          make(
+            p,
+            'rule/duration',
+            ptr,
+            `"${text}" is not a positive ISO-8601 duration`,
+            'write a duration such as P2Y, P18M, P90D or PT12H',
+          ),
+        );
       else parsed.set(ptr, durationMillis(d.duration));
     }
-    const a = parsed.get('/archive_after'), pu = parsed.get('/purge_after');
-    if (a !== undefined && pu !== undefined && pu < a) out.push(make(p, 'rule/purge-before-archive', '/purge_after', `purge_after ${c.purge_after} is shorter than archive_after ${c.archive_after}: archives would be purged before tables are archived`, 'make purge_after at least as long as archive_after'));
-    if (c.source?.action === 'drop' && !c.source.grace_period) out.push(make(p, 'rule/grace-period-required', '/source', 'source.action is drop but no grace_period is set', 'add source.grace_period (for example P30D): the source is renamed first and dropped only after it'));
-    if (c.source?.action !== 'drop' && c.source?.grace_period) out.push(make(p, 'rule/grace-period-unused', '/source/grace_period', 'grace_period has no effect when the source is kept', 'remove grace_period, or set source.action: drop'));
+    const a = parsed.get('/archive_after'),
+      pu = parsed.get('/purge_after');
+    if (a !== undefined && pu !== undefined && pu < a)
+      out.push(
+        make(
+          p,
+          'rule/purge-before-archive',
+          '/purge_after',
+          `purge_after ${c.purge_after} is shorter than archive_after ${c.archive_after}: archives would be purged before tables are archived`,
+          'make purge_after at least as long as archive_after',
+        ),
+      );
+    if (c.source?.action === 'drop' && !c.source.grace_period)
+      out.push(
+        make(
+          p,
+          'rule/grace-period-required',
+          '/source',
+          'source.action is drop but no grace_period is set',
+          'add source.grace_period (for example P30D): the source is renamed first and dropped only after it',
+        ),
+      );
+    if (c.source?.action !== 'drop' && c.source?.grace_period)
+      out.push(
+        make(
+          p,
+          'rule/grace-period-unused',
+          '/source/grace_period',
+          'grace_period has no effect when the source is kept',
+          'remove grace_period, or set source.action: drop',
+        ),
+      );
 
     const age = c.age;
     if (age.from === 'table_name') {
-      if (!age.pattern) out.push(make(p, 'rule/age-field-required', '/age', 'age.from is table_name but age.pattern is missing', 'add age.pattern, such as "*_YYYYMM"'));
+      if (!age.pattern)
+        out.push(
+          make(
+            p,
+            'rule/age-field-required',
+            '/age',
+            'age.from is table_name but age.pattern is missing',
+            'add age.pattern, such as "*_YYYYMM"',
+          ),
+        );
       else {
         const r = compileNameDatePattern(age.pattern);
-        if (!r.ok) out.push(make(p, 'rule/name-date-pattern', '/age/pattern', `date pattern "${age.pattern}": ${r.problem}`, 'use YYYY, MM and DD for the date parts and * for any text, e.g. "*_YYYYMM"'));
+        if (!r.ok)
+          out.push(
+            make(
+              p,
+              'rule/name-date-pattern',
+              '/age/pattern',
+              `date pattern "${age.pattern}": ${r.problem}`,
+              'use YYYY, MM and DD for the date parts and * for any text, e.g. "*_YYYYMM"',
+            ),
+          );
       }
     }
-    if (age.from === 'column' && !age.column) out.push(make(p, 'rule/age-field-required', '/age', 'age.from is column but age.column is missing', 'add age.column: the date or timestamp column whose maximum dates the table'));
-    if (age.from !== 'table_name' && age.pattern !== undefined) out.push(make(p, 'rule/age-field-unused', '/age/pattern', `age.pattern is ignored when age.from is ${age.from}`, 'remove age.pattern'));
-    if (age.from !== 'column' && age.column !== undefined) out.push(make(p, 'rule/age-field-unused', '/age/column', `age.column is ignored when age.from is ${age.from}`, 'remove age.column'));
+    if (age.from === 'column' && !age.column)
+      out.push(
+        make(
+          p,
+          'rule/age-field-required',
+          '/age',
+          'age.from is column but age.column is missing',
+          'add age.column: the date or timestamp column whose maximum dates the table',
+        ),
+      );
+    if (age.from !== 'table_name' && age.pattern !== undefined)
+      out.push(
+        make(
+          p,
+          'rule/age-field-unused',
+          '/age/pattern',
+          `age.pattern is ignored when age.from is ${age.from}`,
+          'remove age.pattern',
+        ),
+      );
+    if (age.from !== 'column' && age.column !== undefined)
+      out.push(
+        make(
+          p,
+          'rule/age-field-unused',
+          '/age/column',
+          `age.column is ignored when age.from is ${age.from}`,
+          'remove age.column',
+        ),
+      );
 
-    if (c.validation?.row_hash === 'sample' && c.validation.sample_percent === undefined) out.push(make(p, 'rule/sample-percent', '/validation', 'row_hash is sample but sample_percent is missing', 'add validation.sample_percent (for example 10)'));
-    if (c.legal_hold?.enabled && !c.legal_hold.reason) out.push(make(p, 'rule/legal-hold-reason', '/legal_hold', 'a legal hold is enabled without a reason', 'add legal_hold.reason (and a reference to the case)'));
+    if (c.validation?.row_hash === 'sample' && c.validation.sample_percent === undefined)
+      out.push(
+        make(
+          p,
+          'rule/sample-percent',
+          '/validation',
+          'row_hash is sample but sample_percent is missing',
+          'add validation.sample_percent (for example 10)',
+        ),
+      );
+    if (c.legal_hold?.enabled && !c.legal_hold.reason)
+      out.push(
+        make(
+          p,
+          'rule/legal-hold-reason',
+          '/legal_hold',
+          'a legal hold is enabled without a reason',
+          'add legal_hold.reason (and a reference to the case)',
+        ),
+      );
   }
 
   // Databases
@@ -179,40 +346,131 @@ export function crossFileFindings(repo: LoadedRepo): Finding[] {
   const usedPolicies = new Set<string>();
   for (const d of repo.databases) {
     const c = d.config;
-    if (c.name !== baseName(d.file)) out.push(make(d, 'rule/name-mismatch', '/name', `name "${c.name}" differs from the file name "${baseName(d.file)}"`, `rename the file to databases/${c.name}.yaml or set name: ${baseName(d.file)}`));
+    if (c.name !== baseName(d.file))
+      out.push(
+        make(
+          d,
+          'rule/name-mismatch',
+          '/name',
+          `name "${c.name}" differs from the file name "${baseName(d.file)}"`,
+          `rename the file to databases/${c.name}.yaml or set name: ${baseName(d.file)}`,
+        ),
+      );
     const prev = dbNames.get(c.name);
-    if (prev) out.push(make(d, 'rule/duplicate-name', '/name', `database "${c.name}" is also declared in ${prev}`, 'give each database a unique name'));
+    if (prev)
+      out.push(
+        make(
+          d,
+          'rule/duplicate-name',
+          '/name',
+          `database "${c.name}" is also declared in ${prev}`,
+          'give each database a unique name',
+        ),
+      );
     else dbNames.set(c.name, d.file);
 
     const j = parseJdbcUrl(c.engine, c.jdbc_url);
     if (!j.ok) {
       const creds = /credentials|user name/.test(j.problem);
-      out.push(make(d, creds ? 'rule/credentials-in-url' : 'rule/jdbc-url', '/jdbc_url', `JDBC URL for ${c.engine}: ${j.problem}`, creds ? 'remove them from the URL; put them in the secret named by credentials.secret' : `write it as ${j.form}`));
+      out.push(
+        make(
+          d,
+          creds ? 'rule/credentials-in-url' : 'rule/jdbc-url',
+          '/jdbc_url',
+          `JDBC URL for ${c.engine}: ${j.problem}`,
+          creds
+            ? 'remove them from the URL; put them in the secret named by credentials.secret'
+            : `write it as ${j.form}`,
+        ),
+      );
     } else {
       const bad = Object.keys(j.target.params).filter((k) => /^(user|username|password|pwd|passwd)$/.test(k));
-      if (bad.length) out.push(make(d, 'rule/credentials-in-url', '/jdbc_url', `the JDBC URL sets ${bad.join(' and ')}`, 'remove them from the URL; the user and password come from the secret named by credentials.secret'));
+      if (bad.length)
+        out.push(
+          make(
+            d,
+            'rule/credentials-in-url',
+            '/jdbc_url',
+            `the JDBC URL sets ${bad.join(' and ')}`,
+            'remove them from the URL; the user and password come from the secret named by credentials.secret',
+          ),
+        );
     }
 
     if (c.discovery?.schedule !== undefined) {
       const why = scheduleProblem(c.discovery.schedule);
-      if (why) out.push(make(d, 'rule/schedule', '/discovery/schedule', `schedule "${c.discovery.schedule}": ${why}`, 'write cron(m h dom mon dow year), rate(N unit), a five-field cron line or an Airflow preset'));
+      if (why)
+        out.push(
+          make(
+            d,
+            'rule/schedule',
+            '/discovery/schedule',
+            `schedule "${c.discovery.schedule}": ${why}`,
+            'write cron(m h dom mon dow year), rate(N unit), a five-field cron line or an Airflow preset',
+          ),
+        );
     }
 
     if (settings) {
       const glue = glueDatabaseOf(c, settings);
       const why = glueDatabaseProblem(glue);
       const ptr = c.archive?.glue_database !== undefined ? '/archive/glue_database' : '/name';
-      if (why) out.push(make(d, 'rule/aws-name', ptr, `Glue database name "${glue}" ${why}`, 'set archive.glue_database to a lowercase name of letters, digits and underscores'));
+      if (why)
+        out.push(
+          make(
+            d,
+            'rule/aws-name',
+            ptr,
+            `Glue database name "${glue}" ${why}`,
+            'set archive.glue_database to a lowercase name of letters, digits and underscores',
+          ),
+        );
       const other = glueDbs.get(glue);
-      if (other) out.push(make(d, 'rule/duplicate-glue-database', ptr, `Glue database "${glue}" is also the archive of ${other}`, 'give each database its own archive.glue_database: archives of two sources must not mix'));
+      if (other)
+        out.push(
+          make(
+            d,
+            'rule/duplicate-glue-database',
+            ptr,
+            `Glue database "${glue}" is also the archive of ${other}`,
+            'give each database its own archive.glue_database: archives of two sources must not mix',
+          ),
+        );
       else glueDbs.set(glue, d.file);
       const loc = s3LocationOf(c, settings);
       const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(loc);
-      if (!m) out.push(make(d, 'rule/aws-name', '/archive/s3_location', `"${loc}" is not an s3://bucket/prefix location`, 'write s3://<bucket>/<prefix>/'));
+      if (!m)
+        out.push(
+          make(
+            d,
+            'rule/aws-name',
+            '/archive/s3_location',
+            `"${loc}" is not an s3://bucket/prefix location`,
+            'write s3://<bucket>/<prefix>/',
+          ),
+        );
       else {
         const bwhy = c.archive?.s3_location ? bucketProblem(m[1]!) : undefined; // else the settings' bucket, checked there
-        if (bwhy) out.push(make(d, 'rule/aws-name', c.archive?.s3_location ? '/archive/s3_location' : '/name', `bucket "${m[1]}" of the archive location ${bwhy}`, 'use a valid S3 bucket name'));
-        if (Buffer.byteLength(m[2]!) > 1024 - ICEBERG_PATH_BUDGET) out.push(make(d, 'rule/aws-name', c.archive?.s3_location ? '/archive/s3_location' : '/name', `archive key prefix is ${Buffer.byteLength(m[2]!)} bytes: Iceberg file keys under it would pass S3's 1,024-byte limit`, `keep the prefix under ${1024 - ICEBERG_PATH_BUDGET} bytes`));
+        if (bwhy)
+          out.push(
+            make(
+              d,
+              'rule/aws-name',
+              c.archive?.s3_location ? '/archive/s3_location' : '/name',
+              `bucket "${m[1]}" of the archive location ${bwhy}`,
+              'use a valid S3 bucket name',
+            ),
+          );
+        if (Buffer.byteLength(m[2]!) > 1024 - ICEBERG_PATH_BUDGET)
+          out.push(
+            make(
+              d,
+              'rule/aws-name',
+              c.archive?.s3_location ? '/archive/s3_location' : '/name',
+              `archive key prefix is ${Buffer.byteLength(m[2]!)} bytes: Iceberg file keys under it would pass S3's 1,024-byte limit`,
+              `keep the prefix under ${1024 - ICEBERG_PATH_BUDGET} bytes`,
+            ),
+          );
       }
     }
 
@@ -220,7 +478,18 @@ export function crossFileFindings(repo: LoadedRepo): Finding[] {
       for (const list of ['include', 'exclude'] as const) {
         (entry[list] ?? []).forEach((src, k) => {
           const r = compileTablePattern(src);
-          if (!r.ok) out.push(make(d, r.code, `/scope/${i}/${list}/${k}`, `pattern "${src}": ${r.problem}`, r.code === 'rule/pattern-unsafe' ? 'rewrite it without nested repetition, e.g. ^txn_[0-9]{6}$' : 'fix the regular expression (RE2 syntax)'));
+          if (!r.ok)
+            out.push(
+              make(
+                d,
+                r.code,
+                `/scope/${i}/${list}/${k}`,
+                `pattern "${src}": ${r.problem}`,
+                r.code === 'rule/pattern-unsafe'
+                  ? 'rewrite it without nested repetition, e.g. ^txn_[0-9]{6}$'
+                  : 'fix the regular expression (RE2 syntax)',
+              ),
+            );
         });
       }
       entry.policies.forEach((name, k) => {
@@ -229,16 +498,43 @@ export function crossFileFindings(repo: LoadedRepo): Finding[] {
         if (!pol && invalidPolicies.has(name)) return; // its own file's findings say what is wrong
         if (!pol) {
           const known = [...policies.keys()].sort();
-          out.push(make(d, 'rule/unknown-policy', `/scope/${i}/policies/${k}`, `policy "${name}" does not exist`, known.length ? `add policies/${name}.yaml or use one of: ${known.join(', ')}` : `add policies/${name}.yaml`));
+          out.push(
+            make(
+              d,
+              'rule/unknown-policy',
+              `/scope/${i}/policies/${k}`,
+              `policy "${name}" does not exist`,
+              known.length
+                ? `add policies/${name}.yaml or use one of: ${known.join(', ')}`
+                : `add policies/${name}.yaml`,
+            ),
+          );
         } else if (pol.config.age.from === 'last_modified' && c.engine === 'postgres') {
-          out.push(make(d, 'rule/age-unsupported', `/scope/${i}/policies/${k}`, `policy "${name}" ages tables by last modification, which PostgreSQL does not record`, 'use a policy that ages tables by name or by a date column'));
+          out.push(
+            make(
+              d,
+              'rule/age-unsupported',
+              `/scope/${i}/policies/${k}`,
+              `policy "${name}" ages tables by last modification, which PostgreSQL does not record`,
+              'use a policy that ages tables by name or by a date column',
+            ),
+          );
         }
       });
     });
     out.push(...conflictFindings(d, policies));
   }
   for (const [name, p] of policies) {
-    if (!usedPolicies.has(name) && !someDatabaseInvalid) out.push(make(p, 'rule/unused-policy', '/name', `policy "${name}" is not used by any database`, 'reference it from a database scope, or delete it'));
+    if (!usedPolicies.has(name) && !someDatabaseInvalid)
+      out.push(
+        make(
+          p,
+          'rule/unused-policy',
+          '/name',
+          `policy "${name}" is not used by any database`,
+          'reference it from a database scope, or delete it',
+        ),
+      );
   }
   return out;
 }
@@ -248,27 +544,45 @@ export function crossFileFindings(repo: LoadedRepo): Finding[] {
  * schema have the same include patterns (or one of them includes every table). Without an inventory
  * this is what can be known for certain; the policy engine reports the remaining overlaps per table.
  */
-function conflictFindings(d: LoadedConfig<DatabaseConfig>, policies: Map<string, LoadedConfig<PolicyConfig>>): Finding[] {
+function conflictFindings(
+  d: LoadedConfig<DatabaseConfig>,
+  policies: Map<string, LoadedConfig<PolicyConfig>>,
+): Finding[] {
   const out: Finding[] = [];
   const claims: { schema: string; include: string | null; policy: string; pointer: string }[] = [];
   d.config.scope.forEach((e, i) => {
     const include = e.include ? JSON.stringify([...e.include].sort()) : null;
-    e.policies.forEach((p, k) => claims.push({ schema: e.schema, include, policy: p, pointer: `/scope/${i}/policies/${k}` }));
+    e.policies.forEach((p, k) =>
+      claims.push({ schema: e.schema, include, policy: p, pointer: `/scope/${i}/policies/${k}` }),
+    );
   });
   const reported = new Set<string>();
   for (let x = 0; x < claims.length; x++) {
     for (let y = x + 1; y < claims.length; y++) {
-      const a = claims[x]!, b = claims[y]!;
+      const a = claims[x]!,
+        b = claims[y]!;
       if (a.schema !== b.schema || a.policy === b.policy) continue;
       if (!(a.include === b.include || a.include === null || b.include === null)) continue;
-      const pa = policies.get(a.policy)?.config, pb = policies.get(b.policy)?.config;
+      const pa = policies.get(a.policy)?.config,
+        pb = policies.get(b.policy)?.config;
       if (!pa || !pb || outcome(pa) === outcome(pb)) continue;
       if (pa.priority !== undefined && pb.priority !== undefined && pa.priority !== pb.priority) continue;
-      const pair = [a.policy, b.policy].sort().join('|') + '|' + a.schema;
+      const pair = `${[a.policy, b.policy].sort().join('|')}|${a.schema}`;
       if (reported.has(pair)) continue;
       reported.add(pair);
-      const why = pa.priority === undefined || pb.priority === undefined ? 'not both have a priority' : `both have priority ${pa.priority}`;
-      out.push(make(d, 'rule/policy-conflict', b.pointer, `policies "${a.policy}" and "${b.policy}" claim the same tables of schema "${a.schema}" with different outcomes, and ${why}`, 'give the policies different priorities (the higher wins), or narrow the include patterns so they do not overlap'));
+      const why =
+        pa.priority === undefined || pb.priority === undefined
+          ? 'not both have a priority'
+          : `both have priority ${pa.priority}`;
+      out.push(
+        make(
+          d,
+          'rule/policy-conflict',
+          b.pointer,
+          `policies "${a.policy}" and "${b.policy}" claim the same tables of schema "${a.schema}" with different outcomes, and ${why}`,
+          'give the policies different priorities (the higher wins), or narrow the include patterns so they do not overlap',
+        ),
+      );
     }
   }
   return out;

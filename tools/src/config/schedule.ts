@@ -14,12 +14,15 @@ const DAYS = 'SUN|MON|TUE|WED|THU|FRI|SAT';
 
 function fieldRe(value: string, extra = ''): RegExp {
   const item = `(?:\\*|${value})(?:-(?:${value}))?(?:/\\d+)?`;
-  return new RegExp(`^(?:${extra ? extra + '|' : ''}${item}(?:,${item})*)$`, 'i');
+  return new RegExp(`^(?:${extra ? `${extra}|` : ''}${item}(?:,${item})*)$`, 'i');
 }
 const n = (lo: number, hi: number) => {
   const alts: string[] = [];
   for (let i = lo; i <= hi; i++) alts.push(String(i), i < 10 ? `0${i}` : '');
-  return alts.filter(Boolean).sort((a, b) => b.length - a.length).join('|');
+  return alts
+    .filter(Boolean)
+    .sort((a, b) => b.length - a.length)
+    .join('|');
 };
 const EB_FIELDS: { name: string; re: RegExp }[] = [
   { name: 'minutes', re: fieldRe(n(0, 59)) },
@@ -41,29 +44,42 @@ export function scheduleProblem(text: string): string | undefined {
     if (!m) return 'a rate expression is `rate(<positive number> <minute(s)|hour(s)|day(s)>)`';
     const value = Number(m[1]);
     if (value < 1) return 'the rate value must be positive';
-    if ((value === 1) !== !m[2]!.endsWith('s')) return `write "${value} ${value === 1 ? m[2]!.replace(/s$/, '') : m[2] + (m[2]!.endsWith('s') ? '' : 's')}" (EventBridge wants the singular unit for 1 and the plural otherwise)`;
+    if ((value === 1) !== !m[2]!.endsWith('s'))
+      return `write "${value} ${value === 1 ? m[2]!.replace(/s$/, '') : m[2] + (m[2]!.endsWith('s') ? '' : 's')}" (EventBridge wants the singular unit for 1 and the plural otherwise)`;
     return undefined;
   }
   const cron = /^cron\((.*)\)$/.exec(s);
   if (cron) {
     const fields = cron[1]!.trim().split(/\s+/);
-    if (fields.length !== 6) return `an EventBridge cron expression has 6 fields (minutes hours day-of-month month day-of-week year), found ${fields.length}`;
-    for (let i = 0; i < 6; i++) if (!EB_FIELDS[i]!.re.test(fields[i]!)) return `field ${i + 1} (${EB_FIELDS[i]!.name}) "${fields[i]}" is not valid`;
-    const dom = fields[2]!, dow = fields[4]!;
+    if (fields.length !== 6)
+      return `an EventBridge cron expression has 6 fields (minutes hours day-of-month month day-of-week year), found ${fields.length}`;
+    for (let i = 0; i < 6; i++)
+      if (!EB_FIELDS[i]!.re.test(fields[i]!))
+        return `field ${i + 1} (${EB_FIELDS[i]!.name}) "${fields[i]}" is not valid`;
+    const dom = fields[2]!,
+      dow = fields[4]!;
     if ((dom === '?') === (dow === '?')) return 'exactly one of day-of-month and day-of-week must be "?"';
     return undefined;
   }
   const parts = s.split(/\s+/);
-  if (parts.length !== 5) return `expected an EventBridge cron(...) or rate(...) expression, a five-field cron line or an Airflow preset; "${s}" has ${parts.length} fields`;
-  if (parts.includes('?')) return '"?" is EventBridge syntax; wrap the expression in cron(...) with six fields, or use "*"';
+  if (parts.length !== 5)
+    return `expected an EventBridge cron(...) or rate(...) expression, a five-field cron line or an Airflow preset; "${s}" has ${parts.length} fields`;
+  if (parts.includes('?'))
+    return '"?" is EventBridge syntax; wrap the expression in cron(...) with six fields, or use "*"';
   try {
     CronExpressionParser.parse(s, { strict: false });
     // cron-parser accepts some out-of-range forms leniently; check the plain ranges ourselves too.
-    const ranges: [number, number][] = [[0, 59], [0, 23], [1, 31], [1, 12], [0, 7]];
+    const ranges: [number, number][] = [
+      [0, 59],
+      [0, 23],
+      [1, 31],
+      [1, 12],
+      [0, 7],
+    ];
     for (let i = 0; i < 5; i++) {
       for (const num of parts[i]!.match(/\d+/g) ?? []) {
         const [lo, hi] = ranges[i]!;
-        if (!/\/\d+$/.test(parts[i]!) || !parts[i]!.endsWith('/' + num)) {
+        if (!/\/\d+$/.test(parts[i]!) || !parts[i]!.endsWith(`/${num}`)) {
           if (Number(num) < lo || Number(num) > hi) return `field ${i + 1} value ${num} is outside ${lo}–${hi}`;
         }
       }

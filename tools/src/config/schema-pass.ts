@@ -6,7 +6,8 @@ import type { ParsedFile } from './yaml-file.js';
 import { readSchema, SCHEMA_FILES, type ConfigKind } from './schemas.js';
 
 type AddFormats = (ajv: Ajv2020, formats: string[]) => unknown;
-const addFormats = ((addFormatsModule as unknown as { default?: AddFormats }).default ?? addFormatsModule) as unknown as AddFormats;
+const addFormats = ((addFormatsModule as unknown as { default?: AddFormats }).default ??
+  addFormatsModule) as unknown as AddFormats;
 
 let ajv: Ajv2020 | undefined;
 const validators = new Map<ConfigKind, ValidateFunction>();
@@ -30,23 +31,77 @@ function describe(e: ErrorObject): { code: string; message: string; fix: string;
   const p = e.params as Record<string, unknown>;
   switch (e.keyword) {
     case 'required':
-      return { code: 'schema/required', pointer: e.instancePath, key: false, message: `${at}: missing required property "${String(p.missingProperty)}"`, fix: `add "${String(p.missingProperty)}"` };
+      return {
+        code: 'schema/required',
+        pointer: e.instancePath,
+        key: false,
+        message: `${at}: missing required property "${String(p.missingProperty)}"`,
+        fix: `add "${String(p.missingProperty)}"`,
+      };
     case 'additionalProperties':
-      return { code: 'schema/unknown-property', pointer: `${e.instancePath}/${String(p.additionalProperty)}`, key: true, message: `${at}: unknown property "${String(p.additionalProperty)}"`, fix: 'remove it or correct its spelling (the schema lists every allowed property)' };
+      return {
+        code: 'schema/unknown-property',
+        pointer: `${e.instancePath}/${String(p.additionalProperty)}`,
+        key: true,
+        message: `${at}: unknown property "${String(p.additionalProperty)}"`,
+        fix: 'remove it or correct its spelling (the schema lists every allowed property)',
+      };
     case 'enum':
-      return { code: 'schema/enum', pointer: e.instancePath, key: false, message: `${at}: must be one of ${(p.allowedValues as unknown[]).map((x) => JSON.stringify(x)).join(', ')}`, fix: 'use one of the allowed values' };
+      return {
+        code: 'schema/enum',
+        pointer: e.instancePath,
+        key: false,
+        message: `${at}: must be one of ${(p.allowedValues as unknown[]).map((x) => JSON.stringify(x)).join(', ')}`,
+        fix: 'use one of the allowed values',
+      };
     case 'type':
-      return { code: 'schema/type', pointer: e.instancePath, key: false, message: `${at}: must be ${String(p.type)}`, fix: `write a value of type ${String(p.type)}` };
+      return {
+        code: 'schema/type',
+        pointer: e.instancePath,
+        key: false,
+        message: `${at}: must be ${String(p.type)}`,
+        fix: `write a value of type ${String(p.type)}`,
+      };
     case 'pattern':
-      return { code: 'schema/pattern', pointer: e.instancePath, key: false, message: `${at}: does not match the required form ${String(p.pattern)}`, fix: 'see the property description in the schema for the expected form' };
+      return {
+        code: 'schema/pattern',
+        pointer: e.instancePath,
+        key: false,
+        message: `${at}: does not match the required form ${String(p.pattern)}`,
+        fix: 'see the property description in the schema for the expected form',
+      };
     case 'format':
-      return { code: 'schema/format', pointer: e.instancePath, key: false, message: `${at}: is not a valid ${String(p.format)}`, fix: `write a valid ${String(p.format)}` };
+      return {
+        code: 'schema/format',
+        pointer: e.instancePath,
+        key: false,
+        message: `${at}: is not a valid ${String(p.format)}`,
+        fix: `write a valid ${String(p.format)}`,
+      };
     case 'uniqueItems':
-      return { code: 'schema/duplicate-item', pointer: `${e.instancePath}/${Math.max(Number(p.i), Number(p.j))}`, key: false, message: `${at}: items ${Math.min(Number(p.i), Number(p.j))} and ${Math.max(Number(p.i), Number(p.j))} are the same`, fix: 'remove the repeated item' };
+      return {
+        code: 'schema/duplicate-item',
+        pointer: `${e.instancePath}/${Math.max(Number(p.i), Number(p.j))}`,
+        key: false,
+        message: `${at}: items ${Math.min(Number(p.i), Number(p.j))} and ${Math.max(Number(p.i), Number(p.j))} are the same`,
+        fix: 'remove the repeated item',
+      };
     case 'propertyNames':
-      return { code: 'schema/property-name', pointer: `${e.instancePath}/${String(p.propertyName)}`, key: true, message: `${at}: property name "${String(p.propertyName)}" is not allowed`, fix: 'rename the key' };
+      return {
+        code: 'schema/property-name',
+        pointer: `${e.instancePath}/${String(p.propertyName)}`,
+        key: true,
+        message: `${at}: property name "${String(p.propertyName)}" is not allowed`,
+        fix: 'rename the key',
+      };
     default:
-      return { code: `schema/${e.keyword.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`, pointer: e.instancePath, key: false, message: `${at}: ${e.message ?? 'is invalid'}`, fix: 'see the property description in the schema' };
+      return {
+        code: `schema/${e.keyword.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`,
+        pointer: e.instancePath,
+        key: false,
+        message: `${at}: ${e.message ?? 'is invalid'}`,
+        fix: 'see the property description in the schema',
+      };
   }
 }
 
@@ -63,7 +118,16 @@ export function schemaFindings(kind: ConfigKind, parsed: ParsedFile): Finding[] 
     if (seen.has(key)) continue;
     seen.add(key);
     const pos = parsed.locate(d.pointer, { key: d.key });
-    out.push({ code: d.code, severity: 'error', file: parsed.file, line: pos.line, column: pos.column, pointer: d.pointer, message: d.message, fix: d.fix });
+    out.push({
+      code: d.code,
+      severity: 'error',
+      file: parsed.file,
+      line: pos.line,
+      column: pos.column,
+      pointer: d.pointer,
+      message: d.message,
+      fix: d.fix,
+    });
   }
   return out;
 }

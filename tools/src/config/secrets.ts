@@ -13,14 +13,18 @@ const VALUE_RULES: { kind: string; re: RegExp }[] = [
   { kind: 'a Stripe secret key', re: /\b[sr]k_live_[0-9A-Za-z]{16,}\b/ },
   { kind: 'a JSON web token', re: /\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}/ },
   { kind: 'a user and password in a URL', re: /[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:[^/\s@]+@/i },
-  { kind: 'a password assignment', re: /(?:^|[;&?\s,{(])(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key)\s*[=:]\s*(?!\s|$|["']?\s*$)[^\s;&]+/i },
+  {
+    kind: 'a password assignment',
+    re: /(?:^|[;&?\s,{(])(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key)\s*[=:]\s*(?!\s|$|["']?\s*$)[^\s;&]+/i,
+  },
   { kind: 'an AWS secret access key', re: /aws_?secret_?access_?key\s*[=:]\s*[A-Za-z0-9/+=]{40}\b/i },
 ];
 
 /** All value rules in one expression: most strings match none, and one scan tells. */
 const ANY_VALUE_RULE = new RegExp(VALUE_RULES.map((r) => `(?:${r.re.source})`).join('|'), 'i');
 
-const SECRET_KEY = /^(password|passwd|pwd|pass|secret[_-]?(key|value)?|token|api[_-]?key|apikey|access[_-]?key([_-]?id)?|private[_-]?key|client[_-]?secret|aws[_-]?secret[_-]?access[_-]?key|connection[_-]?string)$/i;
+const SECRET_KEY =
+  /^(password|passwd|pwd|pass|secret[_-]?(key|value)?|token|api[_-]?key|apikey|access[_-]?key([_-]?id)?|private[_-]?key|client[_-]?secret|aws[_-]?secret[_-]?access[_-]?key|connection[_-]?string)$/i;
 
 export interface SecretHit {
   pointer: string;
@@ -52,7 +56,12 @@ export function findSecrets(value: unknown, allowReference: (pointer: string) =>
     } else if (v && typeof v === 'object') {
       for (const [k, item] of Object.entries(v)) {
         const p = `${ptr}/${escapePointer(k)}`;
-        if (SECRET_KEY.test(k) && (typeof item === 'string' || typeof item === 'number') && String(item) !== '' && !allowReference(p)) {
+        if (
+          SECRET_KEY.test(k) &&
+          (typeof item === 'string' || typeof item === 'number') &&
+          String(item) !== '' &&
+          !allowReference(p)
+        ) {
           hits.push({ pointer: p, key: true, kind: `a value in a field named "${k}"` });
           continue;
         }

@@ -7,7 +7,6 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { UserError } from '../errors.js';
 
-
 export const SETTINGS_FILE = 'offload.settings.yaml';
 export const CONFIG_DIRS = ['databases', 'policies'] as const;
 
@@ -32,8 +31,15 @@ export function fsSource(root: string): ConfigSource {
         let names: string[] = [];
         try {
           names = readdirSync(path.join(root, dir));
-        } catch { /* a missing folder is an empty one */ }
-        out.push(...names.filter(isConfig).sort().map((n) => `${dir}/${n}`));
+        } catch {
+          /* a missing folder is an empty one */
+        }
+        out.push(
+          ...names
+            .filter(isConfig)
+            .sort()
+            .map((n) => `${dir}/${n}`),
+        );
       }
       return out;
     },
@@ -63,7 +69,11 @@ export function gitSource(root: string, ref: string): ConfigSource {
         child.stdout!.on('data', (c: Buffer) => chunks.push(c));
         child.stderr!.on('data', (c: Buffer) => errs.push(c));
         child.on('error', reject);
-        child.on('close', (code) => (code === 0 ? resolve(Buffer.concat(chunks)) : reject(new Error(Buffer.concat(errs).toString().trim() || `git exited with ${code}`))));
+        child.on('close', (code) =>
+          code === 0
+            ? resolve(Buffer.concat(chunks))
+            : reject(new Error(Buffer.concat(errs).toString().trim() || `git exited with ${code}`)),
+        );
       });
     } catch (e) {
       const msg = (e as Error).message.split('\n')[0];
@@ -80,7 +90,7 @@ export function gitSource(root: string, ref: string): ConfigSource {
         const m = /^\d+ blob ([0-9a-f]+)\t(.*)$/s.exec(entry);
         if (!m) continue;
         const f = m[2]!;
-        const inDir = CONFIG_DIRS.some((d) => f.startsWith(d + '/') && !f.slice(d.length + 1).includes('/'));
+        const inDir = CONFIG_DIRS.some((d) => f.startsWith(`${d}/`) && !f.slice(d.length + 1).includes('/'));
         if (f === SETTINGS_FILE || (inDir && isConfig(f))) files.set(f, m[1]!);
       }
       return files;
@@ -91,7 +101,7 @@ export function gitSource(root: string, ref: string): ConfigSource {
       const ids = [...files.values()];
       const out = new Map<string, Uint8Array>();
       if (!ids.length) return out;
-      const buf = await git(['cat-file', '--batch'], ids.join('\n') + '\n');
+      const buf = await git(['cat-file', '--batch'], `${ids.join('\n')}\n`);
       let at = 0;
       for (const id of ids) {
         const nl = buf.indexOf(0x0a, at);
@@ -108,7 +118,9 @@ export function gitSource(root: string, ref: string): ConfigSource {
       try {
         await git(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
       } catch {
-        throw new UserError(`cannot read git revision "${ref}" in ${root}: no such commit (fetch it first, e.g. git fetch origin ${ref.replace(/^origin\//, '')})`);
+        throw new UserError(
+          `cannot read git revision "${ref}" in ${root}: no such commit (fetch it first, e.g. git fetch origin ${ref.replace(/^origin\//, '')})`,
+        );
       }
       return [...(await listTree()).keys()].sort();
     },

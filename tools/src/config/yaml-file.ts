@@ -3,7 +3,7 @@
  * reviewed config file should not contain (tags, aliases, several documents, duplicate keys, …), and
  * keeps what is needed to map a JSON path back to `line:column` in the source.
  */
-import { LineCounter, parseDocument, isMap, isSeq, isPair, isScalar, isAlias, type Document, type Node } from 'yaml';
+import { LineCounter, parseDocument, isMap, isSeq, isScalar, isAlias, type Document, type Node } from 'yaml';
 import type { Finding } from './findings.js';
 import { fromPointer } from './findings.js';
 
@@ -24,7 +24,14 @@ export interface ParsedFile {
 const TOP = { line: 1, column: 1 };
 const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-function finding(file: string, code: string, pos: { line: number; column: number }, message: string, fix: string, pointer = ''): Finding {
+function finding(
+  file: string,
+  code: string,
+  pos: { line: number; column: number },
+  message: string,
+  fix: string,
+  pointer = '',
+): Finding {
   return { code, severity: 'error', file, line: pos.line, column: pos.column, pointer, message, fix };
 }
 
@@ -32,7 +39,11 @@ function finding(file: string, code: string, pos: { line: number; column: number
 function bytePosition(buf: Uint8Array, at: number): { line: number; column: number } {
   let line = 1;
   let lineStart = 0;
-  for (let i = 0; i < at; i++) if (buf[i] === 0x0a) { line++; lineStart = i + 1; }
+  for (let i = 0; i < at; i++)
+    if (buf[i] === 0x0a) {
+      line++;
+      lineStart = i + 1;
+    }
   const column = new TextDecoder('utf-8').decode(buf.subarray(lineStart, at)).length + 1;
   return { line, column };
 }
@@ -55,13 +66,18 @@ function firstInvalidUtf8(buf: Uint8Array): number {
   return -1;
 }
 
-
 /** Parses one config file. Never throws for any input. */
 export function parseConfigFile(file: string, bytes: Uint8Array): ParsedFile {
   try {
     return parseUnsafe(file, bytes);
   } catch (e) {
-    const f = finding(file, 'yaml/syntax', TOP, `cannot read the file as YAML: ${(e as Error).message}`, 'fix the YAML syntax');
+    const f = finding(
+      file,
+      'yaml/syntax',
+      TOP,
+      `cannot read the file as YAML: ${(e as Error).message}`,
+      'fix the YAML syntax',
+    );
     return { file, value: undefined, findings: [f], locate: () => TOP };
   }
 }
@@ -71,7 +87,15 @@ function parseUnsafe(file: string, bytes: Uint8Array): ParsedFile {
   const none = (): ParsedFile => ({ file, value: undefined, findings, locate: () => TOP });
 
   if (bytes.length > MAX_FILE_BYTES) {
-    findings.push(finding(file, 'yaml/too-large', TOP, `file is ${bytes.length} bytes, over the ${MAX_FILE_BYTES}-byte limit`, 'split the file or remove what it does not need; a config file is a few kilobytes'));
+    findings.push(
+      finding(
+        file,
+        'yaml/too-large',
+        TOP,
+        `file is ${bytes.length} bytes, over the ${MAX_FILE_BYTES}-byte limit`,
+        'split the file or remove what it does not need; a config file is a few kilobytes',
+      ),
+    );
     return none();
   }
   let text: string;
@@ -82,13 +106,29 @@ function parseUnsafe(file: string, bytes: Uint8Array): ParsedFile {
   }
   const bad = text === '' && bytes.length > 0 ? firstInvalidUtf8(bytes) : -1;
   if (bad >= 0) {
-    findings.push(finding(file, 'yaml/encoding', bytePosition(bytes, bad), `byte 0x${bytes[bad]!.toString(16).padStart(2, '0')} at offset ${bad} is not valid UTF-8`, 'save the file as UTF-8'));
+    findings.push(
+      finding(
+        file,
+        'yaml/encoding',
+        bytePosition(bytes, bad),
+        `byte 0x${bytes[bad]!.toString(16).padStart(2, '0')} at offset ${bad} is not valid UTF-8`,
+        'save the file as UTF-8',
+      ),
+    );
     return none();
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
 
   if (countFlowOpeners(text) > MAX_DEPTH && flowDepth(text) > MAX_DEPTH) {
-    findings.push(finding(file, 'yaml/too-deep', TOP, `nesting is deeper than ${MAX_DEPTH} levels`, 'flatten the document; the formats nest a few levels at most'));
+    findings.push(
+      finding(
+        file,
+        'yaml/too-deep',
+        TOP,
+        `nesting is deeper than ${MAX_DEPTH} levels`,
+        'flatten the document; the formats nest a few levels at most',
+      ),
+    );
     return none();
   }
   const lc = new LineCounter();
@@ -100,13 +140,23 @@ function parseUnsafe(file: string, bytes: Uint8Array): ParsedFile {
   try {
     doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false, strict: true, version: '1.2' });
   } catch (e) {
-    findings.push(finding(file, 'yaml/syntax', TOP, `cannot parse YAML: ${(e as Error).message}`, 'fix the YAML syntax'));
+    findings.push(
+      finding(file, 'yaml/syntax', TOP, `cannot parse YAML: ${(e as Error).message}`, 'fix the YAML syntax'),
+    );
     return none();
   }
   let syntaxSeen = false;
   for (const err of doc.errors) {
     if (err.code === 'MULTIPLE_DOCS') {
-      findings.push(finding(file, 'yaml/multi-document', pos(err.pos[0]), 'the file holds more than one YAML document', 'keep one document per file: one database or one policy'));
+      findings.push(
+        finding(
+          file,
+          'yaml/multi-document',
+          pos(err.pos[0]),
+          'the file holds more than one YAML document',
+          'keep one document per file: one database or one policy',
+        ),
+      );
       continue;
     }
     const code = err.code === 'DUPLICATE_KEY' ? 'yaml/duplicate-key' : 'yaml/syntax';
@@ -116,7 +166,17 @@ function parseUnsafe(file: string, bytes: Uint8Array): ParsedFile {
       syntaxSeen = true;
     }
     const msg = err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-    findings.push(finding(file, code, pos(err.pos[0]), msg, code === 'yaml/duplicate-key' ? 'remove or rename one of the duplicate keys' : 'fix the YAML syntax at this position'));
+    findings.push(
+      finding(
+        file,
+        code,
+        pos(err.pos[0]),
+        msg,
+        code === 'yaml/duplicate-key'
+          ? 'remove or rename one of the duplicate keys'
+          : 'fix the YAML syntax at this position',
+      ),
+    );
   }
   if (findings.length) return none();
 
@@ -140,15 +200,29 @@ function parseUnsafe(file: string, bytes: Uint8Array): ParsedFile {
       refused = true;
       if (aliases++ === 0) {
         const what = isAlias(node) ? `alias *${node.source}` : `anchor &${n.anchor}`;
-        const offset = isAlias(node) ? n.range![0] : text.lastIndexOf('&' + n.anchor, n.range![0]);
-        aliasFinding = finding(file, 'yaml/alias', pos(Math.max(0, offset)), `${what} is not allowed`, 'write every value out in full: anchors and aliases are refused so each value is visible in review and alias bombs are impossible');
+        const offset = isAlias(node) ? n.range![0] : text.lastIndexOf(`&${n.anchor}`, n.range![0]);
+        aliasFinding = finding(
+          file,
+          'yaml/alias',
+          pos(Math.max(0, offset)),
+          `${what} is not allowed`,
+          'write every value out in full: anchors and aliases are refused so each value is visible in review and alias bombs are impossible',
+        );
         findings.push(aliasFinding);
       }
     }
     if (n.tag && !isAlias(node)) {
       const tagAt = explicitTagOffset(text, n);
       if (tagAt >= 0) {
-        findings.push(finding(file, 'yaml/tag', pos(tagAt), `explicit tag ${n.tag} is not allowed`, 'remove the tag; quote the value if it must be a string'));
+        findings.push(
+          finding(
+            file,
+            'yaml/tag',
+            pos(tagAt),
+            `explicit tag ${n.tag} is not allowed`,
+            'remove the tag; quote the value if it must be a string',
+          ),
+        );
         refused = true;
       }
     }
@@ -159,7 +233,15 @@ function parseUnsafe(file: string, bytes: Uint8Array): ParsedFile {
         stack.push([pair.value, d + 1]);
         if (pair.key !== null && !isScalar(pair.key)) {
           const k = pair.key as Node;
-          findings.push(finding(file, 'yaml/key-type', pos(k.range?.[0] ?? 0), 'a mapping key is itself a list or mapping', 'write keys as plain strings'));
+          findings.push(
+            finding(
+              file,
+              'yaml/key-type',
+              pos(k.range?.[0] ?? 0),
+              'a mapping key is itself a list or mapping',
+              'write keys as plain strings',
+            ),
+          );
           refused = true;
         } else if (pair.key !== null) stack.push([pair.key, d]);
       }
@@ -171,12 +253,28 @@ function parseUnsafe(file: string, bytes: Uint8Array): ParsedFile {
   if (refused) return none();
 
   if (depth > MAX_DEPTH) {
-    findings.push(finding(file, 'yaml/too-deep', TOP, `nesting is deeper than ${MAX_DEPTH} levels`, 'flatten the document; the formats nest a few levels at most'));
+    findings.push(
+      finding(
+        file,
+        'yaml/too-deep',
+        TOP,
+        `nesting is deeper than ${MAX_DEPTH} levels`,
+        'flatten the document; the formats nest a few levels at most',
+      ),
+    );
     return none();
   }
   if (!isMap(doc.contents)) {
     const kind = isSeq(doc.contents) ? 'a list' : 'a single value';
-    findings.push(finding(file, 'yaml/top-level-type', pos(doc.contents.range?.[0] ?? 0), `the document is ${kind}, not a mapping`, 'the file must be a mapping of keys to values, such as `name: ...`'));
+    findings.push(
+      finding(
+        file,
+        'yaml/top-level-type',
+        pos(doc.contents.range?.[0] ?? 0),
+        `the document is ${kind}, not a mapping`,
+        'the file must be a mapping of keys to values, such as `name: ...`',
+      ),
+    );
     return none();
   }
   const value = doc.toJS({ maxAliasCount: 0 }) as Record<string, unknown>;
@@ -226,7 +324,9 @@ function countFlowOpeners(text: string): number {
 
 /** Deepest nesting of flow collections, found without recursion (the parser itself recurses). */
 function flowDepth(text: string): number {
-  let depth = 0, max = 0, quote = '';
+  let depth = 0,
+    max = 0,
+    quote = '';
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
     if (quote) {
@@ -234,9 +334,12 @@ function flowDepth(text: string): number {
       continue;
     }
     if (c === '"' || c === "'") quote = c;
-    else if (c === '#' && (i === 0 || /\s/.test(text[i - 1]!))) { while (i < text.length && text[i] !== '\n') i++; }
-    else if (c === '[' || c === '{') { depth++; if (depth > max) max = depth; }
-    else if (c === ']' || c === '}') depth = Math.max(0, depth - 1);
+    else if (c === '#' && (i === 0 || /\s/.test(text[i - 1]!))) {
+      while (i < text.length && text[i] !== '\n') i++;
+    } else if (c === '[' || c === '{') {
+      depth++;
+      if (depth > max) max = depth;
+    } else if (c === ']' || c === '}') depth = Math.max(0, depth - 1);
     else if (c === '\n' && !max) depth = 0;
   }
   return max;

@@ -6,7 +6,11 @@
  */
 import type { InventoryTable } from '../inventory/inventory.js';
 
-export function findColumn(table: Pick<InventoryTable, 'columns'>, name: string, engine: string): InventoryTable['columns'][number] | undefined {
+export function findColumn(
+  table: Pick<InventoryTable, 'columns'>,
+  name: string,
+  engine: string,
+): InventoryTable['columns'][number] | undefined {
   const exact = table.columns.find((c) => c.name === name);
   if (exact || engine === 'postgres') return exact;
   const lower = name.toLowerCase();

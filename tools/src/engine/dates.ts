@@ -6,7 +6,11 @@
  */
 import { parseDuration } from '../config/duration.js';
 
-export interface Calendar { months: number; days: number; millis: number }
+export interface Calendar {
+  months: number;
+  days: number;
+  millis: number;
+}
 
 const DAY = 86_400_000;
 const parsed = new Map<string, Calendar | undefined>();
@@ -41,7 +45,8 @@ const daysInMonth = (y: number, m0: number) => new Date(utc(y, m0 + 1, 0)).getUT
 export function addCalendar(ms: number, c: Calendar): number {
   const d = new Date(ms);
   const total = d.getUTCFullYear() * 12 + d.getUTCMonth() + c.months;
-  const y = Math.floor(total / 12), m0 = total - y * 12;
+  const y = Math.floor(total / 12),
+    m0 = total - y * 12;
   const day = Math.min(d.getUTCDate(), daysInMonth(y, m0));
   const timeOfDay = ms - utc(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
   return utc(y, m0, day) + c.days * DAY + timeOfDay + c.millis;
@@ -71,6 +76,10 @@ export const wholeDays = (from: number, to: number) => Math.floor((to - from) / 
 /** Epoch ms of an ISO-8601 date or date-time (UTC when no zone is given); NaN when invalid. */
 export function parseUtc(s: string): number {
   if (s.length >= 20 && s.charCodeAt(s.length - 1) === 90 /* Z */) return Date.parse(s);
-  const t = /^\d{4}-\d{2}-\d{2}$/.test(s) ? Date.parse(s + 'T00:00:00Z') : /[zZ]|[+-]\d\d:?\d\d$/.test(s) ? Date.parse(s) : Date.parse(s + 'Z');
+  const t = /^\d{4}-\d{2}-\d{2}$/.test(s)
+    ? Date.parse(`${s}T00:00:00Z`)
+    : /[zZ]|[+-]\d\d:?\d\d$/.test(s)
+      ? Date.parse(s)
+      : Date.parse(`${s}Z`);
   return t;
 }

@@ -111,7 +111,9 @@ const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Parses the as-of date; throws on an invalid one (the CLI turns that into a usage error). */
 export function parseAsOf(text: string): number {
-  const t = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([zZ]|[+-]\d{2}:?\d{2})?)?$/.test(text) ? parseUtc(text.replace(' ', 'T')) : NaN;
+  const t = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([zZ]|[+-]\d{2}:?\d{2})?)?$/.test(text)
+    ? parseUtc(text.replace(' ', 'T'))
+    : NaN;
   if (Number.isNaN(t)) throw new Error(`as-of date "${text}" is not an ISO-8601 date or date-time (e.g. 2026-11-27)`);
   return t;
 }
@@ -134,7 +136,6 @@ interface Subject {
   record?: ArchiveRecord;
 }
 
-
 type CompiledTemplate = { ok: true; match: (name: string) => NameDate | undefined } | { ok: false; problem: string };
 
 function compileTemplate(template: string): CompiledTemplate {
@@ -146,16 +147,42 @@ const UNITS = ['day', 'month', 'year'] as const;
 const pad2 = (n: number | undefined) => String(n).padStart(2, '0');
 
 /** The table's date from its name (the last day of the period it gives), or a problem (no match, impossible date, future date). */
-function dateFromName(name: string, policy: PolicyConfig, compiled: CompiledTemplate | undefined, horizon: number): { date: number; start: number; unit: 0 | 1 | 2 } | Problem {
-  if (!compiled) return { code: 'engine/policy-invalid', message: `policy ${policy.name}: age.from table_name needs age.pattern` };
-  if (!compiled.ok) return { code: 'engine/policy-invalid', message: `policy ${policy.name}: age.pattern "${policy.age.pattern}" is invalid: ${compiled.problem}` };
+function dateFromName(
+  name: string,
+  policy: PolicyConfig,
+  compiled: CompiledTemplate | undefined,
+  horizon: number,
+): { date: number; start: number; unit: 0 | 1 | 2 } | Problem {
+  if (!compiled)
+    return { code: 'engine/policy-invalid', message: `policy ${policy.name}: age.from table_name needs age.pattern` };
+  if (!compiled.ok)
+    return {
+      code: 'engine/policy-invalid',
+      message: `policy ${policy.name}: age.pattern "${policy.age.pattern}" is invalid: ${compiled.problem}`,
+    };
   const m = compiled.match(name);
-  if (!m) return { code: 'engine/name-no-date', message: `table name does not match the date pattern "${policy.age.pattern}" of policy ${policy.name}` };
-  if (m.month !== undefined && (m.month < 1 || m.month > 12)) return { code: 'engine/name-bad-date', message: `table name gives month ${pad2(m.month)}, which is not a month (pattern "${policy.age.pattern}" of policy ${policy.name})` };
+  if (!m)
+    return {
+      code: 'engine/name-no-date',
+      message: `table name does not match the date pattern "${policy.age.pattern}" of policy ${policy.name}`,
+    };
+  if (m.month !== undefined && (m.month < 1 || m.month > 12))
+    return {
+      code: 'engine/name-bad-date',
+      message: `table name gives month ${pad2(m.month)}, which is not a month (pattern "${policy.age.pattern}" of policy ${policy.name})`,
+    };
   const start = utc(m.year, (m.month ?? 1) - 1, m.day ?? 1);
-  if (m.day !== undefined && (m.day < 1 || new Date(start).getUTCDate() !== m.day)) return { code: 'engine/name-bad-date', message: `table name gives ${m.year}-${pad2(m.month)}-${pad2(m.day)}, which is not a date (pattern "${policy.age.pattern}" of policy ${policy.name})` };
+  if (m.day !== undefined && (m.day < 1 || new Date(start).getUTCDate() !== m.day))
+    return {
+      code: 'engine/name-bad-date',
+      message: `table name gives ${m.year}-${pad2(m.month)}-${pad2(m.day)}, which is not a date (pattern "${policy.age.pattern}" of policy ${policy.name})`,
+    };
   const unit = m.day !== undefined ? 0 : m.month !== undefined ? 1 : 2;
-  if (start > horizon) return { code: 'engine/date-in-future', message: `table name gives a ${UNITS[unit]} starting ${isoDay(start)}, after both the as-of date and the inventory date: a mistyped name?` };
+  if (start > horizon)
+    return {
+      code: 'engine/date-in-future',
+      message: `table name gives a ${UNITS[unit]} starting ${isoDay(start)}, after both the as-of date and the inventory date: a mistyped name?`,
+    };
   const last = unit === 0 ? start : unit === 1 ? utc(m.year, m.month!, 0) : utc(m.year, 11, 31);
   return { date: last, start, unit };
 }
@@ -166,7 +193,15 @@ function nameDetail(start: number, unit: 0 | 1 | 2, last: number): string {
 }
 
 function failed(policy: PolicyConfig, scope: number, p: Problem): Outcome {
-  return { policy, scope, frees: false, action: 'none', age: null, reason: `cannot evaluate: ${p.message}`, problem: p };
+  return {
+    policy,
+    scope,
+    frees: false,
+    action: 'none',
+    age: null,
+    reason: `cannot evaluate: ${p.message}`,
+    problem: p,
+  };
 }
 
 /** Per-database state shared by every table's evaluation (parsed once). */
@@ -187,17 +222,27 @@ function outcomeFor(s: Subject, policy: PolicyConfig, scope: number, ctx: Contex
   let date: number;
   let detail: string;
   let from: Age['from'] = policy.age.from;
-  if (s.record?.purged) return { ...base, action: 'none', age: null, reason: `archive purged ${s.record.archived_at ? `(archived ${s.record.archived_at.slice(0, 10)})` : ''}; nothing left to do` };
+  if (s.record?.purged)
+    return {
+      ...base,
+      action: 'none',
+      age: null,
+      reason: `archive purged ${s.record.archived_at ? `(archived ${s.record.archived_at.slice(0, 10)})` : ''}; nothing left to do`,
+    };
   if (!s.table && s.record?.table_date) {
     // The source is gone: the archive record keeps the date the table was aged by.
     date = parseUtc(s.record.table_date);
     detail = `archive record: table date ${isoDay(date)}`;
     from = 'archive_record';
   } else if (!s.table && policy.age.from !== 'table_name') {
-    return failed(policy, scope, { code: 'engine/archive-undated', message: `the source table is gone and its archive record has no table_date to age it by (policy ${policy.name} ages by ${policy.age.from})` });
+    return failed(policy, scope, {
+      code: 'engine/archive-undated',
+      message: `the source table is gone and its archive record has no table_date to age it by (policy ${policy.name} ages by ${policy.age.from})`,
+    });
   } else if (policy.age.from === 'table_name') {
     let c = policy.age.pattern === undefined ? undefined : names.get(policy.age.pattern);
-    if (!c && policy.age.pattern !== undefined) names.set(policy.age.pattern, (c = compileTemplate(policy.age.pattern)));
+    if (!c && policy.age.pattern !== undefined)
+      names.set(policy.age.pattern, (c = compileTemplate(policy.age.pattern)));
     const r = dateFromName(s.name, policy, c, horizon);
     if ('code' in r) return failed(policy, scope, r);
     if (!s.record && scope < 1024) {
@@ -206,31 +251,77 @@ function outcomeFor(s: Subject, policy: PolicyConfig, scope: number, ctx: Contex
       if (!byDate) ctx.nameMemo.set(policy, (byDate = new Map()));
       const key = (r.date / 86_400_000) * 4096 + scope * 4 + r.unit;
       let o = byDate.get(key);
-      if (!o) byDate.set(key, (o = decide(policy, scope, from, r.date, nameDetail(r.start, r.unit, r.date), asOf, true, undefined)));
+      if (!o)
+        byDate.set(
+          key,
+          (o = decide(policy, scope, from, r.date, nameDetail(r.start, r.unit, r.date), asOf, true, undefined)),
+        );
       return o;
     }
     date = r.date;
     detail = nameDetail(r.start, r.unit, r.date);
   } else if (policy.age.from === 'column') {
     const col = policy.age.column;
-    if (!col) return failed(policy, scope, { code: 'engine/policy-invalid', message: `policy ${policy.name}: age.from column needs age.column` });
+    if (!col)
+      return failed(policy, scope, {
+        code: 'engine/policy-invalid',
+        message: `policy ${policy.name}: age.from column needs age.column`,
+      });
     const c = s.table ? findColumn(s.table, col, inv.engine) : undefined;
-    if (!c) return failed(policy, scope, { code: 'engine/column-missing', message: `column "${col}" (age.column of policy ${policy.name}) does not exist in the table` });
-    if (!DATE_TYPES.test(c.type)) return failed(policy, scope, { code: 'engine/column-not-date', message: `column "${col}" is ${c.type}, not a date or timestamp (age.column of policy ${policy.name})` });
+    if (!c)
+      return failed(policy, scope, {
+        code: 'engine/column-missing',
+        message: `column "${col}" (age.column of policy ${policy.name}) does not exist in the table`,
+      });
+    if (!DATE_TYPES.test(c.type))
+      return failed(policy, scope, {
+        code: 'engine/column-not-date',
+        message: `column "${col}" is ${c.type}, not a date or timestamp (age.column of policy ${policy.name})`,
+      });
     const m = s.table?.column_max[c.name];
-    if (!m) return failed(policy, scope, { code: 'engine/not-measured', message: `max(${c.name}) is not in the inventory: rerun \`offload discover --database ${inv.database}\`` });
-    if (m.value === null) return { ...base, action: 'none', age: null, reason: `the table is empty (no max(${col}) as of ${m.measured_at.slice(0, 10)}): nothing to archive` };
+    if (!m)
+      return failed(policy, scope, {
+        code: 'engine/not-measured',
+        message: `max(${c.name}) is not in the inventory: rerun \`offload discover --database ${inv.database}\``,
+      });
+    if (m.value === null)
+      return {
+        ...base,
+        action: 'none',
+        age: null,
+        reason: `the table is empty (no max(${col}) as of ${m.measured_at.slice(0, 10)}): nothing to archive`,
+      };
     date = parseUtc(m.value);
-    if (date > parseUtcCached(m.measured_at) + 86_400_000) return failed(policy, scope, { code: 'engine/date-in-future', message: `max(${col}) is ${m.value}, after the time it was measured (${m.measured_at}): bad data or clock?` });
+    if (date > parseUtcCached(m.measured_at) + 86_400_000)
+      return failed(policy, scope, {
+        code: 'engine/date-in-future',
+        message: `max(${col}) is ${m.value}, after the time it was measured (${m.measured_at}): bad data or clock?`,
+      });
     detail = `max(${col}) = ${m.value} (measured ${m.measured_at})`;
   } else {
-    if (!inv.keeps_last_modified) return failed(policy, scope, { code: 'engine/no-last-modified', message: `${inv.engine} keeps no last-modification time of tables; policy ${policy.name} must age by table_name or column` });
-    if (!s.table?.last_modified) return failed(policy, scope, { code: 'engine/last-modified-unknown', message: `the inventory holds no last-modification time for the table: the engine forgot it (MariaDB/InnoDB and SQL Server after a restart) or discovery did not read it (MySQL/MariaDB read it only for tables a last_modified policy claims: rerun \`offload discover --database ${inv.database}\`)` });
+    if (!inv.keeps_last_modified)
+      return failed(policy, scope, {
+        code: 'engine/no-last-modified',
+        message: `${inv.engine} keeps no last-modification time of tables; policy ${policy.name} must age by table_name or column`,
+      });
+    if (!s.table?.last_modified)
+      return failed(policy, scope, {
+        code: 'engine/last-modified-unknown',
+        message: `the inventory holds no last-modification time for the table: the engine forgot it (MariaDB/InnoDB and SQL Server after a restart) or discovery did not read it (MySQL/MariaDB read it only for tables a last_modified policy claims: rerun \`offload discover --database ${inv.database}\`)`,
+      });
     date = parseUtc(s.table.last_modified);
-    if (date > discovered + 86_400_000) return failed(policy, scope, { code: 'engine/date-in-future', message: `last modification ${s.table.last_modified} is after discovery (${inv.discovered_at})` });
+    if (date > discovered + 86_400_000)
+      return failed(policy, scope, {
+        code: 'engine/date-in-future',
+        message: `last modification ${s.table.last_modified} is after discovery (${inv.discovered_at})`,
+      });
     detail = `last modified ${s.table.last_modified}`;
   }
-  if (Number.isNaN(date)) return failed(policy, scope, { code: 'engine/date-invalid', message: `the table's date could not be read (${detail})` });
+  if (Number.isNaN(date))
+    return failed(policy, scope, {
+      code: 'engine/date-invalid',
+      message: `the table's date could not be read (${detail})`,
+    });
   if (s.record) return decide(policy, scope, from, date, detail, asOf, s.table !== undefined, s.record);
   // Tables of one policy share few dates (a month, a year): decide each (policy, date) once.
   const key = `${policy.name}\u0000${scope}\u0000${date}\u0000${detail}\u0000${s.table !== undefined}`;
@@ -240,35 +331,99 @@ function outcomeFor(s: Subject, policy: PolicyConfig, scope: number, ctx: Contex
 }
 
 /** The outcome once the table's date is known (pure; shared by every table with the same date). */
-function decide(policy: PolicyConfig, scope: number, from: Age['from'], date: number, detail: string, asOf: number, inSource: boolean, record: ArchiveRecord | undefined): Outcome {
+function decide(
+  policy: PolicyConfig,
+  scope: number,
+  from: Age['from'],
+  date: number,
+  detail: string,
+  asOf: number,
+  inSource: boolean,
+  record: ArchiveRecord | undefined,
+): Outcome {
   const base = { policy, scope, frees: false };
   const archiveAfter = calendarOf(policy.archive_after);
-  if (!archiveAfter) return failed(policy, scope, { code: 'engine/policy-invalid', message: `policy ${policy.name}: archive_after "${policy.archive_after}" is not an ISO-8601 duration` });
+  if (!archiveAfter)
+    return failed(policy, scope, {
+      code: 'engine/policy-invalid',
+      message: `policy ${policy.name}: archive_after "${policy.archive_after}" is not an ISO-8601 duration`,
+    });
   const purgeAfter = policy.purge_after === undefined ? undefined : calendarOf(policy.purge_after);
-  if (policy.purge_after !== undefined && !purgeAfter) return failed(policy, scope, { code: 'engine/policy-invalid', message: `policy ${policy.name}: purge_after "${policy.purge_after}" is not an ISO-8601 duration` });
+  if (policy.purge_after !== undefined && !purgeAfter)
+    return failed(policy, scope, {
+      code: 'engine/policy-invalid',
+      message: `policy ${policy.name}: purge_after "${policy.purge_after}" is not an ISO-8601 duration`,
+    });
   const age: Age = { from, date: isoTime(date), days: wholeDays(date, asOf), detail };
   const archiveAt = addCalendar(date, archiveAfter);
   const purgeAt = purgeAfter ? addCalendar(date, purgeAfter) : undefined;
   const held = policy.legal_hold?.enabled === true;
-  const hold = held ? `legal hold${policy.legal_hold?.reference ? ` ${policy.legal_hold.reference}` : ''}${policy.legal_hold?.reason ? ` (${policy.legal_hold.reason})` : ''}` : '';
+  const hold = held
+    ? `legal hold${policy.legal_hold?.reference ? ` ${policy.legal_hold.reference}` : ''}${policy.legal_hold?.reason ? ` (${policy.legal_hold.reason})` : ''}`
+    : '';
   const drops = policy.source?.action === 'drop';
   const ageText = `${age.days} days old (${detail})`;
-  const purgeText = purgeAt ? (held ? `purge blocked by ${hold}` : `purge due ${isoDay(purgeAt)}`) : 'archive kept with no end (no purge_after)';
+  const purgeText = purgeAt
+    ? held
+      ? `purge blocked by ${hold}`
+      : `purge due ${isoDay(purgeAt)}`
+    : 'archive kept with no end (no purge_after)';
   const rec = record && !record.purged ? record : undefined;
   if (record?.purged) return { ...base, action: 'none', age, reason: `archive purged; nothing left to do` };
   if (!rec) {
-    if (asOf < archiveAt) return { ...base, action: 'none', age, reason: `${ageText}; archive due ${isoDay(archiveAt)} (archive_after ${policy.archive_after})` };
-    const after = purgeAt && asOf >= purgeAt
-      ? (held ? `; past purge_after ${policy.purge_after} too, but ${hold} keeps the archive` : `; past purge_after ${policy.purge_after} too (${isoDay(purgeAt)}): the archive is purged once validated`)
-      : `; ${purgeText}`;
-    const src = drops ? `; then the source is renamed and dropped after ${policy.source?.grace_period ?? 'its grace period'}` : '; the source is kept';
-    return { ...base, action: 'archive', age, frees: drops, reason: `${ageText}; archive due since ${isoDay(archiveAt)} (archive_after ${policy.archive_after})${after}${src}` };
+    if (asOf < archiveAt)
+      return {
+        ...base,
+        action: 'none',
+        age,
+        reason: `${ageText}; archive due ${isoDay(archiveAt)} (archive_after ${policy.archive_after})`,
+      };
+    const after =
+      purgeAt && asOf >= purgeAt
+        ? held
+          ? `; past purge_after ${policy.purge_after} too, but ${hold} keeps the archive`
+          : `; past purge_after ${policy.purge_after} too (${isoDay(purgeAt)}): the archive is purged once validated`
+        : `; ${purgeText}`;
+    const src = drops
+      ? `; then the source is renamed and dropped after ${policy.source?.grace_period ?? 'its grace period'}`
+      : '; the source is kept';
+    return {
+      ...base,
+      action: 'archive',
+      age,
+      frees: drops,
+      reason: `${ageText}; archive due since ${isoDay(archiveAt)} (archive_after ${policy.archive_after})${after}${src}`,
+    };
   }
-  if (!rec.validated) return { ...base, action: 'none', age, reason: `archived ${rec.archived_at.slice(0, 10)} but not validated: nothing more happens until validation passes` };
-  if (inSource && drops) return { ...base, action: 'cleanup_source', age, frees: true, reason: `archived ${rec.archived_at.slice(0, 10)} and validated; source.action drop: rename now, drop after ${policy.source?.grace_period ?? 'the grace period'}` };
+  if (!rec.validated)
+    return {
+      ...base,
+      action: 'none',
+      age,
+      reason: `archived ${rec.archived_at.slice(0, 10)} but not validated: nothing more happens until validation passes`,
+    };
+  if (inSource && drops)
+    return {
+      ...base,
+      action: 'cleanup_source',
+      age,
+      frees: true,
+      reason: `archived ${rec.archived_at.slice(0, 10)} and validated; source.action drop: rename now, drop after ${policy.source?.grace_period ?? 'the grace period'}`,
+    };
   if (purgeAt && asOf >= purgeAt) {
-    if (held) return { ...base, action: 'none', age, reason: `${ageText}; purge due since ${isoDay(purgeAt)} but ${hold}: archive kept` };
-    return { ...base, action: 'purge', age, reason: `${ageText}; archive purge due since ${isoDay(purgeAt)} (purge_after ${policy.purge_after})` };
+    if (held)
+      return {
+        ...base,
+        action: 'none',
+        age,
+        reason: `${ageText}; purge due since ${isoDay(purgeAt)} but ${hold}: archive kept`,
+      };
+    return {
+      ...base,
+      action: 'purge',
+      age,
+      reason: `${ageText}; archive purge due since ${isoDay(purgeAt)} (purge_after ${policy.purge_after})`,
+    };
   }
   return { ...base, action: 'none', age, reason: `archived ${rec.archived_at.slice(0, 10)}; ${purgeText}` };
 }
@@ -278,7 +433,8 @@ const prioText = (o: Outcome) => (o.policy.priority === undefined ? 'no priority
 
 /** One decision out of every (scope, policy) claim: agreement, else explicit priority, else a reported conflict. */
 const NO_ALSO: string[] = [];
-const bySubject = (a: { schema: string; name: string }, b: { schema: string; name: string }) => cmp(a.schema, b.schema) || cmp(a.name, b.name);
+const bySubject = (a: { schema: string; name: string }, b: { schema: string; name: string }) =>
+  cmp(a.schema, b.schema) || cmp(a.name, b.name);
 function isSorted(xs: readonly { schema: string; name: string }[]): boolean {
   for (let i = 1; i < xs.length; i++) if (bySubject(xs[i - 1]!, xs[i]!) > 0) return false;
   return true;
@@ -294,15 +450,24 @@ function parseUtcCached(s: string): number {
 }
 function combine(outcomes: Outcome[]): { winner?: Outcome; also: string[]; problem?: Problem; reason?: string } {
   if (outcomes.length === 1) return { winner: outcomes[0]!, also: NO_ALSO };
-  const sorted = [...outcomes].sort((a, b) => prio(b) - prio(a) || cmp(a.policy.name, b.policy.name) || a.scope - b.scope);
+  const sorted = [...outcomes].sort(
+    (a, b) => prio(b) - prio(a) || cmp(a.policy.name, b.policy.name) || a.scope - b.scope,
+  );
   const distinct = new Set(sorted.map((o) => o.policy.name));
   const names = (os: Outcome[]) => [...new Set(os.map((o) => o.policy.name))];
   const agree = (os: Outcome[]) => !os.some((o) => o.problem) && new Set(os.map((o) => o.action)).size === 1;
   const top = sorted[0]!;
-  if (distinct.size === 1 || agree(sorted)) return { winner: top, also: names(sorted).filter((n) => n !== top.policy.name) };
+  if (distinct.size === 1 || agree(sorted))
+    return { winner: top, also: names(sorted).filter((n) => n !== top.policy.name) };
   const tied = sorted.filter((o) => prio(o) === prio(top));
-  if (tied.length === 1 || agree(tied)) return { winner: top, also: names(sorted).filter((n) => n !== top.policy.name) };
-  const list = names(tied).map((n) => { const o = tied.find((x) => x.policy.name === n)!; return `${n} (${o.problem ? 'cannot evaluate' : o.action}, ${prioText(o)})`; }).join(', ');
+  if (tied.length === 1 || agree(tied))
+    return { winner: top, also: names(sorted).filter((n) => n !== top.policy.name) };
+  const list = names(tied)
+    .map((n) => {
+      const o = tied.find((x) => x.policy.name === n)!;
+      return `${n} (${o.problem ? 'cannot evaluate' : o.action}, ${prioText(o)})`;
+    })
+    .join(', ');
   const message = `policies ${list} claim the table with different outcomes and no priority decides: give them distinct priorities or narrow the scopes`;
   return { also: names(sorted), problem: { code: 'engine/conflict', message }, reason: `conflict: ${message}` };
 }
@@ -313,17 +478,41 @@ export function evaluate(input: EngineInput): Evaluation {
   const policies = new Map(input.policies.map((p) => [p.name, p]));
   const names = new Map<string, CompiledTemplate>();
   const records = new Map<string, ArchiveRecord[]>();
-  for (const r of input.archive ?? []) (records.get(r.database) ?? records.set(r.database, []).get(r.database)!).push(r);
-  const databases = [...input.databases].sort((a, b) => cmp(a.name, b.name)).map((db) => evaluateDatabase(db, input.inventories.get(db.name), policies, asOf, names, records.get(db.name) ?? []));
+  for (const r of input.archive ?? [])
+    (records.get(r.database) ?? records.set(r.database, []).get(r.database)!).push(r);
+  const databases = [...input.databases]
+    .sort((a, b) => cmp(a.name, b.name))
+    .map((db) =>
+      evaluateDatabase(db, input.inventories.get(db.name), policies, asOf, names, records.get(db.name) ?? []),
+    );
   return { as_of: isoTime(asOf), databases };
 }
 
-function evaluateDatabase(db: DatabaseConfig, given: InventoryInput | undefined, policies: Map<string, PolicyConfig>, asOf: number, names: Map<string, CompiledTemplate>, records: ArchiveRecord[]): DatabaseEvaluation {
+function evaluateDatabase(
+  db: DatabaseConfig,
+  given: InventoryInput | undefined,
+  policies: Map<string, PolicyConfig>,
+  asOf: number,
+  names: Map<string, CompiledTemplate>,
+  records: ArchiveRecord[],
+): DatabaseEvaluation {
   const memo = new Map<string, Outcome>();
-  const out: DatabaseEvaluation = { database: db.name, engine: db.engine, status: 'ok', problems: [], decisions: [], unclaimed: 0, inventory_discovered_at: null };
+  const out: DatabaseEvaluation = {
+    database: db.name,
+    engine: db.engine,
+    status: 'ok',
+    problems: [],
+    decisions: [],
+    unclaimed: 0,
+    inventory_discovered_at: null,
+  };
   if (!given || 'error' in given) {
     out.status = 'failed';
-    out.problems.push(given && 'error' in given ? given.error : { code: 'inventory/missing', message: `no inventory for database ${db.name}` });
+    out.problems.push(
+      given && 'error' in given
+        ? given.error
+        : { code: 'inventory/missing', message: `no inventory for database ${db.name}` },
+    );
     return out;
   }
   const inv = given;
@@ -331,45 +520,71 @@ function evaluateDatabase(db: DatabaseConfig, given: InventoryInput | undefined,
   if (inv.partial) {
     out.status = 'partial';
     out.problems.push(...inv.errors.map((e) => ({ code: e.code, message: e.message })));
-    if (!inv.errors.length) out.problems.push({ code: 'inventory/partial', message: `inventory of ${db.name} is marked partial` });
+    if (!inv.errors.length)
+      out.problems.push({ code: 'inventory/partial', message: `inventory of ${db.name} is marked partial` });
   }
   const discovered = new Set(inv.schemas.filter((s) => s.found).map((s) => s.name));
   const asked = new Set(inv.schemas.map((s) => s.name));
   for (const s of new Set(db.scope.map((x) => x.schema))) {
     if (!asked.has(s)) {
       out.status = 'partial';
-      out.problems.push({ code: 'inventory/schema-not-discovered', message: `schema "${s}" of ${db.name}'s scope is not in the inventory of ${inv.discovered_at}: rerun \`offload discover --database ${db.name}\`` });
+      out.problems.push({
+        code: 'inventory/schema-not-discovered',
+        message: `schema "${s}" of ${db.name}'s scope is not in the inventory of ${inv.discovered_at}: rerun \`offload discover --database ${db.name}\``,
+      });
     } else if (!discovered.has(s) && !inv.partial) {
       out.status = 'partial';
-      out.problems.push({ code: 'discover/schema-missing', message: `schema "${s}" of ${db.name}'s scope does not exist in the database` });
+      out.problems.push({
+        code: 'discover/schema-missing',
+        message: `schema "${s}" of ${db.name}'s scope does not exist in the database`,
+      });
     }
   }
   const scopes = compileScope(db);
   for (const s of scopes) if (s.problem) out.problems.push({ code: 'engine/pattern-invalid', message: s.problem });
   const tableErrors = new Map<string, Problem>();
-  for (const e of inv.errors) if (e.table !== undefined) tableErrors.set(`${e.schema}\u0000${e.table}`, { code: e.code, message: e.message });
+  for (const e of inv.errors)
+    if (e.table !== undefined) tableErrors.set(`${e.schema}\u0000${e.table}`, { code: e.code, message: e.message });
   const discoveredAt = parseUtc(inv.discovered_at);
-  const ctx: Context = { inv, asOf, discovered: discoveredAt, horizon: Math.max(asOf, discoveredAt), names, memo, nameMemo: new Map() };
+  const ctx: Context = {
+    inv,
+    asOf,
+    discovered: discoveredAt,
+    horizon: Math.max(asOf, discoveredAt),
+    names,
+    memo,
+    nameMemo: new Map(),
+  };
   // The inventory's tables are the subjects; archive records add the archives whose source is gone.
   // Without records, one reused view over each table (no allocation per table; nothing keeps it).
-  const subjects: Subject[] = records.length ? inv.tables.map((t) => ({ schema: t.schema, name: t.name, kind: t.kind, table: t })) : [];
+  const subjects: Subject[] = records.length
+    ? inv.tables.map((t) => ({ schema: t.schema, name: t.name, kind: t.kind, table: t }))
+    : [];
   if (records.length) {
     const present = new Set(subjects.map((s) => `${s.schema}\u0000${s.name}`));
     const byKey = new Map(records.map((r) => [`${r.schema}\u0000${r.table}`, r]));
     for (const s of subjects) s.record = byKey.get(`${s.schema}\u0000${s.name}`);
-    for (const r of records) if (!present.has(`${r.schema}\u0000${r.table}`)) subjects.push({ schema: r.schema, name: r.table, kind: 'table', record: r });
+    for (const r of records)
+      if (!present.has(`${r.schema}\u0000${r.table}`))
+        subjects.push({ schema: r.schema, name: r.table, kind: 'table', record: r });
   }
   const tables = records.length ? subjects : isSorted(inv.tables) ? inv.tables : [...inv.tables].sort(bySubject);
   if (records.length) subjects.sort(bySubject);
   const view: Subject = { schema: '', name: '', kind: 'table' };
   // Each scope entry's policies, looked up once.
-  const resolvedPolicies = scopes.map((c) => ({ found: c.entry.policies.map((n) => policies.get(n)).filter((p): p is PolicyConfig => p !== undefined), missing: c.entry.policies.filter((n) => !policies.has(n)) }));
+  const resolvedPolicies = scopes.map((c) => ({
+    found: c.entry.policies.map((n) => policies.get(n)).filter((p): p is PolicyConfig => p !== undefined),
+    missing: c.entry.policies.filter((n) => !policies.has(n)),
+  }));
   for (const item of tables) {
     let s: Subject;
     if (records.length) s = item as Subject;
     else {
       const t = item as InventoryTable;
-      view.schema = t.schema; view.name = t.name; view.kind = t.kind; view.table = t;
+      view.schema = t.schema;
+      view.name = t.name;
+      view.kind = t.kind;
+      view.table = t;
       s = view;
     }
     const claims = claimingScopes(scopes, s.schema, s.name);
@@ -379,7 +594,21 @@ function evaluateDatabase(db: DatabaseConfig, given: InventoryInput | undefined,
     }
     const rows = s.table?.rows ?? s.record?.rows ?? null;
     const bytes = s.table?.bytes ?? s.record?.bytes ?? null;
-    const d: Decision = { database: db.name, schema: s.schema, table: s.name, kind: s.kind, scope: null, policy: null, age: null, action: 'none', reason: '', rows, bytes, in_source: s.table !== undefined, frees_source: false };
+    const d: Decision = {
+      database: db.name,
+      schema: s.schema,
+      table: s.name,
+      kind: s.kind,
+      scope: null,
+      policy: null,
+      age: null,
+      action: 'none',
+      reason: '',
+      rows,
+      bytes,
+      in_source: s.table !== undefined,
+      frees_source: false,
+    };
     const readError = tableErrors.size ? tableErrors.get(`${s.schema}\u0000${s.name}`) : undefined;
     if (s.kind === 'partition') {
       d.scope = claims[0]!.index;
@@ -398,7 +627,10 @@ function evaluateDatabase(db: DatabaseConfig, given: InventoryInput | undefined,
       }
       if (missing) {
         d.scope = claims[0]!.index;
-        d.problem = { code: 'engine/unknown-policy', message: `scope names policies that do not exist: ${missing.join(', ')}` };
+        d.problem = {
+          code: 'engine/unknown-policy',
+          message: `scope names policies that do not exist: ${missing.join(', ')}`,
+        };
         d.reason = `cannot evaluate: ${d.problem.message}`;
       } else {
         const r = combine(outcomes);

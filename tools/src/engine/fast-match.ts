@@ -17,8 +17,13 @@ const META = new Set([...'\\^$.|?*+()[]{}']);
 
 /** A JavaScript RegExp with RE2's meaning for a pattern of the safe subset; undefined otherwise. */
 export function jsEquivalent(source: string): RegExp | undefined {
-  let i = 0, out = '', variable = 0;
-  if (source.startsWith('^')) { out += '^'; i = 1; }
+  let i = 0,
+    out = '',
+    variable = 0;
+  if (source.startsWith('^')) {
+    out += '^';
+    i = 1;
+  }
   const end = source.endsWith('$') && !source.endsWith('\\$') ? source.length - 1 : source.length;
   while (i < end) {
     const c = source[i]!;
@@ -27,20 +32,27 @@ export function jsEquivalent(source: string): RegExp | undefined {
       const n = source[i + 1];
       if (n === undefined) return undefined;
       if (n === 'd') atom = '[0-9]';
-      else if (META.has(n) || n === '/') atom = '\\' + n;
-      else if (n === '-' || n === '_' || n === ' ') atom = n; // identity escapes JavaScript's u-mode refuses
+      else if (META.has(n) || n === '/') atom = `\\${n}`;
+      else if (n === '-' || n === '_' || n === ' ')
+        atom = n; // identity escapes JavaScript's u-mode refuses
       else return undefined; // \w, \s, \b, \p{…}… differ or need care: leave them to RE2
       i += 2;
-    } else if (c === '.') { atom = '[^\\n]'; i++; }
-    else if (c === '[') {
+    } else if (c === '.') {
+      atom = '[^\\n]';
+      i++;
+    } else if (c === '[') {
       const close = source.indexOf(']', i + 1);
       if (close < 0) return undefined;
       const body = source.slice(i + 1, close);
       if (!body || !/^\^?(?:[A-Za-z0-9_]-[A-Za-z0-9_]|[A-Za-z0-9_ .@#$])+$/u.test(body)) return undefined;
-      atom = `[${body.replace(/[.$#@ ]/g, (x) => '\\' + x)}]`;
+      atom = `[${body.replace(/[.$#@ ]/g, (x) => `\\${x}`)}]`;
       i = close + 1;
-    } else if (META.has(c)) return undefined; // groups, alternation, stray quantifiers
-    else { atom = c; i++; }
+    } else if (META.has(c))
+      return undefined; // groups, alternation, stray quantifiers
+    else {
+      atom = c;
+      i++;
+    }
     const q = /^(?:\?|\*|\+|\{\d{1,3}\}|\{\d{1,3},\d{0,3}\})/.exec(source.slice(i, end));
     if (q) {
       if (q[0] !== '?' && !/^\{\d+\}$/.test(q[0])) variable++;
@@ -74,17 +86,23 @@ export function fastTest(source: string, re2test: (s: string) => boolean): (s: s
   };
 }
 
-
 /**
  * A name-date template (`*_YYYYMM`) as a matcher with the meaning of `compileNameDatePattern`'s RE2
  * expression: a JavaScript RegExp when the template holds at most one `*`, else the given RE2
  * matcher memoized per name.
  */
-export function fastNameDate(template: string, re2match: (name: string) => NameDate | undefined): (name: string) => NameDate | undefined {
+export function fastNameDate(
+  template: string,
+  re2match: (name: string) => NameDate | undefined,
+): (name: string) => NameDate | undefined {
   const { source, order, stars } = templateExpression(template, '[^\\n]*');
   if (stars <= 1) {
     let js: RegExp | undefined;
-    try { js = new RegExp(source, 'u'); } catch { js = undefined; }
+    try {
+      js = new RegExp(source, 'u');
+    } catch {
+      js = undefined;
+    }
     if (js) {
       const rx = js;
       return (name) => {

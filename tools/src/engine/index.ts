@@ -3,4 +3,14 @@
  * local runtime import, so they all decide with the same function.
  */
 export { evaluate, parseAsOf, ACTIONS } from './evaluate.js';
-export type { Action, Age, ArchiveRecord, Decision, DatabaseEvaluation, EngineInput, Evaluation, InventoryInput, Problem } from './evaluate.js';
+export type {
+  Action,
+  Age,
+  ArchiveRecord,
+  Decision,
+  DatabaseEvaluation,
+  EngineInput,
+  Evaluation,
+  InventoryInput,
+  Problem,
+} from './evaluate.js';

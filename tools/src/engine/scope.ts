@@ -18,7 +18,13 @@ export function compileScope(db: DatabaseConfig): CompiledScope[] {
     const inc = (entry.include ?? []).map(compileTablePattern);
     const exc = (entry.exclude ?? []).map(compileTablePattern);
     const bad = [...inc, ...exc].find((r) => !r.ok);
-    if (bad && !bad.ok) return { index, entry, matches: undefined, problem: `scope[${index}] of ${db.name}: pattern does not compile: ${bad.problem}` };
+    if (bad && !bad.ok)
+      return {
+        index,
+        entry,
+        matches: undefined,
+        problem: `scope[${index}] of ${db.name}: pattern does not compile: ${bad.problem}`,
+      };
     const incT = inc.map((r) => (r.ok ? fastTest(r.pattern.source, r.pattern.test) : () => false));
     const excT = exc.map((r) => (r.ok ? fastTest(r.pattern.source, r.pattern.test) : () => false));
     return {
@@ -33,6 +39,7 @@ export function compileScope(db: DatabaseConfig): CompiledScope[] {
 const NONE: CompiledScope[] = [];
 export function claimingScopes(scopes: CompiledScope[], schema: string, table: string): CompiledScope[] {
   let out: CompiledScope[] | undefined;
-  for (const s of scopes) if (s.entry.schema === schema && s.matches !== undefined && s.matches(table)) (out ??= []).push(s);
+  for (const s of scopes)
+    if (s.entry.schema === schema && s.matches !== undefined && s.matches(table)) (out ??= []).push(s);
   return out ?? NONE;
 }

@@ -18,7 +18,8 @@ export const INVENTORY_FORMAT_VERSION = 1 as const;
 export const DEFAULT_INVENTORY_DIR = 'inventory';
 
 type AddFormats = (ajv: Ajv2020, formats: string[]) => unknown;
-const addFormats = ((addFormatsModule as unknown as { default?: AddFormats }).default ?? addFormatsModule) as unknown as AddFormats;
+const addFormats = ((addFormatsModule as unknown as { default?: AddFormats }).default ??
+  addFormatsModule) as unknown as AddFormats;
 let validator: ValidateFunction | undefined;
 
 /** Schema problems of a parsed inventory (empty when valid). */
@@ -29,12 +30,16 @@ export function inventoryProblems(doc: unknown): string[] {
     validator = ajv.compile(readSchema('inventory.schema.json'));
   }
   if (validator(doc)) return [];
-  return (validator.errors ?? []).slice(0, 5).map((e) => `${e.instancePath || '(top level)'} ${e.message ?? e.keyword}`);
+  return (validator.errors ?? [])
+    .slice(0, 5)
+    .map((e) => `${e.instancePath || '(top level)'} ${e.message ?? e.keyword}`);
 }
 
 export const inventoryPath = (dir: string, database: string) => path.join(dir, `${database}.json`);
 
-export type ReadResult = { ok: true; inventory: Inventory } | { ok: false; code: 'inventory/missing' | 'inventory/invalid' | 'inventory/version'; message: string };
+export type ReadResult =
+  | { ok: true; inventory: Inventory }
+  | { ok: false; code: 'inventory/missing' | 'inventory/invalid' | 'inventory/version'; message: string };
 
 /** Reads `<dir>/<database>.json`; says plainly when it is missing, unreadable or of another version. */
 export async function readInventory(dir: string, database: string): Promise<ReadResult> {
@@ -43,7 +48,11 @@ export async function readInventory(dir: string, database: string): Promise<Read
   try {
     text = await readFile(file, 'utf8');
   } catch {
-    return { ok: false, code: 'inventory/missing', message: `no inventory for database ${database} (${file}); run \`offload discover --database ${database}\`` };
+    return {
+      ok: false,
+      code: 'inventory/missing',
+      message: `no inventory for database ${database} (${file}); run \`offload discover --database ${database}\``,
+    };
   }
   let doc: unknown;
   try {
@@ -52,11 +61,26 @@ export async function readInventory(dir: string, database: string): Promise<Read
     return { ok: false, code: 'inventory/invalid', message: `inventory ${file} is not JSON: ${(e as Error).message}` };
   }
   const v = (doc as { format_version?: unknown })?.format_version;
-  if (v !== INVENTORY_FORMAT_VERSION) return { ok: false, code: 'inventory/version', message: `inventory ${file} has format_version ${JSON.stringify(v)}; this offload reads version ${INVENTORY_FORMAT_VERSION} (rerun discover)` };
+  if (v !== INVENTORY_FORMAT_VERSION)
+    return {
+      ok: false,
+      code: 'inventory/version',
+      message: `inventory ${file} has format_version ${JSON.stringify(v)}; this offload reads version ${INVENTORY_FORMAT_VERSION} (rerun discover)`,
+    };
   const problems = inventoryProblems(doc);
-  if (problems.length) return { ok: false, code: 'inventory/invalid', message: `inventory ${file} does not match schema/inventory.schema.json: ${problems.join('; ')}` };
+  if (problems.length)
+    return {
+      ok: false,
+      code: 'inventory/invalid',
+      message: `inventory ${file} does not match schema/inventory.schema.json: ${problems.join('; ')}`,
+    };
   const inv = doc as Inventory;
-  if (inv.database !== database) return { ok: false, code: 'inventory/invalid', message: `inventory ${file} is for database ${inv.database}, not ${database}` };
+  if (inv.database !== database)
+    return {
+      ok: false,
+      code: 'inventory/invalid',
+      message: `inventory ${file} is for database ${inv.database}, not ${database}`,
+    };
   return { ok: true, inventory: inv };
 }
 
@@ -67,8 +91,11 @@ export async function readInventory(dir: string, database: string): Promise<Read
 export function inventoryText(inv: Inventory): string {
   const { tables, ...header } = inv;
   const head = JSON.stringify({ ...header, tables: [] }, null, 2);
-  if (!tables.length) return head + '\n';
-  return head.replace(/"tables": \[\]\n\}$/, `"tables": [\n${tables.map((t) => '    ' + JSON.stringify(t)).join(',\n')}\n  ]\n}`) + '\n';
+  if (!tables.length) return `${head}\n`;
+  return `${head.replace(
+    /"tables": \[\]\n\}$/,
+    `"tables": [\n${tables.map((t) => `    ${JSON.stringify(t)}`).join(',\n')}\n  ]\n}`,
+  )}\n`;
 }
 
 /** Writes atomically (temp file + rename). */

@@ -32,23 +32,35 @@ export function diffEvaluations(base: Evaluation, head: Evaluation): Change[] {
   const heads = new Map(head.databases.map((d) => [d.database, d.decisions]));
   const bases = new Map(base.databases.map((d) => [d.database, d.decisions]));
   for (const name of [...new Set([...bases.keys(), ...heads.keys()])].sort(cmp)) {
-    const before = bases.get(name) ?? [], after = heads.get(name) ?? [];
-    let i = 0, j = 0;
+    const before = bases.get(name) ?? [],
+      after = heads.get(name) ?? [];
+    let i = 0,
+      j = 0;
     while (i < before.length || j < after.length) {
-      const b = before[i], h = after[j];
+      const b = before[i],
+        h = after[j];
       const order = !b ? 1 : !h ? -1 : cmp(b.schema, h.schema) || cmp(b.table, h.table);
-      if (order < 0) { push(changes, b, undefined); i++; }
-      else if (order > 0) { push(changes, undefined, h); j++; }
-      else { push(changes, b, h); i++; j++; }
+      if (order < 0) {
+        push(changes, b, undefined);
+        i++;
+      } else if (order > 0) {
+        push(changes, undefined, h);
+        j++;
+      } else {
+        push(changes, b, h);
+        i++;
+        j++;
+      }
     }
   }
   return changes;
 }
 
-const freed = (d: Decision | undefined) => (d?.frees_source ? d.bytes ?? 0 : 0);
+const freed = (d: Decision | undefined) => (d?.frees_source ? (d.bytes ?? 0) : 0);
 
 function push(changes: Change[], before: Decision | undefined, after: Decision | undefined): void {
-  const b = acting(before), h = acting(after);
+  const b = acting(before),
+    h = acting(after);
   if (!b && !h) return;
   if (b && h && b.action === h.action && b.policy === h.policy) return;
   const any = (h ?? after ?? b)!;
@@ -62,7 +74,7 @@ function push(changes: Change[], before: Decision | undefined, after: Decision |
     rows: any.rows,
     bytes: any.bytes,
     // For `removed`: why the working tree no longer acts (not claimed any more, or its new reason).
-    reason: h ? h.reason : after?.reason ?? 'no longer claimed by any scope entry',
+    reason: h ? h.reason : (after?.reason ?? 'no longer claimed by any scope entry'),
     previous_action: b ? b.action : 'none',
     previous_policy: b ? b.policy : null,
     source_freed_bytes: freed(h) - freed(b),

@@ -48,34 +48,73 @@ async function readArchiveState(file: string): Promise<ArchiveRecord[]> {
     throw new UserError(`archive state ${file} cannot be read as JSON: ${(e as Error).message}`);
   }
   const list = Array.isArray(doc) ? doc : (doc as { archives?: unknown })?.archives;
-  if (!Array.isArray(list) || list.some((r) => typeof r?.database !== 'string' || typeof r?.schema !== 'string' || typeof r?.table !== 'string' || typeof r?.archived_at !== 'string' || typeof r?.validated !== 'boolean')) {
-    throw new UserError(`archive state ${file}: expected a list of { database, schema, table, archived_at, validated, table_date?, purged? }`);
+  if (
+    !Array.isArray(list) ||
+    list.some(
+      (r) =>
+        typeof r?.database !== 'string' ||
+        typeof r?.schema !== 'string' ||
+        typeof r?.table !== 'string' ||
+        typeof r?.archived_at !== 'string' ||
+        typeof r?.validated !== 'boolean',
+    )
+  ) {
+    throw new UserError(
+      `archive state ${file}: expected a list of { database, schema, table, archived_at, validated, table_date?, purged? }`,
+    );
   }
   return list as ArchiveRecord[];
 }
 
-async function liveInventories(head: LoadedRepo, base: LoadedRepo, opts: PreviewOptions): Promise<Map<string, InventoryInput>> {
+async function liveInventories(
+  head: LoadedRepo,
+  base: LoadedRepo,
+  opts: PreviewOptions,
+): Promise<Map<string, InventoryInput>> {
   const out = new Map<string, InventoryInput>();
   const byName = new Map<string, DatabaseConfig>();
   for (const d of base.databases) byName.set(d.config.name, d.config);
   for (const d of head.databases) byName.set(d.config.name, d.config); // the working tree's connection wins
   const limit = pLimit(4); // databases read at the same time
-  await Promise.all([...byName].sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, config]) => limit(async () => {
-    const variants: ConfigVariant[] = [head, base].flatMap((r) => {
-      const d = r.databases.find((x) => x.config.name === name);
-      return d ? [{ database: d.config, policies: r.policies.map((p) => p.config) }] : [];
-    });
-    const credentials = { root: opts.root, ...(head.settings ? { region: head.settings.config.region } : {}), ...opts.credentials };
-    const { inventory } = await discoverDatabase({ database: config, variants, credentials, ...(opts.now ? { now: opts.now } : {}), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
-    out.set(name, inventory);
-  })));
+  await Promise.all(
+    [...byName]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([name, config]) =>
+        limit(async () => {
+          const variants: ConfigVariant[] = [head, base].flatMap((r) => {
+            const d = r.databases.find((x) => x.config.name === name);
+            return d ? [{ database: d.config, policies: r.policies.map((p) => p.config) }] : [];
+          });
+          const credentials = {
+            root: opts.root,
+            ...(head.settings ? { region: head.settings.config.region } : {}),
+            ...opts.credentials,
+          };
+          const { inventory } = await discoverDatabase({
+            database: config,
+            variants,
+            credentials,
+            ...(opts.now ? { now: opts.now } : {}),
+            ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+          });
+          out.set(name, inventory);
+        }),
+      ),
+  );
   return out;
 }
 
 export async function preview(opts: PreviewOptions): Promise<PreviewResult> {
   const head = await loadRepo(fsSource(opts.root));
   if (head.errors > 0) {
-    throw new UserError(`the working tree's configs have ${head.errors} validation error(s); run \`offload validate\` and fix them first:\n${head.findings.filter((f) => f.severity === 'error').slice(0, 10).map((f) => `  ${f.file}:${f.line}:${f.column} ${f.code} ${f.message}`).join('\n')}`, 1);
+    throw new UserError(
+      `the working tree's configs have ${head.errors} validation error(s); run \`offload validate\` and fix them first:\n${head.findings
+        .filter((f) => f.severity === 'error')
+        .slice(0, 10)
+        .map((f) => `  ${f.file}:${f.line}:${f.column} ${f.code} ${f.message}`)
+        .join('\n')}`,
+      1,
+    );
   }
   const base = await loadRepo(gitSource(opts.root, opts.base));
   const asOf = opts.asOf ?? (opts.now ?? (() => new Date()))().toISOString().slice(0, 10);
@@ -96,7 +135,14 @@ export async function preview(opts: PreviewOptions): Promise<PreviewResult> {
       inventories.set(name, r.ok ? r.inventory : { error: { code: r.code, message: r.message } });
     }
   }
-  const run = (repo: LoadedRepo): Evaluation => evaluate({ databases: repo.databases.map((d) => d.config), policies: repo.policies.map((p) => p.config), inventories, asOf, ...(archive ? { archive } : {}) });
+  const run = (repo: LoadedRepo): Evaluation =>
+    evaluate({
+      databases: repo.databases.map((d) => d.config),
+      policies: repo.policies.map((p) => p.config),
+      inventories,
+      asOf,
+      ...(archive ? { archive } : {}),
+    });
   const before = run(base);
   const after = run(head);
   const changes = diffEvaluations(before, after);
@@ -104,13 +150,27 @@ export async function preview(opts: PreviewOptions): Promise<PreviewResult> {
 }
 
 /** Totals per database and per policy, problems of both sides; pure. */
-export function summarize(opts: Pick<PreviewOptions, 'base' | 'inventory'>, asOf: string, before: Evaluation, after: Evaluation, changes: Change[], baseRepo?: LoadedRepo): PreviewResult {
+export function summarize(
+  opts: Pick<PreviewOptions, 'base' | 'inventory'>,
+  asOf: string,
+  before: Evaluation,
+  after: Evaluation,
+  changes: Change[],
+  baseRepo?: LoadedRepo,
+): PreviewResult {
   const summary = { ...emptyTotals(), added: 0, removed: 0, changed: 0 };
   const dbs = new Map<string, DatabaseSummary>();
   const pols = new Map<string, Totals & { policy: string }>();
-  for (const e of [after, before]) for (const d of e.databases) {
-    if (!dbs.has(d.database)) dbs.set(d.database, { database: d.database, status: d.status, inventory_discovered_at: d.inventory_discovered_at, ...emptyTotals() });
-  }
+  for (const e of [after, before])
+    for (const d of e.databases) {
+      if (!dbs.has(d.database))
+        dbs.set(d.database, {
+          database: d.database,
+          status: d.status,
+          inventory_discovered_at: d.inventory_discovered_at,
+          ...emptyTotals(),
+        });
+    }
   for (const c of changes) {
     addTo(summary, c);
     summary[c.change]++;
@@ -120,17 +180,43 @@ export function summarize(opts: Pick<PreviewOptions, 'base' | 'inventory'>, asOf
     addTo(pols.get(p)!, c);
   }
   const problems: PreviewProblem[] = [];
-  for (const [side, e] of [['head', after], ['base', before]] as const) {
+  for (const [side, e] of [
+    ['head', after],
+    ['base', before],
+  ] as const) {
     for (const d of e.databases) {
       for (const p of d.problems) problems.push({ database: d.database, code: p.code, message: p.message, side });
-      if (side === 'base' && d.status !== 'ok' && dbs.get(d.database)?.status === 'ok') dbs.get(d.database)!.status = d.status;
-      for (const x of d.decisions) if (x.problem && !(x.problem.code.startsWith('discover/') && d.status !== 'ok' && side === 'head' && d.problems.some((p) => p.message === x.problem!.message))) {
-        problems.push({ database: d.database, schema: x.schema, table: x.table, code: x.problem.code, message: x.problem.message, side });
-      }
+      if (side === 'base' && d.status !== 'ok' && dbs.get(d.database)?.status === 'ok')
+        dbs.get(d.database)!.status = d.status;
+      for (const x of d.decisions)
+        if (
+          x.problem &&
+          !(
+            x.problem.code.startsWith('discover/') &&
+            d.status !== 'ok' &&
+            side === 'head' &&
+            d.problems.some((p) => p.message === x.problem!.message)
+          )
+        ) {
+          problems.push({
+            database: d.database,
+            schema: x.schema,
+            table: x.table,
+            code: x.problem.code,
+            message: x.problem.message,
+            side,
+          });
+        }
     }
   }
   // A base revision whose configs fail today's validation is still previewed, with a note.
-  if (baseRepo && baseRepo.errors > 0) problems.push({ database: '*', code: 'preview/base-invalid', message: `the configs at ${opts.base} have ${baseRepo.errors} validation error(s); compared with what of them loads`, side: 'base' });
+  if (baseRepo && baseRepo.errors > 0)
+    problems.push({
+      database: '*',
+      code: 'preview/base-invalid',
+      message: `the configs at ${opts.base} have ${baseRepo.errors} validation error(s); compared with what of them loads`,
+      side: 'base',
+    });
   // A problem both sides share is reported once, as the working tree's.
   const dedup = new Map<string, PreviewProblem>();
   for (const p of problems) {

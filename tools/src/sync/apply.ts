@@ -24,7 +24,15 @@ import { MANIFEST_FORMAT } from './model.js';
 import type { Change, Plan } from './plan.js';
 import type { Claim, Fence, ItemOp, Target } from './target.js';
 
-export type Step = 'claim' | 'connections' | 'items' | 'files' | 'delete-files' | 'delete-items' | 'delete-connections' | 'manifest';
+export type Step =
+  | 'claim'
+  | 'connections'
+  | 'items'
+  | 'files'
+  | 'delete-files'
+  | 'delete-items'
+  | 'delete-connections'
+  | 'manifest';
 
 export interface ApplyOptions {
   runId?: string;
@@ -50,33 +58,55 @@ export interface ApplyResult {
   manifestWritten: boolean;
 }
 
-export async function applyPlan(plan: Plan, desired: DesiredState, snapshot: Snapshot, target: Target, opts: ApplyOptions = {}): Promise<ApplyResult> {
+export async function applyPlan(
+  plan: Plan,
+  desired: DesiredState,
+  snapshot: Snapshot,
+  target: Target,
+  opts: ApplyOptions = {},
+): Promise<ApplyResult> {
   if (plan.desiredHash !== desired.hash) throw new Error('plan and desired state disagree');
   if (plan.lock?.blocking) {
     const l = plan.lock;
-    throw new UserError(`another sync (generation ${l.generation}, commit ${l.commit ?? 'unknown'}, started ${l.startedAt ?? '?'}) has not completed and holds the lock until ${l.expiresAt}; it wants a different state. Wait for it (or for the lock to expire) and rerun, or pass --break-lock if it is known to be dead.`, 1);
+    throw new UserError(
+      `another sync (generation ${l.generation}, commit ${l.commit ?? 'unknown'}, started ${l.startedAt ?? '?'}) has not completed and holds the lock until ${l.expiresAt}; it wants a different state. Wait for it (or for the lock to expire) and rerun, or pass --break-lock if it is known to be dead.`,
+      1,
+    );
   }
   const now = opts.now ?? (() => new Date());
   const runId = opts.runId ?? randomUUID();
   const leaseMs = (opts.leaseSeconds ?? 900) * 1000;
   const writes: Partial<Record<Step, number>> = {};
-  const count = (s: Step, n = 1) => { writes[s] = (writes[s] ?? 0) + n; };
-  const after = async (s: string) => { await opts.afterStep?.(s); };
+  const count = (s: Step, n = 1) => {
+    writes[s] = (writes[s] ?? 0) + n;
+  };
+  const after = async (s: string) => {
+    await opts.afterStep?.(s);
+  };
   const result: ApplyResult = { runId, generation: plan.baseGeneration, applied: [], writes, manifestWritten: false };
   if (plan.changes.length === 0 && !plan.manifestReason) return result;
 
   const started = now();
   const claim: Claim = {
-    runId, fromGeneration: plan.baseGeneration, fromRaw: plan.baseGenerationRaw, stateExists: plan.stateExists, toGeneration: plan.baseGeneration + 1,
-    desiredHash: desired.hash, commit: desired.commit, startedAt: started.toISOString(), expiresAt: new Date(started.getTime() + leaseMs).toISOString(),
+    runId,
+    fromGeneration: plan.baseGeneration,
+    fromRaw: plan.baseGenerationRaw,
+    stateExists: plan.stateExists,
+    toGeneration: plan.baseGeneration + 1,
+    desiredHash: desired.hash,
+    commit: desired.commit,
+    startedAt: started.toISOString(),
+    expiresAt: new Date(started.getTime() + leaseMs).toISOString(),
   };
   const fence: Fence = { runId, generation: claim.toGeneration };
   const leaseLeft = () => {
     // Object uploads cannot be made conditional on the table; stop before the lease could lapse.
-    if (now().getTime() > started.getTime() + leaseMs - 30_000) throw new UserError(`the sync lease (${leaseMs / 1000} s) is about to expire; stopping. Rerun to finish.`, 1);
+    if (now().getTime() > started.getTime() + leaseMs - 30_000)
+      throw new UserError(`the sync lease (${leaseMs / 1000} s) is about to expire; stopping. Rerun to finish.`, 1);
   };
   result.generation = claim.toGeneration;
-  const by = (r: Change['resource'], a: 'write' | 'delete') => plan.changes.filter((c) => c.resource === r && (a === 'delete' ? c.action === 'delete' : c.action !== 'delete'));
+  const by = (r: Change['resource'], a: 'write' | 'delete') =>
+    plan.changes.filter((c) => c.resource === r && (a === 'delete' ? c.action === 'delete' : c.action !== 'delete'));
   const connWrites = by('connection', 'write');
   const itemWrites = by('item', 'write');
   const fileWrites = by('file', 'write');
@@ -97,11 +127,15 @@ export async function applyPlan(plan: Plan, desired: DesiredState, snapshot: Sna
 
   // 2. Glue connections.
   const glue = pLimit(4);
-  await Promise.all(connWrites.map((c) => glue(async () => {
-    await target.putConnection(desiredConn.get(c.id)!, c.action === 'update');
-    count('connections');
-    result.applied.push(c);
-  })));
+  await Promise.all(
+    connWrites.map((c) =>
+      glue(async () => {
+        await target.putConnection(desiredConn.get(c.id)!, c.action === 'update');
+        count('connections');
+        result.applied.push(c);
+      }),
+    ),
+  );
   if (connWrites.length) await after('connections');
 
   // 3. Table items, in conditional batches fenced by the claim.
@@ -114,11 +148,21 @@ export async function applyPlan(plan: Plan, desired: DesiredState, snapshot: Sna
     return {
       pk: d.pk,
       put: {
-        pk: d.pk, kind: d.kind, name: d.name, source_file: d.file, s3_key: d.s3Key,
-        config: d.config, ...(d.resolved ? { resolved: d.resolved } : {}),
-        content_sha256: d.contentSha256, config_sha256: d.configSha256,
-        version, git_commit: desired.commit, sync_generation: claim.toGeneration, sync_run_id: runId,
-        created_at: r && !r.malformed && r.createdAt ? r.createdAt : ts, updated_at: ts,
+        pk: d.pk,
+        kind: d.kind,
+        name: d.name,
+        source_file: d.file,
+        s3_key: d.s3Key,
+        config: d.config,
+        ...(d.resolved ? { resolved: d.resolved } : {}),
+        content_sha256: d.contentSha256,
+        config_sha256: d.configSha256,
+        version,
+        git_commit: desired.commit,
+        sync_generation: claim.toGeneration,
+        sync_run_id: runId,
+        created_at: r && !r.malformed && r.createdAt ? r.createdAt : ts,
+        updated_at: ts,
       },
       expect: r ? { exists: true, rawVersion: r.rawVersion } : { exists: false },
     };
@@ -134,11 +178,15 @@ export async function applyPlan(plan: Plan, desired: DesiredState, snapshot: Sna
   for (let i = 0; i < fileWrites.length; i += chunk) {
     leaseLeft();
     const part = fileWrites.slice(i, i + chunk);
-    await Promise.all(part.map((c) => files(async () => {
-      const f: DesiredFile = desiredFile.get(c.id)!;
-      newEtags.set(f.key, await target.putFile(f, { commit: desired.commit, generation: claim.toGeneration }));
-      count('files');
-    })));
+    await Promise.all(
+      part.map((c) =>
+        files(async () => {
+          const f: DesiredFile = desiredFile.get(c.id)!;
+          newEtags.set(f.key, await target.putFile(f, { commit: desired.commit, generation: claim.toGeneration }));
+          count('files');
+        }),
+      ),
+    );
     result.applied.push(...part);
     await after(i + chunk < fileWrites.length ? `files#${i / chunk + 1}` : 'files');
   }
@@ -148,15 +196,40 @@ export async function applyPlan(plan: Plan, desired: DesiredState, snapshot: Sna
   for (let i = 0; i < fileDeletes.length; i += chunk) {
     leaseLeft();
     const part = fileDeletes.slice(i, i + chunk);
-    await Promise.all(part.map((c) => files(async () => { await target.deleteFile(c.id); count('delete-files'); })));
+    await Promise.all(
+      part.map((c) =>
+        files(async () => {
+          await target.deleteFile(c.id);
+          count('delete-files');
+        }),
+      ),
+    );
     result.applied.push(...part);
   }
   if (fileDeletes.length) await after('delete-files');
   const itemDeletes = by('item', 'delete');
-  await writeBatches(target, itemDeletes.map((c) => ({ pk: c.id, expect: { exists: true as const, rawVersion: snapshot.items.get(c.id)?.rawVersion } })), fence, undefined, 'delete-items', count, after);
+  await writeBatches(
+    target,
+    itemDeletes.map((c) => ({
+      pk: c.id,
+      expect: { exists: true as const, rawVersion: snapshot.items.get(c.id)?.rawVersion },
+    })),
+    fence,
+    undefined,
+    'delete-items',
+    count,
+    after,
+  );
   result.applied.push(...itemDeletes);
   const connDeletes = by('connection', 'delete');
-  await Promise.all(connDeletes.map((c) => glue(async () => { await target.deleteConnection(c.id); count('delete-connections'); })));
+  await Promise.all(
+    connDeletes.map((c) =>
+      glue(async () => {
+        await target.deleteConnection(c.id);
+        count('delete-connections');
+      }),
+    ),
+  );
   result.applied.push(...connDeletes);
   if (connDeletes.length) await after('delete-connections');
 
@@ -181,8 +254,16 @@ export function batchOps(ops: ItemOp[], count: number): ItemOp[][] {
   let bytes = 0;
   for (const op of ops) {
     const size = op.put ? Buffer.byteLength(JSON.stringify(op.put)) : 100;
-    if (size > MAX_ITEM_BYTES) throw new UserError(`${op.pk} is too large for a DynamoDB item (${Math.round(size / 1024)} KB of at most ${MAX_ITEM_BYTES / 1000} KB); split the config`, 1);
-    if (cur.length && (cur.length >= count || bytes + size > MAX_BATCH_BYTES)) { batches.push(cur); cur = []; bytes = 0; }
+    if (size > MAX_ITEM_BYTES)
+      throw new UserError(
+        `${op.pk} is too large for a DynamoDB item (${Math.round(size / 1024)} KB of at most ${MAX_ITEM_BYTES / 1000} KB); split the config`,
+        1,
+      );
+    if (cur.length && (cur.length >= count || bytes + size > MAX_BATCH_BYTES)) {
+      batches.push(cur);
+      cur = [];
+      bytes = 0;
+    }
     cur.push(op);
     bytes += size;
   }
@@ -190,7 +271,15 @@ export function batchOps(ops: ItemOp[], count: number): ItemOp[][] {
   return batches;
 }
 
-async function writeBatches(target: Target, ops: ItemOp[], fence: Fence, claim: Claim | undefined, step: Step, count: (s: Step, n?: number) => void, after: (s: string) => Promise<void>): Promise<void> {
+async function writeBatches(
+  target: Target,
+  ops: ItemOp[],
+  fence: Fence,
+  claim: Claim | undefined,
+  step: Step,
+  count: (s: Step, n?: number) => void,
+  after: (s: string) => Promise<void>,
+): Promise<void> {
   const batches = batchOps(ops, target.maxItemsPerBatch);
   for (const [i, batch] of batches.entries()) {
     await target.writeItemBatch(batch, fence, i === 0 ? claim : undefined);
@@ -200,16 +289,36 @@ async function writeBatches(target: Target, ops: ItemOp[], fence: Fence, claim: 
 }
 
 /** The record of what the remote holds once this sync completes: desired resources and kept orphans. */
-export function buildManifest(plan: Plan, desired: DesiredState, snapshot: Snapshot, claim: Claim, items: Manifest['items'], etags: Map<string, string>, completedAt: Date): Manifest {
+export function buildManifest(
+  plan: Plan,
+  desired: DesiredState,
+  snapshot: Snapshot,
+  claim: Claim,
+  items: Manifest['items'],
+  etags: Map<string, string>,
+  completedAt: Date,
+): Manifest {
   const deleted = new Set(plan.changes.filter((c) => c.action === 'delete').map((c) => `${c.resource}:${c.id}`));
   const m: Manifest = {
-    format: MANIFEST_FORMAT, generation: claim.toGeneration, commit: desired.commit, desiredHash: desired.hash,
-    runId: claim.runId, completedAt: completedAt.toISOString(), files: {}, items: {}, connections: {},
+    format: MANIFEST_FORMAT,
+    generation: claim.toGeneration,
+    commit: desired.commit,
+    desiredHash: desired.hash,
+    runId: claim.runId,
+    completedAt: completedAt.toISOString(),
+    files: {},
+    items: {},
+    connections: {},
   };
-  for (const f of desired.files) m.files[f.key] = { sha256: f.sha256, etag: etags.get(f.key) ?? snapshot.files.get(f.key)?.etag ?? '' };
+  for (const f of desired.files)
+    m.files[f.key] = { sha256: f.sha256, etag: etags.get(f.key) ?? snapshot.files.get(f.key)?.etag ?? '' };
   for (const i of desired.items) {
     const r = snapshot.items.get(i.pk);
-    m.items[i.pk] = items[i.pk] ?? { version: r?.version ?? 0, configSha256: i.configSha256, contentSha256: i.contentSha256 };
+    m.items[i.pk] = items[i.pk] ?? {
+      version: r?.version ?? 0,
+      configSha256: i.configSha256,
+      contentSha256: i.contentSha256,
+    };
   }
   for (const c of desired.connections) m.connections[c.name] = { sha256: c.sha256 };
   for (const o of plan.orphans) {
@@ -219,7 +328,12 @@ export function buildManifest(plan: Plan, desired: DesiredState, snapshot: Snaps
       if (r) m.files[o.id] = { sha256: r.sha256 ?? snapshot.manifest?.files[o.id]?.sha256 ?? '', etag: r.etag };
     } else if (o.resource === 'item') {
       const r = snapshot.items.get(o.id);
-      if (r) m.items[o.id] = { version: r.version ?? 0, configSha256: r.configSha256 ?? '', contentSha256: r.contentSha256 ?? '' };
+      if (r)
+        m.items[o.id] = {
+          version: r.version ?? 0,
+          configSha256: r.configSha256 ?? '',
+          contentSha256: r.contentSha256 ?? '',
+        };
     } else {
       const r = snapshot.connections.get(o.id);
       if (r) m.connections[o.id] = { sha256: r.sha256 };

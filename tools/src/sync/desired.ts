@@ -60,20 +60,29 @@ export async function desiredState(repo: LoadedRepo, source: ConfigSource, commi
     let resolved: Record<string, unknown> | undefined;
     if (e.kind === 'database') {
       const r = resolveDatabase(e.config as DatabaseConfig, settings);
-      resolved = JSON.parse(JSON.stringify({
-        glue_connection: e.name,
-        glue_database: r.glueDatabase,
-        s3_location: r.s3Location,
-        schedule: r.schedule,
-        jdbc: r.jdbc ?? null,
-        tags: r.tags,
-      }));
+      resolved = JSON.parse(
+        JSON.stringify({
+          glue_connection: e.name,
+          glue_database: r.glueDatabase,
+          s3_location: r.s3Location,
+          schedule: r.schedule,
+          jdbc: r.jdbc ?? null,
+          tags: r.tags,
+        }),
+      );
       const spec = connectionSpecOf(e.config as DatabaseConfig);
       connections.push({ name: e.name, spec, sha256: hashConnection(spec), tags: r.tags });
     }
     items.push({
-      pk: itemKey(e.kind, e.name), kind: e.kind, name: e.name, file: e.file, config, resolved,
-      contentSha256: sha, configSha256: hashItem(config, resolved), s3Key: key,
+      pk: itemKey(e.kind, e.name),
+      kind: e.kind,
+      name: e.name,
+      file: e.file,
+      config,
+      resolved,
+      contentSha256: sha,
+      configSha256: hashItem(config, resolved),
+      s3Key: key,
     });
   }
   files.sort((a, b) => cmp(a.key, b.key));

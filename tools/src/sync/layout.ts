@@ -12,7 +12,7 @@ import { hashItem } from './desired.js';
 import { MANIFEST_NAME, STATE_PK, type RemoteIssue, type RemoteItem, type SyncState } from './model.js';
 
 export function classifyKey(prefix: string, key: string): 'config' | 'manifest' | 'foreign' {
-  if (!key.startsWith(prefix + '/')) return 'foreign';
+  if (!key.startsWith(`${prefix}/`)) return 'foreign';
   const rel = key.slice(prefix.length + 1);
   if (rel === MANIFEST_NAME) return 'manifest';
   if (rel === 'offload.settings.yaml') return 'config';
@@ -32,22 +32,43 @@ const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 
 /** Classifies one table item as read (plain JS values, as the document client unmarshals them). */
 export function classifyItem(raw: Record<string, unknown>): Classified {
   const pk = raw.pk;
-  if (typeof pk !== 'string') return { kind: 'issue', issue: { kind: 'item', id: JSON.stringify(pk), problem: 'malformed', message: 'item without a string pk' } };
+  if (typeof pk !== 'string')
+    return {
+      kind: 'issue',
+      issue: { kind: 'item', id: JSON.stringify(pk), problem: 'malformed', message: 'item without a string pk' },
+    };
   if (pk === STATE_PK) {
     const g = raw.generation;
-    const state: SyncState = { exists: true, generation: typeof g === 'number' && Number.isInteger(g) && g >= 0 ? g : 0 };
-    if (state.generation === 0 && g !== 0) state.malformed = `sync state has a non-integer generation ${JSON.stringify(g)}; the next apply resets it`;
-    for (const [k, a] of [['lockOwner', 'lock_owner'], ['lockDesiredHash', 'lock_desired_hash'], ['lockCommit', 'lock_commit'], ['lockExpiresAt', 'lock_expires_at'], ['startedAt', 'started_at']] as const) {
+    const state: SyncState = {
+      exists: true,
+      generation: typeof g === 'number' && Number.isInteger(g) && g >= 0 ? g : 0,
+    };
+    if (state.generation === 0 && g !== 0)
+      state.malformed = `sync state has a non-integer generation ${JSON.stringify(g)}; the next apply resets it`;
+    for (const [k, a] of [
+      ['lockOwner', 'lock_owner'],
+      ['lockDesiredHash', 'lock_desired_hash'],
+      ['lockCommit', 'lock_commit'],
+      ['lockExpiresAt', 'lock_expires_at'],
+      ['startedAt', 'started_at'],
+    ] as const) {
       if (typeof raw[a] === 'string') state[k] = raw[a] as string;
     }
     state.rawGeneration = g;
     return { kind: 'state', state };
   }
-  if (!MANAGED_PK.test(pk)) return { kind: 'issue', issue: { kind: 'item', id: pk, problem: 'foreign', message: 'not an item sync manages; left alone' } };
+  if (!MANAGED_PK.test(pk))
+    return {
+      kind: 'issue',
+      issue: { kind: 'item', id: pk, problem: 'foreign', message: 'not an item sync manages; left alone' },
+    };
   const item: RemoteItem = { pk, rawVersion: raw.version };
   const problems: string[] = [];
   if (typeof raw.version === 'number' && Number.isInteger(raw.version)) item.version = raw.version;
-  else problems.push(raw.version === undefined ? 'no version' : `version ${JSON.stringify(raw.version)} is not an integer`);
+  else
+    problems.push(
+      raw.version === undefined ? 'no version' : `version ${JSON.stringify(raw.version)} is not an integer`,
+    );
   if (!isObj(raw.config)) problems.push('no config map');
   else item.configSha256 = hashItem(raw.config, raw.resolved);
   if (typeof raw.config_sha256 === 'string') item.storedConfigSha256 = raw.config_sha256;

@@ -20,7 +20,19 @@ import { md5Hex, sha256Hex } from './canonical.js';
 import { inputOfSpec, specOfConnection } from './connection.js';
 import { hashConnection } from './desired.js';
 import { classifyItem, classifyKey } from './layout.js';
-import { MANIFEST_NAME, STATE_PK, parseManifest, type DesiredConnection, type DesiredFile, type RemoteConnection, type RemoteFile, type RemoteIssue, type RemoteItem, type Snapshot, type SyncState } from './model.js';
+import {
+  MANIFEST_NAME,
+  STATE_PK,
+  parseManifest,
+  type DesiredConnection,
+  type DesiredFile,
+  type RemoteConnection,
+  type RemoteFile,
+  type RemoteIssue,
+  type RemoteItem,
+  type Snapshot,
+  type SyncState,
+} from './model.js';
 import { LostRaceError, type Claim, type Fence, type ItemOp, type Target } from './target.js';
 
 export interface LocalTargetOptions {
@@ -38,7 +50,7 @@ export function createLocalTarget(opts: LocalTargetOptions): Target {
   return new LocalTarget(opts);
 }
 
-const enc = (pk: string) => encodeURIComponent(pk) + '.json';
+const enc = (pk: string) => `${encodeURIComponent(pk)}.json`;
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 class LocalTarget implements Target {
@@ -53,8 +65,12 @@ class LocalTarget implements Target {
     this.label = `local:${this.dir}`;
   }
 
-  private p(...parts: string[]) { return path.join(this.dir, ...parts); }
-  private count(cmd: string) { this.opts.onRequest?.('local', cmd); }
+  private p(...parts: string[]) {
+    return path.join(this.dir, ...parts);
+  }
+  private count(cmd: string) {
+    this.opts.onRequest?.('local', cmd);
+  }
 
   async read(): Promise<Snapshot> {
     this.count('Read');
@@ -75,7 +91,13 @@ class LocalTarget implements Target {
       const body = await readFile(this.p('bucket', rel));
       if (kind === 'manifest') manifestText = body.toString('utf8');
       else if (kind === 'config') files.set(key, { key, etag: `"${md5Hex(body)}"`, sha256: sha256Hex(body) });
-      else issues.push({ kind: 'file', id: key, problem: 'foreign', message: 'not a config file sync manages; left alone' });
+      else
+        issues.push({
+          kind: 'file',
+          id: key,
+          problem: 'foreign',
+          message: 'not a config file sync manages; left alone',
+        });
     }
     const items = new Map<string, RemoteItem>();
     for (const name of await list(this.p('table'))) {
@@ -84,17 +106,33 @@ class LocalTarget implements Target {
       try {
         raw = JSON.parse(await readFile(this.p('table', name), 'utf8'));
       } catch (e) {
-        issues.push({ kind: 'item', id: name, problem: 'malformed', message: `unreadable item file (${(e as Error).message}); left alone` });
+        issues.push({
+          kind: 'item',
+          id: name,
+          problem: 'malformed',
+          message: `unreadable item file (${(e as Error).message}); left alone`,
+        });
         continue;
       }
       if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
-        issues.push({ kind: 'item', id: name, problem: 'malformed', message: 'item file is not a JSON object; left alone' });
+        issues.push({
+          kind: 'item',
+          id: name,
+          problem: 'malformed',
+          message: 'item file is not a JSON object; left alone',
+        });
         continue;
       }
       const c = classifyItem(raw as Record<string, unknown>);
       if (c.kind === 'state') continue;
       if (c.kind === 'item') {
-        if (enc(c.item.pk) !== name) issues.push({ kind: 'item', id: name, problem: 'malformed', message: `file name does not match its pk ${c.item.pk}; left alone` });
+        if (enc(c.item.pk) !== name)
+          issues.push({
+            kind: 'item',
+            id: name,
+            problem: 'malformed',
+            message: `file name does not match its pk ${c.item.pk}; left alone`,
+          });
         else items.set(c.item.pk, c.item);
       } else issues.push(c.issue);
     }
@@ -105,15 +143,30 @@ class LocalTarget implements Target {
       try {
         const c = JSON.parse(await readFile(this.p('glue', 'connections', name), 'utf8'));
         const spec = specOfConnection(c);
-        connections.set(c.Name ?? name.slice(0, -5), { name: c.Name ?? name.slice(0, -5), spec, sha256: hashConnection(spec) });
+        connections.set(c.Name ?? name.slice(0, -5), {
+          name: c.Name ?? name.slice(0, -5),
+          spec,
+          sha256: hashConnection(spec),
+        });
       } catch (e) {
-        issues.push({ kind: 'connection', id: name, problem: 'malformed', message: `unreadable connection file (${(e as Error).message}); left alone` });
+        issues.push({
+          kind: 'connection',
+          id: name,
+          problem: 'malformed',
+          message: `unreadable connection file (${(e as Error).message}); left alone`,
+        });
       }
     }
     const snapshot: Snapshot = { files, items, connections, state, issues };
     if (manifestText !== undefined) {
       const m = parseManifest(manifestText);
-      if (typeof m === 'string') issues.push({ kind: 'manifest', id: `${this.prefix}/${MANIFEST_NAME}`, problem: 'malformed', message: `manifest unreadable (${m}); it is treated as absent and rewritten on apply` });
+      if (typeof m === 'string')
+        issues.push({
+          kind: 'manifest',
+          id: `${this.prefix}/${MANIFEST_NAME}`,
+          problem: 'malformed',
+          message: `manifest unreadable (${m}); it is treated as absent and rewritten on apply`,
+        });
       else snapshot.manifest = m;
     }
     return snapshot;
@@ -122,7 +175,11 @@ class LocalTarget implements Target {
   async fileSha256(keys: string[]): Promise<Map<string, string | undefined>> {
     const out = new Map<string, string | undefined>();
     for (const k of keys) {
-      try { out.set(k, sha256Hex(await readFile(this.p('bucket', ...k.split('/'))))); } catch { out.set(k, undefined); }
+      try {
+        out.set(k, sha256Hex(await readFile(this.p('bucket', ...k.split('/')))));
+      } catch {
+        out.set(k, undefined);
+      }
     }
     return out;
   }
@@ -147,15 +204,32 @@ class LocalTarget implements Target {
   private async checkClaim(claim: Claim) {
     const s = await this.readItem(STATE_PK);
     const ok = !claim.stateExists ? s === undefined : s !== undefined && same(s.generation, claim.fromRaw);
-    if (!ok) throw new LostRaceError(`another sync moved the sync generation in ${this.label} since this one read it (expected ${claim.stateExists ? claim.fromGeneration : 'no sync state yet'}).`);
+    if (!ok)
+      throw new LostRaceError(
+        `another sync moved the sync generation in ${this.label} since this one read it (expected ${claim.stateExists ? claim.fromGeneration : 'no sync state yet'}).`,
+      );
   }
 
   private async writeClaim(claim: Claim) {
     const s = (await this.readItem(STATE_PK)) ?? { pk: STATE_PK };
-    await this.atomicWrite(this.p('table', enc(STATE_PK)), JSON.stringify({
-      ...s, pk: STATE_PK, kind: 'sync-state', generation: claim.toGeneration, lock_owner: claim.runId, lock_desired_hash: claim.desiredHash,
-      lock_commit: claim.commit, lock_expires_at: claim.expiresAt, started_at: claim.startedAt,
-    }, null, 1));
+    await this.atomicWrite(
+      this.p('table', enc(STATE_PK)),
+      JSON.stringify(
+        {
+          ...s,
+          pk: STATE_PK,
+          kind: 'sync-state',
+          generation: claim.toGeneration,
+          lock_owner: claim.runId,
+          lock_desired_hash: claim.desiredHash,
+          lock_commit: claim.commit,
+          lock_expires_at: claim.expiresAt,
+          started_at: claim.startedAt,
+        },
+        null,
+        1,
+      ),
+    );
   }
 
   async writeItemBatch(ops: ItemOp[], fence: Fence, claim?: Claim): Promise<void> {
@@ -164,12 +238,18 @@ class LocalTarget implements Target {
       if (claim) await this.checkClaim(claim);
       else {
         const s = await this.readItem(STATE_PK);
-        if (!s || s.generation !== fence.generation || s.lock_owner !== fence.runId) throw new LostRaceError(`another sync took over ${this.label} (its sync generation is no longer ${fence.generation}).`);
+        if (!s || s.generation !== fence.generation || s.lock_owner !== fence.runId)
+          throw new LostRaceError(
+            `another sync took over ${this.label} (its sync generation is no longer ${fence.generation}).`,
+          );
       }
       for (const op of ops) {
         const cur = await this.readItem(op.pk);
         const ok = op.expect.exists ? cur !== undefined && same(cur.version, op.expect.rawVersion) : cur === undefined;
-        if (!ok) throw new LostRaceError(`the table item ${op.pk} changed since this sync read it (another sync or a hand edit wrote it).`);
+        if (!ok)
+          throw new LostRaceError(
+            `the table item ${op.pk} changed since this sync read it (another sync or a hand edit wrote it).`,
+          );
       }
       if (claim) await this.writeClaim(claim);
       for (const op of ops) {
@@ -185,7 +265,11 @@ class LocalTarget implements Target {
     let tags = c.tags;
     if (exists) {
       // Like UpdateConnection, an update replaces the connection input and keeps the tags.
-      try { tags = JSON.parse(await readFile(file, 'utf8')).Tags ?? tags; } catch { /* recreated */ }
+      try {
+        tags = JSON.parse(await readFile(file, 'utf8')).Tags ?? tags;
+      } catch {
+        /* recreated */
+      }
     }
     await this.atomicWrite(file, JSON.stringify({ ...inputOfSpec(c.name, c.spec), Tags: tags }, null, 1));
   }
@@ -227,17 +311,27 @@ class LocalTarget implements Target {
     for (let attempt = 0; ; attempt++) {
       try {
         const fh = await open(lock, 'wx');
-        try { await fh.writeFile(JSON.stringify({ pid: process.pid, host: hostname(), at: new Date().toISOString() })); } finally { await fh.close(); }
+        try {
+          await fh.writeFile(JSON.stringify({ pid: process.pid, host: hostname(), at: new Date().toISOString() }));
+        } finally {
+          await fh.close();
+        }
         break;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
         if (await this.isStale(lock, staleMs)) {
           // Move it aside first so that only one of several waiting runs breaks it.
           const aside = `${lock}.stale-${randomBytes(6).toString('hex')}`;
-          try { await rename(lock, aside); await rm(aside, { force: true }); } catch { /* someone else broke it */ }
+          try {
+            await rename(lock, aside);
+            await rm(aside, { force: true });
+          } catch {
+            /* someone else broke it */
+          }
           continue;
         }
-        if (Date.now() > deadline) throw new UserError(`${lock} is held by another process for too long; if no sync is running, delete it`, 2);
+        if (Date.now() > deadline)
+          throw new UserError(`${lock} is held by another process for too long; if no sync is running, delete it`, 2);
         await new Promise((r) => setTimeout(r, Math.min(200, 5 * 2 ** Math.min(attempt, 6)) * (0.5 + Math.random())));
       }
     }
@@ -254,7 +348,11 @@ class LocalTarget implements Target {
       if (Date.now() - st.mtimeMs > staleMs) return true;
       const info = JSON.parse(text) as { pid?: number; host?: string };
       if (info.host === hostname() && typeof info.pid === 'number' && info.pid !== process.pid) {
-        try { process.kill(info.pid, 0); } catch (e) { return (e as NodeJS.ErrnoException).code === 'ESRCH'; }
+        try {
+          process.kill(info.pid, 0);
+        } catch (e) {
+          return (e as NodeJS.ErrnoException).code === 'ESRCH';
+        }
       }
       return false;
     } catch {
@@ -264,16 +362,24 @@ class LocalTarget implements Target {
 }
 
 async function list(dir: string): Promise<string[]> {
-  try { return (await readdir(dir)).sort(); } catch { return []; }
+  try {
+    return (await readdir(dir)).sort();
+  } catch {
+    return [];
+  }
 }
 
 async function walk(root: string, rel = ''): Promise<string[]> {
   const out: string[] = [];
   let entries;
-  try { entries = await readdir(path.join(root, rel), { withFileTypes: true }); } catch { return out; }
+  try {
+    entries = await readdir(path.join(root, rel), { withFileTypes: true });
+  } catch {
+    return out;
+  }
   for (const e of entries) {
     const r = rel ? path.join(rel, e.name) : e.name;
-    if (e.isDirectory()) out.push(...await walk(root, r));
+    if (e.isDirectory()) out.push(...(await walk(root, r)));
     else if (e.isFile()) out.push(r);
   }
   return out.sort();

@@ -109,17 +109,49 @@ export function computePlan(input: PlanInput, md5: (body: Uint8Array) => string)
     const r = snapshot.connections.get(c.name);
     const rec = manifest?.connections[c.name];
     const drifted = !!rec && (!r || r.sha256 !== rec.sha256);
-    if (drifted) drift.push({ resource: 'connection', id: c.name, detail: !r ? 'deleted outside sync' : interrupted ? `differs from the last completed sync (changed by hand or ${fromInterrupted})` : 'changed outside sync' });
-    if (!r) changes.push({ resource: 'connection', id: c.name, action: 'create', reason: rec ? 'recreate (deleted outside sync)' : 'new database', drift: drifted });
-    else if (r.sha256 !== c.sha256) changes.push({ resource: 'connection', id: c.name, action: 'update', reason: drifted && rec?.sha256 === c.sha256 ? 'overwrite change made outside sync' : diffConnection(r.spec, c.spec), drift: drifted });
+    if (drifted)
+      drift.push({
+        resource: 'connection',
+        id: c.name,
+        detail: !r
+          ? 'deleted outside sync'
+          : interrupted
+            ? `differs from the last completed sync (changed by hand or ${fromInterrupted})`
+            : 'changed outside sync',
+      });
+    if (!r)
+      changes.push({
+        resource: 'connection',
+        id: c.name,
+        action: 'create',
+        reason: rec ? 'recreate (deleted outside sync)' : 'new database',
+        drift: drifted,
+      });
+    else if (r.sha256 !== c.sha256)
+      changes.push({
+        resource: 'connection',
+        id: c.name,
+        action: 'update',
+        reason:
+          drifted && rec?.sha256 === c.sha256 ? 'overwrite change made outside sync' : diffConnection(r.spec, c.spec),
+        drift: drifted,
+      });
     else unchanged.connection++;
   }
   const managedConns = new Set<string>([...Object.keys(manifest?.connections ?? {})]);
-  for (const pk of snapshot.items.keys()) if (pk.startsWith('DATABASE#')) managedConns.add(pk.slice('DATABASE#'.length));
+  for (const pk of snapshot.items.keys())
+    if (pk.startsWith('DATABASE#')) managedConns.add(pk.slice('DATABASE#'.length));
   for (const name of [...managedConns].sort(cmp)) {
     if (desiredConns.has(name) || !snapshot.connections.has(name)) continue;
     orphans.push({ resource: 'connection', id: name });
-    if (prune) deletes.push({ resource: 'connection', id: name, action: 'delete', reason: 'database removed from the repo (--prune)', drift: false });
+    if (prune)
+      deletes.push({
+        resource: 'connection',
+        id: name,
+        action: 'delete',
+        reason: 'database removed from the repo (--prune)',
+        drift: false,
+      });
   }
 
   // Table items.
@@ -127,28 +159,61 @@ export function computePlan(input: PlanInput, md5: (body: Uint8Array) => string)
   for (const d of desired.items) {
     const r = snapshot.items.get(d.pk);
     const rec = manifest?.items[d.pk];
-    const byInterrupted = !!r && !r.malformed && r.generation !== undefined && r.generation > completed && r.storedConfigSha256 === r.configSha256;
+    const byInterrupted =
+      !!r &&
+      !r.malformed &&
+      r.generation !== undefined &&
+      r.generation > completed &&
+      r.storedConfigSha256 === r.configSha256;
     let driftDetail: string | undefined;
     if (r?.malformed) driftDetail = `malformed: ${r.malformed}`;
-    else if (r && r.storedConfigSha256 !== r.configSha256) driftDetail = 'config edited outside sync (its config_sha256 no longer matches)';
+    else if (r && r.storedConfigSha256 !== r.configSha256)
+      driftDetail = 'config edited outside sync (its config_sha256 no longer matches)';
     else if (rec && !r) driftDetail = 'deleted outside sync';
-    else if (rec && r && !byInterrupted && (r.version !== rec.version || r.configSha256 !== rec.configSha256)) driftDetail = 'changed outside sync';
+    else if (rec && r && !byInterrupted && (r.version !== rec.version || r.configSha256 !== rec.configSha256))
+      driftDetail = 'changed outside sync';
     if (driftDetail) drift.push({ resource: 'item', id: d.pk, detail: driftDetail });
     const isDrift = !!driftDetail;
-    if (!r) changes.push({ resource: 'item', id: d.pk, action: 'create', reason: rec ? 'recreate (deleted outside sync)' : `new ${d.kind}`, drift: isDrift });
-    else if (r.malformed || isDrift || r.configSha256 !== d.configSha256 || r.contentSha256 !== d.contentSha256 || r.s3Key !== d.s3Key) {
-      const reason = r.malformed ? 'replace malformed item'
-        : isDrift && rec?.configSha256 === d.configSha256 ? 'overwrite change made outside sync'
-        : r.configSha256 !== d.configSha256 ? 'config changed'
-        : r.contentSha256 !== d.contentSha256 ? 'source file changed (formatting or comments only)'
-        : r.s3Key !== d.s3Key ? `object key changed (${r.s3Key ?? 'none'} → ${d.s3Key})` : 'overwrite change made outside sync';
+    if (!r)
+      changes.push({
+        resource: 'item',
+        id: d.pk,
+        action: 'create',
+        reason: rec ? 'recreate (deleted outside sync)' : `new ${d.kind}`,
+        drift: isDrift,
+      });
+    else if (
+      r.malformed ||
+      isDrift ||
+      r.configSha256 !== d.configSha256 ||
+      r.contentSha256 !== d.contentSha256 ||
+      r.s3Key !== d.s3Key
+    ) {
+      const reason = r.malformed
+        ? 'replace malformed item'
+        : isDrift && rec?.configSha256 === d.configSha256
+          ? 'overwrite change made outside sync'
+          : r.configSha256 !== d.configSha256
+            ? 'config changed'
+            : r.contentSha256 !== d.contentSha256
+              ? 'source file changed (formatting or comments only)'
+              : r.s3Key !== d.s3Key
+                ? `object key changed (${r.s3Key ?? 'none'} → ${d.s3Key})`
+                : 'overwrite change made outside sync';
       changes.push({ resource: 'item', id: d.pk, action: 'update', reason, drift: isDrift });
     } else unchanged.item++;
   }
   for (const [pk, r] of [...snapshot.items.entries()].sort((a, b) => cmp(a[0], b[0]))) {
     if (desiredItems.has(pk) || pk === 'SYNC#STATE') continue;
     orphans.push({ resource: 'item', id: pk });
-    if (prune) deletes.push({ resource: 'item', id: pk, action: 'delete', reason: r.malformed ? 'malformed item not in the repo (--prune)' : 'config removed from the repo (--prune)', drift: false });
+    if (prune)
+      deletes.push({
+        resource: 'item',
+        id: pk,
+        action: 'delete',
+        reason: r.malformed ? 'malformed item not in the repo (--prune)' : 'config removed from the repo (--prune)',
+        drift: false,
+      });
   }
 
   // Config files.
@@ -157,19 +222,50 @@ export function computePlan(input: PlanInput, md5: (body: Uint8Array) => string)
     const r = snapshot.files.get(f.key);
     const rec = manifest?.files[f.key];
     const drifted = !!rec && (!r || r.etag !== rec.etag);
-    if (drifted) drift.push({ resource: 'file', id: f.key, detail: !r ? 'deleted outside sync' : interrupted ? `differs from the last completed sync (changed by hand or ${fromInterrupted})` : 'changed outside sync' });
-    const sameContent = !!r && (
-      r.etag === quoteMd5(md5(f.body))
-      || (rec !== undefined && rec.etag === r.etag && rec.sha256 === f.sha256)
-      || (r.sha256 ?? input.fileSha?.get(f.key)) === f.sha256);
-    if (!r) changes.push({ resource: 'file', id: f.key, action: 'create', reason: rec ? 'recreate (deleted outside sync)' : 'new file', drift: drifted });
-    else if (!sameContent) changes.push({ resource: 'file', id: f.key, action: 'update', reason: drifted && rec?.sha256 === f.sha256 ? 'overwrite change made outside sync' : 'content changed', drift: drifted });
+    if (drifted)
+      drift.push({
+        resource: 'file',
+        id: f.key,
+        detail: !r
+          ? 'deleted outside sync'
+          : interrupted
+            ? `differs from the last completed sync (changed by hand or ${fromInterrupted})`
+            : 'changed outside sync',
+      });
+    const sameContent =
+      !!r &&
+      (r.etag === quoteMd5(md5(f.body)) ||
+        (rec !== undefined && rec.etag === r.etag && rec.sha256 === f.sha256) ||
+        (r.sha256 ?? input.fileSha?.get(f.key)) === f.sha256);
+    if (!r)
+      changes.push({
+        resource: 'file',
+        id: f.key,
+        action: 'create',
+        reason: rec ? 'recreate (deleted outside sync)' : 'new file',
+        drift: drifted,
+      });
+    else if (!sameContent)
+      changes.push({
+        resource: 'file',
+        id: f.key,
+        action: 'update',
+        reason: drifted && rec?.sha256 === f.sha256 ? 'overwrite change made outside sync' : 'content changed',
+        drift: drifted,
+      });
     else unchanged.file++;
   }
   for (const key of [...snapshot.files.keys()].sort(cmp)) {
     if (desiredFiles.has(key)) continue;
     orphans.push({ resource: 'file', id: key });
-    if (prune) deletes.push({ resource: 'file', id: key, action: 'delete', reason: 'file removed from the repo (--prune)', drift: false });
+    if (prune)
+      deletes.push({
+        resource: 'file',
+        id: key,
+        action: 'delete',
+        reason: 'file removed from the repo (--prune)',
+        drift: false,
+      });
   }
 
   // Deletes run after every create/update, in the reverse of the write order: files first (nothing
@@ -180,20 +276,41 @@ export function computePlan(input: PlanInput, md5: (body: Uint8Array) => string)
 
   let manifestReason: string | undefined;
   if (interrupted) manifestReason = `complete the interrupted sync (generation ${state.generation})`;
-  else if (!manifest) manifestReason = snapshot.issues.some((i) => i.kind === 'manifest') ? 'replace the unreadable manifest' : 'first sync: record what was written';
+  else if (!manifest)
+    manifestReason = snapshot.issues.some((i) => i.kind === 'manifest')
+      ? 'replace the unreadable manifest'
+      : 'first sync: record what was written';
   else if (manifest.desiredHash !== desired.hash || drift.length) manifestReason = 'bring the record up to date';
 
   let lock: LockInfo | undefined;
   if (interrupted) {
     const fresh = !!state.lockExpiresAt && Date.parse(state.lockExpiresAt) > input.now.getTime();
     const same = state.lockDesiredHash === desired.hash;
-    lock = { generation: state.generation, commit: state.lockCommit, startedAt: state.startedAt, expiresAt: state.lockExpiresAt, sameDesiredState: same, blocking: fresh && !same && !input.breakLock };
+    lock = {
+      generation: state.generation,
+      commit: state.lockCommit,
+      startedAt: state.startedAt,
+      expiresAt: state.lockExpiresAt,
+      sameDesiredState: same,
+      blocking: fresh && !same && !input.breakLock,
+    };
   }
 
   return {
-    target: input.target, commit: desired.commit, desiredHash: desired.hash,
-    baseGeneration: state.generation, baseGenerationRaw: state.rawGeneration, stateExists: state.exists, prune,
-    changes, drift, orphans, issues: snapshot.issues, manifestReason, lock, unchanged,
+    target: input.target,
+    commit: desired.commit,
+    desiredHash: desired.hash,
+    baseGeneration: state.generation,
+    baseGenerationRaw: state.rawGeneration,
+    stateExists: state.exists,
+    prune,
+    changes,
+    drift,
+    orphans,
+    issues: snapshot.issues,
+    manifestReason,
+    lock,
+    unchanged,
   };
 }
 
@@ -202,7 +319,10 @@ export function isNoop(plan: Plan): boolean {
   return plan.changes.length === 0 && !plan.manifestReason;
 }
 
-function diffConnection(a: { type: string; description?: string; properties: Record<string, string>; physical?: unknown }, b: typeof a): string {
+function diffConnection(
+  a: { type: string; description?: string; properties: Record<string, string>; physical?: unknown },
+  b: typeof a,
+): string {
   const parts: string[] = [];
   const keys = new Set([...Object.keys(a.properties), ...Object.keys(b.properties)]);
   for (const k of [...keys].sort(cmp)) if (a.properties[k] !== b.properties[k]) parts.push(k);

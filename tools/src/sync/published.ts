@@ -39,12 +39,24 @@ export function publishedFromItems(items: Record<string, unknown>[]): PublishedC
       continue;
     }
     const kind = it.kind;
-    const ok = (kind === 'settings' || kind === 'database' || kind === 'policy') && typeof it.name === 'string'
-      && !!it.config && typeof it.config === 'object' && typeof it.version === 'number'
+    const ok =
+      (kind === 'settings' || kind === 'database' || kind === 'policy') &&
+      typeof it.name === 'string' &&
+      !!it.config &&
+      typeof it.config === 'object' &&
+      typeof it.version === 'number' &&
       // A config edited by hand no longer matches its hash: the pipeline must not run on it.
-      && it.config_sha256 === sha256Hex(canonicalJson({ config: it.config, resolved: it.resolved ?? null }));
-    if (!ok) { out.skipped++; continue; }
-    const c: PublishedConfig = { kind: kind as ItemKind, name: it.name as string, config: it.config as Record<string, unknown>, version: it.version as number };
+      it.config_sha256 === sha256Hex(canonicalJson({ config: it.config, resolved: it.resolved ?? null }));
+    if (!ok) {
+      out.skipped++;
+      continue;
+    }
+    const c: PublishedConfig = {
+      kind: kind as ItemKind,
+      name: it.name as string,
+      config: it.config as Record<string, unknown>,
+      version: it.version as number,
+    };
     if (it.resolved) c.resolved = it.resolved as Record<string, unknown>;
     if (typeof it.git_commit === 'string') c.gitCommit = it.git_commit;
     if (typeof it.updated_at === 'string') c.updatedAt = it.updated_at;
@@ -60,11 +72,19 @@ export function publishedFromItems(items: Record<string, unknown>[]): PublishedC
 export async function readPublishedLocal(dir: string): Promise<PublishedConfigs> {
   const table = path.join(dir, 'table');
   let names: string[] = [];
-  try { names = (await readdir(table)).filter((n) => n.endsWith('.json')); } catch { /* nothing synced yet */ }
+  try {
+    names = (await readdir(table)).filter((n) => n.endsWith('.json'));
+  } catch {
+    /* nothing synced yet */
+  }
   const items: Record<string, unknown>[] = [];
   let unreadable = 0;
   for (const n of names) {
-    try { items.push(JSON.parse(await readFile(path.join(table, n), 'utf8'))); } catch { unreadable++; }
+    try {
+      items.push(JSON.parse(await readFile(path.join(table, n), 'utf8')));
+    } catch {
+      unreadable++;
+    }
   }
   const out = publishedFromItems(items);
   out.skipped += unreadable;

@@ -18,12 +18,22 @@ export interface Summary {
 export function summarize(plan: Plan): Summary {
   const n = (a: Change['action']) => plan.changes.filter((c) => c.action === a).length;
   return {
-    create: n('create'), update: n('update'), delete: n('delete'), drift: plan.drift.length, orphans: plan.orphans.length,
-    unchanged: plan.unchanged.connection + plan.unchanged.item + plan.unchanged.file, issues: plan.issues.length, noChanges: isNoop(plan),
+    create: n('create'),
+    update: n('update'),
+    delete: n('delete'),
+    drift: plan.drift.length,
+    orphans: plan.orphans.length,
+    unchanged: plan.unchanged.connection + plan.unchanged.item + plan.unchanged.file,
+    issues: plan.issues.length,
+    noChanges: isNoop(plan),
   };
 }
 
-const TITLES: Record<Resource, string> = { connection: 'Glue connections', item: 'Config table items', file: 'Config files' };
+const TITLES: Record<Resource, string> = {
+  connection: 'Glue connections',
+  item: 'Config table items',
+  file: 'Config files',
+};
 const SIGN = { create: '+', update: '~', delete: '-' } as const;
 
 /** The JSON document `--format json` prints: stable field names, meant for scripts. */
@@ -36,16 +46,28 @@ export function planDocument(plan: Plan, result?: ApplyResult) {
     summary: summarize(plan),
     changes: plan.changes,
     drift: plan.drift,
-    orphans: plan.orphans.map((o) => ({ ...o, kept: !plan.changes.some((c) => c.action === 'delete' && c.resource === o.resource && c.id === o.id) })),
+    orphans: plan.orphans.map((o) => ({
+      ...o,
+      kept: !plan.changes.some((c) => c.action === 'delete' && c.resource === o.resource && c.id === o.id),
+    })),
     issues: plan.issues,
     manifest: plan.manifestReason ?? null,
     lock: plan.lock ?? null,
-    ...(result ? { applied: { runId: result.runId, changes: result.applied.length, writes: result.writes, manifestWritten: result.manifestWritten } } : {}),
+    ...(result
+      ? {
+          applied: {
+            runId: result.runId,
+            changes: result.applied.length,
+            writes: result.writes,
+            manifestWritten: result.manifestWritten,
+          },
+        }
+      : {}),
   };
 }
 
 export function renderSync(plan: Plan, format: Format, result?: ApplyResult): string {
-  if (format === 'json') return JSON.stringify(planDocument(plan, result), null, 2) + '\n';
+  if (format === 'json') return `${JSON.stringify(planDocument(plan, result), null, 2)}\n`;
   if (format === 'markdown') return renderMarkdown(plan, result);
   return renderText(plan, result);
 }
@@ -58,23 +80,35 @@ function sentence(s: Summary, applied: boolean): string {
 
 function renderText(plan: Plan, result?: ApplyResult): string {
   const s = summarize(plan);
-  const out: string[] = [`offload sync ${result ? 'apply' : 'plan'} — ${plan.target}`, `commit ${plan.commit}, sync generation ${plan.baseGeneration}${result && result.manifestWritten ? ` → ${result.generation}` : ''}`];
+  const out: string[] = [
+    `offload sync ${result ? 'apply' : 'plan'} — ${plan.target}`,
+    `commit ${plan.commit}, sync generation ${plan.baseGeneration}${result?.manifestWritten ? ` → ${result.generation}` : ''}`,
+  ];
   if (plan.lock) {
     const l = plan.lock;
-    out.push('', `! an earlier sync (generation ${l.generation}, commit ${l.commit ?? '?'}, started ${l.startedAt ?? '?'}) did not complete${l.sameDesiredState ? '; it wanted this same state, so this run takes it over' : l.blocking ? `; it holds the lock until ${l.expiresAt} (apply refuses; --break-lock takes it over)` : '; its lock has expired, so this run takes it over'}`);
+    out.push(
+      '',
+      `! an earlier sync (generation ${l.generation}, commit ${l.commit ?? '?'}, started ${l.startedAt ?? '?'}) did not complete${l.sameDesiredState ? '; it wanted this same state, so this run takes it over' : l.blocking ? `; it holds the lock until ${l.expiresAt} (apply refuses; --break-lock takes it over)` : '; its lock has expired, so this run takes it over'}`,
+    );
   }
   for (const r of ['connection', 'item', 'file'] as const) {
     const cs = plan.changes.filter((c) => c.resource === r);
     if (!cs.length) continue;
     out.push('', `${TITLES[r]}:`);
     const w = Math.max(...cs.map((c) => c.id.length));
-    for (const c of cs) out.push(`  ${SIGN[c.action]} ${c.action.padEnd(6)} ${c.id.padEnd(w)}  ${c.reason}${c.drift ? '  [drift]' : ''}`);
+    for (const c of cs)
+      out.push(`  ${SIGN[c.action]} ${c.action.padEnd(6)} ${c.id.padEnd(w)}  ${c.reason}${c.drift ? '  [drift]' : ''}`);
   }
   if (plan.drift.length) {
-    out.push('', `Drift (the remote differs from what the last sync wrote; ${result ? 'overwritten' : 'overwritten only on apply'}):`);
+    out.push(
+      '',
+      `Drift (the remote differs from what the last sync wrote; ${result ? 'overwritten' : 'overwritten only on apply'}):`,
+    );
     for (const d of plan.drift) out.push(`  ! ${d.resource} ${d.id}: ${d.detail}`);
   }
-  const kept = plan.orphans.filter((o) => !plan.changes.some((c) => c.action === 'delete' && c.resource === o.resource && c.id === o.id));
+  const kept = plan.orphans.filter(
+    (o) => !plan.changes.some((c) => c.action === 'delete' && c.resource === o.resource && c.id === o.id),
+  );
   if (kept.length) {
     out.push('', 'No longer in the repo, kept (--prune deletes them):');
     for (const o of kept) out.push(`  = ${o.resource} ${o.id}`);
@@ -83,13 +117,16 @@ function renderText(plan: Plan, result?: ApplyResult): string {
     out.push('', 'Not managed by sync, left alone:');
     for (const i of plan.issues) out.push(`  ? ${i.kind} ${i.id} (${i.problem}): ${i.message}`);
   }
-  if (plan.manifestReason && !s.noChanges) out.push('', `Manifest: ${result?.manifestWritten ? 'written' : 'will be written'} (${plan.manifestReason}).`);
+  if (plan.manifestReason && !s.noChanges)
+    out.push('', `Manifest: ${result?.manifestWritten ? 'written' : 'will be written'} (${plan.manifestReason}).`);
   out.push('', sentence(s, !!result));
   if (result && !s.noChanges) {
-    const w = Object.entries(result.writes).map(([k, v]) => `${k} ${v}`).join(', ');
+    const w = Object.entries(result.writes)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
     out.push(`Writes: ${w || 'none'}; run ${result.runId}.`);
   } else if (!result && !s.noChanges) out.push('Run with --apply to carry out this plan.');
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }
 
 const MARKER = '<!-- offload-sync-plan -->';
@@ -97,18 +134,32 @@ const md = (s: string) => s.replace(/\|/g, '\\|');
 
 function renderMarkdown(plan: Plan, result?: ApplyResult): string {
   const s = summarize(plan);
-  const out: string[] = [MARKER, `### offload sync ${result ? 'apply' : 'plan'}: \`${md(plan.target)}\``, '', `Commit \`${plan.commit}\` · sync generation ${plan.baseGeneration}`, '', `**${sentence(s, !!result)}**${s.drift ? ` · ⚠️ ${s.drift} drifted` : ''}`];
-  if (plan.lock) out.push('', `> ⚠️ An earlier sync (generation ${plan.lock.generation}, commit \`${plan.lock.commit ?? '?'}\`) did not complete${plan.lock.blocking ? ` and holds the lock until ${plan.lock.expiresAt}` : ''}.`);
+  const out: string[] = [
+    MARKER,
+    `### offload sync ${result ? 'apply' : 'plan'}: \`${md(plan.target)}\``,
+    '',
+    `Commit \`${plan.commit}\` · sync generation ${plan.baseGeneration}`,
+    '',
+    `**${sentence(s, !!result)}**${s.drift ? ` · ⚠️ ${s.drift} drifted` : ''}`,
+  ];
+  if (plan.lock)
+    out.push(
+      '',
+      `> ⚠️ An earlier sync (generation ${plan.lock.generation}, commit \`${plan.lock.commit ?? '?'}\`) did not complete${plan.lock.blocking ? ` and holds the lock until ${plan.lock.expiresAt}` : ''}.`,
+    );
   if (plan.changes.length) {
     out.push('', '| | Resource | Name | Why |', '|---|---|---|---|');
-    for (const c of plan.changes) out.push(`| ${c.action} | ${c.resource} | \`${md(c.id)}\` | ${md(c.reason)}${c.drift ? ' (drift)' : ''} |`);
+    for (const c of plan.changes)
+      out.push(`| ${c.action} | ${c.resource} | \`${md(c.id)}\` | ${md(c.reason)}${c.drift ? ' (drift)' : ''} |`);
   }
   if (plan.drift.length) {
     out.push('', '<details><summary>Drift: the remote differs from what the last sync wrote</summary>', '');
     for (const d of plan.drift) out.push(`- ${d.resource} \`${md(d.id)}\`: ${md(d.detail)}`);
     out.push('', '</details>');
   }
-  const kept = plan.orphans.filter((o) => !plan.changes.some((c) => c.action === 'delete' && c.resource === o.resource && c.id === o.id));
+  const kept = plan.orphans.filter(
+    (o) => !plan.changes.some((c) => c.action === 'delete' && c.resource === o.resource && c.id === o.id),
+  );
   if (kept.length) {
     out.push('', '<details><summary>No longer in the repo, kept (--prune deletes them)</summary>', '');
     for (const o of kept) out.push(`- ${o.resource} \`${md(o.id)}\``);
@@ -119,5 +170,5 @@ function renderMarkdown(plan: Plan, result?: ApplyResult): string {
     for (const i of plan.issues) out.push(`- ${i.kind} \`${md(i.id)}\` (${i.problem}): ${md(i.message)}`);
     out.push('', '</details>');
   }
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }

@@ -25,7 +25,8 @@ export type TargetSpec = { kind: 'aws' } | { kind: 'local'; dir: string };
 export function parseTarget(text: string, root: string): TargetSpec {
   if (text === 'aws') return { kind: 'aws' };
   if (text === 'local') return { kind: 'local', dir: path.resolve(root, DEFAULT_LOCAL_DIR) };
-  if (text.startsWith('local:') && text.length > 'local:'.length) return { kind: 'local', dir: path.resolve(root, text.slice('local:'.length)) };
+  if (text.startsWith('local:') && text.length > 'local:'.length)
+    return { kind: 'local', dir: path.resolve(root, text.slice('local:'.length)) };
   throw new UserError(`unknown target "${text}": use aws, local or local:DIR`, 2);
 }
 
@@ -60,7 +61,9 @@ export async function gitCommit(root: string): Promise<string> {
   if (process.env.GITHUB_SHA) return process.env.GITHUB_SHA;
   try {
     const head = (await run('git', ['-C', root, 'rev-parse', 'HEAD'])).stdout.trim();
-    const dirty = (await run('git', ['-C', root, 'status', '--porcelain', '--', 'offload.settings.yaml', 'databases', 'policies'])).stdout.trim();
+    const dirty = (
+      await run('git', ['-C', root, 'status', '--porcelain', '--', 'offload.settings.yaml', 'databases', 'policies'])
+    ).stdout.trim();
     return dirty ? `${head}-dirty` : head;
   } catch {
     return 'unknown';
@@ -72,17 +75,26 @@ export async function runSync(opts: SyncOptions): Promise<SyncOutcome> {
   const repo = await loadRepo(source);
   if (repo.errors > 0 || !repo.settings) return { status: 'invalid', repo };
   const settings = repo.settings.config as OffloadSettings;
-  const commit = opts.commit ?? await gitCommit(opts.root);
+  const commit = opts.commit ?? (await gitCommit(opts.root));
   const desired = await desiredState(repo, source, commit);
-  const target = opts.targetImpl ?? (opts.target.kind === 'aws'
-    // The AWS SDK is loaded only for the AWS target.
-    ? await (await import('./aws-target.js')).createAwsTarget({ settings, ...opts.aws, onRequest: opts.aws?.onRequest ?? opts.onRequest })
-    : createLocalTarget({ dir: opts.target.dir, settings, onRequest: opts.onRequest }));
+  const target =
+    opts.targetImpl ??
+    (opts.target.kind === 'aws'
+      ? // The AWS SDK is loaded only for the AWS target.
+        await (await import('./aws-target.js')).createAwsTarget({
+          settings,
+          ...opts.aws,
+          onRequest: opts.aws?.onRequest ?? opts.onRequest,
+        })
+      : createLocalTarget({ dir: opts.target.dir, settings, onRequest: opts.onRequest }));
   const now = opts.now ?? (() => new Date());
   const snapshot = await target.read();
   const need = fileShaNeeded(desired, snapshot, md5Hex);
   const fileSha = need.length ? await target.fileSha256(need) : undefined;
-  const plan = computePlan({ target: target.label, desired, snapshot, fileSha, prune: opts.prune, now: now(), breakLock: opts.breakLock }, md5Hex);
+  const plan = computePlan(
+    { target: target.label, desired, snapshot, fileSha, prune: opts.prune, now: now(), breakLock: opts.breakLock },
+    md5Hex,
+  );
   opts.afterPlan?.(plan);
   if (!opts.apply) return { status: 'planned', plan };
   const result = await applyPlan(plan, desired, snapshot, target, { now, ...opts.applyOptions });

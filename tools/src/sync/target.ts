@@ -57,7 +57,10 @@ export interface Target {
 /** A conditional write failed: another sync got there first. The sync stopped; a rerun converges. */
 export class LostRaceError extends UserError {
   constructor(message: string) {
-    super(`${message}\nThis sync stopped before finishing. Run it again: it re-reads the remote state and converges.`, 1);
+    super(
+      `${message}\nThis sync stopped before finishing. Run it again: it re-reads the remote state and converges.`,
+      1,
+    );
     this.name = 'LostRaceError';
   }
 }

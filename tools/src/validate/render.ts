@@ -7,14 +7,18 @@ function plural(n: number, word: string): string {
 }
 
 export function renderText(r: ValidateResult): string {
-  const lines = r.findings.map((f) => `${f.file}:${f.line}:${f.column}: ${f.severity} ${f.code}: ${f.message}\n    fix: ${f.fix}`);
+  const lines = r.findings.map(
+    (f) => `${f.file}:${f.line}:${f.column}: ${f.severity} ${f.code}: ${f.message}\n    fix: ${f.fix}`,
+  );
   const head = r.ok ? (r.summary.warnings ? '✓ valid with warnings' : '✓ valid') : '✗ invalid';
-  lines.push(`${head}: ${plural(r.summary.files, 'file')}, ${plural(r.summary.errors, 'error')}, ${plural(r.summary.warnings, 'warning')}`);
-  return lines.join('\n') + '\n';
+  lines.push(
+    `${head}: ${plural(r.summary.files, 'file')}, ${plural(r.summary.errors, 'error')}, ${plural(r.summary.warnings, 'warning')}`,
+  );
+  return `${lines.join('\n')}\n`;
 }
 
 export function renderJson(r: ValidateResult): string {
-  return JSON.stringify(r, null, 2) + '\n';
+  return `${JSON.stringify(r, null, 2)}\n`;
 }
 
 /** Escapes data and properties of GitHub workflow commands. */
@@ -27,9 +31,14 @@ function escProp(s: string): string {
 
 /** One workflow annotation per finding (`::error file=…,line=…,col=…,title=…::message`). */
 export function renderGithub(r: ValidateResult): string {
-  const out = r.findings.map((f: Finding) => `::${f.severity} file=${escProp(f.file)},line=${f.line},col=${f.column},title=${escProp(f.code)}::${escData(`${f.message}. Fix: ${f.fix}`)}`);
-  out.push(`${r.ok ? 'valid' : 'invalid'}: ${plural(r.summary.files, 'file')}, ${plural(r.summary.errors, 'error')}, ${plural(r.summary.warnings, 'warning')}`);
-  return out.join('\n') + '\n';
+  const out = r.findings.map(
+    (f: Finding) =>
+      `::${f.severity} file=${escProp(f.file)},line=${f.line},col=${f.column},title=${escProp(f.code)}::${escData(`${f.message}. Fix: ${f.fix}`)}`,
+  );
+  out.push(
+    `${r.ok ? 'valid' : 'invalid'}: ${plural(r.summary.files, 'file')}, ${plural(r.summary.errors, 'error')}, ${plural(r.summary.warnings, 'warning')}`,
+  );
+  return `${out.join('\n')}\n`;
 }
 
 function escCell(s: string): string {
@@ -38,10 +47,18 @@ function escCell(s: string): string {
 
 /** Markdown for `$GITHUB_STEP_SUMMARY`. */
 export function renderStepSummary(r: ValidateResult): string {
-  const lines = [`### offload validate: ${r.ok ? '✅ valid' : '❌ invalid'}`, '', `${plural(r.summary.files, 'file')}, ${plural(r.summary.errors, 'error')}, ${plural(r.summary.warnings, 'warning')}`, ''];
+  const lines = [
+    `### offload validate: ${r.ok ? '✅ valid' : '❌ invalid'}`,
+    '',
+    `${plural(r.summary.files, 'file')}, ${plural(r.summary.errors, 'error')}, ${plural(r.summary.warnings, 'warning')}`,
+    '',
+  ];
   if (r.findings.length) {
     lines.push('| Location | Severity | Code | Message | Fix |', '|---|---|---|---|---|');
-    for (const f of r.findings) lines.push(`| \`${escCell(`${f.file}:${f.line}:${f.column}`)}\` | ${f.severity} | \`${f.code}\` | ${escCell(f.message)} | ${escCell(f.fix)} |`);
+    for (const f of r.findings)
+      lines.push(
+        `| \`${escCell(`${f.file}:${f.line}:${f.column}`)}\` | ${f.severity} | \`${f.code}\` | ${escCell(f.message)} | ${escCell(f.fix)} |`,
+      );
     lines.push('');
   }
   return lines.join('\n');

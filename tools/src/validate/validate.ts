@@ -25,7 +25,8 @@ function selectFiles(opts: ValidateOptions, all: string[]): string[] | undefined
   for (const p of opts.paths) {
     const abs = path.resolve(opts.cwd, p);
     const rel = path.relative(opts.root, abs).split(path.sep).join('/');
-    if (rel.startsWith('..') || path.isAbsolute(rel)) throw new UserError(`${p}: is outside the repository ${opts.root} (use --root)`);
+    if (rel.startsWith('..') || path.isAbsolute(rel))
+      throw new UserError(`${p}: is outside the repository ${opts.root} (use --root)`);
     let isDir = false;
     try {
       isDir = statSync(abs).isDirectory();
@@ -33,11 +34,12 @@ function selectFiles(opts: ValidateOptions, all: string[]): string[] | undefined
       throw new UserError(`${p}: no such file or directory`);
     }
     if (isDir) {
-      const inside = all.filter((f) => rel === '' || f.startsWith(rel + '/'));
+      const inside = all.filter((f) => rel === '' || f.startsWith(`${rel}/`));
       inside.forEach((f) => chosen.add(f));
       continue;
     }
-    if (!kindOf(rel)) throw new UserError(`${p}: not a config file (expected ${SETTINGS_FILE}, databases/*.yaml or policies/*.yaml)`);
+    if (!kindOf(rel))
+      throw new UserError(`${p}: not a config file (expected ${SETTINGS_FILE}, databases/*.yaml or policies/*.yaml)`);
     chosen.add(rel);
   }
   return [...chosen];

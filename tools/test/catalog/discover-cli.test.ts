@@ -17,12 +17,12 @@ import { RUN, pgConn, pgAdmin } from './live-setup.js';
 
 const S = `dr_${RUN}_cli`;
 
-
 const c = pgConn();
 const files = {
   'offload.settings.yaml': SETTINGS,
   'databases/ledger.yaml': `name: ledger\nengine: postgres\njdbc_url: jdbc:postgresql://${c.host}:${c.port}/${c.database}\ncredentials:\n  secret: acme/ledger\nowner:\n  team: t\n  contact: t@acme.example\nscope:\n  - schema: ${S}\n    include: ["^txn_[0-9]{6}$"]\n    policies: [monthly]\n  - schema: ${S}\n    include: ["^events$"]\n    policies: [events]\n`,
-  'policies/monthly.yaml': 'name: monthly\nage:\n  from: table_name\n  pattern: "*_YYYYMM"\narchive_after: P2Y\npriority: 10\n',
+  'policies/monthly.yaml':
+    'name: monthly\nage:\n  from: table_name\n  pattern: "*_YYYYMM"\narchive_after: P2Y\npriority: 10\n',
   'policies/events.yaml': 'name: events\nage:\n  from: column\n  column: at\narchive_after: P1Y\npriority: 5\n',
 };
 const creds = { OFFLOAD_DB_LEDGER_USER: c.user, OFFLOAD_DB_LEDGER_PASSWORD: c.password, HOME: '/nonexistent' };
@@ -36,7 +36,9 @@ test.before(async () => {
     await a.query(`INSERT INTO ${S}.events VALUES (1, '2024-02-03T04:05:06Z')`);
   });
 });
-test.after(async () => { await pgAdmin((a) => a.query(`DROP SCHEMA IF EXISTS ${S} CASCADE`)); });
+test.after(async () => {
+  await pgAdmin((a) => a.query(`DROP SCHEMA IF EXISTS ${S} CASCADE`));
+});
 
 test('discover writes a valid inventory, progress on stderr only; preview reads it', async () => {
   const dir = writeTree(files);
@@ -50,8 +52,14 @@ test('discover writes a valid inventory, progress on stderr only; preview reads 
     assert.not.match(r.stdout, /connecting/);
     const inv = JSON.parse(readFileSync(path.join(dir, 'snap/ledger.json'), 'utf8'));
     assert.equal(inventoryProblems(inv), []);
-    assert.is(inv.tables.find((t: { name: string }) => t.name === 'events').column_max.at.value, '2024-02-03T04:05:06.000Z');
-    assert.is(inv.tool.version, JSON.parse(readFileSync(path.resolve(path.dirname(BIN), '../../package.json'), 'utf8')).version);
+    assert.is(
+      inv.tables.find((t: { name: string }) => t.name === 'events').column_max.at.value,
+      '2024-02-03T04:05:06.000Z',
+    );
+    assert.is(
+      inv.tool.version,
+      JSON.parse(readFileSync(path.resolve(path.dirname(BIN), '../../package.json'), 'utf8')).version,
+    );
     execFileSync('git', ['-C', dir, 'init', '-q']);
     execFileSync('git', ['-C', dir, 'add', 'offload.settings.yaml', 'databases', 'policies']);
     execFileSync('git', ['-C', dir, '-c', 'user.name=t', '-c', 'user.email=t@x.example', 'commit', '-qm', 'base']);
@@ -66,7 +74,10 @@ test('discover writes a valid inventory, progress on stderr only; preview reads 
 test('discover: unreachable database → partial inventory written, exit 1, message names it', async () => {
   const dir = writeTree(files);
   try {
-    const r = await cli(['discover', '--no-aws'], dir, { ...creds, OFFLOAD_DB_LEDGER_URL: `jdbc:postgresql://127.0.0.1:1/${c.database}` });
+    const r = await cli(['discover', '--no-aws'], dir, {
+      ...creds,
+      OFFLOAD_DB_LEDGER_URL: `jdbc:postgresql://127.0.0.1:1/${c.database}`,
+    });
     assert.is(r.status, 1);
     assert.match(r.stdout, /ledger: 0 tables \(PARTIAL\)/);
     assert.match(r.stdout, /discover\/unreachable: database ledger: cannot reach the database server/);
@@ -84,7 +95,10 @@ test('discover on a terminal: a progress bar instead of progress lines', async (
     // `script` gives the command a pseudo-terminal, so stderr.isTTY is true
     const cmd = `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} discover --no-aws --out tty`;
     const r = await new Promise<{ status: number | null; out: string }>((resolve) => {
-      const child = spawn('script', ['-qec', cmd, '/dev/null'], { cwd: dir, env: { ...process.env, ...creds, TERM: 'xterm' } });
+      const child = spawn('script', ['-qec', cmd, '/dev/null'], {
+        cwd: dir,
+        env: { ...process.env, ...creds, TERM: 'xterm' },
+      });
       let out = '';
       child.stdout.on('data', (d) => (out += d));
       child.on('close', (status) => resolve({ status, out }));
@@ -99,14 +113,36 @@ test('discover on a terminal: a progress bar instead of progress lines', async (
 });
 
 test('discover --jobs 2: databases in parallel, one inventory each, output in config order', async () => {
-  const dir = writeTree({ ...files, 'databases/ledger2.yaml': files['databases/ledger.yaml'].replace('name: ledger', 'name: ledger2') });
+  const dir = writeTree({
+    ...files,
+    'databases/ledger2.yaml': files['databases/ledger.yaml'].replace('name: ledger', 'name: ledger2'),
+  });
   try {
-    const r = await cli(['discover', '--no-aws', '--jobs', '2', '--quiet'], dir, { ...creds, OFFLOAD_DB_LEDGER2_USER: c.user, OFFLOAD_DB_LEDGER2_PASSWORD: c.password });
+    const r = await cli(['discover', '--no-aws', '--jobs', '2', '--quiet'], dir, {
+      ...creds,
+      OFFLOAD_DB_LEDGER2_USER: c.user,
+      OFFLOAD_DB_LEDGER2_PASSWORD: c.password,
+    });
     assert.is(r.status, 0, r.stdout + r.stderr);
-    assert.equal(r.stdout.split('\n').filter(Boolean), ['ledger: 4 tables → inventory/ledger.json', 'ledger2: 4 tables → inventory/ledger2.json']);
+    assert.equal(r.stdout.split('\n').filter(Boolean), [
+      'ledger: 4 tables → inventory/ledger.json',
+      'ledger2: 4 tables → inventory/ledger2.json',
+    ]);
     assert.is(r.stderr, '');
-    const a = JSON.parse(readFileSync(path.join(dir, 'inventory/ledger.json'), 'utf8')), b = JSON.parse(readFileSync(path.join(dir, 'inventory/ledger2.json'), 'utf8'));
-    assert.equal(a.tables, b.tables.map((t: { column_max: Record<string, { measured_at: string }> }, i: number) => ({ ...t, column_max: Object.fromEntries(Object.entries(t.column_max).map(([k, v]) => [k, { ...v, measured_at: a.tables[i].column_max[k].measured_at }])) })));
+    const a = JSON.parse(readFileSync(path.join(dir, 'inventory/ledger.json'), 'utf8')),
+      b = JSON.parse(readFileSync(path.join(dir, 'inventory/ledger2.json'), 'utf8'));
+    assert.equal(
+      a.tables,
+      b.tables.map((t: { column_max: Record<string, { measured_at: string }> }, i: number) => ({
+        ...t,
+        column_max: Object.fromEntries(
+          Object.entries(t.column_max).map(([k, v]) => [
+            k,
+            { ...v, measured_at: a.tables[i].column_max[k].measured_at },
+          ]),
+        ),
+      })),
+    );
   } finally {
     removeTree(dir);
   }

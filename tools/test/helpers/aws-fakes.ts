@@ -25,13 +25,18 @@ export interface FakeServer {
 }
 
 export interface GlueContractServer extends FakeServer {
-  connections: Map<string, { input: Record<string, any>; tags: Record<string, string>; created: string; updated: string }>;
+  connections: Map<
+    string,
+    { input: Record<string, any>; tags: Record<string, string>; created: string; updated: string }
+  >;
   /** Answer the next n requests with ThrottlingException. */
   throttleNext(n: number): void;
 }
 
 function listen(server: http.Server): Promise<string> {
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)),
+  );
 }
 
 function readBody(req: http.IncomingMessage): Promise<Buffer> {
@@ -43,7 +48,11 @@ function readBody(req: http.IncomingMessage): Promise<Buffer> {
   });
 }
 
-const close = (server: http.Server) => () => new Promise<void>((r) => { server.closeAllConnections?.(); server.close(() => r()); });
+const close = (server: http.Server) => () =>
+  new Promise<void>((r) => {
+    server.closeAllConnections?.();
+    server.close(() => r());
+  });
 
 /** Glue connection API as documented (JSON 1.1, X-Amz-Target: AWSGlue.<Action>), in memory. */
 export async function startGlueContractServer(opts: { pageSize?: number } = {}): Promise<GlueContractServer> {
@@ -54,24 +63,41 @@ export async function startGlueContractServer(opts: { pageSize?: number } = {}):
     const raw = await readBody(req);
     const action = String(req.headers['x-amz-target'] ?? '').replace(/^AWSGlue\./, '');
     let body: Record<string, any> = {};
-    try { body = raw.length ? JSON.parse(raw.toString('utf8')) : {}; } catch { /* recorded as empty */ }
+    try {
+      body = raw.length ? JSON.parse(raw.toString('utf8')) : {};
+    } catch {
+      /* recorded as empty */
+    }
     requests.push({ action, body });
     const send = (status: number, payload: unknown) => {
-      res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': `req-${requests.length}` });
+      res.writeHead(status, {
+        'content-type': 'application/x-amz-json-1.1',
+        'x-amzn-requestid': `req-${requests.length}`,
+      });
       res.end(JSON.stringify(payload));
     };
     const fail = (type: string, message: string, status = 400) => send(status, { __type: type, Message: message });
-    if (throttle > 0) { throttle--; return fail('ThrottlingException', 'Rate exceeded'); }
+    if (throttle > 0) {
+      throttle--;
+      return fail('ThrottlingException', 'Rate exceeded');
+    }
     const now = new Date().toISOString();
     const view = (name: string) => {
       const c = connections.get(name)!;
-      return { ...c.input, CreationTime: Date.parse(c.created) / 1000, LastUpdatedTime: Date.parse(c.updated) / 1000, Status: 'READY' };
+      return {
+        ...c.input,
+        CreationTime: Date.parse(c.created) / 1000,
+        LastUpdatedTime: Date.parse(c.updated) / 1000,
+        Status: 'READY',
+      };
     };
     switch (action) {
       case 'CreateConnection': {
         const input = body.ConnectionInput;
-        if (!input?.Name || !input?.ConnectionType) return fail('InvalidInputException', 'ConnectionInput.Name and ConnectionType are required');
-        if (connections.has(input.Name)) return fail('AlreadyExistsException', `Connection ${input.Name} already exists`);
+        if (!input?.Name || !input?.ConnectionType)
+          return fail('InvalidInputException', 'ConnectionInput.Name and ConnectionType are required');
+        if (connections.has(input.Name))
+          return fail('AlreadyExistsException', `Connection ${input.Name} already exists`);
         connections.set(input.Name, { input, tags: body.Tags ?? {}, created: now, updated: now });
         return send(200, { CreateConnectionStatus: 'READY' });
       }
@@ -84,7 +110,8 @@ export async function startGlueContractServer(opts: { pageSize?: number } = {}):
         return send(200, {});
       }
       case 'DeleteConnection': {
-        if (!connections.delete(body.ConnectionName)) return fail('EntityNotFoundException', `Connection ${body.ConnectionName} not found`);
+        if (!connections.delete(body.ConnectionName))
+          return fail('EntityNotFoundException', `Connection ${body.ConnectionName} not found`);
         return send(200, {});
       }
       case 'GetConnection': {
@@ -104,7 +131,15 @@ export async function startGlueContractServer(opts: { pageSize?: number } = {}):
     }
   });
   const endpoint = await listen(server);
-  return { endpoint, requests, connections, throttleNext: (n) => { throttle += n; }, close: close(server) };
+  return {
+    endpoint,
+    requests,
+    connections,
+    throttleNext: (n) => {
+      throttle += n;
+    },
+    close: close(server),
+  };
 }
 
 export interface ThrottleProxy extends FakeServer {
@@ -143,26 +178,53 @@ export async function startThrottleProxy(upstream: string, opts: { serialize?: b
       throttled[service] = (throttled[service] ?? 0) + 1;
       if (service === 's3') {
         res.writeHead(503, { 'content-type': 'application/xml' });
-        return res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message><RequestId>proxy</RequestId></Error>');
+        return res.end(
+          '<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message><RequestId>proxy</RequestId></Error>',
+        );
       }
-      res.writeHead(400, { 'content-type': service === 'glue' ? 'application/x-amz-json-1.1' : 'application/x-amz-json-1.0' });
-      return res.end(JSON.stringify(service === 'glue'
-        ? { __type: 'ThrottlingException', Message: 'Rate exceeded' }
-        : { __type: 'com.amazonaws.dynamodb.v20120810#ThrottlingException', message: 'Rate of requests exceeds the allowed throughput.' }));
-    }
-    const forward = () => new Promise<void>((done) => {
-      const fwd = http.request({ hostname: up.hostname, port: up.port, path: req.url, method: req.method, headers: req.headers }, (r) => {
-        res.writeHead(r.statusCode ?? 502, r.headers);
-        r.pipe(res);
-        r.on('end', () => done());
-        r.on('error', () => done());
+      res.writeHead(400, {
+        'content-type': service === 'glue' ? 'application/x-amz-json-1.1' : 'application/x-amz-json-1.0',
       });
-      fwd.on('error', (e) => { res.writeHead(502); res.end(String(e)); done(); });
-      fwd.end(body);
-    });
+      return res.end(
+        JSON.stringify(
+          service === 'glue'
+            ? { __type: 'ThrottlingException', Message: 'Rate exceeded' }
+            : {
+                __type: 'com.amazonaws.dynamodb.v20120810#ThrottlingException',
+                message: 'Rate of requests exceeds the allowed throughput.',
+              },
+        ),
+      );
+    }
+    const forward = () =>
+      new Promise<void>((done) => {
+        const fwd = http.request(
+          { hostname: up.hostname, port: up.port, path: req.url, method: req.method, headers: req.headers },
+          (r) => {
+            res.writeHead(r.statusCode ?? 502, r.headers);
+            r.pipe(res);
+            r.on('end', () => done());
+            r.on('error', () => done());
+          },
+        );
+        fwd.on('error', (e) => {
+          res.writeHead(502);
+          res.end(String(e));
+          done();
+        });
+        fwd.end(body);
+      });
     if (opts.serialize) queue = queue.then(forward);
     else void forward();
   });
   const endpoint = await listen(server);
-  return { endpoint, requests, throttled, throttleNext: (s, n) => { pending[s] = (pending[s] ?? 0) + n; }, close: close(server) };
+  return {
+    endpoint,
+    requests,
+    throttled,
+    throttleNext: (s, n) => {
+      pending[s] = (pending[s] ?? 0) + n;
+    },
+    close: close(server),
+  };
 }

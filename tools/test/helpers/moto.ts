@@ -52,7 +52,9 @@ async function waitReady(endpoint: string, child: ChildProcess, log: () => strin
     try {
       const r = await fetch(`${endpoint}/moto-api/`, { signal: AbortSignal.timeout(1000) });
       if (r.status < 500) return;
-    } catch { /* not up yet */ }
+    } catch {
+      /* not up yet */
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`moto_server did not answer on ${endpoint} within ${timeoutMs} ms:\n${log()}`);
@@ -66,15 +68,23 @@ export interface StartMotoOptions {
 }
 
 export async function startMoto(opts: StartMotoOptions = {}): Promise<MotoServer> {
-  if (!motoAvailable()) throw new Error(`${MOTO_SERVER} is missing: run bash scripts/setup.sh (it installs requirements.txt into .venv)`);
+  if (!motoAvailable())
+    throw new Error(`${MOTO_SERVER} is missing: run bash scripts/setup.sh (it installs requirements.txt into .venv)`);
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
     const endpoint = `http://127.0.0.1:${port}`;
     let output = '';
-    const child = spawn(MOTO_SERVER, ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PYTHONUNBUFFERED: '1' } });
-    child.stdout!.on('data', (d) => { output = (output + d).slice(-4000); });
-    child.stderr!.on('data', (d) => { output = (output + d).slice(-4000); });
+    const child = spawn(MOTO_SERVER, ['-H', '127.0.0.1', '-p', String(port)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, PYTHONUNBUFFERED: '1' },
+    });
+    child.stdout!.on('data', (d) => {
+      output = (output + d).slice(-4000);
+    });
+    child.stderr!.on('data', (d) => {
+      output = (output + d).slice(-4000);
+    });
     try {
       await waitReady(endpoint, child, () => output, opts.timeoutMs ?? 30_000);
     } catch (e) {
@@ -95,10 +105,18 @@ export async function startMoto(opts: StartMotoOptions = {}): Promise<MotoServer
       for (const k of ['AWS_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_SECURITY_TOKEN']) delete process.env[k];
     }
     // Never leave a server behind, even when a test file crashes.
-    const onExit = () => { try { child.kill('SIGKILL'); } catch { /* gone */ } };
+    const onExit = () => {
+      try {
+        child.kill('SIGKILL');
+      } catch {
+        /* gone */
+      }
+    };
     process.once('exit', onExit);
     return {
-      endpoint, port, env,
+      endpoint,
+      port,
+      env,
       async reset() {
         const r = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
         if (!r.ok) throw new Error(`moto reset failed: ${r.status}`);
@@ -107,8 +125,13 @@ export async function startMoto(opts: StartMotoOptions = {}): Promise<MotoServer
         process.removeListener('exit', onExit);
         if (child.exitCode !== null) return;
         await new Promise<void>((resolve) => {
-          const t = setTimeout(() => { child.kill('SIGKILL'); }, 3000);
-          child.once('exit', () => { clearTimeout(t); resolve(); });
+          const t = setTimeout(() => {
+            child.kill('SIGKILL');
+          }, 3000);
+          child.once('exit', () => {
+            clearTimeout(t);
+            resolve();
+          });
           child.kill('SIGTERM');
         });
       },

@@ -5,7 +5,14 @@
  */
 import { readFile, readdir, writeFile, rm, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { S3Client, CreateBucketCommand, ListObjectsV2Command, GetObjectCommand, PutObjectCommand, DeleteObjectCommand } from '@aws-sdk/client-s3';
+import {
+  S3Client,
+  CreateBucketCommand,
+  ListObjectsV2Command,
+  GetObjectCommand,
+  PutObjectCommand,
+  DeleteObjectCommand,
+} from '@aws-sdk/client-s3';
 import { DynamoDBClient, CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand, PutCommand, DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { GlueClient, GetConnectionsCommand, CreateConnectionCommand } from '@aws-sdk/client-glue';
@@ -18,10 +25,27 @@ export const PREFIX = 'configs';
 export const REGION = 'eu-west-1';
 
 /** The shared fixture's settings (same bucket, table, prefix and region), with tags as defaults. */
-export const SETTINGS = BASE_SETTINGS.replace(/^defaults:[\s\S]*$/m, 'defaults:\n  tags:\n    managed-by: offload-test\n');
+export const SETTINGS = BASE_SETTINGS.replace(
+  /^defaults:[\s\S]*$/m,
+  'defaults:\n  tags:\n    managed-by: offload-test\n',
+);
 
-export function database(name: string, opts: { url?: string; secret?: string; subnet?: string; sg?: string; az?: string; network?: boolean; comment?: string } = {}): string {
-  const net = opts.network === false ? '' : `network:
+export function database(
+  name: string,
+  opts: {
+    url?: string;
+    secret?: string;
+    subnet?: string;
+    sg?: string;
+    az?: string;
+    network?: boolean;
+    comment?: string;
+  } = {},
+): string {
+  const net =
+    opts.network === false
+      ? ''
+      : `network:
   subnet_ids: [${opts.subnet ?? 'subnet-0a1b2c3d4e5f60718'}]
   security_group_ids: [${opts.sg ?? 'sg-0123456789abcdef0'}]
   availability_zone: ${opts.az ?? 'eu-west-1a'}
@@ -68,14 +92,36 @@ export function syncRepo(): Tree {
 export interface RemoteState {
   files: Record<string, { body: string; sha256?: string }>;
   items: Record<string, Record<string, any>>;
-  connections: Record<string, { type?: string; url?: string; secret?: string; subnet?: string; sgs?: string[]; az?: string; description?: string; properties: Record<string, string> }>;
+  connections: Record<
+    string,
+    {
+      type?: string;
+      url?: string;
+      secret?: string;
+      subnet?: string;
+      sgs?: string[];
+      az?: string;
+      description?: string;
+      properties: Record<string, string>;
+    }
+  >;
 }
 
 /** The remote state without what legitimately differs between two runs (times, run ids, generations). */
 export function stable(s: RemoteState): RemoteState {
   const items: RemoteState['items'] = {};
   for (const [pk, it] of Object.entries(s.items)) {
-    const { created_at, updated_at, sync_run_id, sync_generation, lock_owner, lock_expires_at, started_at, generation, ...rest } = it;
+    const {
+      created_at,
+      updated_at,
+      sync_run_id,
+      sync_generation,
+      lock_owner,
+      lock_expires_at,
+      started_at,
+      generation,
+      ...rest
+    } = it;
     items[pk] = rest;
   }
   const files: RemoteState['files'] = {};
@@ -102,29 +148,48 @@ export interface Harness {
   putConnection(name: string, props: Record<string, string>): Promise<void>;
 }
 
-function connView(props: Record<string, string>, phys: { SubnetId?: string; SecurityGroupIdList?: string[]; AvailabilityZone?: string } | undefined, type?: string, description?: string): RemoteState['connections'][string] {
+function connView(
+  props: Record<string, string>,
+  phys: { SubnetId?: string; SecurityGroupIdList?: string[]; AvailabilityZone?: string } | undefined,
+  type?: string,
+  description?: string,
+): RemoteState['connections'][string] {
   return {
-    type, url: props.JDBC_CONNECTION_URL, secret: props.SECRET_ID, subnet: phys?.SubnetId, sgs: phys?.SecurityGroupIdList, az: phys?.AvailabilityZone, description,
+    type,
+    url: props.JDBC_CONNECTION_URL,
+    secret: props.SECRET_ID,
+    subnet: phys?.SubnetId,
+    sgs: phys?.SecurityGroupIdList,
+    az: phys?.AvailabilityZone,
+    description,
     properties: props,
   };
 }
 
 export function localHarness(dir: string): Harness {
   const p = (...parts: string[]) => path.join(dir, ...parts);
-  const enc = (pk: string) => encodeURIComponent(pk) + '.json';
+  const enc = (pk: string) => `${encodeURIComponent(pk)}.json`;
   async function walk(root: string, rel = ''): Promise<string[]> {
     let entries;
-    try { entries = await readdir(path.join(root, rel), { withFileTypes: true }); } catch { return []; }
+    try {
+      entries = await readdir(path.join(root, rel), { withFileTypes: true });
+    } catch {
+      return [];
+    }
     const out: string[] = [];
     for (const e of entries) {
       const r = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) out.push(...await walk(root, r)); else out.push(r);
+      if (e.isDirectory()) out.push(...(await walk(root, r)));
+      else out.push(r);
     }
     return out;
   }
   return {
-    name: 'local', target: `local:${dir}`,
-    async setup() { await rm(dir, { recursive: true, force: true }); },
+    name: 'local',
+    target: `local:${dir}`,
+    async setup() {
+      await rm(dir, { recursive: true, force: true });
+    },
     async state() {
       const s: RemoteState = { files: {}, items: {}, connections: {} };
       for (const key of await walk(p('bucket'))) s.files[key] = { body: await readFile(p('bucket', key), 'utf8') };
@@ -134,17 +199,35 @@ export function localHarness(dir: string): Harness {
       }
       for (const f of await walk(p('glue', 'connections'))) {
         const c = JSON.parse(await readFile(p('glue', 'connections', f), 'utf8'));
-        s.connections[c.Name] = connView(c.ConnectionProperties ?? {}, c.PhysicalConnectionRequirements, c.ConnectionType, c.Description);
+        s.connections[c.Name] = connView(
+          c.ConnectionProperties ?? {},
+          c.PhysicalConnectionRequirements,
+          c.ConnectionType,
+          c.Description,
+        );
       }
       return s;
     },
-    async putFile(key, body) { await mkdir(path.dirname(p('bucket', key)), { recursive: true }); await writeFile(p('bucket', key), body); },
-    async deleteFile(key) { await rm(p('bucket', key)); },
-    async putItem(item) { await mkdir(p('table'), { recursive: true }); await writeFile(p('table', enc(item.pk)), JSON.stringify(item)); },
-    async deleteItem(pk) { await rm(p('table', enc(pk))); },
+    async putFile(key, body) {
+      await mkdir(path.dirname(p('bucket', key)), { recursive: true });
+      await writeFile(p('bucket', key), body);
+    },
+    async deleteFile(key) {
+      await rm(p('bucket', key));
+    },
+    async putItem(item) {
+      await mkdir(p('table'), { recursive: true });
+      await writeFile(p('table', enc(item.pk)), JSON.stringify(item));
+    },
+    async deleteItem(pk) {
+      await rm(p('table', enc(pk)));
+    },
     async putConnection(name, props) {
       await mkdir(p('glue', 'connections'), { recursive: true });
-      await writeFile(p('glue', 'connections', `${name}.json`), JSON.stringify({ Name: name, ConnectionType: 'JDBC', ConnectionProperties: props }));
+      await writeFile(
+        p('glue', 'connections', `${name}.json`),
+        JSON.stringify({ Name: name, ConnectionType: 'JDBC', ConnectionProperties: props }),
+      );
     },
   };
 }
@@ -155,13 +238,20 @@ export function awsHarness(name = 'aws'): Harness {
   const ddb = () => DynamoDBDocumentClient.from(new DynamoDBClient({ region: REGION }));
   const glue = () => new GlueClient({ region: REGION });
   return {
-    name, target: 'aws',
+    name,
+    target: 'aws',
     async setup() {
-      await s3().send(new CreateBucketCommand({ Bucket: BUCKET, CreateBucketConfiguration: { LocationConstraint: REGION } }));
-      await new DynamoDBClient({ region: REGION }).send(new CreateTableCommand({
-        TableName: TABLE, BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-      }));
+      await s3().send(
+        new CreateBucketCommand({ Bucket: BUCKET, CreateBucketConfiguration: { LocationConstraint: REGION } }),
+      );
+      await new DynamoDBClient({ region: REGION }).send(
+        new CreateTableCommand({
+          TableName: TABLE,
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+          KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        }),
+      );
     },
     async state() {
       const s: RemoteState = { files: {}, items: {}, connections: {} };
@@ -171,33 +261,58 @@ export function awsHarness(name = 'aws'): Harness {
         const page = await c.send(new ListObjectsV2Command({ Bucket: BUCKET, ContinuationToken: token }));
         for (const o of page.Contents ?? []) {
           const obj = await c.send(new GetObjectCommand({ Bucket: BUCKET, Key: o.Key }));
-          s.files[o.Key!] = { body: await obj.Body!.transformToString('utf8'), ...(obj.Metadata?.['content-sha256'] ? { sha256: obj.Metadata['content-sha256'] } : {}) };
+          s.files[o.Key!] = {
+            body: await obj.Body!.transformToString('utf8'),
+            ...(obj.Metadata?.['content-sha256'] ? { sha256: obj.Metadata['content-sha256'] } : {}),
+          };
         }
         token = page.NextContinuationToken;
       } while (token);
       let start: Record<string, any> | undefined;
       do {
-        const page = await ddb().send(new ScanCommand({ TableName: TABLE, ExclusiveStartKey: start, ConsistentRead: true }));
+        const page = await ddb().send(
+          new ScanCommand({ TableName: TABLE, ExclusiveStartKey: start, ConsistentRead: true }),
+        );
         for (const it of page.Items ?? []) s.items[String(it.pk)] = it;
         start = page.LastEvaluatedKey;
       } while (start);
       let next: string | undefined;
       do {
         const page = await glue().send(new GetConnectionsCommand({ NextToken: next }));
-        for (const x of page.ConnectionList ?? []) s.connections[x.Name!] = connView((x.ConnectionProperties ?? {}) as Record<string, string>, x.PhysicalConnectionRequirements, x.ConnectionType, x.Description);
+        for (const x of page.ConnectionList ?? [])
+          s.connections[x.Name!] = connView(
+            (x.ConnectionProperties ?? {}) as Record<string, string>,
+            x.PhysicalConnectionRequirements,
+            x.ConnectionType,
+            x.Description,
+          );
         next = page.NextToken || undefined;
       } while (next);
       return s;
     },
-    async putFile(key, body) { await s3().send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body })); },
-    async deleteFile(key) { await s3().send(new DeleteObjectCommand({ Bucket: BUCKET, Key: key })); },
-    async putItem(item) { await ddb().send(new PutCommand({ TableName: TABLE, Item: item })); },
-    async deleteItem(pk) { await ddb().send(new DeleteCommand({ TableName: TABLE, Key: { pk } })); },
+    async putFile(key, body) {
+      await s3().send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
+    },
+    async deleteFile(key) {
+      await s3().send(new DeleteObjectCommand({ Bucket: BUCKET, Key: key }));
+    },
+    async putItem(item) {
+      await ddb().send(new PutCommand({ TableName: TABLE, Item: item }));
+    },
+    async deleteItem(pk) {
+      await ddb().send(new DeleteCommand({ TableName: TABLE, Key: { pk } }));
+    },
     async putConnection(n, props) {
       // Only used against the Glue contract server (moto cannot update); it replaces by delete+create.
       const g = glue();
-      await g.send(new (await import('@aws-sdk/client-glue')).DeleteConnectionCommand({ ConnectionName: n })).catch(() => undefined);
-      await g.send(new CreateConnectionCommand({ ConnectionInput: { Name: n, ConnectionType: 'JDBC', ConnectionProperties: props } }));
+      await g
+        .send(new (await import('@aws-sdk/client-glue')).DeleteConnectionCommand({ ConnectionName: n }))
+        .catch(() => undefined);
+      await g.send(
+        new CreateConnectionCommand({
+          ConnectionInput: { Name: n, ConnectionType: 'JDBC', ConnectionProperties: props },
+        }),
+      );
     },
   };
 }

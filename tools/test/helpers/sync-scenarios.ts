@@ -15,7 +15,11 @@ import { database, policy, stable, syncRepo, PREFIX, type Harness, type RemoteSt
 export interface Ctx {
   h: Harness;
   root: string;
-  sync(opts?: { apply?: boolean; prune?: boolean; commit?: string }): Promise<SyncOutcome & { status: 'planned' | 'applied' }>;
+  sync(opts?: {
+    apply?: boolean;
+    prune?: boolean;
+    commit?: string;
+  }): Promise<SyncOutcome & { status: 'planned' | 'applied' }>;
   write(rel: string, text: string): void;
   remove(rel: string): void;
   text(rel: string): string;
@@ -24,24 +28,41 @@ export interface Ctx {
 export function makeCtx(h: Harness): Ctx {
   const root = writeTree(syncRepo(), 'offload-sync-');
   return {
-    h, root,
+    h,
+    root,
     async sync(opts = {}) {
-      const out = await runSync({ root, target: parseTarget(h.target, root), apply: !!opts.apply, prune: !!opts.prune, commit: opts.commit ?? 'c0ffee' });
-      if (out.status === 'invalid') throw new Error(`fixture invalid: ${out.repo.findings.map((f) => f.message).join('; ')}`);
+      const out = await runSync({
+        root,
+        target: parseTarget(h.target, root),
+        apply: !!opts.apply,
+        prune: !!opts.prune,
+        commit: opts.commit ?? 'c0ffee',
+      });
+      if (out.status === 'invalid')
+        throw new Error(`fixture invalid: ${out.repo.findings.map((f) => f.message).join('; ')}`);
       return out;
     },
-    write(rel, text) { writeFileSync(path.join(root, rel), text); },
-    remove(rel) { rmSync(path.join(root, rel)); },
-    text(rel) { return readFileSync(path.join(root, rel), 'utf8'); },
+    write(rel, text) {
+      writeFileSync(path.join(root, rel), text);
+    },
+    remove(rel) {
+      rmSync(path.join(root, rel));
+    },
+    text(rel) {
+      return readFileSync(path.join(root, rel), 'utf8');
+    },
   };
 }
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 const key = (rel: string) => `${PREFIX}/${rel}`;
 const MANIFEST = `${PREFIX}/_offload/manifest.json`;
-const changesOf = (o: { plan: { changes: { resource: string; id: string; action: string }[] } }) => o.plan.changes.map((c) => `${c.action} ${c.resource} ${c.id}`).sort();
-const driftOf = (o: { plan: { drift: { resource: string; id: string }[] } }) => o.plan.drift.map((d) => `${d.resource} ${d.id}`).sort();
-const writesOf = (o: SyncOutcome) => (o.status === 'applied' ? Object.values(o.result.writes).reduce((a, b) => a + (b ?? 0), 0) : 0);
+const changesOf = (o: { plan: { changes: { resource: string; id: string; action: string }[] } }) =>
+  o.plan.changes.map((c) => `${c.action} ${c.resource} ${c.id}`).sort();
+const driftOf = (o: { plan: { drift: { resource: string; id: string }[] } }) =>
+  o.plan.drift.map((d) => `${d.resource} ${d.id}`).sort();
+const writesOf = (o: SyncOutcome) =>
+  o.status === 'applied' ? Object.values(o.result.writes).reduce((a, b) => a + (b ?? 0), 0) : 0;
 
 function assertMatchesRepo(ctx: Ctx, s: RemoteState, files: string[]) {
   const expectedKeys = [...files.map(key), MANIFEST].sort();
@@ -49,7 +70,8 @@ function assertMatchesRepo(ctx: Ctx, s: RemoteState, files: string[]) {
   for (const rel of files) {
     const text = ctx.text(rel);
     assert.is(s.files[key(rel)]!.body, text, `body of ${rel}`);
-    if (s.files[key(rel)]!.sha256 !== undefined) assert.is(s.files[key(rel)]!.sha256, sha(text), `sha256 metadata of ${rel}`);
+    if (s.files[key(rel)]!.sha256 !== undefined)
+      assert.is(s.files[key(rel)]!.sha256, sha(text), `sha256 metadata of ${rel}`);
     const kind = rel.startsWith('databases/') ? 'DATABASE' : rel.startsWith('policies/') ? 'POLICY' : 'SETTINGS';
     const pk = kind === 'SETTINGS' ? 'SETTINGS' : `${kind}#${path.basename(rel, '.yaml')}`;
     const item = s.items[pk];
@@ -71,7 +93,20 @@ function assertMatchesRepo(ctx: Ctx, s: RemoteState, files: string[]) {
     assert.equal(c.sgs ?? undefined, y.network?.security_group_ids);
     assert.is(c.az, y.network?.availability_zone);
   }
-  assert.equal(Object.keys(s.items).sort(), [...files.map((rel) => rel.startsWith('databases/') ? `DATABASE#${path.basename(rel, '.yaml')}` : rel.startsWith('policies/') ? `POLICY#${path.basename(rel, '.yaml')}` : 'SETTINGS'), 'SYNC#STATE'].sort(), 'item keys');
+  assert.equal(
+    Object.keys(s.items).sort(),
+    [
+      ...files.map((rel) =>
+        rel.startsWith('databases/')
+          ? `DATABASE#${path.basename(rel, '.yaml')}`
+          : rel.startsWith('policies/')
+            ? `POLICY#${path.basename(rel, '.yaml')}`
+            : 'SETTINGS',
+      ),
+      'SYNC#STATE',
+    ].sort(),
+    'item keys',
+  );
 }
 
 const ALL = ['offload.settings.yaml', 'databases/db1.yaml', 'databases/db2.yaml', 'policies/monthly.yaml'];
@@ -84,9 +119,16 @@ export const scenarios: { name: string; run: (ctx: Ctx) => Promise<void> }[] = [
       assert.is(plan.status, 'planned');
       assert.equal((await ctx.h.state()).files, {}, 'plan writes nothing');
       assert.equal(changesOf(plan), [
-        'create connection db1', 'create connection db2',
-        'create file configs/databases/db1.yaml', 'create file configs/databases/db2.yaml', 'create file configs/offload.settings.yaml', 'create file configs/policies/monthly.yaml',
-        'create item DATABASE#db1', 'create item DATABASE#db2', 'create item POLICY#monthly', 'create item SETTINGS',
+        'create connection db1',
+        'create connection db2',
+        'create file configs/databases/db1.yaml',
+        'create file configs/databases/db2.yaml',
+        'create file configs/offload.settings.yaml',
+        'create file configs/policies/monthly.yaml',
+        'create item DATABASE#db1',
+        'create item DATABASE#db2',
+        'create item POLICY#monthly',
+        'create item SETTINGS',
       ]);
       const first = await ctx.sync({ apply: true });
       const s1 = await ctx.h.state();
@@ -110,7 +152,11 @@ export const scenarios: { name: string; run: (ctx: Ctx) => Promise<void> }[] = [
       const before = await ctx.h.state();
       ctx.write('databases/db1.yaml', database('db1', { url: 'jdbc:postgresql://db1-new.example.internal:5433/db1' }));
       const plan = await ctx.sync();
-      assert.equal(changesOf(plan), ['update connection db1', 'update file configs/databases/db1.yaml', 'update item DATABASE#db1']);
+      assert.equal(changesOf(plan), [
+        'update connection db1',
+        'update file configs/databases/db1.yaml',
+        'update item DATABASE#db1',
+      ]);
       assert.equal(driftOf(plan), []);
       const out = await ctx.sync({ apply: true, commit: 'beef' });
       const after = await ctx.h.state();
@@ -133,7 +179,10 @@ export const scenarios: { name: string; run: (ctx: Ctx) => Promise<void> }[] = [
       assert.equal(changesOf(plan), ['update file configs/databases/db2.yaml', 'update item DATABASE#db2']);
       assert.match(plan.plan.changes.find((c) => c.resource === 'item')!.reason, /formatting or comments/);
       const out = await ctx.sync({ apply: true });
-      assert.ok(writesOf(out) <= 3, `a one-file change without connection change: ${JSON.stringify(out.status === 'applied' && out.result.writes)}`);
+      assert.ok(
+        writesOf(out) <= 3,
+        `a one-file change without connection change: ${JSON.stringify(out.status === 'applied' && out.result.writes)}`,
+      );
       assertMatchesRepo(ctx, await ctx.h.state(), ALL);
     },
   },
@@ -145,11 +194,22 @@ export const scenarios: { name: string; run: (ctx: Ctx) => Promise<void> }[] = [
       ctx.write('policies/monthly.yaml', policy('monthly', 'P3Y'));
       const keep = await ctx.sync({ apply: true });
       assert.equal(changesOf(keep), ['update file configs/policies/monthly.yaml', 'update item POLICY#monthly']);
-      assert.equal(keep.plan.orphans.map((o) => `${o.resource} ${o.id}`).sort(), ['connection db2', 'file configs/databases/db2.yaml', 'item DATABASE#db2']);
+      assert.equal(keep.plan.orphans.map((o) => `${o.resource} ${o.id}`).sort(), [
+        'connection db2',
+        'file configs/databases/db2.yaml',
+        'item DATABASE#db2',
+      ]);
       const kept = await ctx.h.state();
-      assert.ok(kept.connections.db2 && kept.items['DATABASE#db2'] && kept.files['configs/databases/db2.yaml'], 'nothing deleted without --prune');
+      assert.ok(
+        kept.connections.db2 && kept.items['DATABASE#db2'] && kept.files['configs/databases/db2.yaml'],
+        'nothing deleted without --prune',
+      );
       const plan = await ctx.sync({ prune: true });
-      assert.equal(changesOf(plan), ['delete connection db2', 'delete file configs/databases/db2.yaml', 'delete item DATABASE#db2']);
+      assert.equal(changesOf(plan), [
+        'delete connection db2',
+        'delete file configs/databases/db2.yaml',
+        'delete item DATABASE#db2',
+      ]);
       await ctx.sync({ apply: true, prune: true });
       const after = await ctx.h.state();
       assertMatchesRepo(ctx, after, ['offload.settings.yaml', 'databases/db1.yaml', 'policies/monthly.yaml']);
@@ -164,17 +224,31 @@ export const scenarios: { name: string; run: (ctx: Ctx) => Promise<void> }[] = [
       const clean = stable(await ctx.h.state());
       const s = await ctx.h.state();
       await ctx.h.putFile(key('policies/monthly.yaml'), 'name: monthly\n# edited in the console\n');
-      await ctx.h.putItem({ ...s.items['DATABASE#db1'], config: { ...s.items['DATABASE#db1']!.config, jdbc_url: 'jdbc:postgresql://evil:5432/x' } });
-      await ctx.h.putConnection('db2', { JDBC_CONNECTION_URL: 'jdbc:postgresql://hand-made:5432/db2', SECRET_ID: 'acme/db2' });
+      await ctx.h.putItem({
+        ...s.items['DATABASE#db1'],
+        config: { ...s.items['DATABASE#db1']!.config, jdbc_url: 'jdbc:postgresql://evil:5432/x' },
+      });
+      await ctx.h.putConnection('db2', {
+        JDBC_CONNECTION_URL: 'jdbc:postgresql://hand-made:5432/db2',
+        SECRET_ID: 'acme/db2',
+      });
       const tampered = await ctx.h.state();
       const plan = await ctx.sync();
       assert.equal(driftOf(plan), ['connection db2', 'file configs/policies/monthly.yaml', 'item DATABASE#db1']);
-      assert.equal(changesOf(plan), ['update connection db2', 'update file configs/policies/monthly.yaml', 'update item DATABASE#db1']);
-      assert.ok(plan.plan.changes.every((c) => c.drift), 'each change is marked as overwriting drift');
+      assert.equal(changesOf(plan), [
+        'update connection db2',
+        'update file configs/policies/monthly.yaml',
+        'update item DATABASE#db1',
+      ]);
+      assert.ok(
+        plan.plan.changes.every((c) => c.drift),
+        'each change is marked as overwriting drift',
+      );
       assert.equal(await ctx.h.state(), tampered, 'plan leaves drift in place');
       await ctx.sync({ apply: true });
       const fixed = stable(await ctx.h.state());
-      const noManifest = (f: RemoteState['files']) => Object.fromEntries(Object.entries(f).filter(([k]) => k !== MANIFEST));
+      const noManifest = (f: RemoteState['files']) =>
+        Object.fromEntries(Object.entries(f).filter(([k]) => k !== MANIFEST));
       assert.equal(noManifest(fixed.files), noManifest(clean.files));
       assert.equal(fixed.connections, clean.connections);
       assert.is(fixed.items['DATABASE#db1']!.version, 2, 'the overwrite is a new version');
@@ -208,12 +282,21 @@ export const scenarios: { name: string; run: (ctx: Ctx) => Promise<void> }[] = [
       await ctx.h.putFile(MANIFEST, '{ not json');
       const plan = await ctx.sync({ prune: true });
       const issues = plan.plan.issues.map((i) => `${i.kind} ${i.id} ${i.problem}`).sort();
-      assert.equal(issues, ['file configs/databases/nested/x.yaml foreign', 'file configs/notes/readme.txt foreign', 'item RUN#2026-01-01 foreign', `manifest ${MANIFEST} malformed`]);
+      assert.equal(issues, [
+        'file configs/databases/nested/x.yaml foreign',
+        'file configs/notes/readme.txt foreign',
+        'item RUN#2026-01-01 foreign',
+        `manifest ${MANIFEST} malformed`,
+      ]);
       assert.equal(changesOf(plan), ['delete item POLICY#ghost', 'update item POLICY#monthly']);
       assert.ok(plan.plan.drift.some((d) => d.id === 'POLICY#monthly' && /malformed/.test(d.detail)));
       await ctx.sync({ apply: true, prune: true });
       const s = await ctx.h.state();
-      assert.is(s.files['configs/notes/readme.txt']!.body, 'not a config', 'foreign object left alone even with --prune');
+      assert.is(
+        s.files['configs/notes/readme.txt']!.body,
+        'not a config',
+        'foreign object left alone even with --prune',
+      );
       assert.ok(s.files['configs/databases/nested/x.yaml']);
       assert.equal(s.items['RUN#2026-01-01'], { pk: 'RUN#2026-01-01', status: 'done' });
       assert.is(s.items['POLICY#ghost'], undefined);
@@ -227,7 +310,13 @@ export const scenarios: { name: string; run: (ctx: Ctx) => Promise<void> }[] = [
     name: 'configs that fail validation are refused before anything is read or written',
     async run(ctx) {
       ctx.write('databases/db1.yaml', ctx.text('databases/db1.yaml').replace('engine: postgres', 'engine: db2000'));
-      const out = await runSync({ root: ctx.root, target: parseTarget(ctx.h.target, ctx.root), apply: true, prune: true, commit: 'x' });
+      const out = await runSync({
+        root: ctx.root,
+        target: parseTarget(ctx.h.target, ctx.root),
+        apply: true,
+        prune: true,
+        commit: 'x',
+      });
       assert.is(out.status, 'invalid');
       assert.ok(out.status === 'invalid' && out.repo.errors > 0);
       assert.equal((await ctx.h.state()).files, {});

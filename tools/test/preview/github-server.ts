@@ -6,7 +6,12 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export interface Recorded { method: string; path: string; body: unknown; auth: string | undefined }
+export interface Recorded {
+  method: string;
+  path: string;
+  body: unknown;
+  auth: string | undefined;
+}
 export interface FakeGithub {
   url: string;
   requests: Recorded[];
@@ -31,13 +36,23 @@ export async function startFakeGithub(owner: string, repo: string, issue: number
       };
       const list = `/repos/${owner}/${repo}/issues/${issue}/comments`;
       if (req.method === 'GET' && u.pathname === list) {
-        const per = Number(u.searchParams.get('per_page') ?? 30), page = Number(u.searchParams.get('page') ?? 1);
+        const per = Number(u.searchParams.get('per_page') ?? 30),
+          page = Number(u.searchParams.get('page') ?? 1);
         const slice = comments.slice((page - 1) * per, page * per);
         const more = page * per < comments.length;
-        return send(200, slice, more ? { link: `<${addr()}${list}?per_page=${per}&page=${page + 1}>; rel="next"` } : {});
+        return send(
+          200,
+          slice,
+          more ? { link: `<${addr()}${list}?per_page=${per}&page=${page + 1}>; rel="next"` } : {},
+        );
       }
       if (req.method === 'POST' && u.pathname === list) {
-        const c = { id: nextId++, body: body.body, html_url: `https://github.example/${owner}/${repo}/pull/${issue}#issuecomment-${nextId}`, user: { login: 'github-actions[bot]' } };
+        const c = {
+          id: nextId++,
+          body: body.body,
+          html_url: `https://github.example/${owner}/${repo}/pull/${issue}#issuecomment-${nextId}`,
+          user: { login: 'github-actions[bot]' },
+        };
         comments.push(c);
         return send(201, c);
       }

@@ -17,7 +17,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.
 const NAMES = ['bizops_orcl_conn', 'nucleus_dev', 'onprem_orcl_conn'];
 
 test('sample inventories validate against schema/inventory.schema.json', () => {
-  for (const n of NAMES) assert.equal(inventoryProblems(JSON.parse(readFileSync(path.join(ROOT, 'inventory', `${n}.json`), 'utf8'))), [], n);
+  for (const n of NAMES)
+    assert.equal(inventoryProblems(JSON.parse(readFileSync(path.join(ROOT, 'inventory', `${n}.json`), 'utf8'))), [], n);
 });
 
 test('decisions on the sample repo as of 2026-11-27', async () => {
@@ -28,7 +29,12 @@ test('decisions on the sample repo as of 2026-11-27', async () => {
     assert.ok(r.ok, n);
     if (r.ok) inventories.set(n, r.inventory);
   }
-  const ev = evaluate({ databases: repo.databases.map((d) => d.config), policies: repo.policies.map((p) => p.config), inventories, asOf: '2026-11-27' });
+  const ev = evaluate({
+    databases: repo.databases.map((d) => d.config),
+    policies: repo.policies.map((p) => p.config),
+    inventories,
+    asOf: '2026-11-27',
+  });
   const act = (db: string, t: string) => {
     const d = ev.databases.find((x) => x.database === db)!.decisions.find((x) => x.table === t);
     return d ? (d.problem ? `!${d.problem.code}` : d.action) : 'unclaimed';
@@ -49,14 +55,20 @@ test('decisions on the sample repo as of 2026-11-27', async () => {
     ['bizops_orcl_conn', 'AUDIT_TRAIL', 'archive'], // EVENT_TIME 2025-03-31 + P1Y; the policy's event_time found case-insensitively
     ['bizops_orcl_conn', 'CASE_EVENTS', 'none'],
   ];
-  assert.equal(expected.map(([db, t]) => [db, t, act(db, t)]), expected);
+  assert.equal(
+    expected.map(([db, t]) => [db, t, act(db, t)]),
+    expected,
+  );
   assert.ok(ev.databases.every((d) => d.status === 'ok'));
 });
 
 test("the README's main command: preview of the sample repo against its sample inventory evaluates everything", async () => {
   const r = await preview({ root: ROOT, base: 'HEAD', inventory: 'inventory', asOf: '2026-11-27' });
   assert.is(r.complete, true, JSON.stringify(r.problems));
-  assert.equal(r.databases.map((d) => d.status), ['ok', 'ok', 'ok']);
+  assert.equal(
+    r.databases.map((d) => d.status),
+    ['ok', 'ok', 'ok'],
+  );
 });
 
 test.run();

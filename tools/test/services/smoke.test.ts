@@ -11,7 +11,13 @@ const env = (k: string) => {
 };
 
 test('PostgreSQL answers on loopback', async () => {
-  const c = new pg.Client({ host: env('OFFLOAD_TEST_PG_HOST'), port: Number(env('OFFLOAD_TEST_PG_PORT')), user: env('OFFLOAD_TEST_USER'), password: env('OFFLOAD_TEST_PASSWORD'), database: env('OFFLOAD_TEST_DB') });
+  const c = new pg.Client({
+    host: env('OFFLOAD_TEST_PG_HOST'),
+    port: Number(env('OFFLOAD_TEST_PG_PORT')),
+    user: env('OFFLOAD_TEST_USER'),
+    password: env('OFFLOAD_TEST_PASSWORD'),
+    database: env('OFFLOAD_TEST_DB'),
+  });
   await c.connect();
   try {
     const r = await c.query('select version() as v, inet_server_addr()::text as addr');
@@ -23,7 +29,13 @@ test('PostgreSQL answers on loopback', async () => {
 });
 
 test('MariaDB answers on loopback', async () => {
-  const c = await mysql.createConnection({ host: env('OFFLOAD_TEST_MYSQL_HOST'), port: Number(env('OFFLOAD_TEST_MYSQL_PORT')), user: env('OFFLOAD_TEST_USER'), password: env('OFFLOAD_TEST_PASSWORD'), database: env('OFFLOAD_TEST_DB') });
+  const c = await mysql.createConnection({
+    host: env('OFFLOAD_TEST_MYSQL_HOST'),
+    port: Number(env('OFFLOAD_TEST_MYSQL_PORT')),
+    user: env('OFFLOAD_TEST_USER'),
+    password: env('OFFLOAD_TEST_PASSWORD'),
+    database: env('OFFLOAD_TEST_DB'),
+  });
   try {
     const [rows] = await c.query('select version() as v, @@bind_address as bind');
     const row = (rows as { v: string; bind: string }[])[0]!;

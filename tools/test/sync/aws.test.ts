@@ -18,8 +18,13 @@ import { readPublishedDynamo } from '../../src/sync/published.js';
 let moto: MotoServer;
 let glue: GlueContractServer | undefined;
 
-test.before(async () => { moto = await startMoto(); });
-test.after(async () => { await glue?.close(); await moto?.stop(); });
+test.before(async () => {
+  moto = await startMoto();
+});
+test.after(async () => {
+  await glue?.close();
+  await moto?.stop();
+});
 test.before.each(async () => {
   await moto.reset();
   await glue?.close();
@@ -52,7 +57,10 @@ test('aws (moto for all three services): first sync creates the Glue connections
   assert.is(s.connections.db1!.az, 'eu-west-1a');
   assert.is(s.connections.db2!.subnet, undefined);
   const again = await ctx.sync();
-  assert.equal(again.plan.changes.filter((c) => c.resource !== 'connection'), []);
+  assert.equal(
+    again.plan.changes.filter((c) => c.resource !== 'connection'),
+    [],
+  );
 });
 
 test('moto canary: GetConnections omits ConnectionType (so connection round trips use the contract server)', async () => {
@@ -72,9 +80,15 @@ test('aws: the pipeline side reads the published configs from DynamoDB', async (
   await makeCtx(h).sync({ apply: true });
   const pub = await readPublishedDynamo(TABLE);
   assert.is(pub.generation, 1);
-  assert.equal(pub.databases.map((d) => d.name), ['db1', 'db2']);
+  assert.equal(
+    pub.databases.map((d) => d.name),
+    ['db1', 'db2'],
+  );
   assert.is(pub.databases[1]!.resolved!.s3_location, 's3://acme-archive-vault/iceberg/archive_db2/');
-  assert.equal(pub.policies.map((p) => p.name), ['monthly']);
+  assert.equal(
+    pub.policies.map((p) => p.name),
+    ['monthly'],
+  );
   assert.is(pub.skipped, 0);
 });
 
@@ -96,8 +110,18 @@ test('aws: AWS_ENDPOINT_URL is honoured without any endpoint option (the SDK rea
   await h.setup();
   const seen: string[] = [];
   const root = writeTree(syncRepo());
-  await runSync({ root, target: { kind: 'aws' }, apply: false, prune: false, commit: 'x', aws: { onRequest: (svc, cmd) => seen.push(`${svc}:${cmd}`) } });
-  assert.ok(seen.includes('s3:ListObjectsV2') && seen.includes('dynamodb:Scan') && seen.includes('glue:GetConnections'), seen.join(','));
+  await runSync({
+    root,
+    target: { kind: 'aws' },
+    apply: false,
+    prune: false,
+    commit: 'x',
+    aws: { onRequest: (svc, cmd) => seen.push(`${svc}:${cmd}`) },
+  });
+  assert.ok(
+    seen.includes('s3:ListObjectsV2') && seen.includes('dynamodb:Scan') && seen.includes('glue:GetConnections'),
+    seen.join(','),
+  );
 });
 
 test('aws: the region comes from the SDK chain and must agree with the settings', async () => {

@@ -11,19 +11,36 @@ import { syncRepo } from '../helpers/sync-env.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const CLI = path.join(ROOT, 'tools/bin/offload.mjs');
-const run = (args: string[], cwd = ROOT) => spawnSync(process.execPath, [CLI, 'sync', ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+const run = (args: string[], cwd = ROOT) =>
+  spawnSync(process.execPath, [CLI, 'sync', ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+  });
 
 /** The sample configs of this repository, copied so the test never writes into the working tree. */
 function sampleRepo(): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'offload-sample-'));
-  for (const p of ['offload.settings.yaml', 'databases', 'policies']) cpSync(path.join(ROOT, p), path.join(dir, p), { recursive: true });
+  for (const p of ['offload.settings.yaml', 'databases', 'policies'])
+    cpSync(path.join(ROOT, p), path.join(dir, p), { recursive: true });
   return dir;
 }
 
 test('--help documents every option', () => {
   const r = run(['--help']);
   assert.is(r.status, 0);
-  for (const opt of ['--target <target>', '--plan', '--apply', '--prune', '--format <format>', '--root <dir>', '--break-lock', '--commit <sha>', 'Exit status']) assert.ok(r.stdout.includes(opt), `${opt} in --help`);
+  for (const opt of [
+    '--target <target>',
+    '--plan',
+    '--apply',
+    '--prune',
+    '--format <format>',
+    '--root <dir>',
+    '--break-lock',
+    '--commit <sha>',
+    'Exit status',
+  ])
+    assert.ok(r.stdout.includes(opt), `${opt} in --help`);
 });
 
 test('the sample repo: `sync --target local --apply` publishes it, a second run reports no changes', () => {
@@ -34,7 +51,10 @@ test('the sample repo: `sync --target local --apply` publishes it, a second run 
   const state = path.join(repo, '.offload/state');
   const dbs = readdirSync(path.join(repo, 'databases')).filter((f) => f.endsWith('.yaml'));
   for (const f of dbs) {
-    assert.is(readFileSync(path.join(state, 'bucket/configs/databases', f), 'utf8'), readFileSync(path.join(repo, 'databases', f), 'utf8'));
+    assert.is(
+      readFileSync(path.join(state, 'bucket/configs/databases', f), 'utf8'),
+      readFileSync(path.join(repo, 'databases', f), 'utf8'),
+    );
     assert.ok(existsSync(path.join(state, 'glue/connections', f.replace(/\.yaml$/, '.json'))));
     assert.ok(existsSync(path.join(state, 'table', `DATABASE%23${f.replace(/\.yaml$/, '')}.json`)));
   }
@@ -57,7 +77,11 @@ test('configs that fail validation: exit 1, findings printed, nothing written', 
 
 test('usage errors exit 2: --plan with --apply, an unknown target, an unknown format', () => {
   const repo = writeTree(syncRepo());
-  for (const [args, msg] of [[['--plan', '--apply'], /exclude each other/], [['--target', 's3'], /unknown target "s3"/], [['--format', 'yaml'], /invalid|Allowed choices/]] as const) {
+  for (const [args, msg] of [
+    [['--plan', '--apply'], /exclude each other/],
+    [['--target', 's3'], /unknown target "s3"/],
+    [['--format', 'yaml'], /invalid|Allowed choices/],
+  ] as const) {
     const r = run([...args, '--root', repo]);
     assert.is(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, msg);
@@ -69,8 +93,23 @@ test('--format json: a stable document for scripts (plan, then apply)', () => {
   const plan = JSON.parse(run(['--format', 'json', '--root', repo, '--commit', 'abc']).stdout);
   assert.is(plan.mode, 'plan');
   assert.is(plan.commit, 'abc');
-  assert.equal(plan.summary, { create: 10, update: 0, delete: 0, drift: 0, orphans: 0, unchanged: 0, issues: 0, noChanges: false });
-  assert.equal(plan.changes[0], { resource: 'connection', id: 'db1', action: 'create', reason: 'new database', drift: false });
+  assert.equal(plan.summary, {
+    create: 10,
+    update: 0,
+    delete: 0,
+    drift: 0,
+    orphans: 0,
+    unchanged: 0,
+    issues: 0,
+    noChanges: false,
+  });
+  assert.equal(plan.changes[0], {
+    resource: 'connection',
+    id: 'db1',
+    action: 'create',
+    reason: 'new database',
+    drift: false,
+  });
   const applied = JSON.parse(run(['--format', 'json', '--apply', '--root', repo, '--commit', 'abc']).stdout);
   assert.is(applied.mode, 'apply');
   assert.is(applied.applied.changes, 10);
@@ -93,7 +132,10 @@ test('--prune is needed to delete; the plan lists what stays', () => {
   assert.is(run(['--apply', '--root', repo]).status, 0);
   rmSync(path.join(repo, 'databases/db2.yaml'));
   const kept = run(['--apply', '--root', repo]);
-  assert.match(kept.stdout, /No longer in the repo, kept \(--prune deletes them\):\n {2}= connection db2\n {2}= item DATABASE#db2\n {2}= file configs\/databases\/db2\.yaml/);
+  assert.match(
+    kept.stdout,
+    /No longer in the repo, kept \(--prune deletes them\):\n {2}= connection db2\n {2}= item DATABASE#db2\n {2}= file configs\/databases\/db2\.yaml/,
+  );
   assert.ok(existsSync(path.join(repo, '.offload/state/glue/connections/db2.json')));
   const pruned = run(['--apply', '--prune', '--root', repo]);
   assert.match(pruned.stdout, /Glue connections:\n {2}- delete db2 /);

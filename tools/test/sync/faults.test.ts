@@ -12,7 +12,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync, readFileSync, readdirSync, cpSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +21,17 @@ import { parse } from 'yaml';
 import { runSync, parseTarget } from '../../src/sync/sync.js';
 import { startMoto, type MotoServer } from '../helpers/moto.js';
 import { startGlueContractServer, startThrottleProxy, type GlueContractServer } from '../helpers/aws-fakes.js';
-import { awsHarness, database, localHarness, policy, stable, syncRepo, PREFIX, type Harness, type RemoteState } from '../helpers/sync-env.js';
+import {
+  awsHarness,
+  database,
+  localHarness,
+  policy,
+  stable,
+  syncRepo,
+  PREFIX,
+  type Harness,
+  type RemoteState,
+} from '../helpers/sync-env.js';
 import { writeTree } from '../helpers/fixtures.js';
 import { UserError } from '../../src/errors.js';
 
@@ -32,12 +42,24 @@ let moto: MotoServer;
 let glue: GlueContractServer | undefined;
 let n = 0;
 
-test.before(async () => { moto = await startMoto(); });
-test.after(async () => { await glue?.close(); await moto?.stop(); });
+test.before(async () => {
+  moto = await startMoto();
+});
+test.after(async () => {
+  await glue?.close();
+  await moto?.stop();
+});
 
 /** A fresh, empty target of each kind. */
 const TARGETS: { name: string; fresh: () => Promise<Harness> }[] = [
-  { name: 'local', fresh: async () => { const h = localHarness(path.join(base, `state-${++n}`)); await h.setup(); return h; } },
+  {
+    name: 'local',
+    fresh: async () => {
+      const h = localHarness(path.join(base, `state-${++n}`));
+      await h.setup();
+      return h;
+    },
+  },
   {
     name: 'aws',
     fresh: async () => {
@@ -53,16 +75,37 @@ const TARGETS: { name: string; fresh: () => Promise<Harness> }[] = [
 ];
 
 class Crash extends Error {}
-const crashAt = (step: string) => ({ afterStep: (s: string) => { if (s === step) throw new Crash(`crash after ${s}`); } });
-async function sync(root: string, h: Harness, o: { apply?: boolean; prune?: boolean; step?: string; breakLock?: boolean; now?: () => Date; commit?: string } = {}) {
-  const out = await runSync({ root, target: parseTarget(h.target, root), apply: o.apply ?? true, prune: o.prune ?? true, commit: o.commit ?? 'c1', breakLock: o.breakLock, now: o.now, applyOptions: o.step ? crashAt(o.step) : undefined });
-  if (out.status === 'invalid') throw new Error(`fixture invalid: ${out.repo.findings.map((f) => f.message).join('; ')}`);
+const crashAt = (step: string) => ({
+  afterStep: (s: string) => {
+    if (s === step) throw new Crash(`crash after ${s}`);
+  },
+});
+async function sync(
+  root: string,
+  h: Harness,
+  o: { apply?: boolean; prune?: boolean; step?: string; breakLock?: boolean; now?: () => Date; commit?: string } = {},
+) {
+  const out = await runSync({
+    root,
+    target: parseTarget(h.target, root),
+    apply: o.apply ?? true,
+    prune: o.prune ?? true,
+    commit: o.commit ?? 'c1',
+    breakLock: o.breakLock,
+    now: o.now,
+    applyOptions: o.step ? crashAt(o.step) : undefined,
+  });
+  if (out.status === 'invalid')
+    throw new Error(`fixture invalid: ${out.repo.findings.map((f) => f.message).join('; ')}`);
   return out;
 }
 
 /** The edit a second sync publishes: one database changed, one removed, one added, a policy changed. */
 function change(root: string) {
-  writeFileSync(path.join(root, 'databases/db1.yaml'), database('db1', { url: 'jdbc:postgresql://db1-moved.example.internal:5432/db1' }));
+  writeFileSync(
+    path.join(root, 'databases/db1.yaml'),
+    database('db1', { url: 'jdbc:postgresql://db1-moved.example.internal:5432/db1' }),
+  );
   rmSync(path.join(root, 'databases/db2.yaml'));
   writeFileSync(path.join(root, 'databases/db3.yaml'), database('db3', { subnet: 'subnet-0f1e2d3c4b5a69788' }));
   writeFileSync(path.join(root, 'policies/monthly.yaml'), policy('monthly', 'P3Y'));
@@ -70,22 +113,43 @@ function change(root: string) {
 
 /** True when the remote holds exactly this repo's configs: bodies, normalized items, connections. */
 function holdsRepo(s: RemoteState, root: string): boolean {
-  const rels = ['offload.settings.yaml', ...['databases', 'policies'].flatMap((d) => readdirSync(path.join(root, d)).map((f) => `${d}/${f}`))];
-  const keys = Object.keys(s.files).filter((k) => !k.endsWith('_offload/manifest.json')).sort();
+  const rels = [
+    'offload.settings.yaml',
+    ...['databases', 'policies'].flatMap((d) => readdirSync(path.join(root, d)).map((f) => `${d}/${f}`)),
+  ];
+  const keys = Object.keys(s.files)
+    .filter((k) => !k.endsWith('_offload/manifest.json'))
+    .sort();
   if (JSON.stringify(keys) !== JSON.stringify(rels.map((r) => `${PREFIX}/${r}`).sort())) return false;
   for (const rel of rels) {
     const text = readFileSync(path.join(root, rel), 'utf8');
     if (s.files[`${PREFIX}/${rel}`]!.body !== text) return false;
-    const pk = rel.startsWith('databases/') ? `DATABASE#${path.basename(rel, '.yaml')}` : rel.startsWith('policies/') ? `POLICY#${path.basename(rel, '.yaml')}` : 'SETTINGS';
+    const pk = rel.startsWith('databases/')
+      ? `DATABASE#${path.basename(rel, '.yaml')}`
+      : rel.startsWith('policies/')
+        ? `POLICY#${path.basename(rel, '.yaml')}`
+        : 'SETTINGS';
     if (JSON.stringify(s.items[pk]?.config) !== JSON.stringify(parse(text))) return false;
     if (rel.startsWith('databases/') && s.connections[parse(text).name]?.url !== parse(text).jdbc_url) return false;
   }
-  const dbs = rels.filter((r) => r.startsWith('databases/')).map((r) => path.basename(r, '.yaml')).sort();
+  const dbs = rels
+    .filter((r) => r.startsWith('databases/'))
+    .map((r) => path.basename(r, '.yaml'))
+    .sort();
   return JSON.stringify(Object.keys(s.connections).sort()) === JSON.stringify(dbs);
 }
 
 const FIRST_STEPS = ['claim', 'connections', 'items', 'files'];
-const CHANGE_STEPS = ['claim', 'connections', 'items', 'files', 'delete-files', 'delete-items', 'delete-connections', 'manifest'];
+const CHANGE_STEPS = [
+  'claim',
+  'connections',
+  'items',
+  'files',
+  'delete-files',
+  'delete-items',
+  'delete-connections',
+  'manifest',
+];
 
 for (const t of TARGETS) {
   test(`${t.name}: a sync killed after any step, then rerun, ends exactly like an uninterrupted one`, async () => {
@@ -101,9 +165,17 @@ for (const t of TARGETS) {
     for (const step of FIRST_STEPS) {
       const h = await t.fresh();
       const root = writeTree(syncRepo());
-      try { await sync(root, h, { step }); assert.unreachable(`no crash at ${step}`); } catch (e) { if (!(e instanceof Crash)) throw e; }
+      try {
+        await sync(root, h, { step });
+        assert.unreachable(`no crash at ${step}`);
+      } catch (e) {
+        if (!(e instanceof Crash)) throw e;
+      }
       const plan = await sync(root, h, { apply: false });
-      assert.ok(plan.status === 'planned' && plan.plan.lock?.sameDesiredState, `first sync, ${step}: the plan notices the unfinished sync`);
+      assert.ok(
+        plan.status === 'planned' && plan.plan.lock?.sameDesiredState,
+        `first sync, ${step}: the plan notices the unfinished sync`,
+      );
       await sync(root, h);
       assert.equal(stable(await h.state()), refFirst, `first sync crashed after ${step}`);
     }
@@ -112,20 +184,34 @@ for (const t of TARGETS) {
       const root = writeTree(syncRepo());
       await sync(root, h);
       change(root);
-      try { await sync(root, h, { step }); assert.unreachable(`no crash at ${step}`); } catch (e) { if (!(e instanceof Crash)) throw e; }
+      try {
+        await sync(root, h, { step });
+        assert.unreachable(`no crash at ${step}`);
+      } catch (e) {
+        if (!(e instanceof Crash)) throw e;
+      }
       await sync(root, h);
       assert.equal(stable(await h.state()), refChanged, `second sync crashed after ${step}`);
       const again = await sync(root, h, { apply: false });
-      assert.ok(again.status === 'planned' && again.plan.changes.length === 0 && !again.plan.manifestReason, `converged after ${step}`);
+      assert.ok(
+        again.status === 'planned' && again.plan.changes.length === 0 && !again.plan.manifestReason,
+        `converged after ${step}`,
+      );
     }
   });
 
   test(`${t.name}: a crash between item batches (150 policies, two conditional batches) converges too`, async () => {
     const tree = syncRepo();
-    for (let i = 0; i < 150; i++) tree[`policies/p${String(i).padStart(3, '0')}.yaml`] = policy(`p${String(i).padStart(3, '0')}`);
+    for (let i = 0; i < 150; i++)
+      tree[`policies/p${String(i).padStart(3, '0')}.yaml`] = policy(`p${String(i).padStart(3, '0')}`);
     const h = await t.fresh();
     const root = writeTree(tree);
-    try { await sync(root, h, { step: 'items#1' }); assert.unreachable('no crash'); } catch (e) { if (!(e instanceof Crash)) throw e; }
+    try {
+      await sync(root, h, { step: 'items#1' });
+      assert.unreachable('no crash');
+    } catch (e) {
+      if (!(e instanceof Crash)) throw e;
+    }
     const mid = await h.state();
     const written = Object.keys(mid.items).filter((k) => k !== 'SYNC#STATE').length;
     assert.is(written, 99, 'exactly the first batch is there');
@@ -139,7 +225,11 @@ for (const t of TARGETS) {
     await sync(root, h);
     const other = writeTree(syncRepo());
     change(other);
-    try { await sync(other, h, { step: 'items' }); } catch (e) { if (!(e instanceof Crash)) throw e; }
+    try {
+      await sync(other, h, { step: 'items' });
+    } catch (e) {
+      if (!(e instanceof Crash)) throw e;
+    }
     const plan = await sync(root, h, { apply: false });
     assert.ok(plan.status === 'planned' && plan.plan.lock?.blocking, 'plan shows the lock');
     try {
@@ -152,7 +242,11 @@ for (const t of TARGETS) {
     const later = new Date(Date.now() + 16 * 60_000);
     await sync(root, h, { now: () => later });
     assert.ok(holdsRepo(await h.state(), root), 'after the lease a rerun takes over');
-    try { await sync(other, h, { step: 'items' }); } catch (e) { if (!(e instanceof Crash)) throw e; }
+    try {
+      await sync(other, h, { step: 'items' });
+    } catch (e) {
+      if (!(e instanceof Crash)) throw e;
+    }
     await sync(root, h, { breakLock: true });
     assert.ok(holdsRepo(await h.state(), root), '--break-lock takes over at once');
   });
@@ -162,38 +256,45 @@ for (const t of TARGETS) {
     const proxy = t.name === 'aws' ? await startThrottleProxy(moto.endpoint, { serialize: true }) : undefined;
     const saved = process.env.AWS_ENDPOINT_URL;
     try {
-    for (let round = 0; round < 6; round++) {
-      const h = await t.fresh();
-      if (proxy) process.env.AWS_ENDPOINT_URL = proxy.endpoint;
-      const start = writeTree(syncRepo());
-      await sync(start, h);
-      const a = writeTree(syncRepo());
-      writeFileSync(path.join(a, 'databases/db1.yaml'), database('db1', { url: 'jdbc:postgresql://a.example.internal:5432/db1' }));
-      const b = writeTree(syncRepo());
-      change(b);
-      const b2 = writeTree(syncRepo());
-      change(b2); // the same desired state as b
-      const roots = [a, b, b2];
-      const results = await Promise.allSettled(roots.map((r) => sync(r, h)));
-      const ok = roots.filter((_, i) => results[i]!.status === 'fulfilled');
-      const snap = await h.state();
-      const s0 = () => snap;
-      for (const r of results) {
-        if (r.status === 'rejected') {
-          assert.ok(r.reason instanceof UserError, String((r.reason as Error).stack));
-          assert.match((r.reason as Error).message, /another sync|has not completed|changed since/);
+      for (let round = 0; round < 6; round++) {
+        const h = await t.fresh();
+        if (proxy) process.env.AWS_ENDPOINT_URL = proxy.endpoint;
+        const start = writeTree(syncRepo());
+        await sync(start, h);
+        const a = writeTree(syncRepo());
+        writeFileSync(
+          path.join(a, 'databases/db1.yaml'),
+          database('db1', { url: 'jdbc:postgresql://a.example.internal:5432/db1' }),
+        );
+        const b = writeTree(syncRepo());
+        change(b);
+        const b2 = writeTree(syncRepo());
+        change(b2); // the same desired state as b
+        const roots = [a, b, b2];
+        const results = await Promise.allSettled(roots.map((r) => sync(r, h)));
+        const ok = roots.filter((_, i) => results[i]!.status === 'fulfilled');
+        const snap = await h.state();
+        const s0 = () => snap;
+        for (const r of results) {
+          if (r.status === 'rejected') {
+            assert.ok(r.reason instanceof UserError, String((r.reason as Error).stack));
+            assert.match((r.reason as Error).message, /another sync|has not completed|changed since/);
+          }
         }
+        // Safety, not liveness: when a sync completed, the remote holds one whole repo. (In a rare
+        // interleaving every one of them loses and asks for a rerun; the reruns below converge.)
+        if (ok.length)
+          assert.ok(
+            roots.some((r) => holdsRepo(s0(), r)),
+            `round ${round}: the remote holds one whole repo`,
+          );
+        // The loser's rerun converges; then the newest commit's rerun wins back: no update is lost.
+        for (const r of [a, b]) {
+          await sync(r, h);
+          assert.ok(holdsRepo(await h.state(), r), `round ${round}: rerun converges`);
+        }
+        process.env.AWS_ENDPOINT_URL = saved;
       }
-      // Safety, not liveness: when a sync completed, the remote holds one whole repo. (In a rare
-      // interleaving every one of them loses and asks for a rerun; the reruns below converge.)
-      if (ok.length) assert.ok(roots.some((r) => holdsRepo(s0(), r)), `round ${round}: the remote holds one whole repo`);
-      // The loser's rerun converges; then the newest commit's rerun wins back: no update is lost.
-      for (const r of [a, b]) {
-        await sync(r, h);
-        assert.ok(holdsRepo(await h.state(), r), `round ${round}: rerun converges`);
-      }
-      process.env.AWS_ENDPOINT_URL = saved;
-    }
     } finally {
       process.env.AWS_ENDPOINT_URL = saved;
       await proxy?.close();
@@ -204,7 +305,12 @@ for (const t of TARGETS) {
 test('local: a SIGKILLed `offload sync --apply` process, rerun, converges; a third run has no changes', () => {
   const root = writeTree(syncRepo());
   const state = path.join(base, `cli-${++n}`);
-  const run = (env: Record<string, string> = {}) => spawnSync(process.execPath, [CLI, 'sync', '--target', `local:${state}`, '--apply', '--root', root, '--commit', 'c1'], { encoding: 'utf8', env: { ...process.env, ...env } });
+  const run = (env: Record<string, string> = {}) =>
+    spawnSync(
+      process.execPath,
+      [CLI, 'sync', '--target', `local:${state}`, '--apply', '--root', root, '--commit', 'c1'],
+      { encoding: 'utf8', env: { ...process.env, ...env } },
+    );
   const killed = run({ OFFLOAD_SYNC_CRASH_AFTER: 'items' });
   assert.is(killed.signal, 'SIGKILL', killed.stderr);
   const h = localHarness(state);
@@ -222,14 +328,23 @@ test('aws: a SIGKILLed `offload sync --target aws --apply` process (after the co
   const root = writeTree(syncRepo());
   const env = { ...process.env, ...moto.env, AWS_ENDPOINT_URL_GLUE: glue!.endpoint };
   // Asynchronously: the Glue contract server lives in this process and must keep answering.
-  const run = (extra: Record<string, string> = {}) => new Promise<{ status: number | null; signal: string | null; stdout: string; stderr: string }>((resolve) => {
-    const p = spawn(process.execPath, ['--no-warnings', CLI, 'sync', '--target', 'aws', '--apply', '--root', root, '--commit', 'c1'], { env: { ...env, ...extra } });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => { stdout += d; });
-    p.stderr.on('data', (d) => { stderr += d; });
-    p.on('exit', (status, signal) => resolve({ status, signal, stdout, stderr }));
-  });
+  const run = (extra: Record<string, string> = {}) =>
+    new Promise<{ status: number | null; signal: string | null; stdout: string; stderr: string }>((resolve) => {
+      const p = spawn(
+        process.execPath,
+        ['--no-warnings', CLI, 'sync', '--target', 'aws', '--apply', '--root', root, '--commit', 'c1'],
+        { env: { ...env, ...extra } },
+      );
+      let stdout = '';
+      let stderr = '';
+      p.stdout.on('data', (d) => {
+        stdout += d;
+      });
+      p.stderr.on('data', (d) => {
+        stderr += d;
+      });
+      p.on('exit', (status, signal) => resolve({ status, signal, stdout, stderr }));
+    });
   const killed = await run({ OFFLOAD_SYNC_CRASH_AFTER: 'connections' });
   assert.is(killed.signal, 'SIGKILL', killed.stderr);
   const mid = await h.state();
@@ -244,13 +359,29 @@ test('aws: a SIGKILLed `offload sync --target aws --apply` process (after the co
 test('local: concurrent CLI processes on one state directory lose no update', async () => {
   const state = path.join(base, `cli-race-${++n}`);
   const roots = [0, 1, 2, 3].map(() => writeTree(syncRepo()));
-  roots.forEach((r, i) => writeFileSync(path.join(r, 'databases/db1.yaml'), database('db1', { url: `jdbc:postgresql://host${i}.example.internal:5432/db1` })));
-  const runs = await Promise.all(roots.map((root) => new Promise<{ code: number | null; err: string }>((resolve) => {
-    const p = spawn(process.execPath, [CLI, 'sync', '--target', `local:${state}`, '--apply', '--root', root, '--commit', 'c1'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    p.stderr.on('data', (d) => { err += d; });
-    p.on('exit', (code) => resolve({ code, err }));
-  })));
+  roots.forEach((r, i) =>
+    writeFileSync(
+      path.join(r, 'databases/db1.yaml'),
+      database('db1', { url: `jdbc:postgresql://host${i}.example.internal:5432/db1` }),
+    ),
+  );
+  const runs = await Promise.all(
+    roots.map(
+      (root) =>
+        new Promise<{ code: number | null; err: string }>((resolve) => {
+          const p = spawn(
+            process.execPath,
+            [CLI, 'sync', '--target', `local:${state}`, '--apply', '--root', root, '--commit', 'c1'],
+            { stdio: ['ignore', 'ignore', 'pipe'] },
+          );
+          let err = '';
+          p.stderr.on('data', (d) => {
+            err += d;
+          });
+          p.on('exit', (code) => resolve({ code, err }));
+        }),
+    ),
+  );
   for (const r of runs) {
     if (r.code !== 0) {
       assert.is(r.code, 1, r.err);
@@ -259,7 +390,10 @@ test('local: concurrent CLI processes on one state directory lose no update', as
   }
   assert.ok(runs.some((r) => r.code === 0));
   const s = await localHarness(state).state();
-  assert.ok(roots.some((r) => holdsRepo(s, r)), 'one whole repo, never a mix');
+  assert.ok(
+    roots.some((r) => holdsRepo(s, r)),
+    'one whole repo, never a mix',
+  );
 });
 
 test('aws: throttling (S3 SlowDown, DynamoDB and Glue ThrottlingException) is retried with backoff', async () => {
@@ -278,7 +412,14 @@ test('aws: throttling (S3 SlowDown, DynamoDB and Glue ThrottlingException) is re
     proxy.throttleNext('dynamodb', 4);
     proxy.throttleNext('glue', 2);
     const attempts: string[] = [];
-    const out = await runSync({ root, target: { kind: 'aws' }, apply: true, prune: false, commit: 'c1', aws: { onRequest: (s, c) => attempts.push(`${s}:${c}`) } });
+    const out = await runSync({
+      root,
+      target: { kind: 'aws' },
+      apply: true,
+      prune: false,
+      commit: 'c1',
+      aws: { onRequest: (s, c) => attempts.push(`${s}:${c}`) },
+    });
     assert.is(out.status, 'applied');
     assert.equal(proxy.throttled, { s3: 4, dynamodb: 4, glue: 2 });
     process.env.AWS_ENDPOINT_URL = saved;
@@ -290,7 +431,14 @@ test('aws: throttling (S3 SlowDown, DynamoDB and Glue ThrottlingException) is re
     writeFileSync(path.join(root, 'policies/monthly.yaml'), policy('monthly', 'P5Y'));
     proxy.throttleNext('dynamodb', 1000);
     try {
-      await runSync({ root, target: { kind: 'aws' }, apply: true, prune: false, commit: 'c1', aws: { maxAttempts: 2 } });
+      await runSync({
+        root,
+        target: { kind: 'aws' },
+        apply: true,
+        prune: false,
+        commit: 'c1',
+        aws: { maxAttempts: 2 },
+      });
       assert.unreachable('should fail');
     } catch (e) {
       assert.is((e as Error & { exitCode?: number }).exitCode, 2);
@@ -304,26 +452,40 @@ test('aws: throttling (S3 SlowDown, DynamoDB and Glue ThrottlingException) is re
 
 test('local: without --prune nothing is ever deleted, whatever sequence of edits is synced (property)', async () => {
   const names = ['a', 'b', 'c', 'd'];
-  const edit = fc.record({ kind: fc.constantFrom('add', 'remove', 'change'), what: fc.constantFrom('db', 'policy'), name: fc.constantFrom(...names), v: fc.integer({ min: 1, max: 7 }) });
-  await fc.assert(fc.asyncProperty(fc.array(edit, { minLength: 1, maxLength: 6 }), async (edits) => {
-    const h = localHarness(path.join(base, `prop-${++n}`));
-    await h.setup();
-    const root = writeTree(syncRepo());
-    await sync(root, h, { prune: false });
-    let before = await h.state();
-    for (const e of edits) {
-      const dir = e.what === 'db' ? 'databases' : 'policies';
-      const file = path.join(root, dir, `${e.what}${e.name}.yaml`);
-      if (e.kind === 'remove') rmSync(file, { force: true });
-      else writeFileSync(file, e.what === 'db' ? database(`db${e.name}`, { url: `jdbc:postgresql://h${e.v}.example.internal:5432/x` }) : policy(`policy${e.name}`, `P${e.v}Y`));
+  const edit = fc.record({
+    kind: fc.constantFrom('add', 'remove', 'change'),
+    what: fc.constantFrom('db', 'policy'),
+    name: fc.constantFrom(...names),
+    v: fc.integer({ min: 1, max: 7 }),
+  });
+  await fc.assert(
+    fc.asyncProperty(fc.array(edit, { minLength: 1, maxLength: 6 }), async (edits) => {
+      const h = localHarness(path.join(base, `prop-${++n}`));
+      await h.setup();
+      const root = writeTree(syncRepo());
       await sync(root, h, { prune: false });
-      const after = await h.state();
-      for (const k of Object.keys(before.files)) assert.ok(after.files[k], `file ${k} kept`);
-      for (const k of Object.keys(before.items)) assert.ok(after.items[k], `item ${k} kept`);
-      for (const k of Object.keys(before.connections)) assert.ok(after.connections[k], `connection ${k} kept`);
-      before = after;
-    }
-  }), { numRuns: 25 });
+      let before = await h.state();
+      for (const e of edits) {
+        const dir = e.what === 'db' ? 'databases' : 'policies';
+        const file = path.join(root, dir, `${e.what}${e.name}.yaml`);
+        if (e.kind === 'remove') rmSync(file, { force: true });
+        else
+          writeFileSync(
+            file,
+            e.what === 'db'
+              ? database(`db${e.name}`, { url: `jdbc:postgresql://h${e.v}.example.internal:5432/x` })
+              : policy(`policy${e.name}`, `P${e.v}Y`),
+          );
+        await sync(root, h, { prune: false });
+        const after = await h.state();
+        for (const k of Object.keys(before.files)) assert.ok(after.files[k], `file ${k} kept`);
+        for (const k of Object.keys(before.items)) assert.ok(after.items[k], `item ${k} kept`);
+        for (const k of Object.keys(before.connections)) assert.ok(after.connections[k], `connection ${k} kept`);
+        before = after;
+      }
+    }),
+    { numRuns: 25 },
+  );
 });
 
 test.run();

@@ -20,8 +20,13 @@ import { runSync } from '../../src/sync/sync.js';
 let moto: MotoServer;
 let glue: GlueContractServer;
 
-test.before(async () => { moto = await startMoto(); });
-test.after(async () => { await glue?.close(); await moto?.stop(); });
+test.before(async () => {
+  moto = await startMoto();
+});
+test.after(async () => {
+  await glue?.close();
+  await moto?.stop();
+});
 test.before.each(async () => {
   await moto.reset();
   await glue?.close();
@@ -31,24 +36,53 @@ test.before.each(async () => {
 });
 
 const sync = (root: string, apply = true, prune = false, maxAttempts?: number) =>
-  runSync({ root, target: { kind: 'aws' }, apply, prune, commit: 'c1', aws: maxAttempts ? { maxAttempts } : undefined });
+  runSync({
+    root,
+    target: { kind: 'aws' },
+    apply,
+    prune,
+    commit: 'c1',
+    aws: maxAttempts ? { maxAttempts } : undefined,
+  });
 const writes = () => glue.requests.filter((r) => !r.action.startsWith('Get'));
 
 const DB1_INPUT = {
   Name: 'db1',
   Description: 'Test database db1',
   ConnectionType: 'JDBC',
-  ConnectionProperties: { JDBC_CONNECTION_URL: 'jdbc:postgresql://db1.example.internal:5432/db1', SECRET_ID: 'acme/db1' },
-  PhysicalConnectionRequirements: { SubnetId: 'subnet-0a1b2c3d4e5f60718', SecurityGroupIdList: ['sg-0123456789abcdef0'], AvailabilityZone: 'eu-west-1a' },
+  ConnectionProperties: {
+    JDBC_CONNECTION_URL: 'jdbc:postgresql://db1.example.internal:5432/db1',
+    SECRET_ID: 'acme/db1',
+  },
+  PhysicalConnectionRequirements: {
+    SubnetId: 'subnet-0a1b2c3d4e5f60718',
+    SecurityGroupIdList: ['sg-0123456789abcdef0'],
+    AvailabilityZone: 'eu-west-1a',
+  },
 };
 
 test('CreateConnection: connection named after the database, JDBC URL, SECRET_ID, first subnet, security groups, AZ, tags', async () => {
   const root = writeTree(syncRepo());
   await sync(root);
-  const byName = (x: { body: any }, y: { body: any }) => x.body.ConnectionInput.Name.localeCompare(y.body.ConnectionInput.Name);
+  const byName = (x: { body: any }, y: { body: any }) =>
+    x.body.ConnectionInput.Name.localeCompare(y.body.ConnectionInput.Name);
   assert.equal(writes().sort(byName), [
     { action: 'CreateConnection', body: { ConnectionInput: DB1_INPUT, Tags: { 'managed-by': 'offload-test' } } },
-    { action: 'CreateConnection', body: { ConnectionInput: { Name: 'db2', Description: 'Test database db2', ConnectionType: 'JDBC', ConnectionProperties: { JDBC_CONNECTION_URL: 'jdbc:postgresql://db2.example.internal:5432/db2', SECRET_ID: 'acme/db2' } }, Tags: { 'managed-by': 'offload-test' } } },
+    {
+      action: 'CreateConnection',
+      body: {
+        ConnectionInput: {
+          Name: 'db2',
+          Description: 'Test database db2',
+          ConnectionType: 'JDBC',
+          ConnectionProperties: {
+            JDBC_CONNECTION_URL: 'jdbc:postgresql://db2.example.internal:5432/db2',
+            SECRET_ID: 'acme/db2',
+          },
+        },
+        Tags: { 'managed-by': 'offload-test' },
+      },
+    },
   ]);
 });
 
@@ -58,7 +92,13 @@ test('GetConnections: asks with HidePassword and MaxResults 1000, follows NextTo
   glue.requests.length = 0;
   const out = await sync(root, false);
   const gets = glue.requests.filter((r) => r.action === 'GetConnections');
-  assert.equal(gets.map((g) => g.body), [{ HidePassword: true, MaxResults: 1000 }, { HidePassword: true, MaxResults: 1000, NextToken: '1' }]);
+  assert.equal(
+    gets.map((g) => g.body),
+    [
+      { HidePassword: true, MaxResults: 1000 },
+      { HidePassword: true, MaxResults: 1000, NextToken: '1' },
+    ],
+  );
   assert.equal(out.status === 'planned' && out.plan.changes, [], 'both pages read: nothing to create');
 });
 
@@ -66,12 +106,28 @@ test('UpdateConnection: the whole ConnectionInput under Name, no tags; only the 
   const root = writeTree(syncRepo());
   await sync(root);
   glue.requests.length = 0;
-  writeFileSync(path.join(root, 'databases/db1.yaml'), database('db1', { secret: 'acme/db1-rotated', sg: 'sg-0fedcba9876543210', az: 'eu-west-1b' }));
+  writeFileSync(
+    path.join(root, 'databases/db1.yaml'),
+    database('db1', { secret: 'acme/db1-rotated', sg: 'sg-0fedcba9876543210', az: 'eu-west-1b' }),
+  );
   await sync(root);
-  assert.equal(writes(), [{
-    action: 'UpdateConnection',
-    body: { Name: 'db1', ConnectionInput: { ...DB1_INPUT, ConnectionProperties: { ...DB1_INPUT.ConnectionProperties, SECRET_ID: 'acme/db1-rotated' }, PhysicalConnectionRequirements: { ...DB1_INPUT.PhysicalConnectionRequirements, SecurityGroupIdList: ['sg-0fedcba9876543210'], AvailabilityZone: 'eu-west-1b' } } },
-  }]);
+  assert.equal(writes(), [
+    {
+      action: 'UpdateConnection',
+      body: {
+        Name: 'db1',
+        ConnectionInput: {
+          ...DB1_INPUT,
+          ConnectionProperties: { ...DB1_INPUT.ConnectionProperties, SECRET_ID: 'acme/db1-rotated' },
+          PhysicalConnectionRequirements: {
+            ...DB1_INPUT.PhysicalConnectionRequirements,
+            SecurityGroupIdList: ['sg-0fedcba9876543210'],
+            AvailabilityZone: 'eu-west-1b',
+          },
+        },
+      },
+    },
+  ]);
   assert.equal(glue.connections.get('db1')!.tags, { 'managed-by': 'offload-test' }, 'tags kept');
 });
 
@@ -100,7 +156,10 @@ test('Glue throttling is retried with backoff by the SDK; persistent throttling 
   assert.is(out.status, 'applied');
   assert.equal([...glue.connections.keys()].sort(), ['db1', 'db2']);
   assert.ok(glue.requests.length >= 3 + 1 + 2, 'the throttled requests were retried');
-  writeFileSync(path.join(root, 'databases/db1.yaml'), database('db1', { url: 'jdbc:postgresql://elsewhere:5432/db1' }));
+  writeFileSync(
+    path.join(root, 'databases/db1.yaml'),
+    database('db1', { url: 'jdbc:postgresql://elsewhere:5432/db1' }),
+  );
   glue.throttleNext(1000);
   try {
     await sync(root, true, false, 2);

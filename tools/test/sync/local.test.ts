@@ -30,12 +30,22 @@ function lockedDir(pid: number, ageMs = 0): string {
   const dir = path.join(base, `locked-${++n}`);
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, '.lock'), JSON.stringify({ pid, host: hostname(), at: new Date().toISOString() }));
-  if (ageMs) { const t = new Date(Date.now() - ageMs); utimesSync(path.join(dir, '.lock'), t, t); }
+  if (ageMs) {
+    const t = new Date(Date.now() - ageMs);
+    utimesSync(path.join(dir, '.lock'), t, t);
+  }
   return dir;
 }
 const syncWith = (dir: string, staleLockMs?: number) => {
   const root = writeTree(syncRepo());
-  return runSync({ root, target: { kind: 'local', dir }, apply: true, prune: false, commit: 'c1', targetImpl: createLocalTarget({ dir, settings: parse(SETTINGS), staleLockMs }) });
+  return runSync({
+    root,
+    target: { kind: 'local', dir },
+    apply: true,
+    prune: false,
+    commit: 'c1',
+    targetImpl: createLocalTarget({ dir, settings: parse(SETTINGS), staleLockMs }),
+  });
 };
 
 test('local mutex: a lock left by a dead process is broken at once', async () => {
@@ -67,18 +77,30 @@ test('the pipeline side reads what sync published, and skips an item edited by h
   await runSync({ root, target: { kind: 'local', dir }, apply: true, prune: false, commit: 'c9' });
   const pub = await readPublishedLocal(dir);
   assert.is(pub.generation, 1);
-  assert.equal(pub.databases.map((d) => d.name), ['db1', 'db2']);
+  assert.equal(
+    pub.databases.map((d) => d.name),
+    ['db1', 'db2'],
+  );
   assert.equal(pub.databases[0]!.config, parse(readFileSync(path.join(root, 'databases/db1.yaml'), 'utf8')));
   assert.is(pub.databases[0]!.resolved!.glue_connection, 'db1');
   assert.is(pub.databases[0]!.resolved!.glue_database, 'archive_db1');
   assert.is(pub.databases[0]!.gitCommit, 'c9');
-  assert.equal(pub.policies.map((p) => p.name), ['monthly']);
+  assert.equal(
+    pub.policies.map((p) => p.name),
+    ['monthly'],
+  );
   assert.is(pub.settings!.config.resource_prefix, 'acme');
   const file = path.join(dir, 'table', 'DATABASE%23db2.json');
   const item = JSON.parse(readFileSync(file, 'utf8'));
-  writeFileSync(file, JSON.stringify({ ...item, config: { ...item.config, jdbc_url: 'jdbc:postgresql://evil:5432/x' } }));
+  writeFileSync(
+    file,
+    JSON.stringify({ ...item, config: { ...item.config, jdbc_url: 'jdbc:postgresql://evil:5432/x' } }),
+  );
   const after = await readPublishedLocal(dir);
-  assert.equal(after.databases.map((d) => d.name), ['db1']);
+  assert.equal(
+    after.databases.map((d) => d.name),
+    ['db1'],
+  );
   assert.is(after.skipped, 1);
 });
 

@@ -13,15 +13,26 @@ test('startMoto: 127.0.0.1 endpoint in AWS_ENDPOINT_URL, dummy credentials, rese
     assert.is(process.env.AWS_ACCESS_KEY_ID, 'testing');
     assert.is(process.env.AWS_REGION, 'eu-west-1');
     const s3 = new S3Client({});
-    await s3.send(new CreateBucketCommand({ Bucket: 'helper-test-bucket', CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } }));
-    assert.equal((await s3.send(new ListBucketsCommand({}))).Buckets?.map((b) => b.Name), ['helper-test-bucket']);
+    await s3.send(
+      new CreateBucketCommand({
+        Bucket: 'helper-test-bucket',
+        CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' },
+      }),
+    );
+    assert.equal(
+      (await s3.send(new ListBucketsCommand({}))).Buckets?.map((b) => b.Name),
+      ['helper-test-bucket'],
+    );
     await moto.reset();
     assert.equal((await s3.send(new ListBucketsCommand({}))).Buckets ?? [], [], 'reset forgets everything');
   } finally {
     await moto.stop();
   }
   const free = await new Promise<boolean>((resolve) => {
-    const srv = net.createServer().once('error', () => resolve(false)).listen(moto.port, '127.0.0.1', () => srv.close(() => resolve(true)));
+    const srv = net
+      .createServer()
+      .once('error', () => resolve(false))
+      .listen(moto.port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
   assert.ok(free, 'the port is released after stop');
 });

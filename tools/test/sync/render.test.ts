@@ -7,7 +7,13 @@ import type { ApplyResult } from '../../src/sync/apply.js';
 
 function plan(): Plan {
   return {
-    target: 'local:/s', commit: 'abc', desiredHash: 'H', baseGeneration: 4, baseGenerationRaw: 4, stateExists: true, prune: false,
+    target: 'local:/s',
+    commit: 'abc',
+    desiredHash: 'H',
+    baseGeneration: 4,
+    baseGenerationRaw: 4,
+    stateExists: true,
+    prune: false,
     changes: [
       { resource: 'connection', id: 'db1', action: 'update', reason: 'changed: JDBC_CONNECTION_URL', drift: false },
       { resource: 'item', id: 'POLICY#p', action: 'update', reason: 'overwrite change made outside sync', drift: true },
@@ -17,15 +23,37 @@ function plan(): Plan {
     orphans: [{ resource: 'file', id: 'c/databases/old.yaml' }],
     issues: [{ kind: 'item', id: 'RUN#1', problem: 'foreign', message: 'not an item sync manages; left alone' }],
     manifestReason: 'bring the record up to date',
-    lock: { generation: 5, commit: 'def', startedAt: '2026-01-01T00:00:00Z', expiresAt: '2026-01-01T00:15:00Z', sameDesiredState: false, blocking: true },
+    lock: {
+      generation: 5,
+      commit: 'def',
+      startedAt: '2026-01-01T00:00:00Z',
+      expiresAt: '2026-01-01T00:15:00Z',
+      sameDesiredState: false,
+      blocking: true,
+    },
     unchanged: { connection: 1, item: 2, file: 3 },
   };
 }
 
-const result: ApplyResult = { runId: 'run-1', generation: 5, applied: plan().changes, writes: { claim: 1, connections: 1, items: 1, files: 1, manifest: 1 }, manifestWritten: true };
+const result: ApplyResult = {
+  runId: 'run-1',
+  generation: 5,
+  applied: plan().changes,
+  writes: { claim: 1, connections: 1, items: 1, files: 1, manifest: 1 },
+  manifestWritten: true,
+};
 
 test('summary counts', () => {
-  assert.equal(summarize(plan()), { create: 1, update: 2, delete: 0, drift: 1, orphans: 1, unchanged: 6, issues: 1, noChanges: false });
+  assert.equal(summarize(plan()), {
+    create: 1,
+    update: 2,
+    delete: 0,
+    drift: 1,
+    orphans: 1,
+    unchanged: 6,
+    issues: 1,
+    noChanges: false,
+  });
 });
 
 test('text plan: one line per change grouped by resource, drift, kept orphans, foreign state, the lock, the next step', () => {
@@ -58,7 +86,20 @@ test('no changes: one sentence', () => {
 
 test('json: the documented fields', () => {
   const doc = JSON.parse(renderSync(plan(), 'json', result));
-  assert.equal(Object.keys(doc), ['mode', 'target', 'commit', 'generation', 'summary', 'changes', 'drift', 'orphans', 'issues', 'manifest', 'lock', 'applied']);
+  assert.equal(Object.keys(doc), [
+    'mode',
+    'target',
+    'commit',
+    'generation',
+    'summary',
+    'changes',
+    'drift',
+    'orphans',
+    'issues',
+    'manifest',
+    'lock',
+    'applied',
+  ]);
   assert.equal(doc.generation, { read: 4, written: 5 });
   assert.equal(doc.orphans, [{ resource: 'file', id: 'c/databases/old.yaml', kept: true }]);
   assert.equal(planDocument(plan()).mode, 'plan');

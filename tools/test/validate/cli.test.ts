@@ -17,7 +17,10 @@ function run(cwd: string, args: string[], env: Record<string, string> = {}) {
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-const BAD = { 'databases/db1.yaml': DB1.replace('policies: [audit]', 'policies: [nope]'), 'policies/monthly.yaml': MONTHLY + 'extra: 1\n' };
+const BAD = {
+  'databases/db1.yaml': DB1.replace('policies: [audit]', 'policies: [nope]'),
+  'policies/monthly.yaml': `${MONTHLY}extra: 1\n`,
+};
 
 test('the sample repo validates cleanly', () => {
   const r = run(REPO_ROOT, ['validate']);
@@ -30,7 +33,10 @@ test('errors exit 1 and are listed with file:line:col, code and fix', () => {
   try {
     const r = run(dir, ['validate']);
     assert.is(r.code, 1);
-    assert.match(r.out, 'policies/monthly.yaml:11:1: error schema/unknown-property: (top level): unknown property "extra"');
+    assert.match(
+      r.out,
+      'policies/monthly.yaml:11:1: error schema/unknown-property: (top level): unknown property "extra"',
+    );
     assert.match(r.out, 'databases/db1.yaml:16:16: error rule/unknown-policy: policy "nope" does not exist');
     assert.match(r.out, /fix: add policies\/nope\.yaml or use one of: audit/);
     assert.match(r.out, /✗ invalid: 4 files, 2 errors/);
@@ -52,8 +58,20 @@ test('--format json is the documented structure', () => {
     assert.is(j.version, 1);
     assert.is(j.ok, false);
     assert.equal(j.summary, { files: 4, errors: 2, warnings: 1 }); // audit is now unused
-    assert.equal(Object.keys(j.findings[0]).sort(), ['code', 'column', 'file', 'fix', 'line', 'message', 'pointer', 'severity']);
-    assert.equal(j.findings.map((f: { file: string; pointer: string }) => `${f.file}#${f.pointer}`), ['databases/db1.yaml#/scope/1/policies/0', 'policies/audit.yaml#/name', 'policies/monthly.yaml#/extra']);
+    assert.equal(Object.keys(j.findings[0]).sort(), [
+      'code',
+      'column',
+      'file',
+      'fix',
+      'line',
+      'message',
+      'pointer',
+      'severity',
+    ]);
+    assert.equal(
+      j.findings.map((f: { file: string; pointer: string }) => `${f.file}#${f.pointer}`),
+      ['databases/db1.yaml#/scope/1/policies/0', 'policies/audit.yaml#/name', 'policies/monthly.yaml#/extra'],
+    );
   } finally {
     removeTree(dir);
   }
@@ -65,7 +83,10 @@ test('--format github prints annotations and appends the step summary', () => {
     const summary = path.join(dir, 'summary.md');
     const r = run(dir, ['validate', '--format', 'github'], { GITHUB_STEP_SUMMARY: summary });
     assert.is(r.code, 1);
-    assert.match(r.out, '::error file=databases/db1.yaml,line=16,col=16,title=rule/unknown-policy::policy "nope" does not exist. Fix: ');
+    assert.match(
+      r.out,
+      '::error file=databases/db1.yaml,line=16,col=16,title=rule/unknown-policy::policy "nope" does not exist. Fix: ',
+    );
     const md = readFileSync(summary, 'utf8');
     assert.ok(md.startsWith('# before\n'), 'appends');
     assert.match(md, '| `databases/db1.yaml:16:16` | error | `rule/unknown-policy` |');
@@ -92,7 +113,12 @@ test('paths restrict the report to those files, with the rest as context', () =>
 test('usage errors exit 2 with a message and no stack trace', () => {
   const dir = writeTree(baseRepo());
   try {
-    for (const args of [['validate', 'nowhere.yaml'], ['validate', 'README.md'], ['validate', '--format', 'xml'], ['no-such-command']]) {
+    for (const args of [
+      ['validate', 'nowhere.yaml'],
+      ['validate', 'README.md'],
+      ['validate', '--format', 'xml'],
+      ['no-such-command'],
+    ]) {
       if (args[1] === 'README.md') writeFileSync(path.join(dir, 'README.md'), 'x');
       const r = run(dir, args);
       assert.is(r.code, 2, args.join(' '));

@@ -11,7 +11,12 @@ import { loadRepo } from '../../src/config/load.js';
 import { UserError } from '../../src/errors.js';
 
 function gitRepo(): string {
-  const dir = writeTree({ ...baseRepo(), 'policies/nested/ignored.yaml': 'name: x\n', 'databases/notes.txt': 'x', 'README.md': '# r\n' });
+  const dir = writeTree({
+    ...baseRepo(),
+    'policies/nested/ignored.yaml': 'name: x\n',
+    'databases/notes.txt': 'x',
+    'README.md': '# r\n',
+  });
   const g = (...args: string[]) => execFileSync('git', ['-C', dir, ...args], { stdio: 'pipe' });
   g('init', '-q', '-b', 'main');
   g('-c', 'user.email=t@example.com', '-c', 'user.name=t', 'add', '-A');
@@ -25,7 +30,10 @@ test('a git revision lists the configs of that revision and reads their committe
     writeFileSync(path.join(dir, 'policies/audit.yaml'), AUDIT.replace('P1Y', 'P5Y'));
     writeFileSync(path.join(dir, 'policies/new.yaml'), 'name: new\n');
     const src = gitSource(dir, 'HEAD');
-    assert.equal(await src.listFiles(), ['databases/db1.yaml', 'offload.settings.yaml', 'policies/audit.yaml', 'policies/monthly.yaml'].sort());
+    assert.equal(
+      await src.listFiles(),
+      ['databases/db1.yaml', 'offload.settings.yaml', 'policies/audit.yaml', 'policies/monthly.yaml'].sort(),
+    );
     assert.is(new TextDecoder().decode(await src.readFile('policies/audit.yaml')), AUDIT);
     assert.is(await src.readFile('policies/new.yaml'), undefined);
     const work = fsSource(dir);

@@ -6,11 +6,44 @@ import { parseJdbcUrl, type Engine } from '../../src/config/jdbc.js';
 import { parseDuration } from '../../src/config/duration.js';
 import { compileNameDatePattern, compileTablePattern } from '../../src/config/patterns.js';
 
-const goodSchedules = ['cron(0 2 * * ? *)', 'cron(30 1 ? * SUN *)', 'cron(0/15 * * * ? *)', 'cron(0 12 L * ? *)', 'cron(0 8 ? * 2#1 *)', 'cron(0 9 ? * MON-FRI 2027)', 'cron(5,35 14 15W JAN-MAR ? *)', 'rate(1 day)', 'rate(12 hours)', 'rate(5 minutes)', '0 2 * * *', '*/10 * * * 1-5', '@daily', '@weekly', '@once'];
-const badSchedules = ['cron(0 2 * * * *)', 'cron(0 2 ? * ? *)', 'cron(0 2 * * ?)', 'cron(61 2 * * ? *)', 'cron(0 2 * FOO ? *)', 'rate(1 days)', 'rate(2 day)', 'rate(0 days)', 'rate(1 week)', '0 2 * *', '0 25 * * *', '0 2 ? * *', '@fortnightly', 'daily', ''];
+const goodSchedules = [
+  'cron(0 2 * * ? *)',
+  'cron(30 1 ? * SUN *)',
+  'cron(0/15 * * * ? *)',
+  'cron(0 12 L * ? *)',
+  'cron(0 8 ? * 2#1 *)',
+  'cron(0 9 ? * MON-FRI 2027)',
+  'cron(5,35 14 15W JAN-MAR ? *)',
+  'rate(1 day)',
+  'rate(12 hours)',
+  'rate(5 minutes)',
+  '0 2 * * *',
+  '*/10 * * * 1-5',
+  '@daily',
+  '@weekly',
+  '@once',
+];
+const badSchedules = [
+  'cron(0 2 * * * *)',
+  'cron(0 2 ? * ? *)',
+  'cron(0 2 * * ?)',
+  'cron(61 2 * * ? *)',
+  'cron(0 2 * FOO ? *)',
+  'rate(1 days)',
+  'rate(2 day)',
+  'rate(0 days)',
+  'rate(1 week)',
+  '0 2 * *',
+  '0 25 * * *',
+  '0 2 ? * *',
+  '@fortnightly',
+  'daily',
+  '',
+];
 
 for (const s of goodSchedules) test(`schedule ok: ${s}`, () => assert.is(scheduleProblem(s), undefined));
-for (const s of badSchedules) test(`schedule bad: ${JSON.stringify(s)}`, () => assert.type(scheduleProblem(s), 'string'));
+for (const s of badSchedules)
+  test(`schedule bad: ${JSON.stringify(s)}`, () => assert.type(scheduleProblem(s), 'string'));
 
 const goodUrls: [Engine, string, string, number, string][] = [
   ['postgres', 'jdbc:postgresql://db.example.com:5433/ledger?ssl=true', 'db.example.com', 5433, 'ledger'],
@@ -20,7 +53,13 @@ const goodUrls: [Engine, string, string, number, string][] = [
   ['mariadb', 'jdbc:mysql://maria.example.com:3306/shop', 'maria.example.com', 3306, 'shop'],
   ['oracle', 'jdbc:oracle:thin:@//orcl.example.com:1521/LEDGERPDB', 'orcl.example.com', 1521, 'LEDGERPDB'],
   ['oracle', 'jdbc:oracle:thin:@orcl.example.com:1522:ORCL', 'orcl.example.com', 1522, 'ORCL'],
-  ['sqlserver', 'jdbc:sqlserver://sql.example.com:1433;databaseName=Claims;encrypt=true', 'sql.example.com', 1433, 'Claims'],
+  [
+    'sqlserver',
+    'jdbc:sqlserver://sql.example.com:1433;databaseName=Claims;encrypt=true',
+    'sql.example.com',
+    1433,
+    'Claims',
+  ],
   ['sqlserver', 'jdbc:sqlserver://sql.example.com;databaseName=Claims', 'sql.example.com', 1433, 'Claims'],
 ];
 for (const [engine, url, host, port, database] of goodUrls) {
@@ -31,12 +70,19 @@ for (const [engine, url, host, port, database] of goodUrls) {
   });
 }
 const badUrls: [Engine, string][] = [
-  ['postgres', 'jdbc:mysql://db/x'], ['postgres', 'jdbc:postgresql://db:5432'], ['postgres', 'jdbc:postgresql://db:0/x'],
-  ['postgres', 'jdbc:postgresql://user:pw@db/x'], ['mysql', 'jdbc:mariadb://db/x'], ['oracle', 'jdbc:oracle:oci:@db:1521/X'],
-  ['oracle', 'jdbc:oracle:thin:scott/tiger@//db:1521/X'], ['sqlserver', 'jdbc:sqlserver://db:1433'], ['sqlserver', 'jdbc:postgresql://db/x'],
+  ['postgres', 'jdbc:mysql://db/x'],
+  ['postgres', 'jdbc:postgresql://db:5432'],
+  ['postgres', 'jdbc:postgresql://db:0/x'],
+  ['postgres', 'jdbc:postgresql://user:pw@db/x'],
+  ['mysql', 'jdbc:mariadb://db/x'],
+  ['oracle', 'jdbc:oracle:oci:@db:1521/X'],
+  ['oracle', 'jdbc:oracle:thin:scott/tiger@//db:1521/X'],
+  ['sqlserver', 'jdbc:sqlserver://db:1433'],
+  ['sqlserver', 'jdbc:postgresql://db/x'],
   ['postgres', 'jdbc:postgresql://db/x y'],
 ];
-for (const [engine, url] of badUrls) test(`jdbc bad (${engine}): ${url}`, () => assert.is(parseJdbcUrl(engine, url).ok, false));
+for (const [engine, url] of badUrls)
+  test(`jdbc bad (${engine}): ${url}`, () => assert.is(parseJdbcUrl(engine, url).ok, false));
 
 test('durations', () => {
   for (const d of ['P2Y', 'P18M', 'P90D', 'PT12H', 'P1Y6M', 'P1W']) assert.ok(parseDuration(d), d);

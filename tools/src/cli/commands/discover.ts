@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import { loadRepo } from '../../config/load.js';
@@ -28,26 +28,43 @@ export interface DiscoverCommandResult {
 /** Discovers each selected database (all by default) and writes its inventory; returns what was written. */
 export async function discoverCommand(opts: DiscoverCommandOptions): Promise<DiscoverCommandResult> {
   const repo = await loadRepo(fsSource(opts.root));
-  if (repo.errors > 0) throw new UserError(`the configs have ${repo.errors} validation error(s); run \`offload validate\` first`, 1);
+  if (repo.errors > 0)
+    throw new UserError(`the configs have ${repo.errors} validation error(s); run \`offload validate\` first`, 1);
   const known = repo.databases.map((d) => d.config.name);
   const unknown = opts.databases.filter((n) => !known.includes(n));
-  if (unknown.length) throw new UserError(`no database config named ${unknown.join(', ')} (known: ${known.join(', ') || 'none'})`);
+  if (unknown.length)
+    throw new UserError(`no database config named ${unknown.join(', ')} (known: ${known.join(', ') || 'none'})`);
   const chosen = repo.databases.filter((d) => opts.databases.length === 0 || opts.databases.includes(d.config.name));
   const policies = repo.policies.map((p) => p.config);
   const out = path.resolve(opts.root, opts.out);
   // Databases in parallel (each with its own connections), results in config order.
   const limit = pLimit(Math.max(1, opts.jobs ?? 4));
-  const written = await Promise.all(chosen.map((d) => limit(async () => {
-    const { inventory } = await discoverDatabase({
-      database: d.config, policies,
-      credentials: { root: opts.root, ...(repo.settings ? { region: repo.settings.config.region } : {}), ...(opts.aws === false ? { aws: false } : {}) },
-      ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
-      ...(opts.timeoutMs ? { statementTimeoutMs: opts.timeoutMs } : {}),
-      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
-    });
-    const file = await writeInventory(out, inventory);
-    return { database: d.config.name, file, tables: inventory.tables.length, partial: inventory.partial, errors: inventory.errors };
-  })));
+  const written = await Promise.all(
+    chosen.map((d) =>
+      limit(async () => {
+        const { inventory } = await discoverDatabase({
+          database: d.config,
+          policies,
+          credentials: {
+            root: opts.root,
+            ...(repo.settings ? { region: repo.settings.config.region } : {}),
+            ...(opts.aws === false ? { aws: false } : {}),
+          },
+          ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
+          ...(opts.timeoutMs ? { statementTimeoutMs: opts.timeoutMs } : {}),
+          ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+        });
+        const file = await writeInventory(out, inventory);
+        return {
+          database: d.config.name,
+          file,
+          tables: inventory.tables.length,
+          partial: inventory.partial,
+          errors: inventory.errors,
+        };
+      }),
+    ),
+  );
   return { written };
 }
 
@@ -57,31 +74,64 @@ export function registerDiscover(program: Command): void {
     .description('read the source catalogs (read-only) and write one inventory snapshot per database')
     .option('--database <name...>', 'databases to discover (default: every database config)')
     .option('--out <dir>', 'folder of the inventory snapshots, one <database>.json each', DEFAULT_INVENTORY_DIR)
-    .option('--concurrency <n>', 'parallel max(column) batches and connections per database', (v) => positiveInt(v, '--concurrency'), 4)
+    .option(
+      '--concurrency <n>',
+      'parallel max(column) batches and connections per database',
+      (v) => positiveInt(v, '--concurrency'),
+      4,
+    )
     .option('--jobs <n>', 'databases discovered at the same time', (v) => positiveInt(v, '--jobs'), 4)
     .option('--timeout <seconds>', 'statement timeout', (v) => positiveInt(v, '--timeout'), 30)
-    .option('--no-aws', 'do not look up credentials in AWS Secrets Manager (environment and local credentials file only)')
+    .option(
+      '--no-aws',
+      'do not look up credentials in AWS Secrets Manager (environment and local credentials file only)',
+    )
     .option('--root <dir>', 'repository root (default: nearest folder upwards holding offload.settings.yaml)')
     .option('--quiet', 'no progress on stderr')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Credentials, first found: OFFLOAD_DB_<NAME>_USER / _PASSWORD (and _URL, a JDBC URL overriding the
 configured one) in the environment; .offload/credentials.yaml or ~/.config/offload/credentials.yaml
 (or OFFLOAD_CREDENTIALS_FILE); the config's Secrets Manager secret.
 
-Exit status: 0 every inventory complete, 1 some inventory partial (errors listed), 2 usage error.`)
-    .action(async (o: { database?: string[]; out: string; concurrency: number; jobs: number; timeout: number; aws: boolean; root?: string; quiet?: boolean }) => {
-      const progress = progressReporter(process.stderr, o.quiet === true);
-      try {
-        const r = await discoverCommand({ root: findRoot(process.cwd(), o.root), databases: o.database ?? [], out: o.out, concurrency: o.concurrency, jobs: o.jobs, timeoutMs: o.timeout * 1000, aws: o.aws, onProgress: progress.onProgress });
-        for (const w of r.written) {
-          process.stdout.write(`${w.database}: ${w.tables} tables${w.partial ? ' (PARTIAL)' : ''} → ${path.relative(process.cwd(), w.file) || w.file}\n`);
-          for (const e of w.errors) process.stdout.write(`  ${e.code}: ${e.message}\n`);
+Exit status: 0 every inventory complete, 1 some inventory partial (errors listed), 2 usage error.`,
+    )
+    .action(
+      async (o: {
+        database?: string[];
+        out: string;
+        concurrency: number;
+        jobs: number;
+        timeout: number;
+        aws: boolean;
+        root?: string;
+        quiet?: boolean;
+      }) => {
+        const progress = progressReporter(process.stderr, o.quiet === true);
+        try {
+          const r = await discoverCommand({
+            root: findRoot(process.cwd(), o.root),
+            databases: o.database ?? [],
+            out: o.out,
+            concurrency: o.concurrency,
+            jobs: o.jobs,
+            timeoutMs: o.timeout * 1000,
+            aws: o.aws,
+            onProgress: progress.onProgress,
+          });
+          for (const w of r.written) {
+            process.stdout.write(
+              `${w.database}: ${w.tables} tables${w.partial ? ' (PARTIAL)' : ''} → ${path.relative(process.cwd(), w.file) || w.file}\n`,
+            );
+            for (const e of w.errors) process.stdout.write(`  ${e.code}: ${e.message}\n`);
+          }
+          process.exitCode = r.written.some((w) => w.partial) ? 1 : 0;
+        } finally {
+          progress.stop();
         }
-        process.exitCode = r.written.some((w) => w.partial) ? 1 : 0;
-      } finally {
-        progress.stop();
-      }
-    });
+      },
+    );
 }
 
 function positiveInt(v: string, name: string): number {

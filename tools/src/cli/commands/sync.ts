@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { findRoot } from '../root.js';
 import { UserError } from '../../errors.js';
 import { renderText as renderFindings } from '../../validate/render.js';
@@ -19,24 +19,47 @@ interface SyncCliOptions {
 export function registerSync(program: Command): void {
   program
     .command('sync')
-    .description('publish the validated configs to where the pipeline reads them: the config bucket, the config table and the Glue connections (aws), or a local state directory (local)')
-    .addOption(new Option('--target <target>', 'aws (S3, DynamoDB, Glue; credentials, region and AWS_ENDPOINT_URL from the standard AWS SDK chain), local (directory .offload/state) or local:DIR').default('local'))
+    .description(
+      'publish the validated configs to where the pipeline reads them: the config bucket, the config table and the Glue connections (aws), or a local state directory (local)',
+    )
+    .addOption(
+      new Option(
+        '--target <target>',
+        'aws (S3, DynamoDB, Glue; credentials, region and AWS_ENDPOINT_URL from the standard AWS SDK chain), local (directory .offload/state) or local:DIR',
+      ).default('local'),
+    )
     .option('--plan', 'show what would change, write nothing (the default)')
     .option('--apply', 'carry out the plan and print what was done')
-    .option('--prune', 'also delete managed remote state whose config left the repo (listed in the plan); without it nothing is ever deleted')
-    .addOption(new Option('--format <format>', 'output: text, json (stable, for scripts) or markdown (a PR comment, with a marker line)').choices(['text', 'json', 'markdown']).default('text'))
+    .option(
+      '--prune',
+      'also delete managed remote state whose config left the repo (listed in the plan); without it nothing is ever deleted',
+    )
+    .addOption(
+      new Option(
+        '--format <format>',
+        'output: text, json (stable, for scripts) or markdown (a PR comment, with a marker line)',
+      )
+        .choices(['text', 'json', 'markdown'])
+        .default('text'),
+    )
     .option('--root <dir>', 'repository root (default: nearest folder upwards holding offload.settings.yaml)')
-    .option('--break-lock', 'take over an unfinished sync that wants a different state before its lease expires (only when it is known to be dead)')
+    .option(
+      '--break-lock',
+      'take over an unfinished sync that wants a different state before its lease expires (only when it is known to be dead)',
+    )
     .option('--commit <sha>', 'git commit recorded with every write (default: GITHUB_SHA, else git rev-parse HEAD)')
-    .addHelpText('after', [
-      '',
-      'Refuses to run when `offload validate` reports errors. Drift (remote state changed outside sync) is',
-      'reported in the plan and overwritten only by --apply. Writes happen in this order: Glue connections,',
-      'config table, config files, then the manifest object that marks the sync complete (see docs/sync.md).',
-      '',
-      'Exit status: 0 success (plan shown or applied), 1 invalid configs, lost a race with another sync, or',
-      'locked by an unfinished one (rerun), 2 usage, credentials or environment error.',
-    ].join('\n'))
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Refuses to run when `offload validate` reports errors. Drift (remote state changed outside sync) is',
+        'reported in the plan and overwritten only by --apply. Writes happen in this order: Glue connections,',
+        'config table, config files, then the manifest object that marks the sync complete (see docs/sync.md).',
+        '',
+        'Exit status: 0 success (plan shown or applied), 1 invalid configs, lost a race with another sync, or',
+        'locked by an unfinished one (rerun), 2 usage, credentials or environment error.',
+      ].join('\n'),
+    )
     .action(async (opts: SyncCliOptions) => {
       if (opts.plan && opts.apply) throw new UserError('--plan and --apply exclude each other', 2);
       const root = findRoot(process.cwd(), opts.root);
@@ -44,8 +67,16 @@ export function registerSync(program: Command): void {
       // On a terminal, one progress line per step (a first sync of a thousand databases takes a while).
       const progress = process.stderr.isTTY && opts.format === 'text';
       const outcome = await runSync({
-        root, target: parseTarget(opts.target, root), apply: !!opts.apply, prune: !!opts.prune, breakLock: !!opts.breakLock, commit: opts.commit,
-        afterPlan: progress && opts.apply ? (plan) => process.stderr.write(`sync: ${plan.changes.length} change(s) to apply to ${plan.target}\n`) : undefined,
+        root,
+        target: parseTarget(opts.target, root),
+        apply: !!opts.apply,
+        prune: !!opts.prune,
+        breakLock: !!opts.breakLock,
+        commit: opts.commit,
+        afterPlan:
+          progress && opts.apply
+            ? (plan) => process.stderr.write(`sync: ${plan.changes.length} change(s) to apply to ${plan.target}\n`)
+            : undefined,
         applyOptions: {
           afterStep: (step) => {
             if (progress) process.stderr.write(`sync: ${step} done\n`);
@@ -56,10 +87,20 @@ export function registerSync(program: Command): void {
       });
       if (outcome.status === 'invalid') {
         const r = outcome.repo;
-        process.stderr.write(renderFindings({ version: 1, ok: false, summary: { files: r.files.length, errors: r.errors, warnings: r.warnings }, files: r.files, findings: r.findings }));
+        process.stderr.write(
+          renderFindings({
+            version: 1,
+            ok: false,
+            summary: { files: r.files.length, errors: r.errors, warnings: r.warnings },
+            files: r.files,
+            findings: r.findings,
+          }),
+        );
         throw new UserError('sync refused: the configs do not pass `offload validate` (errors above)', 1);
       }
-      process.stdout.write(renderSync(outcome.plan, opts.format, outcome.status === 'applied' ? outcome.result : undefined));
+      process.stdout.write(
+        renderSync(outcome.plan, opts.format, outcome.status === 'applied' ? outcome.result : undefined),
+      );
       process.exitCode = 0;
     });
 }
