@@ -80,9 +80,9 @@ export function renderJson(r: RunReport): string {
   return `${JSON.stringify(r, null, 2)}\n`;
 }
 
-function keyText(key: Record<string, string | null>): string {
+function keyText(key: Record<string, string | null | undefined>): string {
   return Object.entries(key)
-    .map(([k, v]) => `${k}=${v === null ? 'NULL' : v}`)
+    .map(([k, v]) => `${k}=${v == null ? 'NULL' : v}`)
     .join(', ');
 }
 

@@ -114,7 +114,7 @@ test('summarize: totals and status counted from the entries', () => {
 
 test('JSON output is valid against schema/run-report.schema.json and round-trips', () => {
   const text = renderJson(report());
-  const parsed = JSON.parse(text);
+  const parsed = JSON.parse(text) as Record<string, unknown>;
   assert.ok(validate(parsed), JSON.stringify(validate.errors));
   assert.equal(parsed, report());
   const broken = { ...parsed, status: 'fine' };
