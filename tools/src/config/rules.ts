@@ -8,7 +8,7 @@ import { IANAZone } from 'luxon';
 import type { Finding, Severity } from './findings.js';
 import type { ParsedFile } from './yaml-file.js';
 import type { ConfigKind } from './schemas.js';
-import type { LoadedConfig, LoadedRepo } from './load.js';
+import type { LoadedConfig, LoadedRepo } from './loaded.js';
 import type { DatabaseConfig } from '../generated/database.js';
 import type { PolicyConfig } from '../generated/policy.js';
 import { findSecrets } from './secrets.js';
