@@ -14,7 +14,7 @@ import { SETTINGS_FILE, type ConfigSource } from './source.js';
 import type { ConfigKind } from './schemas.js';
 import type { LoadedConfig, LoadedRepo } from './loaded.js';
 
-export type { LoadedConfig, LoadedRepo };
+export type { LoadedRepo };
 
 export function kindOf(file: string): ConfigKind | undefined {
   if (file === SETTINGS_FILE || file.endsWith(`/${SETTINGS_FILE}`)) return 'settings';
