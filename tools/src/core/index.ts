@@ -15,3 +15,6 @@ export type {
   InventoryInput,
   Problem,
 } from '../engine/evaluate.js';
+export { renderHtml, renderJson, renderMarkdown, summarize } from '../report/render.js';
+export type { ReportTable } from '../report/render.js';
+export type { RunReport } from '../generated/run-report.js';
