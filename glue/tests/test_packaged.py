@@ -40,7 +40,9 @@ def job_dir(package, tmp_path) -> Path:
     return target
 
 
-def submit(job_dir: Path, job: str, args: list[str], env: dict, tmp: Path) -> tuple[int, dict, str]:
+def submit(
+    job_dir: Path, job: str, args: list[str], env: dict, tmp: Path, master: str = "local[2]"
+) -> tuple[int, dict, str]:
     jars = sorted(glob.glob(str(job_dir / "jars" / "*.jar")))
     # Glue 5.0 brings the Iceberg runtime itself (--datalake-formats iceberg); locally it stands in on --jars.
     jars += glob.glob(str(ROOT / ".cache/jars/iceberg-spark-runtime-*.jar"))
@@ -49,7 +51,7 @@ def submit(job_dir: Path, job: str, args: list[str], env: dict, tmp: Path) -> tu
     cmd = [
         str(SUBMIT),
         "--master",
-        "local[2]",
+        master,
         "--py-files",
         str(job_dir / "offload_glue.zip"),
         "--jars",
