@@ -50,6 +50,7 @@ export function classifyItem(raw: Record<string, unknown>): Classified {
       ['lockDesiredHash', 'lock_desired_hash'],
       ['lockCommit', 'lock_commit'],
       ['lockExpiresAt', 'lock_expires_at'],
+      ['lockReleasedAt', 'lock_released_at'],
       ['startedAt', 'started_at'],
     ] as const) {
       if (typeof raw[a] === 'string') state[k] = raw[a] as string;
