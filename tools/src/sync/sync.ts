@@ -70,6 +70,11 @@ export type SyncOutcome =
   | { status: 'planned'; plan: Plan }
   | { status: 'applied'; plan: Plan; result: ApplyResult };
 
+/** The commit the configs at `root` come from: HEAD (`-dirty` with local changes), else GITHUB_SHA or `unknown`. */
+export async function gitCommit(root: string): Promise<string> {
+  return (await readProvenance(root)).commit;
+}
+
 export async function runSync(opts: SyncOptions): Promise<SyncOutcome> {
   const source = opts.source ?? fsSource(opts.root);
   const repo = await loadRepo(source);
