@@ -5,6 +5,7 @@
  *   <dir>/table/<pk, URI-encoded>.json one JSON document per config-table item (same attributes)
  *   <dir>/glue/connections/<name>.json one Glue ConnectionInput per connection
  *   <dir>/.lock                      a short-lived mutex (O_EXCL) around every conditional write
+ *   <dir>/journal.json               the item batch being written: a batch is all or nothing
  *
  * Conditional writes check the same conditions as DynamoDB under the mutex, so two concurrent runs
  * behave as they do against AWS: one claims the generation, the other fails cleanly. Files are

@@ -53,7 +53,8 @@ export interface Target {
    * Runs a batch of writes the service cannot make conditional on the table (objects, connections, the
    * manifest) only if the claim is still ours: AWS re-reads the sync state first (the batch's writes
    * can still land after a takeover that happens while they are in flight); the local target holds
-   * its mutex over check and writes, so there is no such window. Throws LostClaimError otherwise.
+   * its mutex over check and writes (no window unless the holder stalls past the mutex's stale limit).
+   * Throws LostClaimError otherwise.
    */
   fenced<T>(fence: Fence, fn: () => Promise<T>): Promise<T>;
   /**

@@ -250,4 +250,26 @@ test("local: killed runs' temp files go at the next apply; a live run's are kept
   }
 });
 
+test('local: a SIGTERM (a cancelled CI job) stops the CLI before its next write and releases the claim', async () => {
+  const dir = path.join(base, `sigterm-${++n}`);
+  const h = localHarness(dir);
+  const root = writeTree(syncRepo());
+  await sync(root, h);
+  const other = writeTree(syncRepo());
+  editB(other);
+  const r = spawnSync(
+    process.execPath,
+    [CLI, 'sync', '--target', `local:${dir}`, '--apply', '--root', other, '--commit', 'c1', '--allow-uncommitted', 'x'],
+    { encoding: 'utf8', env: { ...process.env, OFFLOAD_SYNC_SIGTERM_AFTER: 'items' } },
+  );
+  assert.is(r.status, 1, r.stderr);
+  assert.match(r.stderr, /interrupted by a signal/);
+  const s = await h.state();
+  assert.ok(s.items['SYNC#STATE']!.lock_released_at, 'released');
+  assert.not.ok(s.files['configs/databases/db3.yaml'], 'no upload after the signal');
+  const out = await sync(root, h);
+  assert.is(out.status, 'applied', 'another state syncs at once');
+  assert.ok(holdsRepo(await h.state(), root));
+});
+
 test.run();

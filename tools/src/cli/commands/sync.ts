@@ -83,6 +83,7 @@ export function registerSync(program: Command): void {
       if (opts.plan && opts.apply) throw new UserError('--plan and --apply exclude each other', 2);
       const root = findRoot(process.cwd(), opts.root);
       const crashAfter = process.env.OFFLOAD_SYNC_CRASH_AFTER;
+      const termAfter = process.env.OFFLOAD_SYNC_SIGTERM_AFTER;
       // On a terminal, one progress line per step (a first sync of a thousand databases takes a while).
       const progress = process.stderr.isTTY && opts.format === 'text';
       // Ctrl-C or a cancelled CI job: stop before the next write batch and release the claim, so that the
@@ -116,6 +117,11 @@ export function registerSync(program: Command): void {
             if (progress) process.stderr.write(`sync: ${step} done\n`);
             // Fault injection for the kill-and-rerun tests: die abruptly right after the named step.
             if (crashAfter && step === crashAfter) process.kill(process.pid, 'SIGKILL');
+            // And for the cancellation test: a SIGTERM (as a cancelled CI job gets), let through to the handler.
+            if (termAfter && step === termAfter) {
+              process.kill(process.pid, 'SIGTERM');
+              return new Promise((r) => setTimeout(r, 100));
+            }
           },
         },
       });
