@@ -79,6 +79,7 @@ export function classifyItem(raw: Record<string, unknown>): Classified {
   if (typeof raw.s3_key === 'string') item.s3Key = raw.s3_key;
   if (typeof raw.created_at === 'string') item.createdAt = raw.created_at;
   if (typeof raw.sync_generation === 'number') item.generation = raw.sync_generation;
+  if (typeof raw.git_commit === 'string') item.gitCommit = raw.git_commit;
   if (problems.length) item.malformed = problems.join(', ');
   return { kind: 'item', item };
 }

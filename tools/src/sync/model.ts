@@ -85,6 +85,8 @@ export interface RemoteItem {
   s3Key?: string;
   createdAt?: string;
   generation?: number;
+  /** The commit that wrote it (`git_commit`). */
+  gitCommit?: string;
   /** Why the item is not a well-formed managed item (it is then replaced, never crashed on). */
   malformed?: string;
 }

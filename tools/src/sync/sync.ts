@@ -22,6 +22,7 @@ import {
   type Provenance,
 } from './provenance.js';
 import type { Target } from './target.js';
+import type { Snapshot } from './model.js';
 
 export type TargetSpec = { kind: 'aws' } | { kind: 'local'; dir: string };
 
@@ -69,6 +70,15 @@ export type SyncOutcome =
   | { status: 'invalid'; repo: LoadedRepo }
   | { status: 'planned'; plan: Plan }
   | { status: 'applied'; plan: Plan; result: ApplyResult };
+
+/** Without a manifest (lost or deleted), the commit of the item the newest sync wrote stands in for it. */
+function newestItemCommit(snapshot: Snapshot): string | undefined {
+  let newest: { generation: number; commit?: string } | undefined;
+  for (const it of snapshot.items.values())
+    if (it.gitCommit && !it.malformed && (it.generation ?? 0) >= (newest?.generation ?? 0))
+      newest = { generation: it.generation ?? 0, commit: it.gitCommit };
+  return newest?.commit;
+}
 
 /** The commit the configs at `root` come from: HEAD (`-dirty` with local changes), else GITHUB_SHA or `unknown`. */
 export async function gitCommit(root: string): Promise<string> {
@@ -121,7 +131,7 @@ export async function runSync(opts: SyncOptions): Promise<SyncOutcome> {
   // An older commit never silently replaces a newer one: the commit must descend from the last
   // completed sync's and from an unfinished sync's.
   const ancestry = await checkAncestry(opts.root, origin, [
-    snapshot.manifest?.commit,
+    snapshot.manifest?.commit ?? newestItemCommit(snapshot),
     plan.lock ? snapshot.state.lockCommit : undefined,
   ]);
   plan.provenance = { ...origin, ancestry, overrides };

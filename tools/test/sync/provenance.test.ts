@@ -209,6 +209,12 @@ test('out of order: syncing the parent after its child is refused naming both; t
   assert.match(msg, /not a descendant/);
   assert.match(msg, /--allow-non-descendant/);
   assert.is(manifestOf(dir).commit, c2, 'nothing reverted');
+  const manifestFile = path.join(dir, 'bucket/configs/_offload/manifest.json');
+  const saved = readFileSync(manifestFile);
+  rmSync(manifestFile);
+  const again = await refused(sync(root, dir));
+  assert.ok(again.includes(c2), `without the manifest, the items' commit stands in: ${again}`);
+  writeFileSync(manifestFile, saved);
   const plan = await sync(root, dir, { apply: false });
   assert.match(renderSync(plan.plan, 'text'), /not a descendant/);
   await sync(root, dir, { allowNonDescendant: 'roll back INC-7' });
