@@ -12,7 +12,7 @@ import { UserError } from '../errors.js';
 const run = promisify(execFile);
 
 /** An override of a provenance guard, as recorded in the manifest. */
-export interface Override {
+interface Override {
   kind: 'uncommitted' | 'non-descendant';
   reason: string;
   /** What was overridden: the uncommitted files, or the last synced commit. */
