@@ -49,7 +49,18 @@ export interface LedgerEntry {
    * The table's date its age counts from (ISO-8601 UTC), kept so the archive can be aged after the source is gone.
    */
   table_date?: string | null;
-  state: State;
+  /**
+   * Current state of the table.
+   */
+  state:
+    | 'planned'
+    | 'archiving'
+    | 'archived'
+    | 'validated'
+    | 'source_renamed'
+    | 'source_dropped'
+    | 'purged'
+    | 'failed';
   /**
    * Number of transitions so far; every write is conditional on the version read.
    */
@@ -115,7 +126,18 @@ export interface LedgerEntry {
      * What happened, for people.
      */
     message: string;
-    during?: State;
+    /**
+     * State the table was in when it failed.
+     */
+    during?:
+      | 'planned'
+      | 'archiving'
+      | 'archived'
+      | 'validated'
+      | 'source_renamed'
+      | 'source_dropped'
+      | 'purged'
+      | 'failed';
   } | null;
   /**
    * Every transition, oldest first (the last 200 are kept).
@@ -125,7 +147,18 @@ export interface LedgerEntry {
      * State before (null for the first transition).
      */
     from: State | null;
-    to: State;
+    /**
+     * A table's state: `planned` (a run will act on it), `archiving` (an archive job started; nothing is claimed about its outcome), `archived` (the archive committed: snapshot id and rows known), `validated` (validation passed for that snapshot), `source_renamed` (the source moved to its quarantine name), `source_dropped`, `purged` (the archive dropped), `failed` (with an error).
+     */
+    to:
+      | 'planned'
+      | 'archiving'
+      | 'archived'
+      | 'validated'
+      | 'source_renamed'
+      | 'source_dropped'
+      | 'purged'
+      | 'failed';
     /**
      * When (ISO-8601 UTC).
      */
