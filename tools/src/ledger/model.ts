@@ -103,7 +103,8 @@ export function applyTransition(ref: TableRef, current: LedgerEntry | undefined,
   if (found !== t.expect) throw new LedgerConflictError(ref, t.expect, found);
   if (!isLegal(found, t.to)) throw new IllegalTransitionError(ref, found, t.to);
   // What each state must be written with: the ledger never claims what it cannot show.
-  if (t.to === 'archived' && (t.snapshotId == null || t.rows == null))
+  // An empty archive may have no snapshot; any other needs the snapshot id the commit made.
+  if (t.to === 'archived' && (t.rows == null || t.snapshotId === undefined || (t.snapshotId === null && t.rows !== 0)))
     throw new IllegalTransitionError(ref, found, t.to, 'an archived table needs the snapshot id and row count');
   if (t.to === 'validated' && found !== 'source_renamed' && t.validation?.status !== 'passed')
     throw new IllegalTransitionError(ref, found, t.to, 'only a passed validation validates');
