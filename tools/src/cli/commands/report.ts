@@ -23,7 +23,7 @@ function readJson(file: string): unknown {
 }
 
 /** Bytes of data files in the archive's current snapshot, from the Hadoop catalog's metadata JSON. */
-export function localArchiveBytes(warehouse: string, namespace: string, table: string): number | undefined {
+function localArchiveBytes(warehouse: string, namespace: string, table: string): number | undefined {
   const meta = path.join(warehouse, namespace, table, 'metadata');
   if (!existsSync(meta)) return undefined;
   const hint = existsSync(path.join(meta, 'version-hint.text'))
