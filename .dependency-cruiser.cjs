@@ -7,7 +7,7 @@
 const LAYERS = [
   ['generated', 'errors.ts', 'version.ts'], // types generated from schema/, error classes, the tool's version
   ['config'], // config model: parse, schema, rules, loading from any source, derived names
-  ['inventory'], // the inventory snapshot format
+  ['inventory', 'report'], // formats: inventory snapshots, the run report renderer
   ['engine'], // the retention policy engine: configs + inventory + as-of date → decisions
   ['core'], // the one entry point every runtime imports (CLI, Lambdas, DAG helpers, local runner)
   ['catalog', 'validate', 'sync'], // edges: live catalog discovery, `offload validate`, `offload sync`
@@ -15,7 +15,7 @@ const LAYERS = [
   ['cli'], // the commander shell: the only place that prints and exits
 ];
 /** Rooms that make up the core: bundled into Lambdas, so free of CLI, GitHub, driver and AWS SDK packages. */
-const CORE = ['generated', 'errors.ts', 'version.ts', 'config', 'inventory', 'engine', 'core'];
+const CORE = ['generated', 'errors.ts', 'version.ts', 'config', 'inventory', 'report', 'engine', 'core'];
 
 const room = (name) => `^tools/src/${name.replace(/\./g, '\\.')}${name.endsWith('.ts') ? '$' : '/'}`;
 const layerRules = LAYERS.flatMap((rooms, i) => {
@@ -42,6 +42,13 @@ module.exports = {
       to: { circular: true },
     },
     ...layerRules,
+    {
+      name: 'layer-unknown',
+      comment: 'every room of tools/src has its place in LAYERS (.dependency-cruiser.cjs): add a new one there',
+      severity: 'error',
+      from: { path: '^tools/src/', pathNot: LAYERS.flat().map(room) },
+      to: {},
+    },
     {
       name: 'core-no-edge-packages',
       comment:

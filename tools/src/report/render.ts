@@ -19,7 +19,7 @@ export function formatBytes(n: number): string {
   return `${n < 0 ? '-' : ''}${i === 0 ? v : v.toFixed(1)} ${UNITS[i]}`;
 }
 const count = (n: number) => n.toLocaleString('en-US');
-export function formatDuration(ms: number): string {
+function formatDuration(ms: number): string {
   if (ms < 1000) return `${ms} ms`;
   const s = ms / 1000;
   if (s < 60) return `${s.toFixed(1)} s`;
@@ -28,8 +28,8 @@ export function formatDuration(ms: number): string {
 }
 
 /** Outcome of one table for colouring and counting: what a reader wants to know first. */
-export type Outcome = 'passed' | 'mismatch' | 'failed' | 'done' | 'skipped' | 'pending';
-export function outcomeOf(t: ReportTable): Outcome {
+type Outcome = 'passed' | 'mismatch' | 'failed' | 'done' | 'skipped' | 'pending';
+function outcomeOf(t: ReportTable): Outcome {
   if (t.validation?.status === 'failed') return 'mismatch';
   if (t.state === 'failed') return 'failed';
   if (t.state === 'skipped') return 'skipped';
@@ -62,7 +62,7 @@ function sumBy(tables: readonly ReportTable[], key: (t: ReportTable) => string, 
   return [...sums.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
 }
 
-export function summaryLine(r: RunReport): string {
+function summaryLine(r: RunReport): string {
   const t = r.totals;
   if (r.status === 'no_op')
     return `Run ${r.run_id}: nothing to do — every claimed table is already where its policy wants it`;
