@@ -7,15 +7,16 @@
 const LAYERS = [
   ['generated', 'errors.ts', 'version.ts'], // types generated from schema/, error classes, the tool's version
   ['config'], // config model: parse, schema, rules, loading from any source, derived names
-  ['inventory', 'report'], // formats: inventory snapshots, the run report renderer
+  ['inventory'], // the inventory snapshot format
   ['engine'], // the retention policy engine: configs + inventory + as-of date → decisions
+  ['report'], // the one run-report renderer (JSON, Markdown, HTML) shared by the CLI and the report Lambda
   ['core'], // the one entry point every runtime imports (CLI, Lambdas, DAG helpers, local runner)
   ['catalog', 'validate', 'sync'], // edges: live catalog discovery, `offload validate`, `offload sync`
   ['preview'], // `offload preview` (may discover live, so above catalog)
   ['cli'], // the commander shell: the only place that prints and exits
 ];
 /** Rooms that make up the core: bundled into Lambdas, so free of CLI, GitHub, driver and AWS SDK packages. */
-const CORE = ['generated', 'errors.ts', 'version.ts', 'config', 'inventory', 'report', 'engine', 'core'];
+const CORE = ['generated', 'errors.ts', 'version.ts', 'config', 'inventory', 'engine', 'report', 'core'];
 
 const room = (name) => `^tools/src/${name.replace(/\./g, '\\.')}${name.endsWith('.ts') ? '$' : '/'}`;
 const layerRules = LAYERS.flatMap((rooms, i) => {

@@ -139,3 +139,11 @@ def flag(value) -> bool:
 
 def opt_int(value) -> int | None:
     return int(value) if value not in (None, "") else None
+
+
+def strict_flag(name: str, value) -> bool:
+    """A boolean argument: exactly ``true`` or ``false`` (any case); anything else is a user error."""
+    text = str(value).strip().lower()
+    if text not in ("true", "false"):
+        raise OffloadError("bad_argument", f"--{name} must be true or false, not {value!r}")
+    return text == "true"

@@ -48,3 +48,19 @@ def record_path(base: str | None, file_name: str) -> str | None:
     if not base:
         return None
     return base if base.endswith(".json") else base.rstrip("/") + "/" + file_name
+
+
+def read_text(spark, path: str) -> str:
+    """A whole (small) file as UTF-8 text: a local path or an s3:// URI."""
+    from .errors import OffloadError
+
+    fs, hpath = _fs(spark, path)
+    if not fs.exists(hpath):
+        raise OffloadError("file_not_found", f"{path} does not exist")
+    stream = fs.open(hpath)
+    try:
+        jvm = spark.sparkContext._jvm
+        data = jvm.org.apache.commons.io.IOUtils.toByteArray(stream)
+    finally:
+        stream.close()
+    return bytes(data).decode("utf-8")

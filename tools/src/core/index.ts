@@ -12,7 +12,6 @@
 export type { DatabaseConfig } from '../generated/database.js';
 export type { PolicyConfig } from '../generated/policy.js';
 export type { OffloadSettings } from '../generated/settings.js';
-export type { RunReport } from '../generated/run-report.js';
 export { UserError, isUserError } from '../errors.js';
 export { TOOL_VERSION } from '../version.js';
 
@@ -60,10 +59,6 @@ export type {
 } from '../engine/evaluate.js';
 
 // The run report: one renderer for the CLI and the report Lambda.
-export {
-  renderHtml as renderReportHtml,
-  renderJson as renderReportJson,
-  renderMarkdown as renderReportMarkdown,
-  summarize as summarizeReport,
-  type ReportTable,
-} from '../report/render.js';
+export { renderHtml, renderJson, renderMarkdown, summarize } from '../report/render.js';
+export type { ReportTable } from '../report/render.js';
+export type { RunReport } from '../generated/run-report.js';

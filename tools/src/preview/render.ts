@@ -4,6 +4,7 @@
  * summary, folds each database in <details>, and is cut at row boundaries below GitHub's 65,536
  * character limit with a note of how much was left out.
  */
+import { formatBytes } from '../report/render.js';
 import type { PreviewResult } from './preview.js';
 import type { Change } from './diff.js';
 
@@ -11,17 +12,6 @@ export const COMMENT_MARKER = '<!-- offload-preview -->';
 /** GitHub refuses comment bodies over 65,536 characters; stay clear of it (counted in UTF-8 bytes, stricter). */
 const COMMENT_LIMIT = 65_000;
 
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-function formatBytes(n: number): string {
-  const sign = n < 0 ? '-' : '';
-  let v = Math.abs(n),
-    i = 0;
-  while (v >= 1024 && i < UNITS.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${sign}${i === 0 ? v : v.toFixed(1)} ${UNITS[i]}`;
-}
 const formatCount = (n: number) => n.toLocaleString('en-US');
 const plural = (n: number, w: string) => `${formatCount(n)} ${w}${n === 1 ? '' : 's'}`;
 

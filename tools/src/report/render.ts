@@ -9,6 +9,7 @@ import { barChart, escapeHtml as esc, type Tile, tileStrip } from './svg.js';
 export type ReportTable = RunReport['tables'][number];
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+/** 1536 → "1.5 KiB" (binary units). */
 export function formatBytes(n: number): string {
   let v = Math.abs(n);
   let i = 0;
