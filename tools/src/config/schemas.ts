@@ -6,6 +6,7 @@ import database from '../../../schema/database.schema.json' with { type: 'json' 
 import inventory from '../../../schema/inventory.schema.json' with { type: 'json' };
 import policy from '../../../schema/policy.schema.json' with { type: 'json' };
 import settings from '../../../schema/settings.schema.json' with { type: 'json' };
+import workUnit from '../../../schema/work-unit.schema.json' with { type: 'json' };
 
 export type ConfigKind = 'database' | 'policy' | 'settings';
 
@@ -22,6 +23,7 @@ const SCHEMAS: Record<string, object> = {
   'inventory.schema.json': inventory,
   'policy.schema.json': policy,
   'settings.schema.json': settings,
+  'work-unit.schema.json': workUnit,
 };
 
 /** A schema of `schema/` by file name (one shared, never-mutated object per schema). */
