@@ -4,6 +4,7 @@ import type { ConfigSource } from '../config/source.js';
 import { SETTINGS_FILE } from '../config/source.js';
 import { resolveDatabase } from '../config/model.js';
 import { connectionNameOf } from '../config/naming.js';
+import type { ConfigItem } from '../generated/config-item.js';
 import type { DatabaseConfig } from '../generated/database.js';
 import type { OffloadSettings } from '../generated/settings.js';
 import { hashValue, sha256Hex } from './canonical.js';
@@ -58,7 +59,7 @@ export async function desiredState(repo: LoadedRepo, source: ConfigSource, commi
     const sha = sha256Hex(body);
     files.push({ key, file: e.file, body, sha256: sha });
     const config = JSON.parse(JSON.stringify(e.config)) as Record<string, unknown>;
-    let resolved: Record<string, unknown> | undefined;
+    let resolved: ConfigItem['resolved'];
     if (e.kind === 'database') {
       const r = resolveDatabase(e.config as DatabaseConfig, settings);
       resolved = JSON.parse(
