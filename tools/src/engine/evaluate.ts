@@ -165,18 +165,28 @@ export function evaluate(input: EngineInput): Evaluation {
   const databases = [...input.databases]
     .sort((a, b) => cmp(a.name, b.name))
     .map((db) =>
-      evaluateDatabase(db, input.inventories.get(db.name), policies, asOf, names, records.get(db.name) ?? []),
+      evaluateDatabase(db, input.inventories.get(db.name), {
+        policies,
+        asOf,
+        names,
+        records: records.get(db.name) ?? [],
+      }),
     );
   return { as_of: isoTime(asOf), databases };
+}
+
+/** What every database's evaluation shares, and the database's archive records. */
+interface DatabaseInput {
+  policies: Map<string, PolicyConfig>;
+  asOf: number;
+  names: Map<string, CompiledTemplate>;
+  records: ArchiveRecord[];
 }
 
 function evaluateDatabase(
   db: DatabaseConfig,
   given: InventoryInput | undefined,
-  policies: Map<string, PolicyConfig>,
-  asOf: number,
-  names: Map<string, CompiledTemplate>,
-  records: ArchiveRecord[],
+  { policies, asOf, names, records }: DatabaseInput,
 ): DatabaseEvaluation {
   const out: DatabaseEvaluation = {
     database: db.name,
