@@ -11,8 +11,9 @@ import type { ConfigKind } from './schemas.js';
 import type { LoadedConfig, LoadedRepo } from './load.js';
 import type { DatabaseConfig } from '../generated/database.js';
 import type { PolicyConfig } from '../generated/policy.js';
-import { findSecrets } from './secrets.js';
-import { parseJdbcUrl } from './jdbc.js';
+import { findSecrets, scanDocuments } from './secrets.js';
+import { normalizeEngine, parseJdbcUrl, type Engine } from './jdbc.js';
+import { urlParamProblems } from './jdbc-params.js';
 import { scheduleProblem } from './schedule.js';
 import { durationMillis, parseDuration } from './duration.js';
 import { compileNameDatePattern, compileTablePattern } from './patterns.js';
@@ -73,18 +74,95 @@ function make(
 // Per-document rules
 // ---------------------------------------------------------------------------------------------
 
+const SECRET_FIX =
+  'remove it from the file (and rotate it: it may already be in git history); reference a Secrets Manager secret by name under credentials.secret';
+
+/** The engine of a parsed database document, when it names one (aliases resolved). */
+function engineOf(value: Record<string, unknown> | undefined): Engine | undefined {
+  const e = value?.engine;
+  return typeof e === 'string' ? normalizeEngine(e) : undefined;
+}
+
+/** Whether the database document's JDBC URL parses, so its parameters are checked one by one below. */
+function parsedUrl(kind: ConfigKind, parsed: ParsedFile): { engine: Engine; url: string } | undefined {
+  if (kind !== 'database' || typeof parsed.value?.jdbc_url !== 'string') return undefined;
+  const engine = engineOf(parsed.value);
+  const url = parsed.value.jdbc_url;
+  return engine && parseJdbcUrl(engine, url).ok ? { engine, url } : undefined;
+}
+
+const allowReference = (kind: ConfigKind) => (p: string) => kind === 'database' && p === '/credentials/secret';
+
 export function documentFindings(kind: ConfigKind, parsed: ParsedFile): Finding[] {
-  const allow = (p: string) => kind === 'database' && p === '/credentials/secret';
-  return findSecrets(parsed.value, allow).map((hit) =>
+  const url = parsedUrl(kind, parsed);
+  const skip = (p: string) => url !== undefined && p === '/jdbc_url';
+  const out = findSecrets(parsed.value, allowReference(kind), skip).map((hit) =>
     make(
       parsed,
       'rule/inline-secret',
       hit.pointer,
       `${hit.pointer || 'the document'} looks like it holds ${hit.kind}`,
-      'remove it from the file (and rotate it: it may already be in git history); reference a Secrets Manager secret by name under credentials.secret',
+      SECRET_FIX,
       { key: hit.key },
     ),
   );
+  if (url) {
+    const problems = urlParamProblems(url.engine, url.url);
+    if (problems.length)
+      out.push(
+        make(
+          parsed,
+          'rule/credentials-in-url',
+          '/jdbc_url',
+          `the JDBC URL sets ${problems.map((p) => p.what).join(', ')}: ${
+            problems.some((p) => p.credential)
+              ? 'a credential'
+              : 'not a known option of the driver, so possibly a credential'
+          } (values are not shown)`,
+          'remove it from the URL (and rotate it if it is a secret); the user and password come from the secret named by credentials.secret; a harmless driver option missing from the allow-list goes into tools/src/config/jdbc-params.ts',
+        ),
+      );
+  }
+  return out;
+}
+
+/**
+ * The secretlint pass over every document at once (one scan: see `scanDocuments`). A place the
+ * project's own rules already reported is not reported twice.
+ */
+export async function scannerFindings(
+  docs: readonly { kind: ConfigKind; parsed: ParsedFile }[],
+  reported: readonly Finding[],
+): Promise<Finding[]> {
+  const hits = await scanDocuments(
+    docs.map(({ kind, parsed }) => {
+      const url = parsedUrl(kind, parsed);
+      return {
+        value: parsed.value,
+        allowReference: allowReference(kind),
+        skip: (p: string) => url !== undefined && p === '/jdbc_url',
+      };
+    }),
+  );
+  const already = new Set(reported.filter((f) => f.code === 'rule/inline-secret').map((f) => `${f.file}|${f.pointer}`));
+  const out: Finding[] = [];
+  hits.forEach((list, i) => {
+    const { parsed } = docs[i]!;
+    for (const hit of list) {
+      if (already.has(`${parsed.file}|${hit.pointer}`)) continue;
+      out.push(
+        make(
+          parsed,
+          'rule/inline-secret',
+          hit.pointer,
+          `${hit.pointer || 'the document'} looks like it holds ${hit.kind}`,
+          SECRET_FIX,
+          { key: hit.key },
+        ),
+      );
+    }
+  });
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -383,18 +461,6 @@ export function crossFileFindings(repo: LoadedRepo): Finding[] {
             : `write it as ${j.form}`,
         ),
       );
-    } else {
-      const bad = Object.keys(j.target.params).filter((k) => /^(user|username|password|pwd|passwd)$/.test(k));
-      if (bad.length)
-        out.push(
-          make(
-            d,
-            'rule/credentials-in-url',
-            '/jdbc_url',
-            `the JDBC URL sets ${bad.join(' and ')}`,
-            'remove them from the URL; the user and password come from the secret named by credentials.secret',
-          ),
-        );
     }
 
     if (c.discovery?.schedule !== undefined) {
