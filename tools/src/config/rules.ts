@@ -43,7 +43,6 @@ export const RULES: Record<string, { severity: Severity; what: string }> = {
   },
   'rule/name-date-pattern': { severity: 'error', what: 'the date-in-name template is invalid' },
   'rule/pattern-invalid': { severity: 'error', what: 'an include/exclude pattern does not compile (RE2 syntax)' },
-  'rule/pattern-unsafe': { severity: 'error', what: 'an include/exclude pattern can backtrack catastrophically' },
   'rule/sample-percent': { severity: 'error', what: '`row_hash: sample` without `sample_percent`' },
   'rule/legal-hold-reason': { severity: 'error', what: 'a legal hold without a reason' },
   'rule/policy-conflict': {
@@ -551,9 +550,7 @@ export function crossFileFindings(repo: LoadedRepo): Finding[] {
                 r.code,
                 `/scope/${i}/${list}/${k}`,
                 `pattern "${src}": ${r.problem}`,
-                r.code === 'rule/pattern-unsafe'
-                  ? 'rewrite it without nested repetition, e.g. ^txn_[0-9]{6}$'
-                  : 'fix the regular expression (RE2 syntax)',
+                'write it in RE2 syntax (no backreferences or look-arounds), e.g. ^txn_[0-9]{6}$',
               ),
             );
         });

@@ -361,13 +361,6 @@ const cases: Case[] = [
     expected: [['rule/pattern-invalid', 'databases/db1.yaml', '']],
   },
   {
-    name: 'rule/pattern-unsafe',
-    files: {
-      'databases/db1.yaml': sub(DB1, '    policies: [audit]', '    exclude: [«»"^(a+)+$"]\n    policies: [audit]'),
-    },
-    expected: [['rule/pattern-unsafe', 'databases/db1.yaml', '']],
-  },
-  {
     name: 'rule/sample-percent',
     files: {
       'policies/audit.yaml': sub(
