@@ -108,7 +108,31 @@ export function dateFromGroups(m: ArrayLike<string | undefined>, order: readonly
   return out;
 }
 
+/** Length of each date token's letter run: `YYYY`, `MM`, `DD`. */
+const TOKEN_LENGTH: Record<string, number> = { Y: 4, M: 2, D: 2 };
+
+/**
+ * A run of date letters that is no date token, touching the date (`YYYYMMM`, `YYYYYMM`, `MMDDD`): a
+ * typo that would leave every table name unmatched, so every table would fail at preview. A lone Y,
+ * M or D inside a word (`DAILY_YYYYMMDD`) is literal text and stays allowed.
+ */
+function strayDateLetters(template: string): string | undefined {
+  const runs = [...template.matchAll(/Y+|M+|D+/g)].map((m) => ({ text: m[0], at: m.index }));
+  for (let i = 0; i < runs.length; i++) {
+    const r = runs[i]!;
+    const want = TOKEN_LENGTH[r.text[0]!]!;
+    if (r.text.length === want) continue;
+    const touches = (o: { text: string; at: number } | undefined) =>
+      o !== undefined && (o.at + o.text.length === r.at || r.at + r.text.length === o.at);
+    if (r.text.length >= 2 || touches(runs[i - 1]) || touches(runs[i + 1]))
+      return `"${r.text}" is not a date part (write YYYY, MM or DD): no table name would match "${template}"`;
+  }
+  return undefined;
+}
+
 function compileTemplate(template: string): NameDateResult {
+  const stray = strayDateLetters(template);
+  if (stray) return { ok: false, problem: stray };
   const { source: re, order } = templateExpression(template);
   if (!order.includes('y')) return { ok: false, problem: 'the pattern must contain YYYY' };
   if (order.includes('d') && !order.includes('m')) return { ok: false, problem: 'DD needs MM' };
