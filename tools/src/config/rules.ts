@@ -14,6 +14,7 @@ import type { PolicyConfig } from '../generated/policy.js';
 import { findSecrets, scanDocuments } from './secrets.js';
 import { normalizeEngine, parseJdbcUrl, type Engine } from './jdbc.js';
 import { urlParamProblems } from './jdbc-params.js';
+import { didYouMean } from './suggest.js';
 import { scheduleProblem } from './schedule.js';
 import { durationMillis, parseDuration } from './duration.js';
 import { compileNameDatePattern, compileTablePattern } from './patterns.js';
@@ -568,7 +569,7 @@ export function crossFileFindings(repo: LoadedRepo): Finding[] {
               `/scope/${i}/policies/${k}`,
               `policy "${name}" does not exist`,
               known.length
-                ? `add policies/${name}.yaml or use one of: ${known.join(', ')}`
+                ? `${didYouMean(name, known)}add policies/${name}.yaml or use one of: ${known.join(', ')}`
                 : `add policies/${name}.yaml`,
             ),
           );

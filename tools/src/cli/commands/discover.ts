@@ -6,6 +6,7 @@ import { fsSource } from '../../config/source.js';
 import { discoverDatabase, type DiscoverProgress } from '../../catalog/discover.js';
 import { DEFAULT_INVENTORY_DIR, writeInventory, type Inventory } from '../../inventory/inventory.js';
 import { UserError } from '../../errors.js';
+import { didYouMean } from '../../config/suggest.js';
 import { findRoot } from '../root.js';
 import { progressReporter } from '../progress.js';
 
@@ -33,7 +34,9 @@ export async function discoverCommand(opts: DiscoverCommandOptions): Promise<Dis
   const known = repo.databases.map((d) => d.config.name);
   const unknown = opts.databases.filter((n) => !known.includes(n));
   if (unknown.length)
-    throw new UserError(`no database config named ${unknown.join(', ')} (known: ${known.join(', ') || 'none'})`);
+    throw new UserError(
+      `no database config named ${unknown.join(', ')} (${unknown.map((n) => didYouMean(n, known)).join('')}known: ${known.join(', ') || 'none'})`,
+    );
   const chosen = repo.databases.filter((d) => opts.databases.length === 0 || opts.databases.includes(d.config.name));
   const policies = repo.policies.map((p) => p.config);
   const out = path.resolve(opts.root, opts.out);
