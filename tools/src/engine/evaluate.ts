@@ -14,7 +14,7 @@ import type { DatabaseConfig } from '../generated/database.js';
 import type { PolicyConfig } from '../generated/policy.js';
 import type { Inventory, InventoryTable } from '../inventory/inventory.js';
 import { compileNameDatePattern, type NameDateResult } from '../config/patterns.js';
-import { addCalendar, calendarOf, isoDay, isoTime, parseUtc, utc, wholeDays } from './dates.js';
+import { addCalendar, calendarOf, calendarProblem, isoDay, isoTime, parseUtc, utc, wholeDays } from './dates.js';
 import { claimingScopes, compileScope } from './scope.js';
 import { findColumn } from './columns.js';
 import { fastNameDate, type NameDate } from './fast-match.js';
@@ -115,6 +115,8 @@ export function parseAsOf(text: string): number {
     ? parseUtc(text.replace(' ', 'T'))
     : NaN;
   if (Number.isNaN(t)) throw new Error(`as-of date "${text}" is not an ISO-8601 date or date-time (e.g. 2026-11-27)`);
+  const impossible = calendarProblem(text);
+  if (impossible) throw new Error(`as-of date ${impossible} (e.g. 2026-11-27)`);
   return t;
 }
 
