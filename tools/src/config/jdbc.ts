@@ -1,7 +1,7 @@
 /** JDBC URLs per engine: parsed into host, port and database, with the checks Glue connections need. */
 
 export type Engine = 'postgres' | 'mysql' | 'mariadb' | 'oracle' | 'sqlserver';
-export const ENGINES: readonly Engine[] = ['postgres', 'mysql', 'mariadb', 'oracle', 'sqlserver'];
+const ENGINES: readonly Engine[] = ['postgres', 'mysql', 'mariadb', 'oracle', 'sqlserver'];
 
 /**
  * Other spellings accepted for an engine in YAML. The jobs and PostgreSQL itself say `postgresql`;

@@ -9,7 +9,7 @@ function tolerance(length: number): number {
 }
 
 /** The candidate nearest to `word` (case-insensitive), or undefined when none is close. */
-export function nearest(word: string, candidates: Iterable<string>): string | undefined {
+function nearest(word: string, candidates: Iterable<string>): string | undefined {
   const w = word.toLowerCase();
   let best: string | undefined;
   let bestDistance = Number.POSITIVE_INFINITY;

@@ -42,9 +42,9 @@ export function inventoryProblems(doc: unknown): string[] {
   return problemsAgainst('inventory.schema.json', doc);
 }
 
-export const inventoryPath = (dir: string, database: string) => path.join(dir, `${database}.json`);
+const inventoryPath = (dir: string, database: string) => path.join(dir, `${database}.json`);
 /** The record of a failed discovery, beside the last good snapshot (`schema/inventory-error.schema.json`). */
-export const failurePath = (dir: string, database: string) => path.join(dir, `${database}.error.json`);
+const failurePath = (dir: string, database: string) => path.join(dir, `${database}.error.json`);
 
 export type ReadResult =
   | { ok: true; inventory: Inventory }

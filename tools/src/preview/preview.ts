@@ -23,7 +23,7 @@ import { didYouMean } from '../config/suggest.js';
 import { addTo, diffEvaluations, emptyTotals, type Change, type Totals } from './diff.js';
 import type { PreviewResult } from '../generated/preview.js';
 
-export const PREVIEW_FORMAT_VERSION = 1 as const;
+const PREVIEW_FORMAT_VERSION = 1 as const;
 
 export interface PreviewOptions {
   root: string;
@@ -42,12 +42,12 @@ export interface PreviewOptions {
 
 /** The result: the JSON contract of `schema/preview.schema.json` (types generated from it). */
 export type { PreviewResult };
-export type PreviewProblem = PreviewResult['problems'][number];
-export type DatabaseSummary = PreviewResult['databases'][number];
-export type PreviewWarning = NonNullable<PreviewResult['warnings']>[number];
+type PreviewProblem = PreviewResult['problems'][number];
+type DatabaseSummary = PreviewResult['databases'][number];
+type PreviewWarning = NonNullable<PreviewResult['warnings']>[number];
 
 /** What preview knows beside the evaluations: failed discoveries, stray inventories, the clock. */
-export interface PreviewContext {
+interface PreviewContext {
   failures?: ReadonlyMap<string, DiscoveryFailure>;
   warnings?: readonly PreviewWarning[];
   now?: Date;
