@@ -127,6 +127,13 @@ const cases: Case[] = [
     skip: !PROC,
   },
   {
+    name: 'sync --apply: a lock that is a folder is refused at once, not waited on',
+    args: ['sync', '--target', 'local:st', '--apply', '--commit', 'c1'],
+    files: { 'st/.lock/x': 'not a lock file\n' },
+    code: 2,
+    says: /st\/\.lock is not a lock file/,
+  },
+  {
     name: 'preview --inventory names a file',
     args: ['preview', '--base', 'HEAD', '--inventory', 'afile'],
     code: 2,
