@@ -11,6 +11,7 @@ import { parseConfigFile, type ParsedFile } from './yaml-file.js';
 import { schemaFindings } from './schema-pass.js';
 import { crossFileFindings, documentFindings, scannerFindings } from './rules.js';
 import { ENGINE_ALIASES } from './jdbc.js';
+import { yamlComments, type YamlComment } from './secrets.js';
 import { SETTINGS_FILE, type ConfigSource } from './source.js';
 import type { ConfigKind } from './schemas.js';
 import type { LoadedConfig, LoadedRepo } from './loaded.js';
@@ -55,7 +56,7 @@ export async function loadRepo(source: ConfigSource, opts: LoadOptions = {}): Pr
       fix: 'add the settings file (see the sample in the README)',
     });
   }
-  const scanned: { kind: ConfigKind; parsed: ParsedFile }[] = [];
+  const scanned: { kind: ConfigKind; parsed: ParsedFile; comments: YamlComment[] }[] = [];
   const bytes = await Promise.all(files.map((f) => source.readFile(f)));
   files.forEach((file, i) => {
     const kind = kindOf(file)!;
@@ -70,7 +71,7 @@ export async function loadRepo(source: ConfigSource, opts: LoadOptions = {}): Pr
     findings.push(...schemaErrors);
     // Secrets and other per-document rules run on whatever parsed, even if the schema failed.
     findings.push(...documentFindings(kind, parsed));
-    scanned.push({ kind, parsed });
+    scanned.push({ kind, parsed, comments: yamlComments(new TextDecoder().decode(bytes[i])) });
     if (schemaErrors.length) {
       repo.invalid.push({ file, kind });
       return;

@@ -11,7 +11,7 @@ import type { ConfigKind } from './schemas.js';
 import type { LoadedConfig, LoadedRepo } from './loaded.js';
 import type { DatabaseConfig } from '../generated/database.js';
 import type { PolicyConfig } from '../generated/policy.js';
-import { findSecrets, scanDocuments } from './secrets.js';
+import { commentPointer, findSecrets, scanDocuments, type YamlComment } from './secrets.js';
 import { normalizeEngine, parseJdbcUrl, type Engine } from './jdbc.js';
 import { urlParamProblems } from './jdbc-params.js';
 import { didYouMean } from './suggest.js';
@@ -131,34 +131,58 @@ export function documentFindings(kind: ConfigKind, parsed: ParsedFile): Finding[
  * project's own rules already reported is not reported twice.
  */
 export async function scannerFindings(
-  docs: readonly { kind: ConfigKind; parsed: ParsedFile }[],
+  docs: readonly { kind: ConfigKind; parsed: ParsedFile; comments: readonly YamlComment[] }[],
   reported: readonly Finding[],
 ): Promise<Finding[]> {
+  const out: Finding[] = [];
+  const commentFinding = (parsed: ParsedFile, c: YamlComment, kind: string): Finding => ({
+    code: 'rule/inline-secret',
+    severity: RULES['rule/inline-secret']!.severity,
+    file: parsed.file,
+    line: c.line,
+    column: c.column,
+    pointer: '',
+    message: `a comment looks like it holds ${kind}`,
+    fix: 'remove it from the comment (and rotate it: it may already be in git history); sync publishes files with their comments',
+  });
+  // The project's own value rules over the comments (values and keys were checked per document).
+  const flagged = new Set<string>();
+  for (const { parsed, comments } of docs)
+    comments.forEach((c, i) => {
+      const hit = findSecrets(c.text, () => false)[0];
+      if (!hit) return;
+      flagged.add(`${parsed.file}|${commentPointer(i)}`);
+      out.push(commentFinding(parsed, c, hit.kind));
+    });
   const hits = await scanDocuments(
-    docs.map(({ kind, parsed }) => {
+    docs.map(({ kind, parsed, comments }) => {
       const url = parsedUrl(kind, parsed);
       return {
         value: parsed.value,
         allowReference: allowReference(kind),
         skip: (p: string) => url !== undefined && p === '/jdbc_url',
+        comments,
       };
     }),
   );
   const already = new Set(reported.filter((f) => f.code === 'rule/inline-secret').map((f) => `${f.file}|${f.pointer}`));
-  const out: Finding[] = [];
   hits.forEach((list, i) => {
-    const { parsed } = docs[i]!;
+    const { parsed, comments } = docs[i]!;
     for (const hit of list) {
-      if (already.has(`${parsed.file}|${hit.pointer}`)) continue;
+      const key = `${parsed.file}|${hit.pointer}`;
+      if (already.has(key) || flagged.has(key)) continue;
+      const comment = hit.pointer.startsWith('#comment/') ? comments[Number(hit.pointer.slice(9))] : undefined;
       out.push(
-        make(
-          parsed,
-          'rule/inline-secret',
-          hit.pointer,
-          `${hit.pointer || 'the document'} looks like it holds ${hit.kind}`,
-          SECRET_FIX,
-          { key: hit.key },
-        ),
+        comment
+          ? commentFinding(parsed, comment, hit.kind)
+          : make(
+              parsed,
+              'rule/inline-secret',
+              hit.pointer,
+              `${hit.pointer || 'the document'} looks like it holds ${hit.kind}`,
+              SECRET_FIX,
+              { key: hit.key },
+            ),
       );
     }
   });

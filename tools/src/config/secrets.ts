@@ -1,3 +1,5 @@
+import { Lexer } from 'yaml';
+
 /**
  * Detects values that look like inline secrets. Configs reference secrets by name only; anything that
  * looks like a credential — in any field, known or not — is an error, so it never reaches git history
@@ -111,11 +113,40 @@ function loadScanner() {
   return scanner;
 }
 
-/** One document to scan; `skip` leaves out subtrees another rule checks. */
+/** One document to scan; `skip` leaves out subtrees another rule checks; `comments` are scanned too. */
 export interface ScanDocument {
   value: unknown;
   allowReference: (pointer: string) => boolean;
   skip?: (pointer: string) => boolean;
+  comments?: readonly YamlComment[];
+}
+
+/** A YAML comment: published with the file (sync uploads config files as written) and kept in git. */
+export interface YamlComment {
+  line: number;
+  column: number;
+  text: string;
+}
+
+/** Pointer of the i-th comment in scan hits: never a JSON pointer (those start with `/` or are empty). */
+export const commentPointer = (i: number) => `#comment/${i}`;
+
+/** The comments of a YAML text, located (the lexer's tokens, minus its zero-width control tokens). */
+export function yamlComments(text: string): YamlComment[] {
+  const out: YamlComment[] = [];
+  let offset = 0,
+    line = 1,
+    lineStart = 0;
+  for (const tok of new Lexer().lex(text)) {
+    if (tok === '\x02' || tok === '\x18' || tok === '\x1f') continue;
+    if (tok.startsWith('#')) out.push({ line, column: offset - lineStart + 1, text: tok.slice(1) });
+    for (let i = tok.indexOf('\n'); i >= 0; i = tok.indexOf('\n', i + 1)) {
+      line++;
+      lineStart = offset + i + 1;
+    }
+    offset += tok.length;
+  }
+  return out;
 }
 
 /** Secrets secretlint's recommended preset finds, per document (same order as given). */
@@ -146,6 +177,9 @@ export async function scanDocuments(docs: readonly ScanDocument[]): Promise<Secr
           stack.push([item, p]);
         }
     }
+    d.comments?.forEach((c, i) => {
+      add(doc, commentPointer(i), false, c.text);
+    });
   });
   const out: SecretHit[][] = docs.map(() => []);
   if (!segments.length) return out;

@@ -190,6 +190,24 @@ const cases: Case[] = [
     expected: [['rule/inline-secret', DB]],
     secret: GITLAB,
   },
+  {
+    name: 'comment: a password (sync publishes files with their comments)',
+    files: { [DB]: DB1.replace('credentials:\n', `credentials: «»# old password=${PASSWORD}\n`) },
+    expected: [['rule/inline-secret', DB]],
+    secret: PASSWORD,
+  },
+  {
+    name: 'comment: a GitLab token on its own line (scanner preset)',
+    files: { [POL]: `«»# deploy with ${GITLAB}\n${AUDIT}` },
+    expected: [['rule/inline-secret', POL]],
+    secret: GITLAB,
+  },
+  {
+    name: 'a "#" inside a quoted value is no comment',
+    files: { [DB]: `${DB1}tags:\n  note: "ticket #4471 password rotation"\n` },
+    expected: [],
+    secret: '',
+  },
   // What must pass
   {
     name: 'harmless JDBC options pass',
