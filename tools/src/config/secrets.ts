@@ -30,8 +30,8 @@ const SECRET_KEY =
 /** Keys that contain a secret's name (`db_password`, `reporting-api-token`): flagged for values that could be one. */
 const SECRET_WORD_KEY =
   /(password|passwd|passphrase|pwd$|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential|connection[_-]?string)/i;
-/** A value under a secret-worded key that cannot be a credential: short, a number or a yes/no. */
-const HARMLESS_VALUE = /^(.{0,7}|[0-9.,_ -]+|true|false|yes|no|on|off|none|null)$/i;
+/** A value under a secret-worded key that cannot be a credential: a number or a yes/no. */
+const HARMLESS_VALUE = /^([0-9.,_ -]+|true|false|yes|no|on|off|none|null)$/i;
 
 export interface SecretHit {
   pointer: string;

@@ -159,6 +159,12 @@ const cases: Case[] = [
     secret: PASSWORD,
   },
   {
+    name: 'tag: a short password under a password-like key',
+    files: { [DB]: `${DB1}tags:\n  «»db_password: hunter2\n` },
+    expected: [['rule/inline-secret', DB]],
+    secret: 'hunter2',
+  },
+  {
     name: 'tag: api token under a token-like key',
     files: { [DB]: `${DB1}tags:\n  «»reporting-api-token: "${PASSWORD}"\n` },
     expected: [['rule/inline-secret', DB]],
