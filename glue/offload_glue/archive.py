@@ -7,7 +7,10 @@ Guarantees:
   * idempotent — a rerun with the run id of the archive already in place writes nothing; a new run
     of the same source replaces the archive atomically, so rows are never duplicated;
   * no silent overwrite — an existing table whose lineage names another source table (or none) is
-    not replaced unless ``force_reason`` is given, which is then recorded in the lineage;
+    not replaced unless ``force_reason`` is given, which is then recorded in the lineage, and never
+    while it is under legal hold;
+  * the legal hold travels with the data — ``offload.legal_hold`` is written in the same commit, the
+    stricter of the recorded and the given value (see hold.py);
   * faithful — each column is read through a per-column SELECT (see engines.py) and a value the
     Iceberg type cannot hold fails the job naming the column;
   * read-only — every source session is read-only (see engines.Engine.session_init_statements).
@@ -23,8 +26,9 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from . import copy_read
+from . import copy_read, hold
 from .columns import ColumnPlan, spark_read_expr
+from .dates import date_argument
 from .engines import Connection, Engine, engine_for
 from .errors import OffloadError
 from .jdbc import JdbcSession, read_options
@@ -51,8 +55,10 @@ class ArchiveRequest:
     fetch_size: int = 10000  # JDBC read path only
     read_path: str = "auto"  # auto | copy (PostgreSQL binary COPY, see copy_read.py) | jdbc
     partition_spec: str | None = None  # e.g. "months(created_at)", "bucket(16, id)", "region"
-    retention_until: str | None = None  # recorded in lineage for the purge job
+    retention_until: str | None = None  # YYYY-MM-DD, recorded in lineage for the purge job
     force_reason: str | None = None
+    legal_hold: bool | None = None  # the config's hold; None: not given (recorded as unknown, purge counts it held)
+    legal_hold_reason: str | None = None
     extra_properties: dict = field(default_factory=dict)
 
 
@@ -327,6 +333,8 @@ def partition_columns(spec: str | None, names: list[str]):
 def archive(spark, req: ArchiveRequest) -> dict:
     """Archive ``req.schema.req.table``; returns the JSON summary (see the module docstring)."""
     started = time.monotonic()
+    hold.check_flag(req.legal_hold, optional=True)
+    date_argument(req.retention_until, "retention_until")
     extracted_at = datetime.now(UTC).isoformat(timespec="seconds")
     src = introspect(spark, req.connection, req.schema, req.table)
     name = req.archive_table or archive_table_name(req.schema, req.table)
@@ -334,8 +342,18 @@ def archive(spark, req: ArchiveRequest) -> dict:
     new_lineage = lineage(req, src, extracted_at)
 
     existing = table_properties(spark, ident)
+    new_hold = hold.archive_hold_properties(existing, req.legal_hold, req.legal_hold_reason, req.config_commit)
+    new_lineage.update(new_hold)  # after extra_properties: nothing else sets the hold
     if existing is not None:
         same_source = all(existing.get(LINEAGE_PREFIX + k) == new_lineage[LINEAGE_PREFIX + k] for k in SOURCE_KEYS)
+        if not same_source and hold.is_held(existing):
+            raise OffloadError(
+                "legal_hold",
+                f"archive {req.database}.{name} is under legal hold (recorded {existing.get(hold.HOLD)!r}) and came "
+                "from another source; a force reason cannot replace it — the hold is lifted only by a reviewed "
+                "config change (hold_table.py)",
+                archive_table=f"{req.database}.{name}",
+            )
         if not same_source and not req.force_reason:
             raise OffloadError(
                 "lineage_mismatch",
@@ -345,6 +363,8 @@ def archive(spark, req: ArchiveRequest) -> dict:
                 archive_table=f"{req.database}.{name}",
             )
         if same_source and existing.get(LINEAGE_PREFIX + "run_id") == req.run_id:
+            if any(existing.get(k) != v for k, v in new_hold.items()):  # a stricter hold than recorded
+                hold.set_properties(spark, ident, new_hold)
             snap = current_snapshot(spark, ident) or {}
             return _summary("unchanged", req, src, name, snap, None, started)
 

@@ -133,8 +133,20 @@ def run(main) -> None:
     sys.exit(code)
 
 
-def flag(value) -> bool:
-    return str(value).lower() in ("1", "true", "yes", "on")
+BOOLEANS = {"true": True, "false": False}  # exactly these spellings: a work unit's JSON booleans as text
+
+
+def boolean_arg(args: dict, name: str, required: bool = False) -> bool | None:
+    """``--name true|false``: exactly ``true`` or ``false`` (not 1/0, yes/no, True); anything else is a
+    user error naming the argument. ``None`` when absent and not required."""
+    value = args.get(name)
+    if value is None:
+        if required:
+            raise OffloadError("missing_arguments", f"missing --{name} (true or false)", argument=name)
+        return None
+    if value not in BOOLEANS:
+        raise OffloadError("bad_argument", f"--{name} must be true or false (exactly), not {value!r}", argument=name)
+    return BOOLEANS[value]
 
 
 def opt_int(value) -> int | None:
