@@ -79,7 +79,7 @@ def introspect(spark, connection: Connection, schema: str, table: str) -> Source
         pk = [r[0] for r in js.query(engine.primary_key_sql, (schema, table))]
     if not rows:
         raise OffloadError("source_table_not_found", f"source table {schema}.{table} not found (or has no columns)")
-    plans = []
+    plans, unsupported = [], []
     for i, r in enumerate(rows):
         if engine.name == "postgresql":
             meta = {"name": r[0], "format": r[1], "typname": r[2], "category": r[3], "typmod": r[4]}
@@ -92,7 +92,20 @@ def introspect(spark, connection: Connection, schema: str, table: str) -> Source
                 "scale": r[4],
                 "length": r[5],
             }
-        plans.append(engine.plan_column(i, meta))
+        try:
+            plans.append(engine.plan_column(i, meta))
+        except OffloadError as exc:
+            if exc.code != "unsupported_type":
+                raise
+            unsupported.append(exc)
+    if unsupported:  # name every such column at once
+        names = [e.details["column"] for e in unsupported]
+        raise OffloadError(
+            "unsupported_type",
+            "; ".join(str(e) for e in unsupported),
+            column=names[0],
+            columns=names,
+        )
     return SourceTable(engine, connection, schema, table, plans, pk)
 
 
@@ -254,6 +267,12 @@ def read_source(
     return df.select(*[F.expr(spark_read_expr(p)).alias(p.name) for p in src.columns])
 
 
+def read_source_raw(spark, src: SourceTable, fetch_size: int):
+    """The source table over JDBC as the per-column SELECT sends it (columns ``c<i>``), not yet cast."""
+    props = read_options(src.engine, src.connection, fetch_size)
+    return spark.read.jdbc(src.engine.url(src.connection), f"({source_select(src)}) offload_src", properties=props)
+
+
 def lineage(req: ArchiveRequest, src: SourceTable, extracted_at: str) -> dict[str, str]:
     c = req.connection
     props = {
@@ -393,8 +412,11 @@ def archive(spark, req: ArchiveRequest) -> dict:
         writer = writer.partitionedBy(*parts)
     try:
         writer.create() if existing is None else writer.replace()
-    except Exception as exc:  # surface the column named by a failed cast
-        raise _column_error(exc) from exc
+    except Exception as exc:  # surface the column named by a failed cast, then every such column
+        error = _column_error(exc)
+        if isinstance(error, OffloadError):
+            error = lossy_report(spark, src, req.fetch_size) or error
+        raise error from exc
 
     snap = current_snapshot(spark, ident) or {}
     rows = int(snap.get("summary", {}).get("total-records", 0))
@@ -411,6 +433,59 @@ def _column_error(exc: Exception) -> Exception:
     if m:
         return OffloadError("lossy_value", m.group(0), column=json.loads(m.group(1)))
     return exc
+
+
+def lossy_report(spark, src: SourceTable, fetch_size: int) -> OffloadError | None:
+    """After a value failed to convert: one JDBC pass over the source naming every column holding a
+    value its archive type cannot hold, with the number of such rows and the key (in primary-key
+    order) and text of the first one. ``None`` when the pass finds none."""
+    from pyspark.sql import functions as F
+
+    suspects = [p for p in src.columns if p.read_as_text]
+    if not suspects:
+        return None
+    by_name = {p.name: p for p in src.columns}
+    keys = [by_name[k] for k in src.primary_key if k in by_name]
+    raw = read_source_raw(spark, src, fetch_size)
+
+    def value(p: ColumnPlan) -> str:  # the archived value, NULL where it cannot be held
+        return f"CAST({spark_col(p.alias)} AS {p.archive_type})"
+
+    aggs = []
+    for p in suspects:
+        bad = f"({spark_col(p.alias)} IS NOT NULL AND {value(p)} IS NULL)"
+        # named_struct compares field by field: the key columns in key order, then the text
+        first = ", ".join([*(f"'k{j}', {value(k)}" for j, k in enumerate(keys)), f"'v', {spark_col(p.alias)}"])
+        aggs += [
+            F.expr(f"count_if({bad})").alias(f"n{p.index}"),
+            F.expr(f"min(CASE WHEN {bad} THEN named_struct({first}) END)").alias(f"first{p.index}"),
+        ]
+    row = raw.agg(*aggs).collect()[0]
+    found = []
+    for p in suspects:
+        if not row[f"n{p.index}"]:
+            continue
+        first = row[f"first{p.index}"]
+        found.append(
+            {
+                "column": p.name,
+                "source_type": p.source_type,
+                "archive_type": p.archive_type,
+                "rows": int(row[f"n{p.index}"]),
+                "first_key": {k.name: first[f"k{j}"] for j, k in enumerate(keys)} or None,
+                "value": first["v"],
+            }
+        )
+    if not found:
+        return None
+    message = "; ".join(
+        f"column {json.dumps(c['column'], ensure_ascii=False)} ({c['source_type']}): value '{c['value']}' cannot be "
+        f"archived as {c['archive_type']} without loss ({c['rows']} rows"
+        + (", first at " + ", ".join(f"{k}={v}" for k, v in c["first_key"].items()) if c["first_key"] else "")
+        + ")"
+        for c in found
+    )
+    return OffloadError("lossy_value", message, column=found[0]["column"], columns=found)
 
 
 def _summary(status, req, src, name, snap, parts: Partitioning | None, started, path=None) -> dict:

@@ -42,6 +42,10 @@ class ColumnPlan:
     # the SQL selected for it (None: select_sql). None as kind: no binary decoder, read over JDBC.
     copy_kind: str | None = None
     copy_sql: str | None = None
+    # Spark SQL turning the source's streamed canon_src text ({x}) into the canonical text, where the
+    # database can give the exact value only as text (MySQL floats: their shortest round-trip text,
+    # parsed by Java into the bit pattern). None: canon_src is already the canonical text.
+    canon_from_src: str | None = None
 
     @property
     def alias(self) -> str:

@@ -394,17 +394,24 @@ class MySql(Engine):
                 mapping="decimal wider than 38 digits: its exact text",
             )
         if dtype in ("float", "double"):
-            # MySQL cannot expose a double's bits in SQL, so these columns are checked by exact
-            # min/max and non-NULL counts, not by the row hash (documented in the README).
-            # FLOAT travels as DOUBLE: the text protocol prints a FLOAT with 6 digits only.
+            # FLOAT travels as DOUBLE: the text protocol prints a FLOAT with 6 digits only. MySQL cannot
+            # show a double's bits in SQL, but its text of a DOUBLE is the shortest text that reads back
+            # as the same value (MariaDB 10.x, MySQL 8), and a FLOAT's value is exactly a double. Spark
+            # parses that text (Java, correctly rounded) into the bit pattern: the same canonical text
+            # as the archive side computes (and as PostgreSQL's floats).
+            exact_text = f"CAST(CAST({q} AS DOUBLE) AS CHAR)"
+            if dtype == "float":
+                from_src = "reflect('java.lang.Float', 'floatToIntBits', CAST(CAST({x} AS DOUBLE) AS FLOAT))"
+            else:
+                from_src = "reflect('java.lang.Double', 'doubleToLongBits', CAST({x} AS DOUBLE))"
             return ColumnPlan(
                 **base,
                 archive_type="float" if dtype == "float" else "double",
                 select_sql=f"CAST({q} AS DOUBLE)",
-                canon_src=None,
-                canon_kind="none",
+                canon_src=exact_text,
+                canon_kind="float_bits" if dtype == "float" else "double_bits",
+                canon_from_src=f"CASE WHEN {{x}} IS NULL THEN NULL ELSE {from_src} END",
                 float_minmax=True,
-                mapping="not in the row hash (MySQL cannot show a double's bits): exact min/max and counts",
             )
         if dtype == "bit":
             n = int(meta["precision"] or 1)

@@ -27,6 +27,12 @@ def exists(spark, path: str) -> bool:
     return bool(fs.exists(hpath))
 
 
+def file_size(spark, path: str) -> int | None:
+    """The file's length in bytes, ``None`` when it does not exist."""
+    fs, hpath = _fs(spark, path)
+    return int(fs.getFileStatus(hpath).getLen()) if fs.exists(hpath) else None
+
+
 def delete_tree(spark, path: str) -> None:
     fs, hpath = _fs(spark, path)
     if fs.exists(hpath):

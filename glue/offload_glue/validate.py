@@ -32,6 +32,7 @@ from .engines import BUCKETS, Connection, Engine
 from .errors import OffloadError
 from .jdbc import JdbcSession, read_options
 from .names import archive_table_name, spark_col, spark_ident
+from .storage import file_size
 
 SCHEMA_VERSION = 1
 MAX_DRILLDOWN_BUCKETS = 64
@@ -147,6 +148,11 @@ def source_texts_df(spark, src, parts, fetch_size: int, where: str | None = None
     out = dfs[0]
     for d in dfs[1:]:
         out = out.unionByName(d)
+    converted = {f"x{p.index}": p.canon_from_src.format(x=f"x{p.index}") for p in hashed if p.canon_from_src}
+    if converted:
+        from pyspark.sql import functions as F
+
+        out = out.select(*[F.expr(converted[c]).alias(c) if c in converted else F.col(c) for c in out.columns])
     return out
 
 
@@ -397,7 +403,18 @@ def _validate(spark, req: ValidateRequest) -> dict:
     with ThreadPoolExecutor(max_workers=2) as pool:
         aggregates_future = pool.submit(source_aggregates)
         texts_future = pool.submit(lambda: bucket_df(texts, src, cutoff).collect())
-        archive_rows = archive_bucket_df(df, src, cutoff).collect()
+        try:
+            archive_rows = archive_bucket_df(df, src, cutoff).collect()
+        except Exception as exc:  # noqa: BLE001 — a damaged archive is a failed validation, anything else re-raised
+            unreadable = unreadable_files(spark, ident, exc)
+            if unreadable is None:
+                raise
+            aggregates_future.cancel()
+            texts_future.cancel()
+            result.update(status="failed", archive_unreadable=unreadable)
+            result["mismatches"].append("archive_unreadable")
+            result["seconds"] = round(time.monotonic() - started, 3)
+            return result
         source_aggregates_row = aggregates_future.result()
         source_buckets = {r["b"]: r.asDict() for r in texts_future.result()}
     archive_buckets = _combine_split_sums({r["b"]: r.asDict() for r in archive_rows}, src)
@@ -475,6 +492,43 @@ def _validate(spark, req: ValidateRequest) -> dict:
     result["status"] = "passed" if not result["mismatches"] else "failed"
     result["seconds"] = round(time.monotonic() - started, 3)
     return result
+
+
+def unreadable_files(spark, ident: str, exc: Exception) -> dict | None:
+    """The archive's data files that a failed read shows to be damaged: missing, of another length than
+    the snapshot records, or named in the error. ``None`` when no file can be blamed (then the error is
+    not a damaged archive and is raised as it is)."""
+    message = str(exc)
+    try:
+        files = spark.sql(f"SELECT file_path, file_size_in_bytes FROM {ident}.files").collect()
+    except Exception:  # noqa: BLE001 — the manifests are unreadable too: blame what the error names
+        files = []
+    bad = []
+    for path, recorded in files:
+        size = file_size(spark, path)
+        if size is None:
+            error = "missing"
+        elif size != recorded:
+            error = f"{size} bytes where the snapshot records {recorded}"
+        elif _without_scheme(path) in message:
+            error = _java_cause(message, _without_scheme(path))
+        else:
+            continue
+        bad.append({"path": path, "error": error})
+    if not bad:
+        return None
+    return {"files": bad, "message": _java_cause(message, "")}
+
+
+def _without_scheme(path: str) -> str:
+    return re.sub(r"^file:(//)?", "", path)
+
+
+def _java_cause(message: str, mentioning: str) -> str:
+    """One line of a Java error without its stack trace: the deepest cause mentioning ``mentioning``."""
+    lines = [ln.strip() for ln in message.splitlines() if ln.strip() and not ln.strip().startswith("at ")]
+    causes = [ln.removeprefix("Caused by: ") for ln in lines if mentioning in ln and not ln.startswith("...")]
+    return (causes[-1] if causes else lines[0] if lines else "unreadable")[:500]
 
 
 def _bucket_key(b):

@@ -170,3 +170,56 @@ def test_unarchivable_value_fails_naming_the_column(
     if "294276" not in value:
         assert f"value {value} cannot be archived" in str(err.value)
     assert not iceberg_reader.metadata_files(warehouse, "pg_types", archive_table_name(pg_schema, "bad"))
+
+
+@pytest.mark.parametrize("read_path", ["copy", "jdbc"])
+def test_unarchivable_values_in_several_columns_are_all_named_with_a_first_key(
+    spark, warehouse, pg_db, pg_connection, pg_schema, read_path
+):
+    from offload_glue.errors import OffloadError
+
+    pg_exec(
+        pg_db,
+        f'CREATE TABLE "{pg_schema}".bad (region text, id int, "Amount" numeric(10,2), ok date, "Due" date, '
+        "PRIMARY KEY (region, id))",
+    )
+    pg_exec(
+        pg_db, f"INSERT INTO \"{pg_schema}\".bad (region, id) SELECT 'r' || (g % 2), g FROM generate_series(1, 50) g"
+    )
+    pg_exec(pg_db, f"""UPDATE "{pg_schema}".bad SET "Amount" = 'NaN' WHERE id IN (38, 12, 13)""")
+    pg_exec(pg_db, f"""UPDATE "{pg_schema}".bad SET "Due" = 'infinity' WHERE id IN (45, 41)""")
+    with pytest.raises(OffloadError) as err:
+        archive(
+            spark,
+            ArchiveRequest(
+                connection=pg_connection,
+                schema=pg_schema,
+                table="bad",
+                run_id="nan-2",
+                catalog=CATALOG,
+                database="pg_types",
+                read_path=read_path,
+            ),
+        )
+    assert err.value.code == "lossy_value"
+    # keys ordered as the primary key: region text first, then id
+    assert err.value.details["columns"] == [
+        {
+            "column": "Amount",
+            "source_type": "numeric(10,2)",
+            "archive_type": "decimal(10,2)",
+            "rows": 3,
+            "first_key": {"region": "r0", "id": 12},
+            "value": "NaN",
+        },
+        {
+            "column": "Due",
+            "source_type": "date",
+            "archive_type": "date",
+            "rows": 2,
+            "first_key": {"region": "r1", "id": 41},
+            "value": "infinity",
+        },
+    ]
+    assert '"Amount"' in str(err.value) and '"Due"' in str(err.value) and "id=12" in str(err.value)
+    assert not iceberg_reader.metadata_files(warehouse, "pg_types", archive_table_name(pg_schema, "bad"))
