@@ -56,8 +56,10 @@ OPTIONAL = [
 ]
 
 
-def main():
-    args = resolve_args(sys.argv, ["source_schema", "source_table", "run_id"], COMMON + SOURCE + OPTIONAL)
+def main(argv: list[str] | None = None):
+    args = resolve_args(
+        argv or sys.argv, ["source_schema", "source_table", "run_id"], COMMON + SOURCE + OPTIONAL, job="archive"
+    )
     legal_hold = boolean_arg(args, "legal_hold")
     spark = spark_for(args, "offload-archive")
     req = ArchiveRequest(

@@ -114,14 +114,28 @@ def run_job(job: str, *args: str, tmp_path) -> tuple[int, dict]:
 
 
 @pytest.mark.parametrize("value", ["yes", "no", "1", "0", "True", "FALSE", "on", "", " true"])
-@pytest.mark.parametrize("job", ["purge_table.py", "archive_table.py", "hold_table.py"])
-def test_boolean_arguments_accept_only_true_or_false(tmp_path, job, value):
-    source = ["--source_schema", "s", "--source_table", "t", "--run_id", "r", "--source_engine", "postgresql"]
-    args = source if job == "archive_table.py" else ["--archive_table", "t"]
-    code, summary = run_job(job, *args, "--legal_hold", value, tmp_path=tmp_path)
+@pytest.mark.parametrize(
+    "job,argument",
+    [
+        ("purge_table.py", "legal_hold"),
+        ("archive_table.py", "legal_hold"),
+        ("hold_table.py", "legal_hold"),
+        ("cleanup_source.py", "legal_hold"),
+        ("cleanup_source.py", "dry_run"),
+    ],
+)
+def test_boolean_arguments_accept_only_true_or_false(tmp_path, job, argument, value):
+    source = ["--source_schema", "s", "--source_table", "t", "--source_engine", "postgresql"]
+    args = {
+        "archive_table.py": [*source, "--run_id", "r"],
+        "cleanup_source.py": [*source, "--phase", "quarantine", "--cleanup_user", "c"],
+    }.get(job, ["--archive_table", "t"])
+    if argument != "legal_hold":
+        args += ["--legal_hold", "false"]
+    code, summary = run_job(job, *args, f"--{argument}", value, tmp_path=tmp_path)
     assert code == 2, summary
-    assert summary["error"]["code"] == "bad_argument" and summary["error"]["argument"] == "legal_hold"
-    assert "--legal_hold" in summary["error"]["message"] and "true or false" in summary["error"]["message"]
+    assert summary["error"]["code"] == "bad_argument" and summary["error"]["argument"] == argument
+    assert f"--{argument}" in summary["error"]["message"] and "true or false" in summary["error"]["message"]
 
 
 def test_purge_requires_the_current_configs_legal_hold(tmp_path):
