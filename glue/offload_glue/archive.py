@@ -311,7 +311,8 @@ def table_properties(spark, ident: str) -> dict[str, str] | None:
 
 def current_snapshot(spark, ident: str) -> dict | None:
     rows = spark.sql(
-        f"SELECT s.snapshot_id, s.summary FROM {ident}.snapshots s JOIN {ident}.refs r ON r.snapshot_id = s.snapshot_id WHERE r.name = 'main'"
+        f"SELECT s.snapshot_id, s.summary FROM {ident}.snapshots s "
+        f"JOIN {ident}.refs r ON r.snapshot_id = s.snapshot_id WHERE r.name = 'main'"
     ).collect()
     if not rows:
         return None

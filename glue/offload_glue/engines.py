@@ -215,7 +215,8 @@ class Postgres(Engine):
                 canon_kind="float_bits",
                 float_minmax=True,
                 copy_kind="float4",
-                canon_src=f"CASE WHEN {q} = 'NaN' THEN '2143289344' ELSE (('x' || encode(float4send({q}), 'hex'))::bit(32)::int)::text END",
+                canon_src=f"CASE WHEN {q} = 'NaN' THEN '2143289344' "
+                f"ELSE (('x' || encode(float4send({q}), 'hex'))::bit(32)::int)::text END",
             )
         if typname == "float8":
             return ColumnPlan(
@@ -225,7 +226,8 @@ class Postgres(Engine):
                 canon_kind="double_bits",
                 float_minmax=True,
                 copy_kind="float8",
-                canon_src=f"CASE WHEN {q} = 'NaN' THEN '9221120237041090560' ELSE (('x' || encode(float8send({q}), 'hex'))::bit(64)::bigint)::text END",
+                canon_src=f"CASE WHEN {q} = 'NaN' THEN '9221120237041090560' "
+                f"ELSE (('x' || encode(float8send({q}), 'hex'))::bit(64)::bigint)::text END",
             )
         if typname == "bool":
             return ColumnPlan(

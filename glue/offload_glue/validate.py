@@ -110,7 +110,8 @@ def _src_bucket_in(src, buckets: list[int]) -> str | None:
     if k is None:
         return None
     m, q = INT_HASH_PRIME, src.engine.quote(k.name)
-    return f"MOD(MOD(MOD({q}, {m}) + {m}, {m}) * {INT_HASH_MULTIPLIER}, {BUCKETS}) IN ({', '.join(str(b) for b in buckets)})"
+    listed = ", ".join(str(b) for b in buckets)
+    return f"MOD(MOD(MOD({q}, {m}) + {m}, {m}) * {INT_HASH_MULTIPLIER}, {BUCKETS}) IN ({listed})"
 
 
 def _texts_path(spark, src) -> str:

@@ -28,7 +28,8 @@ DB = "atomic"
 def make_table(pg_db, schema, table, rows):
     pg_exec(
         pg_db,
-        f'CREATE TABLE "{schema}"."{table}" (id bigint PRIMARY KEY, amount numeric(12,2), note text, created timestamp)',
+        f'CREATE TABLE "{schema}"."{table}" '
+        "(id bigint PRIMARY KEY, amount numeric(12,2), note text, created timestamp)",
     )
     pg_exec(
         pg_db,

@@ -26,7 +26,8 @@ def test_mariadb_tampering_is_caught_and_named(spark, my_db, my_connection, my_s
     # a tab and a backslash in the row text's escapes; fractions with trailing zeros and none
     my_exec(
         my_db,
-        f"UPDATE `{my_schema}`.t SET name = CONCAT('a', CHAR(9), 'b', CHAR(92), 'N'), code = CONCAT(CHAR(92), 'x') WHERE id = 5",
+        f"UPDATE `{my_schema}`.t SET name = CONCAT('a', CHAR(9), 'b', CHAR(92), 'N'), "
+        "code = CONCAT(CHAR(92), 'x') WHERE id = 5",
     )
     my_exec(my_db, f"UPDATE `{my_schema}`.t SET seen = '2020-01-01 10:00:00.500000' WHERE id = 6")
     my_exec(my_db, f"UPDATE `{my_schema}`.t SET seen = '2020-01-01 10:00:00' WHERE id = 7")

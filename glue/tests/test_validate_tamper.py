@@ -27,12 +27,15 @@ def archived(spark, pg_db, pg_connection):
     schema = unique("tamper")
     with pg_db.cursor() as cur:
         cur.execute(f'CREATE SCHEMA "{schema}"')
-        cur.execute(f'''CREATE TABLE "{schema}".t (id int PRIMARY KEY, i8 bigint, n numeric(12,4), f8 double precision, r4 real,
-            bo boolean, ch char(4), vc varchar(20), tx text, by bytea, dt date, ts timestamp(6), tz timestamptz(6), js jsonb, iv interval)''')
-        cur.execute(f'''INSERT INTO "{schema}".t SELECT g, g::bigint * 1000000007, g + 0.1234, g / 3.0, g / 7.0, g % 2 = 0, 'c' || g,
+        cur.execute(f'''CREATE TABLE "{schema}".t (id int PRIMARY KEY, i8 bigint, n numeric(12,4),
+            f8 double precision, r4 real, bo boolean, ch char(4), vc varchar(20), tx text, by bytea, dt date,
+            ts timestamp(6), tz timestamptz(6), js jsonb, iv interval)''')
+        cur.execute(f'''INSERT INTO "{schema}".t SELECT g, g::bigint * 1000000007, g + 0.1234, g / 3.0, g / 7.0,
+            g % 2 = 0, 'c' || g,
             CASE WHEN g = 9 THEN NULL ELSE 'v' || g END, repeat('t', g), decode(lpad(to_hex(g), 4, '0'), 'hex'),
             date '2020-01-01' + g, timestamp '2020-01-01 00:00:00.123456' + g * interval '1 hour',
-            timestamptz '2020-01-01 00:00:00.654321+00' + g * interval '1 minute', jsonb_build_object('g', g), g * interval '1 day'
+            timestamptz '2020-01-01 00:00:00.654321+00' + g * interval '1 minute', jsonb_build_object('g', g),
+            g * interval '1 day'
             FROM generate_series(1, 40) g''')
         # values that would defeat a naive row text (fields joined by a tab, NULL as backslash-N)
         cur.execute(f"""UPDATE "{schema}".t SET vc = 'a' || chr(9) || 'b', tx = 'c' WHERE id = 11""")
