@@ -81,19 +81,8 @@ def introspect(spark, connection: Connection, schema: str, table: str) -> Source
         raise OffloadError("source_table_not_found", f"source table {schema}.{table} not found (or has no columns)")
     plans, unsupported = [], []
     for i, r in enumerate(rows):
-        if engine.name == "postgresql":
-            meta = {"name": r[0], "format": r[1], "typname": r[2], "category": r[3], "typmod": r[4]}
-        else:
-            meta = {
-                "name": r[0],
-                "column_type": r[1],
-                "data_type": r[2],
-                "precision": r[3],
-                "scale": r[4],
-                "length": r[5],
-            }
         try:
-            plans.append(engine.plan_column(i, meta))
+            plans.append(engine.plan_column(i, engine.column_meta(r)))
         except OffloadError as exc:
             if exc.code != "unsupported_type":
                 raise
@@ -226,7 +215,7 @@ def choose_read_path(spark, src: SourceTable, requested: str) -> str:
         raise OffloadError("bad_read_path", f"read path {requested!r} is not one of auto, copy, jdbc")
     if requested == "jdbc":
         return "jdbc"
-    possible = src.engine.name == "postgresql" and copy_read.supported(src.columns)
+    possible = src.engine.binary_copy and copy_read.supported(src.columns)
     if requested == "copy":
         if not possible:
             raise OffloadError(

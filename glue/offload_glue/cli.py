@@ -14,7 +14,7 @@ import re
 import sys
 import traceback
 
-from .engines import Connection
+from .engines import Connection, engine_for
 from .errors import OffloadError
 
 COMMON = ["catalog", "catalog_type", "warehouse", "archive_database"]
@@ -77,7 +77,7 @@ def parse_jdbc_url(url: str) -> tuple[str, str, int, str]:
     if not m:
         raise OffloadError("bad_jdbc_url", f"cannot parse JDBC URL {url!r}")
     engine = "postgresql" if m.group(1) == "postgresql" else "mysql"
-    port = int(m.group(3) or (5432 if engine == "postgresql" else 3306))
+    port = int(m.group(3) or engine_for(engine).default_port)
     return engine, m.group(2), port, m.group(4)
 
 
@@ -128,7 +128,7 @@ def source_connection(args: dict, spark=None) -> Connection:
     if missing:
         raise OffloadError("missing_arguments", f"missing source arguments: {', '.join(missing)}")
     engine = "postgresql" if engine.lower() in ("postgres", "postgresql") else engine.lower()
-    port = int(port or (5432 if engine == "postgresql" else 3306))
+    port = int(port or engine_for(engine).default_port)
     return Connection(engine, host, port, database, user, password or "")
 
 
