@@ -180,6 +180,65 @@ export interface SyncOutput {
     blocking: boolean;
   } | null;
   /**
+   * Where the configs come from, as git tells it; null when sync did not read it.
+   */
+  provenance?: {
+    /**
+     * The commit recorded with every write: HEAD (`-dirty` with uncommitted configs), else `--commit`.
+     */
+    commit: string;
+    /**
+     * The checked-out commit, when the root is in a git work tree with a commit.
+     */
+    head?: string;
+    /**
+     * Why git cannot vouch for the configs at all (no repository, no commit yet).
+     */
+    noGit?: string;
+    /**
+     * The clone is shallow (ancestry may be unknowable).
+     */
+    shallow: boolean;
+    /**
+     * Config files that differ from HEAD: `path (state)`.
+     */
+    uncommitted: string[];
+    /**
+     * Whether the commit descends from every commit the target last received.
+     */
+    ancestry: {
+      /**
+       * `ok`: first sync, same commit or a descendant; `not-descendant`; `unknown` (see `why`).
+       */
+      status: 'ok' | 'not-descendant' | 'unknown';
+      /**
+       * The last synced commit the status is about.
+       */
+      previous?: string;
+      /**
+       * Why the ancestry could not be determined.
+       */
+      why?: string;
+    };
+    /**
+     * Overrides of a provenance guard this sync uses (and records in the manifest).
+     */
+    overrides: {
+      /**
+       * Which guard.
+       */
+      kind: 'uncommitted' | 'non-descendant';
+      /**
+       * The reason given with the override.
+       */
+      reason: string;
+      /**
+       * What was overridden: the uncommitted files, or the last synced commit.
+       */
+      detail: string;
+    }[];
+  } | null;
+  /**
    * With `--apply`: what was done.
    */
   applied?: {

@@ -53,7 +53,7 @@ export interface PlanContext {
 /** The state of a table's archive that later units act on (from the run ledger). */
 export interface ArchiveRef {
   runId: string | null;
-  snapshotId: number | null;
+  snapshotId: string | null;
 }
 
 const unitKey = (database: string, archiveTable: string, action: WorkAction, runId: string) =>
@@ -161,7 +161,7 @@ function buildWorkUnit(
 export interface TableProgress {
   state: string;
   runId: string | null;
-  snapshotId: number | null;
+  snapshotId: string | null;
 }
 
 export interface PlanOptions {
