@@ -12,8 +12,9 @@ const LAYERS = [
   ['report', 'work', 'ledger/model.ts'], // run-report renderer; work units; the run ledger's state machine
   ['core'], // the one entry point every runtime imports (CLI, Lambdas, DAG helpers, local runner)
   ['catalog', 'validate', 'sync'], // edges: live catalog discovery, `offload validate`, `offload sync`
-  ['preview', 'work/plan.ts', 'ledger'], // preview, plan-work (may discover live); ledger stores (directory, DynamoDB)
-  ['run'], // the local runner: plans work, runs the jobs, records the ledger
+  ['ledger'], // the run ledger's stores: a locked local directory, DynamoDB (reads the sync's state dir)
+  ['preview', 'work/plan.ts'], // `offload preview`, `offload plan-work` (may discover live, so above catalog)
+  ['run'], // `offload run`: the local runner and its Spark worker (plans, then drives the jobs and the ledger)
   ['cli'], // the commander shell: the only place that prints and exits
 ];
 /** Rooms that make up the core: bundled into Lambdas, so free of CLI, GitHub, driver and AWS SDK packages. */

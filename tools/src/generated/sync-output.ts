@@ -178,65 +178,14 @@ export interface SyncOutput {
      * Within its lease and wanting another state: apply refuses unless told to break the lock.
      */
     blocking: boolean;
-  } | null;
-  /**
-   * Where the configs come from, as git tells it; null when sync did not read it.
-   */
-  provenance?: {
     /**
-     * The commit recorded with every write: HEAD (`-dirty` with uncommitted configs), else `--commit`.
+     * Its lease has ended (a missing or unreadable expiry counts as not ended).
      */
-    commit: string;
+    expired: boolean;
     /**
-     * The checked-out commit, when the root is in a git work tree with a commit.
+     * When it failed and released its claim (ISO-8601 UTC); a released lock is taken over without --break-lock.
      */
-    head?: string;
-    /**
-     * Why git cannot vouch for the configs at all (no repository, no commit yet).
-     */
-    noGit?: string;
-    /**
-     * The clone is shallow (ancestry may be unknowable).
-     */
-    shallow: boolean;
-    /**
-     * Config files that differ from HEAD: `path (state)`.
-     */
-    uncommitted: string[];
-    /**
-     * Whether the commit descends from every commit the target last received.
-     */
-    ancestry: {
-      /**
-       * `ok`: first sync, same commit or a descendant; `not-descendant`; `unknown` (see `why`).
-       */
-      status: 'ok' | 'not-descendant' | 'unknown';
-      /**
-       * The last synced commit the status is about.
-       */
-      previous?: string;
-      /**
-       * Why the ancestry could not be determined.
-       */
-      why?: string;
-    };
-    /**
-     * Overrides of a provenance guard this sync uses (and records in the manifest).
-     */
-    overrides: {
-      /**
-       * Which guard.
-       */
-      kind: 'uncommitted' | 'non-descendant';
-      /**
-       * The reason given with the override.
-       */
-      reason: string;
-      /**
-       * What was overridden: the uncommitted files, or the last synced commit.
-       */
-      detail: string;
-    }[];
+    releasedAt?: string;
   } | null;
   /**
    * With `--apply`: what was done.
@@ -261,4 +210,63 @@ export interface SyncOutput {
      */
     manifestWritten: boolean;
   };
+  /**
+   * Where the configs come from, read from git: the commit recorded, uncommitted config files, ancestry against the last synced commit, and the overrides in use; null when not computed.
+   */
+  provenance?: {
+    /**
+     * The commit recorded with every write: HEAD (with -dirty when uncommitted configs are applied), else --commit.
+     */
+    commit: string;
+    /**
+     * The checked-out commit, when the root is in a git work tree with a commit.
+     */
+    head?: string;
+    /**
+     * Why git cannot vouch for the configs (no repository, no commit yet).
+     */
+    noGit?: string;
+    /**
+     * The clone is shallow (ancestry may be unknowable).
+     */
+    shallow: boolean;
+    /**
+     * Config files that differ from HEAD, as `path (state)`.
+     */
+    uncommitted: string[];
+    /**
+     * Whether this commit descends from every commit the target last received.
+     */
+    ancestry: {
+      /**
+       * ok: first sync, same commit or a descendant; not-descendant; unknown.
+       */
+      status: 'ok' | 'not-descendant' | 'unknown';
+      /**
+       * The last synced commit the status is about.
+       */
+      previous?: string;
+      /**
+       * Why the ancestry could not be determined.
+       */
+      why?: string;
+    };
+    /**
+     * Overrides this sync uses and records in the manifest.
+     */
+    overrides: {
+      /**
+       * What is overridden.
+       */
+      kind: 'uncommitted' | 'non-descendant';
+      /**
+       * The reason given with the override flag.
+       */
+      reason: string;
+      /**
+       * The uncommitted files, or the last synced commit.
+       */
+      detail: string;
+    }[];
+  } | null;
 }
