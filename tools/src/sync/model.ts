@@ -3,6 +3,7 @@
  * target, and the record of what the last completed sync wrote (the manifest). Shared by both
  * targets, so plan and apply have one meaning whatever the target.
  */
+import type { ConfigItem } from '../generated/config-item.js';
 
 /** DynamoDB partition key of the item holding the sync generation and lease. */
 export const STATE_PK = 'SYNC#STATE';
@@ -31,7 +32,7 @@ export interface DesiredItem {
   /** The validated config as parsed (comments and formatting gone). */
   config: Record<string, unknown>;
   /** Values derived with the settings (databases only): what the pipeline actually uses. */
-  resolved?: Record<string, unknown>;
+  resolved?: ConfigItem['resolved'];
   /** sha256 of the source file bytes: the same as the S3 object's `content-sha256` metadata. */
   contentSha256: string;
   /** sha256 of canonical {config, resolved}: recomputed on read to detect hand edits. */
@@ -85,6 +86,8 @@ export interface RemoteItem {
   s3Key?: string;
   createdAt?: string;
   generation?: number;
+  /** The commit that wrote it (`git_commit`). */
+  gitCommit?: string;
   /** Why the item is not a well-formed managed item (it is then replaced, never crashed on). */
   malformed?: string;
 }
@@ -104,6 +107,8 @@ export interface SyncState {
   lockDesiredHash?: string;
   lockCommit?: string;
   lockExpiresAt?: string;
+  /** Set when the claiming sync failed and gave its claim up (its lease ended then). */
+  lockReleasedAt?: string;
   startedAt?: string;
   malformed?: string;
 }
@@ -118,6 +123,8 @@ export interface Manifest {
   files: Record<string, { sha256: string; etag: string }>;
   items: Record<string, { version: number; configSha256: string; contentSha256: string }>;
   connections: Record<string, { sha256: string }>;
+  /** Guards this sync overrode (uncommitted configs, a non-descendant commit), with their reasons. */
+  overrides?: { kind: string; reason: string; detail: string }[];
 }
 
 /** Something found remotely that sync does not manage or cannot read: reported, never touched. */

@@ -8,13 +8,15 @@
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { canonicalJson, sha256Hex } from './canonical.js';
-import { STATE_PK, type ItemKind } from './model.js';
+import type { ConfigItem } from '../generated/config-item.js';
+import { STATE_PK } from './model.js';
 
+/** A config item (schema/config-item.schema.json) as the pipeline uses it. */
 interface PublishedConfig {
-  kind: ItemKind;
+  kind: ConfigItem['kind'];
   name: string;
   config: Record<string, unknown>;
-  resolved?: Record<string, unknown>;
+  resolved?: ConfigItem['resolved'];
   version: number;
   gitCommit?: string;
   updatedAt?: string;
@@ -52,12 +54,12 @@ function publishedFromItems(items: Record<string, unknown>[]): PublishedConfigs 
       continue;
     }
     const c: PublishedConfig = {
-      kind: kind as ItemKind,
+      kind,
       name: it.name as string,
       config: it.config as Record<string, unknown>,
       version: it.version as number,
     };
-    if (it.resolved) c.resolved = it.resolved as Record<string, unknown>;
+    if (it.resolved) c.resolved = it.resolved as ConfigItem['resolved'];
     if (typeof it.git_commit === 'string') c.gitCommit = it.git_commit;
     if (typeof it.updated_at === 'string') c.updatedAt = it.updated_at;
     if (kind === 'settings') out.settings = c;
@@ -66,6 +68,27 @@ function publishedFromItems(items: Record<string, unknown>[]): PublishedConfigs 
   out.databases.sort((a, b) => (a.name < b.name ? -1 : 1));
   out.policies.sort((a, b) => (a.name < b.name ? -1 : 1));
   return out;
+}
+
+/** A local sync's journal, relative to the state directory: the item batch it is writing. */
+export const LOCAL_JOURNAL = 'journal.json';
+
+export interface JournalEntry {
+  pk: string;
+  /** The whole item; absent for a delete. */
+  put?: Record<string, unknown>;
+}
+
+/**
+ * The item batch a local sync committed to its journal and has not finished writing (it is writing
+ * it, or died): readers lay it over the item files, so a batch is seen whole or not at all.
+ */
+export async function readLocalJournal(dir: string): Promise<JournalEntry[]> {
+  try {
+    return (JSON.parse(await readFile(path.join(dir, LOCAL_JOURNAL), 'utf8')) as { entries: JournalEntry[] }).entries;
+  } catch {
+    return [];
+  }
 }
 
 /** The configs published to a local state directory (`offload sync --target local[:DIR]`). */
@@ -86,7 +109,13 @@ export async function readPublishedLocal(dir: string): Promise<PublishedConfigs>
       unreadable++;
     }
   }
-  const out = publishedFromItems(items);
+  const journal = await readLocalJournal(dir);
+  const replaced = new Set(journal.map((e) => e.pk));
+  const whole = [
+    ...items.filter((it) => !replaced.has(it.pk as string)),
+    ...journal.flatMap((e) => (e.put ? [e.put] : [])),
+  ];
+  const out = publishedFromItems(whole);
   out.skipped += unreadable;
   return out;
 }

@@ -7,7 +7,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { evaluate } from '../../src/engine/evaluate.js';
 import { planWorkUnits, tableKey, type PlanContext, type WorkUnit } from '../../src/work/units.js';
 import { workUnitProblems } from '../../src/work/validate-unit.js';
-import { SCHEMA_DIR } from '../../src/config/schemas.js';
+import { SCHEMA_DIR } from '../../scripts/generate-types.js';
 import type { OffloadSettings } from '../../src/generated/settings.js';
 import type { PolicyConfig } from '../../src/generated/policy.js';
 import { audit, db, eventCol, inventory, measured, monthly, table } from '../engine/fixtures.js';
@@ -197,12 +197,12 @@ test('selection by database, table and action; ledger progress: archived → val
     ['archive:d1.pay__txn_202001@r-1', 'archive:d1.stmt__stmt_2019@r-1'],
   );
   const progress = new Map([
-    [tableKey('d1', 'pay', 'txn_202001'), { state: 'archived', runId: 'r-0', snapshotId: 42 }],
+    [tableKey('d1', 'pay', 'txn_202001'), { state: 'archived', runId: 'r-0', snapshotId: '9007199254740993' }],
   ]);
   const units = run({}, { progress, tables: ['txn_202001'] }).units;
   assert.equal(
     units.map((u) => [u.action, u.archive.run_id, u.archive.snapshot_id]),
-    [['validate', 'r-0', 42]],
+    [['validate', 'r-0', '9007199254740993']],
   );
 });
 
