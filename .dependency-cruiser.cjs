@@ -6,6 +6,7 @@
  */
 const LAYERS = [
   ['generated', 'errors.ts', 'version.ts'], // types generated from schema/, error classes, the tool's version
+  ['dirs.ts'], // output folders checked or created without ever looping or throwing a stack trace
   ['config'], // config model: parse, schema, rules, loading from any source, derived names
   ['inventory'], // the inventory snapshot format
   ['engine'], // the retention policy engine: configs + inventory + as-of date → decisions
@@ -18,7 +19,7 @@ const LAYERS = [
   ['cli'], // the commander shell: the only place that prints and exits
 ];
 /** Rooms that make up the core: bundled into Lambdas, so free of CLI, GitHub, driver and AWS SDK packages. */
-const CORE = ['generated', 'errors.ts', 'version.ts', 'config', 'inventory', 'engine', 'report', 'work', 'core'];
+const CORE = ['generated', 'errors.ts', 'version.ts', 'dirs.ts', 'config', 'inventory', 'engine', 'report', 'work', 'core'];
 
 const ROOMS = LAYERS.flat();
 /** A room's paths: a file, or a folder without the files of it that are rooms of their own (`work/plan.ts`). */

@@ -31,9 +31,11 @@ const EXTRA = 'name: extra\nage:\n  from: table_name\n  pattern: "*_YYYY"\narchi
 const repo = writeTree({ ...baseRepo(), 'policies/extra.yaml': EXTRA });
 const state = path.join(repo, '.offload/state');
 function sync(...args: string[]): Record<string, unknown> {
+  // The fixture is not a git repository: applying it needs the recorded override (sync's provenance guard).
+  const apply = args.includes('--apply') ? ['--allow-uncommitted', 'schema test fixture outside git'] : [];
   const r = spawnSync(
     process.execPath,
-    [BIN, 'sync', '--target', 'local', '--format', 'json', '--commit', COMMIT, ...args],
+    [BIN, 'sync', '--target', 'local', '--format', 'json', '--commit', COMMIT, ...args, ...apply],
     {
       cwd: repo,
       encoding: 'utf8',
