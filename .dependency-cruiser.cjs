@@ -10,13 +10,15 @@ const LAYERS = [
   ['inventory'], // the inventory snapshot format
   ['engine'], // the retention policy engine: configs + inventory + as-of date → decisions
   ['report'], // the one run-report renderer (JSON, Markdown, HTML) shared by the CLI and the report Lambda
+  ['work'], // work units: the engine's decisions → one instruction per table and action (pure)
+  ['ledger'], // the run ledger: transition rules, local store, DynamoDB store (loaded only on AWS)
   ['core'], // the one entry point every runtime imports (CLI, Lambdas, DAG helpers, local runner)
   ['catalog', 'validate', 'sync'], // edges: live catalog discovery, `offload validate`, `offload sync`
-  ['preview'], // `offload preview` (may discover live, so above catalog)
+  ['preview', 'run'], // `offload preview` (may discover live, so above catalog); the local runner `offload run`
   ['cli'], // the commander shell: the only place that prints and exits
 ];
 /** Rooms that make up the core: bundled into Lambdas, so free of CLI, GitHub, driver and AWS SDK packages. */
-const CORE = ['generated', 'errors.ts', 'version.ts', 'config', 'inventory', 'engine', 'report', 'core'];
+const CORE = ['generated', 'errors.ts', 'version.ts', 'config', 'inventory', 'engine', 'report', 'work', 'core'];
 
 const room = (name) => `^tools/src/${name.replace(/\./g, '\\.')}${name.endsWith('.ts') ? '$' : '/'}`;
 const layerRules = LAYERS.flatMap((rooms, i) => {

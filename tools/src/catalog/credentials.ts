@@ -32,7 +32,9 @@ export class CredentialsError extends Error {
   readonly code = 'discover/no-credentials';
 }
 
-export const envPrefix = (name: string) => `OFFLOAD_DB_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_`;
+import { envPrefix } from '../config/env-prefix.js';
+
+export { envPrefix };
 
 export interface CredentialOptions {
   env?: NodeJS.ProcessEnv;

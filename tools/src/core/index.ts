@@ -18,7 +18,21 @@ export type {
 export { renderHtml, renderJson, renderMarkdown, summarize } from '../report/render.js';
 export type { ReportTable } from '../report/render.js';
 export type { RunReport } from '../generated/run-report.js';
-export { actionsFor, planWorkUnits } from '../work/units.js';
-export type { ArchiveRef, TableProgress } from '../work/units.js';
+export { actionsFor, buildWorkUnit, planWorkUnits, retentionEnd, tableKey, WORK_ACTIONS } from '../work/units.js';
+export type { ArchiveRef, PlanContext, PlannedWork, TableProgress, WorkAction } from '../work/units.js';
+export { archiveTableName } from '../work/archive-name.js';
+export { credentialReference } from '../work/credential-ref.js';
+export type { CredentialReference, Runtime } from '../work/credential-ref.js';
+export {
+  applyTransition,
+  archiveRecordsOf,
+  createLocalLedger,
+  IllegalTransitionError,
+  isLegal,
+  LedgerConflictError,
+  progressOf,
+  STATES,
+} from '../ledger/index.js';
+export type { Ledger, LedgerEntry, State, TableRef, Transition } from '../ledger/index.js';
 export { isWorkUnit, WORK_UNIT_SCHEMA_FILE, workUnitProblems } from '../work/validate-unit.js';
 export type { WorkUnit } from '../generated/work-unit.js';

@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 
-export const MAX_ARCHIVE_NAME_LENGTH = 128;
+const MAX_ARCHIVE_NAME_LENGTH = 128;
 const SAFE_PART = /^[a-z0-9]+(_[a-z0-9]+)*$/;
 
 /** Python's str.lower() for the characters that matter here; JS lower-cases the same Unicode ranges. */

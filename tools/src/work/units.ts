@@ -18,10 +18,10 @@ import { credentialReference, type Runtime } from './credential-ref.js';
 export type { WorkUnit };
 export type WorkAction = WorkUnit['action'];
 export const WORK_ACTIONS: readonly WorkAction[] = ['archive', 'validate', 'cleanup_source', 'purge'];
-export const WORK_UNIT_FORMAT = 1 as const;
-export const DEFAULT_CATALOG = 'offload';
+const WORK_UNIT_FORMAT = 1 as const;
+const DEFAULT_CATALOG = 'offload';
 
-export class WorkUnitError extends Error {
+class WorkUnitError extends Error {
   constructor(
     readonly code: string,
     message: string,
