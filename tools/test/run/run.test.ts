@@ -268,28 +268,34 @@ test('offload run: due tables archived and validated on both engines, the rest u
   }
 });
 
-/** Starts `offload run` and SIGKILLs it once `when(entries)` holds (polling the ledger). */
-async function killWhen(f: Fixture, when: (e: LedgerEntry[]) => boolean): Promise<boolean> {
+/** Starts `offload run` and sends it `signal` once `when(entries)` holds (polling the ledger). */
+async function killWhen(
+  f: Fixture,
+  when: (e: LedgerEntry[], base: LedgerEntry[]) => boolean,
+  signal: NodeJS.Signals = 'SIGKILL',
+  extra: string[] = [],
+): Promise<{ killed: boolean; code: number | null }> {
+  const base = await ledgerOf(f);
   const child = spawn(
     process.execPath,
-    [BIN, 'run', '--configs', 'worktree', '--as-of', AS_OF, '--quiet', '--no-aws', '--parallel', '1'],
+    [BIN, 'run', '--configs', 'worktree', '--as-of', AS_OF, '--quiet', '--no-aws', '--parallel', '1', ...extra],
     { cwd: f.dir, env: { ...process.env, ...f.env }, stdio: 'ignore' },
   );
-  let exited = false;
-  child.on('exit', () => (exited = true));
+  let code: number | null | undefined;
+  child.on('exit', (c) => (code = c));
   let killed = false;
   const deadline = Date.now() + 300_000;
-  while (!exited && Date.now() < deadline) {
-    if (when(await ledgerOf(f).catch(() => []))) {
-      child.kill('SIGKILL');
+  while (code === undefined && Date.now() < deadline) {
+    if (when(await ledgerOf(f).catch(() => []), base)) {
+      child.kill(signal);
       killed = true;
       break;
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  await new Promise<void>((r) => (exited ? r() : child.on('exit', () => r())));
+  await new Promise<void>((r) => (code !== undefined ? r() : child.on('exit', () => r())));
   await waitWorkerGone(path.join(f.dir, '.offload/warehouse'));
-  return killed;
+  return { killed, code: code ?? null };
 }
 
 /** Waits until no worker of this warehouse is alive (it exits when the runner's pipe closes). */
@@ -314,17 +320,38 @@ test('offload run: killed at several points, every rerun converges and the ledge
   const f = await fixture();
   try {
     const count = (e: LedgerEntry[], s: string) => e.filter((x) => x.state === s).length;
-    const points: [string, (e: LedgerEntry[]) => boolean][] = [
-      ['first archiving write', (e) => count(e, 'archiving') >= 1],
-      ['first archive committed', (e) => count(e, 'archived') >= 1],
-      ['first table validated', (e) => count(e, 'validated') >= 1 && e.length >= 1],
-      ['second table archiving', (e) => count(e, 'validated') >= 1 && count(e, 'archiving') >= 1],
+    /** Some table reached `state` in this run (its version moved past the one at the start). */
+    const reached = (e: LedgerEntry[], base: LedgerEntry[], state: string) =>
+      e.some(
+        (x) =>
+          x.state === state &&
+          x.version >
+            (base.find((b) => b.schema === x.schema && b.table === x.table && b.database === x.database)?.version ?? 0),
+      );
+    const points: [string, (e: LedgerEntry[], base: LedgerEntry[]) => boolean][] = [
+      ['an archiving write', (e, b) => reached(e, b, 'archiving')],
+      ['an archive committed', (e, b) => reached(e, b, 'archived')],
+      ['a table validated', (e, b) => reached(e, b, 'validated')],
+      ['a next table archiving after a validation', (e, b) => count(e, 'validated') >= 1 && reached(e, b, 'archiving')],
     ];
+    // Ctrl-C first: the running unit finishes its ledger writes, nothing new starts, exit 130.
+    const mine = (e: LedgerEntry[]) => e.filter((x) => x.run_id === 'interrupted-run');
+    const int = await killWhen(f, (e) => mine(e).some((x) => x.state === 'archiving'), 'SIGINT', [
+      '--run-id',
+      'interrupted-run',
+    ]);
+    assert.equal([int.killed, int.code], [true, 130]);
+    const afterInt = await ledgerOf(f);
+    assert.equal(
+      mine(afterInt).map((x) => x.state),
+      ['archived'],
+      'the interrupted run finished its one running archive and started nothing else',
+    );
+    assertConsistent(f, afterInt);
     let kills = 0;
-    for (const [what, when] of points) {
-      if (await killWhen(f, when)) kills++;
+    for (const [, when] of points) {
+      if ((await killWhen(f, when)).killed) kills++;
       assertConsistent(f, await ledgerOf(f));
-      void what;
     }
     assert.ok(kills >= 3, `the runner was killed at ${kills} points`);
     const final = await run(f, '--configs', 'worktree');
