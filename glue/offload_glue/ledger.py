@@ -251,3 +251,71 @@ class LocalLedger:
                 return False
 
         return _Lock()
+
+
+def ledger_pk(ref: dict) -> str:
+    """The DynamoDB key of tools/src/ledger/dynamodb.ts: ``TABLE#`` + JSON ``[database, schema, table]``."""
+    return "TABLE#" + json.dumps(
+        [ref["database"], ref["schema"], ref["table"]], ensure_ascii=False, separators=(",", ":")
+    )
+
+
+def _plain(value):
+    """DynamoDB's Decimals back to ints/floats (the entry holds whole numbers only: versions and rows)."""
+    from decimal import Decimal
+
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+class DynamoLedger:
+    """The ledger in its DynamoDB table (``<config table>-ledger``), one PutItem per transition conditional
+    on the state and version read — the store of tools/src/ledger/dynamodb.ts."""
+
+    def __init__(self, table: str, client=None):
+        import boto3
+
+        self.table = table
+        self.client = client or boto3.client("dynamodb")
+
+    def _get(self, ref: dict) -> dict | None:
+        from boto3.dynamodb.types import TypeDeserializer
+
+        out = self.client.get_item(TableName=self.table, Key={"pk": {"S": ledger_pk(ref)}}, ConsistentRead=True)
+        if "Item" not in out:
+            return None
+        d = TypeDeserializer()
+        item = {k: _plain(d.deserialize(v)) for k, v in out["Item"].items()}
+        item.pop("pk", None)
+        return item
+
+    def get(self, ref: dict) -> dict | None:
+        return self._get(ref)
+
+    def transition(self, ref: dict, t: Transition) -> dict:
+        from boto3.dynamodb.types import TypeSerializer
+
+        current = self._get(ref)
+        entry = apply_transition(ref, current, t)
+        s = TypeSerializer()
+        item = {"pk": {"S": ledger_pk(ref)}, **{k: s.serialize(v) for k, v in entry.items()}}
+        cond = (
+            {
+                "ConditionExpression": "#s = :s AND #v = :v",
+                "ExpressionAttributeNames": {"#s": "state", "#v": "version"},
+                "ExpressionAttributeValues": {":s": {"S": current["state"]}, ":v": {"N": str(current["version"])}},
+            }
+            if current
+            else {"ConditionExpression": "attribute_not_exists(pk)"}
+        )
+        try:
+            self.client.put_item(TableName=self.table, Item=item, **cond)
+        except self.client.exceptions.ConditionalCheckFailedException:
+            now = self._get(ref)
+            raise LedgerConflict(ref, t.expect, now["state"] if now else None) from None
+        return entry

@@ -20,6 +20,7 @@ from offload_glue.ledger import (
     apply_transition,
     entry_file,
 )
+from test_credentials import moto_env  # noqa: F401  (the moto server fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
 VECTORS = json.loads((ROOT / "tools/test/fixtures/ledger-transitions.json").read_text("utf-8"))["cases"]
@@ -41,7 +42,7 @@ def test_transition_vectors(case):
                 apply_transition({"database": "d", "schema": "s", "table": "t"}, entry, t)
 
 
-def _node(script: str, *args: str) -> str:
+def _node(script: str, *args: str, env: dict | None = None) -> str:
     node = shutil.which("node")
     if not node:
         pytest.skip("node is not installed")
@@ -52,6 +53,7 @@ def _node(script: str, *args: str) -> str:
         text=True,
         cwd=ROOT,
         timeout=120,
+        env={**os.environ, **(env or {})},
     )
     assert r.returncode == 0, r.stderr
     return r.stdout.strip()
@@ -105,3 +107,63 @@ def test_concurrent_python_writers_exactly_one_wins(tmp_path):
         results = pool.map(_claim, [(str(tmp_path), i) for i in range(6)])
     assert sorted(results) == ["conflict"] * 5 + ["won"]
     assert LocalLedger(str(tmp_path)).get(REF)["version"] == 1
+
+
+def test_dynamodb_store_shared_with_typescript(moto_env, monkeypatch):  # noqa: F811
+    from concurrent.futures import ThreadPoolExecutor
+
+    import boto3
+    from offload_glue.ledger import DynamoLedger
+
+    endpoint, aws_env = moto_env
+    for k, v in aws_env.items():
+        monkeypatch.setenv(k, v)
+    table = f"ledger-py-{os.getpid()}"
+    client = boto3.client("dynamodb")
+    client.create_table(
+        TableName=table,
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    py = DynamoLedger(table, client)
+
+    def claim(i):
+        try:
+            DynamoLedger(table, boto3.client("dynamodb")).transition(REF, Transition(None, "archiving", f"t{i}"))
+            return "won"
+        except LedgerConflict:
+            return "conflict"
+
+    with ThreadPoolExecutor(6) as pool:
+        assert sorted(pool.map(claim, range(6))) == ["conflict"] * 5 + ["won"]
+    py.transition(REF, Transition("archiving", "archived", "r1", snapshot_id="9007199254740993", rows=7))
+    out = _node(
+        """
+        const { createDynamoLedger } = await import(process.argv[3]);
+        const l = createDynamoLedger({ table: process.argv[1] });
+        const ref = JSON.parse(process.argv[2]);
+        const e = await l.get(ref);
+        let stale = 'accepted';
+        try { await l.transition(ref, { expect: 'archiving', to: 'failed', runId: 'ts', error: { code: 'x', message: 'y' } }); }
+        catch (x) { stale = x.code; }
+        await l.transition(ref, { expect: 'archived', to: 'validated', runId: 'ts', validation: { status: 'passed' } });
+        console.log(JSON.stringify({ state: e.state, version: e.version, snapshot: e.snapshot_id, rows: e.rows, stale }));
+        l.close();
+        """,
+        table,
+        json.dumps(REF),
+        str(ROOT / "tools/src/ledger/dynamodb.ts"),
+        env=aws_env,
+    )
+    assert json.loads(out) == {
+        "state": "archived",
+        "version": 2,
+        "snapshot": "9007199254740993",
+        "rows": 7,
+        "stale": "ledger/conflict",
+    }
+    e = py.get(REF)
+    assert (e["state"], e["version"], e["run_id"], e["validation"]) == ("validated", 3, "ts", {"status": "passed"})
+    with pytest.raises(IllegalTransition):
+        py.transition(REF, Transition("validated", "archiving", "r2"))
