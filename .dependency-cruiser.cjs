@@ -14,7 +14,7 @@ const LAYERS = [
   ['core'], // the one entry point every runtime imports (CLI, Lambdas, DAG helpers, local runner)
   ['catalog', 'validate', 'sync'], // edges: live catalog discovery, `offload validate`, `offload sync`
   ['ledger'], // the run ledger's stores: a locked local directory, DynamoDB (reads the sync's state dir)
-  ['preview', 'work/plan.ts'], // `offload preview`, `offload plan-work` (may discover live, so above catalog)
+  ['preview'], // `offload preview` (may discover live, so above catalog)
   ['run'], // `offload run`: the local runner and its Spark worker (plans, then drives the jobs and the ledger)
   ['cli'], // the commander shell: the only place that prints and exits
 ];
