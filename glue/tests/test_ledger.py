@@ -70,7 +70,9 @@ def test_python_and_typescript_share_one_state_directory(tmp_path):
         const ref = JSON.parse(process.argv[2]);
         const [e] = await l.list();
         let stale = 'accepted';
-        try { await l.transition(ref, { expect: 'archiving', to: 'failed', runId: 'ts', error: { code: 'x', message: 'y' } }); }
+        try {
+          await l.transition(ref, { expect: 'archiving', to: 'failed', runId: 'ts', error: { code: 'x', message: 'y' } });
+        }
         catch (x) { stale = x.code; }
         await l.transition(ref, { expect: 'archived', to: 'validated', runId: 'ts', validation: { status: 'passed' } });
         console.log(JSON.stringify({ state: e.state, snapshot: e.snapshot_id, rows: e.rows, stale }));
@@ -145,10 +147,14 @@ def test_dynamodb_store_shared_with_typescript(moto_env, monkeypatch):  # noqa: 
         const ref = JSON.parse(process.argv[2]);
         const e = await l.get(ref);
         let stale = 'accepted';
-        try { await l.transition(ref, { expect: 'archiving', to: 'failed', runId: 'ts', error: { code: 'x', message: 'y' } }); }
+        try {
+          await l.transition(ref, { expect: 'archiving', to: 'failed', runId: 'ts', error: { code: 'x', message: 'y' } });
+        }
         catch (x) { stale = x.code; }
         await l.transition(ref, { expect: 'archived', to: 'validated', runId: 'ts', validation: { status: 'passed' } });
-        console.log(JSON.stringify({ state: e.state, version: e.version, snapshot: e.snapshot_id, rows: e.rows, stale }));
+        console.log(JSON.stringify({
+          state: e.state, version: e.version, snapshot: e.snapshot_id, rows: e.rows, stale,
+        }));
         l.close();
         """,
         table,
