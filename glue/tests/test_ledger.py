@@ -71,7 +71,8 @@ def test_python_and_typescript_share_one_state_directory(tmp_path):
         const [e] = await l.list();
         let stale = 'accepted';
         try {
-          await l.transition(ref, { expect: 'archiving', to: 'failed', runId: 'ts', error: { code: 'x', message: 'y' } });
+          const error = { code: 'x', message: 'y' };
+          await l.transition(ref, { expect: 'archiving', to: 'failed', runId: 'ts', error });
         }
         catch (x) { stale = x.code; }
         await l.transition(ref, { expect: 'archived', to: 'validated', runId: 'ts', validation: { status: 'passed' } });
@@ -148,7 +149,8 @@ def test_dynamodb_store_shared_with_typescript(moto_env, monkeypatch):  # noqa: 
         const e = await l.get(ref);
         let stale = 'accepted';
         try {
-          await l.transition(ref, { expect: 'archiving', to: 'failed', runId: 'ts', error: { code: 'x', message: 'y' } });
+          const error = { code: 'x', message: 'y' };
+          await l.transition(ref, { expect: 'archiving', to: 'failed', runId: 'ts', error });
         }
         catch (x) { stale = x.code; }
         await l.transition(ref, { expect: 'archived', to: 'validated', runId: 'ts', validation: { status: 'passed' } });
