@@ -54,6 +54,26 @@ export interface Age {
   detail: string;
 }
 
+/** What comes after the decision: an action that is not one of today's (`validate`) or none at all. */
+export type NextAction = 'archive' | 'validate' | 'cleanup_source' | 'purge';
+
+/**
+ * The table's dates, machine-readable (ISO-8601 UTC date-times), so no caller parses `reason`:
+ * derived from the table's date and the deciding policy in the same step that decides the action.
+ */
+export interface Schedule {
+  /** The table's date + `archive_after`: from then on the table is archived. */
+  archive_due: string;
+  /** The table's date + `purge_after`: from then on its validated archive may be purged; null: kept with no end. */
+  purge_due: string | null;
+  /** The deciding policy holds the archive under legal hold (never purged while it does). */
+  legal_hold: boolean;
+  /** What happens to the table next; null when nothing will (purge blocked by a legal hold, no purge_after). */
+  next_action: NextAction | null;
+  /** When the next action is or was due (at or before the as-of date: due now); null with no next action. */
+  next_action_at: string | null;
+}
+
 export interface Decision {
   database: string;
   schema: string;
@@ -71,6 +91,8 @@ export interface Decision {
   in_source: boolean;
   /** The action leads to dropping the source table (policy `source.action: drop`): its bytes are freed. */
   frees_source: boolean;
+  /** The table's dates and what happens next; null when it has no date (a problem, a partition, an empty table). */
+  schedule: Schedule | null;
   /** Set when the table could not be evaluated (its action is then `none`). */
   problem?: Problem;
   /** Other policies that claim the table and agree or lose on priority. */
@@ -126,6 +148,7 @@ interface Outcome {
   age: Age | null;
   problem?: Problem;
   frees: boolean;
+  schedule: Schedule | null;
 }
 
 interface Subject {
@@ -197,6 +220,7 @@ function failed(policy: PolicyConfig, scope: number, p: Problem): Outcome {
     policy,
     scope,
     frees: false,
+    schedule: null,
     action: 'none',
     age: null,
     reason: `cannot evaluate: ${p.message}`,
@@ -218,7 +242,7 @@ interface Context {
 
 function outcomeFor(s: Subject, policy: PolicyConfig, scope: number, ctx: Context): Outcome {
   const { inv, asOf, discovered, horizon, names, memo } = ctx;
-  const base = { policy, scope, frees: false };
+  const base = { policy, scope, frees: false, schedule: null };
   let date: number;
   let detail: string;
   let from: Age['from'] = policy.age.from;
@@ -341,7 +365,7 @@ function decide(
   inSource: boolean,
   record: ArchiveRecord | undefined,
 ): Outcome {
-  const base = { policy, scope, frees: false };
+  const base = { policy, scope, frees: false, schedule: null };
   const archiveAfter = calendarOf(policy.archive_after);
   if (!archiveAfter)
     return failed(policy, scope, {
@@ -369,13 +393,24 @@ function decide(
       : `purge due ${isoDay(purgeAt)}`
     : 'archive kept with no end (no purge_after)';
   const rec = record && !record.purged ? record : undefined;
-  if (record?.purged) return { ...base, action: 'none', age, reason: `archive purged; nothing left to do` };
+  const at = (next: NextAction | null, when: number | string | null): Schedule => ({
+    archive_due: isoTime(archiveAt),
+    purge_due: purgeAt === undefined ? null : isoTime(purgeAt),
+    legal_hold: held,
+    next_action: next,
+    next_action_at: next === null || when === null ? null : typeof when === 'number' ? isoTime(when) : when,
+  });
+  // After the archive (validated), the purge is next unless a legal hold or no purge_after keeps it.
+  const purgeNext = () => (purgeAt !== undefined && !held ? at('purge', purgeAt) : at(null, null));
+  if (record?.purged)
+    return { ...base, action: 'none', age, schedule: at(null, null), reason: `archive purged; nothing left to do` };
   if (!rec) {
     if (asOf < archiveAt)
       return {
         ...base,
         action: 'none',
         age,
+        schedule: at('archive', archiveAt),
         reason: `${ageText}; archive due ${isoDay(archiveAt)} (archive_after ${policy.archive_after})`,
       };
     const after =
@@ -391,6 +426,7 @@ function decide(
       ...base,
       action: 'archive',
       age,
+      schedule: at('archive', archiveAt),
       frees: drops,
       reason: `${ageText}; archive due since ${isoDay(archiveAt)} (archive_after ${policy.archive_after})${after}${src}`,
     };
@@ -400,6 +436,7 @@ function decide(
       ...base,
       action: 'none',
       age,
+      schedule: at('validate', rec.archived_at),
       reason: `archived ${rec.archived_at.slice(0, 10)} but not validated: nothing more happens until validation passes`,
     };
   if (inSource && drops)
@@ -407,6 +444,7 @@ function decide(
       ...base,
       action: 'cleanup_source',
       age,
+      schedule: at('cleanup_source', rec.archived_at),
       frees: true,
       reason: `archived ${rec.archived_at.slice(0, 10)} and validated; source.action drop: rename now, drop after ${policy.source?.grace_period ?? 'the grace period'}`,
     };
@@ -416,16 +454,24 @@ function decide(
         ...base,
         action: 'none',
         age,
+        schedule: at(null, null),
         reason: `${ageText}; purge due since ${isoDay(purgeAt)} but ${hold}: archive kept`,
       };
     return {
       ...base,
       action: 'purge',
       age,
+      schedule: at('purge', purgeAt),
       reason: `${ageText}; archive purge due since ${isoDay(purgeAt)} (purge_after ${policy.purge_after})`,
     };
   }
-  return { ...base, action: 'none', age, reason: `archived ${rec.archived_at.slice(0, 10)}; ${purgeText}` };
+  return {
+    ...base,
+    action: 'none',
+    age,
+    schedule: purgeNext(),
+    reason: `archived ${rec.archived_at.slice(0, 10)}; ${purgeText}`,
+  };
 }
 
 const prio = (o: Outcome) => o.policy.priority ?? Number.NEGATIVE_INFINITY;
@@ -608,6 +654,7 @@ function evaluateDatabase(
       bytes,
       in_source: s.table !== undefined,
       frees_source: false,
+      schedule: null,
     };
     const readError = tableErrors.size ? tableErrors.get(`${s.schema}\u0000${s.name}`) : undefined;
     if (s.kind === 'partition') {
@@ -642,6 +689,7 @@ function evaluateDatabase(
           d.action = w.action;
           d.reason = w.reason;
           d.frees_source = w.frees && d.in_source;
+          d.schedule = w.schedule;
           if (w.problem) d.problem = w.problem;
         } else {
           d.scope = claims[0]!.index;

@@ -8,6 +8,8 @@ export type {
   Age,
   ArchiveRecord,
   Decision,
+  NextAction,
+  Schedule,
   DatabaseEvaluation,
   EngineInput,
   Evaluation,
