@@ -116,7 +116,12 @@ export async function settingsProblems(text: string): Promise<string[]> {
 }
 
 function git(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}): string {
-  return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } }).trim();
+  return execFileSync('git', args, {
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  }).trim();
 }
 
 function gitIdentity(cwd: string): NodeJS.ProcessEnv {
@@ -156,7 +161,10 @@ export async function initRepo(opts: InitOptions): Promise<InitResult> {
     try {
       git(parent, ['clone', '-q', '--single-branch', '-o', 'toolkit', toolkit, repo]);
     } catch (e) {
-      const msg = String((e as { stderr?: string }).stderr ?? (e as Error).message).trim().split('\n').pop();
+      const msg = String((e as { stderr?: string }).stderr ?? (e as Error).message)
+        .trim()
+        .split('\n')
+        .pop();
       throw new UserError(`cannot clone the toolkit from ${toolkit}: ${msg}`);
     }
     const upstream = git(repo, ['rev-parse', '--abbrev-ref', 'HEAD']);
