@@ -40,7 +40,7 @@ export type { PreviewResult };
 export type PreviewProblem = PreviewResult['problems'][number];
 export type DatabaseSummary = PreviewResult['databases'][number];
 
-async function readArchiveState(file: string): Promise<ArchiveRecord[]> {
+export async function readArchiveState(file: string): Promise<ArchiveRecord[]> {
   let doc: unknown;
   try {
     doc = JSON.parse(await readFile(file, 'utf8'));
