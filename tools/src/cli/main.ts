@@ -12,6 +12,7 @@ import { registerDiscover } from './commands/discover.js';
 import { registerPreview } from './commands/preview.js';
 import { registerInit } from './commands/init.js';
 import { registerStatus } from './commands/status.js';
+import { registerArchives } from './commands/archives.js';
 
 /** Every command module exports one function that adds its command to the program. */
 const COMMANDS: ((program: Command) => void)[] = [
@@ -21,6 +22,7 @@ const COMMANDS: ((program: Command) => void)[] = [
   registerDiscover,
   registerPreview,
   registerStatus,
+  registerArchives,
 ];
 
 export function buildProgram(): Command {
