@@ -10,6 +10,7 @@ import { registerValidate } from './commands/validate.js';
 import { registerSync } from './commands/sync.js';
 import { registerDiscover } from './commands/discover.js';
 import { registerPreview } from './commands/preview.js';
+import { registerPlanWork } from './commands/plan-work.js';
 import { registerInit } from './commands/init.js';
 import { registerStatus } from './commands/status.js';
 import { registerArchives } from './commands/archives.js';
@@ -21,6 +22,7 @@ const COMMANDS: ((program: Command) => void)[] = [
   registerSync,
   registerDiscover,
   registerPreview,
+  registerPlanWork,
   registerStatus,
   registerArchives,
 ];
