@@ -16,10 +16,10 @@ import { UserError } from '../errors.js';
 import type { ArchivesResult } from '../generated/archives.js';
 
 export type { ArchivesResult };
-export type ArchiveEntry = ArchivesResult['archives'][number];
+type ArchiveEntry = ArchivesResult['archives'][number];
 type Validation = NonNullable<ArchiveEntry['validation']>;
 
-export const ARCHIVES_FORMAT_VERSION = 1 as const;
+const ARCHIVES_FORMAT_VERSION = 1 as const;
 const LINEAGE = 'offload.';
 /** Namespaces deeper than this are not looked for (a warehouse is `<namespace>/<table>`). */
 const MAX_DEPTH = 4;
@@ -134,7 +134,7 @@ function readValidations(dir: string): {
   return { latest, problems };
 }
 
-export function readArchive(dir: string, warehouse: string): ArchiveEntry | { problem: string } {
+function readArchive(dir: string, warehouse: string): ArchiveEntry | { problem: string } {
   const rel = path.relative(warehouse, dir).split(path.sep);
   const table = rel.pop()!;
   const namespace = rel.join('.');

@@ -11,11 +11,14 @@ import { existsSync, readdirSync, renameSync, rmSync, writeFileSync, mkdtempSync
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadRepo } from '../config/load.js';
-import { SETTINGS_FILE, CONFIG_DIRS, type ConfigSource } from '../config/source.js';
+import { SETTINGS_FILE, type ConfigSource } from '../config/source.js';
+
+/** The folders of a repository's own configs (the toolkit keeps them empty). */
+const CONFIG_DIRS = ['databases', 'policies'] as const;
 import { UserError } from '../errors.js';
 
 /** The toolkit checkout this code runs from (the default clone source). */
-export const TOOLKIT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const TOOLKIT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
 export interface SettingsInput {
   prefix: string;
@@ -48,7 +51,7 @@ export interface InitResult {
 }
 
 /** Which option sets which settings field, so a finding names what the user typed. */
-export const FLAG_OF: Record<string, string> = {
+const FLAG_OF: Record<string, string> = {
   resource_prefix: '--prefix',
   region: '--region',
   account_id: '--account',
@@ -61,7 +64,7 @@ export const FLAG_OF: Record<string, string> = {
 const q = (s: string) => JSON.stringify(s);
 
 /** The settings file for these inputs; every other name derives from the prefix (seed-style names). */
-export function renderSettings(s: SettingsInput): string {
+function renderSettings(s: SettingsInput): string {
   const p = s.prefix;
   const u = p.replace(/-/g, '_');
   return `# yaml-language-server: $schema=./schema/settings.schema.json
@@ -98,7 +101,7 @@ defaults:
 }
 
 /** Validation findings of the settings alone (schema and rules), each naming the option behind it. */
-export async function settingsProblems(text: string): Promise<string[]> {
+async function settingsProblems(text: string): Promise<string[]> {
   const source: ConfigSource = {
     label: 'offload init',
     listFiles: async () => [SETTINGS_FILE],

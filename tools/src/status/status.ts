@@ -16,15 +16,15 @@ import type { StatusResult } from '../generated/status.js';
 
 export type { StatusResult };
 export type StatusTable = StatusResult['tables'][number];
-export type TableState = NonNullable<StatusTable['state']>;
+type TableState = NonNullable<StatusTable['state']>;
 
-export const STATUS_FORMAT_VERSION = 1 as const;
+const STATUS_FORMAT_VERSION = 1 as const;
 
 /**
  * The run ledger as status reads it: a table's last recorded state. The ledger itself (DynamoDB, or
  * a locked local directory) belongs to the pipeline; any reader of it fits here.
  */
-export interface LedgerReader {
+interface LedgerReader {
   /** For the output: where the states come from. */
   readonly label: string;
   state(database: string, schema: string, table: string): TableState | undefined;

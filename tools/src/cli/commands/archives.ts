@@ -6,8 +6,8 @@ import { renderJson, renderText } from '../../archives/render.js';
 import { SETTINGS_FILE } from '../../config/source.js';
 import { findRoot } from '../root.js';
 
-export const DEFAULT_WAREHOUSE = '.offload/warehouse';
-export const DEFAULT_RESULTS = '.offload/validation';
+const DEFAULT_WAREHOUSE = '.offload/warehouse';
+const DEFAULT_RESULTS = '.offload/validation';
 
 export function registerArchives(program: Command): void {
   program
