@@ -1,7 +1,8 @@
 """The scripted first-user walk, as the README tells it: a new config repository from `offload init`,
 a local PostgreSQL database onboarded by YAML with its password in the credentials file, then
-validate, discover, status, sync --target local, the archive job on two tables and the validate job on
-one, `offload archives`, and the archives read back — with pyiceberg and DuckDB's Iceberg extension
+validate, discover, status, sync --target local, `offload plan-work` and the archive job on two
+tables and the validate job on one, each from its work unit alone (no connection argument, the
+password only in the credentials file), `offload archives`, and the archives read back — with pyiceberg and DuckDB's Iceberg extension
 (both tables, every row compared with the source) and with every README snippet marked `readme-test`
 (extracted from README.md and run, so the documentation cannot drift).
 
@@ -203,46 +204,43 @@ def test_05_sync_to_the_local_target():
     assert os.path.exists(os.path.join(state["repo"], ".offload/state/bucket/configs/databases/ledger.yaml"))
 
 
-def run_job(job: str, table: str, *extra: str) -> dict:
-    """Runs a Glue job on the local Spark. GAP (until work units land): the connection is passed as the
-    job's own arguments, taken from databases/ledger.yaml and .offload/credentials.yaml by this test."""
+def run_job(job: str, unit: str, *extra: str) -> dict:
+    """Runs a Glue job on the local Spark from a work unit alone: no connection argument, and no
+    password anywhere but the repository's credentials file (the test's own variables are removed)."""
     repo = state["repo"]
-    with open(os.path.join(repo, "databases/ledger.yaml")) as f:
-        url = re.search(r"^jdbc_url: jdbc:postgresql://([^:/]+):(\d+)/(\S+)$", f.read(), re.M)
-    assert url, "jdbc_url"
-    with open(os.path.join(repo, ".offload/credentials.yaml")) as f:
-        creds = f.read()
-    user = re.search(r"user: (\S+)", creds).group(1)
-    password = json.loads(re.search(r"password: (.+)", creds).group(1))
-    args = [
-        sys.executable,
-        os.path.join(ROOT, "glue", f"{job}_table.py"),
-        "--JOB_NAME",
-        "walk",
-        *("--source_engine", "postgresql", "--source_host", url.group(1), "--source_port", url.group(2)),
-        *("--source_database", url.group(3), "--source_user", user),
-        *("--source_schema", "ledger", "--source_table", table, "--run_id", "walk-1"),
-        *("--warehouse", os.path.join(repo, ".offload/warehouse"), "--archive_database", "archive_ledger"),
-        *extra,
-    ]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OFFLOAD_TEST_", "OFFLOAD_DB_", "OFFLOAD_SOURCE"))}
     r = subprocess.run(
-        args,
+        [
+            sys.executable,
+            os.path.join(ROOT, "glue", f"{job}_table.py"),
+            *("--JOB_NAME", "walk", "--work_unit", os.path.join(repo, ".offload/units", unit)),
+            *("--warehouse", os.path.join(repo, ".offload/warehouse")),
+            *extra,
+        ],
         capture_output=True,
         text=True,
         timeout=900,
-        env={**os.environ, "TZ": "UTC", "OFFLOAD_SOURCE_PASSWORD": password},
+        env={**env, "TZ": "UTC"},
         cwd=repo,
     )
-    assert r.returncode == 0, f"{job} {table} exited {r.returncode}\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}"
+    assert r.returncode == 0, f"{job} {unit} exited {r.returncode}\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}"
     return json.loads(r.stdout[r.stdout.index("{") :])
 
 
-def test_06_archive_two_tables_and_validate_one():
-    for table in ARCHIVED:
-        purge_due = state["status"][table]["schedule"]["purge_due"][:10]
-        summary = run_job("archive", table, "--policy", "monthly-txn", "--retention_until", purge_due)
+def test_06_archive_two_tables_and_validate_one_through_work_units():
+    tables = [f"ledger.{t}" for t in ARCHIVED]
+    offload("plan-work", "--table", *tables, "--as-of", AS_OF, "--run-id", "walk-1", "--out", ".offload/units")
+    units = sorted(os.listdir(os.path.join(state["repo"], ".offload/units")))
+    assert units == [f"ledger.ledger__{t}.{a}.json" for t in ARCHIVED for a in ("archive", "validate")]
+    for t in ARCHIVED:
+        summary = run_job("archive", f"ledger.ledger__{t}.archive.json")
         assert summary["status"] == "archived", summary
-    result = run_job("validate", "txn_202001", "--result_path", os.path.join(state["repo"], ".offload/validation"))
+    result = run_job(
+        "validate",
+        "ledger.ledger__txn_202001.validate.json",
+        "--result_path",
+        os.path.join(state["repo"], ".offload/validation"),
+    )
     assert result["status"] == "passed", result
 
 
