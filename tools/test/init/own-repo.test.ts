@@ -4,7 +4,7 @@
  * that involve configs, and they pass — no test depends on the configs a user keeps.
  *
  * The subset (the full suite takes far longer): the files that used to read the root configs
- * (schema, validate CLI, sync CLI, the sample under examples/) and the engine's table-driven cases.
+ * (schema, validate CLI, sync CLI, the sample under examples/), the engine's table-driven cases and status.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -23,6 +23,7 @@ const TESTS = [
   'tools/test/validate/cli.test.ts',
   'tools/test/sync/cli.test.ts',
   'tools/test/engine/evaluate.test.ts',
+  'tools/test/status/status.test.ts',
 ];
 const GIT_ID = {
   GIT_AUTHOR_NAME: 't',
