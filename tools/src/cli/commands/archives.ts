@@ -30,7 +30,10 @@ export function registerArchives(program: Command): void {
       `validation records (validate_table.py --result_path; default ${DEFAULT_RESULTS} in the repo when it exists)`,
     )
     .option('--root <dir>', 'repository root (default: nearest folder upwards holding offload.settings.yaml)')
-    .addHelpText('after', '\nExit status: 0 listed (problems reading a table are listed too, exit 1); 2 usage error.')
+    .addHelpText(
+      'after',
+      '\nExit status: 0 every archive read; 1 a table or validation record could not be read (listed under problems,\nthe others still listed); 2 usage error (no warehouse, an unknown database).',
+    )
     .action(
       async (o: {
         database?: string[];
