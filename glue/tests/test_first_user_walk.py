@@ -2,9 +2,10 @@
 a local PostgreSQL database onboarded by YAML with its password in the credentials file, then
 validate, discover, status, sync --target local, `offload plan-work` and the archive job on two
 tables and the validate job on one, each from its work unit alone (no connection argument, the
-password only in the credentials file), `offload archives`, and the archives read back — with pyiceberg and DuckDB's Iceberg extension
-(both tables, every row compared with the source) and with every README snippet marked `readme-test`
-(extracted from README.md and run, so the documentation cannot drift).
+password only in the credentials file), `offload archives`, and the archives read back — with
+pyiceberg and DuckDB's Iceberg extension (both tables, every row compared with the source) and with
+every README snippet marked `readme-test` (extracted from README.md and run, so the documentation
+cannot drift).
 
 The steps run in order and share one state; a failing step fails the ones after it.
 """
@@ -294,7 +295,8 @@ def test_08_read_back_every_row_with_pyiceberg_and_duckdb():
             for r in iceberg_rows(warehouse, "archive_ledger", f"ledger__{t}")
         )
         by_duckdb = con.execute(
-            f"SELECT id, amount, note, epoch_us(created_at) FROM iceberg_scan('{warehouse}/archive_ledger/ledger__{t}') ORDER BY id"
+            "SELECT id, amount, note, epoch_us(created_at) "
+            f"FROM iceberg_scan('{warehouse}/archive_ledger/ledger__{t}') ORDER BY id"
         ).fetchall()
         assert len(expected) == TABLES[t]
         source = [(i, a, n, micros(c)) for i, a, n, c in expected]

@@ -204,7 +204,8 @@ export async function listArchives(opts: ArchivesOptions): Promise<ArchivesResul
     const unknown = (opts.databases ?? []).filter((n) => !known.includes(n));
     if (unknown.length)
       throw new UserError(
-        `no database config named ${unknown.map((n) => `"${n}"`).join(', ')}; the configs declare: ${known.join(', ') || '(none)'}`,
+        `no database config named ${unknown.map((n) => `"${n}"`).join(', ')}; ` +
+          `the configs declare: ${known.join(', ') || '(none)'}`,
       );
   } else if (opts.databases?.length) throw new UserError('--database needs the config repository (--root)');
   const problems: string[] = [];

@@ -9,16 +9,23 @@ export function renderText(r: ArchivesResult): string {
   ];
   for (const a of r.archives) {
     const src = a.source
-      ? `${a.source.engine ?? '?'}://${a.source.host ?? '?'}:${a.source.port ?? '?'}/${a.source.database ?? '?'} ${a.source.schema}.${a.source.table}`
+      ? `${a.source.engine ?? '?'}://${a.source.host ?? '?'}:${a.source.port ?? '?'}/${a.source.database ?? '?'} ` +
+        `${a.source.schema}.${a.source.table}`
       : 'no lineage';
     const v = a.validation;
+    const hold = a.legal_hold === null ? 'not recorded' : a.legal_hold ? 'yes' : 'no';
+    const checked = v
+      ? `${v.status} at ${v.validated_at} (${v.mode}, ${v.mismatches} mismatch(es)` +
+        `${v.current ? '' : ', an older snapshot'})`
+      : 'none found';
     out.push(
       '',
       `${a.archive}${a.database ? ` (database ${a.database})` : ''}`,
-      `  rows ${n(a.rows)}, ${n(a.bytes)} bytes in ${n(a.data_files)} file(s); snapshot ${a.current_snapshot_id ?? 'none'} at ${a.snapshot_at ?? '-'}`,
+      `  rows ${n(a.rows)}, ${n(a.bytes)} bytes in ${n(a.data_files)} file(s); ` +
+        `snapshot ${a.current_snapshot_id ?? 'none'} at ${a.snapshot_at ?? '-'}`,
       `  source ${src}; run ${a.run_id ?? '-'}`,
-      `  policy ${a.policy ?? '-'}; retention until ${a.retention_until ?? 'not recorded'}; legal hold ${a.legal_hold === null ? 'not recorded' : a.legal_hold ? 'yes' : 'no'}`,
-      `  validation ${v ? `${v.status} at ${v.validated_at} (${v.mode}, ${v.mismatches} mismatch(es)${v.current ? '' : ', an older snapshot'})` : 'none found'}`,
+      `  policy ${a.policy ?? '-'}; retention until ${a.retention_until ?? 'not recorded'}; legal hold ${hold}`,
+      `  validation ${checked}`,
     );
   }
   if (r.problems.length) out.push('', 'Problems:', ...r.problems.map((p) => `  ${p}`));

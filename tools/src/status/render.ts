@@ -29,13 +29,15 @@ export function renderText(r: StatusResult): string {
       `${r.summary.problems ? `, ${r.summary.problems} that could not be evaluated` : ''}`,
   );
   out.push(
-    `next: ${n.archive} archive, ${n.validate} validate, ${n.cleanup_source} cleanup_source, ${n.purge} purge, ${n.none} nothing; ` +
+    `next: ${n.archive} archive, ${n.validate} validate, ${n.cleanup_source} cleanup_source, ` +
+      `${n.purge} purge, ${n.none} nothing; ` +
       `inventory ${r.inventory}; ${r.ledger ? `run ledger ${r.ledger}` : 'no run ledger (states unknown)'}`,
   );
   for (const db of r.databases) {
     out.push('');
     out.push(
-      `${db.database} — ${db.status}${db.inventory_discovered_at ? `, inventory of ${db.inventory_discovered_at}` : ''}` +
+      `${db.database} — ${db.status}` +
+        `${db.inventory_discovered_at ? `, inventory of ${db.inventory_discovered_at}` : ''}` +
         `${db.unclaimed ? `, ${db.unclaimed} table(s) no scope claims` : ''}`,
     );
     for (const p of db.problems) out.push(`  ! ${p.code}: ${p.message}`);

@@ -48,18 +48,20 @@ export async function status(opts: StatusOptions): Promise<StatusResult> {
   const repo = await loadRepo(fsSource(opts.root));
   if (repo.errors > 0)
     throw new UserError(
-      `the configs have ${repo.errors} validation error(s); run \`offload validate\` and fix them first:\n${repo.findings
-        .filter((f) => f.severity === 'error')
-        .slice(0, 10)
-        .map((f) => `  ${f.file}:${f.line}:${f.column} ${f.code} ${f.message}`)
-        .join('\n')}`,
+      `the configs have ${repo.errors} validation error(s); run \`offload validate\` and fix them first:\n` +
+        repo.findings
+          .filter((f) => f.severity === 'error')
+          .slice(0, 10)
+          .map((f) => `  ${f.file}:${f.line}:${f.column} ${f.code} ${f.message}`)
+          .join('\n'),
       1,
     );
   const known = repo.databases.map((d) => d.config.name).sort();
   const unknown = (opts.databases ?? []).filter((n) => !known.includes(n));
   if (unknown.length)
     throw new UserError(
-      `no database config named ${unknown.map((n) => `"${n}"`).join(', ')}; the configs declare: ${known.join(', ') || '(none)'}`,
+      `no database config named ${unknown.map((n) => `"${n}"`).join(', ')}; ` +
+        `the configs declare: ${known.join(', ') || '(none)'}`,
     );
   const chosen = opts.databases?.length ? new Set(opts.databases) : undefined;
   const databases = repo.databases.map((d) => d.config).filter((d) => !chosen || chosen.has(d.name));
@@ -80,7 +82,10 @@ export async function status(opts: StatusOptions): Promise<StatusResult> {
         : {
             error: {
               code: r.code,
-              message: `${r.message}${r.code === 'inventory/missing' ? `: run \`offload discover --database ${d.name}\`` : ''}`,
+              message:
+                r.code === 'inventory/missing'
+                  ? `${r.message}: run \`offload discover --database ${d.name}\``
+                  : r.message,
             },
           },
     );

@@ -26,7 +26,8 @@ const OLD = '1234';
 
 function metadata(props: Record<string, string>, current: string | null): string {
   const snapshot = (id: string, total: string) =>
-    `{"snapshot-id": ${id}, "timestamp-ms": 1796205413664, "summary": {"total-records": "${total}", "total-files-size": "4096", "total-data-files": "2"}}`;
+    `{"snapshot-id": ${id}, "timestamp-ms": 1796205413664, "summary": {"total-records": "${total}", ` +
+    '"total-files-size": "4096", "total-data-files": "2"}}';
   return `{"format-version": 2, "location": "/w/x", "current-snapshot-id": ${current ?? -1},
   "properties": ${JSON.stringify(props)},
   "snapshots": [${snapshot(OLD, '7')}, ${snapshot(BIG, '9')}]}`;
@@ -44,7 +45,9 @@ const lineage = {
   'offload.run_id': 'r2',
 };
 const record = (validatedAt: string, snapshot: string, status = 'passed') =>
-  `{"job": "validate", "status": "${status}", "archive_table": "archive_ledger.ledger__txn_202001", "validated_at": "${validatedAt}", "run_id": "r2", "archive_snapshot_id": ${snapshot}, "mode": "full", "mismatches": []}`;
+  `{"job": "validate", "status": "${status}", "archive_table": "archive_ledger.ledger__txn_202001", ` +
+  `"validated_at": "${validatedAt}", "run_id": "r2", "archive_snapshot_id": ${snapshot}, ` +
+  '"mode": "full", "mismatches": []}';
 
 function warehouse(extra: Record<string, string> = {}) {
   return writeTree({
@@ -66,7 +69,7 @@ function warehouse(extra: Record<string, string> = {}) {
   });
 }
 
-test('rows, bytes, exact snapshot ids, lineage, hold, the latest validation, the config of each namespace', async () => {
+test("rows, bytes, exact snapshot ids, lineage, hold, the latest validation, each namespace's config", async () => {
   const dir = warehouse();
   try {
     const r = await listArchives({ warehouse: path.join(dir, 'wh'), results: path.join(dir, 'results'), root: dir });
@@ -114,7 +117,7 @@ test('rows, bytes, exact snapshot ids, lineage, hold, the latest validation, the
   }
 });
 
-test('a validation of an older snapshot is not current; an unreadable table is a problem, the rest still listed', async () => {
+test("an older snapshot's validation is not current; an unreadable table is a problem, the rest listed", async () => {
   const dir = warehouse({
     'results/b.validation.json': record('2026-12-02T10:00:00Z', OLD),
     'wh/archive_ledger/broken/metadata/v1.metadata.json': '{"format-version": 2,',

@@ -13,7 +13,8 @@ export function registerArchives(program: Command): void {
   program
     .command('archives')
     .description(
-      'list the Iceberg archives of a local warehouse: rows, bytes, current snapshot, source, policy, retention end, legal hold, last validation',
+      'list the Iceberg archives of a local warehouse: rows, bytes, current snapshot, source, policy, ' +
+        'retention end, legal hold, last validation',
     )
     .option('--database <name...>', 'only the archives of these database configs')
     .addOption(
@@ -32,7 +33,8 @@ export function registerArchives(program: Command): void {
     .option('--root <dir>', 'repository root (default: nearest folder upwards holding offload.settings.yaml)')
     .addHelpText(
       'after',
-      '\nExit status: 0 every archive read; 1 a table or validation record could not be read (listed under problems,\nthe others still listed); 2 usage error (no warehouse, an unknown database).',
+      '\nExit status: 0 every archive read; 1 a table or validation record could not be read (listed under\n' +
+        'problems, the others still listed); 2 usage error (no warehouse, an unknown database).',
     )
     .action(
       async (o: {

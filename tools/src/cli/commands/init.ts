@@ -20,7 +20,8 @@ async function complete(o: InitCliOptions): Promise<SettingsInput> {
   const missing = (['prefix', 'region'] as const).filter((k) => !o[k]);
   if (missing.length && !process.stdin.isTTY)
     throw new UserError(
-      `missing ${missing.map((k) => `--${k}`).join(' and ')} (no terminal to ask on); e.g. offload init my-configs --prefix acme --region eu-west-1`,
+      `missing ${missing.map((k) => `--${k}`).join(' and ')} (no terminal to ask on); ` +
+        'e.g. offload init my-configs --prefix acme --region eu-west-1',
     );
   if (missing.length || (process.stdin.isTTY && o.account === undefined)) {
     const rl = createInterface({ input: process.stdin, output: process.stderr });
@@ -49,7 +50,8 @@ export function registerInit(program: Command): void {
   program
     .command('init')
     .description(
-      'start your own config repository: a clone of the toolkit with your settings, empty databases/ and policies/, the workflows and the schemas',
+      'start your own config repository: a clone of the toolkit with your settings, ' +
+        'empty databases/ and policies/, the workflows and the schemas',
     )
     .argument('[dir]', 'folder of the new repository (must not exist or be empty)', '.')
     .option('--prefix <prefix>', 'resource prefix every AWS name derives from (asked for when missing)')
@@ -79,7 +81,7 @@ and then nothing is written.`,
       });
       process.stdout.write(
         [
-          `Created ${r.dir} (branch ${r.branch}${r.commit ? `, commit ${r.commit.slice(0, 12)}` : ', settings staged'}).`,
+          `Created ${r.dir} (branch ${r.branch}, ${r.commit ? `commit ${r.commit.slice(0, 12)}` : 'settings staged'}).`,
           `Toolkit remote "toolkit": ${r.toolkit}`,
           ...(r.removed.length ? [`Left out the toolkit's own configs: ${r.removed.join(', ')}`] : []),
           'Next:',

@@ -8,7 +8,8 @@ export function registerStatus(program: Command): void {
   program
     .command('status')
     .description(
-      'what is due: for every table a scope claims, its dates (table, archive due, purge due), legal hold, the action due now, the next action and when, and its run-ledger state',
+      'what is due: for every table a scope claims, its dates (table, archive due, purge due), legal hold, ' +
+        'the action due now, the next action and when, and its run-ledger state',
     )
     .option('--database <name...>', 'only these databases (default: every database config)')
     .option('--as-of <date>', 'evaluate ages at this ISO-8601 date (default: today, UTC)')
@@ -20,7 +21,8 @@ export function registerStatus(program: Command): void {
     .option('--inventory <dir>', 'folder of inventory snapshots (written by `offload discover`)', DEFAULT_INVENTORY_DIR)
     .option(
       '--archive-state <file>',
-      'JSON list of archive records {database, schema, table, archived_at, validated, table_date?} (default: nothing archived yet)',
+      'JSON list of archive records {database, schema, table, archived_at, validated, table_date?} ' +
+        '(default: nothing archived yet)',
     )
     .option('--root <dir>', 'repository root (default: nearest folder upwards holding offload.settings.yaml)')
     .addHelpText(
