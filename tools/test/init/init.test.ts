@@ -154,5 +154,20 @@ test('refused, exit 2: a folder that is not empty is left as it was', () => {
   );
 });
 
+test('on a terminal, init asks for what the flags did not give (answers typed ahead are kept)', () => {
+  // `script` (util-linux) gives the command a terminal; the answers arrive before the first question.
+  const r = spawnSync('script', ['-qec', `${process.execPath} ${BIN} init asked --account 210987654321`, '/dev/null'], {
+    cwd: parent,
+    input: 'acme-asked\neu-central-1\n',
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  assert.is(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /Resource prefix .*AWS region/s);
+  assert.not.match(r.stdout, /AWS account id/, '--account was given');
+  const s = parse(readFileSync(path.join(parent, 'asked/offload.settings.yaml'), 'utf8'));
+  assert.equal([s.resource_prefix, s.region, s.account_id], ['acme-asked', 'eu-central-1', '210987654321']);
+});
+
 test.after(() => removeTree(parent));
 test.run();

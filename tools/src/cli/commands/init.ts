@@ -25,12 +25,18 @@ async function complete(o: InitCliOptions): Promise<SettingsInput> {
     );
   if (missing.length || (process.stdin.isTTY && o.account === undefined)) {
     const rl = createInterface({ input: process.stdin, output: process.stderr });
+    // Lines typed (or pasted) ahead of a question are buffered by the iterator, never lost.
+    const lines = rl[Symbol.asyncIterator]();
+    const ask = async (question: string) => {
+      process.stderr.write(question);
+      const r = await lines.next();
+      return r.done ? '' : String(r.value).trim();
+    };
     try {
-      if (!o.prefix)
-        o.prefix = (await rl.question('Resource prefix (lower case, e.g. acme; names derive from it): ')).trim();
-      if (!o.region) o.region = (await rl.question('AWS region (e.g. eu-west-1): ')).trim();
+      if (!o.prefix) o.prefix = await ask('Resource prefix (lower case, e.g. acme; names derive from it): ');
+      if (!o.region) o.region = await ask('AWS region (e.g. eu-west-1): ');
       if (o.account === undefined)
-        o.account = (await rl.question('AWS account id (12 digits, empty to leave out): ')).trim() || undefined;
+        o.account = (await ask('AWS account id (12 digits, empty to leave out): ')) || undefined;
     } finally {
       rl.close();
     }
