@@ -127,6 +127,15 @@ function git(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}): string {
   }).trim();
 }
 
+/** The URL of a remote of a checkout, or undefined. */
+export function remoteUrl(cwd: string, remote: string): string | undefined {
+  try {
+    return git(cwd, ['remote', 'get-url', remote]) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function gitIdentity(cwd: string): NodeJS.ProcessEnv {
   const has = (k: string) => {
     try {
@@ -170,6 +179,11 @@ export async function initRepo(opts: InitOptions): Promise<InitResult> {
         .pop();
       throw new UserError(`cannot clone the toolkit from ${toolkit}: ${msg}`);
     }
+    // Cloned from a local checkout that came from somewhere: updates should come from there too.
+    if (!opts.toolkit) {
+      const origin = remoteUrl(TOOLKIT_ROOT, 'origin');
+      if (origin) git(repo, ['remote', 'set-url', 'toolkit', origin]);
+    }
     const upstream = git(repo, ['rev-parse', '--abbrev-ref', 'HEAD']);
     // The user's own history is `main`, tracking nothing: pushes go to their remote, never the toolkit.
     if (upstream !== 'main') git(repo, ['branch', '-q', '-m', upstream, 'main']);
@@ -192,7 +206,14 @@ export async function initRepo(opts: InitOptions): Promise<InitResult> {
     }
     if (existsSync(dir)) rmSync(dir, { recursive: true });
     renameSync(repo, dir);
-    return { dir, toolkit, branch: 'main', commit, settings: SETTINGS_FILE, removed };
+    return {
+      dir,
+      toolkit: remoteUrl(dir, 'toolkit') ?? toolkit,
+      branch: 'main',
+      commit,
+      settings: SETTINGS_FILE,
+      removed,
+    };
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

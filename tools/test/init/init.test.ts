@@ -12,6 +12,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { BIN } from '../helpers/cli.js';
 import { removeTree } from '../helpers/fixtures.js';
+import { remoteUrl } from '../../src/init/init.js';
 import { firstUserTree } from '../fixtures/first-user.js';
 import { inventory, table, eventCol, measured } from '../engine/fixtures.js';
 
@@ -74,7 +75,8 @@ test('init in a new folder: settings from flags, empty config folders, workflows
   assert.not.ok(existsSync(path.join(dir, 'inventory')), 'no sample inventory at the root');
   assert.is(git(dir, 'rev-parse', '--abbrev-ref', 'HEAD'), 'main');
   assert.is(git(dir, 'status', '--porcelain'), '', 'everything committed');
-  assert.is(git(dir, 'remote', 'get-url', 'toolkit'), TOOLKIT);
+  // Updates come from where this toolkit checkout came from (its origin), else from the checkout itself.
+  assert.is(git(dir, 'remote', 'get-url', 'toolkit'), remoteUrl(TOOLKIT, 'origin') ?? TOOLKIT);
   assert.is(git(dir, 'log', '-1', '--format=%s'), 'offload init: settings for acme-data');
   assert.equal(
     readdirSync(parent).filter((f) => f !== 'configs'),
