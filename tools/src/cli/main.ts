@@ -11,6 +11,7 @@ import { registerSync } from './commands/sync.js';
 import { registerDiscover } from './commands/discover.js';
 import { registerPreview } from './commands/preview.js';
 import { registerPlanWork } from './commands/plan-work.js';
+import { registerRun } from './commands/run.js';
 import { registerInit } from './commands/init.js';
 import { registerStatus } from './commands/status.js';
 import { registerArchives } from './commands/archives.js';
@@ -23,6 +24,7 @@ const COMMANDS: ((program: Command) => void)[] = [
   registerDiscover,
   registerPreview,
   registerPlanWork,
+  registerRun,
   registerStatus,
   registerArchives,
 ];
