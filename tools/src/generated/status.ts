@@ -51,7 +51,7 @@ export interface StatusResult {
    */
   inventory: string;
   /**
-   * Where the current states (`tables[].state`) came from; null when no run ledger was read (every state is then null).
+   * The run ledger the states (`tables[].state`) and archive records came from, e.g. `local:.offload/state/ledger`; null when none was read (every state is then null).
    */
   ledger: string | null;
   /**
@@ -201,25 +201,33 @@ export interface StatusResult {
      */
     in_source: boolean;
     /**
-     * The table's current state in the run ledger (the pipeline's record of every transition); null when no ledger was read or it holds nothing about the table.
+     * The table's current state in the run ledger (the pipeline's record of every transition, `offload status --ledger`); null when no ledger was read or it holds nothing about the table.
      */
     state: {
       /**
        * The last state recorded: `planned`, `archiving`, `archived`, `validated`, `source_renamed`, `source_dropped`, `purged` or `failed`.
        */
-      state: string;
+      state:
+        | 'planned'
+        | 'archiving'
+        | 'archived'
+        | 'validated'
+        | 'source_renamed'
+        | 'source_dropped'
+        | 'purged'
+        | 'failed';
       /**
-       * The run that recorded it; null when unknown.
+       * The run that recorded the last transition.
        */
-      run_id: string | null;
+      run_id: string;
       /**
-       * The Iceberg snapshot the archive is at; null when there is none yet.
+       * The Iceberg snapshot the archive is at (a 64-bit id, as decimal text so it stays exact); null when there is none yet.
        */
-      snapshot_id: number | null;
+      snapshot_id: string | null;
       /**
-       * When the state was recorded (ISO-8601 UTC); null when unknown.
+       * When the last transition was recorded (ISO-8601 UTC).
        */
-      updated_at: string | null;
+      updated_at: string;
     } | null;
   }[];
 }

@@ -2,7 +2,7 @@
  * `offload status`'s core: what is due, in one view. Every table a scope claims — those with nothing
  * to do too, with the reason — with its dates, the action due now and the next action, straight from
  * the policy engine's decisions (never recomputed here), plus its current state in the run ledger
- * when one is given. Returns data (the JSON contract `schema/status.schema.json`); never prints.
+ * when one is given (whose archive records the engine then decides with, as the pipeline does). Returns data (the JSON contract `schema/status.schema.json`); never prints.
  */
 import path from 'node:path';
 import { loadRepo } from '../config/load.js';
@@ -13,6 +13,8 @@ import { readArchiveState } from '../preview/preview.js';
 import { scheduleOf } from '../preview/diff.js';
 import { UserError } from '../errors.js';
 import type { StatusResult } from '../generated/status.js';
+import { archiveRecordsOf, type LedgerEntry } from '../ledger/index.js';
+import { tableKey } from '../work/units.js';
 
 export type { StatusResult };
 export type StatusTable = StatusResult['tables'][number];
@@ -20,14 +22,10 @@ type TableState = NonNullable<StatusTable['state']>;
 
 const STATUS_FORMAT_VERSION = 1 as const;
 
-/**
- * The run ledger as status reads it: a table's last recorded state. The ledger itself (DynamoDB, or
- * a locked local directory) belongs to the pipeline; any reader of it fits here.
- */
-interface LedgerReader {
-  /** For the output: where the states come from. */
-  readonly label: string;
-  state(database: string, schema: string, table: string): TableState | undefined;
+/** The run ledger as status reads it: its entries, and where they came from (for the output). */
+interface LedgerInput {
+  label: string;
+  entries: readonly LedgerEntry[];
 }
 
 export interface StatusOptions {
@@ -38,10 +36,15 @@ export interface StatusOptions {
   inventory: string;
   /** As-of date; default today (UTC). */
   asOf?: string;
-  /** JSON file of archive records (as for `offload preview --archive-state`). */
+  /** JSON file of archive records (as for `offload preview --archive-state`); overrides the ledger's. */
   archiveState?: string;
-  ledger?: LedgerReader;
+  /** The run ledger: each table's state, and the archive records the engine decides with. */
+  ledger?: LedgerInput;
   now?: () => Date;
+}
+
+function stateOf(e: LedgerEntry | undefined): TableState | null {
+  return e ? { state: e.state, run_id: e.run_id, snapshot_id: e.snapshot_id, updated_at: e.updated_at } : null;
 }
 
 export async function status(opts: StatusOptions): Promise<StatusResult> {
@@ -90,7 +93,12 @@ export async function status(opts: StatusOptions): Promise<StatusResult> {
           },
     );
   }
-  const archive = opts.archiveState ? await readArchiveState(path.resolve(opts.root, opts.archiveState)) : undefined;
+  const archive = opts.archiveState
+    ? await readArchiveState(path.resolve(opts.root, opts.archiveState))
+    : opts.ledger
+      ? archiveRecordsOf(opts.ledger.entries)
+      : undefined;
+  const states = new Map(opts.ledger?.entries.map((e) => [tableKey(e.database, e.schema, e.table), e]));
   const ev = evaluate({
     databases,
     policies: repo.policies.map((p) => p.config),
@@ -120,7 +128,7 @@ export async function status(opts: StatusOptions): Promise<StatusResult> {
         rows: d.rows,
         bytes: d.bytes,
         in_source: d.in_source,
-        state: opts.ledger?.state(d.database, d.schema, d.table) ?? null,
+        state: stateOf(states.get(tableKey(d.database, d.schema, d.table))),
       });
     }
   return {

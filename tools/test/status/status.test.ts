@@ -15,6 +15,7 @@ import { cli } from '../helpers/cli.js';
 import { writeTree, removeTree } from '../helpers/fixtures.js';
 import { SETTINGS } from '../helpers/repo.js';
 import { firstUserTree } from '../fixtures/first-user.js';
+import { createLocalLedger } from '../../src/ledger/index.js';
 import { inventory, table, eventCol, measured } from '../engine/fixtures.js';
 
 const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
@@ -154,31 +155,45 @@ for (const c of cases)
     }
   });
 
-test('status: a ledger reader fills in the current state', async () => {
+test("status --ledger: each table's state, and the engine decides with the ledger's archive records", async () => {
   const dir = repo();
   try {
-    const r = await status({
-      root: dir,
-      inventory: 'inventory',
-      asOf: '2026-11-27',
-      ledger: {
-        label: 'test ledger',
-        state: (_d, _s, t) =>
-          t === 'txn_202001'
-            ? { state: 'archiving', run_id: 'r1', snapshot_id: null, updated_at: '2026-11-27T01:00:00.000Z' }
-            : undefined,
-      },
+    const ledger = createLocalLedger({ dir: path.join(dir, '.offload/state') });
+    const ref = (table: string) => ({ database: 'ledger', schema: 'ledger', table });
+    const archived = { runId: 'r1', at: '2022-03-01T00:00:00.000Z', snapshotId: '9223372036854775783', rows: 10 };
+    await ledger.transition(ref('txn_202001'), { expect: null, to: 'archiving', runId: 'r1' });
+    await ledger.transition(ref('txn_202001'), { expect: 'archiving', to: 'archived', ...archived });
+    await ledger.transition(ref('txn_202001'), {
+      expect: 'archived',
+      to: 'validated',
+      runId: 'r1',
+      at: '2022-03-01T01:00:00.000Z',
+      validation: { status: 'passed', snapshot_id: '9223372036854775783', validated_at: '2022-03-01T01:00:00Z' },
     });
-    assert.is(r.ledger, 'test ledger');
+    await ledger.transition(ref('audit_log'), { expect: null, to: 'archiving', runId: 'r2' });
+    const r = await cli(['status', '--as-of', '2026-11-27', '--format', 'json'], dir);
+    assert.is(r.status, 0, r.stderr);
+    const doc = JSON.parse(r.stdout) as StatusResult;
+    assert.equal(contractProblems(doc), []);
+    assert.match(doc.ledger!, /^local:/);
     assert.equal(
-      r.tables.map((t) => [t.table, t.state?.state ?? null]),
+      doc.tables.map((t) => [t.table, t.action, t.state?.state ?? null, t.schedule?.next_action ?? null]),
       [
-        ['audit_log', null],
-        ['txn_202001', 'archiving'],
-        ['txn_202411', null],
+        ['audit_log', 'archive', 'archiving', 'archive'], // a started archive is not archived: decided afresh
+        ['txn_202001', 'none', 'validated', 'purge'], // validated: nothing now, purge on 2027-01-31
+        ['txn_202411', 'none', null, 'archive'],
       ],
     );
-    assert.equal(contractProblems(JSON.parse(JSON.stringify(r))), []);
+    const txn = doc.tables.find((t) => t.table === 'txn_202001')!;
+    assert.equal(
+      [txn.state?.snapshot_id, txn.schedule?.next_action_at],
+      ['9223372036854775783', '2027-01-31T00:00:00.000Z'],
+    );
+    const none = JSON.parse(
+      (await cli(['status', '--as-of', '2026-11-27', '--format', 'json', '--ledger', 'none'], dir)).stdout,
+    );
+    assert.is(none.ledger, null);
+    assert.ok(none.tables.every((t: StatusResult['tables'][number]) => t.state === null));
   } finally {
     removeTree(dir);
   }

@@ -3,6 +3,23 @@ import { status } from '../../status/status.js';
 import { renderJson, renderText } from '../../status/render.js';
 import { DEFAULT_INVENTORY_DIR } from '../../inventory/inventory.js';
 import { findRoot } from '../root.js';
+import { openLedger } from '../../ledger/index.js';
+import { loadRepo } from '../../config/load.js';
+import { fsSource } from '../../config/source.js';
+import type { OffloadSettings } from '../../generated/settings.js';
+
+/** Every entry of the run ledger `spec` names (`none`: no ledger). */
+async function readLedger(spec: string, root: string) {
+  if (spec === 'none') return undefined;
+  const settings =
+    spec === 'aws' ? ((await loadRepo(fsSource(root))).settings?.config as OffloadSettings | undefined) : undefined;
+  const ledger = await openLedger(spec, root, settings);
+  try {
+    return { label: ledger.label, entries: await ledger.list() };
+  } finally {
+    ledger.close?.();
+  }
+}
 
 export function registerStatus(program: Command): void {
   program
@@ -20,9 +37,15 @@ export function registerStatus(program: Command): void {
     )
     .option('--inventory <dir>', 'folder of inventory snapshots (written by `offload discover`)', DEFAULT_INVENTORY_DIR)
     .option(
+      '--ledger <local[:dir]|aws|none>',
+      'run ledger giving each table its state and what is archived: the local state directory ' +
+        '(.offload/state), the DynamoDB ledger table, or none',
+      'local',
+    )
+    .option(
       '--archive-state <file>',
-      'JSON list of archive records {database, schema, table, archived_at, validated, table_date?} ' +
-        '(default: nothing archived yet)',
+      'JSON list of archive records {database, schema, table, archived_at, validated, table_date?}; ' +
+        "overrides the ledger's archive records",
     )
     .option('--root <dir>', 'repository root (default: nearest folder upwards holding offload.settings.yaml)')
     .addHelpText(
@@ -38,10 +61,14 @@ inventory, impossible table date, policy conflict) or the configs fail validatio
         format: 'text' | 'json';
         inventory: string;
         archiveState?: string;
+        ledger: string;
         root?: string;
       }) => {
+        const root = findRoot(process.cwd(), o.root);
+        const ledger = await readLedger(o.ledger, root);
         const result = await status({
-          root: findRoot(process.cwd(), o.root),
+          root,
+          ...(ledger ? { ledger } : {}),
           inventory: o.inventory,
           ...(o.database ? { databases: o.database } : {}),
           ...(o.asOf ? { asOf: o.asOf } : {}),
