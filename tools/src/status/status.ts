@@ -2,7 +2,8 @@
  * `offload status`'s core: what is due, in one view. Every table a scope claims — those with nothing
  * to do too, with the reason — with its dates, the action due now and the next action, straight from
  * the policy engine's decisions (never recomputed here), plus its current state in the run ledger
- * when one is given (whose archive records the engine then decides with, as the pipeline does). Returns data (the JSON contract `schema/status.schema.json`); never prints.
+ * when one is given (whose archive records the engine then decides with, as the pipeline does).
+ * Returns data (the JSON contract `schema/status.schema.json`); never prints.
  */
 import path from 'node:path';
 import { loadRepo } from '../config/load.js';
