@@ -1,8 +1,8 @@
 """The scripted first-user walk, as the README tells it: a new config repository from `offload init`,
 a local PostgreSQL database onboarded by YAML with its password in the credentials file, then
-validate, discover, status, sync --target local, `offload plan-work` and the archive job on two
-tables and the validate job on one, each from its work unit alone (no connection argument, the
-password only in the credentials file), `offload archives`, and the archives read back — with
+validate, discover, status, sync --target local, `offload run` on two tables (work units through the
+archive and validate jobs, with no connection argument and the password only in the credentials
+file; recorded in the run ledger, which status then shows), `offload archives`, and the archives read back — with
 pyiceberg and DuckDB's Iceberg extension (both tables, every row compared with the source) and with
 every README snippet marked `readme-test` (extracted from README.md and run, so the documentation
 cannot drift).
@@ -205,44 +205,35 @@ def test_05_sync_to_the_local_target():
     assert os.path.exists(os.path.join(state["repo"], ".offload/state/bucket/configs/databases/ledger.yaml"))
 
 
-def run_job(job: str, unit: str, *extra: str) -> dict:
-    """Runs a Glue job on the local Spark from a work unit alone: no connection argument, and no
-    password anywhere but the repository's credentials file (the test's own variables are removed)."""
-    repo = state["repo"]
+def test_06_run_archives_and_validates_two_tables_through_the_jobs():
+    """`offload run` plans work units and runs each through its job's entry point (archive, then
+    validate) with nothing but the synced configs and the credentials file: the test's own connection
+    variables are removed from the environment."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OFFLOAD_TEST_", "OFFLOAD_DB_", "OFFLOAD_SOURCE"))}
     r = subprocess.run(
-        [
-            sys.executable,
-            os.path.join(ROOT, "glue", f"{job}_table.py"),
-            *("--JOB_NAME", "walk", "--work_unit", os.path.join(repo, ".offload/units", unit)),
-            *("--warehouse", os.path.join(repo, ".offload/warehouse")),
-            *extra,
-        ],
+        [shutil.which("node") or "node", CLI, "run", "--table", *[f"ledger.{t}" for t in ARCHIVED]]
+        + ["--as-of", AS_OF, "--run-id", "walk-1", "--no-aws", "--quiet", "--format", "json"],
+        cwd=state["repo"],
         capture_output=True,
         text=True,
-        timeout=900,
-        env={**env, "TZ": "UTC"},
-        cwd=repo,
+        timeout=1800,
+        env={**env, "TZ": "UTC", "NO_COLOR": "1"},
     )
-    assert r.returncode == 0, f"{job} {unit} exited {r.returncode}\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}"
-    return json.loads(r.stdout[r.stdout.index("{") :])
-
-
-def test_06_archive_two_tables_and_validate_one_through_work_units():
-    tables = [f"ledger.{t}" for t in ARCHIVED]
-    offload("plan-work", "--table", *tables, "--as-of", AS_OF, "--run-id", "walk-1", "--out", ".offload/units")
-    units = sorted(os.listdir(os.path.join(state["repo"], ".offload/units")))
-    assert units == [f"ledger.ledger__{t}.{a}.json" for t in ARCHIVED for a in ("archive", "validate")]
-    for t in ARCHIVED:
-        summary = run_job("archive", f"ledger.ledger__{t}.archive.json")
-        assert summary["status"] == "archived", summary
-    result = run_job(
-        "validate",
-        "ledger.ledger__txn_202001.validate.json",
-        "--result_path",
-        os.path.join(state["repo"], ".offload/validation"),
-    )
-    assert result["status"] == "passed", result
+    assert r.returncode == 0, f"offload run exited {r.returncode}\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}"
+    # The run ledger now knows both tables: status shows them validated, the purge next.
+    doc = json.loads(offload("status", "--as-of", AS_OF, "--format", "json").stdout)
+    got = {
+        t["table"]: (t["action"], t["state"] and t["state"]["state"], t["schedule"]["next_action"])
+        for t in doc["tables"]
+    }
+    assert got == {
+        "audit_log": ("archive", None, "archive"),
+        "txn_202001": ("none", "validated", "purge"),
+        "txn_202410": ("none", "validated", "purge"),
+        "txn_202611": ("none", None, "archive"),
+    }, got
+    assert doc["ledger"].startswith("local:")
+    state["ledger"] = {t["table"]: t["state"] for t in doc["tables"] if t["state"]}
 
 
 def test_07_offload_archives_lists_them():
@@ -269,9 +260,9 @@ def test_07_offload_archives_lists_them():
         assert a["source"]["database"] == state["database"]
         assert a["policy"] == "monthly-txn"
         assert a["retention_until"] == state["status"][t]["schedule"]["purge_due"][:10]
-    assert by_table["ledger__txn_202001"]["validation"]["status"] == "passed"
-    assert by_table["ledger__txn_202001"]["validation"]["current"] is True
-    assert by_table["ledger__txn_202410"]["validation"] is None
+        assert a["current_snapshot_id"] == state["ledger"][t]["snapshot_id"], "the ledger names the same snapshot"
+        assert a["validation"]["status"] == "passed" and a["validation"]["current"] is True
+        assert a["run_id"] == "walk-1"
     text = offload("archives", "--database", "ledger").stdout
     assert "archive_ledger.ledger__txn_202001 (database ledger)" in text
 

@@ -7,7 +7,7 @@ import { SETTINGS_FILE } from '../../config/source.js';
 import { findRoot } from '../root.js';
 
 const DEFAULT_WAREHOUSE = '.offload/warehouse';
-const DEFAULT_RESULTS = '.offload/validation';
+const DEFAULT_RESULTS = '.offload/state/results';
 
 export function registerArchives(program: Command): void {
   program
