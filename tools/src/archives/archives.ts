@@ -11,7 +11,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { loadRepo } from '../config/load.js';
 import { fsSource } from '../config/source.js';
-import { glueDatabaseOf } from '../config/model.js';
+import { glueDatabaseOf } from '../config/naming.js';
 import { UserError } from '../errors.js';
 import type { ArchivesResult } from '../generated/archives.js';
 

@@ -12,6 +12,7 @@ import { registerDiscover } from './commands/discover.js';
 import { registerPreview } from './commands/preview.js';
 import { registerPlanWork } from './commands/plan-work.js';
 import { registerRun } from './commands/run.js';
+import { registerReport } from './commands/report.js';
 import { registerInit } from './commands/init.js';
 import { registerStatus } from './commands/status.js';
 import { registerArchives } from './commands/archives.js';
@@ -25,6 +26,7 @@ const COMMANDS: ((program: Command) => void)[] = [
   registerPreview,
   registerPlanWork,
   registerRun,
+  registerReport,
   registerStatus,
   registerArchives,
 ];

@@ -16,7 +16,7 @@ import { parseJdbcUrl } from './jdbc.js';
 import { scheduleProblem } from './schedule.js';
 import { durationMillis, parseDuration } from './duration.js';
 import { compileNameDatePattern, compileTablePattern } from './patterns.js';
-import { glueDatabaseOf, s3LocationOf } from './model.js';
+import { glueDatabaseOf, s3LocationOf } from './naming.js';
 
 /** Every rule code with its severity and a one-line description (README table). */
 export const RULES: Record<string, { severity: Severity; what: string }> = {

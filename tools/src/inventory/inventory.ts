@@ -54,6 +54,15 @@ export async function readInventory(dir: string, database: string): Promise<Read
       message: `no inventory for database ${database} (${file}); run \`offload discover --database ${database}\``,
     };
   }
+  return parseInventory(text, database, file);
+}
+
+/**
+ * Parses an inventory's text (from a file, an S3 object…) and checks it: JSON, format version, schema and
+ * that it is the inventory of `database`. `label` names it in messages.
+ */
+export function parseInventory(text: string, database: string, label: string): ReadResult {
+  const file = label;
   let doc: unknown;
   try {
     doc = JSON.parse(text);

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { listArchives } from '../../src/archives/archives.js';
-import { SCHEMA_DIR } from '../../src/config/schemas.js';
+import { SCHEMA_DIR } from '../../scripts/generate-types.js';
 import { UserError } from '../../src/errors.js';
 import { cli } from '../helpers/cli.js';
 import { removeTree, writeTree } from '../helpers/fixtures.js';

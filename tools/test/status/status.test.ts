@@ -10,7 +10,7 @@ import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { status, type StatusResult } from '../../src/status/status.js';
 import { renderText } from '../../src/status/render.js';
-import { SCHEMA_DIR } from '../../src/config/schemas.js';
+import { SCHEMA_DIR } from '../../scripts/generate-types.js';
 import { cli } from '../helpers/cli.js';
 import { writeTree, removeTree } from '../helpers/fixtures.js';
 import { SETTINGS } from '../helpers/repo.js';
