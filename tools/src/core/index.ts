@@ -68,3 +68,17 @@ export { actionsFor, planWorkUnits, WORK_UNIT_FORMAT, WorkUnitError } from '../w
 export type { ArchiveRef, TableProgress } from '../work/units.js';
 export { isWorkUnit, WORK_UNIT_SCHEMA_FILE, workUnitProblems } from '../work/validate-unit.js';
 export type { WorkUnit } from '../generated/work-unit.js';
+
+// The run ledger: every table's state and its legal transitions (stores: tools/src/ledger/).
+export {
+  applyTransition,
+  IllegalTransitionError,
+  isLegal,
+  LEDGER_FORMAT,
+  LedgerConflictError,
+  STATES,
+  type Ledger,
+  type LedgerEntry,
+  type TableRef,
+  type Transition,
+} from '../ledger/model.js';

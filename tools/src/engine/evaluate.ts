@@ -28,7 +28,7 @@ import {
   type TableDate,
 } from './age.js';
 import { combine } from './combine.js';
-import { isoTime, parseUtc } from './dates.js';
+import { calendarProblem, isoTime, parseUtc } from './dates.js';
 import type {
   Action,
   ArchiveRecord,
@@ -69,6 +69,8 @@ export function parseAsOf(text: string): number {
     ? parseUtc(text.replace(' ', 'T'))
     : NaN;
   if (Number.isNaN(t)) throw new Error(`as-of date "${text}" is not an ISO-8601 date or date-time (e.g. 2026-11-27)`);
+  const impossible = calendarProblem(text);
+  if (impossible) throw new Error(`as-of date ${impossible} (e.g. 2026-11-27)`);
   return t;
 }
 
