@@ -12,10 +12,12 @@ const LAYERS = [
   ['engine'], // the retention policy engine: configs + inventory + as-of date → decisions
   ['report', 'work', 'ledger/model.ts'], // run-report renderer; work units; the run ledger's state machine
   ['core'], // the one entry point every runtime imports (CLI, Lambdas, DAG helpers, local runner)
-  ['catalog', 'validate', 'sync'], // edges: live catalog discovery, `offload validate`, `offload sync`
+  ['catalog', 'validate', 'sync', 'init', 'archives'], // edges: live catalog discovery, `offload validate`,
+  // `offload sync`, `offload init` (a new config repo), `offload archives` (a local warehouse's metadata)
   ['ledger'], // the run ledger's stores: a locked local directory, DynamoDB (reads the sync's state dir)
   ['preview'], // `offload preview` (may discover live, so above catalog)
   ['run'], // `offload run`: the local runner and its Spark worker (plans, then drives the jobs and the ledger)
+  ['status'], // `offload status`: the engine's decisions with their dates and the ledger's states
   ['cli'], // the commander shell: the only place that prints and exits
 ];
 /** Rooms that make up the core: bundled into Lambdas, so free of CLI, GitHub, driver and AWS SDK packages. */

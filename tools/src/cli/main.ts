@@ -13,9 +13,13 @@ import { registerPreview } from './commands/preview.js';
 import { registerPlanWork } from './commands/plan-work.js';
 import { registerRun } from './commands/run.js';
 import { registerReport } from './commands/report.js';
+import { registerInit } from './commands/init.js';
+import { registerStatus } from './commands/status.js';
+import { registerArchives } from './commands/archives.js';
 
 /** Every command module exports one function that adds its command to the program. */
 const COMMANDS: ((program: Command) => void)[] = [
+  registerInit,
   registerValidate,
   registerSync,
   registerDiscover,
@@ -23,6 +27,8 @@ const COMMANDS: ((program: Command) => void)[] = [
   registerPlanWork,
   registerRun,
   registerReport,
+  registerStatus,
+  registerArchives,
 ];
 
 export function buildProgram(): Command {

@@ -55,7 +55,9 @@ export type {
   EngineInput,
   Evaluation,
   InventoryInput,
+  NextAction,
   Problem,
+  Schedule,
 } from '../engine/evaluate.js';
 
 // The run report: one renderer for the CLI and the report Lambda.

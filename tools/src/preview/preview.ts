@@ -55,7 +55,7 @@ interface PreviewContext {
   now?: Date;
 }
 
-async function readArchiveState(file: string): Promise<ArchiveRecord[]> {
+export async function readArchiveState(file: string): Promise<ArchiveRecord[]> {
   let doc: unknown;
   try {
     doc = JSON.parse(await readFile(file, 'utf8'));
