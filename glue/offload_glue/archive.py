@@ -416,7 +416,13 @@ def archive(spark, req: ArchiveRequest) -> dict:
 
 
 # Iceberg/Glue failures that mean another run committed to the same table at the same moment.
-_CONCURRENT = ("CommitFailedException", "AlreadyExistsException", "ConcurrentModificationException")
+# A table dropped while this run replaced it (a purge racing the archive) ends the same way.
+_CONCURRENT = (
+    "CommitFailedException",
+    "AlreadyExistsException",
+    "ConcurrentModificationException",
+    "NoSuchTableException",
+)
 
 
 def _column_error(exc: Exception) -> Exception:
@@ -424,7 +430,8 @@ def _column_error(exc: Exception) -> Exception:
     if any(name in text for name in _CONCURRENT):
         return OffloadError(
             "concurrent_commit",
-            "another run committed to this archive at the same moment; nothing of this run is visible: run it again",
+            "another run committed to (or purged) this archive at the same moment; nothing of this run is visible: "
+            "run it again",
             retryable=True,
         )
     m = re.search(
