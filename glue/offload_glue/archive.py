@@ -20,13 +20,14 @@ from __future__ import annotations
 import json
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from . import copy_read
 from .columns import ColumnPlan, spark_read_expr
 from .engines import Connection, Engine, engine_for
 from .errors import OffloadError
+from .fields import with_source_fields
 from .jdbc import JdbcSession, read_options
 from .names import archive_table_name, spark_col, spark_ident
 
@@ -86,7 +87,8 @@ def introspect(spark, connection: Connection, schema: str, table: str) -> Source
                 "scale": r[4],
                 "length": r[5],
             }
-        plans.append(engine.plan_column(i, meta))
+        # the last two columns of both engines' columns_sql: IS_NULLABLE ('NO' for NOT NULL) and the comment
+        plans.append(replace(engine.plan_column(i, meta), required=r[-2] == "NO", doc=r[-1] or None))
     return SourceTable(engine, connection, schema, table, plans, pk)
 
 
@@ -350,7 +352,7 @@ def archive(spark, req: ArchiveRequest) -> dict:
 
     path = choose_read_path(spark, src, req.read_path)
     reads = plan_partitions(spark, src, path, req.split_column, req.num_partitions, req.lower_bound, req.upper_bound)
-    df = read_source(spark, src, reads, req.fetch_size, path=path)
+    df = with_source_fields(spark, read_source(spark, src, reads, req.fetch_size, path=path), src.columns)
 
     spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {spark_ident(req.catalog, req.database)}")
     writer = df.writeTo(ident).using("iceberg")

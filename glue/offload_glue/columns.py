@@ -42,6 +42,10 @@ class ColumnPlan:
     # the SQL selected for it (None: select_sql). None as kind: no binary decoder, read over JDBC.
     copy_kind: str | None = None
     copy_sql: str | None = None
+    # Schema fidelity (fields.py): a NOT NULL source column becomes a required Iceberg field and its
+    # comment the field's doc.
+    required: bool = False
+    doc: str | None = None
 
     @property
     def alias(self) -> str:

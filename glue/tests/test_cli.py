@@ -36,8 +36,9 @@ def test_glue_style_arguments_with_defaults():
 
 
 def test_missing_required_argument_is_an_error():
-    with pytest.raises(SystemExit):
+    with pytest.raises(OffloadError, match="missing --source_table") as err:
         cli.resolve_args(["job.py", "--source_schema", "s"], ["source_schema", "source_table"], [])
+    assert err.value.code == "missing_arguments"
 
 
 def test_password_comes_from_the_named_environment_variable(monkeypatch):
