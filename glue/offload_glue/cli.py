@@ -39,6 +39,7 @@ DEFAULTS = {
 
 
 SHELL = ["log_file", "verbose"]  # every job: where its Spark/JVM output goes
+ALWAYS_REQUIRED = ["warehouse"]  # listed in COMMON for every job, but no job runs without it
 
 # the job and its resolved arguments, for the error advice of run()
 _CONTEXT: dict = {"job": None, "args": {}}
@@ -87,19 +88,25 @@ def _parse_local(argv: list[str], required: list[str], optional: list[str], desc
         prog=prog,
         description=_description(description),
         allow_abbrev=False,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=lambda prog: argparse.RawDescriptionHelpFormatter(prog, max_help_position=32),
         epilog="Glue's own arguments (--JOB_NAME, --job-bookmark-option, --TempDir, --enable-..., see "
         "offload_glue/options.py) are accepted and ignored. Exit codes: 0 success, 1 validation mismatch, "
         "2 refusal or user error, 3 a bug.",
     )
     parser.add_argument("--JOB_NAME", default="local", help="job name (Glue passes it; ignored locally)")
     for name in required:
-        parser.add_argument(f"--{name}", default=None, metavar="VALUE", help=f"{options.HELP.get(name, '')} (required)")
+        parser.add_argument(
+            f"--{name}", default=None, metavar=options.metavar(name), help=f"{options.HELP.get(name, '')} (required)"
+        )
     for name in optional:
         if name == "verbose":
-            parser.add_argument("--verbose", nargs="?", const="true", default=None, help=options.HELP["verbose"])
+            parser.add_argument(
+                "--verbose", nargs="?", const="true", default=None, metavar="true", help=options.HELP["verbose"]
+            )
         else:
-            parser.add_argument(f"--{name}", default=None, metavar="VALUE", help=options.HELP.get(name, ""))
+            parser.add_argument(
+                f"--{name}", default=None, metavar=options.metavar(name), help=options.HELP.get(name, "")
+            )
     args, leftovers = parser.parse_known_args(argv[1:])
     problems, names = _unknown_arguments(leftovers, ["JOB_NAME", *required, *optional])
     if problems:
@@ -120,7 +127,8 @@ def resolve_args(argv: list[str], required: list[str], optional: list[str], desc
     option). Unknown options (other than Glue's own), missing required ones and malformed values, and
     options that need AWS used without it, raise an OffloadError saying what to do."""
     _CONTEXT["job"] = job_name(argv)
-    optional = [*optional, *[n for n in SHELL if n not in optional]]
+    required = [*required, *[n for n in ALWAYS_REQUIRED if n in optional and n not in required]]
+    optional = [n for n in optional if n not in required] + [n for n in SHELL if n not in optional]
     try:
         from awsglue.utils import getResolvedOptions  # only on Glue
     except ImportError:

@@ -14,7 +14,7 @@ HELP: dict[str, str] = {
     "catalog": "Spark catalog name the archives are registered under (default offload)",
     "catalog_type": "glue (AWS Glue Data Catalog and S3, needs AWS) or hadoop (a local warehouse directory, default)",
     "archive_database": "Glue database (Iceberg namespace) of the archives (default archive)",
-    "archive_table": "archive table name inside --archive_database; default <schema>__<table> of the source",
+    "archive_table": "archive table name inside --archive_database (default: the source's schema__table, see Archive names)",
     # source connection
     "source_engine": "source engine: postgresql (alias postgres) or mysql (MySQL and MariaDB; alias mariadb)",
     "source_host": "source database host name or address",
@@ -50,7 +50,7 @@ HELP: dict[str, str] = {
     "legal_hold": "true if the archive is under legal hold (purge then refuses); false by default",
     "audit_path": "directory or .json path (local or s3://) for the purge audit record",
     # the shell
-    "log_file": "where Spark, JVM and trace output goes (default .offload/logs/<job>-<UTC time>.log; not on Glue)",
+    "log_file": "file for Spark, JVM and trace output (default .offload/logs/JOB-UTCTIME.log under the current directory)",
     "verbose": "show Spark and JVM output on the terminal instead of the log file",
 }
 
@@ -104,6 +104,13 @@ GLUE_ARGS = frozenset(
     }
 )
 GLUE_ARG_PREFIXES = ("enable-", "continuous-log-")
+
+
+def metavar(name: str) -> str:
+    kind = KINDS.get(name)
+    if isinstance(kind, tuple):
+        return "|".join(kind)
+    return {"int": "N", "number": "N", "date": "YYYY-MM-DD"}.get(kind, "VALUE")
 
 
 def is_glue_arg(name: str) -> bool:

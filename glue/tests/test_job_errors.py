@@ -153,6 +153,17 @@ CASES = [
         "archive_not_found",
         lambda s: [f"{s['archive_db']}.nothing_here", "nothing to purge", "--archive_table"],
     ),
+    (
+        "glue-catalog-without-aws-jars",
+        "postgresql",
+        "purge",
+        lambda s: (
+            s["base"] + ["--archive_table", "x", "--catalog_type", "glue", "--warehouse", "s3://bucket/warehouse"],
+            {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": "eu-west-1"},
+        ),
+        "glue_catalog_unavailable",
+        lambda s: ["iceberg-aws-bundle", "--datalake-formats iceberg", "--catalog_type hadoop"],
+    ),
     # no JVM needed below: refused while the arguments are read
     (
         "glue-catalog-without-aws",
