@@ -146,6 +146,22 @@ CASES = [
         lambda s: [f"'nodb_{s['schema']}' does not exist", "--source_database"],
     ),
     (
+        "pg-permission-denied",
+        "postgresql",
+        "archive",
+        lambda s: (s["args"](user=s["restricted_user"]()), {PASSWORD_ENV: "restricted-pw"}),
+        "source_permission_denied",
+        lambda s: [f"{s['schema']}.t", "grant it SELECT"],
+    ),
+    (
+        "mariadb-table-not-visible-to-user",
+        "mysql",
+        "validate",
+        lambda s: (s["args"](user=s["restricted_user"]()), {PASSWORD_ENV: "restricted-pw"}),
+        "source_table_not_found",
+        lambda s: [f"user '{s['restricted']}' can see the table", "--source_schema and --source_table"],
+    ),
+    (
         "purge-archive-missing",
         "postgresql",
         "purge",
@@ -254,6 +270,19 @@ def test_ordinary_mistakes_exit_2_with_advice_and_no_trace(
             + (["--run_id", "r1"] if job == "archive" else [])
         ),
     }
+
+    def restricted_user() -> str:
+        """A login with no privilege on the test's table (dropped after the test)."""
+        name = s["restricted"]
+        if engine == "postgresql":
+            pg_exec(pg_db, f"CREATE ROLE {name} LOGIN PASSWORD 'restricted-pw'")
+            request.addfinalizer(lambda: pg_exec(pg_db, f"DROP ROLE {name}"))
+        else:
+            my_exec(my_db, f"CREATE USER '{name}'@'%' IDENTIFIED BY 'restricted-pw'")
+            request.addfinalizer(lambda: my_exec(my_db, f"DROP USER '{name}'@'%'"))
+        return name
+
+    s["restricted_user"] = restricted_user
     args, env_change = change(s)
     env = no_aws_env() if env_change == "no-aws" else dict(os.environ)
     env[PASSWORD_ENV] = conn.password
