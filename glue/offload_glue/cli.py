@@ -56,8 +56,9 @@ class _Parser(argparse.ArgumentParser):
         raise OffloadError("bad_argument", f"{message}; see {self.prog} --help")
 
 
-def _description(text: str | None) -> str:
-    doc = text if text is not None else (getattr(sys.modules.get("__main__"), "__doc__", None) or "")
+def _description() -> str:
+    """The job file's docstring up to its argument list (which --help replaces)."""
+    doc = getattr(sys.modules.get("__main__"), "__doc__", None) or ""
     return doc.split("\nArguments")[0].strip()
 
 
@@ -82,11 +83,11 @@ def _unknown_arguments(tokens: list[str], known: list[str]) -> tuple[list[str], 
     return problems, names
 
 
-def _parse_local(argv: list[str], required: list[str], optional: list[str], description: str | None) -> dict:
+def _parse_local(argv: list[str], required: list[str], optional: list[str]) -> dict:
     prog = os.path.basename(argv[0]) if argv else "job"
     parser = _Parser(
         prog=prog,
-        description=_description(description),
+        description=_description(),
         allow_abbrev=False,
         formatter_class=lambda prog: argparse.RawDescriptionHelpFormatter(prog, max_help_position=32),
         epilog="Glue's own arguments (--JOB_NAME, --job-bookmark-option, --TempDir, --enable-..., see "
@@ -122,24 +123,41 @@ def _parse_local(argv: list[str], required: list[str], optional: list[str], desc
     return values
 
 
-def resolve_args(argv: list[str], required: list[str], optional: list[str], description: str | None = None) -> dict:
+def resolve_args(argv: list[str], required: list[str], optional: list[str], job: str | None = None) -> dict:
     """The job's arguments: Glue's ``getResolvedOptions`` on Glue, else argparse (``--help`` describes every
     option). Unknown options (other than Glue's own), missing required ones and malformed values, and
-    options that need AWS used without it, raise an OffloadError saying what to do."""
-    _CONTEXT["job"] = job_name(argv)
-    required = [*required, *[n for n in ALWAYS_REQUIRED if n in optional and n not in required]]
+    options that need AWS used without it, raise an OffloadError saying what to do. ``job`` (archive,
+    validate, purge) enables ``--work_unit <file|s3 uri>``, which fills the arguments (see work_unit.py);
+    the required ones may then come from the unit."""
+    _CONTEXT["job"] = job or job_name(argv)
+    unit_mode = job is not None and any(a == "--work_unit" or a.startswith("--work_unit=") for a in argv)
+    if not unit_mode:  # (with a unit, spark_for still refuses a missing --warehouse)
+        required = [*required, *[n for n in ALWAYS_REQUIRED if n in optional and n not in required]]
     optional = [n for n in optional if n not in required] + [n for n in SHELL if n not in optional]
+    needed = required
+    if job is not None:
+        optional = [*optional, "work_unit"]
+    if unit_mode:
+        required, optional = [], [*required, *optional]
     try:
         from awsglue.utils import getResolvedOptions  # only on Glue
     except ImportError:
-        values = _parse_local(argv, required, optional, description)
+        values = _parse_local(argv, required, optional)
     else:
         present = [o for o in optional if f"--{o}" in argv]
         values = getResolvedOptions(argv, ["JOB_NAME", *required, *present])
     out = {k: v for k, v in values.items() if v is not None}
+    if unit_mode:
+        from .work_unit import apply_work_unit
+
+        out = apply_work_unit(out, job)
+        missing = [n for n in needed if n not in out]
+        if missing:
+            raise OffloadError("missing_arguments", f"missing arguments: {', '.join('--' + n for n in missing)}")
     for k, v in DEFAULTS.items():
         out.setdefault(k, v)
-    bad = [f"--{k} {v!r} {why}" for k, v in out.items() if (why := options.check_value(k, str(v)))]
+    given = {k: v for k, v in values.items() if v is not None}  # a work unit's values are checked by its schema
+    bad = [f"--{k} {v!r} {why}" for k, v in given.items() if (why := options.check_value(k, str(v)))]
     if bad:
         raise OffloadError("bad_argument", "; ".join(bad), arguments=[b.split()[0][2:] for b in bad])
     _CONTEXT["args"] = out
@@ -158,7 +176,12 @@ def parse_jdbc_url(url: str) -> tuple[str, str, int, str]:
 
 def source_connection(args: dict, spark=None) -> Connection:
     """From a Glue connection, a Secrets Manager secret or plain arguments plus a password taken from
-    the environment variable named by --source_password_env (never from the command line)."""
+    the environment variable named by --source_password_env (never from the command line); or from
+    the work unit's resolved address and credential reference (--work_unit)."""
+    if args.get("_work_unit"):
+        from .work_unit import unit_connection
+
+        return unit_connection(args["_work_unit"], spark)
     engine, host, port, database = (
         args.get("source_engine"),
         args.get("source_host"),
@@ -258,3 +281,11 @@ def flag(value) -> bool:
 
 def opt_int(value) -> int | None:
     return int(value) if value not in (None, "") else None
+
+
+def strict_flag(name: str, value) -> bool:
+    """A boolean argument: exactly ``true`` or ``false`` (any case); anything else is a user error."""
+    text = str(value).strip().lower()
+    if text not in ("true", "false"):
+        raise OffloadError("bad_argument", f"--{name} must be true or false, not {value!r}")
+    return text == "true"

@@ -49,6 +49,16 @@ HELP: dict[str, str] = {
     "as_of": "purge decision date YYYY-MM-DD (default today, UTC)",
     "legal_hold": "true if the archive is under legal hold (purge then refuses); false by default",
     "audit_path": "directory or .json path (local or s3://) for the purge audit record",
+    "work_unit": "work unit (file or s3:// URI) from offload plan-work: fills the source, archive and run options",
+    # source cleanup (cleanup_source.py)
+    "phase": "quarantine (rename after a passed validation), drop (after the grace period) or restore_name",
+    "cleanup_user": "the cleanup credential's user (never the read credential)",
+    "cleanup_password_env": "environment variable holding the cleanup password (default OFFLOAD_CLEANUP_PASSWORD)",
+    "cleanup_secret_id": "needs AWS: Secrets Manager secret of the cleanup credential",
+    "cleanup_connection_name": "Glue only: Glue connection of the cleanup credential",
+    "validation_record": "the passed validation record (file or s3:// URI) that allows a quarantine",
+    "grace_period": "ISO-8601 duration a quarantined table waits before drop, e.g. P30D",
+    "dry_run": "true: check every guard and print the statements without running them (default false)",
     # the shell
     "log_file": "file for Spark, JVM and trace output (default .offload/logs/JOB-UTCTIME.log under the current directory)",
     "verbose": "show Spark and JVM output on the terminal instead of the log file",

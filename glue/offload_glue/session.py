@@ -26,6 +26,34 @@ JVM_OPTIONS = " ".join(
 )
 
 
+def aws_endpoint(service: str, env: dict | None = None) -> str | None:
+    """The endpoint override for one AWS service, as the AWS SDKs read it: ``AWS_ENDPOINT_URL_<SERVICE>``,
+    else ``AWS_ENDPOINT_URL`` (an emulator such as moto in the tests; never set on Glue)."""
+    env = os.environ if env is None else env
+    return env.get(f"AWS_ENDPOINT_URL_{service.upper()}") or env.get("AWS_ENDPOINT_URL") or None
+
+
+def aws_region(env: dict | None = None) -> str | None:
+    env = os.environ if env is None else env
+    return env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None
+
+
+def iceberg_aws_properties(env: dict | None = None) -> dict[str, str]:
+    """Iceberg AWS client properties (GlueCatalog, S3FileIO) from the standard environment: endpoint
+    overrides with path-style S3 addressing when an endpoint is overridden, and the region."""
+    props: dict[str, str] = {}
+    glue, s3 = aws_endpoint("glue", env), aws_endpoint("s3", env)
+    if glue:
+        props["glue.endpoint"] = glue
+    if s3:
+        props["s3.endpoint"] = s3
+        props["s3.path-style-access"] = "true"
+    region = aws_region(env)
+    if region:
+        props["client.region"] = region
+    return props
+
+
 def catalog_conf(catalog: str, catalog_type: str, warehouse: str) -> dict[str, str]:
     prefix = f"spark.sql.catalog.{catalog}"
     conf = {prefix: "org.apache.iceberg.spark.SparkCatalog", f"{prefix}.warehouse": warehouse}
@@ -35,6 +63,8 @@ def catalog_conf(catalog: str, catalog_type: str, warehouse: str) -> dict[str, s
     if catalog_type == "glue":
         conf[f"{prefix}.catalog-impl"] = "org.apache.iceberg.aws.glue.GlueCatalog"
         conf[f"{prefix}.io-impl"] = "org.apache.iceberg.aws.s3.S3FileIO"
+        for key, value in iceberg_aws_properties().items():
+            conf[f"{prefix}.{key}"] = value
     elif catalog_type == "hadoop":
         conf[f"{prefix}.type"] = "hadoop"
     else:

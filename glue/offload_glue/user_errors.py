@@ -5,7 +5,7 @@ archive or option concerned. Whatever it does not recognise stays a bug (exit co
 go to the log file only (see joblog.py).
 
 Codes: missing_arguments, unknown_argument, bad_argument, glue_only_option, aws_credentials_missing,
-secret_not_found, source_auth_failed, source_unreachable, source_database_not_found,
+secret_not_found, aws_unreachable, source_auth_failed, source_unreachable, source_database_not_found,
 source_permission_denied, source_table_not_found, archive_not_found, glue_catalog_unavailable,
 aws_access_denied.
 """
@@ -136,6 +136,18 @@ def _unreachable(fs):
     )
 
 
+def _aws_unreachable(fs):
+    """An AWS SDK call that found no endpoint (checked before the source rules: same Java exceptions)."""
+    aws = _any(fs, lambda f: f.cls.startswith("software.amazon.awssdk") or "amazonaws.com" in f.message)
+    return aws and _any(
+        fs,
+        lambda f: (
+            f.cls in ("java.net.ConnectException", "java.net.UnknownHostException")
+            or "Unable to execute HTTP request" in f.message
+        ),
+    )
+
+
 def _db_missing(fs):
     return _any(fs, lambda f: f.state == "3D000" or f.code == 1049)
 
@@ -210,6 +222,14 @@ def archive_missing_advice(args: dict, job: str) -> str:
 
 # (code, test over the facts, message(args, job)) — the first match wins
 RULES = [
+    (
+        "aws_unreachable",
+        _aws_unreachable,
+        lambda a, j: (
+            "cannot reach AWS (the Glue Data Catalog or S3): check the network, AWS_REGION and any "
+            "AWS_ENDPOINT_URL override; locally use --catalog_type hadoop --warehouse <directory>"
+        ),
+    ),
     (
         "source_database_not_found",
         _db_missing,
@@ -326,15 +346,16 @@ def check_glue_only(args: dict) -> None:
     """Refuse Glue-only options off Glue, and AWS options without AWS credentials, before anything starts."""
     if on_glue():
         return
-    if args.get("connection_name"):
-        raise OffloadError(
-            "glue_only_option",
-            f"--connection_name {args['connection_name']!r} needs AWS Glue (the awsglue library is not here). "
-            "Locally give --source_engine, --source_host, --source_port, --source_database, --source_user and "
-            "the password in the environment variable named by --source_password_env",
-            argument="connection_name",
-        )
-    needs_aws = [o for o in ("secret_id",) if args.get(o)]
+    for option in ("connection_name", "cleanup_connection_name"):
+        if args.get(option):
+            raise OffloadError(
+                "glue_only_option",
+                f"--{option} {args[option]!r} needs AWS Glue (the awsglue library is not here). "
+                "Locally give --source_engine, --source_host, --source_port, --source_database, --source_user and "
+                "the password in the environment variable named by --source_password_env",
+                argument=option,
+            )
+    needs_aws = [o for o in ("secret_id", "cleanup_secret_id") if args.get(o)]
     if (args.get("catalog_type") or "").lower() == "glue":
         needs_aws.append("catalog_type glue")
     if needs_aws and not aws_credentials_found():

@@ -170,15 +170,20 @@ CASES = [
         lambda s: [f"{s['archive_db']}.nothing_here", "nothing to purge", "--archive_table"],
     ),
     (
-        "glue-catalog-without-aws-jars",
+        "glue-catalog-aws-unreachable",
         "postgresql",
         "purge",
         lambda s: (
             s["base"] + ["--archive_table", "x", "--catalog_type", "glue", "--warehouse", "s3://bucket/warehouse"],
-            {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": "eu-west-1"},
+            {
+                "AWS_ACCESS_KEY_ID": "test",
+                "AWS_SECRET_ACCESS_KEY": "test",
+                "AWS_REGION": "eu-west-1",
+                "AWS_ENDPOINT_URL": f"http://127.0.0.1:{s['closed_port']}",
+            },
         ),
-        "glue_catalog_unavailable",
-        lambda s: ["iceberg-aws-bundle", "--datalake-formats iceberg", "--catalog_type hadoop"],
+        "aws_unreachable",
+        lambda s: ["cannot reach AWS", "AWS_ENDPOINT_URL", "--catalog_type hadoop"],
     ),
     # no JVM needed below: refused while the arguments are read
     (
