@@ -18,3 +18,7 @@ export type {
 export { renderHtml, renderJson, renderMarkdown, summarize } from '../report/render.js';
 export type { ReportTable } from '../report/render.js';
 export type { RunReport } from '../generated/run-report.js';
+export { actionsFor, planWorkUnits } from '../work/units.js';
+export type { ArchiveRef, TableProgress } from '../work/units.js';
+export { isWorkUnit, WORK_UNIT_SCHEMA_FILE, workUnitProblems } from '../work/validate-unit.js';
+export type { WorkUnit } from '../generated/work-unit.js';

@@ -57,7 +57,7 @@ export type SyncOutcome =
   | { status: 'planned'; plan: Plan }
   | { status: 'applied'; plan: Plan; result: ApplyResult };
 
-async function gitCommit(root: string): Promise<string> {
+export async function gitCommit(root: string): Promise<string> {
   if (process.env.GITHUB_SHA) return process.env.GITHUB_SHA;
   try {
     const head = (await run('git', ['-C', root, 'rev-parse', 'HEAD'])).stdout.trim();
