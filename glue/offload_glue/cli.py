@@ -42,7 +42,7 @@ SHELL = ["log_file", "verbose"]  # every job: where its Spark/JVM output goes
 ALWAYS_REQUIRED = ["warehouse"]  # listed in COMMON for every job, but no job runs without it
 
 # the job and its resolved arguments, for the error advice of run()
-_CONTEXT: dict = {"job": None, "args": {}}
+_CONTEXT: dict = {"job": None, "args": {}, "shell": False}
 
 
 def job_name(argv: list[str]) -> str:
@@ -232,34 +232,45 @@ def spark_for(args: dict, app_name: str):
 
     if "warehouse" not in args:
         raise OffloadError("missing_arguments", "missing --warehouse (s3://bucket/prefix on Glue, a directory locally)")
-    if not flag(args.get("verbose", "false")) and not user_errors.on_glue():
+    # only a job run as a program (through run()) moves its output; a caller of main() keeps its own
+    if _CONTEXT.get("shell") and args.get("verbose") != "true" and not user_errors.on_glue():
         joblog.start(_CONTEXT["job"] or app_name, args.get("log_file"))
     return get_spark(args["catalog"], args["catalog_type"], args["warehouse"], app_name=app_name)
+
+
+def _job() -> str:
+    return _CONTEXT["job"] or job_name(sys.argv)
 
 
 def _error_summary(err: OffloadError) -> dict:
     return {"status": "error", "error": err.as_dict()}
 
 
+def _outcome(main) -> tuple[dict, int]:
+    try:
+        return main()
+    except OffloadError as exc:
+        if exc.__cause__ is not None:
+            joblog.to_log(traceback.format_exc())
+        return _error_summary(user_errors.advise(exc, _CONTEXT["args"], _job())), 2
+    except Exception as exc:  # noqa: BLE001 — known mistakes become user errors, anything else is a bug
+        joblog.to_log(traceback.format_exc())
+        err = user_errors.to_user_error(exc, _CONTEXT["args"], _job())
+        if err is not None:
+            return _error_summary(err), 2
+        message = f"this is a bug: {user_errors.first_line(exc)}"
+        return {"status": "error", "error": {"code": "bug", "message": message}}, 3
+
+
 def run(main) -> None:
     """Call ``main()`` (which returns (summary, exit_code)), print the JSON summary, exit. An ordinary
     mistake exits 2 with a message saying what to do (user_errors.py); anything else is a bug (3).
     Stack traces go to the log file, which the summary names."""
-    job, args = _CONTEXT["job"] or job_name(sys.argv), _CONTEXT["args"]
+    _CONTEXT["shell"] = True
     try:
-        summary, code = main()
-    except OffloadError as exc:
-        if exc.__cause__ is not None:
-            joblog.to_log(traceback.format_exc())
-        summary, code = _error_summary(user_errors.advise(exc, _CONTEXT["args"] or args, job)), 2
-    except Exception as exc:  # noqa: BLE001 — known mistakes become user errors, anything else is a bug
-        joblog.to_log(traceback.format_exc())
-        err = user_errors.to_user_error(exc, _CONTEXT["args"] or args, job)
-        if err is not None:
-            summary, code = _error_summary(err), 2
-        else:
-            message = f"this is a bug: {user_errors.first_line(exc)}"
-            summary, code = {"status": "error", "error": {"code": "bug", "message": message}}, 3
+        summary, code = _outcome(main)
+    finally:
+        _CONTEXT["shell"] = False
     log = joblog.path()
     if log:
         summary["log_file"] = log
@@ -267,7 +278,7 @@ def run(main) -> None:
     joblog.terminal_out().flush()
     if "error" in summary and isinstance(summary["error"], dict):
         e = summary["error"]
-        lines = [f"{job}: error {e.get('code')}: {e.get('message')}"]
+        lines = [f"{_job()}: error {e.get('code')}: {e.get('message')}"]
         lines += [f"  {k}: {e[k]}" for k in ("hint", "cause") if e.get(k)]
         if log:
             lines.append(f"  details: {log}")

@@ -14,7 +14,8 @@ HELP: dict[str, str] = {
     "catalog": "Spark catalog name the archives are registered under (default offload)",
     "catalog_type": "glue (AWS Glue Data Catalog and S3, needs AWS) or hadoop (a local warehouse directory, default)",
     "archive_database": "Glue database (Iceberg namespace) of the archives (default archive)",
-    "archive_table": "archive table name inside --archive_database (default: the source's schema__table, see Archive names)",
+    "archive_table": "archive table name inside --archive_database "
+    "(default: the source's schema__table, see Archive names)",
     # source connection
     "source_engine": "source engine: postgresql (alias postgres) or mysql (MySQL and MariaDB; alias mariadb)",
     "source_host": "source database host name or address",
@@ -47,7 +48,9 @@ HELP: dict[str, str] = {
     "result_path": "directory or .json path (local or s3://) for the validation record",
     # purge
     "as_of": "purge decision date YYYY-MM-DD (default today, UTC)",
-    "legal_hold": "true if the archive is under legal hold (purge then refuses); false by default",
+    "legal_hold": "the config's legal hold, true or false: "
+    "purge refuses while it or the hold recorded with the archive holds",
+    "legal_hold_reason": "why the legal hold is set (recorded with it)",
     "audit_path": "directory or .json path (local or s3://) for the purge audit record",
     "work_unit": "work unit (file or s3:// URI) from offload plan-work: fills the source, archive and run options",
     # source cleanup (cleanup_source.py)
@@ -60,7 +63,8 @@ HELP: dict[str, str] = {
     "grace_period": "ISO-8601 duration a quarantined table waits before drop, e.g. P30D",
     "dry_run": "true: check every guard and print the statements without running them (default false)",
     # the shell
-    "log_file": "file for Spark, JVM and trace output (default .offload/logs/JOB-UTCTIME.log under the current directory)",
+    "log_file": "file for Spark, JVM and trace output "
+    "(default .offload/logs/JOB-UTCTIME.log under the current directory)",
     "verbose": "show Spark and JVM output on the terminal instead of the log file",
 }
 
@@ -71,6 +75,7 @@ KINDS: dict[str, object] = {
     "catalog_type": ("glue", "hadoop"),
     "source_engine": ("postgresql", "postgres", "mysql", "mariadb"),
     "read_path": ("auto", "copy", "jdbc"),
+    "verbose": ("true", "false"),
     "source_port": "int",
     "lower_bound": "int",
     "upper_bound": "int",

@@ -203,7 +203,8 @@ def archive_names(args: dict) -> tuple[str, str]:
 
 
 def _catalog_where(args: dict) -> str:
-    return f"catalog {args.get('catalog', 'offload')} ({args.get('catalog_type', 'hadoop')}, warehouse {args.get('warehouse')})"
+    kind = args.get("catalog_type", "hadoop")
+    return f"catalog {args.get('catalog', 'offload')} ({kind}, warehouse {args.get('warehouse')})"
 
 
 def archive_missing_advice(args: dict, job: str) -> str:

@@ -93,3 +93,26 @@ def test_split_predicates_cover_every_value_once(lo, hi, n):
     assert sorted(hits, key=lambda r: (r[0] is not None, r[0] or 0)) == [(None,)] + [
         (i,) for i in range(lo - 5, hi + 6)
     ]
+
+
+def test_a_bug_exits_3_with_one_line_and_an_ordinary_mistake_says_what_to_do(capsys):
+    def bug():
+        raise RuntimeError("boom\n\tat org.example.Thing.run(Thing.java:1)")
+
+    with pytest.raises(SystemExit) as exit_:
+        cli.run(bug)
+    assert exit_.value.code == 3
+    out = capsys.readouterr()
+    error = json.loads(out.out)["error"]
+    assert error == {"code": "bug", "message": "this is a bug: RuntimeError: boom"}
+    assert "at org.example" not in out.out  # the trace went to stderr (the log file when there is one)
+
+    def missing():
+        raise OffloadError("archive_not_found", "archive table archive.s__t does not exist")
+
+    with pytest.raises(SystemExit) as exit_:
+        cli.run(missing)
+    out = capsys.readouterr()
+    assert exit_.value.code == 2
+    assert "hint" in json.loads(out.out)["error"]
+    assert out.err.startswith(f"{cli._job()}: error archive_not_found: archive table archive.s__t does not exist")

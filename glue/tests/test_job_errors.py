@@ -269,9 +269,12 @@ def test_ordinary_mistakes_exit_2_with_advice_and_no_trace(
         "archive_db": archive_db,
         "closed_port": free_port(),
         "base": base,
-        "args": lambda port=None, database=None, table="t": (
+        "restricted": "offload_r_" + uuid.uuid4().hex[:8],
+        "args": lambda port=None, database=None, table="t", user=None: (
             base
-            + source_args(engine, conn.host, port or conn.port, database or conn.database, conn.user, schema, table)
+            + source_args(
+                engine, conn.host, port or conn.port, database or conn.database, user or conn.user, schema, table
+            )
             + (["--run_id", "r1"] if job == "archive" else [])
         ),
     }
