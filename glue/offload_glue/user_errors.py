@@ -257,7 +257,8 @@ RULES = [
         _denied,
         lambda a, j: (
             f"user {a.get('source_user')!r} may not read {a.get('source_schema')}.{a.get('source_table')} "
-            f"on {_where(a)}: grant it SELECT (and USAGE on the schema), or use a user that has them"
+            f"on {_where(a)}: grant it SELECT on the table (PostgreSQL: and USAGE on the schema), "
+            "or use a user that has it"
         ),
     ),
     ("archive_not_found", _table_missing_iceberg, lambda a, j: archive_missing_advice(a, j)),

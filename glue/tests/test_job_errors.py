@@ -154,12 +154,12 @@ CASES = [
         lambda s: [f"{s['schema']}.t", "grant it SELECT"],
     ),
     (
-        "mariadb-table-not-visible-to-user",
+        "mariadb-permission-denied",
         "mysql",
         "validate",
         lambda s: (s["args"](user=s["restricted_user"]()), {PASSWORD_ENV: "restricted-pw"}),
-        "source_table_not_found",
-        lambda s: [f"user '{s['restricted']}' can see the table", "--source_schema and --source_table"],
+        "source_permission_denied",
+        lambda s: [f"user '{s['restricted']}' may not read {s['schema']}.t", "grant it SELECT"],
     ),
     (
         "purge-archive-missing",
