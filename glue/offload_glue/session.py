@@ -74,10 +74,14 @@ def catalog_conf(catalog: str, catalog_type: str, warehouse: str) -> dict[str, s
     return conf
 
 
-def local_spark_conf(cores: int = 2, driver_memory: str = "2g") -> dict[str, str]:
+# Settings spark-submit decides (from its command line) and a job must not override.
+SUBMIT_OWNED = {"spark.master", "spark.jars", "spark.driver.extraClassPath", "spark.driver.memory"}
+
+
+def local_spark_conf(cores: int = 2, driver_memory: str = "2g", require_jars: bool = True) -> dict[str, str]:
     """Local Spark in UTC with the jars from glue/pom.xml (downloaded by scripts/pyenv.sh)."""
     jars = sorted(glob.glob(os.path.join(LOCAL_JARS_DIR, "*.jar")))
-    if not jars:
+    if not jars and require_jars:
         raise RuntimeError(f"no jars in {LOCAL_JARS_DIR}: run scripts/pyenv.sh first")
     return {
         "spark.master": f"local[{cores}]",
@@ -111,7 +115,13 @@ def get_spark(
         spark = GlueContext(SparkContext.getOrCreate()).spark_session
     except ImportError:
         builder = SparkSession.builder.appName(app_name)
-        for key, value in (local_conf or local_spark_conf()).items():
+        if os.environ.get("PYSPARK_GATEWAY_PORT") and not local_conf:
+            # Started by spark-submit (a packaged run, a cluster): master, jars and memory are its own;
+            # only the settings the jobs rely on are added.
+            conf = {k: v for k, v in local_spark_conf(require_jars=False).items() if k not in SUBMIT_OWNED}
+        else:
+            conf = local_conf or local_spark_conf()
+        for key, value in conf.items():
             builder = builder.config(key, value)
         spark = builder.getOrCreate()
     for key, value in catalog_conf(catalog, catalog_type, warehouse).items():

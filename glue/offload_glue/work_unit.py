@@ -41,6 +41,14 @@ def _validator():
         if os.path.exists(path):
             with open(path, encoding="utf-8") as fh:
                 return Draft202012Validator(json.load(fh))
+    import pkgutil
+
+    try:  # packaged: the schema travels inside offload_glue.zip (scripts/package-glue.sh)
+        data = pkgutil.get_data("offload_glue", f"schema/{SCHEMA_FILE}")
+    except OSError:
+        data = None
+    if data:
+        return Draft202012Validator(json.loads(data.decode("utf-8")))
     raise OffloadError(
         "missing_schema", f"{SCHEMA_FILE} not found in {', '.join(dirs)} (set OFFLOAD_SCHEMA_DIR to the schema/ folder)"
     )
