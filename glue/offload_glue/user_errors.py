@@ -345,19 +345,13 @@ def aws_credentials_found() -> bool:
 
 
 def check_glue_only(args: dict) -> None:
-    """Refuse Glue-only options off Glue, and AWS options without AWS credentials, before anything starts."""
+    """Off Glue, refuse the options that need AWS (a Glue connection, a secret, the Glue catalog) when no AWS
+    credentials are found, before anything starts."""
     if on_glue():
         return
-    for option in ("connection_name", "cleanup_connection_name"):
-        if args.get(option):
-            raise OffloadError(
-                "glue_only_option",
-                f"--{option} {args[option]!r} needs AWS Glue (the awsglue library is not here). "
-                "Locally give --source_engine, --source_host, --source_port, --source_database, --source_user and "
-                "the password in the environment variable named by --source_password_env",
-                argument=option,
-            )
-    needs_aws = [o for o in ("secret_id", "cleanup_secret_id") if args.get(o)]
+    # off Glue a Glue connection is read through the Glue API (credentials.glue_connection_conf)
+    aws_options = ("connection_name", "secret_id", "cleanup_connection_name", "cleanup_secret_id")
+    needs_aws = [o for o in aws_options if args.get(o)]
     if (args.get("catalog_type") or "").lower() == "glue":
         needs_aws.append("catalog_type glue")
     if needs_aws and not aws_credentials_found():

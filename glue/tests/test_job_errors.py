@@ -203,12 +203,12 @@ CASES = [
         lambda s: ["--secret_id needs AWS", "AWS_ACCESS_KEY_ID"],
     ),
     (
-        "connection-name-off-glue",
+        "connection-name-without-aws",
         "postgresql",
         "archive",
-        lambda s: (s["args"]() + ["--connection_name", "prod-pg"], {}),
+        lambda s: (s["args"]() + ["--connection_name", "prod-pg"], "no-aws"),
         "glue_only_option",
-        lambda s: ["--connection_name 'prod-pg' needs AWS Glue", "--source_host"],
+        lambda s: ["--connection_name needs AWS", "AWS_PROFILE", "--source_* options"],
     ),
     (
         "unknown-argument",
