@@ -76,7 +76,15 @@ def first_line(exc: BaseException) -> str:
 
 
 # ---- the source connection --------------------------------------------------------------------
+def _unit_source(args: dict) -> dict | None:
+    unit = args.get("_work_unit")
+    return unit.get("source") if isinstance(unit, dict) else None
+
+
 def _where(args: dict) -> str:
+    unit = _unit_source(args)
+    if unit:  # --work_unit: the address the control plane resolved
+        return f"{unit.get('engine')} database {unit.get('database')!r} at {unit.get('host')}:{unit.get('port')}"
     engine = (args.get("source_engine") or "").lower()
     label = {"postgresql": "PostgreSQL", "postgres": "PostgreSQL", "mysql": "MySQL/MariaDB"}.get(engine, "the source")
     if engine == "mariadb":
@@ -89,7 +97,18 @@ def _where(args: dict) -> str:
     return f"{label} at {args.get('source_host')}:{port}"
 
 
+def _user(args: dict) -> str:
+    return repr(args["source_user"]) if args.get("source_user") else "the configured user"
+
+
 def _password_advice(args: dict) -> str:
+    unit = _unit_source(args)
+    if unit:
+        name = (unit.get("credentials") or {}).get("name", "?")
+        return (
+            f"check the credentials the work unit finds for database {name!r} (in order: the OFFLOAD_DB_..._USER "
+            "and _PASSWORD variables, .offload/credentials.yaml, its secret or Glue connection)"
+        )
     if args.get("connection_name"):
         return "check the user and password of the Glue connection"
     if args.get("secret_id"):
@@ -242,7 +261,7 @@ RULES = [
     (
         "source_auth_failed",
         _auth,
-        lambda a, j: f"{_where(a)} refused the login of user {a.get('source_user')!r}: {_password_advice(a)}",
+        lambda a, j: f"{_where(a)} refused the login of user {_user(a)}: {_password_advice(a)}",
     ),
     (
         "source_unreachable",
@@ -256,7 +275,7 @@ RULES = [
         "source_permission_denied",
         _denied,
         lambda a, j: (
-            f"user {a.get('source_user')!r} may not read {a.get('source_schema')}.{a.get('source_table')} "
+            f"user {_user(a)} may not read {a.get('source_schema')}.{a.get('source_table')} "
             f"on {_where(a)}: grant it SELECT on the table (PostgreSQL: and USAGE on the schema), "
             "or use a user that has it"
         ),
@@ -313,7 +332,7 @@ ADVICE = {
     "archive_not_found": lambda a, j: archive_missing_advice(a, j),
     "source_table_not_found": lambda a, j: (
         f"check --source_schema and --source_table (exact, case-sensitive "
-        f"names) and that user {a.get('source_user')!r} can see the table on {_where(a)}"
+        f"names) and that user {_user(a)} can see the table on {_where(a)}"
     ),
     "missing_arguments": lambda a, j: "give them on the command line; see --help",
 }

@@ -70,6 +70,51 @@ def source_args(engine: str, host: str, port: int, database: str, user: str, sch
     ]
 
 
+def work_unit(engine: str, conn, schema: str, namespace: str) -> dict:
+    return {
+        "format": 1,
+        "id": f"archive:unitdb.{schema}__t@r1",
+        "action": "archive",
+        "run_id": "r1",
+        "config_commit": "abc",
+        "as_of": "2026-12-02T00:00:00.000Z",
+        "database": "unitdb",
+        "source": {
+            "engine": "postgres" if engine == "postgresql" else "mariadb",
+            "host": conn.host,
+            "port": conn.port,
+            "database": conn.database,
+            "schema": schema,
+            "table": "t",
+            "credentials": {"name": "unitdb", "sources": [{"kind": "env", "prefix": "OFFLOAD_DB_UNITDB_"}]},
+        },
+        "archive": {
+            "catalog": "offload",
+            "namespace": namespace,
+            "table": f"{schema}__t",
+            "location": f"/tmp/{namespace}/",
+            "partition_spec": [],
+            "run_id": None,
+            "snapshot_id": None,
+        },
+        "policy": {
+            "name": "monthly",
+            "retention_end": "2027-01-31",
+            "legal_hold": {"enabled": False},
+            "source_action": "keep",
+            "grace_period": None,
+        },
+        "validation": {
+            "row_count": True,
+            "aggregates": True,
+            "row_hash": "full",
+            "sample_percent": 100,
+            "max_reported_mismatches": 5,
+        },
+        "decision": {"reason": "due", "table_date": "2020-01-31T00:00:00.000Z", "rows": 1, "bytes": 2},
+    }
+
+
 # Each case: (id, engine, job, how the arguments differ from a correct run, expected code, words of the advice).
 # ``s`` is a dict with the correct settings, built in the test; a case returns (args, env changes).
 CASES = [
@@ -160,6 +205,17 @@ CASES = [
         lambda s: (s["args"](user=s["restricted_user"]()), {PASSWORD_ENV: "restricted-pw"}),
         "source_permission_denied",
         lambda s: [f"user '{s['restricted']}' may not read {s['schema']}.t", "grant it SELECT"],
+    ),
+    (
+        "work-unit-wrong-password",
+        "postgresql",
+        "archive",
+        lambda s: (
+            s["base"] + ["--work_unit", s["unit"]()],
+            {"OFFLOAD_DB_UNITDB_USER": s["user"], "OFFLOAD_DB_UNITDB_PASSWORD": "wrong-" + uuid.uuid4().hex},
+        ),
+        "source_auth_failed",
+        lambda s: ["work unit finds for database 'unitdb'", "OFFLOAD_DB_", f"at {s['address']}"],
     ),
     (
         "purge-archive-missing",
@@ -290,7 +346,15 @@ def test_ordinary_mistakes_exit_2_with_advice_and_no_trace(
             request.addfinalizer(lambda: my_exec(my_db, f"DROP USER '{name}'@'%'"))
         return name
 
+    def unit() -> str:
+        """A work unit (schema/work-unit.schema.json) for the test's table, credentials from OFFLOAD_DB_UNITDB_*."""
+        path = tmp_path / "unit.json"
+        path.write_text(json.dumps(work_unit(engine, conn, schema, archive_db)), encoding="utf-8")
+        return str(path)
+
     s["restricted_user"] = restricted_user
+    s["unit"] = unit
+    s["address"] = f"{conn.host}:{conn.port}"
     args, env_change = change(s)
     env = no_aws_env() if env_change == "no-aws" else dict(os.environ)
     env[PASSWORD_ENV] = conn.password
