@@ -33,7 +33,8 @@ HELP: dict[str, str] = {
     "config_commit": "config repository commit recorded in the archive's lineage",
     "policy": "retention policy name recorded in the archive's lineage",
     "retention_until": "retention end YYYY-MM-DD: archive records it in the lineage, purge refuses before it",
-    "force_reason": "reason recorded for replacing an archive of another source, or purging despite a refusal",
+    "force_reason": "recorded reason to replace an archive of another source, or to purge before the retention end "
+    "or without a known one; never past a legal hold",
     # reading
     "read_path": "auto (default: PostgreSQL binary COPY when offload-pgcopy.jar is loaded, else JDBC), copy or jdbc",
     "split_column": "integer column that splits the read into ranges (default: the first integer primary-key column)",
@@ -47,10 +48,10 @@ HELP: dict[str, str] = {
     "max_reported_keys": "how many differing keys the result names (default 20)",
     "result_path": "directory or .json path (local or s3://) for the validation record",
     # purge
-    "as_of": "purge decision date YYYY-MM-DD (default today, UTC)",
-    "legal_hold": "the config's legal hold, true or false: "
-    "purge refuses while it or the hold recorded with the archive holds",
-    "legal_hold_reason": "why the legal hold is set (recorded with it)",
+    "as_of": "purge decision date YYYY-MM-DD: default and latest today (UTC); an earlier date is stricter",
+    "legal_hold": "the current config's legal hold, exactly true or false: archive records it, "
+    "purge refuses while it or the recorded hold holds (see Legal hold)",
+    "legal_hold_reason": "why the legal hold is set, recorded with it (offload.legal_hold_reason)",
     "audit_path": "directory or .json path (local or s3://) for the purge audit record",
     "work_unit": "work unit (file or s3:// URI) from offload plan-work: fills the source, archive and run options",
     # source cleanup (cleanup_source.py)

@@ -221,7 +221,7 @@ CASES = [
         "purge-archive-missing",
         "postgresql",
         "purge",
-        lambda s: (s["base"] + ["--archive_table", "nothing_here"], {}),
+        lambda s: (s["base"] + ["--archive_table", "nothing_here", "--legal_hold", "false"], {}),
         "archive_not_found",
         lambda s: [f"{s['archive_db']}.nothing_here", "nothing to purge", "--archive_table"],
     ),
@@ -230,7 +230,8 @@ CASES = [
         "postgresql",
         "purge",
         lambda s: (
-            s["base"] + ["--archive_table", "x", "--catalog_type", "glue", "--warehouse", "s3://bucket/warehouse"],
+            s["base"]
+            + ["--archive_table", "x", "--legal_hold", "false", "--catalog_type", "glue", "--warehouse", "s3://b/w"],
             {
                 "AWS_ACCESS_KEY_ID": "test",
                 "AWS_SECRET_ACCESS_KEY": "test",

@@ -23,7 +23,7 @@ EXPECTED = {
         "optional": {"catalog", "catalog_type", "archive_database", "archive_table", "source_engine", "source_host"}
         | {"source_port", "source_database", "source_user", "source_password_env", "connection_name", "secret_id"}
         | {"config_commit", "policy", "split_column", "lower_bound", "upper_bound", "num_partitions", "fetch_size"}
-        | {"partition_spec", "retention_until", "force_reason", "read_path", "log_file", "verbose"},
+        | {"partition_spec", "retention_until", "force_reason", "read_path", "log_file", "verbose", "legal_hold"},
     },
     "validate": {
         "required": {"source_schema", "source_table", "warehouse"},
@@ -31,8 +31,8 @@ EXPECTED = {
         | {"verbose", "source_engine", "source_host", "source_password_env", "secret_id", "connection_name"},
     },
     "purge": {
-        "required": {"archive_table", "warehouse"},
-        "optional": {"as_of", "legal_hold", "retention_until", "force_reason", "run_id", "audit_path", "log_file"}
+        "required": {"archive_table", "warehouse", "legal_hold"},
+        "optional": {"as_of", "retention_until", "force_reason", "run_id", "audit_path", "log_file"}
         | {"verbose", "catalog", "catalog_type", "archive_database"},
     },
 }

@@ -12,6 +12,7 @@ import { registerDiscover } from './commands/discover.js';
 import { registerPreview } from './commands/preview.js';
 import { registerPlanWork } from './commands/plan-work.js';
 import { registerRun } from './commands/run.js';
+import { registerReport } from './commands/report.js';
 
 /** Every command module exports one function that adds its command to the program. */
 const COMMANDS: ((program: Command) => void)[] = [
@@ -21,6 +22,7 @@ const COMMANDS: ((program: Command) => void)[] = [
   registerPreview,
   registerPlanWork,
   registerRun,
+  registerReport,
 ];
 
 export function buildProgram(): Command {
