@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
-export const SCHEMA_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../schema');
+/** `schema/` of the repository; a bundle that ships the schemas elsewhere (the Lambdas) sets OFFLOAD_SCHEMA_DIR. */
+export const SCHEMA_DIR =
+  process.env.OFFLOAD_SCHEMA_DIR ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../schema');
 
 export type ConfigKind = 'database' | 'policy' | 'settings';
 
