@@ -193,7 +193,7 @@ export class DataPlane extends Construct {
       // Glue jobs reach the databases through the network of this connection; the per-database
       // JDBC connections written by `offload sync` carry the URLs and secrets.
       const name = `${stack.stackName}-network`;
-      new glue.CfnConnection(this, 'NetworkConnection', {
+      const connection = new glue.CfnConnection(this, 'NetworkConnection', {
         catalogId: Aws.ACCOUNT_ID,
         connectionInput: {
           name,
@@ -205,6 +205,11 @@ export class DataPlane extends Construct {
           },
         },
       });
+      acknowledge(
+        connection,
+        ['CloudFormation-Validate::W3010'],
+        'A Glue network connection must name the availability zone of its subnet; both come from the settings.',
+      );
       this.connectionName = name;
       connections.push(name);
       this.role.addToPolicy(

@@ -55,6 +55,8 @@ export const BUNDLING: nodejs.BundlingOptions = {
   mainFields: ['module', 'main'],
   minify: true,
   sourceMap: true,
+  // index.meta.json beside the bundle: what went in (the app test checks no CLI-only code did).
+  metafile: true,
   banner: ESM_BANNER,
   // Drivers the Lambdas do not ship (Oracle, SQL Server) and pg's optional native binding.
   externalModules: ['oracledb', 'mssql', 'pg-native', 'cloudflare:sockets'],
@@ -134,6 +136,12 @@ export class Functions extends Construct {
           privateSubnetIds: props.network.subnetIds,
         })
       : undefined;
+    if (vpc)
+      acknowledge(
+        vpc,
+        ['@aws-cdk/aws-ec2:noSubnetRouteTableId'],
+        'The VPC is described from the settings only to place the Lambdas in its subnets; nothing reads route tables.',
+      );
     const securityGroups = props.network?.securityGroupIds.map((sg, i) =>
       ec2.SecurityGroup.fromSecurityGroupId(this, `SecurityGroup${i}`, sg, { mutable: false }),
     );

@@ -9,7 +9,7 @@ import { ArchiveLake } from './archive-lake.js';
 import { ConfigStore } from './config-store.js';
 import { DataPlane, type GlueJobSpec, type JobKind } from './data-plane.js';
 import { Functions } from './functions.js';
-import { acknowledge, acknowledgeNotificationsHandler } from './nag.js';
+import { acknowledgeNotificationsHandler } from './nag.js';
 import { Orchestration } from './orchestration.js';
 import { Reports } from './reports.js';
 
@@ -129,13 +129,6 @@ export class OffloadStack extends Stack {
       destroyOnRemoval,
     });
     acknowledgeNotificationsHandler(this);
-    const connection = this.dataPlane.node.tryFindChild('NetworkConnection');
-    if (connection)
-      acknowledge(
-        connection,
-        ['CloudFormation-Validate::W3010'],
-        'The Glue network connection must name the availability zone of its subnet; it comes from the settings.',
-      );
   }
 }
 
