@@ -61,7 +61,7 @@ export interface GlueBuild {
   scripts: string[];
   /** Jars under `jars/` (file names). */
   jars: string[];
-  /** Directory of the DAG files uploaded to the MWAA bucket. */
+  /** Directory of the DAG files uploaded to the MWAA bucket (`<build>/dags`). */
   dagsDir: string;
   /** MWAA requirements file, when the DAGs ship one. */
   requirementsFile?: string;
@@ -89,7 +89,7 @@ function flag(value: unknown): boolean {
 }
 
 /** Reads the Glue build directory (or reports what is missing and how to build it). */
-export function readBuild(buildDir: string, root: string): GlueBuild {
+export function readBuild(buildDir: string): GlueBuild {
   const glueDir = path.join(buildDir, 'glue');
   const zip = path.join(glueDir, 'offload_glue.zip');
   if (!existsSync(zip))
@@ -97,7 +97,8 @@ export function readBuild(buildDir: string, root: string): GlueBuild {
   const scripts = readdirSync(glueDir).filter((f) => f.endsWith('.py'));
   const jarsDir = path.join(glueDir, 'jars');
   const jars = existsSync(jarsDir) ? readdirSync(jarsDir).filter((f) => f.endsWith('.jar')) : [];
-  const dagsDir = path.join(root, 'dags');
+  const dagsDir = path.join(buildDir, 'dags');
+  if (!existsSync(dagsDir)) throw new UserError(`${dagsDir} is missing: build first (bash scripts/deploy.sh --build)`);
   const requirements = path.join(dagsDir, 'requirements.txt');
   return { glueDir, scripts, jars, dagsDir, ...(existsSync(requirements) ? { requirementsFile: requirements } : {}) };
 }
@@ -179,6 +180,6 @@ export function loadDeploySettings(root: string, context: (key: string) => unkno
       dagPrefix: d.mwaa?.dag_prefix ?? 'dags',
     },
     destroyOnRemoval: flag(context(CONTEXT_DESTROY)),
-    build: readBuild(buildDir, root),
+    build: readBuild(buildDir),
   };
 }

@@ -315,7 +315,7 @@ test('Orchestration: MWAA environment from props, private web server, all logs o
     airflowVersion: '3.0.6',
     environmentClass: 'mw1.medium',
     bucketName: 'airflow-acme',
-    dagsDirectory: path.join(root, 'dags'),
+    dagsDirectory: path.join(root, 'infra', 'build', 'dags'),
     requirements: 'apache-airflow-providers-amazon\n',
     subnetIds: ['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0bbbbbbbbbbbbbbb2'],
     securityGroupIds: ['sg-0ccccccccccccccc3'],

@@ -69,8 +69,9 @@ export function writeFixtureRepo(opts: FixtureOptions = {}): string {
     writeFileSync(path.join(glue, s), '# fixture job\n');
   for (const j of opts.jars ?? ['offload-pgcopy.jar', 'postgresql-42.7.4.jar'])
     writeFileSync(path.join(glue, 'jars', j), 'jar');
-  mkdirSync(path.join(root, 'dags'));
-  writeFileSync(path.join(root, 'dags', 'archival.py'), '# fixture dag\n');
-  if (opts.requirements !== undefined) writeFileSync(path.join(root, 'dags', 'requirements.txt'), opts.requirements);
+  const dags = path.join(root, 'infra', 'build', 'dags');
+  mkdirSync(dags);
+  writeFileSync(path.join(dags, 'archival.py'), '# fixture dag\n');
+  if (opts.requirements !== undefined) writeFileSync(path.join(dags, 'requirements.txt'), opts.requirements);
   return root;
 }
