@@ -42,8 +42,10 @@ OPTIONAL = [
 ]
 
 
-def main():
-    args = resolve_args(sys.argv, ["source_schema", "source_table", "run_id"], COMMON + SOURCE + OPTIONAL)
+def main(argv: list[str] | None = None):
+    args = resolve_args(
+        argv or sys.argv, ["source_schema", "source_table", "run_id"], COMMON + SOURCE + OPTIONAL, job="archive"
+    )
     spark = spark_for(args, "offload-archive")
     req = ArchiveRequest(
         connection=source_connection(args, spark),

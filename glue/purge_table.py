@@ -22,8 +22,8 @@ from offload_glue.purge import PurgeRequest, purge  # noqa: E402
 OPTIONAL = ["as_of", "legal_hold", "retention_until", "force_reason", "run_id", "audit_path"]
 
 
-def main():
-    args = resolve_args(sys.argv, ["archive_table"], COMMON + OPTIONAL)
+def main(argv: list[str] | None = None):
+    args = resolve_args(argv or sys.argv, ["archive_table"], COMMON + OPTIONAL, job="purge")
     spark = spark_for(args, "offload-purge")
     req = PurgeRequest(
         archive_table=args["archive_table"],

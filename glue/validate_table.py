@@ -34,8 +34,8 @@ OPTIONAL = [
 ]
 
 
-def main():
-    args = resolve_args(sys.argv, ["source_schema", "source_table"], COMMON + SOURCE + OPTIONAL)
+def main(argv: list[str] | None = None):
+    args = resolve_args(argv or sys.argv, ["source_schema", "source_table"], COMMON + SOURCE + OPTIONAL, job="validate")
     spark = spark_for(args, "offload-validate")
     req = ValidateRequest(
         connection=source_connection(args, spark),

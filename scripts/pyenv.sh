@@ -32,6 +32,13 @@ if [ ! -f "$jstamp" ] || [ "$(cat "$jstamp")" != "$jwant" ] || ! ls "$jars"/iceb
   echo "$jwant" >"$jstamp"
 fi
 
+# The Iceberg AWS bundle (glue/pom-aws.xml: GlueCatalog + S3FileIO for catalog_type glue), added to
+# .cache/jars when missing; separate from pom.xml so that adding it never re-fetches the other jars.
+if ! ls "$jars"/iceberg-aws-bundle-*.jar >/dev/null 2>&1; then
+  echo "[pyenv] fetching jars from glue/pom-aws.xml into $jars" >&2
+  mvn -q -B dependency:copy-dependencies -f glue/pom-aws.xml -DoutputDirectory="$ROOT/$jars" -DexcludeTransitive=true >&2
+fi
+
 # offload-pgcopy.jar: the PostgreSQL binary-COPY data source (glue/jvm), compiled with javac against
 # the Spark jars of the pinned pyspark and the PostgreSQL driver above (the exact versions it runs
 # with; nothing else to download). Rebuilt only when its sources change.

@@ -23,6 +23,8 @@ lint() {
 }
 if [ -z "$filter" ]; then
   lint biome npx --no-install biome check
+  lint architecture npx --no-install depcruise tools/src --config .dependency-cruiser.cjs
+  lint unused npx --no-install knip
   if [ -x .venv/bin/ruff ]; then
     lint ruff-check .venv/bin/ruff check glue dags
     lint ruff-format .venv/bin/ruff format --check glue dags scripts

@@ -36,7 +36,15 @@ DEFAULTS = {
 }
 
 
-def resolve_args(argv: list[str], required: list[str], optional: list[str]) -> dict:
+def resolve_args(argv: list[str], required: list[str], optional: list[str], job: str | None = None) -> dict:
+    """``job`` (archive, validate, purge) enables ``--work_unit <file|s3 uri>``, which fills the arguments
+    (see work_unit.py); the required ones may then come from the unit."""
+    needed = required
+    unit_mode = job is not None and any(a == "--work_unit" or a.startswith("--work_unit=") for a in argv)
+    if job is not None:
+        optional = [*optional, "work_unit"]
+    if unit_mode:
+        required, optional = [], [*required, *optional]
     try:
         from awsglue.utils import getResolvedOptions  # only on Glue
     except ImportError:
@@ -52,6 +60,13 @@ def resolve_args(argv: list[str], required: list[str], optional: list[str]) -> d
         present = [o for o in optional if f"--{o}" in argv]
         values = getResolvedOptions(argv, ["JOB_NAME", *required, *present])
     out = {k: v for k, v in values.items() if v is not None}
+    if unit_mode:
+        from .work_unit import apply_work_unit
+
+        out = apply_work_unit(out, job)
+        missing = [n for n in needed if n not in out]
+        if missing:
+            raise OffloadError("missing_arguments", f"missing arguments: {', '.join('--' + n for n in missing)}")
     for k, v in DEFAULTS.items():
         out.setdefault(k, v)
     return out
@@ -68,7 +83,12 @@ def parse_jdbc_url(url: str) -> tuple[str, str, int, str]:
 
 def source_connection(args: dict, spark=None) -> Connection:
     """From a Glue connection, a Secrets Manager secret or plain arguments plus a password taken from
-    the environment variable named by --source_password_env (never from the command line)."""
+    the environment variable named by --source_password_env (never from the command line); or from
+    the work unit's resolved address and credential reference (--work_unit)."""
+    if args.get("_work_unit"):
+        from .work_unit import unit_connection
+
+        return unit_connection(args["_work_unit"], spark)
     engine, host, port, database = (
         args.get("source_engine"),
         args.get("source_host"),
@@ -139,3 +159,11 @@ def flag(value) -> bool:
 
 def opt_int(value) -> int | None:
     return int(value) if value not in (None, "") else None
+
+
+def strict_flag(name: str, value) -> bool:
+    """A boolean argument: exactly ``true`` or ``false`` (any case); anything else is a user error."""
+    text = str(value).strip().lower()
+    if text not in ("true", "false"):
+        raise OffloadError("bad_argument", f"--{name} must be true or false, not {value!r}")
+    return text == "true"

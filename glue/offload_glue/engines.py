@@ -42,6 +42,13 @@ class Engine:
     def driver_properties(self) -> dict[str, str]:
         return {}
 
+    def writable_url(self, c: Connection) -> str:
+        """The URL of a session that may write: only source cleanup (cleanup.py) opens one."""
+        raise NotImplementedError
+
+    def writable_driver_properties(self) -> dict[str, str]:
+        return {}
+
     def session_init_statements(self) -> list[str]:
         raise NotImplementedError
 
@@ -107,6 +114,12 @@ class Postgres(Engine):
             "ApplicationName": "offload-glue",
             "options": "-c default_transaction_read_only=on -c TimeZone=UTC",
         }
+
+    def writable_url(self, c: Connection) -> str:
+        return self.url(c)
+
+    def writable_driver_properties(self) -> dict[str, str]:
+        return {"ApplicationName": "offload-cleanup", "options": "-c TimeZone=UTC"}
 
     def session_init_statements(self) -> list[str]:
         return [
@@ -330,6 +343,10 @@ class MySql(Engine):
             f"jdbc:mysql://{c.host}:{c.port}/{c.database}?permitMysqlScheme&tinyInt1isBit=false"
             "&allowMultiQueries=true&sessionVariables=tx_read_only=1,time_zone='+00:00'"
         )
+
+    def writable_url(self, c: Connection) -> str:
+        # No default database: statements name schema.table, and the cleanup login needs no grant beyond them.
+        return f"jdbc:mysql://{c.host}:{c.port}/?permitMysqlScheme&sessionVariables=time_zone='+00:00'"
 
     def session_init_statements(self) -> list[str]:
         return ["SET SESSION TRANSACTION READ ONLY", "SET time_zone = '+00:00'", "SET NAMES utf8mb4"]

@@ -24,12 +24,42 @@ JVM_OPTIONS = " ".join(
 )
 
 
+def aws_endpoint(service: str, env: dict | None = None) -> str | None:
+    """The endpoint override for one AWS service, as the AWS SDKs read it: ``AWS_ENDPOINT_URL_<SERVICE>``,
+    else ``AWS_ENDPOINT_URL`` (an emulator such as moto in the tests; never set on Glue)."""
+    env = os.environ if env is None else env
+    return env.get(f"AWS_ENDPOINT_URL_{service.upper()}") or env.get("AWS_ENDPOINT_URL") or None
+
+
+def aws_region(env: dict | None = None) -> str | None:
+    env = os.environ if env is None else env
+    return env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None
+
+
+def iceberg_aws_properties(env: dict | None = None) -> dict[str, str]:
+    """Iceberg AWS client properties (GlueCatalog, S3FileIO) from the standard environment: endpoint
+    overrides with path-style S3 addressing when an endpoint is overridden, and the region."""
+    props: dict[str, str] = {}
+    glue, s3 = aws_endpoint("glue", env), aws_endpoint("s3", env)
+    if glue:
+        props["glue.endpoint"] = glue
+    if s3:
+        props["s3.endpoint"] = s3
+        props["s3.path-style-access"] = "true"
+    region = aws_region(env)
+    if region:
+        props["client.region"] = region
+    return props
+
+
 def catalog_conf(catalog: str, catalog_type: str, warehouse: str) -> dict[str, str]:
     prefix = f"spark.sql.catalog.{catalog}"
     conf = {prefix: "org.apache.iceberg.spark.SparkCatalog", f"{prefix}.warehouse": warehouse}
     if catalog_type == "glue":
         conf[f"{prefix}.catalog-impl"] = "org.apache.iceberg.aws.glue.GlueCatalog"
         conf[f"{prefix}.io-impl"] = "org.apache.iceberg.aws.s3.S3FileIO"
+        for key, value in iceberg_aws_properties().items():
+            conf[f"{prefix}.{key}"] = value
     elif catalog_type == "hadoop":
         conf[f"{prefix}.type"] = "hadoop"
     else:
@@ -37,10 +67,14 @@ def catalog_conf(catalog: str, catalog_type: str, warehouse: str) -> dict[str, s
     return conf
 
 
-def local_spark_conf(cores: int = 2, driver_memory: str = "2g") -> dict[str, str]:
+# Settings spark-submit decides (from its command line) and a job must not override.
+SUBMIT_OWNED = {"spark.master", "spark.jars", "spark.driver.extraClassPath", "spark.driver.memory"}
+
+
+def local_spark_conf(cores: int = 2, driver_memory: str = "2g", require_jars: bool = True) -> dict[str, str]:
     """Local Spark in UTC with the jars from glue/pom.xml (downloaded by scripts/pyenv.sh)."""
     jars = sorted(glob.glob(os.path.join(LOCAL_JARS_DIR, "*.jar")))
-    if not jars:
+    if not jars and require_jars:
         raise RuntimeError(f"no jars in {LOCAL_JARS_DIR}: run scripts/pyenv.sh first")
     return {
         "spark.master": f"local[{cores}]",
@@ -74,7 +108,13 @@ def get_spark(
         spark = GlueContext(SparkContext.getOrCreate()).spark_session
     except ImportError:
         builder = SparkSession.builder.appName(app_name)
-        for key, value in (local_conf or local_spark_conf()).items():
+        if os.environ.get("PYSPARK_GATEWAY_PORT") and not local_conf:
+            # Started by spark-submit (a packaged run, a cluster): master, jars and memory are its own;
+            # only the settings the jobs rely on are added.
+            conf = {k: v for k, v in local_spark_conf(require_jars=False).items() if k not in SUBMIT_OWNED}
+        else:
+            conf = local_conf or local_spark_conf()
+        for key, value in conf.items():
             builder = builder.config(key, value)
         spark = builder.getOrCreate()
     for key, value in catalog_conf(catalog, catalog_type, warehouse).items():

@@ -46,6 +46,7 @@ class ValidateRequest:
     database: str = "archive"
     archive_table: str | None = None
     run_id: str | None = None  # when given, the archive's lineage must name this run
+    read_table: str | None = None  # the table actually read when it was renamed (source cleanup's quarantine)
     sample_percent: float = 100.0  # 100: full comparison; less: rows whose key hash falls in the sample
     max_reported_keys: int = 20
     split_column: str | None = None
@@ -326,7 +327,7 @@ def validate(spark, req: ValidateRequest) -> dict:
 
 def _validate(spark, req: ValidateRequest) -> dict:
     started = time.monotonic()
-    src = introspect(spark, req.connection, req.schema, req.table)
+    src = introspect(spark, req.connection, req.schema, req.read_table or req.table)
     name = req.archive_table or archive_table_name(req.schema, req.table)
     ident = spark_ident(req.catalog, req.database, name)
     props = table_properties(spark, ident)

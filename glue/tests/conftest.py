@@ -137,3 +137,84 @@ def my_exec(my_db, sql: str, params=None):
     with my_db.cursor() as cur:
         cur.execute(sql, params)
         return cur.fetchall() if cur.description else None
+
+
+# ---- AWS emulator (moto server): the Glue Data Catalog and S3 ----------------------------------
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    """moto in server mode on a free loopback port, with the standard AWS environment pointing at it
+    (AWS_ENDPOINT_URL, dummy credentials, a region) for this process and the jobs it starts."""
+    import shutil
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    exe = shutil.which("moto_server", path=os.path.dirname(sys.executable)) or shutil.which("moto_server")
+    if not exe:
+        pytest.skip("moto_server is not installed (scripts/pyenv.sh installs it)")
+    port = _free_port()
+    proc = subprocess.Popen(
+        [exe, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1)
+            break
+        except Exception:  # noqa: BLE001 — not up yet
+            if time.time() > deadline or proc.poll() is not None:
+                proc.kill()
+                raise RuntimeError(f"moto_server did not start on {endpoint}") from None
+            time.sleep(0.2)
+    env = {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": "eu-west-1",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+    }
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    yield {"endpoint": endpoint, "env": env}
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+GLUE_CATALOG = "offload_glue"
+
+
+@pytest.fixture(scope="session")
+def glue_catalog(spark, moto_server):
+    """An Iceberg catalog on the moto server's Glue Data Catalog, its warehouse in a moto S3 bucket —
+    the production catalog implementation (GlueCatalog + S3FileIO), configured as the jobs do."""
+    import boto3
+    from offload_glue.session import catalog_conf
+
+    bucket = unique("archive").replace("_", "-")
+    boto3.client("s3").create_bucket(
+        Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": os.environ["AWS_REGION"]}
+    )
+    # The Spark JVM may predate the environment above: the AWS SDK reads these system properties first.
+    system = spark.sparkContext._jvm.java.lang.System
+    system.setProperty("aws.accessKeyId", "testing")
+    system.setProperty("aws.secretAccessKey", "testing")
+    system.setProperty("aws.region", os.environ["AWS_REGION"])
+    warehouse = f"s3://{bucket}/warehouse"
+    for key, value in catalog_conf(GLUE_CATALOG, "glue", warehouse).items():
+        spark.conf.set(key, value)
+    return {"catalog": GLUE_CATALOG, "bucket": bucket, "warehouse": warehouse, **moto_server}

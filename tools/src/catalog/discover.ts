@@ -24,7 +24,7 @@ import { oracle } from './oracle.js';
 import { sqlserver } from './sqlserver.js';
 import { TOOL_VERSION } from '../version.js';
 
-export const INTROSPECTORS: Record<DatabaseConfig['engine'], Introspector> = {
+const INTROSPECTORS: Record<DatabaseConfig['engine'], Introspector> = {
   postgres,
   mysql,
   mariadb: mysql,
@@ -88,7 +88,7 @@ interface Measure {
 }
 
 /** Which (table, column) pairs need `max(column)`: tables claimed by a scope whose policies age by a column present in the table. */
-export function measurementsNeeded(
+function measurementsNeeded(
   tables: readonly InventoryTable[],
   variants: readonly ConfigVariant[],
   engine = 'postgres',
@@ -120,7 +120,7 @@ export function measurementsNeeded(
 }
 
 /** Whether a policy claiming the table (in any variant) ages it by the engine's last-modification time. */
-export function lastModifiedWanted(variants: readonly ConfigVariant[]): (schema: string, table: string) => boolean {
+function lastModifiedWanted(variants: readonly ConfigVariant[]): (schema: string, table: string) => boolean {
   const compiled = variants.map((v) => ({
     scopes: compileScope(v.database),
     policies: new Map(v.policies.map((p) => [p.name, p])),

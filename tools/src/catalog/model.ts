@@ -1,7 +1,7 @@
 /** What an engine adapter reads from a catalog, engine-neutral. Mirrors `schema/inventory.schema.json`. */
 import type { QueryPort } from './port.js';
 
-export type TableKind = 'table' | 'partitioned_table' | 'partition';
+type TableKind = 'table' | 'partitioned_table' | 'partition';
 
 export interface ColumnInfo {
   name: string;

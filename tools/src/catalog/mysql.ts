@@ -36,9 +36,7 @@ const marks = (n: number) => Array.from({ length: n }, () => '?').join(', ');
  * open every table (seconds at 10,000 tables on a small table cache), so this query runs in parallel
  * with the other one, and partitions are NOT counted here with a per-table subquery.
  */
-export const myTablesSql = (
-  n: number,
-) => `SELECT t.TABLE_SCHEMA AS \`schema\`, t.TABLE_NAME AS name, t.TABLE_ROWS AS est_rows,
+const myTablesSql = (n: number) => `SELECT t.TABLE_SCHEMA AS \`schema\`, t.TABLE_NAME AS name, t.TABLE_ROWS AS est_rows,
   t.DATA_LENGTH + t.INDEX_LENGTH AS bytes, t.UPDATE_TIME AS last_modified, t.CREATE_OPTIONS AS create_options
 FROM information_schema.TABLES t
 WHERE t.TABLE_TYPE = 'BASE TABLE' AND t.TABLE_SCHEMA IN (${marks(n)})`;
@@ -47,7 +45,7 @@ WHERE t.TABLE_TYPE = 'BASE TABLE' AND t.TABLE_SCHEMA IN (${marks(n)})`;
  * Schemas, columns and primary-key members in one statement: row_kind 's' rows are schemas that
  * exist, 'c' rows columns, 'k' rows primary-key parts (pos = position in the key).
  */
-export const myColumnsSql = (
+const myColumnsSql = (
   n: number,
 ) => `SELECT 's' AS row_kind, SCHEMA_NAME AS \`schema\`, NULL AS table_name, NULL AS name, NULL AS type, NULL AS nullable, NULL AS \`precision\`, NULL AS scale, 0 AS pos
 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME IN (${marks(n)})
@@ -64,7 +62,7 @@ ORDER BY 2, 3, 1, 9`;
  * The table list (opens nothing) with InnoDB's persistent statistics: 't' rows are base tables,
  * 's' rows statistics (per partition for partitioned tables: `name#P#partition`).
  */
-export const myListingSql = (
+const myListingSql = (
   n: number,
 ) => `SELECT 't' AS row_kind, CONVERT(t.TABLE_SCHEMA USING utf8mb4) COLLATE utf8mb4_bin AS \`schema\`, CONVERT(t.TABLE_NAME USING utf8mb4) COLLATE utf8mb4_bin AS name,
   t.ENGINE AS engine, NULL AS n_rows, NULL AS clustered_pages, NULL AS other_pages, NULL AS page_size
@@ -75,7 +73,7 @@ SELECT 's', CONVERT(s.database_name USING utf8mb4) COLLATE utf8mb4_bin, CONVERT(
 FROM mysql.innodb_table_stats s WHERE s.database_name IN (${marks(n)})`;
 
 /** information_schema.TABLES statistics for named tables only (the server opens just those). */
-export function myStatsByNameSql(bySchema: [string, string[]][]): { sql: string; params: string[] } {
+function myStatsByNameSql(bySchema: [string, string[]][]): { sql: string; params: string[] } {
   const parts: string[] = [],
     params: string[] = [];
   for (const [schema, names] of bySchema) {
@@ -88,7 +86,7 @@ FROM information_schema.TABLES t WHERE t.TABLE_SCHEMA = ? AND t.TABLE_NAME IN ($
 }
 
 /** Partition counts, only for the tables the first query found partitioned (named, so the server opens only those). */
-export const myPartitionsSql = (
+const myPartitionsSql = (
   n: number,
 ) => `SELECT p.TABLE_SCHEMA AS \`schema\`, p.TABLE_NAME AS table_name, COUNT(*) AS partitions
 FROM information_schema.PARTITIONS p

@@ -15,12 +15,10 @@ export const quoteOra = (id: string): string => `"${id.replace(/"/g, '""')}"`;
 const binds = (n: number, from = 0) => Array.from({ length: n }, (_, i) => `:${from + i + 1}`).join(', ');
 export const ORACLE_BLOCK_BYTES = 8192;
 
-export const oraSchemasSql = (n: number) =>
+const oraSchemasSql = (n: number) =>
   `SELECT u.USERNAME AS "name" FROM ALL_USERS u WHERE u.USERNAME IN (${binds(n)}) ORDER BY 1`;
 
-export const oraTablesSql = (
-  n: number,
-) => `SELECT t.OWNER AS "schema", t.TABLE_NAME AS "name", t.PARTITIONED AS "partitioned",
+const oraTablesSql = (n: number) => `SELECT t.OWNER AS "schema", t.TABLE_NAME AS "name", t.PARTITIONED AS "partitioned",
   CASE WHEN t.PARTITIONED = 'YES' THEN (SELECT SUM(p.NUM_ROWS) FROM ALL_TAB_PARTITIONS p WHERE p.TABLE_OWNER = t.OWNER AND p.TABLE_NAME = t.TABLE_NAME) ELSE t.NUM_ROWS END AS "rows",
   CASE WHEN t.PARTITIONED = 'YES' THEN (SELECT SUM(p.BLOCKS) FROM ALL_TAB_PARTITIONS p WHERE p.TABLE_OWNER = t.OWNER AND p.TABLE_NAME = t.TABLE_NAME) ELSE t.BLOCKS END AS "blocks",
   (SELECT COUNT(*) FROM ALL_TAB_PARTITIONS p WHERE p.TABLE_OWNER = t.OWNER AND p.TABLE_NAME = t.TABLE_NAME) AS "partitions",
@@ -32,7 +30,7 @@ WHERE t.OWNER IN (${binds(n)}) AND t.NESTED = 'NO' AND t.SECONDARY = 'N' AND t.D
   AND (t.IOT_TYPE IS NULL OR t.IOT_TYPE = 'IOT')
   AND NOT EXISTS (SELECT 1 FROM ALL_MVIEWS mv WHERE mv.OWNER = t.OWNER AND mv.CONTAINER_NAME = t.TABLE_NAME)`;
 
-export const oraColumnsSql = (
+const oraColumnsSql = (
   n: number,
 ) => `SELECT c.OWNER AS "schema", c.TABLE_NAME AS "table_name", c.COLUMN_NAME AS "name", c.DATA_TYPE AS "type",
   CASE WHEN c.NULLABLE = 'Y' THEN 1 ELSE 0 END AS "nullable",

@@ -8,9 +8,9 @@ import { byName, toNum, type CatalogSnapshot, type ColumnInfo, type Introspector
 
 export const quotePg = (id: string): string => `"${id.replace(/"/g, '""')}"`;
 
-export const PG_SCHEMAS_SQL = `SELECT n.nspname AS name FROM pg_catalog.pg_namespace n WHERE n.nspname = ANY($1::text[]) ORDER BY 1`;
+const PG_SCHEMAS_SQL = `SELECT n.nspname AS name FROM pg_catalog.pg_namespace n WHERE n.nspname = ANY($1::text[]) ORDER BY 1`;
 
-export const PG_TABLES_SQL = `SELECT n.nspname AS schema, c.relname AS name, c.relkind AS relkind, c.relispartition AS is_partition,
+const PG_TABLES_SQL = `SELECT n.nspname AS schema, c.relname AS name, c.relkind AS relkind, c.relispartition AS is_partition,
   pn.nspname AS parent_schema, pc.relname AS parent_name,
   (SELECT count(*) FROM pg_catalog.pg_inherits ch WHERE ch.inhparent = c.oid) AS partitions,
   c.reltuples::float8 AS reltuples,
@@ -26,7 +26,7 @@ LEFT JOIN pg_catalog.pg_class pc ON pc.oid = i.inhparent
 LEFT JOIN pg_catalog.pg_namespace pn ON pn.oid = pc.relnamespace
 WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY($1::text[])`;
 
-export const PG_COLUMNS_SQL = `SELECT n.nspname AS schema, c.relname AS table_name, a.attname AS name,
+const PG_COLUMNS_SQL = `SELECT n.nspname AS schema, c.relname AS table_name, a.attname AS name,
   pg_catalog.format_type(a.atttypid, NULL) AS type, NOT a.attnotnull AS nullable,
   CASE WHEN a.atttypid = 1700 AND a.atttypmod >= 4 THEN ((a.atttypmod - 4) >> 16) & 65535
        WHEN a.atttypid IN (1042, 1043) AND a.atttypmod >= 4 THEN a.atttypmod - 4
@@ -83,7 +83,7 @@ export function groupColumns(rows: ColumnRow[]): Map<string, ColumnInfo[]> {
 }
 
 /** A partitioned table's own statistics are empty: its rows and bytes are those of its partitions. */
-export function rollUpPartitions(tables: TableInfo[]): void {
+function rollUpPartitions(tables: TableInfo[]): void {
   const children = new Map<string, TableInfo[]>();
   for (const t of tables) {
     if (!t.partition_of) continue;

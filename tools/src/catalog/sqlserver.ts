@@ -15,10 +15,10 @@ export const quoteMs = (id: string): string => `[${id.replace(/]/g, ']]')}]`;
 /** Named parameters `@p1 … @pn` (the connector binds params[i] to `p${i + 1}`). */
 const names = (n: number) => Array.from({ length: n }, (_, i) => `@p${i + 1}`).join(', ');
 
-export const msSchemasSql = (n: number) =>
+const msSchemasSql = (n: number) =>
   `SELECT s.name AS [name] FROM sys.schemas s WHERE s.name IN (${names(n)}) ORDER BY 1`;
 
-export const msTablesSql = (n: number) => `SELECT s.name AS [schema], t.name AS [name],
+const msTablesSql = (n: number) => `SELECT s.name AS [schema], t.name AS [name],
   (SELECT SUM(p.rows) FROM sys.partitions p WHERE p.object_id = t.object_id AND p.index_id IN (0, 1)) AS [rows],
   (SELECT SUM(a.total_pages) * 8192 FROM sys.partitions p
      JOIN sys.allocation_units a ON a.container_id = CASE WHEN a.type = 2 THEN p.partition_id ELSE p.hobt_id END
@@ -30,7 +30,7 @@ export const msTablesSql = (n: number) => `SELECT s.name AS [schema], t.name AS 
 FROM sys.tables t JOIN sys.schemas s ON s.schema_id = t.schema_id
 WHERE t.is_ms_shipped = 0 AND s.name IN (${names(n)})`;
 
-export const msColumnsSql = (
+const msColumnsSql = (
   n: number,
 ) => `SELECT s.name AS [schema], t.name AS [table_name], c.name AS [name], ty.name AS [type], c.is_nullable AS [nullable],
   CASE WHEN ty.name IN ('decimal', 'numeric') THEN c.precision

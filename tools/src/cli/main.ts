@@ -10,9 +10,16 @@ import { registerValidate } from './commands/validate.js';
 import { registerSync } from './commands/sync.js';
 import { registerDiscover } from './commands/discover.js';
 import { registerPreview } from './commands/preview.js';
+import { registerPlanWork } from './commands/plan-work.js';
 
 /** Every command module exports one function that adds its command to the program. */
-const COMMANDS: ((program: Command) => void)[] = [registerValidate, registerSync, registerDiscover, registerPreview];
+const COMMANDS: ((program: Command) => void)[] = [
+  registerValidate,
+  registerSync,
+  registerDiscover,
+  registerPreview,
+  registerPlanWork,
+];
 
 export function buildProgram(): Command {
   const program = new Command('offload')

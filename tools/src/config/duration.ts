@@ -23,6 +23,6 @@ export function durationMillis(d: Duration): number {
 }
 
 /** `date` minus `d`, in UTC. */
-export function minus(date: DateTime, d: Duration): DateTime {
+function minus(date: DateTime, d: Duration): DateTime {
   return date.minus(d);
 }

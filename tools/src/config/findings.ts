@@ -13,11 +13,6 @@ export function compareFindings(a: Finding, b: Finding): number {
   return a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column || a.code.localeCompare(b.code);
 }
 
-/** JSON pointer (RFC 6901) of a path of keys and indexes. */
-export function toPointer(path: readonly (string | number)[]): string {
-  return path.map((p) => `/${String(p).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
-}
-
 export function fromPointer(pointer: string): string[] {
   if (pointer === '') return [];
   return pointer

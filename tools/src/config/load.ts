@@ -12,29 +12,9 @@ import { schemaFindings } from './schema-pass.js';
 import { crossFileFindings, documentFindings } from './rules.js';
 import { SETTINGS_FILE, type ConfigSource } from './source.js';
 import type { ConfigKind } from './schemas.js';
+import type { LoadedConfig, LoadedRepo } from './loaded.js';
 
-export interface LoadedConfig<T> {
-  /** Repo-relative path, e.g. `databases/nucleus_dev.yaml`. */
-  file: string;
-  config: T;
-  /** Maps a JSON pointer inside this file to its line and column. */
-  locate(pointer: string, opts?: { key?: boolean }): { line: number; column: number };
-}
-
-export interface LoadedRepo {
-  source: string;
-  settings?: LoadedConfig<OffloadSettings>;
-  databases: LoadedConfig<DatabaseConfig>[];
-  policies: LoadedConfig<PolicyConfig>[];
-  /** Every finding of every pass, sorted by file, line, column. */
-  findings: Finding[];
-  /** Files read. */
-  files: string[];
-  /** Files that failed the YAML or schema pass (their names still count as declared, to avoid cascades). */
-  invalid: { file: string; kind: ConfigKind }[];
-  errors: number;
-  warnings: number;
-}
+export type { LoadedRepo };
 
 export function kindOf(file: string): ConfigKind | undefined {
   if (file === SETTINGS_FILE || file.endsWith(`/${SETTINGS_FILE}`)) return 'settings';

@@ -3,7 +3,7 @@ import type { DatabaseConfig } from '../generated/database.js';
 import type { OffloadSettings } from '../generated/settings.js';
 import { parseJdbcUrl, type JdbcTarget } from './jdbc.js';
 
-export const DEFAULT_SCHEDULE = 'cron(0 2 * * ? *)';
+const DEFAULT_SCHEDULE = 'cron(0 2 * * ? *)';
 
 /** Glue database of a source database's archives. */
 export function glueDatabaseOf(db: DatabaseConfig, settings: OffloadSettings): string {

@@ -11,7 +11,7 @@ const safeRegex =
   (safeRegexModule as unknown as { default?: (re: string) => boolean }).default ??
   (safeRegexModule as unknown as (re: string) => boolean);
 
-export interface TablePattern {
+interface TablePattern {
   source: string;
   test(name: string): boolean;
 }
@@ -61,7 +61,7 @@ export function compileTablePattern(source: string): PatternResult {
  * The date-in-name template of a policy (`*_YYYYMM`): `YYYY`, `MM`, `DD` are digits, `*` any text,
  * the rest literal; the whole name must match. Compiled to an anchored RE2 expression.
  */
-export interface NameDatePattern {
+interface NameDatePattern {
   source: string;
   /** The date the name gives, as its period's components, or undefined when the name does not match. */
   match(name: string): NameDate | undefined;

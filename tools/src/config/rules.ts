@@ -8,7 +8,7 @@ import { IANAZone } from 'luxon';
 import type { Finding, Severity } from './findings.js';
 import type { ParsedFile } from './yaml-file.js';
 import type { ConfigKind } from './schemas.js';
-import type { LoadedConfig, LoadedRepo } from './load.js';
+import type { LoadedConfig, LoadedRepo } from './loaded.js';
 import type { DatabaseConfig } from '../generated/database.js';
 import type { PolicyConfig } from '../generated/policy.js';
 import { findSecrets } from './secrets.js';
@@ -92,7 +92,7 @@ export function documentFindings(kind: ConfigKind, parsed: ParsedFile): Finding[
 // ---------------------------------------------------------------------------------------------
 
 /** Why a name is not a valid S3 bucket name, or undefined. */
-export function bucketProblem(name: string): string | undefined {
+function bucketProblem(name: string): string | undefined {
   if (name.length < 3 || name.length > 63) return 'must be 3 to 63 characters long';
   if (!/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(name))
     return 'may hold only lowercase letters, digits, dots and hyphens, and must begin and end with a letter or digit';
@@ -104,7 +104,7 @@ export function bucketProblem(name: string): string | undefined {
 }
 
 /** Why a name is not a Glue database name Athena and Lake Formation accept, or undefined. */
-export function glueDatabaseProblem(name: string): string | undefined {
+function glueDatabaseProblem(name: string): string | undefined {
   if (name.length < 1 || name.length > 255) return 'must be 1 to 255 characters long';
   if (!/^[a-z0-9_]+$/.test(name))
     return 'may hold only lowercase letters, digits and underscores (Athena and Lake Formation lower-case everything else)';

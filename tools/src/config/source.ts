@@ -8,7 +8,7 @@ import path from 'node:path';
 import { UserError } from '../errors.js';
 
 export const SETTINGS_FILE = 'offload.settings.yaml';
-export const CONFIG_DIRS = ['databases', 'policies'] as const;
+const CONFIG_DIRS = ['databases', 'policies'] as const;
 
 export interface ConfigSource {
   /** For messages: the directory or `git:<ref>`. */

@@ -8,9 +8,9 @@ import type { Finding } from './findings.js';
 import { fromPointer } from './findings.js';
 
 /** Files larger than this are refused before parsing. */
-export const MAX_FILE_BYTES = 256 * 1024;
+const MAX_FILE_BYTES = 256 * 1024;
 /** Deeper nesting than this is refused (the formats need at most 6 levels). */
-export const MAX_DEPTH = 24;
+const MAX_DEPTH = 24;
 
 export interface ParsedFile {
   file: string;

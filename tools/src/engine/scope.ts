@@ -3,7 +3,7 @@ import type { DatabaseConfig } from '../generated/database.js';
 import { compileTablePattern } from '../config/patterns.js';
 import { fastTest } from './fast-match.js';
 
-export type ScopeEntry = DatabaseConfig['scope'][number];
+type ScopeEntry = DatabaseConfig['scope'][number];
 
 export interface CompiledScope {
   index: number;

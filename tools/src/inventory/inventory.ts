@@ -35,7 +35,7 @@ export function inventoryProblems(doc: unknown): string[] {
     .map((e) => `${e.instancePath || '(top level)'} ${e.message ?? e.keyword}`);
 }
 
-export const inventoryPath = (dir: string, database: string) => path.join(dir, `${database}.json`);
+const inventoryPath = (dir: string, database: string) => path.join(dir, `${database}.json`);
 
 export type ReadResult =
   | { ok: true; inventory: Inventory }

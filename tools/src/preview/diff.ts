@@ -5,8 +5,6 @@
 import type { Decision, Evaluation } from '../engine/evaluate.js';
 import type { PreviewResult } from '../generated/preview.js';
 
-export type ChangeKind = 'added' | 'removed' | 'changed';
-
 /** One line of the preview's JSON contract (`schema/preview.schema.json`, `changes[]`). */
 export type Change = PreviewResult['changes'][number];
 

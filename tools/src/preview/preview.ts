@@ -18,7 +18,7 @@ import { UserError } from '../errors.js';
 import { addTo, diffEvaluations, emptyTotals, type Change, type Totals } from './diff.js';
 import type { PreviewResult } from '../generated/preview.js';
 
-export const PREVIEW_FORMAT_VERSION = 1 as const;
+const PREVIEW_FORMAT_VERSION = 1 as const;
 
 export interface PreviewOptions {
   root: string;
@@ -37,8 +37,8 @@ export interface PreviewOptions {
 
 /** The result: the JSON contract of `schema/preview.schema.json` (types generated from it). */
 export type { PreviewResult };
-export type PreviewProblem = PreviewResult['problems'][number];
-export type DatabaseSummary = PreviewResult['databases'][number];
+type PreviewProblem = PreviewResult['problems'][number];
+type DatabaseSummary = PreviewResult['databases'][number];
 
 async function readArchiveState(file: string): Promise<ArchiveRecord[]> {
   let doc: unknown;

@@ -4,25 +4,15 @@
  * summary, folds each database in <details>, and is cut at row boundaries below GitHub's 65,536
  * character limit with a note of how much was left out.
  */
+import { formatBytes } from '../report/render.js';
 import type { PreviewResult } from './preview.js';
 import type { Change } from './diff.js';
 
 export const COMMENT_MARKER = '<!-- offload-preview -->';
 /** GitHub refuses comment bodies over 65,536 characters; stay clear of it (counted in UTF-8 bytes, stricter). */
-export const COMMENT_LIMIT = 65_000;
+const COMMENT_LIMIT = 65_000;
 
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-export function formatBytes(n: number): string {
-  const sign = n < 0 ? '-' : '';
-  let v = Math.abs(n),
-    i = 0;
-  while (v >= 1024 && i < UNITS.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${sign}${i === 0 ? v : v.toFixed(1)} ${UNITS[i]}`;
-}
-export const formatCount = (n: number) => n.toLocaleString('en-US');
+const formatCount = (n: number) => n.toLocaleString('en-US');
 const plural = (n: number, w: string) => `${formatCount(n)} ${w}${n === 1 ? '' : 's'}`;
 
 const ACTION_WORD: Record<string, string> = {
@@ -33,7 +23,7 @@ const ACTION_WORD: Record<string, string> = {
 };
 const SIGN: Record<Change['change'], string> = { added: '+', removed: '-', changed: '~' };
 
-export function summaryLine(r: PreviewResult): string {
+function summaryLine(r: PreviewResult): string {
   const s = r.summary;
   if (!r.complete && s.tables === 0)
     return `Retention preview could not evaluate every database — no changes can be claimed (${plural(r.problems.filter((p) => p.side === 'head').length || r.databases.filter((d) => d.status !== 'ok').length, 'problem')})`;

@@ -24,7 +24,7 @@ import { MANIFEST_FORMAT } from './model.js';
 import type { Change, Plan } from './plan.js';
 import type { Claim, Fence, ItemOp, Target } from './target.js';
 
-export type Step =
+type Step =
   | 'claim'
   | 'connections'
   | 'items'
@@ -289,7 +289,7 @@ async function writeBatches(
 }
 
 /** The record of what the remote holds once this sync completes: desired resources and kept orphans. */
-export function buildManifest(
+function buildManifest(
   plan: Plan,
   desired: DesiredState,
   snapshot: Snapshot,

@@ -27,10 +27,6 @@ export function md5Hex(data: string | Uint8Array): string {
   return createHash('md5').update(data).digest('hex');
 }
 
-export function md5Base64(data: string | Uint8Array): string {
-  return createHash('md5').update(data).digest('base64');
-}
-
 /** Hash of a JSON-like value, independent of key order. */
 export function hashValue(value: unknown): string {
   return sha256Hex(canonicalJson(value));

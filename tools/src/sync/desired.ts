@@ -8,16 +8,16 @@ import type { OffloadSettings } from '../generated/settings.js';
 import { hashValue, sha256Hex } from './canonical.js';
 import type { ConnectionSpec, DesiredConnection, DesiredFile, DesiredItem, DesiredState, ItemKind } from './model.js';
 
-export function itemKey(kind: ItemKind, name: string): string {
+function itemKey(kind: ItemKind, name: string): string {
   return kind === 'settings' ? 'SETTINGS' : `${kind.toUpperCase()}#${name}`;
 }
 
-export function fileKey(prefix: string, file: string): string {
+function fileKey(prefix: string, file: string): string {
   return `${prefix.replace(/^\/+|\/+$/g, '')}/${file}`;
 }
 
 /** The Glue connection a database's archive jobs use; named after the database. */
-export function connectionSpecOf(db: DatabaseConfig): ConnectionSpec {
+function connectionSpecOf(db: DatabaseConfig): ConnectionSpec {
   const spec: ConnectionSpec = {
     type: 'JDBC',
     properties: { JDBC_CONNECTION_URL: db.jdbc_url, SECRET_ID: db.credentials.secret },

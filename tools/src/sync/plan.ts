@@ -6,7 +6,7 @@ import { cmp } from './desired.js';
 import type { DesiredState, Manifest, RemoteIssue, Snapshot } from './model.js';
 
 export type Resource = 'connection' | 'item' | 'file';
-export type Action = 'create' | 'update' | 'delete';
+type Action = 'create' | 'update' | 'delete';
 
 export interface Change {
   resource: Resource;
@@ -18,18 +18,18 @@ export interface Change {
   drift: boolean;
 }
 
-export interface DriftEntry {
+interface DriftEntry {
   resource: Resource;
   id: string;
   detail: string;
 }
 
-export interface Orphan {
+interface Orphan {
   resource: Resource;
   id: string;
 }
 
-export interface LockInfo {
+interface LockInfo {
   /** A sync took a generation and has not completed it (running, or died). */
   generation: number;
   commit?: string;

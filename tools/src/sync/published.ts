@@ -10,7 +10,7 @@ import path from 'node:path';
 import { canonicalJson, sha256Hex } from './canonical.js';
 import { STATE_PK, type ItemKind } from './model.js';
 
-export interface PublishedConfig {
+interface PublishedConfig {
   kind: ItemKind;
   name: string;
   config: Record<string, unknown>;
@@ -31,7 +31,7 @@ export interface PublishedConfigs {
 }
 
 /** Sorts raw items (plain JS values) into published configs. */
-export function publishedFromItems(items: Record<string, unknown>[]): PublishedConfigs {
+function publishedFromItems(items: Record<string, unknown>[]): PublishedConfigs {
   const out: PublishedConfigs = { databases: [], policies: [], generation: 0, skipped: 0 };
   for (const it of items) {
     if (it.pk === STATE_PK) {

@@ -13,12 +13,12 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export interface RecordedRequest {
+interface RecordedRequest {
   action: string;
   body: Record<string, any>;
 }
 
-export interface FakeServer {
+interface FakeServer {
   endpoint: string;
   requests: RecordedRequest[];
   close(): Promise<void>;

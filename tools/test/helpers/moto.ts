@@ -15,7 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-export const MOTO_SERVER = path.join(ROOT, '.venv/bin/moto_server');
+const MOTO_SERVER = path.join(ROOT, '.venv/bin/moto_server');
 
 export interface MotoServer {
   /** http://127.0.0.1:<port> */
@@ -28,12 +28,12 @@ export interface MotoServer {
   stop(): Promise<void>;
 }
 
-export function motoAvailable(): boolean {
+function motoAvailable(): boolean {
   return existsSync(MOTO_SERVER);
 }
 
 /** A port that was free a moment ago on 127.0.0.1. */
-export function freePort(): Promise<number> {
+function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.unref();

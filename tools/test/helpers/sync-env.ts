@@ -22,7 +22,7 @@ import { SETTINGS as BASE_SETTINGS } from './repo.js';
 export const BUCKET = 'acme-archival-configs';
 export const TABLE = 'acme-archival-configs';
 export const PREFIX = 'configs';
-export const REGION = 'eu-west-1';
+const REGION = 'eu-west-1';
 
 /** The shared fixture's settings (same bucket, table, prefix and region), with tags as defaults. */
 export const SETTINGS = BASE_SETTINGS.replace(

@@ -9,7 +9,7 @@ import { UserError } from '../../errors.js';
 import { findRoot } from '../root.js';
 import { progressReporter } from '../progress.js';
 
-export interface DiscoverCommandOptions {
+interface DiscoverCommandOptions {
   root: string;
   databases: string[];
   out: string;
@@ -21,12 +21,12 @@ export interface DiscoverCommandOptions {
   onProgress?: (p: DiscoverProgress) => void;
 }
 
-export interface DiscoverCommandResult {
+interface DiscoverCommandResult {
   written: { database: string; file: string; tables: number; partial: boolean; errors: Inventory['errors'] }[];
 }
 
 /** Discovers each selected database (all by default) and writes its inventory; returns what was written. */
-export async function discoverCommand(opts: DiscoverCommandOptions): Promise<DiscoverCommandResult> {
+async function discoverCommand(opts: DiscoverCommandOptions): Promise<DiscoverCommandResult> {
   const repo = await loadRepo(fsSource(opts.root));
   if (repo.errors > 0)
     throw new UserError(`the configs have ${repo.errors} validation error(s); run \`offload validate\` first`, 1);
