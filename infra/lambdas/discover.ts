@@ -8,7 +8,7 @@ import './drivers.js';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { discoverDatabase } from '../../tools/src/catalog/discover.js';
 import { loadRepo } from '../../tools/src/config/load.js';
-import { evaluate, type Decision } from '../../tools/src/engine/index.js';
+import { evaluate, type Decision } from '../../tools/src/core/index.js';
 import { inventoryText, type Inventory } from '../../tools/src/inventory/inventory.js';
 import { s3Source } from './s3-source.js';
 

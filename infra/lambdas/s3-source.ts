@@ -1,6 +1,7 @@
 /** The synced configs as a ConfigSource: the same files `offload sync` published, read from S3. */
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { CONFIG_DIRS, SETTINGS_FILE, type ConfigSource } from '../../tools/src/config/source.js';
+import { kindOf } from '../../tools/src/config/load.js';
+import type { ConfigSource } from '../../tools/src/config/source.js';
 
 export function s3Source(s3: S3Client, bucket: string, prefix: string): ConfigSource {
   return {
@@ -18,9 +19,8 @@ export function s3Source(s3: S3Client, bucket: string, prefix: string): ConfigSo
         );
         for (const o of page.Contents ?? []) {
           const rel = o.Key!.slice(prefix.length + 1);
-          const dir = rel.split('/')[0] as (typeof CONFIG_DIRS)[number];
-          if (rel === SETTINGS_FILE) out.push(rel);
-          else if (CONFIG_DIRS.includes(dir) && /^[^/]+\/[^/]+\.ya?ml$/.test(rel)) out.push(rel);
+          // The settings file and databases/*.yaml, policies/*.yaml — the files a checkout holds.
+          if (kindOf(rel) && rel.split('/').length <= 2) out.push(rel);
         }
         ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
       } while (ContinuationToken);
