@@ -70,32 +70,15 @@ require_credentials() {
 build() {
   log "building artifacts into ${BUILD#"$ROOT"/}"
   bash scripts/pyenv.sh # .venv and the jars (offload-pgcopy.jar is compiled there); no-op when current
-  local glue=$BUILD/glue dags=$BUILD/dags
-  rm -rf "$glue" "$dags"
-  mkdir -p "$glue/jars" "$dags"
-  cp glue/*_table.py "$glue/"
-  [ -f glue/cleanup_source.py ] && cp glue/cleanup_source.py "$glue/"
-  # The package zip, byte-identical for identical sources: sorted entries, fixed timestamps.
-  python3 - "$glue/offload_glue.zip" <<'PY'
-import sys, zipfile, pathlib
-out = sys.argv[1]
-files = sorted(p for p in pathlib.Path("glue/offload_glue").rglob("*.py") if "__pycache__" not in p.parts)
-with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-    for p in files:
-        info = zipfile.ZipInfo(str(p.relative_to("glue")), date_time=(1980, 1, 1, 0, 0, 0))
-        info.external_attr = 0o644 << 16
-        z.writestr(info, p.read_bytes(), zipfile.ZIP_DEFLATED)
-PY
-  # Glue 5.0 brings Iceberg itself (--datalake-formats iceberg); the jobs add the COPY data source and drivers.
-  local jar
-  for jar in .cache/jars/offload-pgcopy.jar .cache/jars/postgresql-*.jar .cache/jars/mariadb-java-client-*.jar; do
-    [ -f "$jar" ] || { log "missing $jar (scripts/pyenv.sh builds and fetches it)"; exit 1; }
-    cp "$jar" "$glue/jars/"
-  done
+  local dags=$BUILD/dags
+  # Entry scripts, offload_glue.zip (with its schemas) and jars, exactly as Glue loads them.
+  bash scripts/package-glue.sh "$BUILD/glue"
+  rm -rf "$dags"
+  mkdir -p "$dags"
   find dags -maxdepth 1 -type f \( -name '*.py' -o -name 'requirements.txt' \) -exec cp {} "$dags/" \;
   [ -d dags/offload_dags ] && cp -r dags/offload_dags "$dags/"
   find "$dags" -name '__pycache__' -prune -exec rm -rf {} +
-  log "built: $(cd "$glue" && ls | tr '\n' ' ')jars: $(ls "$glue/jars" | tr '\n' ' ')dags: $(ls "$dags" | wc -l) files"
+  log "built: $(cd "$BUILD/glue" && ls | tr '\n' ' ')jars: $(ls "$BUILD/glue/jars" | tr '\n' ' ')dags: $(ls "$dags" | wc -l) files"
 }
 
 cdk() {
