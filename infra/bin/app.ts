@@ -7,6 +7,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isUserError, UserError } from '../../tools/src/errors.js';
 import { OffloadStack } from '../lib/stack.js';
 import { loadDeploySettings } from './settings.js';
 
@@ -42,6 +43,14 @@ export function createApp(
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const root = process.env.OFFLOAD_ROOT ?? REPO_ROOT;
-  if (!existsSync(path.join(root, 'offload.settings.yaml'))) throw new Error(`no offload.settings.yaml in ${root}`);
-  createApp(root).app.synth();
+  try {
+    if (!existsSync(path.join(root, 'offload.settings.yaml')))
+      throw new UserError(`no offload.settings.yaml in ${root}`);
+    createApp(root).app.synth();
+  } catch (e) {
+    // A user error (settings, missing build) is a message and exit 2, never a stack trace.
+    if (!isUserError(e)) throw e;
+    console.error(`offload infra: ${e.message}`);
+    process.exit(e.exitCode);
+  }
 }
