@@ -12,7 +12,7 @@ import { SETTINGS_FILE } from '../../tools/src/config/source.js';
 import { UserError } from '../../tools/src/errors.js';
 import type { OffloadSettings } from '../../tools/src/generated/settings.js';
 
-export type ObjectLockMode = 'governance' | 'compliance';
+type ObjectLockMode = 'governance' | 'compliance';
 
 /** Everything the stack needs, names already derived. */
 export interface DeploySettings {
@@ -67,7 +67,7 @@ export interface GlueBuild {
   requirementsFile?: string;
 }
 
-export const CONTEXT_DESTROY = 'offload:destroyOnRemoval';
+const CONTEXT_DESTROY = 'offload:destroyOnRemoval';
 export const CONTEXT_BUILD_DIR = 'offload:buildDir';
 
 function schemaCheckedSettings(root: string): OffloadSettings {
@@ -89,7 +89,7 @@ function flag(value: unknown): boolean {
 }
 
 /** Reads the Glue build directory (or reports what is missing and how to build it). */
-export function readBuild(buildDir: string): GlueBuild {
+function readBuild(buildDir: string): GlueBuild {
   const glueDir = path.join(buildDir, 'glue');
   const zip = path.join(glueDir, 'offload_glue.zip');
   if (!existsSync(zip))

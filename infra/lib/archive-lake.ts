@@ -13,7 +13,7 @@ import { Construct } from 'constructs';
 import { acknowledge, objectsWildcard, useKey } from './nag.js';
 import { SECURE_BUCKET, dataRemovalPolicy, newAccessLogsBucket } from './retention.js';
 
-export interface ObjectLockSettings {
+interface ObjectLockSettings {
   /** `governance`: principals with s3:BypassGovernanceRetention may shorten it; `compliance`: nobody may. */
   readonly mode: 'governance' | 'compliance';
   /** Default retention of every new object version, in days. */

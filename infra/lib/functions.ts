@@ -23,13 +23,13 @@ import { fileURLToPath } from 'node:url';
 import { SECRET_ACCESS_TAG } from './data-plane.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-export const LAMBDA_DIR = path.resolve(HERE, '../lambdas');
-export const REPO_ROOT = path.resolve(HERE, '../..');
+const LAMBDA_DIR = path.resolve(HERE, '../lambdas');
+const REPO_ROOT = path.resolve(HERE, '../..');
 
 export type FunctionKind = 'discover' | 'testConnection' | 'presignedUrls' | 's3Trigger';
 
 /** Entry file of each function under `infra/lambdas/`. */
-export const ENTRIES: Record<FunctionKind, string> = {
+const ENTRIES: Record<FunctionKind, string> = {
   discover: 'discover.ts',
   testConnection: 'test-connection.ts',
   presignedUrls: 'presigned-urls.ts',
@@ -40,7 +40,7 @@ export const ENTRIES: Record<FunctionKind, string> = {
  * ESM bundles need `require` for the CommonJS dependencies they inline (yaml, pg, mysql2), and
  * `__dirname` for re2-wasm, which loads `re2.wasm` from its own directory.
  */
-export const ESM_BANNER =
+const ESM_BANNER =
   "import { createRequire as __offloadCreateRequire } from 'node:module'; " +
   "import { fileURLToPath as __offloadFileURLToPath } from 'node:url'; " +
   "import { dirname as __offloadDirname } from 'node:path'; " +
@@ -49,7 +49,7 @@ export const ESM_BANNER =
   'const __dirname = __offloadDirname(__filename);';
 
 /** esbuild options shared by every function (also used by the bundle-size test). */
-export const BUNDLING: nodejs.BundlingOptions = {
+const BUNDLING: nodejs.BundlingOptions = {
   format: nodejs.OutputFormat.ESM,
   target: 'node22',
   mainFields: ['module', 'main'],
@@ -67,7 +67,7 @@ export const BUNDLING: nodejs.BundlingOptions = {
  * Files the database-facing bundles need beside the code: re2-wasm's `re2.wasm` (table patterns run in
  * RE2) and, for discover, which validates the synced configs, the JSON Schemas.
  */
-export function shipFiles(schemas: boolean): nodejs.ICommandHooks {
+function shipFiles(schemas: boolean): nodejs.ICommandHooks {
   return {
     beforeBundling: () => [],
     beforeInstall: () => [],
@@ -80,7 +80,7 @@ export function shipFiles(schemas: boolean): nodejs.ICommandHooks {
   };
 }
 
-export interface NetworkProps {
+interface NetworkProps {
   readonly vpcId: string;
   readonly subnetIds: string[];
   readonly availabilityZones: string[];

@@ -14,7 +14,7 @@ import { Orchestration } from './orchestration.js';
 import { Reports } from './reports.js';
 
 /** Entry script of each Glue job in the build directory. */
-export const JOB_SCRIPTS: Record<JobKind, string> = {
+const JOB_SCRIPTS: Record<JobKind, string> = {
   archive: 'archive_table.py',
   validate: 'validate_table.py',
   purge: 'purge_table.py',
@@ -133,7 +133,7 @@ export class OffloadStack extends Stack {
 }
 
 /** The jobs whose entry script is in the build (cleanup only once its script exists). */
-export function jobsOf(s: DeploySettings, build: GlueBuild): Partial<Record<JobKind, GlueJobSpec>> {
+function jobsOf(s: DeploySettings, build: GlueBuild): Partial<Record<JobKind, GlueJobSpec>> {
   const jobs: Partial<Record<JobKind, GlueJobSpec>> = {};
   for (const kind of Object.keys(JOB_SCRIPTS) as JobKind[])
     if (build.scripts.includes(JOB_SCRIPTS[kind])) jobs[kind] = { name: s.glueJobs[kind], script: JOB_SCRIPTS[kind] };
