@@ -8,7 +8,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { acknowledge } from './nag.js';
 
-export const DESTROY_WARNING_ID = 'offload:destroy-on-removal';
+const DESTROY_WARNING_ID = 'offload:destroy-on-removal';
 
 /** The removal policy of a data store, with the warning when it is not RETAIN. */
 export function dataRemovalPolicy(scope: Construct, destroyOnRemoval: boolean): RemovalPolicy {

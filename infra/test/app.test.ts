@@ -87,10 +87,13 @@ test('cdk synth of the whole app: bundles the Lambdas, zero unacknowledged cdk-n
 function bundles(): Map<string, string> {
   const template = JSON.parse(readFileSync(path.join(cdkOut, `${stackName}.template.json`), 'utf8'));
   const out = new Map<string, string>();
-  for (const r of Object.values(template.Resources) as { Type: string; Properties: Record<string, any> }[]) {
+  for (const r of Object.values(template.Resources) as {
+    Type: string;
+    Properties: { FunctionName?: string; Code: { S3Key: string } };
+  }[]) {
     if (r.Type !== 'AWS::Lambda::Function' || !String(r.Properties.FunctionName ?? '').startsWith('acme_')) continue;
     const hash = String(r.Properties.Code.S3Key).replace(/\.zip$/, '');
-    out.set(r.Properties.FunctionName, path.join(cdkOut, `asset.${hash}`));
+    out.set(String(r.Properties.FunctionName), path.join(cdkOut, `asset.${hash}`));
   }
   return out;
 }

@@ -14,10 +14,8 @@ import { loadDeploySettings } from '../bin/settings.js';
 import { ArchiveLake } from '../lib/archive-lake.js';
 import { ConfigStore } from '../lib/config-store.js';
 import { DataPlane } from '../lib/data-plane.js';
-import { Functions } from '../lib/functions.js';
 import { Orchestration } from '../lib/orchestration.js';
 import { Reports } from '../lib/reports.js';
-import { DESTROY_WARNING_ID } from '../lib/retention.js';
 import { OffloadStack } from '../lib/stack.js';
 import { ACCOUNT, writeFixtureRepo } from './fixture.js';
 

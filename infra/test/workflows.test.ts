@@ -71,7 +71,8 @@ test('deploy: region read from the settings, not written in the workflow; script
   };
   const steps = Object.values(wf.jobs).flatMap((j) => j.steps);
   const aws = steps.find((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@'))!;
-  assert.is(aws.with?.['aws-region'], '${{ steps.settings.outputs.region }}');
+  // The step output expression, written in two parts so it is not read as a template literal.
+  assert.is(aws.with?.['aws-region'], `$${'{{ steps.settings.outputs.region }}'}`);
   assert.ok(steps.some((s) => s.run === 'bash scripts/deploy.sh'));
   assert.ok(steps.some((s) => s.run?.includes('scripts/deploy.sh --region')));
 });
