@@ -15,6 +15,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { acknowledge, arnWildcard, objectsWildcard, useKey, wildcard } from './nag.js';
@@ -26,7 +27,7 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const LAMBDA_DIR = path.resolve(HERE, '../lambdas');
 const REPO_ROOT = path.resolve(HERE, '../..');
 
-export type FunctionKind = 'discover' | 'testConnection' | 'presignedUrls' | 's3Trigger';
+export type FunctionKind = 'discover' | 'testConnection' | 'presignedUrls' | 's3Trigger' | 'validationReport';
 
 /** Entry file of each function under `infra/lambdas/`. */
 const ENTRIES: Record<FunctionKind, string> = {
@@ -34,6 +35,7 @@ const ENTRIES: Record<FunctionKind, string> = {
   testConnection: 'test-connection.ts',
   presignedUrls: 'presigned-urls.ts',
   s3Trigger: 's3-yaml-to-mwaa.ts',
+  validationReport: 'validation-report.ts',
 };
 
 /**
@@ -67,13 +69,13 @@ const BUNDLING: nodejs.BundlingOptions = {
  * Files the database-facing bundles need beside the code: re2-wasm's `re2.wasm` (table patterns run in
  * RE2) and, for discover, which validates the synced configs, the JSON Schemas.
  */
-function shipFiles(schemas: boolean): nodejs.ICommandHooks {
+function shipFiles(files: { re2: boolean; schemas: boolean }): nodejs.ICommandHooks {
   return {
     beforeBundling: () => [],
     beforeInstall: () => [],
     afterBundling: (inputDir: string, outputDir: string) => [
-      `cp "${inputDir}/node_modules/re2-wasm/build/wasm/re2.wasm" "${outputDir}/re2.wasm"`,
-      ...(schemas
+      ...(files.re2 ? [`cp "${inputDir}/node_modules/re2-wasm/build/wasm/re2.wasm" "${outputDir}/re2.wasm"`] : []),
+      ...(files.schemas
         ? [`mkdir -p "${outputDir}/schema"`, `cp "${inputDir}"/schema/*.schema.json "${outputDir}/schema/"`]
         : []),
     ],
@@ -104,8 +106,10 @@ export interface FunctionsProps {
   readonly reportsBucket: s3.IBucket;
   /** Key prefix presigned URLs are limited to. @default 'reports' */
   readonly reportsPrefix?: string;
-  /** Key of the reports bucket. */
+  /** Key of the reports bucket and the alarm topic. */
   readonly reportsKey: kms.IKey;
+  /** Topic validation_report notifies of failed tables and mismatches. */
+  readonly alarmTopic: sns.ITopic;
   /** IAM role/user ARNs allowed to ask for presigned URLs. @default nobody */
   readonly urlCallers?: string[];
   /** MWAA environment the trigger starts DAG runs on. */
@@ -175,12 +179,24 @@ export class Functions extends Construct {
         OFFLOAD_MWAA_ENVIRONMENT: props.mwaaEnvironmentName,
         OFFLOAD_DAG_ID: props.archivalDagId,
       },
+      validationReport: {
+        OFFLOAD_REPORTS_BUCKET: props.reportsBucket.bucketName,
+        OFFLOAD_REPORTS_PREFIX: reportsPrefix,
+        OFFLOAD_ALARM_TOPIC_ARN: props.alarmTopic.topicArn,
+      },
+    };
+    // Files beside the bundle: re2.wasm for the table patterns, the JSON Schemas for validation.
+    const ships: Partial<Record<FunctionKind, { re2: boolean; schemas: boolean }>> = {
+      discover: { re2: true, schemas: true },
+      testConnection: { re2: true, schemas: false },
+      validationReport: { re2: false, schemas: true },
     };
     const inVpc: Record<FunctionKind, boolean> = {
       discover: true,
       testConnection: true,
       presignedUrls: false,
       s3Trigger: false,
+      validationReport: false,
     };
     for (const kind of Object.keys(ENTRIES) as FunctionKind[]) {
       const name = props.names?.[kind];
@@ -211,11 +227,11 @@ export class Functions extends Construct {
         environment: {
           ...env[kind],
           NODE_OPTIONS: '--enable-source-maps',
-          ...(kind === 'discover' ? { OFFLOAD_SCHEMA_DIR: '/var/task/schema' } : {}),
+          ...(ships[kind]?.schemas ? { OFFLOAD_SCHEMA_DIR: '/var/task/schema' } : {}),
         },
         projectRoot: REPO_ROOT,
         depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
-        bundling: inVpc[kind] ? { ...BUNDLING, commandHooks: shipFiles(kind === 'discover') } : BUNDLING,
+        bundling: ships[kind] ? { ...BUNDLING, commandHooks: shipFiles(ships[kind]) } : BUNDLING,
         ...(async ? { deadLetterQueue: this.deadLetterQueue, retryAttempts: 2 } : {}),
         ...vpcProps,
       });
@@ -265,6 +281,14 @@ export class Functions extends Construct {
     // presigned_urls: signs GETs of report objects, so it must be able to read them itself.
     allow(f.presignedUrls, ['s3:GetObject'], [props.reportsBucket.arnForObjects(`${reportsPrefix}/*`)]);
     useKey(f.presignedUrls, props.reportsKey, false);
+    // validation_report: reads a run report and writes its renderings under the reports prefix, notifies.
+    allow(
+      f.validationReport,
+      ['s3:GetObject', 's3:PutObject'],
+      [props.reportsBucket.arnForObjects(`${reportsPrefix}/*`)],
+    );
+    useKey(f.validationReport, props.reportsKey, true);
+    allow(f.validationReport, ['sns:Publish'], [props.alarmTopic.topicArn]);
     // s3_yaml_to_mwaa: reads the manifest, claims the generation, asks MWAA for a CLI token.
     allow(
       f.s3Trigger,
@@ -329,6 +353,11 @@ export class Functions extends Construct {
       f.presignedUrls.role!,
       [objectsWildcard(props.reportsBucket, `${reportsPrefix}/*`)],
       'presigned_urls may sign a GET of any report under the reports prefix (the handler refuses other keys).',
+    );
+    acknowledge(
+      f.validationReport.role!,
+      [objectsWildcard(props.reportsBucket, `${reportsPrefix}/*`)],
+      'validation_report reads run reports and writes their renderings anywhere under the reports prefix.',
     );
     for (const kind of Object.keys(ENTRIES) as FunctionKind[])
       acknowledge(

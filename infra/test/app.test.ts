@@ -100,7 +100,13 @@ function bundles(): Map<string, string> {
 
 test('each Lambda bundle loads as ESM and exports handler; none pulls in CLI-only code', async () => {
   const found = bundles();
-  assert.equal([...found.keys()].sort(), ['acme_discover', 'acme_presigned', 'acme_s3_trigger', 'acme_test_conn']);
+  assert.equal([...found.keys()].sort(), [
+    'acme_discover',
+    'acme_presigned',
+    'acme_report',
+    'acme_s3_trigger',
+    'acme_test_conn',
+  ]);
   const forbidden = [
     /node_modules\/commander\//,
     /node_modules\/@octokit\//,
@@ -127,6 +133,7 @@ test('each Lambda bundle loads as ESM and exports handler; none pulls in CLI-onl
   assert.ok(existsSync(path.join(found.get('acme_discover')!, 're2.wasm')));
   assert.ok(existsSync(path.join(found.get('acme_discover')!, 'schema', 'settings.schema.json')));
   assert.ok(existsSync(path.join(found.get('acme_test_conn')!, 're2.wasm')));
+  assert.ok(existsSync(path.join(found.get('acme_report')!, 'schema', 'run-report.schema.json')));
 });
 
 test.run();

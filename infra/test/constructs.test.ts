@@ -361,7 +361,7 @@ test('Orchestration: MWAA environment from props, private web server, all logs o
 });
 
 // ---- Functions and the whole stack ------------------------------------------------------------
-test('Functions (in the stack): four Node.js 22 ESM Lambdas, DLQ on the async trigger, IAM function URL, scoped roles', () => {
+test('Functions (in the stack): five Node.js 22 ESM Lambdas, DLQ on the async trigger, IAM function URL, scoped roles', () => {
   const root = writeFixtureRepo();
   const app = new App({ context: { ...FEATURE_FLAGS, 'aws:cdk:bundling-stacks': [] } });
   const settings = loadDeploySettings(root, (k) => app.node.tryGetContext(k));
@@ -373,6 +373,7 @@ test('Functions (in the stack): four Node.js 22 ESM Lambdas, DLQ on the async tr
   assert.equal(fns.map((f) => f.Properties.FunctionName).sort(), [
     'acme_discover',
     'acme_presigned',
+    'acme_report',
     'acme_s3_trigger',
     'acme_test_conn',
   ]);
@@ -408,8 +409,14 @@ test('Functions (in the stack): four Node.js 22 ESM Lambdas, DLQ on the async tr
   const trigger = statementsOfRole(t, roleId(t, 'Functionss3TriggerRole'));
   assert.match(JSON.stringify(trigger), 'configs/_offload/manifest.json');
   assert.match(JSON.stringify(trigger), ':environment/acme-data-archival');
-  for (const kind of ['discover', 'testConnection', 'presignedUrls', 's3Trigger'])
+  for (const kind of ['discover', 'testConnection', 'presignedUrls', 's3Trigger', 'validationReport'])
     assertNoStarBeyondAllowed(statementsOfRole(t, roleId(t, `Functions${kind}Role`)), kind);
+  // validation_report: reads and writes under reports/ only, publishes to the alarm topic only.
+  const report = statementsOfRole(t, roleId(t, 'FunctionsvalidationReportRole'));
+  for (const st of report.filter((x) => actionsOf(x).some((a) => a.startsWith('s3:'))))
+    assert.match(JSON.stringify(st.Resource), '/reports/*');
+  const publish = report.find((x) => actionsOf(x).includes('sns:Publish'))!;
+  assert.equal(publish.Resource, { Ref: Object.keys(t.findResources('AWS::SNS::Topic'))[0] });
   // Every name comes from the settings file.
   t.hasResourceProperties('AWS::S3::Bucket', { BucketName: 'acme-configs' });
   t.hasResourceProperties('AWS::S3::Bucket', { BucketName: 'acme-archive-vault' });
@@ -417,7 +424,7 @@ test('Functions (in the stack): four Node.js 22 ESM Lambdas, DLQ on the async tr
   t.hasResourceProperties('AWS::DynamoDB::Table', { TableName: 'acme-configs' });
   t.hasResourceProperties('AWS::MWAA::Environment', { Name: 'acme-data-archival', AirflowVersion: '3.0.6' });
   // Alarms: one per function plus the dead-letter queue, all notifying the topic.
-  t.resourceCountIs('AWS::CloudWatch::Alarm', 5);
+  t.resourceCountIs('AWS::CloudWatch::Alarm', 6);
 });
 
 test('settings: a missing deployment block and a bad field are refused with the file and field named', () => {
