@@ -383,8 +383,18 @@ def archive(spark, req: ArchiveRequest) -> dict:
     return _summary("archived", req, src, name, snap, reads, started, path)
 
 
+# Iceberg/Glue failures that mean another run committed to the same table at the same moment.
+_CONCURRENT = ("CommitFailedException", "AlreadyExistsException", "ConcurrentModificationException")
+
+
 def _column_error(exc: Exception) -> Exception:
     text = str(exc)
+    if any(name in text for name in _CONCURRENT):
+        return OffloadError(
+            "concurrent_commit",
+            "another run committed to this archive at the same moment; nothing of this run is visible: run it again",
+            retryable=True,
+        )
     m = re.search(
         r'column ("(?:[^"\\]|\\.)*") \((.*?)\): value \'(.*?)\' cannot be archived as (\S+) without loss', text
     )

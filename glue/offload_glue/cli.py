@@ -97,10 +97,10 @@ def source_connection(args: dict, spark=None) -> Connection:
     )
     user, password = args.get("source_user"), None
     if args.get("connection_name"):
-        from awsglue.context import GlueContext
+        from .credentials import glue_connection_conf
 
-        conf = GlueContext(spark.sparkContext).extract_jdbc_conf(args["connection_name"])
-        url = conf.get("fullUrl") or conf["url"]
+        conf = glue_connection_conf(args["connection_name"], spark)
+        url = conf["url"]
         engine, host, port, parsed_db = parse_jdbc_url(url)
         database = database or parsed_db
         user, password = conf["user"], conf["password"]

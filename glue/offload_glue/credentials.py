@@ -126,15 +126,41 @@ def _from_secret(src: dict, env: Mapping[str, str]) -> Credentials:
     )
 
 
-def _from_glue(src: dict, spark) -> Credentials:
+def glue_connection_conf(name: str, spark=None, env: Mapping[str, str] | None = None) -> dict:
+    """``{url, user, password}`` of a Glue connection: through GlueContext on Glue; elsewhere (local
+    Spark against AWS or an emulator) through the Glue API: ``JDBC_CONNECTION_URL`` with ``USERNAME`` /
+    ``PASSWORD`` or with ``SECRET_ID`` (the shape ``offload sync`` writes), the secret read from
+    Secrets Manager."""
+    env = os.environ if env is None else env
     try:
         from awsglue.context import GlueContext
     except ImportError:
-        raise _no_credentials(
-            f"Glue connection {src['name']!r} can only be read on AWS Glue; locally plan the work units with "
-            "`--runtime local` (environment, credentials file, Secrets Manager)"
-        ) from None
-    conf = GlueContext(spark.sparkContext).extract_jdbc_conf(src["name"])
+        GlueContext = None  # noqa: N806
+    if GlueContext is not None and spark is not None:
+        conf = GlueContext(spark.sparkContext).extract_jdbc_conf(name)
+        return {"url": conf.get("fullUrl") or conf["url"], "user": conf["user"], "password": conf["password"]}
+    import boto3
+
+    try:
+        region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
+        glue = boto3.client("glue", **({"region_name": region} if region else {}))
+        props = glue.get_connection(Name=name, HidePassword=False)["Connection"].get("ConnectionProperties", {})
+    except Exception as exc:  # noqa: BLE001 — a connection that cannot be read is the user's to fix
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise _no_credentials(f"Glue connection {name!r} could not be read ({type(exc).__name__}: {first})") from None
+    url = props.get("JDBC_CONNECTION_URL")
+    if not url:
+        raise _no_credentials(f"Glue connection {name!r} has no JDBC_CONNECTION_URL")
+    if props.get("USERNAME") and props.get("PASSWORD"):
+        return {"url": url, "user": props["USERNAME"], "password": props["PASSWORD"]}
+    if props.get("SECRET_ID"):
+        found = _from_secret({"secret_id": props["SECRET_ID"]}, env)
+        return {"url": url, "user": found.user, "password": found.password}
+    raise _no_credentials(f"Glue connection {name!r} has neither USERNAME/PASSWORD nor SECRET_ID")
+
+
+def _from_glue(src: dict, spark) -> Credentials:
+    conf = glue_connection_conf(src["name"], spark)
     return Credentials(conf["user"], conf["password"], "glue_connection")
 
 

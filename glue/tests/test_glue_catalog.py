@@ -95,7 +95,10 @@ def test_archive_validate_purge_on_glue_and_s3(spark, glue_catalog, pg_db, pg_co
     location = glue["Parameters"]["metadata_location"]
     assert location.startswith(f"s3://{bucket}/warehouse/")
     assert glue["Parameters"]["table_type"].upper() == "ICEBERG"
-    assert any(k.endswith(".parquet") for k in s3_keys(bucket, f"warehouse/{database}"))
+    assert any(
+        k.endswith(".parquet")
+        for k in s3_keys(bucket, glue["StorageDescriptor"]["Location"].split(f"s3://{bucket}/", 1)[1])
+    )
 
     # A consumer reads it back through pyiceberg's own Glue catalog.
     table = pyiceberg_catalog(glue_catalog).load_table(f"{database}.{name}")
@@ -131,7 +134,9 @@ def test_archive_validate_purge_on_glue_and_s3(spark, glue_catalog, pg_db, pg_co
     assert record["status"] == "purged", record
     with pytest.raises(boto3.client("glue").exceptions.EntityNotFoundException):
         boto3.client("glue").get_table(DatabaseName=database, Name=name)
-    assert s3_keys(bucket, f"warehouse/{database}/{name}") == [], "nothing remains at the location on S3"
+    table_prefix = glue["StorageDescriptor"]["Location"].split(f"s3://{bucket}/", 1)[1].rstrip("/") + "/"
+    assert table_prefix.startswith(f"warehouse/{database}") and table_prefix.endswith(f"/{name}/")
+    assert s3_keys(bucket, table_prefix) == [], "nothing remains at the location on S3"
     audit_key = record["audit_record"].split(f"s3://{bucket}/", 1)[1]
     written = json.loads(boto3.client("s3").get_object(Bucket=bucket, Key=audit_key)["Body"].read())
     assert written["status"] == "purged" and written["archive_table"].endswith(name)

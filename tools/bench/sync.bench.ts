@@ -86,6 +86,8 @@ async function main() {
         apply: true,
         prune: false,
         commit: 'bench',
+        // The generated repo is not a git repository.
+        allowUncommitted: 'benchmark fixture',
         aws: { onRequest: count },
         onRequest: count,
         afterPlan: () => {

@@ -11,6 +11,8 @@ import { registerSync } from './commands/sync.js';
 import { registerDiscover } from './commands/discover.js';
 import { registerPreview } from './commands/preview.js';
 import { registerPlanWork } from './commands/plan-work.js';
+import { registerRun } from './commands/run.js';
+import { registerReport } from './commands/report.js';
 
 /** Every command module exports one function that adds its command to the program. */
 const COMMANDS: ((program: Command) => void)[] = [
@@ -19,6 +21,8 @@ const COMMANDS: ((program: Command) => void)[] = [
   registerDiscover,
   registerPreview,
   registerPlanWork,
+  registerRun,
+  registerReport,
 ];
 
 export function buildProgram(): Command {

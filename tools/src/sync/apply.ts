@@ -5,6 +5,9 @@
  *
  *   1. claim      take the next sync generation, conditional on the one the plan read
  *                 (folded into the first item batch when there is no connection change);
+ *                 every later write is fenced by it (item transactions carry a check of the
+ *                 claim; every batch of objects or connections, and the manifest, runs only
+ *                 after the target re-checked it), so a sync that lost its claim stops;
  *   2. connections create/update Glue connections (nothing refers to a new one yet);
  *   3. items      conditional, batched table writes, fenced by the claim;
  *   4. files      config files to the bucket (these uploads trigger the pipeline, which then
@@ -15,6 +18,8 @@
  *
  * A sync killed anywhere leaves a claimed-but-incomplete generation; the next run re-plans from
  * what is there and converges (it may take over at once when it wants the same desired state).
+ * A sync that fails in a way the process survives gives its claim up first (release), so the next
+ * sync need not wait for the lease to end.
  */
 import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
@@ -22,7 +27,7 @@ import { UserError } from '../errors.js';
 import type { DesiredFile, DesiredState, Manifest, Snapshot } from './model.js';
 import { MANIFEST_FORMAT } from './model.js';
 import type { Change, Plan } from './plan.js';
-import type { Claim, Fence, ItemOp, Target } from './target.js';
+import { LostClaimError, type Claim, type Fence, type ItemOp, type Target } from './target.js';
 
 type Step =
   | 'claim'
@@ -46,6 +51,8 @@ export interface ApplyOptions {
    * throw or kill the process here to simulate a sync that dies between its writes.
    */
   afterStep?: (step: string) => void | Promise<void>;
+  /** Aborts before the next write batch (the CLI aborts on SIGINT/SIGTERM); the claim is then released. */
+  signal?: AbortSignal;
 }
 
 export interface ApplyResult {
@@ -82,9 +89,11 @@ export async function applyPlan(
   };
   const after = async (s: string) => {
     await opts.afterStep?.(s);
+    if (opts.signal?.aborted) throw new UserError(`sync interrupted by a signal after ${s}; the claim was released`, 1);
   };
   const result: ApplyResult = { runId, generation: plan.baseGeneration, applied: [], writes, manifestWritten: false };
   if (plan.changes.length === 0 && !plan.manifestReason) return result;
+  if (opts.signal?.aborted) throw new UserError('sync interrupted by a signal before it wrote anything', 1);
 
   const started = now();
   const claim: Claim = {
@@ -104,6 +113,11 @@ export async function applyPlan(
     if (now().getTime() > started.getTime() + leaseMs - 30_000)
       throw new UserError(`the sync lease (${leaseMs / 1000} s) is about to expire; stopping. Rerun to finish.`, 1);
   };
+  /** A batch of writes that cannot be conditional: only while the lease lasts and the claim is still ours. */
+  const fenced = <T>(fn: () => Promise<T>) => {
+    leaseLeft();
+    return target.fenced(fence, fn);
+  };
   result.generation = claim.toGeneration;
   const by = (r: Change['resource'], a: 'write' | 'delete') =>
     plan.changes.filter((c) => c.resource === r && (a === 'delete' ? c.action === 'delete' : c.action !== 'delete'));
@@ -116,130 +130,150 @@ export async function applyPlan(
   const newItemRecords: Manifest['items'] = {};
   const newEtags = new Map<string, string>();
 
-  // 1. Claim, on its own unless the first item batch can carry it.
-  let pendingClaim: Claim | undefined = claim;
-  if (connWrites.length > 0 || itemWrites.length === 0) {
-    await target.claim(claim);
-    count('claim');
-    pendingClaim = undefined;
-    await after('claim');
-  }
+  try {
+    // 1. Claim, on its own unless the first item batch can carry it.
+    let pendingClaim: Claim | undefined = claim;
+    if (connWrites.length > 0 || itemWrites.length === 0) {
+      await target.claim(claim);
+      count('claim');
+      pendingClaim = undefined;
+      await after('claim');
+    }
 
-  // 2. Glue connections.
-  const glue = pLimit(4);
-  await Promise.all(
-    connWrites.map((c) =>
-      glue(async () => {
-        await target.putConnection(desiredConn.get(c.id)!, c.action === 'update');
-        count('connections');
-        result.applied.push(c);
-      }),
-    ),
-  );
-  if (connWrites.length) await after('connections');
+    // 2. Glue connections.
+    const glue = pLimit(4);
+    const chunk = 64;
+    for (let i = 0; i < connWrites.length; i += chunk) {
+      const part = connWrites.slice(i, i + chunk);
+      await fenced(() =>
+        Promise.all(
+          part.map((c) =>
+            glue(async () => {
+              await target.putConnection(desiredConn.get(c.id)!, c.action === 'update');
+              count('connections');
+            }),
+          ),
+        ),
+      );
+      result.applied.push(...part);
+      await after(i + chunk < connWrites.length ? `connections#${i / chunk + 1}` : 'connections');
+    }
 
-  // 3. Table items, in conditional batches fenced by the claim.
-  const ts = started.toISOString();
-  const ops: ItemOp[] = itemWrites.map((c) => {
-    const d = desiredItem.get(c.id)!;
-    const r = snapshot.items.get(c.id);
-    const version = (r?.version ?? 0) + 1;
-    newItemRecords[d.pk] = { version, configSha256: d.configSha256, contentSha256: d.contentSha256 };
-    return {
-      pk: d.pk,
-      put: {
+    // 3. Table items, in conditional batches fenced by the claim.
+    const ts = started.toISOString();
+    const ops: ItemOp[] = itemWrites.map((c) => {
+      const d = desiredItem.get(c.id)!;
+      const r = snapshot.items.get(c.id);
+      const version = (r?.version ?? 0) + 1;
+      newItemRecords[d.pk] = { version, configSha256: d.configSha256, contentSha256: d.contentSha256 };
+      return {
         pk: d.pk,
-        kind: d.kind,
-        name: d.name,
-        source_file: d.file,
-        s3_key: d.s3Key,
-        config: d.config,
-        ...(d.resolved ? { resolved: d.resolved } : {}),
-        content_sha256: d.contentSha256,
-        config_sha256: d.configSha256,
-        version,
-        git_commit: desired.commit,
-        sync_generation: claim.toGeneration,
-        sync_run_id: runId,
-        created_at: r && !r.malformed && r.createdAt ? r.createdAt : ts,
-        updated_at: ts,
-      },
-      expect: r ? { exists: true, rawVersion: r.rawVersion } : { exists: false },
-    };
-  });
-  await writeBatches(target, ops, fence, pendingClaim, 'items', count, after);
-  if (pendingClaim) await after('claim');
-  pendingClaim = undefined;
-  result.applied.push(...itemWrites);
+        put: {
+          pk: d.pk,
+          kind: d.kind,
+          name: d.name,
+          source_file: d.file,
+          s3_key: d.s3Key,
+          config: d.config,
+          ...(d.resolved ? { resolved: d.resolved } : {}),
+          content_sha256: d.contentSha256,
+          config_sha256: d.configSha256,
+          version,
+          git_commit: desired.commit,
+          sync_generation: claim.toGeneration,
+          sync_run_id: runId,
+          created_at: r && !r.malformed && r.createdAt ? r.createdAt : ts,
+          updated_at: ts,
+        },
+        expect: r ? { exists: true, rawVersion: r.rawVersion } : { exists: false },
+      };
+    });
+    await writeBatches(target, ops, fence, pendingClaim, 'items', count, after);
+    if (pendingClaim) await after('claim');
+    pendingClaim = undefined;
+    result.applied.push(...itemWrites);
 
-  // 4. Config files: the uploads that trigger the pipeline come after everything they refer to.
-  const files = pLimit(opts.concurrency ?? 16);
-  const chunk = 64;
-  for (let i = 0; i < fileWrites.length; i += chunk) {
-    leaseLeft();
-    const part = fileWrites.slice(i, i + chunk);
-    await Promise.all(
-      part.map((c) =>
-        files(async () => {
-          const f: DesiredFile = desiredFile.get(c.id)!;
-          newEtags.set(f.key, await target.putFile(f, { commit: desired.commit, generation: claim.toGeneration }));
-          count('files');
-        }),
-      ),
+    // 4. Config files: the uploads that trigger the pipeline come after everything they refer to.
+    const files = pLimit(opts.concurrency ?? 16);
+    for (let i = 0; i < fileWrites.length; i += chunk) {
+      const part = fileWrites.slice(i, i + chunk);
+      await fenced(() =>
+        Promise.all(
+          part.map((c) =>
+            files(async () => {
+              const f: DesiredFile = desiredFile.get(c.id)!;
+              newEtags.set(f.key, await target.putFile(f, { commit: desired.commit, generation: claim.toGeneration }));
+              count('files');
+            }),
+          ),
+        ),
+      );
+      result.applied.push(...part);
+      await after(i + chunk < fileWrites.length ? `files#${i / chunk + 1}` : 'files');
+    }
+
+    // 5. Deletes (--prune only; the plan lists them): reverse order.
+    const fileDeletes = by('file', 'delete');
+    for (let i = 0; i < fileDeletes.length; i += chunk) {
+      const part = fileDeletes.slice(i, i + chunk);
+      await fenced(() =>
+        Promise.all(
+          part.map((c) =>
+            files(async () => {
+              await target.deleteFile(c.id);
+              count('delete-files');
+            }),
+          ),
+        ),
+      );
+      result.applied.push(...part);
+    }
+    if (fileDeletes.length) await after('delete-files');
+    const itemDeletes = by('item', 'delete');
+    await writeBatches(
+      target,
+      itemDeletes.map((c) => ({
+        pk: c.id,
+        expect: { exists: true as const, rawVersion: snapshot.items.get(c.id)?.rawVersion },
+      })),
+      fence,
+      undefined,
+      'delete-items',
+      count,
+      after,
     );
-    result.applied.push(...part);
-    await after(i + chunk < fileWrites.length ? `files#${i / chunk + 1}` : 'files');
-  }
+    result.applied.push(...itemDeletes);
+    const connDeletes = by('connection', 'delete');
+    for (let i = 0; i < connDeletes.length; i += chunk) {
+      const part = connDeletes.slice(i, i + chunk);
+      await fenced(() =>
+        Promise.all(
+          part.map((c) =>
+            glue(async () => {
+              await target.deleteConnection(c.id);
+              count('delete-connections');
+            }),
+          ),
+        ),
+      );
+      result.applied.push(...part);
+    }
+    if (connDeletes.length) await after('delete-connections');
 
-  // 5. Deletes (--prune only; the plan lists them): reverse order.
-  const fileDeletes = by('file', 'delete');
-  for (let i = 0; i < fileDeletes.length; i += chunk) {
-    leaseLeft();
-    const part = fileDeletes.slice(i, i + chunk);
-    await Promise.all(
-      part.map((c) =>
-        files(async () => {
-          await target.deleteFile(c.id);
-          count('delete-files');
-        }),
-      ),
-    );
-    result.applied.push(...part);
+    // 6. The manifest, last: it marks the generation complete.
+    const manifest = buildManifest(plan, desired, snapshot, claim, newItemRecords, newEtags, now());
+    await fenced(() => target.putManifest(JSON.stringify(manifest, null, 1)));
+    count('manifest');
+    result.manifestWritten = true;
+    await after('manifest');
+  } catch (e) {
+    // Any failure this process survives: give the claim up so that the next sync need not wait out
+    // the lease. Conditional on the claim still being ours; a failed release leaves the lease to expire.
+    // (Once the manifest is written the generation is complete and the claim holds nobody back.)
+    if (!(e instanceof LostClaimError) && !result.manifestWritten)
+      await target.release(fence, now().toISOString()).catch(() => false);
+    throw e;
   }
-  if (fileDeletes.length) await after('delete-files');
-  const itemDeletes = by('item', 'delete');
-  await writeBatches(
-    target,
-    itemDeletes.map((c) => ({
-      pk: c.id,
-      expect: { exists: true as const, rawVersion: snapshot.items.get(c.id)?.rawVersion },
-    })),
-    fence,
-    undefined,
-    'delete-items',
-    count,
-    after,
-  );
-  result.applied.push(...itemDeletes);
-  const connDeletes = by('connection', 'delete');
-  await Promise.all(
-    connDeletes.map((c) =>
-      glue(async () => {
-        await target.deleteConnection(c.id);
-        count('delete-connections');
-      }),
-    ),
-  );
-  result.applied.push(...connDeletes);
-  if (connDeletes.length) await after('delete-connections');
-
-  // 6. The manifest, last: it marks the generation complete.
-  leaseLeft();
-  const manifest = buildManifest(plan, desired, snapshot, claim, newItemRecords, newEtags, now());
-  await target.putManifest(JSON.stringify(manifest, null, 1));
-  count('manifest');
-  result.manifestWritten = true;
-  await after('manifest');
   return result;
 }
 
@@ -309,6 +343,7 @@ function buildManifest(
     files: {},
     items: {},
     connections: {},
+    ...(plan.provenance?.overrides.length ? { overrides: plan.provenance.overrides } : {}),
   };
   for (const f of desired.files)
     m.files[f.key] = { sha256: f.sha256, etag: etags.get(f.key) ?? snapshot.files.get(f.key)?.etag ?? '' };

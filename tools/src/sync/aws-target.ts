@@ -50,7 +50,7 @@ import {
   type Snapshot,
   type SyncState,
 } from './model.js';
-import { LostRaceError, type Claim, type Fence, type ItemOp, type Target } from './target.js';
+import { LostClaimError, LostRaceError, type Claim, type Fence, type ItemOp, type Target } from './target.js';
 import { classifyItem, classifyKey } from './layout.js';
 import { inputOfSpec, specOfConnection } from './connection.js';
 
@@ -320,12 +320,7 @@ class AwsTarget implements Target {
             continue;
           }
           const i = reasons.findIndex((r) => r.Code === 'ConditionalCheckFailed');
-          if (i === 0)
-            throw claim
-              ? lostClaim(claim)
-              : new LostRaceError(
-                  `another sync took over the config table ${this.table} (its sync generation is no longer ${fence.generation}).`,
-                );
+          if (i === 0) throw claim ? lostClaim(claim) : await this.lostFence(fence);
           if (i > 0)
             throw new LostRaceError(
               `the table item ${ops[i - 1]!.pk} changed since this sync read it (another sync or a hand edit wrote it).`,
@@ -333,6 +328,54 @@ class AwsTarget implements Target {
         }
         throw await wrapError(`writing to the DynamoDB table ${this.table}`, e);
       }
+    }
+  }
+
+  private async stateItem(): Promise<Record<string, unknown> | undefined> {
+    const out = await wrap(`reading the DynamoDB table ${this.table}`, () =>
+      this.ddb.send(new GetCommand({ TableName: this.table, Key: { pk: STATE_PK }, ConsistentRead: true })),
+    );
+    return out.Item as Record<string, unknown> | undefined;
+  }
+
+  private async lostFence(fence: Fence): Promise<LostClaimError> {
+    const s = await this.stateItem().catch(() => undefined);
+    return new LostClaimError(`the config table ${this.table}`, fence, {
+      generation: s?.generation,
+      owner: s?.lock_owner,
+      commit: s?.lock_commit,
+    });
+  }
+
+  async fenced<T>(fence: Fence, fn: () => Promise<T>): Promise<T> {
+    // S3 and Glue writes cannot be conditional on a DynamoDB item: re-read the claim (one consistent
+    // GetItem) right before the batch. A takeover while the batch is in flight is the remaining window.
+    const s = await this.stateItem();
+    if (s?.generation !== fence.generation || s?.lock_owner !== fence.runId)
+      throw new LostClaimError(`the config table ${this.table}`, fence, {
+        generation: s?.generation,
+        owner: s?.lock_owner,
+        commit: s?.lock_commit,
+      });
+    return fn();
+  }
+
+  async release(fence: Fence, at: string): Promise<boolean> {
+    try {
+      await this.ddb.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: STATE_PK },
+          UpdateExpression: 'SET lock_expires_at = :at, lock_released_at = :at',
+          ConditionExpression: '#g = :g AND lock_owner = :o',
+          ExpressionAttributeNames: { '#g': 'generation' },
+          ExpressionAttributeValues: { ':g': fence.generation, ':o': fence.runId, ':at': at },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (e instanceof ConditionalCheckFailedException) return false;
+      throw await wrapError(`releasing the sync claim in ${this.table}`, e);
     }
   }
 
@@ -405,7 +448,7 @@ function claimUpdate(TableName: string, claim: Claim) {
     TableName,
     Key: { pk: STATE_PK },
     UpdateExpression:
-      'SET #g = :to, #kind = :kind, lock_owner = :run, lock_desired_hash = :h, lock_commit = :c, lock_expires_at = :exp, started_at = :st',
+      'SET #g = :to, #kind = :kind, lock_owner = :run, lock_desired_hash = :h, lock_commit = :c, lock_expires_at = :exp, started_at = :st REMOVE lock_released_at',
     ConditionExpression: !claim.stateExists
       ? 'attribute_not_exists(pk)'
       : claim.fromRaw === undefined

@@ -50,6 +50,7 @@ export function classifyItem(raw: Record<string, unknown>): Classified {
       ['lockDesiredHash', 'lock_desired_hash'],
       ['lockCommit', 'lock_commit'],
       ['lockExpiresAt', 'lock_expires_at'],
+      ['lockReleasedAt', 'lock_released_at'],
       ['startedAt', 'started_at'],
     ] as const) {
       if (typeof raw[a] === 'string') state[k] = raw[a] as string;
@@ -78,6 +79,7 @@ export function classifyItem(raw: Record<string, unknown>): Classified {
   if (typeof raw.s3_key === 'string') item.s3Key = raw.s3_key;
   if (typeof raw.created_at === 'string') item.createdAt = raw.created_at;
   if (typeof raw.sync_generation === 'number') item.generation = raw.sync_generation;
+  if (typeof raw.git_commit === 'string') item.gitCommit = raw.git_commit;
   if (problems.length) item.malformed = problems.join(', ');
   return { kind: 'item', item };
 }

@@ -5,11 +5,13 @@
  *   <dir>/table/<pk, URI-encoded>.json one JSON document per config-table item (same attributes)
  *   <dir>/glue/connections/<name>.json one Glue ConnectionInput per connection
  *   <dir>/.lock                      a short-lived mutex (O_EXCL) around every conditional write
+ *   <dir>/journal.json               the item batch being written: a batch is all or nothing
  *
  * Conditional writes check the same conditions as DynamoDB under the mutex, so two concurrent runs
  * behave as they do against AWS: one claims the generation, the other fails cleanly. Files are
  * written to a temporary name and renamed, so a reader never sees half a file.
  */
+import type { Dirent } from 'node:fs';
 import { mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -18,6 +20,7 @@ import { UserError } from '../errors.js';
 import type { OffloadSettings } from '../generated/settings.js';
 import { md5Hex, sha256Hex } from './canonical.js';
 import { inputOfSpec, specOfConnection } from './connection.js';
+import { LOCAL_JOURNAL, readLocalJournal, type JournalEntry } from './published.js';
 import { hashConnection } from './desired.js';
 import { classifyItem, classifyKey } from './layout.js';
 import {
@@ -33,7 +36,7 @@ import {
   type Snapshot,
   type SyncState,
 } from './model.js';
-import { LostRaceError, type Claim, type Fence, type ItemOp, type Target } from './target.js';
+import { LostClaimError, LostRaceError, type Claim, type Fence, type ItemOp, type Target } from './target.js';
 
 export interface LocalTargetOptions {
   dir: string;
@@ -42,6 +45,13 @@ export interface LocalTargetOptions {
   staleLockMs?: number;
   /** Counts operations by kind, like request counting on AWS. */
   onRequest?: (service: string, command: string) => void;
+  /**
+   * Fault injection for the crash tests: called after each item file a batch writes (`item-file#N`,
+   * N counting from 1 within the batch), e.g. to SIGKILL the process in the middle of a batch.
+   */
+  afterWrite?: (what: string) => void;
+  /** Temporary files of a run that died are removed once older than this. Default 15 min (the lease). */
+  staleTempMs?: number;
 }
 
 export const DEFAULT_LOCAL_DIR = '.offload/state';
@@ -86,7 +96,7 @@ class LocalTarget implements Target {
     let manifestText: string | undefined;
     for (const rel of await walk(this.p('bucket'))) {
       const key = rel.split(path.sep).join('/');
-      if (/\.tmp-[0-9a-f]+$/.test(key)) continue; // an interrupted atomic write
+      if (/\.tmp-(\d+-)?[0-9a-f]+$/.test(key)) continue; // an interrupted atomic write
       const kind = classifyKey(this.prefix, key);
       const body = await readFile(this.p('bucket', rel));
       if (kind === 'manifest') manifestText = body.toString('utf8');
@@ -135,6 +145,13 @@ class LocalTarget implements Target {
           });
         else items.set(c.item.pk, c.item);
       } else issues.push(c.issue);
+    }
+    // A batch committed to the journal counts as written (the next write completes it): all or nothing.
+    for (const e of await readLocalJournal(this.dir)) {
+      const c = e.put ? classifyItem(e.put) : undefined;
+      if (c?.kind === 'state') state = c.state;
+      else if (c?.kind === 'item') items.set(c.item.pk, c.item);
+      else if (!e.put) items.delete(e.pk);
     }
     if (state.malformed) issues.push({ kind: 'state', id: STATE_PK, problem: 'malformed', message: state.malformed });
     const connections = new Map<string, RemoteConnection>();
@@ -189,7 +206,61 @@ class LocalTarget implements Target {
     await this.withMutex(async () => {
       await this.checkClaim(claim);
       await this.writeClaim(claim);
+      await this.removeDeadTemps();
     });
+  }
+
+  async fenced<T>(fence: Fence, fn: () => Promise<T>): Promise<T> {
+    // Check and writes under one mutex hold: no other sync can take the claim in between.
+    return this.withMutex(async () => {
+      await this.checkFence(fence);
+      return fn();
+    });
+  }
+
+  async release(fence: Fence, at: string): Promise<boolean> {
+    return this.withMutex(async () => {
+      const s = await this.readItem(STATE_PK);
+      if (!s || s.generation !== fence.generation || s.lock_owner !== fence.runId) return false;
+      await this.atomicWrite(
+        this.p('table', enc(STATE_PK)),
+        JSON.stringify({ ...s, lock_expires_at: at, lock_released_at: at }, null, 1),
+      );
+      return true;
+    });
+  }
+
+  private async checkFence(fence: Fence) {
+    const s = await this.readItem(STATE_PK);
+    if (!s || s.generation !== fence.generation || s.lock_owner !== fence.runId)
+      throw new LostClaimError(this.label, fence, {
+        generation: s?.generation,
+        owner: s?.lock_owner,
+        commit: s?.lock_commit,
+      });
+  }
+
+  /**
+   * Removes temporary files (`<file>.tmp-<pid>-<hex>`) that a killed run left: those of a process that
+   * no longer runs on this host, or older than the lease. Runs when a sync takes its claim.
+   */
+  private async removeDeadTemps() {
+    const staleMs = this.opts.staleTempMs ?? 15 * 60_000;
+    for (const rel of await walkAll(this.dir)) {
+      const m = /\.tmp-(?:(\d+)-)?[0-9a-f]+$/.exec(rel);
+      if (!m) continue;
+      const file = path.join(this.dir, rel);
+      const pid = m[1] ? Number(m[1]) : undefined;
+      let dead = pid !== undefined && pid !== process.pid && !alive(pid);
+      if (!dead) {
+        try {
+          dead = Date.now() - (await stat(file)).mtimeMs > staleMs;
+        } catch {
+          continue;
+        }
+      }
+      if (dead) await rm(file, { force: true });
+    }
   }
 
   private async readItem(pk: string): Promise<Record<string, unknown> | undefined> {
@@ -211,38 +282,29 @@ class LocalTarget implements Target {
   }
 
   private async writeClaim(claim: Claim) {
-    const s = (await this.readItem(STATE_PK)) ?? { pk: STATE_PK };
-    await this.atomicWrite(
-      this.p('table', enc(STATE_PK)),
-      JSON.stringify(
-        {
-          ...s,
-          pk: STATE_PK,
-          kind: 'sync-state',
-          generation: claim.toGeneration,
-          lock_owner: claim.runId,
-          lock_desired_hash: claim.desiredHash,
-          lock_commit: claim.commit,
-          lock_expires_at: claim.expiresAt,
-          started_at: claim.startedAt,
-        },
-        null,
-        1,
-      ),
-    );
+    await this.atomicWrite(this.p('table', enc(STATE_PK)), JSON.stringify(await this.claimDoc(claim), null, 1));
+  }
+
+  private async claimDoc(claim: Claim): Promise<Record<string, unknown>> {
+    const { lock_released_at, ...s } = (await this.readItem(STATE_PK)) ?? { pk: STATE_PK };
+    return {
+      ...s,
+      pk: STATE_PK,
+      kind: 'sync-state',
+      generation: claim.toGeneration,
+      lock_owner: claim.runId,
+      lock_desired_hash: claim.desiredHash,
+      lock_commit: claim.commit,
+      lock_expires_at: claim.expiresAt,
+      started_at: claim.startedAt,
+    };
   }
 
   async writeItemBatch(ops: ItemOp[], fence: Fence, claim?: Claim): Promise<void> {
     this.count('WriteItems');
     await this.withMutex(async () => {
       if (claim) await this.checkClaim(claim);
-      else {
-        const s = await this.readItem(STATE_PK);
-        if (!s || s.generation !== fence.generation || s.lock_owner !== fence.runId)
-          throw new LostRaceError(
-            `another sync took over ${this.label} (its sync generation is no longer ${fence.generation}).`,
-          );
-      }
+      else await this.checkFence(fence);
       for (const op of ops) {
         const cur = await this.readItem(op.pk);
         const ok = op.expect.exists ? cur !== undefined && same(cur.version, op.expect.rawVersion) : cur === undefined;
@@ -251,12 +313,42 @@ class LocalTarget implements Target {
             `the table item ${op.pk} changed since this sync read it (another sync or a hand edit wrote it).`,
           );
       }
-      if (claim) await this.writeClaim(claim);
-      for (const op of ops) {
-        if (op.put) await this.atomicWrite(this.p('table', enc(op.pk)), JSON.stringify(op.put, null, 1));
-        else await rm(this.p('table', enc(op.pk)), { force: true });
-      }
+      // All or nothing: the whole batch goes to a journal first (its rename is the commit point), then
+      // to the item files; a run killed in between is completed by the next one (rollForward).
+      const entries: JournalEntry[] = [
+        ...(claim ? [{ pk: STATE_PK, put: await this.claimDoc(claim) }] : []),
+        ...ops.map((op) => ({ pk: op.pk, ...(op.put ? { put: op.put } : {}) })),
+      ];
+      await this.atomicWrite(this.journal, JSON.stringify({ entries }));
+      await this.applyEntries(entries);
+      await rm(this.journal, { force: true });
+      if (claim) await this.removeDeadTemps();
     });
+  }
+
+  private get journal() {
+    return this.p(LOCAL_JOURNAL);
+  }
+
+  private async applyEntries(entries: JournalEntry[]) {
+    let n = 0;
+    for (const e of entries) {
+      if (e.put) await this.atomicWrite(this.p('table', enc(e.pk)), JSON.stringify(e.put, null, 1));
+      else await rm(this.p('table', enc(e.pk)), { force: true });
+      if (e.pk !== STATE_PK) this.opts.afterWrite?.(`item-file#${++n}`);
+    }
+  }
+
+  /** Completes a batch whose journal a killed run left (call holding the mutex). */
+  private async rollForward() {
+    let text: string;
+    try {
+      text = await readFile(this.journal, 'utf8');
+    } catch {
+      return;
+    }
+    await this.applyEntries((JSON.parse(text) as { entries: JournalEntry[] }).entries);
+    await rm(this.journal, { force: true });
   }
 
   async putConnection(c: DesiredConnection, exists: boolean): Promise<void> {
@@ -297,7 +389,8 @@ class LocalTarget implements Target {
 
   private async atomicWrite(file: string, data: string | Uint8Array) {
     await mkdir(path.dirname(file), { recursive: true });
-    const tmp = `${file}.tmp-${randomBytes(6).toString('hex')}`;
+    // The pid lets the next run tell a dead run's leftover from a live run's file in progress.
+    const tmp = `${file}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
     await writeFile(tmp, data);
     await rename(tmp, file);
   }
@@ -336,6 +429,7 @@ class LocalTarget implements Target {
       }
     }
     try {
+      await this.rollForward();
       return await fn();
     } finally {
       await rm(lock, { force: true });
@@ -347,18 +441,38 @@ class LocalTarget implements Target {
       const [text, st] = await Promise.all([readFile(lock, 'utf8'), stat(lock)]);
       if (Date.now() - st.mtimeMs > staleMs) return true;
       const info = JSON.parse(text) as { pid?: number; host?: string };
-      if (info.host === hostname() && typeof info.pid === 'number' && info.pid !== process.pid) {
-        try {
-          process.kill(info.pid, 0);
-        } catch (e) {
-          return (e as NodeJS.ErrnoException).code === 'ESRCH';
-        }
-      }
-      return false;
+      return info.host === hostname() && typeof info.pid === 'number' && info.pid !== process.pid && !alive(info.pid);
     } catch {
       return false; // vanished, or being written right now
     }
   }
+}
+
+/** False only when no process with this pid runs on this host. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
+/** Every file under root (relative paths), hidden ones included. */
+async function walkAll(root: string, rel = ''): Promise<string[]> {
+  const out: string[] = [];
+  let entries: Dirent[];
+  try {
+    entries = await readdir(path.join(root, rel), { withFileTypes: true });
+  } catch {
+    return out;
+  }
+  for (const e of entries) {
+    const r = rel ? path.join(rel, e.name) : e.name;
+    if (e.isDirectory()) out.push(...(await walkAll(root, r)));
+    else if (e.isFile()) out.push(r);
+  }
+  return out;
 }
 
 async function list(dir: string): Promise<string[]> {

@@ -85,6 +85,8 @@ export interface RemoteItem {
   s3Key?: string;
   createdAt?: string;
   generation?: number;
+  /** The commit that wrote it (`git_commit`). */
+  gitCommit?: string;
   /** Why the item is not a well-formed managed item (it is then replaced, never crashed on). */
   malformed?: string;
 }
@@ -104,6 +106,8 @@ export interface SyncState {
   lockDesiredHash?: string;
   lockCommit?: string;
   lockExpiresAt?: string;
+  /** Set when the claiming sync failed and gave its claim up (its lease ended then). */
+  lockReleasedAt?: string;
   startedAt?: string;
   malformed?: string;
 }
@@ -118,6 +122,8 @@ export interface Manifest {
   files: Record<string, { sha256: string; etag: string }>;
   items: Record<string, { version: number; configSha256: string; contentSha256: string }>;
   connections: Record<string, { sha256: string }>;
+  /** Guards this sync overrode (uncommitted configs, a non-descendant commit), with their reasons. */
+  overrides?: { kind: string; reason: string; detail: string }[];
 }
 
 /** Something found remotely that sync does not manage or cannot read: reported, never touched. */

@@ -4,6 +4,7 @@
  */
 import { cmp } from './desired.js';
 import type { DesiredState, Manifest, RemoteIssue, Snapshot } from './model.js';
+import type { Provenance } from './provenance.js';
 
 export type Resource = 'connection' | 'item' | 'file';
 type Action = 'create' | 'update' | 'delete';
@@ -37,6 +38,10 @@ interface LockInfo {
   expiresAt?: string;
   /** It wants exactly our desired state: taking it over is safe. */
   sameDesiredState: boolean;
+  /** Its lease has ended (or it released the claim when it failed). */
+  expired: boolean;
+  /** When it failed and released its claim. */
+  releasedAt?: string;
   /** Still within its lease and wanting another state: apply refuses unless told to break the lock. */
   blocking: boolean;
 }
@@ -61,6 +66,8 @@ export interface Plan {
   manifestReason?: string;
   lock?: LockInfo;
   unchanged: { connection: number; item: number; file: number };
+  /** Where the configs come from (commit, uncommitted files, ancestry, overrides); set by sync. */
+  provenance?: Provenance;
 }
 
 export interface PlanInput {
@@ -284,7 +291,9 @@ export function computePlan(input: PlanInput, md5: (body: Uint8Array) => string)
 
   let lock: LockInfo | undefined;
   if (interrupted) {
-    const fresh = !!state.lockExpiresAt && Date.parse(state.lockExpiresAt) > input.now.getTime();
+    // An expiry that is missing or unreadable counts as unexpired: only --break-lock takes that over.
+    const expiry = state.lockExpiresAt ? Date.parse(state.lockExpiresAt) : Number.NaN;
+    const fresh = !state.lockReleasedAt && (Number.isNaN(expiry) || expiry > input.now.getTime());
     const same = state.lockDesiredHash === desired.hash;
     lock = {
       generation: state.generation,
@@ -292,6 +301,8 @@ export function computePlan(input: PlanInput, md5: (body: Uint8Array) => string)
       startedAt: state.startedAt,
       expiresAt: state.lockExpiresAt,
       sameDesiredState: same,
+      expired: !fresh,
+      ...(state.lockReleasedAt ? { releasedAt: state.lockReleasedAt } : {}),
       blocking: fresh && !same && !input.breakLock,
     };
   }

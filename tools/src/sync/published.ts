@@ -68,6 +68,27 @@ function publishedFromItems(items: Record<string, unknown>[]): PublishedConfigs 
   return out;
 }
 
+/** A local sync's journal, relative to the state directory: the item batch it is writing. */
+export const LOCAL_JOURNAL = 'journal.json';
+
+export interface JournalEntry {
+  pk: string;
+  /** The whole item; absent for a delete. */
+  put?: Record<string, unknown>;
+}
+
+/**
+ * The item batch a local sync committed to its journal and has not finished writing (it is writing
+ * it, or died): readers lay it over the item files, so a batch is seen whole or not at all.
+ */
+export async function readLocalJournal(dir: string): Promise<JournalEntry[]> {
+  try {
+    return (JSON.parse(await readFile(path.join(dir, LOCAL_JOURNAL), 'utf8')) as { entries: JournalEntry[] }).entries;
+  } catch {
+    return [];
+  }
+}
+
 /** The configs published to a local state directory (`offload sync --target local[:DIR]`). */
 export async function readPublishedLocal(dir: string): Promise<PublishedConfigs> {
   const table = path.join(dir, 'table');
@@ -86,7 +107,13 @@ export async function readPublishedLocal(dir: string): Promise<PublishedConfigs>
       unreadable++;
     }
   }
-  const out = publishedFromItems(items);
+  const journal = await readLocalJournal(dir);
+  const replaced = new Set(journal.map((e) => e.pk));
+  const whole = [
+    ...items.filter((it) => !replaced.has(it.pk as string)),
+    ...journal.flatMap((e) => (e.put ? [e.put] : [])),
+  ];
+  const out = publishedFromItems(whole);
   out.skipped += unreadable;
   return out;
 }

@@ -53,6 +53,7 @@ export function planDocument(plan: Plan, result?: ApplyResult) {
     issues: plan.issues,
     manifest: plan.manifestReason ?? null,
     lock: plan.lock ?? null,
+    provenance: plan.provenance ?? null,
     ...(result
       ? {
           applied: {
@@ -72,6 +73,50 @@ export function renderSync(plan: Plan, format: Format, result?: ApplyResult): st
   return renderText(plan, result);
 }
 
+/** What the plan says about where its configs come from: uncommitted changes, an older commit. */
+function provenanceWarnings(plan: Plan): string[] {
+  const p = plan.provenance;
+  if (!p) return [];
+  const out: string[] = [];
+  const allowed = (kind: string) => p.overrides.find((o) => o.kind === kind);
+  if (p.noGit || p.uncommitted.length) {
+    const what = p.noGit
+      ? `${p.noGit}: this plan includes uncommitted changes`
+      : `this plan includes uncommitted changes (${p.uncommitted.join(', ')})`;
+    const o = allowed('uncommitted');
+    out.push(
+      o
+        ? `${what}; applied anyway: --allow-uncommitted "${o.reason}"`
+        : `${what}; --apply refuses them without --allow-uncommitted "<reason>"`,
+    );
+  }
+  const a = p.ancestry;
+  if (a.status !== 'ok') {
+    const what =
+      a.status === 'not-descendant'
+        ? `commit ${p.head ?? p.commit} is not a descendant of commit ${a.previous}, which the target last received`
+        : `cannot tell whether commit ${p.head ?? p.commit} descends from commit ${a.previous}, ` +
+          `which the target last received (${a.why})`;
+    const o = allowed('non-descendant');
+    out.push(
+      o
+        ? `${what}; applied anyway: --allow-non-descendant "${o.reason}"`
+        : `${what}; --apply refuses to change the target without --allow-non-descendant "<reason>"`,
+    );
+  }
+  return out;
+}
+
+/** What happens to an unfinished sync's lock; an unexpired one is never called expired. */
+function lockState(l: NonNullable<Plan['lock']>): string {
+  const until = `it holds the lock until ${l.expiresAt ?? '(unreadable expiry)'}`;
+  if (l.releasedAt) return `; it failed and released its lock at ${l.releasedAt}, so this run takes it over`;
+  if (l.sameDesiredState) return '; it wanted this same state, so this run takes it over';
+  if (l.blocking) return `; ${until} (apply refuses; --break-lock takes it over)`;
+  if (!l.expired) return `; ${until}; --break-lock takes it over (that sync, if alive, fails at its next write)`;
+  return `; its lock expired at ${l.expiresAt}, so this run takes it over`;
+}
+
 function sentence(s: Summary, applied: boolean): string {
   if (s.noChanges) return 'No changes: the remote state matches the repo.';
   const verb = applied ? ['created', 'updated', 'deleted'] : ['to create', 'to update', 'to delete'];
@@ -84,11 +129,12 @@ function renderText(plan: Plan, result?: ApplyResult): string {
     `offload sync ${result ? 'apply' : 'plan'} — ${plan.target}`,
     `commit ${plan.commit}, sync generation ${plan.baseGeneration}${result?.manifestWritten ? ` → ${result.generation}` : ''}`,
   ];
+  for (const w of provenanceWarnings(plan)) out.push('', `! ${w}`);
   if (plan.lock) {
     const l = plan.lock;
     out.push(
       '',
-      `! an earlier sync (generation ${l.generation}, commit ${l.commit ?? '?'}, started ${l.startedAt ?? '?'}) did not complete${l.sameDesiredState ? '; it wanted this same state, so this run takes it over' : l.blocking ? `; it holds the lock until ${l.expiresAt} (apply refuses; --break-lock takes it over)` : '; its lock has expired, so this run takes it over'}`,
+      `! an earlier sync (generation ${l.generation}, commit ${l.commit ?? '?'}, started ${l.startedAt ?? '?'}) did not complete${lockState(l)}`,
     );
   }
   for (const r of ['connection', 'item', 'file'] as const) {
@@ -142,10 +188,11 @@ function renderMarkdown(plan: Plan, result?: ApplyResult): string {
     '',
     `**${sentence(s, !!result)}**${s.drift ? ` · ⚠️ ${s.drift} drifted` : ''}`,
   ];
+  for (const w of provenanceWarnings(plan)) out.push('', `> ⚠️ ${md(w)}`);
   if (plan.lock)
     out.push(
       '',
-      `> ⚠️ An earlier sync (generation ${plan.lock.generation}, commit \`${plan.lock.commit ?? '?'}\`) did not complete${plan.lock.blocking ? ` and holds the lock until ${plan.lock.expiresAt}` : ''}.`,
+      `> ⚠️ An earlier sync (generation ${plan.lock.generation}, commit \`${plan.lock.commit ?? '?'}\`) did not complete${lockState(plan.lock)}.`,
     );
   if (plan.changes.length) {
     out.push('', '| | Resource | Name | Why |', '|---|---|---|---|');

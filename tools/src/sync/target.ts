@@ -21,7 +21,10 @@ export interface Claim {
   expiresAt: string;
 }
 
-/** Every item write after the claim is conditional on the claim still being ours. */
+/**
+ * The claim a sync holds: every write after the claim is conditional on it (item transactions) or
+ * runs only after re-checking it (objects and connections, which cannot be conditional on the table).
+ */
 export interface Fence {
   runId: string;
   generation: number;
@@ -46,6 +49,19 @@ export interface Target {
   claim(claim: Claim): Promise<void>;
   putConnection(c: DesiredConnection, exists: boolean): Promise<void>;
   deleteConnection(name: string): Promise<void>;
+  /**
+   * Runs a batch of writes the service cannot make conditional on the table (objects, connections, the
+   * manifest) only if the claim is still ours: AWS re-reads the sync state first (the batch's writes
+   * can still land after a takeover that happens while they are in flight); the local target holds
+   * its mutex over check and writes (no window unless the holder stalls past the mutex's stale limit).
+   * Throws LostClaimError otherwise.
+   */
+  fenced<T>(fence: Fence, fn: () => Promise<T>): Promise<T>;
+  /**
+   * Gives the claim up after a failure (its lease ends now), conditional on it still being ours.
+   * Returns false when another sync holds it by now.
+   */
+  release(fence: Fence, at: string): Promise<boolean>;
   /** All or nothing: the ops, conditional on `expect` and on the fence (or on the claim it carries). */
   writeItemBatch(ops: ItemOp[], fence: Fence, claim?: Claim): Promise<void>;
   /** Returns the stored object's ETag. */
@@ -62,5 +78,21 @@ export class LostRaceError extends UserError {
       1,
     );
     this.name = 'LostRaceError';
+  }
+}
+
+/** The sync's claim was taken over (`--break-lock`, or a sync wanting the same state): it stops writing. */
+export class LostClaimError extends LostRaceError {
+  constructor(where: string, fence: Fence, holder?: { generation?: unknown; owner?: unknown; commit?: unknown }) {
+    const now =
+      holder?.owner !== undefined
+        ? `run ${String(holder.owner)} (commit ${String(holder.commit ?? '?')}) ` +
+          `holds generation ${String(holder.generation)}`
+        : 'the sync state changed';
+    super(
+      `this sync (run ${fence.runId}) lost its claim on sync generation ${fence.generation} in ${where}: ${now}. ` +
+        'It stopped before its next write.',
+    );
+    this.name = 'LostClaimError';
   }
 }

@@ -3,6 +3,8 @@
  * to create the remote resources, read the whole remote state back *without* the code under test
  * (plain SDK calls or plain file reads) and tamper with it like a person with console access would.
  */
+import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
 import { readFile, readdir, writeFile, rm, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -16,6 +18,7 @@ import {
 import { DynamoDBClient, CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand, PutCommand, DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { GlueClient, GetConnectionsCommand, CreateConnectionCommand } from '@aws-sdk/client-glue';
+import { parse } from 'yaml';
 import type { Tree } from './fixtures.js';
 import { SETTINGS as BASE_SETTINGS } from './repo.js';
 
@@ -315,4 +318,60 @@ export function awsHarness(name = 'aws'): Harness {
       );
     },
   };
+}
+
+/** True when the remote holds exactly this repo's configs: bodies, normalized items, connections. */
+export function holdsRepo(s: RemoteState, root: string): boolean {
+  const rels = [
+    'offload.settings.yaml',
+    ...['databases', 'policies'].flatMap((d) => readdirSync(path.join(root, d)).map((f) => `${d}/${f}`)),
+  ];
+  const keys = Object.keys(s.files)
+    .filter((k) => !k.endsWith('_offload/manifest.json'))
+    .sort();
+  if (JSON.stringify(keys) !== JSON.stringify(rels.map((r) => `${PREFIX}/${r}`).sort())) return false;
+  for (const rel of rels) {
+    const text = readFileSync(path.join(root, rel), 'utf8');
+    if (s.files[`${PREFIX}/${rel}`]!.body !== text) return false;
+    const pk = rel.startsWith('databases/')
+      ? `DATABASE#${path.basename(rel, '.yaml')}`
+      : rel.startsWith('policies/')
+        ? `POLICY#${path.basename(rel, '.yaml')}`
+        : 'SETTINGS';
+    if (JSON.stringify(s.items[pk]?.config) !== JSON.stringify(parse(text))) return false;
+    if (rel.startsWith('databases/') && s.connections[parse(text).name]?.url !== parse(text).jdbc_url) return false;
+  }
+  const dbs = rels
+    .filter((r) => r.startsWith('databases/'))
+    .map((r) => path.basename(r, '.yaml'))
+    .sort();
+  return JSON.stringify(Object.keys(s.connections).sort()) === JSON.stringify(dbs);
+}
+
+/**
+ * What is wrong with the manifest as a record of the remote (empty when it agrees): its generation
+ * is the sync state's, and every file's sha256 and every item's version are the ones stored.
+ */
+export function manifestDisagreements(s: RemoteState): string[] {
+  const key = `${PREFIX}/_offload/manifest.json`;
+  if (!s.files[key]) return ['no manifest'];
+  const m = JSON.parse(s.files[key]!.body);
+  const out: string[] = [];
+  const state = s.items['SYNC#STATE'];
+  if (m.generation !== state?.generation)
+    out.push(`manifest generation ${m.generation}, sync state ${state?.generation}`);
+  const files = Object.keys(s.files).filter((k) => k !== key);
+  if (JSON.stringify(Object.keys(m.files).sort()) !== JSON.stringify(files.sort()))
+    out.push(`manifest files ${Object.keys(m.files)} vs stored ${files}`);
+  for (const k of files) {
+    const sha = createHash('sha256').update(s.files[k]!.body).digest('hex');
+    if (m.files[k]?.sha256 !== sha) out.push(`file ${k}: manifest sha256 differs from the stored body`);
+  }
+  const items = Object.keys(s.items).filter((k) => k !== 'SYNC#STATE');
+  if (JSON.stringify(Object.keys(m.items).sort()) !== JSON.stringify(items.sort()))
+    out.push(`manifest items ${Object.keys(m.items)} vs stored ${items}`);
+  for (const k of items)
+    if (m.items[k]?.version !== s.items[k]!.version)
+      out.push(`item ${k}: manifest version differs from the stored one`);
+  return out;
 }

@@ -37,6 +37,9 @@ export function makeCtx(h: Harness): Ctx {
         apply: !!opts.apply,
         prune: !!opts.prune,
         commit: opts.commit ?? 'c0ffee',
+        // The fixtures are not git repositories (the provenance guards have their own tests).
+        allowUncommitted: 'test fixture outside git',
+        allowNonDescendant: 'test fixture outside git',
       });
       if (out.status === 'invalid')
         throw new Error(`fixture invalid: ${out.repo.findings.map((f) => f.message).join('; ')}`);
@@ -316,6 +319,7 @@ export const scenarios: { name: string; run: (ctx: Ctx) => Promise<void> }[] = [
         apply: true,
         prune: true,
         commit: 'x',
+        allowUncommitted: 'test fixture outside git',
       });
       assert.is(out.status, 'invalid');
       assert.ok(out.status === 'invalid' && out.repo.errors > 0);

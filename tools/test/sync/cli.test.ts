@@ -18,6 +18,9 @@ const run = (args: string[], cwd = ROOT) =>
     env: { ...process.env, NO_COLOR: '1' },
   });
 
+/** The fixtures are not git repositories (the provenance guards have their own tests). */
+const FIXTURE = ['--allow-uncommitted', 'test fixture outside git'];
+
 /** The sample configs of this repository, copied so the test never writes into the working tree. */
 function sampleRepo(): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'offload-sample-'));
@@ -45,7 +48,7 @@ test('--help documents every option', () => {
 
 test('the sample repo: `sync --target local --apply` publishes it, a second run reports no changes', () => {
   const repo = sampleRepo();
-  const first = run(['--target', 'local', '--apply'], repo);
+  const first = run(['--target', 'local', '--apply', ...FIXTURE], repo);
   assert.is(first.status, 0, first.stderr);
   assert.match(first.stdout, /Applied: \d+ created, 0 updated, 0 deleted/);
   const state = path.join(repo, '.offload/state');
@@ -58,7 +61,7 @@ test('the sample repo: `sync --target local --apply` publishes it, a second run 
     assert.ok(existsSync(path.join(state, 'glue/connections', f.replace(/\.yaml$/, '.json'))));
     assert.ok(existsSync(path.join(state, 'table', `DATABASE%23${f.replace(/\.yaml$/, '')}.json`)));
   }
-  const second = run(['--target', 'local', '--apply'], repo);
+  const second = run(['--target', 'local', '--apply', ...FIXTURE], repo);
   assert.is(second.status, 0, second.stderr);
   assert.match(second.stdout, /No changes: the remote state matches the repo\./);
 });
@@ -110,7 +113,9 @@ test('--format json: a stable document for scripts (plan, then apply)', () => {
     reason: 'new database',
     drift: false,
   });
-  const applied = JSON.parse(run(['--format', 'json', '--apply', '--root', repo, '--commit', 'abc']).stdout);
+  const applied = JSON.parse(
+    run(['--format', 'json', '--apply', '--root', repo, '--commit', 'abc', ...FIXTURE]).stdout,
+  );
   assert.is(applied.mode, 'apply');
   assert.is(applied.applied.changes, 10);
   assert.is(applied.generation.written, 1);
@@ -129,15 +134,15 @@ test('--format markdown: a PR comment with its marker line and a row per change'
 
 test('--prune is needed to delete; the plan lists what stays', () => {
   const repo = writeTree(syncRepo());
-  assert.is(run(['--apply', '--root', repo]).status, 0);
+  assert.is(run(['--apply', '--root', repo, ...FIXTURE]).status, 0);
   rmSync(path.join(repo, 'databases/db2.yaml'));
-  const kept = run(['--apply', '--root', repo]);
+  const kept = run(['--apply', '--root', repo, ...FIXTURE]);
   assert.match(
     kept.stdout,
     /No longer in the repo, kept \(--prune deletes them\):\n {2}= connection db2\n {2}= item DATABASE#db2\n {2}= file configs\/databases\/db2\.yaml/,
   );
   assert.ok(existsSync(path.join(repo, '.offload/state/glue/connections/db2.json')));
-  const pruned = run(['--apply', '--prune', '--root', repo]);
+  const pruned = run(['--apply', '--prune', '--root', repo, ...FIXTURE]);
   assert.match(pruned.stdout, /Glue connections:\n {2}- delete db2 /);
   assert.not.ok(existsSync(path.join(repo, '.offload/state/glue/connections/db2.json')));
 });

@@ -12,12 +12,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { parse } from 'yaml';
 import { runSync, parseTarget } from '../../src/sync/sync.js';
 import { startMoto, type MotoServer } from '../helpers/moto.js';
 import { startGlueContractServer, startThrottleProxy, type GlueContractServer } from '../helpers/aws-fakes.js';
@@ -28,9 +27,8 @@ import {
   policy,
   stable,
   syncRepo,
-  PREFIX,
+  holdsRepo,
   type Harness,
-  type RemoteState,
 } from '../helpers/sync-env.js';
 import { writeTree } from '../helpers/fixtures.js';
 import { UserError } from '../../src/errors.js';
@@ -91,6 +89,8 @@ async function sync(
     apply: o.apply ?? true,
     prune: o.prune ?? true,
     commit: o.commit ?? 'c1',
+    // The fixtures are not git repositories; the provenance guards have their own tests.
+    allowUncommitted: 'test fixture outside git',
     breakLock: o.breakLock,
     now: o.now,
     applyOptions: o.step ? crashAt(o.step) : undefined,
@@ -98,6 +98,30 @@ async function sync(
   if (out.status === 'invalid')
     throw new Error(`fixture invalid: ${out.repo.findings.map((f) => f.message).join('; ')}`);
   return out;
+}
+
+/**
+ * Starts a sync that stops for good after `step`, as a process that hangs or was killed without a
+ * chance to release its claim would (an error it survives would release it); resolves once there.
+ */
+function hangAfter(root: string, h: Harness, step: string): Promise<void> {
+  return new Promise((reached) => {
+    void runSync({
+      root,
+      target: parseTarget(h.target, root),
+      apply: true,
+      prune: true,
+      commit: 'c1',
+      allowUncommitted: 'test fixture outside git',
+      applyOptions: {
+        afterStep: (s) => {
+          if (s !== step) return;
+          reached();
+          return new Promise<void>(() => {});
+        },
+      },
+    });
+  });
 }
 
 /** The edit a second sync publishes: one database changed, one removed, one added, a policy changed. */
@@ -109,34 +133,6 @@ function change(root: string) {
   rmSync(path.join(root, 'databases/db2.yaml'));
   writeFileSync(path.join(root, 'databases/db3.yaml'), database('db3', { subnet: 'subnet-0f1e2d3c4b5a69788' }));
   writeFileSync(path.join(root, 'policies/monthly.yaml'), policy('monthly', 'P3Y'));
-}
-
-/** True when the remote holds exactly this repo's configs: bodies, normalized items, connections. */
-function holdsRepo(s: RemoteState, root: string): boolean {
-  const rels = [
-    'offload.settings.yaml',
-    ...['databases', 'policies'].flatMap((d) => readdirSync(path.join(root, d)).map((f) => `${d}/${f}`)),
-  ];
-  const keys = Object.keys(s.files)
-    .filter((k) => !k.endsWith('_offload/manifest.json'))
-    .sort();
-  if (JSON.stringify(keys) !== JSON.stringify(rels.map((r) => `${PREFIX}/${r}`).sort())) return false;
-  for (const rel of rels) {
-    const text = readFileSync(path.join(root, rel), 'utf8');
-    if (s.files[`${PREFIX}/${rel}`]!.body !== text) return false;
-    const pk = rel.startsWith('databases/')
-      ? `DATABASE#${path.basename(rel, '.yaml')}`
-      : rel.startsWith('policies/')
-        ? `POLICY#${path.basename(rel, '.yaml')}`
-        : 'SETTINGS';
-    if (JSON.stringify(s.items[pk]?.config) !== JSON.stringify(parse(text))) return false;
-    if (rel.startsWith('databases/') && s.connections[parse(text).name]?.url !== parse(text).jdbc_url) return false;
-  }
-  const dbs = rels
-    .filter((r) => r.startsWith('databases/'))
-    .map((r) => path.basename(r, '.yaml'))
-    .sort();
-  return JSON.stringify(Object.keys(s.connections).sort()) === JSON.stringify(dbs);
 }
 
 const FIRST_STEPS = ['claim', 'connections', 'items', 'files'];
@@ -225,11 +221,7 @@ for (const t of TARGETS) {
     await sync(root, h);
     const other = writeTree(syncRepo());
     change(other);
-    try {
-      await sync(other, h, { step: 'items' });
-    } catch (e) {
-      if (!(e instanceof Crash)) throw e;
-    }
+    await hangAfter(other, h, 'items');
     const plan = await sync(root, h, { apply: false });
     assert.ok(plan.status === 'planned' && plan.plan.lock?.blocking, 'plan shows the lock');
     try {
@@ -242,11 +234,7 @@ for (const t of TARGETS) {
     const later = new Date(Date.now() + 16 * 60_000);
     await sync(root, h, { now: () => later });
     assert.ok(holdsRepo(await h.state(), root), 'after the lease a rerun takes over');
-    try {
-      await sync(other, h, { step: 'items' });
-    } catch (e) {
-      if (!(e instanceof Crash)) throw e;
-    }
+    await hangAfter(other, h, 'items');
     await sync(root, h, { breakLock: true });
     assert.ok(holdsRepo(await h.state(), root), '--break-lock takes over at once');
   });
@@ -308,7 +296,19 @@ test('local: a SIGKILLed `offload sync --apply` process, rerun, converges; a thi
   const run = (env: Record<string, string> = {}) =>
     spawnSync(
       process.execPath,
-      [CLI, 'sync', '--target', `local:${state}`, '--apply', '--root', root, '--commit', 'c1'],
+      [
+        CLI,
+        'sync',
+        '--target',
+        `local:${state}`,
+        '--apply',
+        '--root',
+        root,
+        '--commit',
+        'c1',
+        '--allow-uncommitted',
+        'test fixture',
+      ],
       { encoding: 'utf8', env: { ...process.env, ...env } },
     );
   const killed = run({ OFFLOAD_SYNC_CRASH_AFTER: 'items' });
@@ -332,7 +332,20 @@ test('aws: a SIGKILLed `offload sync --target aws --apply` process (after the co
     new Promise<{ status: number | null; signal: string | null; stdout: string; stderr: string }>((resolve) => {
       const p = spawn(
         process.execPath,
-        ['--no-warnings', CLI, 'sync', '--target', 'aws', '--apply', '--root', root, '--commit', 'c1'],
+        [
+          '--no-warnings',
+          CLI,
+          'sync',
+          '--target',
+          'aws',
+          '--apply',
+          '--root',
+          root,
+          '--commit',
+          'c1',
+          '--allow-uncommitted',
+          'test fixture',
+        ],
         { env: { ...env, ...extra } },
       );
       let stdout = '';
@@ -371,7 +384,19 @@ test('local: concurrent CLI processes on one state directory lose no update', as
         new Promise<{ code: number | null; err: string }>((resolve) => {
           const p = spawn(
             process.execPath,
-            [CLI, 'sync', '--target', `local:${state}`, '--apply', '--root', root, '--commit', 'c1'],
+            [
+              CLI,
+              'sync',
+              '--target',
+              `local:${state}`,
+              '--apply',
+              '--root',
+              root,
+              '--commit',
+              'c1',
+              '--allow-uncommitted',
+              'test fixture',
+            ],
             { stdio: ['ignore', 'ignore', 'pipe'] },
           );
           let err = '';
@@ -418,6 +443,7 @@ test('aws: throttling (S3 SlowDown, DynamoDB and Glue ThrottlingException) is re
       apply: true,
       prune: false,
       commit: 'c1',
+      allowUncommitted: 'test fixture outside git',
       aws: { onRequest: (s, c) => attempts.push(`${s}:${c}`) },
     });
     assert.is(out.status, 'applied');
@@ -437,6 +463,7 @@ test('aws: throttling (S3 SlowDown, DynamoDB and Glue ThrottlingException) is re
         apply: true,
         prune: false,
         commit: 'c1',
+        allowUncommitted: 'test fixture outside git',
         aws: { maxAttempts: 2 },
       });
       assert.unreachable('should fail');

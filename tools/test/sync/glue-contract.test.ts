@@ -42,6 +42,7 @@ const sync = (root: string, apply = true, prune = false, maxAttempts?: number) =
     apply,
     prune,
     commit: 'c1',
+    allowUncommitted: 'test fixture outside git',
     aws: maxAttempts ? { maxAttempts } : undefined,
   });
 const writes = () => glue.requests.filter((r) => !r.action.startsWith('Get'));

@@ -44,6 +44,7 @@ const syncWith = (dir: string, staleLockMs?: number) => {
     apply: true,
     prune: false,
     commit: 'c1',
+    allowUncommitted: 'test fixture outside git',
     targetImpl: createLocalTarget({ dir, settings: parse(SETTINGS), staleLockMs }),
   });
 };
@@ -74,7 +75,14 @@ test('local mutex: a live holder is waited for, and its lock broken once older t
 test('the pipeline side reads what sync published, and skips an item edited by hand', async () => {
   const dir = path.join(base, `published-${++n}`);
   const root = writeTree(syncRepo());
-  await runSync({ root, target: { kind: 'local', dir }, apply: true, prune: false, commit: 'c9' });
+  await runSync({
+    root,
+    target: { kind: 'local', dir },
+    apply: true,
+    prune: false,
+    commit: 'c9',
+    allowUncommitted: 'test fixture outside git',
+  });
   const pub = await readPublishedLocal(dir);
   assert.is(pub.generation, 1);
   assert.equal(

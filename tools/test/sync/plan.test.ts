@@ -115,7 +115,7 @@ type Case = {
   drift?: string[];
   orphans?: string[];
   manifest?: RegExp;
-  lock?: { blocking: boolean; sameDesiredState: boolean };
+  lock?: { blocking: boolean; sameDesiredState: boolean; expired?: boolean };
 };
 
 const cases: Case[] = [
@@ -307,7 +307,7 @@ const cases: Case[] = [
     },
     changes: [],
     manifest: /interrupted/,
-    lock: { blocking: false, sameDesiredState: false },
+    lock: { blocking: false, sameDesiredState: false, expired: true },
   },
   {
     name: '--break-lock: taken over at once',
@@ -323,7 +323,32 @@ const cases: Case[] = [
     breakLock: true,
     changes: [],
     manifest: /interrupted/,
-    lock: { blocking: false, sameDesiredState: false },
+    lock: { blocking: false, sameDesiredState: false, expired: false },
+  },
+  {
+    name: 'an unfinished sync whose lease end is missing or unreadable: held (never taken for expired)',
+    edit: (_, s) => {
+      s.state = { exists: true, generation: 4, rawGeneration: 4, lockDesiredHash: 'OTHER', lockExpiresAt: 'soon' };
+    },
+    changes: [],
+    manifest: /interrupted/,
+    lock: { blocking: true, sameDesiredState: false, expired: false },
+  },
+  {
+    name: 'an unfinished sync that failed and released its claim: taken over within its lease',
+    edit: (_, s) => {
+      s.state = {
+        exists: true,
+        generation: 4,
+        rawGeneration: 4,
+        lockDesiredHash: 'OTHER',
+        lockExpiresAt: '2026-06-01T12:10:00Z',
+        lockReleasedAt: '2026-06-01T11:50:00Z',
+      };
+    },
+    changes: [],
+    manifest: /interrupted/,
+    lock: { blocking: false, sameDesiredState: false, expired: true },
   },
   {
     name: 'an item the interrupted sync wrote is not drift',
@@ -370,7 +395,15 @@ for (const c of cases) {
     );
     if (c.manifest) assert.match(plan.manifestReason ?? '', c.manifest);
     else assert.is(plan.manifestReason, undefined);
-    if (c.lock) assert.equal({ blocking: plan.lock?.blocking, sameDesiredState: plan.lock?.sameDesiredState }, c.lock);
+    if (c.lock)
+      assert.equal(
+        {
+          blocking: plan.lock?.blocking,
+          sameDesiredState: plan.lock?.sameDesiredState,
+          ...(c.lock.expired === undefined ? {} : { expired: plan.lock?.expired }),
+        },
+        c.lock,
+      );
     else assert.is(plan.lock, undefined);
     assert.is(isNoop(plan), c.changes.length === 0 && !c.manifest);
   });

@@ -29,6 +29,7 @@ function plan(): Plan {
       startedAt: '2026-01-01T00:00:00Z',
       expiresAt: '2026-01-01T00:15:00Z',
       sameDesiredState: false,
+      expired: false,
       blocking: true,
     },
     unchanged: { connection: 1, item: 2, file: 3 },
@@ -98,11 +99,40 @@ test('json: the documented fields', () => {
     'issues',
     'manifest',
     'lock',
+    'provenance',
     'applied',
   ]);
   assert.equal(doc.generation, { read: 4, written: 5 });
   assert.equal(doc.orphans, [{ resource: 'file', id: 'c/databases/old.yaml', kept: true }]);
   assert.equal(planDocument(plan()).mode, 'plan');
+});
+
+test("an unfinished sync's lock is described by its state; an unexpired one is never called expired", () => {
+  const until = '2026-01-01T00:15:00Z';
+  const cases: { name: string; lock: Partial<NonNullable<Plan['lock']>>; text: RegExp }[] = [
+    { name: 'blocking', lock: { blocking: true }, text: /holds the lock until .* \(apply refuses; --break-lock/ },
+    {
+      name: '--break-lock, unexpired',
+      lock: { blocking: false },
+      text: /holds the lock until .*; --break-lock takes it over/,
+    },
+    { name: 'expired', lock: { blocking: false, expired: true }, text: /its lock expired at 2026-01-01T00:15:00Z/ },
+    {
+      name: 'released',
+      lock: { blocking: false, expired: true, releasedAt: '2026-01-01T00:01:00Z' },
+      text: /failed and released its lock at 2026-01-01T00:01:00Z/,
+    },
+    { name: 'same state', lock: { blocking: false, sameDesiredState: true }, text: /wanted this same state/ },
+  ];
+  for (const c of cases) {
+    const p = plan();
+    p.lock = { ...p.lock!, expiresAt: until, expired: false, ...c.lock };
+    for (const format of ['text', 'markdown'] as const) {
+      const out = renderSync(p, format);
+      assert.match(out, c.text, `${c.name} (${format})`);
+      if (!p.lock.expired) assert.not.match(out, /expired/, `${c.name} (${format})`);
+    }
+  }
 });
 
 test('markdown: marker first, pipes escaped in table cells', () => {

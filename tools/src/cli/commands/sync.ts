@@ -14,6 +14,8 @@ interface SyncCliOptions {
   root?: string;
   breakLock?: boolean;
   commit?: string;
+  allowUncommitted?: string;
+  allowNonDescendant?: string;
 }
 
 export function registerSync(program: Command): void {
@@ -47,7 +49,20 @@ export function registerSync(program: Command): void {
       '--break-lock',
       'take over an unfinished sync that wants a different state before its lease expires (only when it is known to be dead)',
     )
-    .option('--commit <sha>', 'git commit recorded with every write (default: GITHUB_SHA, else git rev-parse HEAD)')
+    .option(
+      '--commit <sha>',
+      'git commit recorded with every write (default: the checked-out commit; in a git work tree it must be that one)',
+    )
+    .option(
+      '--allow-uncommitted <reason>',
+      'apply configs that are not committed (modified, staged, untracked or ignored files, or no git ' +
+        'repository); the reason is recorded in the manifest',
+    )
+    .option(
+      '--allow-non-descendant <reason>',
+      'apply a commit that is not (provably) a descendant of the commit the target last received, e.g. a ' +
+        'deliberate rollback; the reason is recorded in the manifest',
+    )
     .addHelpText(
       'after',
       [
@@ -56,16 +71,32 @@ export function registerSync(program: Command): void {
         'reported in the plan and overwritten only by --apply. Writes happen in this order: Glue connections,',
         'config table, config files, then the manifest object that marks the sync complete (see docs/sync.md).',
         '',
-        'Exit status: 0 success (plan shown or applied), 1 invalid configs, lost a race with another sync, or',
-        'locked by an unfinished one (rerun), 2 usage, credentials or environment error.',
+        'Apply refuses uncommitted configs and a commit that does not descend from the last synced one',
+        '(plans still show them); the overrides above take a reason, recorded in the manifest.',
+        '',
+        'Exit status: 0 success (plan shown or applied), 1 invalid configs, refused (uncommitted configs, an',
+        'older or diverged commit), lost a race or its claim to another sync, or locked by an unfinished one',
+        '(rerun), 2 usage, credentials or environment error.',
       ].join('\n'),
     )
     .action(async (opts: SyncCliOptions) => {
       if (opts.plan && opts.apply) throw new UserError('--plan and --apply exclude each other', 2);
       const root = findRoot(process.cwd(), opts.root);
       const crashAfter = process.env.OFFLOAD_SYNC_CRASH_AFTER;
+      const termAfter = process.env.OFFLOAD_SYNC_SIGTERM_AFTER;
       // On a terminal, one progress line per step (a first sync of a thousand databases takes a while).
       const progress = process.stderr.isTTY && opts.format === 'text';
+      // Ctrl-C or a cancelled CI job: stop before the next write batch and release the claim, so that the
+      // next sync need not wait out the lease. A second signal ends the process at once.
+      const abort = new AbortController();
+      const onSignal = (sig: NodeJS.Signals) => {
+        process.removeListener('SIGINT', onSignal);
+        process.removeListener('SIGTERM', onSignal);
+        process.stderr.write(`sync: ${sig}: stopping before the next write and releasing the claim\n`);
+        abort.abort();
+      };
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
       const outcome = await runSync({
         root,
         target: parseTarget(opts.target, root),
@@ -73,18 +104,29 @@ export function registerSync(program: Command): void {
         prune: !!opts.prune,
         breakLock: !!opts.breakLock,
         commit: opts.commit,
+        allowUncommitted: opts.allowUncommitted,
+        allowNonDescendant: opts.allowNonDescendant,
+        afterWrite: crashAfter ? (what) => what === crashAfter && process.kill(process.pid, 'SIGKILL') : undefined,
         afterPlan:
           progress && opts.apply
             ? (plan) => process.stderr.write(`sync: ${plan.changes.length} change(s) to apply to ${plan.target}\n`)
             : undefined,
         applyOptions: {
+          signal: abort.signal,
           afterStep: (step) => {
             if (progress) process.stderr.write(`sync: ${step} done\n`);
             // Fault injection for the kill-and-rerun tests: die abruptly right after the named step.
             if (crashAfter && step === crashAfter) process.kill(process.pid, 'SIGKILL');
+            // And for the cancellation test: a SIGTERM (as a cancelled CI job gets), let through to the handler.
+            if (termAfter && step === termAfter) {
+              process.kill(process.pid, 'SIGTERM');
+              return new Promise((r) => setTimeout(r, 100));
+            }
           },
         },
       });
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
       if (outcome.status === 'invalid') {
         const r = outcome.repo;
         process.stderr.write(
