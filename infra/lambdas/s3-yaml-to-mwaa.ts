@@ -6,15 +6,23 @@
  * generation before MWAA is called; a duplicate event finds the claim and does nothing. A claim whose
  * trigger failed is released so the retry can take it; a claim left by a crashed invocation can be
  * taken over after `staleAfterMs`. The DAG run id is derived from the generation too, so even a
- * second trigger would be refused by Airflow itself.
+ * second trigger would be refused by Airflow itself. The same transaction raises `TRIGGER#<dag>` /
+ * `LATEST` to the generation, so an older sync's event that arrives late is reported as superseded
+ * and never starts a run over a newer one.
  *
  * How MWAA is called: `@aws-sdk/client-mwaa` 3.523.0 (the newest this project can install) has no
  * InvokeRestApi, so the handler uses CreateCliToken and POSTs the Airflow CLI command to the web
  * server's `/aws_mwaa/cli` endpoint — a documented MWAA API, signed by the SDK, and no hand-written
  * SigV4 code to maintain.
  */
-import { DynamoDBClient, ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateCliTokenCommand, MWAAClient } from '@aws-sdk/client-mwaa';
 import { randomUUID } from 'node:crypto';
@@ -57,6 +65,7 @@ export interface ObjectCreatedEvent {
 export type TriggerOutcome =
   | { status: 'ignored'; reason: string }
   | { status: 'duplicate'; generation: number; runId: string }
+  | { status: 'superseded'; generation: number; latest: number }
   | { status: 'triggered'; generation: number; commit: string; runId: string; stdout: string };
 
 export interface Clients {
@@ -120,19 +129,45 @@ export async function trigger(event: ObjectCreatedEvent, config: TriggerConfig, 
   const runId = runIdOf(generation);
   const item = { pk: `TRIGGER#${config.dagId}`, sk: `GENERATION#${String(generation).padStart(12, '0')}` };
   const claim = randomUUID();
+  const latestKey = { pk: item.pk, sk: 'LATEST' };
   try {
     await clients.ddb.send(
-      new PutCommand({
-        TableName: config.runsTable,
-        Item: { ...item, status: 'triggering', claim, claimed_at: now, generation, commit, run_id: runId },
-        ConditionExpression: 'attribute_not_exists(pk) OR (#s = :triggering AND claimed_at < :stale)',
-        ExpressionAttributeNames: { '#s': 'status' },
-        ExpressionAttributeValues: { ':triggering': 'triggering', ':stale': now - (config.staleAfterMs ?? 300_000) },
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName: config.runsTable,
+              Item: { ...item, status: 'triggering', claim, claimed_at: now, generation, commit, run_id: runId },
+              ConditionExpression: 'attribute_not_exists(pk) OR (#s = :triggering AND claimed_at < :stale)',
+              ExpressionAttributeNames: { '#s': 'status' },
+              ExpressionAttributeValues: {
+                ':triggering': 'triggering',
+                ':stale': now - (config.staleAfterMs ?? 300_000),
+              },
+            },
+          },
+          {
+            Update: {
+              TableName: config.runsTable,
+              Key: latestKey,
+              UpdateExpression: 'SET generation = :g',
+              ConditionExpression: 'attribute_not_exists(generation) OR generation <= :g',
+              ExpressionAttributeValues: { ':g': generation },
+            },
+          },
+        ],
       }),
     );
   } catch (e) {
-    if (e instanceof ConditionalCheckFailedException)
-      return { status: 'duplicate', generation, runId } as TriggerOutcome;
+    if (!(e instanceof TransactionCanceledException)) throw e;
+    const [claimed, latest] = (e.CancellationReasons ?? []).map((r) => r.Code);
+    if (latest === 'ConditionalCheckFailed') {
+      const got = await clients.ddb.send(
+        new GetCommand({ TableName: config.runsTable, Key: latestKey, ConsistentRead: true }),
+      );
+      return { status: 'superseded', generation, latest: Number(got.Item?.generation) } as TriggerOutcome;
+    }
+    if (claimed === 'ConditionalCheckFailed') return { status: 'duplicate', generation, runId } as TriggerOutcome;
     throw e;
   }
   const conf = { generation, commit, config_bucket: bucket, config_prefix: config.prefix };

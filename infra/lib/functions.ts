@@ -295,7 +295,11 @@ export class Functions extends Construct {
       ['s3:GetObject', 's3:GetObjectVersion'],
       [props.configBucket.arnForObjects(`${configPrefix}/_offload/manifest.json`)],
     );
-    allow(f.s3Trigger, ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], [props.runsTable.tableArn]);
+    allow(
+      f.s3Trigger,
+      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+      [props.runsTable.tableArn],
+    );
     useKey(f.s3Trigger, props.configKey, true);
     f.s3Trigger.addToRolePolicy(
       new iam.PolicyStatement({

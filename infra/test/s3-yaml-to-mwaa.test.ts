@@ -228,10 +228,21 @@ test('Airflow refusing an existing run id counts as a duplicate, not a failure',
   assert.is(out.status, 'duplicate');
 });
 
+test('a late event of an older sync is superseded: no run over a newer generation', async () => {
+  await writeManifest(20);
+  assert.is((await trigger(event(), config, clients)).status, 'triggered');
+  await writeManifest(19); // the older sync's manifest, delivered after the newer one
+  const cliBefore = mwaa.cli.length;
+  const out = await trigger(event(), config, clients);
+  assert.equal(out, { status: 'superseded', generation: 19, latest: 20 });
+  assert.is(mwaa.cli.length, cliBefore);
+  assert.is(await claimOf(19), undefined);
+});
+
 const badManifests = [
   { name: 'no generation', generation: undefined, message: /positive integer generation/ },
   { name: 'generation as text', generation: '12', message: /positive integer generation/ },
-  { name: 'no commit', generation: 12, commit: '', message: /no commit/ },
+  { name: 'no commit', generation: 22, commit: '', message: /no commit/ },
 ];
 for (const c of badManifests)
   test(`a manifest with ${c.name} fails clearly and claims nothing`, async () => {
@@ -245,7 +256,7 @@ for (const c of badManifests)
       assert.match((e as Error).message, MANIFEST_KEY);
     }
     assert.is(mwaa.tokens.length, before);
-    assert.is(await claimOf(12), undefined);
+    assert.is(await claimOf(22), undefined);
   });
 
 test.run();
