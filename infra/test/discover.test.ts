@@ -10,6 +10,7 @@ import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } fro
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { startMoto, type MotoServer } from '../../tools/test/helpers/moto.js';
 import { RUN, pgAdmin, pgConn } from '../../tools/test/catalog/live-setup.js';
+import { isWorkUnit, workUnitProblems } from '../../tools/src/core/index.js';
 import { discover } from '../lambdas/discover.js';
 
 const REGION = 'eu-west-2';
@@ -74,8 +75,14 @@ test.before(async () => {
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET, CreateBucketConfiguration: { LocationConstraint: REGION } }));
   for (const [rel, body] of Object.entries(files()))
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `configs/${rel}`, Body: body }));
-  // Not a config: must be ignored by the S3 config source.
-  await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'configs/_offload/manifest.json', Body: '{}' }));
+  // The sync manifest (not a config: the S3 config source ignores it); its commit stamps the work units.
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: BUCKET,
+      Key: 'configs/_offload/manifest.json',
+      Body: JSON.stringify({ format: 1, generation: 3, commit: 'abc1234def' }),
+    }),
+  );
   const pg = pgConn();
   await new SecretsManagerClient({ region: REGION }).send(
     new CreateSecretCommand({
@@ -97,7 +104,7 @@ test.after(async () => {
 });
 
 test('reads the configs from S3, discovers live, writes the inventory, returns the eligible tables', async () => {
-  const out = await discover({ as_of: AS_OF }, { bucket: BUCKET, prefix: 'configs' }, s3);
+  const out = await discover({ as_of: AS_OF, run_id: 'run-7' }, { bucket: BUCKET, prefix: 'configs' }, s3);
   // txn_202001 (ends 2020-01-31) and txn_202410 (ends 2024-10-31) are more than two years before
   // 2026-11-27; txn_202611 is not; other_202001 is not claimed by the scope.
   assert.equal(out.eligible.map((e) => `${e.schema}.${e.table}:${e.action}:${e.policy}`).sort(), [
@@ -116,6 +123,27 @@ test('reads the configs from S3, discovers live, writes the inventory, returns t
   // The snapshot lists every table of the scoped schema (the scope's patterns are applied by the engine).
   const ours = inv.tables.filter((t) => t.schema === SCHEMA).map((t) => t.name);
   assert.equal(ours.sort(), ['other_202001', 'txn_202001', 'txn_202410', 'txn_202611']);
+  // Work units: archive then validate for each eligible table, valid against their schema.
+  assert.equal(out.problems, []);
+  assert.is(out.work_units.length, 4);
+  const units = [];
+  for (const uri of out.work_units) {
+    const key = uri.replace(`s3://${BUCKET}/`, '');
+    assert.match(key, /^pipeline\/work-units\/run-7\//);
+    const unit = JSON.parse(
+      await (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body!.transformToString(),
+    ) as Record<string, unknown> & { source: { table: string }; action: string };
+    assert.ok(isWorkUnit(unit), workUnitProblems(unit).join('; '));
+    units.push(unit);
+  }
+  assert.equal(units.map((u) => `${u.source.table}:${u.action}`).sort(), [
+    'txn_202001:archive',
+    'txn_202001:validate',
+    'txn_202410:archive',
+    'txn_202410:validate',
+  ]);
+  assert.match(JSON.stringify(units[0]), 'abc1234def');
+  assert.match(JSON.stringify(units[0]), 'run-7');
 });
 
 test('an unknown database is refused by name; invalid synced configs are refused with their findings', async () => {
