@@ -8,7 +8,7 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import { readSchema } from '../../tools/src/config/schemas.js';
+import runReportSchema from '../../schema/run-report.schema.json' with { type: 'json' };
 import type { RunReport } from '../../tools/src/generated/run-report.js';
 // The renderer module itself rather than the core entry point: the bundle needs no policy engine.
 import { renderHtml, renderJson, renderMarkdown } from '../../tools/src/report/render.js';
@@ -51,7 +51,7 @@ function reportProblems(doc: unknown): string[] {
     const addFormats = ((addFormatsModule as unknown as { default?: AddFormats }).default ??
       addFormatsModule) as unknown as AddFormats;
     addFormats(ajv);
-    validator = ajv.compile(readSchema('run-report.schema.json'));
+    validator = ajv.compile(runReportSchema);
   }
   if (validator(doc)) return [];
   return (validator.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`);

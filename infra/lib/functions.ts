@@ -65,22 +65,14 @@ const BUNDLING: nodejs.BundlingOptions = {
   forceDockerBundling: false,
 };
 
-/**
- * Files the database-facing bundles need beside the code: re2-wasm's `re2.wasm` (table patterns run in
- * RE2) and, for discover, which validates the synced configs, the JSON Schemas.
- */
-function shipFiles(files: { re2: boolean; schemas: boolean }): nodejs.ICommandHooks {
-  return {
-    beforeBundling: () => [],
-    beforeInstall: () => [],
-    afterBundling: (inputDir: string, outputDir: string) => [
-      ...(files.re2 ? [`cp "${inputDir}/node_modules/re2-wasm/build/wasm/re2.wasm" "${outputDir}/re2.wasm"`] : []),
-      ...(files.schemas
-        ? [`mkdir -p "${outputDir}/schema"`, `cp "${inputDir}"/schema/*.schema.json "${outputDir}/schema/"`]
-        : []),
-    ],
-  };
-}
+/** re2-wasm's `re2.wasm` beside the bundles that run table patterns in RE2 (it is loaded from disk). */
+const SHIP_RE2: nodejs.ICommandHooks = {
+  beforeBundling: () => [],
+  beforeInstall: () => [],
+  afterBundling: (inputDir: string, outputDir: string) => [
+    `cp "${inputDir}/node_modules/re2-wasm/build/wasm/re2.wasm" "${outputDir}/re2.wasm"`,
+  ],
+};
 
 interface NetworkProps {
   readonly vpcId: string;
@@ -185,11 +177,12 @@ export class Functions extends Construct {
         OFFLOAD_ALARM_TOPIC_ARN: props.alarmTopic.topicArn,
       },
     };
-    // Files beside the bundle: re2.wasm for the table patterns, the JSON Schemas for validation.
-    const ships: Partial<Record<FunctionKind, { re2: boolean; schemas: boolean }>> = {
-      discover: { re2: true, schemas: true },
-      testConnection: { re2: true, schemas: false },
-      validationReport: { re2: false, schemas: true },
+    const needsRe2: Record<FunctionKind, boolean> = {
+      discover: true,
+      testConnection: true,
+      presignedUrls: false,
+      s3Trigger: false,
+      validationReport: false,
     };
     const inVpc: Record<FunctionKind, boolean> = {
       discover: true,
@@ -224,14 +217,10 @@ export class Functions extends Construct {
         timeout: kind === 'discover' ? Duration.minutes(10) : Duration.seconds(30),
         role,
         logGroup,
-        environment: {
-          ...env[kind],
-          NODE_OPTIONS: '--enable-source-maps',
-          ...(ships[kind]?.schemas ? { OFFLOAD_SCHEMA_DIR: '/var/task/schema' } : {}),
-        },
+        environment: { ...env[kind], NODE_OPTIONS: '--enable-source-maps' },
         projectRoot: REPO_ROOT,
         depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
-        bundling: ships[kind] ? { ...BUNDLING, commandHooks: shipFiles(ships[kind]) } : BUNDLING,
+        bundling: needsRe2[kind] ? { ...BUNDLING, commandHooks: SHIP_RE2 } : BUNDLING,
         ...(async ? { deadLetterQueue: this.deadLetterQueue, retryAttempts: 2 } : {}),
         ...vpcProps,
       });

@@ -125,15 +125,12 @@ test('each Lambda bundle loads as ESM and exports handler; none pulls in CLI-onl
     }
     const size = statSync(path.join(dir, 'index.mjs')).size;
     console.log(`  ${name}: ${(size / 1024).toFixed(0)} KiB`);
-    process.env.OFFLOAD_SCHEMA_DIR = path.join(dir, 'schema');
     const mod = (await import(pathToFileURL(path.join(dir, 'index.mjs')).href)) as { handler?: unknown };
     assert.type(mod.handler, 'function', `${name} exports handler`);
   }
-  // The database-facing bundles ship re2.wasm; discover also the JSON Schemas it validates with.
+  // The database-facing bundles ship re2.wasm (the schemas are imported as data, inside the bundles).
   assert.ok(existsSync(path.join(found.get('acme_discover')!, 're2.wasm')));
-  assert.ok(existsSync(path.join(found.get('acme_discover')!, 'schema', 'settings.schema.json')));
   assert.ok(existsSync(path.join(found.get('acme_test_conn')!, 're2.wasm')));
-  assert.ok(existsSync(path.join(found.get('acme_report')!, 'schema', 'run-report.schema.json')));
 });
 
 test.run();
