@@ -30,7 +30,7 @@ export interface DeploySettings {
     lakeFormationAdmins: string[];
   };
   reports: { bucket: string; prefix: string; urlCallers: string[]; notifyEmails: string[] };
-  glueJobs: { archive: string; validate: string; purge: string; cleanup: string };
+  glueJobs: { archive: string; validate: string; purge: string; cleanup: string; hold: string };
   lambdas: {
     discover: string;
     presignedUrls: string;
@@ -155,6 +155,7 @@ export function loadDeploySettings(root: string, context: (key: string) => unkno
       validate: s.glue_jobs.validate,
       purge: s.glue_jobs.purge,
       cleanup: s.glue_jobs.cleanup ?? `${p}-data-cleanup-source`,
+      hold: s.glue_jobs.hold ?? `${p}-data-archive-hold`,
     },
     lambdas: {
       discover: s.lambdas.discover,

@@ -1,5 +1,5 @@
 /**
- * The Glue jobs of the data plane (archive, validate, purge, source cleanup) on Glue 5.0 with
+ * The Glue jobs of the data plane (archive, validate, purge, source cleanup, legal hold) on Glue 5.0 with
  * Iceberg, their code uploaded from the build directory, one execution role scoped to the named
  * buckets, Glue databases and tagged secrets, a security configuration encrypting everything the
  * jobs write, and a rule that publishes every failed, timed-out or errored run to the alarm topic.
@@ -17,7 +17,7 @@ import { Construct } from 'constructs';
 import { acknowledge, acknowledgeDeploymentHandler, arnWildcard, objectsWildcard, useKey, wildcard } from './nag.js';
 import { SECURE_BUCKET, dataRemovalPolicy, newAccessLogsBucket } from './retention.js';
 
-export type JobKind = 'archive' | 'validate' | 'purge' | 'cleanup';
+export type JobKind = 'archive' | 'validate' | 'purge' | 'cleanup' | 'hold';
 
 export interface GlueJobSpec {
   /** Glue job name. */
@@ -120,7 +120,7 @@ export class DataPlane extends Construct {
 
     this.role = new iam.Role(this, 'JobRole', {
       assumedBy: new iam.ServicePrincipal('glue.amazonaws.com'),
-      description: 'offload Glue jobs: archive, validate, purge, cleanup',
+      description: 'offload Glue jobs: archive, validate, purge, cleanup, hold',
     });
     this.role.addToPolicy(
       new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [this.codeBucket.arnForObjects('glue/*')] }),

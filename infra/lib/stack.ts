@@ -19,6 +19,7 @@ const JOB_SCRIPTS: Record<JobKind, string> = {
   validate: 'validate_table.py',
   purge: 'purge_table.py',
   cleanup: 'cleanup_source.py',
+  hold: 'hold_table.py',
 };
 
 export interface OffloadStackProps extends StackProps {

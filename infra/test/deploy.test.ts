@@ -96,9 +96,13 @@ test('--build produces the artifacts the CDK app references, byte-identical on a
     new OffloadStack(app, 'S', { settings, env: { account: '111122223333', region: 'eu-west-2' } }),
   );
   const jobs = Object.values(t.findResources('AWS::Glue::Job'));
-  const expectedJobs = ['archive_table.py', 'validate_table.py', 'purge_table.py', 'cleanup_source.py'].filter((s) =>
-    existsSync(path.join(ROOT, 'glue', s)),
-  );
+  const expectedJobs = [
+    'archive_table.py',
+    'validate_table.py',
+    'purge_table.py',
+    'cleanup_source.py',
+    'hold_table.py',
+  ].filter((s) => existsSync(path.join(ROOT, 'glue', s)));
   assert.is(jobs.length, expectedJobs.length);
   const key = (v: unknown) =>
     /\/glue\/(.+)$/.exec(JSON.stringify(v).replace(/"\]\]\}$/, ''))?.[1]?.replace(/"\]\]\}/, '');

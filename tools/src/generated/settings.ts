@@ -83,6 +83,10 @@ export interface OffloadSettings {
      * Job that renames and later drops a validated source table (policies with `source.action: drop`). Derived as `<resource_prefix>-data-cleanup-source` when omitted.
      */
     cleanup?: string;
+    /**
+     * Job that records the current config's legal hold on an existing archive (glue/hold_table.py). Derived as `<resource_prefix>-data-archive-hold` when omitted.
+     */
+    hold?: string;
   };
   /**
    * Lambda function names of the control plane.
