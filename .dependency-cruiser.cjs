@@ -10,16 +10,19 @@ const LAYERS = [
   ['config'], // config model: parse, schema, rules, loading from any source, derived names
   ['inventory'], // the inventory snapshot format
   ['engine'], // the retention policy engine: configs + inventory + as-of date → decisions
-  ['report', 'work'], // the one run-report renderer; work units built from the engine's decisions
+  ['report', 'work', 'ledger/model.ts'], // run-report renderer; work units; the run ledger's state machine
   ['core'], // the one entry point every runtime imports (CLI, Lambdas, DAG helpers, local runner)
   ['catalog', 'validate', 'sync'], // edges: live catalog discovery, `offload validate`, `offload sync`
-  ['ledger'], // the run ledger: its transition rules, the local and DynamoDB stores (reads the sync's state dir)
-  ['preview', 'work/plan.ts'], // `offload preview`, `offload plan-work` (may discover live, so above catalog)
+  ['ledger'], // the run ledger's stores: a locked local directory, DynamoDB (reads the sync's state dir)
+  ['preview'], // `offload preview` (may discover live, so above catalog)
   ['run'], // `offload run`: the local runner and its Spark worker (plans, then drives the jobs and the ledger)
   ['cli'], // the commander shell: the only place that prints and exits
 ];
 /** Rooms that make up the core: bundled into Lambdas, so free of CLI, GitHub, driver and AWS SDK packages. */
-const CORE = ['generated', 'errors.ts', 'version.ts', 'dirs.ts', 'config', 'inventory', 'engine', 'report', 'work', 'core'];
+const CORE = [
+  ...['generated', 'errors.ts', 'version.ts', 'dirs.ts', 'config', 'inventory', 'engine'],
+  ...['report', 'work', 'ledger/model.ts', 'core'],
+];
 
 const ROOMS = LAYERS.flat();
 /** A room's paths: a file, or a folder without the files of it that are rooms of their own (`work/plan.ts`). */
