@@ -12,6 +12,7 @@ const LAYERS = [
   ['report'], // the one run-report renderer (JSON, Markdown, HTML) shared by the CLI and the report Lambda
   ['core'], // the one entry point every runtime imports (CLI, Lambdas, DAG helpers, local runner)
   ['catalog', 'validate', 'sync'], // edges: live catalog discovery, `offload validate`, `offload sync`
+  ['governance'], // `offload governance`: Lake Formation grants from YAML (uses sync's targets and provenance)
   ['preview'], // `offload preview` (may discover live, so above catalog)
   ['cli'], // the commander shell: the only place that prints and exits
 ];
