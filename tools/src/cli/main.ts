@@ -11,6 +11,7 @@ import { registerSync } from './commands/sync.js';
 import { registerDiscover } from './commands/discover.js';
 import { registerPreview } from './commands/preview.js';
 import { registerPlanWork } from './commands/plan-work.js';
+import { registerRun } from './commands/run.js';
 import { registerGovernance } from './commands/governance.js';
 
 /** Every command module exports one function that adds its command to the program. */
@@ -20,6 +21,7 @@ const COMMANDS: ((program: Command) => void)[] = [
   registerDiscover,
   registerPreview,
   registerPlanWork,
+  registerRun,
   registerGovernance,
 ];
 

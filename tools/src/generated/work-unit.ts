@@ -175,9 +175,9 @@ export interface WorkUnit {
      */
     run_id?: string | null;
     /**
-     * For units after the archive: the archive snapshot the run ledger recorded (null when not known yet).
+     * For units after the archive: the archive snapshot the run ledger recorded, as decimal text (Iceberg snapshot ids are 64-bit; JSON numbers lose digits past 2^53); null when not known yet.
      */
-    snapshot_id?: number | null;
+    snapshot_id?: string | null;
   };
   /**
    * The policy that decided the unit, with what the jobs must honour from it.

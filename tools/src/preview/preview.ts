@@ -28,8 +28,10 @@ export interface PreviewOptions {
   inventory: string;
   /** As-of date; default today (UTC). */
   asOf?: string;
-  /** JSON file with archive records (the pipeline's archive state); default: none archived yet. */
+  /** JSON file with archive records (the pipeline's archive state); overrides `archive`. */
   archiveState?: string;
+  /** Archive records read from the run ledger; default: none archived yet. */
+  archive?: ArchiveRecord[];
   credentials?: CredentialOptions;
   now?: () => Date;
   onProgress?: (p: DiscoverProgress) => void;
@@ -123,7 +125,7 @@ export async function preview(opts: PreviewOptions): Promise<PreviewResult> {
   } catch (e) {
     throw new UserError((e as Error).message);
   }
-  const archive = opts.archiveState ? await readArchiveState(path.resolve(opts.root, opts.archiveState)) : undefined;
+  const archive = opts.archiveState ? await readArchiveState(path.resolve(opts.root, opts.archiveState)) : opts.archive;
   const names = [...new Set([...head.databases, ...base.databases].map((d) => d.config.name))].sort();
   let inventories: Map<string, InventoryInput>;
   if (opts.inventory === 'live') inventories = await liveInventories(head, base, opts);

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import pLimit from 'p-limit';
 import { loadRepo, type LoadedRepo } from '../config/load.js';
-import { fsSource } from '../config/source.js';
+import { fsSource, type ConfigSource } from '../config/source.js';
 import { gitCommit } from '../sync/sync.js';
 import { evaluate, parseAsOf, type ArchiveRecord, type Evaluation, type InventoryInput } from '../engine/evaluate.js';
 import { readInventory } from '../inventory/inventory.js';
@@ -18,6 +18,8 @@ import { planWorkUnits, type PlannedWork, type PlanOptions, type WorkAction } fr
 
 export interface PlanWorkOptions {
   root: string;
+  /** Where the configs are read (default the working tree at root; `offload run` reads the synced ones). */
+  source?: ConfigSource;
   databases?: string[];
   tables?: string[];
   actions?: WorkAction[];
@@ -52,9 +54,9 @@ export function newRunId(now: Date): string {
 }
 
 export async function loadValidRepo(
-  root: string,
+  source: ConfigSource,
 ): Promise<LoadedRepo & { settings: NonNullable<LoadedRepo['settings']> }> {
-  const repo = await loadRepo(fsSource(root));
+  const repo = await loadRepo(source);
   if (repo.errors > 0 || !repo.settings)
     throw new UserError(
       `the configs have ${repo.errors} validation error(s); run \`offload validate\` and fix them first:\n${repo.findings
@@ -68,7 +70,7 @@ export async function loadValidRepo(
 }
 
 export async function planWork(opts: PlanWorkOptions): Promise<PlanWorkResult> {
-  const repo = await loadValidRepo(opts.root);
+  const repo = await loadValidRepo(opts.source ?? fsSource(opts.root));
   const settings = repo.settings.config as OffloadSettings;
   const known = repo.databases.map((d) => d.config.name);
   const unknown = (opts.databases ?? []).filter((n) => !known.includes(n));

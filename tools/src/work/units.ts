@@ -54,7 +54,7 @@ export interface PlanContext {
 /** The state of a table's archive that later units act on (from the run ledger). */
 export interface ArchiveRef {
   runId: string | null;
-  snapshotId: number | null;
+  snapshotId: string | null;
 }
 
 const unitKey = (database: string, archiveTable: string, action: WorkAction, runId: string) =>
@@ -162,7 +162,7 @@ export function buildWorkUnit(
 export interface TableProgress {
   state: string;
   runId: string | null;
-  snapshotId: number | null;
+  snapshotId: string | null;
 }
 
 export interface PlanOptions {

@@ -197,12 +197,12 @@ test('selection by database, table and action; ledger progress: archived → val
     ['archive:d1.pay__txn_202001@r-1', 'archive:d1.stmt__stmt_2019@r-1'],
   );
   const progress = new Map([
-    [tableKey('d1', 'pay', 'txn_202001'), { state: 'archived', runId: 'r-0', snapshotId: 42 }],
+    [tableKey('d1', 'pay', 'txn_202001'), { state: 'archived', runId: 'r-0', snapshotId: '9007199254740993' }],
   ]);
   const units = run({}, { progress, tables: ['txn_202001'] }).units;
   assert.equal(
     units.map((u) => [u.action, u.archive.run_id, u.archive.snapshot_id]),
-    [['validate', 'r-0', 42]],
+    [['validate', 'r-0', '9007199254740993']],
   );
 });
 

@@ -7,6 +7,24 @@ import { commentTargetFromEnv, upsertComment } from '../../preview/comment.js';
 import { DEFAULT_INVENTORY_DIR } from '../../inventory/inventory.js';
 import { findRoot } from '../root.js';
 import { progressReporter } from '../progress.js';
+import { archiveRecordsOf, openLedger } from '../../ledger/index.js';
+import type { ArchiveRecord } from '../../engine/evaluate.js';
+import type { OffloadSettings } from '../../generated/settings.js';
+import { loadRepo } from '../../config/load.js';
+import { fsSource } from '../../config/source.js';
+
+/** The run ledger's archive records (none with `none`); the settings are needed only for `aws`. */
+export async function ledgerRecords(spec: string, root: string): Promise<ArchiveRecord[] | undefined> {
+  if (spec === 'none') return undefined;
+  let settings: OffloadSettings | undefined;
+  if (spec === 'aws') settings = (await loadRepo(fsSource(root))).settings?.config as OffloadSettings | undefined;
+  const ledger = await openLedger(spec, root, settings);
+  try {
+    return archiveRecordsOf(await ledger.list());
+  } finally {
+    ledger.close?.();
+  }
+}
 
 export function registerPreview(program: Command): void {
   program
@@ -31,8 +49,13 @@ export function registerPreview(program: Command): void {
       'create or update the one preview comment on the pull request (GITHUB_TOKEN, GITHUB_REPOSITORY, GITHUB_EVENT_PATH, GITHUB_API_URL)',
     )
     .option(
+      '--ledger <local[:dir]|aws|none>',
+      'run ledger telling what is already archived, validated or purged: the local state directory (.offload/state), the DynamoDB ledger table, or none',
+      'local',
+    )
+    .option(
       '--archive-state <file>',
-      'JSON list of archive records {database, schema, table, archived_at, validated, table_date?} (default: nothing archived yet)',
+      'JSON list of archive records {database, schema, table, archived_at, validated, table_date?}; overrides --ledger',
     )
     .option('--no-aws', 'with --inventory live: do not look up credentials in AWS Secrets Manager')
     .option('--root <dir>', 'repository root (default: nearest folder upwards holding offload.settings.yaml)')
@@ -52,14 +75,18 @@ with GITHUB_STEP_SUMMARY set it is also appended to the job summary.`,
         format: 'text' | 'markdown' | 'json';
         comment?: boolean;
         archiveState?: string;
+        ledger: string;
         aws: boolean;
         root?: string;
       }) => {
+        const root = findRoot(process.cwd(), o.root);
+        const archive = o.archiveState ? undefined : await ledgerRecords(o.ledger, root);
         const progress = progressReporter(process.stderr, o.inventory !== 'live');
         let result: PreviewResult;
         try {
           result = await preview({
-            root: findRoot(process.cwd(), o.root),
+            root,
+            ...(archive ? { archive } : {}),
             base: o.base,
             inventory: o.inventory,
             ...(o.asOf ? { asOf: o.asOf } : {}),
