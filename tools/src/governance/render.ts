@@ -45,7 +45,7 @@ function headline(plan: GovernancePlan, mode: RenderMode, after?: GovernancePlan
 }
 
 /** Lines shared by the text output and the preview: `+ principal PERMISSION on resource`. */
-export function grantLine(sign: '+' | '-', g: Grant): string {
+function grantLine(sign: '+' | '-', g: Grant): string {
   return `${sign} ${g.principal} ${permission(g)} on ${resourceLabel(g)}`;
 }
 

@@ -17,6 +17,7 @@ import type { DatabaseConfig } from '../generated/database.js';
 import { UserError } from '../errors.js';
 import { addTo, diffEvaluations, emptyTotals, type Change, type Totals } from './diff.js';
 import type { PreviewResult } from '../generated/preview.js';
+import { governanceChanges, NO_GOVERNANCE_CHANGES } from '../governance/changes.js';
 
 const PREVIEW_FORMAT_VERSION = 1 as const;
 
@@ -148,7 +149,7 @@ export async function preview(opts: PreviewOptions): Promise<PreviewResult> {
   const before = run(base);
   const after = run(head);
   const changes = diffEvaluations(before, after);
-  return summarize(opts, asOf, before, after, changes, base);
+  return summarize(opts, asOf, before, after, changes, base, governanceChanges(base, head, `git:${opts.base}`));
 }
 
 /** Totals per database and per policy, problems of both sides; pure. */
@@ -159,6 +160,7 @@ export function summarize(
   after: Evaluation,
   changes: Change[],
   baseRepo?: LoadedRepo,
+  governance: PreviewResult['governance'] = NO_GOVERNANCE_CHANGES,
 ): PreviewResult {
   const summary = { ...emptyTotals(), added: 0, removed: 0, changed: 0 };
   const dbs = new Map<string, DatabaseSummary>();
@@ -238,5 +240,6 @@ export function summarize(
     databases: [...dbs.values()].sort((a, b) => (a.database < b.database ? -1 : 1)),
     policies: [...pols.values()].sort((a, b) => (a.policy < b.policy ? -1 : 1)),
     problems: list,
+    governance,
   };
 }
