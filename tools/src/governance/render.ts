@@ -57,7 +57,7 @@ function renderGovernanceText(plan: GovernancePlan, mode: RenderMode, after?: Go
       : 'revoked by apply --prune'
     : 'kept: revoked only with --prune';
   if (plan.grants.add.length) {
-    out.push(`Grants to add (${plan.grants.add.length}):`);
+    out.push(`${mode === 'apply' ? 'Granted' : 'Grants to add'} (${plan.grants.add.length}):`);
     for (const g of plan.grants.add) out.push(`  ${grantLine('+', g)}`);
     out.push('');
   }
@@ -73,7 +73,7 @@ function renderGovernanceText(plan: GovernancePlan, mode: RenderMode, after?: Go
     out.push('');
   }
   if (plan.locations.register.length) {
-    out.push('Data locations to register:');
+    out.push(mode === 'apply' ? 'Data locations registered:' : 'Data locations to register:');
     for (const l of plan.locations.register) out.push(`  + ${l}`);
     out.push('');
   }
