@@ -14,6 +14,7 @@ const LAYERS = [
   ['catalog', 'validate', 'sync'], // edges: live catalog discovery, `offload validate`, `offload sync`
   ['governance'], // `offload governance`: Lake Formation grants from YAML (uses sync's targets and provenance)
   ['preview'], // `offload preview` (may discover live, so above catalog)
+  ['onboard'], // `offload onboard`: validate, test the login, discover, store credentials, preview the new file
   ['cli'], // the commander shell: the only place that prints and exits
 ];
 /** Rooms that make up the core: bundled into Lambdas, so free of CLI, GitHub, driver and AWS SDK packages. */

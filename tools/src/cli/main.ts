@@ -13,6 +13,7 @@ import { registerPreview } from './commands/preview.js';
 import { registerPlanWork } from './commands/plan-work.js';
 import { registerRun } from './commands/run.js';
 import { registerGovernance } from './commands/governance.js';
+import { registerOnboard } from './commands/onboard.js';
 
 /** Every command module exports one function that adds its command to the program. */
 const COMMANDS: ((program: Command) => void)[] = [
@@ -23,6 +24,7 @@ const COMMANDS: ((program: Command) => void)[] = [
   registerPlanWork,
   registerRun,
   registerGovernance,
+  registerOnboard,
 ];
 
 export function buildProgram(): Command {
