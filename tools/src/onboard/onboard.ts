@@ -16,6 +16,8 @@ import { parseJdbcUrl } from '../config/jdbc.js';
 import type { DatabaseConfig } from '../generated/database.js';
 import type { OffloadSettings } from '../generated/settings.js';
 import { openSession } from '../catalog/connect.js';
+import type { CatalogSession } from '../catalog/port.js';
+import type { Inventory } from '../inventory/inventory.js';
 import { CatalogError, classify } from '../catalog/errors.js';
 import { discoverDatabase } from '../catalog/discover.js';
 import { evaluate } from '../engine/evaluate.js';
@@ -198,7 +200,7 @@ export async function onboard(opts: OnboardOptions): Promise<OnboardResult> {
   // 2. Test the connection with this login: reachable, authenticated, reads the scope, cannot write.
   const parsed = parseJdbcUrl(config.engine, config.jdbc_url);
   if (!parsed.ok) throw new UserError(`jdbc_url: ${parsed.problem}`, 1);
-  let session;
+  let session: CatalogSession;
   try {
     session = await openSession({
       engine: config.engine,
@@ -212,7 +214,7 @@ export async function onboard(opts: OnboardOptions): Promise<OnboardResult> {
     const c = e instanceof CatalogError ? e : classify(e);
     throw new UserError(`connection test failed (nothing was written): ${c.code}: ${c.message}`, 1);
   }
-  let inventory;
+  let inventory: Inventory;
   try {
     const privileges = await checkPrivileges(config.engine, session, opts.schemas);
     if (privileges.writes.length)

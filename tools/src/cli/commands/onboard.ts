@@ -141,7 +141,16 @@ credentials), 2 usage or environment error.`,
         return a;
       };
       let password: string;
-      let answers;
+      let answers: {
+        name: string;
+        engine: Engine;
+        jdbcUrl: string;
+        schemas: string[];
+        policies: string[];
+        ownerTeam: string;
+        ownerContact: string;
+        user: string;
+      };
       try {
         const name = await ask(o.name, '--name', 'Database name');
         const engine = (await ask(o.engine, '--engine', `Engine (${ENGINES.join('|')})`)) as Engine;
