@@ -27,6 +27,8 @@ import { summarize, type PreviewResult } from '../preview/preview.js';
 import { UserError } from '../errors.js';
 import { checkPrivileges } from './privileges.js';
 import { databaseYaml } from './yaml.js';
+import { openPullRequest, type OpenedPullRequest, type PullRequestTarget } from './pull-request.js';
+import { renderMarkdown } from '../preview/render.js';
 
 export interface OnboardOptions {
   root: string;
@@ -46,6 +48,8 @@ export interface OnboardOptions {
   /** Read from a no-echo prompt or stdin by the shell; never from a flag, never returned or printed. */
   password: string;
   asOf?: string;
+  /** Open a pull request with the new file, the preview as its body. */
+  pr?: PullRequestTarget;
   env?: NodeJS.ProcessEnv;
   connectTimeoutMs?: number;
 }
@@ -57,6 +61,7 @@ export interface OnboardResult {
   inventoryFile: string;
   tables: number;
   preview: PreviewResult;
+  pullRequest?: OpenedPullRequest;
 }
 
 /** The working tree with one file replaced, for validating before writing. */
@@ -273,7 +278,19 @@ export async function onboard(opts: OnboardOptions): Promise<OnboardResult> {
       after,
       diffEvaluations(before, after),
     );
+    const pullRequest = opts.pr
+      ? await openPullRequest(opts.pr, {
+          branch: `offload/onboard-${opts.name}`,
+          title: `Onboard database ${opts.name}`,
+          body: renderMarkdown(preview),
+          files: [
+            { path: rel, content: text },
+            { path: `${DEFAULT_INVENTORY_DIR}/${opts.name}.json`, content: inventoryText(inventory) },
+          ],
+        })
+      : undefined;
     return {
+      ...(pullRequest ? { pullRequest } : {}),
       file: rel,
       fileStatus: existing === undefined ? 'created' : 'unchanged',
       credentials,

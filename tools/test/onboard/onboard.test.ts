@@ -19,6 +19,7 @@ import { removeTree } from '../helpers/fixtures.js';
 import { startMoto, type MotoServer } from '../helpers/moto.js';
 import { env, myConn, pgConn } from '../catalog/live-setup.js';
 import { gitRepo, repoTree } from '../governance/fixtures.js';
+import { startFakeGitHub } from './github-git-server.js';
 
 const RUN = `${process.pid.toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
 const SCHEMA = `onb_${RUN}`;
@@ -210,6 +211,54 @@ test('MariaDB, aws target: the secret in Secrets Manager (moto); a failed run cr
   assert.not.ok(existsSync(path.join(root, '.offload/credentials.yaml')), 'aws target writes no local file');
   assert.match(r.stdout, new RegExp(`\\+ "${SCHEMA}"\\."txn_202001": archive`));
   sm.destroy();
+});
+
+test('--pr: one commit with the file and inventory on a new branch, the preview as the body (local GitHub stand-in)', async () => {
+  const gh = await startFakeGitHub('acme', 'configs');
+  const root = setup();
+  const prEnv = { GITHUB_TOKEN: 'test-token', GITHUB_REPOSITORY: 'acme/configs', GITHUB_API_URL: gh.url };
+  const r = await onboard(root, args('ledger_pr', pgUrl(), RO, ['--pr']), RO_PASSWORD, prEnv);
+  await gh.close();
+  assert.is(r.status, 0, r.stderr);
+  assert.match(
+    r.stdout,
+    /pull request #7 on offload\/onboard-ledger_pr: https:\/\/github\.example\/acme\/configs\/pull\/7/,
+  );
+  const req = (method: string, suffix: string) =>
+    gh.requests.find((x) => x.method === method && x.path.endsWith(suffix));
+  const tree = req('POST', '/git/trees')!.body;
+  assert.is(tree.base_tree, 'base-tree-sha');
+  assert.equal(
+    tree.tree.map((f: { path: string }) => f.path),
+    ['databases/ledger_pr.yaml', 'inventory/ledger_pr.json'],
+  );
+  assert.is(tree.tree[0].content, readFileSync(path.join(root, 'databases/ledger_pr.yaml'), 'utf8'));
+  assert.is(tree.tree[1].content, readFileSync(path.join(root, 'inventory/ledger_pr.json'), 'utf8'));
+  assert.not.ok(JSON.stringify(gh.requests).includes(RO_PASSWORD), 'the password never reaches GitHub');
+  const commit = req('POST', '/git/commits')!.body;
+  assert.equal([commit.tree, commit.parents], ['new-tree-sha', ['base-commit-sha']]);
+  assert.equal(req('POST', '/git/refs')!.body, { ref: 'refs/heads/offload/onboard-ledger_pr', sha: 'new-commit-sha' });
+  const pull = req('POST', '/pulls')!.body;
+  assert.equal([pull.head, pull.base, pull.title], ['offload/onboard-ledger_pr', 'main', 'Onboard database ledger_pr']);
+  assert.match(pull.body, /<!-- offload-preview -->/);
+  assert.match(pull.body, /txn&#95;202001/);
+  assert.ok(gh.requests.every((x) => x.auth === 'token test-token'));
+});
+
+test('--pr that fails deletes its branch and undoes the local writes', async () => {
+  const gh = await startFakeGitHub('acme', 'configs', { failPulls: true });
+  const root = setup();
+  const prEnv = { GITHUB_TOKEN: 't', GITHUB_REPOSITORY: 'acme/configs', GITHUB_API_URL: gh.url };
+  const r = await onboard(root, args('ledger_fail', pgUrl(), RO, ['--pr']), RO_PASSWORD, prEnv);
+  await gh.close();
+  assert.is(r.status, 1);
+  assert.match(r.stderr, /opening the pull request on acme\/configs failed \(HTTP 422\)/);
+  assert.not.match(r.stderr, /POST \/repos/, 'no request log besides the one message');
+  assert.ok(
+    gh.requests.some((x) => x.method === 'DELETE' && x.path.endsWith('/git/refs/heads/offload/onboard-ledger_fail')),
+  );
+  assert.equal([...gh.refs.keys()], ['heads/main']);
+  nothingLeft(root, 'ledger_fail');
 });
 
 test.run();

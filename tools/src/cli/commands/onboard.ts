@@ -3,6 +3,7 @@ import { createInterface } from 'node:readline/promises';
 import { findRoot } from '../root.js';
 import { UserError } from '../../errors.js';
 import { onboard } from '../../onboard/onboard.js';
+import { pullRequestTargetFromEnv } from '../../onboard/pull-request.js';
 import { renderText } from '../../preview/render.js';
 
 const ENGINES = ['postgres', 'mysql', 'mariadb', 'oracle', 'sqlserver'] as const;
@@ -28,6 +29,8 @@ interface OnboardCli {
   passwordStdin?: boolean;
   target: 'aws' | 'local';
   asOf?: string;
+  pr?: boolean;
+  prBase?: string;
   root?: string;
 }
 
@@ -119,6 +122,8 @@ export function registerOnboard(program: Command): void {
         .choices(['local', 'aws'])
         .default('local'),
     )
+    .option('--pr', 'open a pull request with the new file on a new branch (GITHUB_TOKEN, GITHUB_REPOSITORY)')
+    .option('--pr-base <branch>', 'base branch of the pull request (default: the repository default branch)')
     .option('--as-of <date>', 'evaluate the preview at this date (default today, UTC)')
     .option('--root <dir>', 'repository root (default: nearest folder upwards holding offload.settings.yaml)')
     .addHelpText(
@@ -177,7 +182,9 @@ credentials), 2 usage or environment error.`,
       else throw new UserError('no password: pass it on standard input with --password-stdin (never as a flag)', 2);
       if (!password) throw new UserError('the password is empty', 2);
       const root = findRoot(process.cwd(), o.root);
+      const pr = o.pr ? pullRequestTargetFromEnv(process.env, o.prBase) : undefined;
       const r = await onboard({
+        ...(pr ? { pr } : {}),
         root,
         ...answers,
         ...(o.description ? { description: o.description } : {}),
@@ -203,6 +210,9 @@ credentials), 2 usage or environment error.`,
           `first discovery: ${r.tables} table(s) in ${r.inventoryFile}`,
           '',
           renderText(r.preview),
+          ...(r.pullRequest
+            ? [`pull request #${r.pullRequest.number} on ${r.pullRequest.branch}: ${r.pullRequest.url}`, '']
+            : []),
         ].join('\n'),
       );
       process.exitCode = 0;
