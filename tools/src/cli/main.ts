@@ -12,6 +12,7 @@ import { registerDiscover } from './commands/discover.js';
 import { registerPreview } from './commands/preview.js';
 import { registerPlanWork } from './commands/plan-work.js';
 import { registerRun } from './commands/run.js';
+import { registerReport } from './commands/report.js';
 import { registerGovernance } from './commands/governance.js';
 import { registerOnboard } from './commands/onboard.js';
 
@@ -23,6 +24,7 @@ const COMMANDS: ((program: Command) => void)[] = [
   registerPreview,
   registerPlanWork,
   registerRun,
+  registerReport,
   registerGovernance,
   registerOnboard,
 ];

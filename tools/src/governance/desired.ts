@@ -1,8 +1,8 @@
 /**
  * The grants, administrators and locations the configs declare: a pure function of the database
- * configs and the settings, with the names sync and the pipeline use (glueDatabaseOf, s3LocationOf).
+ * configs and the settings, with the names sync and the pipeline use (resolveDatabase).
  */
-import { glueDatabaseOf, s3LocationOf } from '../config/model.js';
+import { resolveDatabase } from '../config/model.js';
 import type { DatabaseConfig } from '../generated/database.js';
 import type { OffloadSettings } from '../generated/settings.js';
 import { sortGrants, type DesiredGovernance, type GovernanceState, type Grant } from './model.js';
@@ -31,9 +31,9 @@ export function desiredGovernance(databases: readonly DatabaseConfig[], settings
   const locations = new Map<string, string[]>();
   const dbs: DesiredGovernance['databases'] = [];
   for (const db of [...databases].sort((a, b) => (a.name < b.name ? -1 : 1))) {
-    const glueDatabase = glueDatabaseOf(db, settings);
+    const { glueDatabase, s3Location } = resolveDatabase(db, settings);
     dbs.push({ name: db.name, glueDatabase });
-    const loc = s3Arn(s3LocationOf(db, settings));
+    const loc = s3Arn(s3Location);
     const arn = covers(warehouse, loc) ? warehouse : loc;
     locations.set(arn, [...(locations.get(arn) ?? []), db.name]);
     for (const a of db.governance?.data_lake_admins ?? []) admins.add(a);

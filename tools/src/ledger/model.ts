@@ -15,10 +15,10 @@
 import type { LedgerEntry, State } from '../generated/ledger-entry.js';
 
 export type { LedgerEntry, State };
-export const LEDGER_FORMAT = 1 as const;
-export const HISTORY_LIMIT = 200;
+const LEDGER_FORMAT = 1 as const;
+const HISTORY_LIMIT = 200;
 
-export const STATES: readonly State[] = [
+const STATES: readonly State[] = [
   'planned',
   'archiving',
   'archived',
@@ -41,7 +41,7 @@ const NEXT: Record<State | 'none', readonly State[]> = {
   failed: ['planned', 'archiving', 'validated'],
 };
 
-export function isLegal(from: State | null, to: State): boolean {
+function isLegal(from: State | null, to: State): boolean {
   return NEXT[from ?? 'none'].includes(to);
 }
 
@@ -51,7 +51,7 @@ export interface TableRef {
   table: string;
 }
 
-export const refText = (r: TableRef) => `${r.database}: ${r.schema}.${r.table}`;
+const refText = (r: TableRef) => `${r.database}: ${r.schema}.${r.table}`;
 
 /** One requested transition: `expect` is the state the writer read (null: no entry yet). */
 export interface Transition {

@@ -1,5 +1,5 @@
 /** The database file `offload onboard` writes: modeline first, derived names as comments. Pure. */
-import { glueDatabaseOf, s3LocationOf } from '../config/model.js';
+import { resolveDatabase } from '../config/model.js';
 import type { DatabaseConfig } from '../generated/database.js';
 import type { OffloadSettings } from '../generated/settings.js';
 
@@ -9,12 +9,13 @@ const q = (s: string) =>
 const list = (xs: readonly string[]) => `[${xs.map(q).join(', ')}]`;
 
 export function databaseYaml(db: DatabaseConfig, settings: OffloadSettings): string {
+  const derived = resolveDatabase(db, settings);
   const lines = [
     '# yaml-language-server: $schema=../schema/database.schema.json',
     '# Written by `offload onboard`. Derived from offload.settings.yaml (not set here):',
     `#   Glue connection:  ${db.name}`,
-    `#   Glue database:    ${glueDatabaseOf(db, settings)}`,
-    `#   Archive location: ${s3LocationOf(db, settings)}`,
+    `#   Glue database:    ${derived.glueDatabase}`,
+    `#   Archive location: ${derived.s3Location}`,
     `name: ${q(db.name)}`,
     ...(db.description ? [`description: ${q(db.description)}`] : []),
     `engine: ${db.engine}`,

@@ -66,7 +66,7 @@ export type RunEvent =
   | { kind: 'unit-start'; unit: WorkUnit }
   | { kind: 'unit-done'; unit: WorkUnit; outcome: UnitOutcome };
 
-export interface UnitOutcome {
+interface UnitOutcome {
   id: string;
   action: WorkUnit['action'];
   database: string;
@@ -100,7 +100,7 @@ export interface RunSummary {
 }
 
 /** The synced configs in the local state directory and the commit their manifest records. */
-export function syncedConfigs(stateDir: string): { dir: string; commit: string } {
+function syncedConfigs(stateDir: string): { dir: string; commit: string } {
   const bucket = path.join(stateDir, 'bucket');
   const found: string[] = [];
   const walk = (dir: string, depth: number) => {

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { UserError } from '../errors.js';
 import type { WorkUnit } from '../generated/work-unit.js';
 
-export const REPO_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const REPO_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
 export interface WorkerResult {
   id: string;

@@ -46,14 +46,14 @@ export interface PlanWorkResult extends PlannedWork {
 }
 
 /** A run id from the clock: `2026-12-02T10-00-00Z` (sortable, safe in file names and Spark properties). */
-export function newRunId(now: Date): string {
+function newRunId(now: Date): string {
   return now
     .toISOString()
     .replace(/\.\d+Z$/, 'Z')
     .replace(/:/g, '-');
 }
 
-export async function loadValidRepo(
+async function loadValidRepo(
   source: ConfigSource,
 ): Promise<LoadedRepo & { settings: NonNullable<LoadedRepo['settings']> }> {
   const repo = await loadRepo(source);

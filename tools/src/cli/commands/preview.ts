@@ -14,7 +14,7 @@ import { loadRepo } from '../../config/load.js';
 import { fsSource } from '../../config/source.js';
 
 /** The run ledger's archive records (none with `none`); the settings are needed only for `aws`. */
-export async function ledgerRecords(spec: string, root: string): Promise<ArchiveRecord[] | undefined> {
+async function ledgerRecords(spec: string, root: string): Promise<ArchiveRecord[] | undefined> {
   if (spec === 'none') return undefined;
   let settings: OffloadSettings | undefined;
   if (spec === 'aws') settings = (await loadRepo(fsSource(root))).settings?.config as OffloadSettings | undefined;

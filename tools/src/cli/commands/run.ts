@@ -5,6 +5,7 @@ import { UserError } from '../../errors.js';
 import { runPipeline, type RunEvent, type RunSummary } from '../../run/runner.js';
 import { findRoot } from '../root.js';
 import { progressReporter } from '../progress.js';
+import { buildLocalReport } from './report.js';
 
 function positiveInt(v: string, name: string): number {
   const n = Number(v);
@@ -175,6 +176,15 @@ Exit status: 0 every unit succeeded; 1 a table failed or could not be evaluated;
           process.removeListener('SIGTERM', onSignal);
         }
         process.stdout.write(o.format === 'json' ? `${JSON.stringify(s, null, 2)}\n` : renderText(s));
+        if (!s.dry_run && s.outcomes.some((u) => u.status !== 'skipped')) {
+          // The run's report (JSON, Markdown, HTML) from the ledger, as `offload report <run>` renders it.
+          const { files } = await buildLocalReport({
+            run: s.run_id,
+            stateDir: path.resolve(process.cwd(), o.state),
+            warehouse: path.resolve(process.cwd(), o.warehouse),
+          });
+          (o.format === 'json' ? process.stderr : process.stdout).write(`report: ${files.html}\n`);
+        }
         process.exitCode = s.aborted ? 130 : s.totals.failed > 0 || s.problems.length > 0 ? 1 : 0;
       },
     );
