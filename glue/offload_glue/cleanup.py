@@ -87,11 +87,6 @@ def parse_grace(text: str | None) -> timedelta:
     return timedelta(days=365 * y + 30 * mo + 7 * w + d, hours=h, minutes=mi, seconds=s)
 
 
-def recorded_hold(props: dict[str, str]) -> bool:
-    """The hold recorded with the archive: only exactly ``false`` counts as no hold (see hold.py)."""
-    return is_held(props)
-
-
 class WriteSession:
     """A JDBC session with the cleanup credential — deliberately NOT read-only — used only here.
     Statements run with a lock timeout so a busy table fails the cleanup instead of queueing."""
@@ -207,7 +202,7 @@ def cleanup(spark, req: CleanupRequest, now: datetime | None = None) -> dict:
             f"the cleanup credential is the read credential (user {req.connection.user}): source cleanup needs "
             "its own privileged credential reference, never the discovery or archive one",
         )
-    if req.legal_hold or recorded_hold(props):
+    if req.legal_hold or is_held(props):
         where = "the policy" if req.legal_hold else "the archive's lineage (offload.legal_hold)"
         return _refuse(
             result, "legal_hold", f"{req.schema}.{req.table} is under legal hold ({where}): nothing is cleaned up"

@@ -24,7 +24,7 @@ import {
 } from './model.js';
 
 export const ledgerTableName = (settings: OffloadSettings) => `${settings.config.dynamodb_table}-ledger`;
-export const ledgerPk = (r: TableRef) => `TABLE#${JSON.stringify([r.database, r.schema, r.table])}`;
+const ledgerPk = (r: TableRef) => `TABLE#${JSON.stringify([r.database, r.schema, r.table])}`;
 
 export interface DynamoLedgerOptions {
   table: string;

@@ -26,7 +26,7 @@ export interface LocalLedgerOptions {
   staleLockMs?: number;
 }
 
-export const entryFile = (r: TableRef) =>
+const entryFile = (r: TableRef) =>
   `${createHash('sha256').update(`${r.database}\u0000${r.schema}\u0000${r.table}`, 'utf8').digest('hex').slice(0, 32)}.json`;
 
 export function createLocalLedger(opts: LocalLedgerOptions): Ledger {

@@ -16,7 +16,7 @@ import type { LedgerEntry, State } from '../generated/ledger-entry.js';
 
 export type { LedgerEntry, State };
 export const LEDGER_FORMAT = 1 as const;
-export const HISTORY_LIMIT = 200;
+const HISTORY_LIMIT = 200;
 
 export const STATES: readonly State[] = [
   'planned',
@@ -51,7 +51,7 @@ export interface TableRef {
   table: string;
 }
 
-export const refText = (r: TableRef) => `${r.database}: ${r.schema}.${r.table}`;
+const refText = (r: TableRef) => `${r.database}: ${r.schema}.${r.table}`;
 
 /** One requested transition: `expect` is the state the writer read (null: no entry yet). */
 export interface Transition {

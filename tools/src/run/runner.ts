@@ -29,7 +29,7 @@ import {
   type LedgerEntry,
   type TableRef,
 } from '../ledger/index.js';
-import { planWork, type PlanWorkResult } from '../work/plan.js';
+import { planWork, type PlanWorkResult } from './plan.js';
 import type { WorkUnit } from '../work/units.js';
 import { startWorker, type Worker, type WorkerResult } from './worker.js';
 
@@ -66,7 +66,7 @@ export type RunEvent =
   | { kind: 'unit-start'; unit: WorkUnit }
   | { kind: 'unit-done'; unit: WorkUnit; outcome: UnitOutcome };
 
-export interface UnitOutcome {
+interface UnitOutcome {
   id: string;
   action: WorkUnit['action'];
   database: string;
@@ -100,7 +100,7 @@ export interface RunSummary {
 }
 
 /** The synced configs in the local state directory and the commit their manifest records. */
-export function syncedConfigs(stateDir: string): { dir: string; commit: string } {
+function syncedConfigs(stateDir: string): { dir: string; commit: string } {
   const bucket = path.join(stateDir, 'bucket');
   const found: string[] = [];
   const walk = (dir: string, depth: number) => {

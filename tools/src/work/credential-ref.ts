@@ -12,12 +12,12 @@
 import path from 'node:path';
 import type { DatabaseConfig } from '../generated/database.js';
 import type { CredentialSource, WorkUnit } from '../generated/work-unit.js';
-import { envPrefix } from '../catalog/credentials.js';
+import { envPrefix } from '../config/naming.js';
 
 export type Runtime = 'local' | 'aws';
 export type CredentialReference = WorkUnit['source']['credentials'];
 
-export const HOME_CREDENTIALS_FILE = '~/.config/offload/credentials.yaml';
+const HOME_CREDENTIALS_FILE = '~/.config/offload/credentials.yaml';
 
 export interface ReferenceOptions {
   runtime: Runtime;

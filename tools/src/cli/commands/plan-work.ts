@@ -2,7 +2,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type Command, Option } from 'commander';
 import { UserError } from '../../errors.js';
-import { planWork, type PlanWorkResult } from '../../work/plan.js';
+import { planWork, type PlanWorkResult } from '../../run/plan.js';
 import { WORK_ACTIONS, type WorkAction, type WorkUnit } from '../../work/units.js';
 import { workUnitProblems } from '../../work/validate-unit.js';
 import { DEFAULT_INVENTORY_DIR } from '../../inventory/inventory.js';
@@ -10,10 +10,10 @@ import { findRoot } from '../root.js';
 import { progressReporter } from '../progress.js';
 
 /** File name of a unit in --out: `<database>.<archive table>.<action>.json` (archive names are file-safe). */
-export const unitFileName = (u: WorkUnit) => `${u.database}.${u.archive.table}.${u.action}.json`;
+const unitFileName = (u: WorkUnit) => `${u.database}.${u.archive.table}.${u.action}.json`;
 
 /** Writes each unit to its own file (temporary name, then rename: a reader never sees half a unit). */
-export async function writeUnits(dir: string, units: readonly WorkUnit[]): Promise<string[]> {
+async function writeUnits(dir: string, units: readonly WorkUnit[]): Promise<string[]> {
   await mkdir(dir, { recursive: true });
   const files: string[] = [];
   for (const u of units) {
@@ -26,7 +26,7 @@ export async function writeUnits(dir: string, units: readonly WorkUnit[]): Promi
 }
 
 /** Every planned unit must match its schema before anything is written: a planner bug never reaches a job. */
-export function checkUnits(units: readonly WorkUnit[]): void {
+function checkUnits(units: readonly WorkUnit[]): void {
   for (const u of units) {
     const problems = workUnitProblems(u);
     if (problems.length)

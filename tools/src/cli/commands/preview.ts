@@ -7,14 +7,15 @@ import { commentTargetFromEnv, upsertComment } from '../../preview/comment.js';
 import { DEFAULT_INVENTORY_DIR } from '../../inventory/inventory.js';
 import { findRoot } from '../root.js';
 import { progressReporter } from '../progress.js';
-import { archiveRecordsOf, openLedger } from '../../ledger/index.js';
+import { archiveRecordsOf } from '../../ledger/index.js';
+import { openLedger } from '../../run/open-ledger.js';
 import type { ArchiveRecord } from '../../engine/evaluate.js';
 import type { OffloadSettings } from '../../generated/settings.js';
 import { loadRepo } from '../../config/load.js';
 import { fsSource } from '../../config/source.js';
 
 /** The run ledger's archive records (none with `none`); the settings are needed only for `aws`. */
-export async function ledgerRecords(spec: string, root: string): Promise<ArchiveRecord[] | undefined> {
+async function ledgerRecords(spec: string, root: string): Promise<ArchiveRecord[] | undefined> {
   if (spec === 'none') return undefined;
   let settings: OffloadSettings | undefined;
   if (spec === 'aws') settings = (await loadRepo(fsSource(root))).settings?.config as OffloadSettings | undefined;

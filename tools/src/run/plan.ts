@@ -13,8 +13,8 @@ import { discoverDatabase, type DiscoverProgress } from '../catalog/discover.js'
 import { CredentialsError, resolveCredentials, type CredentialOptions } from '../catalog/credentials.js';
 import type { OffloadSettings } from '../generated/settings.js';
 import { UserError } from '../errors.js';
-import type { Runtime } from './credential-ref.js';
-import { planWorkUnits, type PlannedWork, type PlanOptions, type WorkAction } from './units.js';
+import type { Runtime } from '../work/credential-ref.js';
+import { planWorkUnits, type PlannedWork, type PlanOptions, type WorkAction } from '../work/units.js';
 
 export interface PlanWorkOptions {
   root: string;
@@ -46,14 +46,14 @@ export interface PlanWorkResult extends PlannedWork {
 }
 
 /** A run id from the clock: `2026-12-02T10-00-00Z` (sortable, safe in file names and Spark properties). */
-export function newRunId(now: Date): string {
+function newRunId(now: Date): string {
   return now
     .toISOString()
     .replace(/\.\d+Z$/, 'Z')
     .replace(/:/g, '-');
 }
 
-export async function loadValidRepo(
+async function loadValidRepo(
   source: ConfigSource,
 ): Promise<LoadedRepo & { settings: NonNullable<LoadedRepo['settings']> }> {
   const repo = await loadRepo(source);
