@@ -23,19 +23,21 @@ from __future__ import annotations
 import json
 import re
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from . import copy_read, hold
 from .columns import ColumnPlan, spark_read_expr
 from .dates import date_argument
-from .engines import Connection, Engine, engine_for
+from .engines import Connection
 from .errors import OffloadError
 from .fields import with_source_fields
-from .jdbc import JdbcSession, read_options
+from .iceberg_table import current_snapshot, set_properties, table_properties
+from .jdbc import read_options
+from .lineage import LINEAGE_PREFIX, SOURCE_KEYS, source_lineage
 from .names import archive_table_name, spark_col, spark_ident
-
-LINEAGE_PREFIX = "offload."
+from .partitions import Partitioning, plan_partitions
+from .source_table import SourceTable, introspect, read_source_raw, source_select
 
 
 @dataclass
@@ -63,154 +65,6 @@ class ArchiveRequest:
     extra_properties: dict = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class SourceTable:
-    engine: Engine
-    connection: Connection
-    schema: str
-    table: str
-    columns: list[ColumnPlan]
-    primary_key: list[str]
-
-
-def introspect(spark, connection: Connection, schema: str, table: str) -> SourceTable:
-    engine = engine_for(connection.engine)
-    with JdbcSession(spark, engine, connection) as js:
-        rows = js.query(engine.columns_sql, (schema, table))
-        pk = [r[0] for r in js.query(engine.primary_key_sql, (schema, table))]
-    if not rows:
-        raise OffloadError("source_table_not_found", f"source table {schema}.{table} not found (or has no columns)")
-    plans, unsupported = [], []
-    for i, r in enumerate(rows):
-        try:
-            # the last two columns of both engines' columns_sql: IS_NULLABLE ('NO' for NOT NULL) and the comment
-            plan = engine.plan_column(i, engine.column_meta(r))
-            plans.append(replace(plan, required=r[-2] == "NO", doc=r[-1] or None))
-        except OffloadError as exc:
-            if exc.code != "unsupported_type":
-                raise
-            unsupported.append(exc)
-    if unsupported:  # name every such column at once
-        names = [e.details["column"] for e in unsupported]
-        raise OffloadError(
-            "unsupported_type",
-            "; ".join(str(e) for e in unsupported),
-            column=names[0],
-            columns=names,
-        )
-    return SourceTable(engine, connection, schema, table, plans, pk)
-
-
-def source_select(src: SourceTable, where: str | None = None) -> str:
-    cols = ", ".join(f"{p.select_sql} AS {src.engine.quote(p.alias)}" for p in src.columns)
-    sql = f"SELECT {cols} FROM {src.engine.table_ref(src.schema, src.table)}"
-    return sql + (f" WHERE {where}" if where else "")
-
-
-def choose_split_column(src: SourceTable, requested: str | None) -> ColumnPlan | None:
-    integer = {p.name: p for p in src.columns if p.archive_type in ("int", "bigint") and not p.read_as_text}
-    if requested:
-        if requested not in integer:
-            raise OffloadError(
-                "bad_split_column",
-                f"split column {requested!r} is not an integer column of {src.schema}.{src.table}",
-                column=requested,
-            )
-        return integer[requested]
-    return integer.get(src.primary_key[0]) if src.primary_key else None
-
-
-def split_predicates(column_sql: str, lower: int, upper: int, n: int) -> list[str]:
-    """``n`` range predicates covering every value (NULLs and values outside the bounds included)."""
-    if n <= 1 or upper <= lower:
-        return ["1 = 1"]
-    step = max(1, -(-(upper - lower + 1) // n))
-    cuts = list(range(lower + step, upper + 1, step))[: n - 1]
-    preds = [f"{column_sql} < {cuts[0]} OR {column_sql} IS NULL"]
-    preds += [f"{column_sql} >= {a} AND {column_sql} < {b}" for a, b in zip(cuts, cuts[1:])]
-    preds.append(f"{column_sql} >= {cuts[-1]}")
-    return preds
-
-
-ROWS_PER_PARTITION = 250_000  # below this, another JDBC partition costs more than it saves
-
-
-def default_partitions(spark, bounds: tuple[int, int] | None) -> int:
-    """Twice Spark's parallelism, but no more than one partition per ROWS_PER_PARTITION key values."""
-    if not bounds:
-        return 1
-    width = bounds[1] - bounds[0] + 1
-    return max(1, min(2 * spark.sparkContext.defaultParallelism, -(-width // ROWS_PER_PARTITION)))
-
-
-@dataclass(frozen=True)
-class Partitioning:
-    """How a source table is split into parallel reads: by heap block ranges (``blocks``: PostgreSQL
-    binary COPY), by ranges of an integer split column, or not at all."""
-
-    partitions: int
-    split: ColumnPlan | None = None
-    split_sql: str = ""  # the split column, quoted, on the source table
-    bounds: tuple[int, int] | None = None
-    blocks: int | None = None  # heap pages when split by block ranges
-
-    def predicates(self, column_sql: str | None = None) -> list[str]:
-        """One predicate per partition covering every row once; ``column_sql`` references the split
-        column (default: ``split_sql``, the column on the source table)."""
-        if self.blocks is not None:
-            return copy_read.block_predicates(self.blocks, self.partitions)
-        if self.split is None or self.bounds is None:
-            return ["1 = 1"]
-        return split_predicates(column_sql or self.split_sql, self.bounds[0], self.bounds[1], self.partitions)
-
-    def summary(self) -> dict:
-        if self.blocks is not None:
-            return {
-                "split_column": None,
-                "split": "heap block ranges",
-                "blocks": self.blocks,
-                "partitions": self.partitions,
-            }
-        return {
-            "split_column": self.split.name if self.split else None,
-            "bounds": list(self.bounds) if self.bounds else None,
-            "partitions": self.partitions if self.split is not None and self.bounds else 1,
-        }
-
-
-def plan_partitions(
-    spark,
-    src: SourceTable,
-    path: str,
-    split_column: str | None,
-    num_partitions: int,
-    lower: int | None = None,
-    upper: int | None = None,
-) -> Partitioning:
-    """Block ranges when reading PostgreSQL by binary COPY (no index, no key needed: each partition
-    is one TID range scan) unless a split column is asked for; else ranges of the split column (the
-    first integer primary-key column by default), bounds from the arguments or min/max; else one."""
-    if path == "copy" and not split_column:
-        heap = copy_read.heap_size(spark, src)
-        if heap is not None:
-            pages, rows = heap
-            n = num_partitions or default_partitions(spark, (1, max(rows, 1)))
-            return Partitioning(partitions=max(1, min(n, pages)), blocks=pages)
-    split = choose_split_column(src, split_column)
-    if split is None:
-        return Partitioning(partitions=1)
-    q = src.engine.quote(split.name)
-    if lower is not None and upper is not None:
-        bounds = (lower, upper)
-    else:
-        with JdbcSession(spark, src.engine, src.connection) as js:
-            lo, hi = js.query(f"SELECT min({q}), max({q}) FROM {src.engine.table_ref(src.schema, src.table)}")[0]
-        bounds = (int(lo), int(hi)) if lo is not None else None
-    return Partitioning(
-        partitions=num_partitions or default_partitions(spark, bounds), split=split, split_sql=q, bounds=bounds
-    )
-
-
 def choose_read_path(spark, src: SourceTable, requested: str) -> str:
     """``copy`` (PostgreSQL binary COPY) when asked for or, with ``auto``, when the source is PostgreSQL,
     every column has a binary decoder and the data source jar is loaded; else ``jdbc``."""
@@ -236,7 +90,7 @@ def choose_read_path(spark, src: SourceTable, requested: str) -> str:
 
 
 def read_source(
-    spark, src: SourceTable, parts: Partitioning, fetch_size: int, where: str | None = None, path: str = "jdbc"
+    spark, src: SourceTable, parts: Partitioning, *, fetch_size: int, where: str | None = None, path: str = "jdbc"
 ):
     """The source table as a DataFrame with the archive's column names and types."""
     engine = src.engine
@@ -259,21 +113,9 @@ def read_source(
     return df.select(*[F.expr(spark_read_expr(p)).alias(p.name) for p in src.columns])
 
 
-def read_source_raw(spark, src: SourceTable, fetch_size: int):
-    """The source table over JDBC as the per-column SELECT sends it (columns ``c<i>``), not yet cast."""
-    props = read_options(src.engine, src.connection, fetch_size)
-    return spark.read.jdbc(src.engine.url(src.connection), f"({source_select(src)}) offload_src", properties=props)
-
-
 def lineage(req: ArchiveRequest, src: SourceTable, extracted_at: str) -> dict[str, str]:
-    c = req.connection
     props = {
-        "source.engine": src.engine.name,
-        "source.host": c.host,
-        "source.port": str(c.port),
-        "source.database": c.database,
-        "source.schema": req.schema,
-        "source.table": req.table,
+        **source_lineage(src.engine.name, req.connection, req.schema, req.table),
         "run_id": req.run_id,
         "config_commit": req.config_commit,
         "policy": req.policy,
@@ -287,28 +129,6 @@ def lineage(req: ArchiveRequest, src: SourceTable, extracted_at: str) -> dict[st
         props["forced_reason"] = req.force_reason
     props.update({k: str(v) for k, v in req.extra_properties.items()})
     return {LINEAGE_PREFIX + k: v for k, v in props.items()}
-
-
-SOURCE_KEYS = ("source.engine", "source.host", "source.port", "source.database", "source.schema", "source.table")
-
-
-def table_properties(spark, ident: str) -> dict[str, str] | None:
-    from pyspark.sql.utils import AnalysisException
-
-    try:
-        return {r[0]: r[1] for r in spark.sql(f"SHOW TBLPROPERTIES {ident}").collect()}
-    except AnalysisException:
-        return None
-
-
-def current_snapshot(spark, ident: str) -> dict | None:
-    rows = spark.sql(
-        f"SELECT s.snapshot_id, s.summary FROM {ident}.snapshots s "
-        f"JOIN {ident}.refs r ON r.snapshot_id = s.snapshot_id WHERE r.name = 'main'"
-    ).collect()
-    if not rows:
-        return None
-    return {"snapshot_id": rows[0][0], "summary": dict(rows[0][1])}
 
 
 _PARTITION = re.compile(r"^\s*(years|months|days|hours|bucket|truncate)\s*\(\s*(?:(\d+)\s*,\s*)?(.+?)\s*\)\s*$", re.I)
@@ -376,13 +196,21 @@ def archive(spark, req: ArchiveRequest) -> dict:
             )
         if same_source and existing.get(LINEAGE_PREFIX + "run_id") == req.run_id:
             if any(existing.get(k) != v for k, v in new_hold.items()):  # a stricter hold than recorded
-                hold.set_properties(spark, ident, new_hold)
+                set_properties(spark, ident, new_hold)
             snap = current_snapshot(spark, ident) or {}
-            return _summary("unchanged", req, src, name, snap, None, started)
+            return _summary("unchanged", req=req, src=src, name=name, snap=snap, started=started)
 
     path = choose_read_path(spark, src, req.read_path)
-    reads = plan_partitions(spark, src, path, req.split_column, req.num_partitions, req.lower_bound, req.upper_bound)
-    df = with_source_fields(spark, read_source(spark, src, reads, req.fetch_size, path=path), src.columns)
+    reads = plan_partitions(
+        spark,
+        src,
+        path=path,
+        split_column=req.split_column,
+        num_partitions=req.num_partitions,
+        lower=req.lower_bound,
+        upper=req.upper_bound,
+    )
+    df = with_source_fields(spark, read_source(spark, src, reads, fetch_size=req.fetch_size, path=path), src.columns)
 
     spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {spark_ident(req.catalog, req.database)}")
     writer = df.writeTo(ident).using("iceberg")
@@ -415,7 +243,7 @@ def archive(spark, req: ArchiveRequest) -> dict:
     rows = int(snap.get("summary", {}).get("total-records", 0))
     # A metadata-only commit (no new snapshot): the count is also in the snapshot summary already.
     spark.sql(f"ALTER TABLE {ident} SET TBLPROPERTIES ('offload.row_count' = '{rows}')")
-    return _summary("archived", req, src, name, snap, reads, started, path)
+    return _summary("archived", req=req, src=src, name=name, snap=snap, started=started, parts=reads, path=path)
 
 
 # Iceberg/Glue failures that mean another run committed to the same table at the same moment.
@@ -498,7 +326,17 @@ def lossy_report(spark, src: SourceTable, fetch_size: int) -> OffloadError | Non
     return OffloadError("lossy_value", message, column=found[0]["column"], columns=found)
 
 
-def _summary(status, req, src, name, snap, parts: Partitioning | None, started, path=None) -> dict:
+def _summary(
+    status: str,
+    *,
+    req: ArchiveRequest,
+    src: SourceTable,
+    name: str,
+    snap: dict,
+    started: float,
+    parts: Partitioning | None = None,
+    path: str | None = None,
+) -> dict:
     summary = snap.get("summary", {})
     return {
         "job": "archive",

@@ -30,10 +30,11 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from .archive import LINEAGE_PREFIX, current_snapshot, table_properties
 from .engines import Connection, Engine, engine_for
 from .errors import OffloadError
 from .hold import is_held
+from .iceberg_table import current_snapshot, set_properties, table_properties
+from .lineage import LINEAGE_PREFIX
 from .names import archive_table_name, spark_ident
 
 PHASES = ("quarantine", "drop", "restore_name")
@@ -139,8 +140,7 @@ def _rename_sql(engine: Engine, schema: str, old: str, new: str) -> str:
 
 
 def _set_lineage(spark, ident: str, values: dict[str, str]) -> None:
-    pairs = ", ".join(f"'{LINEAGE_PREFIX}{k}' = '{v.replace(chr(39), chr(39) * 2)}'" for k, v in values.items())
-    spark.sql(f"ALTER TABLE {ident} SET TBLPROPERTIES ({pairs})")
+    set_properties(spark, ident, {LINEAGE_PREFIX + k: v for k, v in values.items()})
 
 
 def _refuse(result: dict, code: str, message: str) -> dict:
@@ -213,17 +213,30 @@ def cleanup(spark, req: CleanupRequest, now: datetime | None = None) -> dict:
             result, "lineage_mismatch", f"the archive {name} was made from {lineage_source[0]}.{lineage_source[1]}"
         )
     if req.phase == "quarantine":
-        return _quarantine(spark, req, engine, name, ident, props, snap, result, started, now)
+        return _quarantine(
+            spark,
+            req,
+            engine=engine,
+            name=name,
+            ident=ident,
+            props=props,
+            snap=snap,
+            result=result,
+            started=started,
+            now=now,
+        )
     if req.phase == "restore_name":
-        return _restore_name(spark, req, engine, ident, props, result, started)
-    return _drop(spark, req, engine, name, ident, props, result, started, now)
+        return _restore_name(spark, req, engine=engine, ident=ident, props=props, result=result, started=started)
+    return _drop(
+        spark, req, engine=engine, name=name, ident=ident, props=props, result=result, started=started, now=now
+    )
 
 
 def _open(spark, engine: Engine, req: CleanupRequest) -> WriteSession:
     return WriteSession(spark, engine, req.cleanup_connection)
 
 
-def _quarantine(spark, req, engine, name, ident, props, snap, result, started, now) -> dict:
+def _quarantine(spark, req, *, engine, name, ident, props, snap, result, started, now) -> dict:
     problem = _check_validation(req, name, snap.get("snapshot_id"))
     if problem:
         return _refuse(result, *problem)
@@ -272,7 +285,7 @@ def _quarantine(spark, req, engine, name, ident, props, snap, result, started, n
     return result
 
 
-def _restore_name(spark, req, engine, ident, props, result, started) -> dict:
+def _restore_name(spark, req, *, engine, ident, props, result, started) -> dict:
     target = props.get(LINEAGE_PREFIX + "source.quarantine_table")
     if not target or props.get(LINEAGE_PREFIX + "source.dropped_at"):
         return _refuse(result, "not_quarantined", f"{req.schema}.{req.table} has no quarantined table to rename back")
@@ -299,7 +312,7 @@ def _restore_name(spark, req, engine, ident, props, result, started) -> dict:
     return result
 
 
-def _drop(spark, req, engine, name, ident, props, result, started, now) -> dict:
+def _drop(spark, req, *, engine, name, ident, props, result, started, now) -> dict:
     from .validate import ValidateRequest, validate
 
     target = props.get(LINEAGE_PREFIX + "source.quarantine_table")

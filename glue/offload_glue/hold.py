@@ -17,11 +17,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from .errors import OffloadError
+from .iceberg_table import set_properties, table_properties
+from .lineage import LINEAGE_PREFIX
+from .names import spark_ident
 
-HOLD = "offload.legal_hold"
-REASON = "offload.legal_hold_reason"
-COMMIT = "offload.legal_hold_config_commit"  # the config commit that recorded the current value
-CHANGED_AT = "offload.legal_hold_changed_at"
+HOLD = LINEAGE_PREFIX + "legal_hold"
+REASON = LINEAGE_PREFIX + "legal_hold_reason"
+COMMIT = LINEAGE_PREFIX + "legal_hold_config_commit"  # the config commit that recorded the current value
+CHANGED_AT = LINEAGE_PREFIX + "legal_hold_changed_at"
 
 _RANK = {"false": 0, "unknown": 1, "true": 2}
 
@@ -76,9 +79,6 @@ class HoldRequest:
 
 def set_legal_hold(spark, req: HoldRequest) -> dict:
     """Record the current config's hold on an existing archive (metadata-only commit)."""
-    from .archive import table_properties
-    from .names import spark_ident
-
     check_flag(req.legal_hold)
     ident = spark_ident(req.catalog, req.database, req.archive_table)
     props = table_properties(spark, ident)
@@ -108,17 +108,6 @@ def set_legal_hold(spark, req: HoldRequest) -> dict:
     values = {HOLD: new, REASON: req.reason or "", COMMIT: req.config_commit, CHANGED_AT: _now()}
     set_properties(spark, ident, values)
     return {**summary, "status": "set", "changed_at": values[CHANGED_AT]}
-
-
-def set_properties(spark, ident: str, values: dict[str, str]) -> None:
-    """One metadata-only commit (no new snapshot)."""
-    pairs = ", ".join(f"{sql_literal(k)} = {sql_literal(v)}" for k, v in values.items())
-    spark.sql(f"ALTER TABLE {ident} SET TBLPROPERTIES ({pairs})")
-
-
-def sql_literal(text: str) -> str:
-    """A Spark SQL string literal."""
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def _now() -> str:

@@ -25,9 +25,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from . import hold
-from .archive import LINEAGE_PREFIX, current_snapshot, table_properties
 from .dates import date_argument, parse_date, today_utc
 from .errors import OffloadError
+from .iceberg_table import current_snapshot, table_location, table_properties
+from .lineage import LINEAGE_PREFIX
 from .names import spark_ident
 from .storage import delete_tree, list_files, record_path, write_json
 
@@ -45,14 +46,6 @@ class PurgeRequest:
     force_reason: str | None = None
     run_id: str | None = None
     audit_path: str | None = None  # directory or .json path (local or s3://)
-
-
-def table_location(spark, ident: str) -> str:
-    rows = spark.sql(f"DESCRIBE TABLE EXTENDED {ident}").collect()
-    for r in rows:
-        if r[0] == "Location":
-            return r[1]
-    raise OffloadError("no_location", f"cannot find the location of {ident}")
 
 
 def purge(spark, req: PurgeRequest) -> dict:

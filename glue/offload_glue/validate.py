@@ -26,12 +26,15 @@ from datetime import UTC, datetime
 from decimal import Decimal, localcontext
 
 from . import copy_read
-from .archive import LINEAGE_PREFIX, SOURCE_KEYS, current_snapshot, introspect, plan_partitions, table_properties
 from .columns import ColumnPlan, spark_canon_expr
 from .engines import BUCKETS, Connection
 from .errors import OffloadError
+from .iceberg_table import current_snapshot, table_properties
 from .jdbc import JdbcSession, read_options
+from .lineage import LINEAGE_PREFIX, SOURCE_KEYS, source_lineage
 from .names import archive_table_name, spark_col, spark_ident
+from .partitions import plan_partitions
+from .source_table import introspect
 from .storage import file_size
 
 SCHEMA_VERSION = 1
@@ -411,14 +414,7 @@ def _validate(spark, req: ValidateRequest) -> dict:
         "sample_percent": req.sample_percent,
         "mismatches": [],
     }
-    expected_source = {
-        "source.engine": src.engine.name,
-        "source.host": req.connection.host,
-        "source.port": str(req.connection.port),
-        "source.database": req.connection.database,
-        "source.schema": req.schema,
-        "source.table": req.table,
-    }
+    expected_source = source_lineage(src.engine.name, req.connection, req.schema, req.table)
     lineage_diffs = [k for k in SOURCE_KEYS if props.get(LINEAGE_PREFIX + k) != expected_source[k]]
     if req.run_id and props.get(LINEAGE_PREFIX + "run_id") != req.run_id:
         lineage_diffs.append("run_id")
@@ -444,7 +440,9 @@ def _validate(spark, req: ValidateRequest) -> dict:
         return result
 
     cutoff = BUCKETS if req.sample_percent >= 100 else max(1, int(BUCKETS * req.sample_percent / 100))
-    parts = plan_partitions(spark, src, _texts_path(spark, src), req.split_column, req.num_partitions)
+    parts = plan_partitions(
+        spark, src, path=_texts_path(spark, src), split_column=req.split_column, num_partitions=req.num_partitions
+    )
 
     aggregate = source_aggregate_query(src)
     texts = source_texts_df(spark, src, parts, req.fetch_size)

@@ -2,15 +2,15 @@
 unit of a run, instead of a JVM per table.
 
 Protocol (JSON lines): the runner writes ``{"id": ..., "unit": {<work unit>}, "args": [...]}`` on stdin,
-one per line (``args``: runtime arguments such as ``--result_path``); the worker answers
-``{"id", "exit_code", "summary", "error"}`` on stdout, one line per unit, in
-completion order, after a first ``{"ready": true}`` line once Spark is up. Each unit runs through the
-job's own entry point (``archive_table.main``, …) with ``--work_unit`` — exactly what a job run by hand
-does — in a pool of ``--parallel`` threads sharing the session. Exit codes are the jobs' (0 ok, 1
-validation mismatch, 2 user error or refusal, 3 bug). Integers past 2^53 (Iceberg snapshot ids) are
-sent as strings so JavaScript reads them exactly. Nothing else is written to stdout (the jobs' and
-Spark's output goes to stderr). When stdin closes (the runner exited or was killed) the worker exits
-at once: an archive in flight either committed atomically or left nothing.
+one per line (``args``: runtime arguments such as ``--result_path``); the worker answers ``{"id",
+"exit_code", "summary", "error"}`` on stdout, one line per unit, in completion order, after a first
+``{"ready": true}`` line once Spark is up. Each unit runs through the job's own entry point
+(``archive_table.main``, …) with ``--work_unit`` — exactly what a job run by hand does — in a pool of
+``--parallel`` threads sharing the session. Exit codes are the jobs' (0 ok, 1 validation mismatch, 2
+user error or refusal, 3 bug). Integers past 2^53 (Iceberg snapshot ids) are sent as strings so
+JavaScript reads them exactly. Nothing else is written to stdout (the jobs' and Spark's output goes to
+stderr). When stdin closes (the runner exited or was killed) the worker exits at once: an archive in
+flight either committed atomically or left nothing.
 
     python -m offload_glue.worker --warehouse DIR [--catalog offload] [--catalog_type hadoop]
                                   [--parallel 2] [--cores 2] [--driver_memory 2g]

@@ -16,8 +16,9 @@ import time
 import iceberg_reader
 import pytest
 from conftest import CATALOG, pg_exec
-from offload_glue.archive import ArchiveRequest, archive, table_properties
+from offload_glue.archive import ArchiveRequest, archive
 from offload_glue.errors import OffloadError
+from offload_glue.iceberg_table import table_properties
 from offload_glue.names import archive_table_name, spark_ident
 from offload_glue.validate import ValidateRequest, validate
 

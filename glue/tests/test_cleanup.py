@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from conftest import CATALOG, pg_exec
-from offload_glue.archive import ArchiveRequest, archive, table_properties
+from offload_glue.archive import ArchiveRequest, archive
 from offload_glue.cleanup import CleanupRequest, cleanup, quarantine_name
 from offload_glue.engines import Connection
+from offload_glue.iceberg_table import table_properties
 from offload_glue.names import archive_table_name, spark_ident
 from offload_glue.validate import ValidateRequest, validate
 

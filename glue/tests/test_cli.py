@@ -10,8 +10,8 @@ import sys
 
 import pytest
 from offload_glue import cli
-from offload_glue.archive import split_predicates
 from offload_glue.errors import OffloadError
+from offload_glue.partitions import split_predicates
 
 
 def test_glue_style_arguments_with_defaults():

@@ -12,8 +12,9 @@ import boto3
 import pytest
 from conftest import pg_exec, unique
 from glue_version_proxy import GlueVersionProxy
-from offload_glue.archive import ArchiveRequest, archive, table_properties
+from offload_glue.archive import ArchiveRequest, archive
 from offload_glue.errors import OffloadError
+from offload_glue.iceberg_table import table_properties
 from offload_glue.names import archive_table_name, spark_ident
 from offload_glue.purge import PurgeRequest, purge
 from offload_glue.session import catalog_conf

@@ -11,8 +11,9 @@ import iceberg_reader
 import pytest
 from conftest import CATALOG, pg_exec
 from offload_glue import copy_read
-from offload_glue.archive import ArchiveRequest, archive, introspect
+from offload_glue.archive import ArchiveRequest, archive
 from offload_glue.names import archive_table_name
+from offload_glue.source_table import introspect
 from offload_glue.validate import ValidateRequest, validate
 
 DB = "copy_read"

@@ -16,8 +16,9 @@ import iceberg_reader
 import pytest
 from conftest import CATALOG, pg_exec
 from jsonschema import Draft202012Validator
-from offload_glue.archive import ArchiveRequest, archive, table_properties
+from offload_glue.archive import ArchiveRequest, archive
 from offload_glue.errors import OffloadError
+from offload_glue.iceberg_table import table_properties
 from offload_glue.names import archive_table_name, spark_ident
 from offload_glue.purge import PurgeRequest, purge
 
@@ -202,10 +203,11 @@ def test_only_the_hold_job_with_a_later_config_commit_lifts_a_recorded_hold(spar
     assert err.value.code == "hold_lift_needs_config_commit"
     assert latest_metadata(warehouse, name)["properties"]["offload.legal_hold"] == "true"
 
-    lifted = hold(legal_hold=False, config_commit="c2", reason="LIT-1 closed")
+    lifted = hold(legal_hold=False, config_commit="c2", reason="LIT-1 closed: the court's order \\ 7")
     assert lifted["legal_hold_before"] == "true" and lifted["legal_hold"] == "false"
     props = latest_metadata(warehouse, name)["properties"]
     assert props["offload.legal_hold"] == "false" and props["offload.legal_hold_config_commit"] == "c2"
+    assert props["offload.legal_hold_reason"] == "LIT-1 closed: the court's order \\ 7"  # quoted exactly
     # a hold set again by a later config holds again
     hold(legal_hold=True, config_commit="c3", reason="LIT-2")
     assert purge(spark, request(name, tmp_path, legal_hold=False))["status"] == "refused"

@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 from conftest import my_exec, pg_exec
 from offload_glue import copy_read
-from offload_glue.archive import introspect
 from offload_glue.engines import engine_for
 from offload_glue.jdbc import JdbcSession, read_options
+from offload_glue.source_table import introspect
 from py4j.protocol import Py4JJavaError
 
 
