@@ -4,6 +4,7 @@
  */
 import database from '../../../schema/database.schema.json' with { type: 'json' };
 import inventory from '../../../schema/inventory.schema.json' with { type: 'json' };
+import inventoryError from '../../../schema/inventory-error.schema.json' with { type: 'json' };
 import policy from '../../../schema/policy.schema.json' with { type: 'json' };
 import settings from '../../../schema/settings.schema.json' with { type: 'json' };
 import workUnit from '../../../schema/work-unit.schema.json' with { type: 'json' };
@@ -21,6 +22,7 @@ export const SCHEMA_FILES: Record<ConfigKind, string> = {
 const SCHEMAS: Record<string, object> = {
   'database.schema.json': database,
   'inventory.schema.json': inventory,
+  'inventory-error.schema.json': inventoryError,
   'policy.schema.json': policy,
   'settings.schema.json': settings,
   'work-unit.schema.json': workUnit,

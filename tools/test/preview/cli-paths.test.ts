@@ -128,7 +128,7 @@ const cases: Case[] = [
   },
   {
     name: 'sync --apply: a lock that is a folder is refused at once, not waited on',
-    args: ['sync', '--target', 'local:st', '--apply', '--commit', 'c1'],
+    args: ['sync', '--target', 'local:st', '--apply'],
     files: { 'st/.lock/x': 'not a lock file\n' },
     code: 2,
     says: /st\/\.lock is not a lock file/,
