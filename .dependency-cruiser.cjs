@@ -6,21 +6,32 @@
  */
 const LAYERS = [
   ['generated', 'errors.ts', 'version.ts'], // types generated from schema/, error classes, the tool's version
+  ['dirs.ts'], // output folders checked or created without ever looping or throwing a stack trace
   ['config'], // config model: parse, schema, rules, loading from any source, derived names
   ['inventory'], // the inventory snapshot format
   ['engine'], // the retention policy engine: configs + inventory + as-of date → decisions
-  ['report'], // the one run-report renderer (JSON, Markdown, HTML) shared by the CLI and the report Lambda
-  ['work'], // work units: the engine's decisions → one instruction per table and action (pure)
-  ['ledger'], // the run ledger: transition rules, local store, DynamoDB store (loaded only on AWS)
+  ['report', 'work', 'ledger/model.ts'], // run-report renderer; work units; the run ledger's state machine
   ['core'], // the one entry point every runtime imports (CLI, Lambdas, DAG helpers, local runner)
   ['catalog', 'validate', 'sync'], // edges: live catalog discovery, `offload validate`, `offload sync`
-  ['preview', 'run'], // `offload preview` (may discover live, so above catalog); the local runner `offload run`
+  ['ledger'], // the run ledger's stores: a locked local directory, DynamoDB (reads the sync's state dir)
+  ['preview'], // `offload preview` (may discover live, so above catalog)
+  ['run'], // `offload run` and `offload plan-work`'s planner: discovery, engine, work units, the Spark worker, the ledger
   ['cli'], // the commander shell: the only place that prints and exits
 ];
 /** Rooms that make up the core: bundled into Lambdas, so free of CLI, GitHub, driver and AWS SDK packages. */
-const CORE = ['generated', 'errors.ts', 'version.ts', 'config', 'inventory', 'engine', 'report', 'work', 'core'];
+const CORE = [
+  ...['generated', 'errors.ts', 'version.ts', 'dirs.ts', 'config', 'inventory', 'engine'],
+  ...['report', 'work', 'ledger/model.ts', 'core'],
+];
 
-const room = (name) => `^tools/src/${name.replace(/\./g, '\\.')}${name.endsWith('.ts') ? '$' : '/'}`;
+const ROOMS = LAYERS.flat();
+/** A room's paths: a file, or a folder without the files of it that are rooms of their own (`work/plan.ts`). */
+const room = (name) => {
+  const esc = (n) => n.replace(/\./g, '\\.');
+  if (name.endsWith('.ts')) return `^tools/src/${esc(name)}$`;
+  const own = ROOMS.filter((r) => r.startsWith(`${name}/`)).map((r) => `${esc(r.slice(name.length + 1))}$`);
+  return `^tools/src/${esc(name)}/${own.length ? `(?!${own.join('|')})` : ''}`;
+};
 const layerRules = LAYERS.flatMap((rooms, i) => {
   const forbidden = LAYERS.slice(i + 1).flat();
   const rules = rooms.map((name) => ({
@@ -45,6 +56,13 @@ module.exports = {
       to: { circular: true },
     },
     ...layerRules,
+    {
+      name: 'layer-unknown',
+      comment: 'every room of tools/src has its place in LAYERS (.dependency-cruiser.cjs): add a new one there',
+      severity: 'error',
+      from: { path: '^tools/src/', pathNot: LAYERS.flat().map(room) },
+      to: {},
+    },
     {
       name: 'core-no-edge-packages',
       comment:

@@ -3,7 +3,8 @@
 Guarantee (see offload_glue/archive.py): one atomic Iceberg commit — a run killed at any point
 leaves nothing visible or the complete table; a rerun of the same --run_id changes nothing; an
 archive from another source table is never replaced without --force_reason; source sessions are
-read-only; a value the archive cannot hold exactly fails the job naming the column.
+read-only; a value the archive cannot hold exactly fails the job naming the column; the legal hold
+is recorded in the same commit, the stricter of the recorded and the given one.
 
 Arguments (Glue-style --name value):
   required  --source_schema --source_table --run_id --warehouse
@@ -13,7 +14,9 @@ Arguments (Glue-style --name value):
   optional  --catalog (offload) --catalog_type glue|hadoop (hadoop) --archive_database (archive)
             --archive_table --config_commit --policy --split_column --lower_bound --upper_bound
             --num_partitions --fetch_size (10000) --partition_spec "months(col)" --retention_until
-            --force_reason --read_path auto|copy|jdbc (auto: PostgreSQL binary COPY when the
+            --legal_hold true|false (the config's hold, recorded with the archive in the same commit;
+            exactly true or false; absent: recorded as unknown, which the purge counts as held)
+            --legal_hold_reason --force_reason --read_path auto|copy|jdbc (auto: PostgreSQL binary COPY when the
             offload-pgcopy.jar is in --extra-jars and every column type has a decoder, else JDBC)
 Prints a JSON summary; exit 0 on success, 2 on a refusal or user error, 3 on a bug.
 """
@@ -24,7 +27,16 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from offload_glue.archive import ArchiveRequest, archive  # noqa: E402
-from offload_glue.cli import COMMON, SOURCE, opt_int, resolve_args, run, source_connection, spark_for  # noqa: E402
+from offload_glue.cli import (  # noqa: E402
+    COMMON,
+    SOURCE,
+    boolean_arg,
+    opt_int,
+    resolve_args,
+    run,
+    source_connection,
+    spark_for,
+)
 
 OPTIONAL = [
     "archive_table",
@@ -39,6 +51,8 @@ OPTIONAL = [
     "retention_until",
     "force_reason",
     "read_path",
+    "legal_hold",
+    "legal_hold_reason",
 ]
 
 
@@ -46,6 +60,7 @@ def main(argv: list[str] | None = None):
     args = resolve_args(
         argv or sys.argv, ["source_schema", "source_table", "run_id"], COMMON + SOURCE + OPTIONAL, job="archive"
     )
+    legal_hold = boolean_arg(args, "legal_hold")
     spark = spark_for(args, "offload-archive")
     req = ArchiveRequest(
         connection=source_connection(args, spark),
@@ -66,6 +81,8 @@ def main(argv: list[str] | None = None):
         retention_until=args.get("retention_until"),
         force_reason=args.get("force_reason"),
         read_path=args.get("read_path") or "auto",
+        legal_hold=legal_hold,
+        legal_hold_reason=args.get("legal_hold_reason"),
     )
     return archive(spark, req), 0
 

@@ -36,9 +36,12 @@ COLUMNS_SQL = """
     note text, created_at timestamp(6), booked_on date, settled boolean"""
 FILL_SQL = f"""
     INSERT INTO {SCHEMA}.{TABLE}
-    SELECT g, ((g * 7919) % 1000003)::int, ((g * 104729) % 100000000) / 100.0, (ARRAY['EUR','GBP','USD'])[(1 + g % 3)::int],
-           (ARRAY['booked','settled','reversed','pending'])[(1 + g % 4)::int], CASE WHEN g % 10 = 0 THEN NULL ELSE 'payment ' || g END,
-           timestamp '2015-01-01' + (g * 15731) % 315360000 * interval '1 second' + (g % 1000000) * interval '1 microsecond',
+    SELECT g, ((g * 7919) % 1000003)::int, ((g * 104729) % 100000000) / 100.0,
+           (ARRAY['EUR','GBP','USD'])[(1 + g % 3)::int],
+           (ARRAY['booked','settled','reversed','pending'])[(1 + g % 4)::int],
+           CASE WHEN g % 10 = 0 THEN NULL ELSE 'payment ' || g END,
+           timestamp '2015-01-01' + (g * 15731) % 315360000 * interval '1 second'
+             + (g % 1000000) * interval '1 microsecond',
            date '2015-01-01' + (g % 3650)::int, g % 3 = 0
     FROM generate_series(1::bigint, ROWS) g"""
 

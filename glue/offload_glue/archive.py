@@ -7,7 +7,10 @@ Guarantees:
   * idempotent — a rerun with the run id of the archive already in place writes nothing; a new run
     of the same source replaces the archive atomically, so rows are never duplicated;
   * no silent overwrite — an existing table whose lineage names another source table (or none) is
-    not replaced unless ``force_reason`` is given, which is then recorded in the lineage;
+    not replaced unless ``force_reason`` is given, which is then recorded in the lineage, and never
+    while it is under legal hold;
+  * the legal hold travels with the data — ``offload.legal_hold`` is written in the same commit, the
+    stricter of the recorded and the given value (see hold.py);
   * faithful — each column is read through a per-column SELECT (see engines.py) and a value the
     Iceberg type cannot hold fails the job naming the column;
   * read-only — every source session is read-only (see engines.Engine.session_init_statements).
@@ -23,8 +26,9 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from . import copy_read
+from . import copy_read, hold
 from .columns import ColumnPlan, spark_read_expr
+from .dates import date_argument
 from .engines import Connection, Engine, engine_for
 from .errors import OffloadError
 from .jdbc import JdbcSession, read_options
@@ -51,8 +55,10 @@ class ArchiveRequest:
     fetch_size: int = 10000  # JDBC read path only
     read_path: str = "auto"  # auto | copy (PostgreSQL binary COPY, see copy_read.py) | jdbc
     partition_spec: str | None = None  # e.g. "months(created_at)", "bucket(16, id)", "region"
-    retention_until: str | None = None  # recorded in lineage for the purge job
+    retention_until: str | None = None  # YYYY-MM-DD, recorded in lineage for the purge job
     force_reason: str | None = None
+    legal_hold: bool | None = None  # the config's hold; None: not given (recorded as unknown, purge counts it held)
+    legal_hold_reason: str | None = None
     extra_properties: dict = field(default_factory=dict)
 
 
@@ -73,20 +79,22 @@ def introspect(spark, connection: Connection, schema: str, table: str) -> Source
         pk = [r[0] for r in js.query(engine.primary_key_sql, (schema, table))]
     if not rows:
         raise OffloadError("source_table_not_found", f"source table {schema}.{table} not found (or has no columns)")
-    plans = []
+    plans, unsupported = [], []
     for i, r in enumerate(rows):
-        if engine.name == "postgresql":
-            meta = {"name": r[0], "format": r[1], "typname": r[2], "category": r[3], "typmod": r[4]}
-        else:
-            meta = {
-                "name": r[0],
-                "column_type": r[1],
-                "data_type": r[2],
-                "precision": r[3],
-                "scale": r[4],
-                "length": r[5],
-            }
-        plans.append(engine.plan_column(i, meta))
+        try:
+            plans.append(engine.plan_column(i, engine.column_meta(r)))
+        except OffloadError as exc:
+            if exc.code != "unsupported_type":
+                raise
+            unsupported.append(exc)
+    if unsupported:  # name every such column at once
+        names = [e.details["column"] for e in unsupported]
+        raise OffloadError(
+            "unsupported_type",
+            "; ".join(str(e) for e in unsupported),
+            column=names[0],
+            columns=names,
+        )
     return SourceTable(engine, connection, schema, table, plans, pk)
 
 
@@ -207,7 +215,7 @@ def choose_read_path(spark, src: SourceTable, requested: str) -> str:
         raise OffloadError("bad_read_path", f"read path {requested!r} is not one of auto, copy, jdbc")
     if requested == "jdbc":
         return "jdbc"
-    possible = src.engine.name == "postgresql" and copy_read.supported(src.columns)
+    possible = src.engine.binary_copy and copy_read.supported(src.columns)
     if requested == "copy":
         if not possible:
             raise OffloadError(
@@ -248,6 +256,12 @@ def read_source(
     return df.select(*[F.expr(spark_read_expr(p)).alias(p.name) for p in src.columns])
 
 
+def read_source_raw(spark, src: SourceTable, fetch_size: int):
+    """The source table over JDBC as the per-column SELECT sends it (columns ``c<i>``), not yet cast."""
+    props = read_options(src.engine, src.connection, fetch_size)
+    return spark.read.jdbc(src.engine.url(src.connection), f"({source_select(src)}) offload_src", properties=props)
+
+
 def lineage(req: ArchiveRequest, src: SourceTable, extracted_at: str) -> dict[str, str]:
     c = req.connection
     props = {
@@ -286,7 +300,8 @@ def table_properties(spark, ident: str) -> dict[str, str] | None:
 
 def current_snapshot(spark, ident: str) -> dict | None:
     rows = spark.sql(
-        f"SELECT s.snapshot_id, s.summary FROM {ident}.snapshots s JOIN {ident}.refs r ON r.snapshot_id = s.snapshot_id WHERE r.name = 'main'"
+        f"SELECT s.snapshot_id, s.summary FROM {ident}.snapshots s "
+        f"JOIN {ident}.refs r ON r.snapshot_id = s.snapshot_id WHERE r.name = 'main'"
     ).collect()
     if not rows:
         return None
@@ -327,6 +342,8 @@ def partition_columns(spec: str | None, names: list[str]):
 def archive(spark, req: ArchiveRequest) -> dict:
     """Archive ``req.schema.req.table``; returns the JSON summary (see the module docstring)."""
     started = time.monotonic()
+    hold.check_flag(req.legal_hold, optional=True)
+    date_argument(req.retention_until, "retention_until")
     extracted_at = datetime.now(UTC).isoformat(timespec="seconds")
     src = introspect(spark, req.connection, req.schema, req.table)
     name = req.archive_table or archive_table_name(req.schema, req.table)
@@ -334,8 +351,18 @@ def archive(spark, req: ArchiveRequest) -> dict:
     new_lineage = lineage(req, src, extracted_at)
 
     existing = table_properties(spark, ident)
+    new_hold = hold.archive_hold_properties(existing, req.legal_hold, req.legal_hold_reason, req.config_commit)
+    new_lineage.update(new_hold)  # after extra_properties: nothing else sets the hold
     if existing is not None:
         same_source = all(existing.get(LINEAGE_PREFIX + k) == new_lineage[LINEAGE_PREFIX + k] for k in SOURCE_KEYS)
+        if not same_source and hold.is_held(existing):
+            raise OffloadError(
+                "legal_hold",
+                f"archive {req.database}.{name} is under legal hold (recorded {existing.get(hold.HOLD)!r}) and came "
+                "from another source; a force reason cannot replace it — the hold is lifted only by a reviewed "
+                "config change (hold_table.py)",
+                archive_table=f"{req.database}.{name}",
+            )
         if not same_source and not req.force_reason:
             raise OffloadError(
                 "lineage_mismatch",
@@ -345,6 +372,8 @@ def archive(spark, req: ArchiveRequest) -> dict:
                 archive_table=f"{req.database}.{name}",
             )
         if same_source and existing.get(LINEAGE_PREFIX + "run_id") == req.run_id:
+            if any(existing.get(k) != v for k, v in new_hold.items()):  # a stricter hold than recorded
+                hold.set_properties(spark, ident, new_hold)
             snap = current_snapshot(spark, ident) or {}
             return _summary("unchanged", req, src, name, snap, None, started)
 
@@ -373,8 +402,11 @@ def archive(spark, req: ArchiveRequest) -> dict:
         writer = writer.partitionedBy(*parts)
     try:
         writer.create() if existing is None else writer.replace()
-    except Exception as exc:  # surface the column named by a failed cast
-        raise _column_error(exc) from exc
+    except Exception as exc:  # surface the column named by a failed cast, then every such column
+        error = _column_error(exc)
+        if isinstance(error, OffloadError) and error.code == "lossy_value":
+            error = lossy_report(spark, src, req.fetch_size) or error
+        raise error from exc
 
     snap = current_snapshot(spark, ident) or {}
     rows = int(snap.get("summary", {}).get("total-records", 0))
@@ -401,6 +433,59 @@ def _column_error(exc: Exception) -> Exception:
     if m:
         return OffloadError("lossy_value", m.group(0), column=json.loads(m.group(1)))
     return exc
+
+
+def lossy_report(spark, src: SourceTable, fetch_size: int) -> OffloadError | None:
+    """After a value failed to convert: one JDBC pass over the source naming every column holding a
+    value its archive type cannot hold, with the number of such rows and the key (in primary-key
+    order) and text of the first one. ``None`` when the pass finds none."""
+    from pyspark.sql import functions as F
+
+    suspects = [p for p in src.columns if p.read_as_text]
+    if not suspects:
+        return None
+    by_name = {p.name: p for p in src.columns}
+    keys = [by_name[k] for k in src.primary_key if k in by_name]
+    raw = read_source_raw(spark, src, fetch_size)
+
+    def value(p: ColumnPlan) -> str:  # the archived value, NULL where it cannot be held
+        return f"CAST({spark_col(p.alias)} AS {p.archive_type})"
+
+    aggs = []
+    for p in suspects:
+        bad = f"({spark_col(p.alias)} IS NOT NULL AND {value(p)} IS NULL)"
+        # named_struct compares field by field: the key columns in key order, then the text
+        first = ", ".join([*(f"'k{j}', {value(k)}" for j, k in enumerate(keys)), f"'v', {spark_col(p.alias)}"])
+        aggs += [
+            F.expr(f"count_if({bad})").alias(f"n{p.index}"),
+            F.expr(f"min(CASE WHEN {bad} THEN named_struct({first}) END)").alias(f"first{p.index}"),
+        ]
+    row = raw.agg(*aggs).collect()[0]
+    found = []
+    for p in suspects:
+        if not row[f"n{p.index}"]:
+            continue
+        first = row[f"first{p.index}"]
+        found.append(
+            {
+                "column": p.name,
+                "source_type": p.source_type,
+                "archive_type": p.archive_type,
+                "rows": int(row[f"n{p.index}"]),
+                "first_key": {k.name: first[f"k{j}"] for j, k in enumerate(keys)} or None,
+                "value": first["v"],
+            }
+        )
+    if not found:
+        return None
+    message = "; ".join(
+        f"column {json.dumps(c['column'], ensure_ascii=False)} ({c['source_type']}): value '{c['value']}' cannot be "
+        f"archived as {c['archive_type']} without loss ({c['rows']} rows"
+        + (", first at " + ", ".join(f"{k}={v}" for k, v in c["first_key"].items()) if c["first_key"] else "")
+        + ")"
+        for c in found
+    )
+    return OffloadError("lossy_value", message, column=found[0]["column"], columns=found)
 
 
 def _summary(status, req, src, name, snap, parts: Partitioning | None, started, path=None) -> dict:

@@ -33,6 +33,7 @@ from datetime import UTC, datetime, timedelta
 from .archive import LINEAGE_PREFIX, current_snapshot, table_properties
 from .engines import Connection, Engine, engine_for
 from .errors import OffloadError
+from .hold import is_held
 from .names import archive_table_name, spark_ident
 
 PHASES = ("quarantine", "drop", "restore_name")
@@ -85,11 +86,6 @@ def parse_grace(text: str | None) -> timedelta:
     return timedelta(days=365 * y + 30 * mo + 7 * w + d, hours=h, minutes=mi, seconds=s)
 
 
-def recorded_hold(props: dict[str, str]) -> bool:
-    """The hold recorded with the archive: only an explicit ``false`` counts as no hold."""
-    return props.get(LINEAGE_PREFIX + "legal_hold", "").strip().lower() != "false"
-
-
 class WriteSession:
     """A JDBC session with the cleanup credential — deliberately NOT read-only — used only here.
     Statements run with a lock timeout so a busy table fails the cleanup instead of queueing."""
@@ -106,9 +102,7 @@ class WriteSession:
         self.engine = engine
         self._conn = driver.connect(engine.writable_url(conn), props)
         self._conn.setAutoCommit(False)
-        self.execute(
-            "SET lock_timeout = '30s'" if engine.name == "postgresql" else "SET SESSION lock_wait_timeout = 30"
-        )
+        self.execute(engine.lock_timeout_statement(30))
         self._conn.commit()
 
     def execute(self, sql: str) -> None:
@@ -137,24 +131,11 @@ class WriteSession:
 
 
 def _table_exists(session: WriteSession, engine: Engine, schema: str, table: str) -> bool:
-    if engine.name == "postgresql":
-        sql = (
-            "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            f"WHERE n.nspname = {engine.literal(schema)} AND c.relname = {engine.literal(table)} "
-            "AND c.relkind IN ('r', 'p')"
-        )
-    else:
-        sql = (
-            "SELECT count(*) FROM information_schema.tables WHERE table_type = 'BASE TABLE' "
-            f"AND table_schema = {engine.literal(schema)} AND table_name = {engine.literal(table)}"
-        )
-    return session.scalar(sql) == "1"
+    return session.scalar(engine.table_exists_sql(schema, table)) == "1"
 
 
 def _rename_sql(engine: Engine, schema: str, old: str, new: str) -> str:
-    if engine.name == "postgresql":
-        return f"ALTER TABLE {engine.table_ref(schema, old)} RENAME TO {engine.quote(new)}"
-    return f"RENAME TABLE {engine.table_ref(schema, old)} TO {engine.table_ref(schema, new)}"
+    return engine.rename_table_sql(schema, old, new)
 
 
 def _set_lineage(spark, ident: str, values: dict[str, str]) -> None:
@@ -221,7 +202,7 @@ def cleanup(spark, req: CleanupRequest, now: datetime | None = None) -> dict:
             f"the cleanup credential is the read credential (user {req.connection.user}): source cleanup needs "
             "its own privileged credential reference, never the discovery or archive one",
         )
-    if req.legal_hold or recorded_hold(props):
+    if req.legal_hold or is_held(props):
         where = "the policy" if req.legal_hold else "the archive's lineage (offload.legal_hold)"
         return _refuse(
             result, "legal_hold", f"{req.schema}.{req.table} is under legal hold ({where}): nothing is cleaned up"
@@ -261,8 +242,9 @@ def _quarantine(spark, req, engine, name, ident, props, snap, result, started, n
             return _refuse(result, "source_missing", f"source table {req.schema}.{req.table} does not exist")
         if _table_exists(session, engine, req.schema, target):
             return _refuse(result, "quarantine_exists", f"{req.schema}.{target} already exists")
-        if engine.name == "postgresql":  # the count and the rename see the same rows
-            session.execute(f"LOCK TABLE {engine.table_ref(req.schema, req.table)} IN ACCESS EXCLUSIVE MODE")
+        lock = engine.lock_table_sql(req.schema, req.table)
+        if lock:  # the count and the rename see the same rows
+            session.execute(lock)
         rows = session.scalar(f"SELECT count(*) FROM {engine.table_ref(req.schema, req.table)}")
         if archived_rows is None or rows != archived_rows:
             session.rollback()

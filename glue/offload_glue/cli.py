@@ -14,7 +14,7 @@ import re
 import sys
 import traceback
 
-from .engines import Connection
+from .engines import Connection, engine_for
 from .errors import OffloadError
 
 COMMON = ["catalog", "catalog_type", "warehouse", "archive_database"]
@@ -77,7 +77,7 @@ def parse_jdbc_url(url: str) -> tuple[str, str, int, str]:
     if not m:
         raise OffloadError("bad_jdbc_url", f"cannot parse JDBC URL {url!r}")
     engine = "postgresql" if m.group(1) == "postgresql" else "mysql"
-    port = int(m.group(3) or (5432 if engine == "postgresql" else 3306))
+    port = int(m.group(3) or engine_for(engine).default_port)
     return engine, m.group(2), port, m.group(4)
 
 
@@ -128,7 +128,7 @@ def source_connection(args: dict, spark=None) -> Connection:
     if missing:
         raise OffloadError("missing_arguments", f"missing source arguments: {', '.join(missing)}")
     engine = "postgresql" if engine.lower() in ("postgres", "postgresql") else engine.lower()
-    port = int(port or (5432 if engine == "postgresql" else 3306))
+    port = int(port or engine_for(engine).default_port)
     return Connection(engine, host, port, database, user, password or "")
 
 
@@ -153,8 +153,20 @@ def run(main) -> None:
     sys.exit(code)
 
 
-def flag(value) -> bool:
-    return str(value).lower() in ("1", "true", "yes", "on")
+BOOLEANS = {"true": True, "false": False}  # exactly these spellings: a work unit's JSON booleans as text
+
+
+def boolean_arg(args: dict, name: str, required: bool = False) -> bool | None:
+    """``--name true|false``: exactly ``true`` or ``false`` (not 1/0, yes/no, True); anything else is a
+    user error naming the argument. ``None`` when absent and not required."""
+    value = args.get(name)
+    if value is None:
+        if required:
+            raise OffloadError("missing_arguments", f"missing --{name} (true or false)", argument=name)
+        return None
+    if value not in BOOLEANS:
+        raise OffloadError("bad_argument", f"--{name} must be true or false (exactly), not {value!r}", argument=name)
+    return BOOLEANS[value]
 
 
 def opt_int(value) -> int | None:
@@ -162,8 +174,5 @@ def opt_int(value) -> int | None:
 
 
 def strict_flag(name: str, value) -> bool:
-    """A boolean argument: exactly ``true`` or ``false`` (any case); anything else is a user error."""
-    text = str(value).strip().lower()
-    if text not in ("true", "false"):
-        raise OffloadError("bad_argument", f"--{name} must be true or false, not {value!r}")
-    return text == "true"
+    """A required boolean argument: exactly ``true`` or ``false`` (see ``boolean_arg``)."""
+    return boolean_arg({name: value}, name, required=True)

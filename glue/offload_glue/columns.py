@@ -32,7 +32,8 @@ class ColumnPlan:
     archive_type: str  # Spark SQL type name of the Iceberg column
     select_sql: str  # source SQL expression that is read over JDBC
     canon_src: str | None  # source SQL expression of the canonical text (None: not hashed)
-    canon_kind: str  # integer | decimal | float_bits | double_bits | string | string_of_value | binary | date | timestamp | none
+    # integer | decimal | float_bits | double_bits | string | string_of_value | binary | date | timestamp | none
+    canon_kind: str
     read_as_text: bool = False  # the source sends text; Spark casts it and fails on values it cannot hold
     scale: int = 0
     numeric_sum: bool = False  # exact sum is compared
@@ -42,6 +43,10 @@ class ColumnPlan:
     # the SQL selected for it (None: select_sql). None as kind: no binary decoder, read over JDBC.
     copy_kind: str | None = None
     copy_sql: str | None = None
+    # Spark SQL turning the source's streamed canon_src text ({x}) into the canonical text, where the
+    # database can give the exact value only as text (MySQL floats: their shortest round-trip text,
+    # parsed by Java into the bit pattern). None: canon_src is already the canonical text.
+    canon_from_src: str | None = None
 
     @property
     def alias(self) -> str:
@@ -65,7 +70,8 @@ def spark_read_expr(plan: ColumnPlan) -> str:
     # coalesce evaluates the cast once; the error branch runs only for a NULL cast of a non-NULL text.
     return (
         f"coalesce({cast}, CASE WHEN {raw} IS NOT NULL THEN "
-        f"CAST(raise_error(concat('{message}', {raw}, '\\' cannot be archived as {plan.archive_type} without loss')) AS {plan.archive_type}) "
+        f"CAST(raise_error(concat('{message}', {raw}, "
+        f"'\\' cannot be archived as {plan.archive_type} without loss')) AS {plan.archive_type}) "
         f"END)"
     )
 

@@ -35,6 +35,28 @@ class Connection:
 class Engine:
     name = ""
     driver_class = ""
+    default_port = 0
+    binary_copy = False  # the PostgreSQL binary COPY read path (copy_read.py) exists for this engine
+
+    def column_meta(self, row) -> dict:
+        """A row of ``columns_sql`` as the keyword arguments ``plan_column`` reads."""
+        raise NotImplementedError
+
+    def text_sql(self, expr: str) -> str:
+        """SQL turning ``expr`` into its text."""
+        raise NotImplementedError
+
+    def bigint_sql(self, expr: str) -> str:
+        """SQL casting an integer ``expr`` to a 64-bit integer."""
+        raise NotImplementedError
+
+    def sum_input_sql(self, plan: ColumnPlan) -> str:
+        """What the source sums for an exact column sum in validation."""
+        raise NotImplementedError
+
+    def double_sql(self, plan: ColumnPlan) -> str:
+        """The column as a double, for the exact min/max in validation."""
+        raise NotImplementedError
 
     def url(self, c: Connection) -> str:
         raise NotImplementedError
@@ -48,6 +70,22 @@ class Engine:
 
     def writable_driver_properties(self) -> dict[str, str]:
         return {}
+
+    # -- statements of the source cleanup's writable session (cleanup.py) --
+    def lock_timeout_statement(self, seconds: int) -> str:
+        raise NotImplementedError
+
+    def table_exists_sql(self, schema: str, table: str) -> str:
+        """A query returning 1 when ``schema.table`` is a base table, else 0."""
+        raise NotImplementedError
+
+    def rename_table_sql(self, schema: str, old: str, new: str) -> str:
+        raise NotImplementedError
+
+    def lock_table_sql(self, schema: str, table: str) -> str | None:
+        """A statement keeping ``schema.table`` unchanged until the transaction ends (None: DDL commits
+        implicitly on this engine, so no lock can span a count and a rename)."""
+        return None
 
     def session_init_statements(self) -> list[str]:
         raise NotImplementedError
@@ -85,6 +123,8 @@ def _pg_epoch_micros(q: str, typ: str) -> str:
 class Postgres(Engine):
     name = "postgresql"
     driver_class = "org.postgresql.Driver"
+    default_port = 5432
+    binary_copy = True
 
     columns_sql = (
         "SELECT a.attname, format_type(a.atttypid, a.atttypmod), t.typname, t.typcategory, "
@@ -105,6 +145,22 @@ class Postgres(Engine):
     def url(self, c: Connection) -> str:
         return f"jdbc:postgresql://{c.host}:{c.port}/{c.database}"
 
+    def column_meta(self, row) -> dict:
+        return {"name": row[0], "format": row[1], "typname": row[2], "category": row[3], "typmod": row[4]}
+
+    def text_sql(self, expr: str) -> str:
+        return f"({expr})::text"
+
+    def bigint_sql(self, expr: str) -> str:
+        return f"CAST({expr} AS bigint)"
+
+    def sum_input_sql(self, plan: ColumnPlan) -> str:
+        q = self.quote(plan.name)  # sum() of the column itself: int128 accumulators, no numeric casts
+        return f"{q}::numeric" if plan.source_type == "money" else q
+
+    def double_sql(self, plan: ColumnPlan) -> str:
+        return f"{self.quote(plan.name)}::float8"
+
     def driver_properties(self) -> dict[str, str]:
         # Read-only from the first statement of every connection (Spark's schema probe runs no
         # sessionInitStatement): a server-side session default, and pgjdbc's READ ONLY transactions.
@@ -120,6 +176,22 @@ class Postgres(Engine):
 
     def writable_driver_properties(self) -> dict[str, str]:
         return {"ApplicationName": "offload-cleanup", "options": "-c TimeZone=UTC"}
+
+    def lock_timeout_statement(self, seconds: int) -> str:
+        return f"SET lock_timeout = '{seconds}s'"
+
+    def table_exists_sql(self, schema: str, table: str) -> str:
+        return (
+            "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            f"WHERE n.nspname = {self.literal(schema)} AND c.relname = {self.literal(table)} "
+            "AND c.relkind IN ('r', 'p')"
+        )
+
+    def rename_table_sql(self, schema: str, old: str, new: str) -> str:
+        return f"ALTER TABLE {self.table_ref(schema, old)} RENAME TO {self.quote(new)}"
+
+    def lock_table_sql(self, schema: str, table: str) -> str | None:
+        return f"LOCK TABLE {self.table_ref(schema, table)} IN ACCESS EXCLUSIVE MODE"
 
     def session_init_statements(self) -> list[str]:
         return [
@@ -215,7 +287,8 @@ class Postgres(Engine):
                 canon_kind="float_bits",
                 float_minmax=True,
                 copy_kind="float4",
-                canon_src=f"CASE WHEN {q} = 'NaN' THEN '2143289344' ELSE (('x' || encode(float4send({q}), 'hex'))::bit(32)::int)::text END",
+                canon_src=f"CASE WHEN {q} = 'NaN' THEN '2143289344' "
+                f"ELSE (('x' || encode(float4send({q}), 'hex'))::bit(32)::int)::text END",
             )
         if typname == "float8":
             return ColumnPlan(
@@ -225,7 +298,8 @@ class Postgres(Engine):
                 canon_kind="double_bits",
                 float_minmax=True,
                 copy_kind="float8",
-                canon_src=f"CASE WHEN {q} = 'NaN' THEN '9221120237041090560' ELSE (('x' || encode(float8send({q}), 'hex'))::bit(64)::bigint)::text END",
+                canon_src=f"CASE WHEN {q} = 'NaN' THEN '9221120237041090560' "
+                f"ELSE (('x' || encode(float8send({q}), 'hex'))::bit(64)::bigint)::text END",
             )
         if typname == "bool":
             return ColumnPlan(
@@ -324,6 +398,7 @@ class MySql(Engine):
 
     name = "mysql"
     driver_class = "org.mariadb.jdbc.Driver"
+    default_port = 3306
 
     columns_sql = (
         "SELECT COLUMN_NAME, COLUMN_TYPE, DATA_TYPE, NUMERIC_PRECISION, NUMERIC_SCALE, CHARACTER_MAXIMUM_LENGTH "
@@ -348,8 +423,36 @@ class MySql(Engine):
         # No default database: statements name schema.table, and the cleanup login needs no grant beyond them.
         return f"jdbc:mysql://{c.host}:{c.port}/?permitMysqlScheme&sessionVariables=time_zone='+00:00'"
 
+    def lock_timeout_statement(self, seconds: int) -> str:
+        return f"SET SESSION lock_wait_timeout = {seconds}"
+
+    def table_exists_sql(self, schema: str, table: str) -> str:
+        return (
+            "SELECT count(*) FROM information_schema.tables WHERE table_type = 'BASE TABLE' "
+            f"AND table_schema = {self.literal(schema)} AND table_name = {self.literal(table)}"
+        )
+
+    def rename_table_sql(self, schema: str, old: str, new: str) -> str:
+        return f"RENAME TABLE {self.table_ref(schema, old)} TO {self.table_ref(schema, new)}"
+
     def session_init_statements(self) -> list[str]:
         return ["SET SESSION TRANSACTION READ ONLY", "SET time_zone = '+00:00'", "SET NAMES utf8mb4"]
+
+    def column_meta(self, row) -> dict:
+        keys = ("name", "column_type", "data_type", "precision", "scale", "length")
+        return dict(zip(keys, row[:6], strict=True))
+
+    def text_sql(self, expr: str) -> str:
+        return f"CAST({expr} AS CHAR)"
+
+    def bigint_sql(self, expr: str) -> str:
+        return f"CAST({expr} AS SIGNED)"
+
+    def sum_input_sql(self, plan: ColumnPlan) -> str:
+        return f"({self.quote(plan.name)} + 0)"
+
+    def double_sql(self, plan: ColumnPlan) -> str:
+        return f"CAST({self.quote(plan.name)} AS DOUBLE)"
 
     def quote(self, ident: str) -> str:
         return "`" + ident.replace("`", "``") + "`"
@@ -411,17 +514,24 @@ class MySql(Engine):
                 mapping="decimal wider than 38 digits: its exact text",
             )
         if dtype in ("float", "double"):
-            # MySQL cannot expose a double's bits in SQL, so these columns are checked by exact
-            # min/max and non-NULL counts, not by the row hash (documented in the README).
-            # FLOAT travels as DOUBLE: the text protocol prints a FLOAT with 6 digits only.
+            # FLOAT travels as DOUBLE: the text protocol prints a FLOAT with 6 digits only. MySQL cannot
+            # show a double's bits in SQL, but its text of a DOUBLE is the shortest text that reads back
+            # as the same value (MariaDB 10.x, MySQL 8), and a FLOAT's value is exactly a double. Spark
+            # parses that text (Java, correctly rounded) into the bit pattern: the same canonical text
+            # as the archive side computes (and as PostgreSQL's floats).
+            exact_text = f"CAST(CAST({q} AS DOUBLE) AS CHAR)"
+            if dtype == "float":
+                from_src = "reflect('java.lang.Float', 'floatToIntBits', CAST(CAST({x} AS DOUBLE) AS FLOAT))"
+            else:
+                from_src = "reflect('java.lang.Double', 'doubleToLongBits', CAST({x} AS DOUBLE))"
             return ColumnPlan(
                 **base,
                 archive_type="float" if dtype == "float" else "double",
                 select_sql=f"CAST({q} AS DOUBLE)",
-                canon_src=None,
-                canon_kind="none",
+                canon_src=exact_text,
+                canon_kind="float_bits" if dtype == "float" else "double_bits",
+                canon_from_src=f"CASE WHEN {{x}} IS NULL THEN NULL ELSE {from_src} END",
                 float_minmax=True,
-                mapping="not in the row hash (MySQL cannot show a double's bits): exact min/max and counts",
             )
         if dtype == "bit":
             n = int(meta["precision"] or 1)

@@ -1,10 +1,16 @@
 """Purge an Iceberg archive: drop the table with its data and metadata files.
 
 Guarantees:
-  * refuses (status ``refused``, nothing touched) while the archive is under legal hold, before its
-    retention end, or when no retention end is known — unless ``force_reason`` is given, which the
-    audit record keeps; the legal hold and the retention end are taken from the request and from the
-    archive's lineage (``offload.legal_hold``, ``offload.retention_until``), the stricter of the two;
+  * refuses (status ``refused``, nothing touched) while the archive is under legal hold — always: no
+    force reason overrides a hold — and before its retention end or when no retention end is known,
+    unless ``force_reason`` is given, which the audit record keeps;
+  * the legal hold is the current config's (``legal_hold``, required) and the one recorded with the
+    archive (``offload.legal_hold``, see hold.py): held when either says so, and a recorded value
+    other than exactly ``false`` (missing, ``unknown``, unrecognised) counts as held;
+  * the retention end is the later of the request's and the recorded one; an unreadable recorded
+    value counts as unknown;
+  * decides against the real clock: ``as_of`` (default today, UTC) may be earlier than today
+    (stricter), never later (refused as a user error before any decision);
   * after ``DROP TABLE … PURGE`` it removes whatever is left under the table location (orphans of
     failed writes) and checks that nothing remains there, failing otherwise;
   * every call that reaches a decision writes an audit record (schema/purge-audit.schema.json).
@@ -16,9 +22,11 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
+from . import hold
 from .archive import LINEAGE_PREFIX, current_snapshot, table_properties
+from .dates import date_argument, parse_date, today_utc
 from .errors import OffloadError
 from .names import spark_ident
 from .storage import delete_tree, list_files, record_path, write_json
@@ -29,18 +37,14 @@ SCHEMA_VERSION = 1
 @dataclass
 class PurgeRequest:
     archive_table: str  # table name inside the archive database
+    legal_hold: bool  # the current config's legal hold (required: the stricter of it and the recorded one wins)
     catalog: str = "offload"
     database: str = "archive"
-    as_of: str | None = None  # YYYY-MM-DD, default today (UTC)
-    legal_hold: bool = False
+    as_of: str | None = None  # YYYY-MM-DD, default today (UTC); never later than today
     retention_until: str | None = None  # YYYY-MM-DD
     force_reason: str | None = None
     run_id: str | None = None
     audit_path: str | None = None  # directory or .json path (local or s3://)
-
-
-def _date(text: str | None) -> date | None:
-    return date.fromisoformat(text[:10]) if text else None
 
 
 def table_location(spark, ident: str) -> str:
@@ -53,14 +57,26 @@ def table_location(spark, ident: str) -> str:
 
 def purge(spark, req: PurgeRequest) -> dict:
     started = time.monotonic()
+    hold.check_flag(req.legal_hold)
+    today = today_utc()
+    as_of = date_argument(req.as_of, "as_of") or today
+    if as_of > today:
+        raise OffloadError(
+            "as_of_in_future",
+            f"--as_of {req.as_of} is after today ({today.isoformat()}, UTC): a purge decides against the real "
+            "clock; purging before the retention end needs --force_reason",
+            argument="as_of",
+        )
+    requested_end = date_argument(req.retention_until, "retention_until")
     ident = spark_ident(req.catalog, req.database, req.archive_table)
     props = table_properties(spark, ident)
     if props is None:
         raise OffloadError("archive_not_found", f"archive table {req.database}.{req.archive_table} does not exist")
-    as_of = _date(req.as_of) or datetime.now(UTC).date()
-    legal_hold = req.legal_hold or props.get(LINEAGE_PREFIX + "legal_hold", "").lower() == "true"
-    ends = [d for d in (_date(req.retention_until), _date(props.get(LINEAGE_PREFIX + "retention_until"))) if d]
-    retention_until = max(ends) if ends else None
+    legal_hold = req.legal_hold or hold.is_held(props)
+    recorded_text = props.get(LINEAGE_PREFIX + "retention_until")
+    recorded_end = parse_date(recorded_text)
+    ends = [d for d in (requested_end, recorded_end) if d]
+    retention_until = max(ends) if ends and (recorded_text is None or recorded_end) else None
     reasons = []
     if legal_hold:
         reasons.append("legal_hold")
@@ -68,6 +84,7 @@ def purge(spark, req: PurgeRequest) -> dict:
         reasons.append("retention_end_unknown")
     elif as_of < retention_until:
         reasons.append("retention_not_reached")
+    forced = bool(reasons and req.force_reason and not legal_hold)  # no force reason overrides a hold
 
     location = table_location(spark, ident)
     snap = current_snapshot(spark, ident) or {}
@@ -86,13 +103,17 @@ def purge(spark, req: PurgeRequest) -> dict:
         "snapshot_id": snap.get("snapshot_id"),
         "rows": int(snap.get("summary", {}).get("total-records", 0)) if snap else 0,
         "legal_hold": legal_hold,
+        "legal_hold_config": req.legal_hold,
+        "legal_hold_recorded": props.get(hold.HOLD),
         "retention_until": retention_until.isoformat() if retention_until else None,
         "as_of": as_of.isoformat(),
         "refusal_reasons": reasons,
-        "forced_reason": req.force_reason if reasons else None,
+        "forced_reason": req.force_reason if forced else None,
         "decided_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    if reasons and not req.force_reason:
+    if legal_hold and req.force_reason:
+        record["force_reason_not_applied"] = req.force_reason
+    if reasons and not forced:
         record.update(status="refused", files_before=None, files_remaining=None)
         record["audit_record"] = _write_audit(spark, req, record)
         record["seconds"] = round(time.monotonic() - started, 3)

@@ -58,6 +58,10 @@ class _S3Files:
             self._io.deleteFile(hpath.toString())
         return True
 
+    def size(self, hpath) -> int | None:
+        f = self._io.newInputFile(hpath.toString())
+        return int(f.getLength()) if f.exists() else None
+
     def write(self, hpath, data: bytes) -> None:
         out = self._io.newOutputFile(hpath.toString()).createOrOverwrite()
         try:
@@ -88,6 +92,14 @@ def list_files(spark, path: str) -> list[str]:
 def exists(spark, path: str) -> bool:
     fs, hpath = _fs(spark, path)
     return bool(fs.exists(hpath))
+
+
+def file_size(spark, path: str) -> int | None:
+    """The file's length in bytes, ``None`` when it does not exist."""
+    fs, hpath = _fs(spark, path)
+    if isinstance(fs, _S3Files):
+        return fs.size(hpath)
+    return int(fs.getFileStatus(hpath).getLen()) if fs.exists(hpath) else None
 
 
 def delete_tree(spark, path: str) -> None:

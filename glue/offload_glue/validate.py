@@ -28,13 +28,69 @@ from decimal import Decimal, localcontext
 from . import copy_read
 from .archive import LINEAGE_PREFIX, SOURCE_KEYS, current_snapshot, introspect, plan_partitions, table_properties
 from .columns import ColumnPlan, spark_canon_expr
-from .engines import BUCKETS, Connection, Engine
+from .engines import BUCKETS, Connection
 from .errors import OffloadError
 from .jdbc import JdbcSession, read_options
 from .names import archive_table_name, spark_col, spark_ident
+from .storage import file_size
 
 SCHEMA_VERSION = 1
 MAX_DRILLDOWN_BUCKETS = 64
+
+# Column names of the frames and result rows below (Spark and the source's aggregate query).
+ROW_COUNT = "row_count"
+BUCKET = "bucket"
+ROW_HASH = "row_hash"
+ROW_HASH_HI, ROW_HASH_LO = "row_hash_hi", "row_hash_lo"  # a 64-bit hash summed as two 32-bit halves
+INT_KEY = "int_key"  # a single integer primary key, as a bigint (bucketed without hashing)
+NO_COLUMNS = "no_columns"  # a constant when a table has nothing to hash
+KEY_TEXT = "key_text"
+SOURCE, ARCHIVE = "source", "archive"  # the two sides of a drill-down
+
+
+@dataclass(frozen=True)
+class ColumnFields:
+    """The names of one column's fields in the validation frames (``text_3``, ``non_null_3``, …)."""
+
+    text: str  # its canonical text
+    text_bytes: str  # per row: the UTF-8 length of the text
+    text_bytes_sum: str  # per bucket: their sum
+    sum_input: str  # archive side: the value summed
+    as_double: str  # archive side: the value as a double (floats)
+    non_null: str  # count of non-NULL values
+    total: str  # exact sum
+    total_hi: str  # … as a high and a low part (see _spark_sum_input)
+    total_lo: str
+    minimum: str
+    maximum: str
+    field_hash: str  # drill-down: the hash of the column's field alone
+
+    @staticmethod
+    def of(p: ColumnPlan) -> ColumnFields:
+        i = p.index
+        return ColumnFields(
+            text=f"text_{i}",
+            text_bytes=f"text_bytes_{i}",
+            text_bytes_sum=f"text_bytes_sum_{i}",
+            sum_input=f"sum_input_{i}",
+            as_double=f"double_{i}",
+            non_null=f"non_null_{i}",
+            total=f"sum_{i}",
+            total_hi=f"sum_hi_{i}",
+            total_lo=f"sum_lo_{i}",
+            minimum=f"min_{i}",
+            maximum=f"max_{i}",
+            field_hash=f"field_hash_{i}",
+        )
+
+
+def key_value(position: int) -> str:
+    """Drill-down: the canonical text of the key column at ``position`` of the primary key."""
+    return f"key_value_{position}"
+
+
+def on_side(name: str, side: str) -> str:
+    return f"{name}_{side}"
 
 
 @dataclass
@@ -55,43 +111,39 @@ class ValidateRequest:
 
 
 # ---- the source side -----------------------------------------------------------------------------
-def _src_numeric(engine: Engine, p: ColumnPlan) -> str:
-    q = engine.quote(p.name)
-    if engine.name == "postgresql":  # sum() of the column itself: int128 accumulators, no numeric casts
-        return f"{q}::numeric" if p.source_type == "money" else q
-    return f"({q} + 0)"
-
-
-def _src_float(engine: Engine, p: ColumnPlan) -> str:
-    q = engine.quote(p.name)
-    return f"{q}::float8" if engine.name == "postgresql" else f"CAST({q} AS DOUBLE)"
-
-
 def key_plans(src) -> list[ColumnPlan]:
     by_name = {p.name: p for p in src.columns}
     keys = [by_name[k] for k in src.primary_key if k in by_name and by_name[k].hashed]
     return keys if len(keys) == len(src.primary_key) else []
 
 
-def source_aggregate_sql(src) -> tuple[str, list[str]]:
-    """One row computed by the source database over the whole table: the row count and, per column,
-    the non-NULL count, the exact sum (integers and decimals) and the exact min/max (floats). Counts
-    and sums travel as text (no driver type mapping can round them), min/max as doubles. Returns the
-    SQL and the names of its columns."""
+@dataclass(frozen=True)
+class AggregateQuery:
+    """One row computed by the source database over the whole table."""
+
+    sql: str
+    names: list[str]  # the name of each column of the row
+    doubles: set[int]  # the 0-based columns read as doubles (the others as text)
+
+
+def source_aggregate_query(src) -> AggregateQuery:
+    """The row count and, per column, the non-NULL count, the exact sum (integers and decimals) and
+    the exact min/max (floats). Counts and sums travel as text (no driver type mapping can round
+    them), min/max as doubles."""
     e = src.engine
-    t = (lambda x: f"({x})::text") if e.name == "postgresql" else (lambda x: f"CAST({x} AS CHAR)")
-    aggs, names = [t("count(*)")], ["n"]
+    aggs, names, doubles = [e.text_sql("count(*)")], [ROW_COUNT], set()
     for p in src.columns:
-        q = e.quote(p.name)
-        aggs.append(t(f"count({q})"))
-        names.append(f"nn{p.index}")
+        fields = ColumnFields.of(p)
+        aggs.append(e.text_sql(f"count({e.quote(p.name)})"))
+        names.append(fields.non_null)
         if p.numeric_sum:
-            aggs.append(t(f"sum({_src_numeric(e, p)})"))
-            names.append(f"sum{p.index}")
+            aggs.append(e.text_sql(f"sum({e.sum_input_sql(p)})"))
+            names.append(fields.total)
         if p.float_minmax:
-            aggs += [f"min({_src_float(e, p)})", f"max({_src_float(e, p)})"]
-            names += [f"min{p.index}", f"max{p.index}"]
-    return f"SELECT {', '.join(aggs)} FROM {e.table_ref(src.schema, src.table)}", names
+            doubles |= {len(aggs), len(aggs) + 1}
+            aggs += [f"min({e.double_sql(p)})", f"max({e.double_sql(p)})"]
+            names += [fields.minimum, fields.maximum]
+    return AggregateQuery(f"SELECT {', '.join(aggs)} FROM {e.table_ref(src.schema, src.table)}", names, doubles)
 
 
 INT_HASH_PRIME, INT_HASH_MULTIPLIER = 1000003, 7919
@@ -109,28 +161,27 @@ def _src_bucket_in(src, buckets: list[int]) -> str | None:
     if k is None:
         return None
     m, q = INT_HASH_PRIME, src.engine.quote(k.name)
-    return f"MOD(MOD(MOD({q}, {m}) + {m}, {m}) * {INT_HASH_MULTIPLIER}, {BUCKETS}) IN ({', '.join(str(b) for b in buckets)})"
+    listed = ", ".join(str(b) for b in buckets)
+    return f"MOD(MOD(MOD({q}, {m}) + {m}, {m}) * {INT_HASH_MULTIPLIER}, {BUCKETS}) IN ({listed})"
 
 
 def _texts_path(spark, src) -> str:
-    return "copy" if src.engine.name == "postgresql" and copy_read.available(spark) else "jdbc"
+    return "copy" if src.engine.binary_copy and copy_read.available(spark) else "jdbc"
 
 
 def source_texts_df(spark, src, parts, fetch_size: int, where: str | None = None):
-    """Per source row: x<i>, the canonical text of each hashed column as the source database computes
-    it (the canon_src SQL of its plan), and kk, the integer key. PostgreSQL streams them through
+    """Per source row: the canonical text of each hashed column as the source database computes it (the
+    canon_src SQL of its plan; ColumnFields.text), and the integer key (INT_KEY). PostgreSQL streams them through
     binary COPY when the data source jar is loaded, otherwise (and MySQL) they come over JDBC; either
     way only texts travel, so no type mapping of the archive path is involved."""
     e = src.engine
     hashed = [p for p in src.columns if p.hashed]
-    cols = [(p.canon_src, f"x{p.index}", "text", "string") for p in hashed]
+    cols = [(p.canon_src, ColumnFields.of(p).text, "text", "string") for p in hashed]
     k = _integer_key(src)
     if k is not None:
-        cols.append(
-            (f"CAST({e.quote(k.name)} AS {'bigint' if e.name == 'postgresql' else 'SIGNED'})", "kk", "int8", "bigint")
-        )
+        cols.append((e.bigint_sql(e.quote(k.name)), INT_KEY, "int8", "bigint"))
     if not cols:
-        cols.append(("1", "one", "int4", "int"))
+        cols.append(("1", NO_COLUMNS, "int4", "int"))
     preds = parts.predicates()
     table = e.table_ref(src.schema, src.table)
     select = ", ".join(f"{sql} AS {alias}" for sql, alias, _, _ in cols)
@@ -148,6 +199,13 @@ def source_texts_df(spark, src, parts, fetch_size: int, where: str | None = None
     out = dfs[0]
     for d in dfs[1:]:
         out = out.unionByName(d)
+    converted = {
+        ColumnFields.of(p).text: p.canon_from_src.format(x=ColumnFields.of(p).text) for p in hashed if p.canon_from_src
+    }
+    if converted:
+        from pyspark.sql import functions as F
+
+        out = out.select(*[F.expr(converted[c]).alias(c) if c in converted else F.col(c) for c in out.columns])
     return out
 
 
@@ -160,12 +218,12 @@ SPARK_BACKSLASH, SPARK_TAB = "chr(92)", "chr(9)"
 
 
 def _spark_row_text(plans: list[ColumnPlan]) -> str:
-    """Canonical row text from the x<i> columns: the texts in table order joined by a tab, string
+    """Canonical row text from the columns' texts (ColumnFields.text): in table order joined by a tab, string
     texts escaped (backslash -> two backslashes, tab -> backslash t), NULL as backslash N — one
     reading whatever the values hold (see columns.py)."""
     fields = []
     for p in plans:
-        x = f"x{p.index}"
+        x = ColumnFields.of(p).text
         if p.canon_kind == "string":
             bs = SPARK_BACKSLASH
             x = f"replace(replace({x}, {bs}, concat({bs}, {bs})), {SPARK_TAB}, concat({bs}, 't'))"
@@ -183,7 +241,7 @@ def _spark_bucket(src) -> str:
     SQL for drill-downs), else the row hash of the key text (of the whole row without a key)."""
     k = _integer_key(src)
     if k is not None:
-        return f"CAST(pmod(pmod(kk, {INT_HASH_PRIME}) * {INT_HASH_MULTIPLIER}, {BUCKETS}) AS INT)"
+        return f"CAST(pmod(pmod({INT_KEY}, {INT_HASH_PRIME}) * {INT_HASH_MULTIPLIER}, {BUCKETS}) AS INT)"
     keys = key_plans(src)
     key_text = _spark_row_text(keys) if keys else _spark_row_text([p for p in src.columns if p.hashed])
     return f"CAST(pmod({_row_hash(key_text)}, {BUCKETS}) AS INT)"
@@ -198,43 +256,48 @@ LOW_BITS = 32  # 64-bit hashes are summed as a high (signed) and a low 32-bit pa
 
 
 def bucket_df(levels, src, sample_cutoff: int, extra_aggs=()):
-    """Per bucket: row count n, the sum of the row hashes (h_hi/h_lo, rows in the sample only) and per
-    hashed column the sum of its canonical texts' UTF-8 byte lengths (len<i>), from a frame with x<i> and kk."""
+    """Per bucket: the row count, the sum of the row hashes (ROW_HASH_HI/LO, rows in the sample only) and
+    per hashed column the sum of its canonical texts' UTF-8 byte lengths, from a frame with the texts
+    and INT_KEY (archive_levels or source_texts_df)."""
     from pyspark.sql import functions as F
 
     hashed = [p for p in src.columns if p.hashed]
     bucket = _spark_bucket(src)
     hv = _row_hash(_spark_row_text(hashed))
-    cols = [
-        F.expr(bucket).alias("b"),
-        F.expr(f"CASE WHEN {bucket} < {sample_cutoff} THEN {hv} END" if sample_cutoff < BUCKETS else hv).alias("hv"),
-    ]
-    cols += [F.expr(_text_length(f"x{p.index}")).alias(f"l{p.index}") for p in hashed]
-    cols += [
-        c for c in levels.columns if c[0] in "xsf" and c[1:].isdigit()
-    ]  # inputs of extra_aggs (unused ones are pruned)
+    sampled = f"CASE WHEN {bucket} < {sample_cutoff} THEN {hv} END" if sample_cutoff < BUCKETS else hv
+    cols = [F.expr(bucket).alias(BUCKET), F.expr(sampled).alias(ROW_HASH)]
+    cols += [F.expr(_text_length(ColumnFields.of(p).text)).alias(ColumnFields.of(p).text_bytes) for p in hashed]
+    inputs = {n for p in src.columns for n in (ColumnFields.of(p).text, ColumnFields.of(p).sum_input)}
+    inputs |= {ColumnFields.of(p).as_double for p in src.columns}
+    cols += [c for c in levels.columns if c in inputs]  # inputs of extra_aggs (unused ones are pruned)
     aggs = [
-        F.count(F.lit(1)).alias("n"),
-        F.sum(F.expr(f"shiftright(hv, {LOW_BITS})")).alias("h_hi"),
-        F.sum(F.expr(f"hv & {(1 << LOW_BITS) - 1}")).alias("h_lo"),
+        F.count(F.lit(1)).alias(ROW_COUNT),
+        F.sum(F.expr(f"shiftright({ROW_HASH}, {LOW_BITS})")).alias(ROW_HASH_HI),
+        F.sum(F.expr(f"{ROW_HASH} & {(1 << LOW_BITS) - 1}")).alias(ROW_HASH_LO),
     ]
-    aggs += [F.sum(f"l{p.index}").alias(f"len{p.index}") for p in hashed]
-    return levels.select(*cols).groupBy("b").agg(*aggs, *extra_aggs)
+    aggs += [F.sum(ColumnFields.of(p).text_bytes).alias(ColumnFields.of(p).text_bytes_sum) for p in hashed]
+    return levels.select(*cols).groupBy(BUCKET).agg(*aggs, *extra_aggs)
 
 
 # ---- the archive side (Spark SQL) ------------------------------------------------------------------
 def archive_levels(df, src):
-    """The archive with x<i> (canonical text), s<i> (sum input), f<i> (float) and kk columns. Every
-    column is either hashed (x<i>) or a float (f<i>), so its non-NULL count comes from one of them."""
+    """The archive with, per column, its canonical text, its sum input and its value as a double (the
+    ColumnFields names), and INT_KEY. Every column is either hashed (a text) or a float (a double), so
+    its non-NULL count comes from one of them."""
     from pyspark.sql import functions as F
 
-    cols = [F.expr(spark_canon_expr(p)).alias(f"x{p.index}") for p in src.columns if p.hashed]
-    cols += [F.expr(_spark_sum_input(p)[0]).alias(f"s{p.index}") for p in src.columns if p.numeric_sum]
-    cols += [F.expr(f"CAST({spark_col(p.name)} AS DOUBLE)").alias(f"f{p.index}") for p in src.columns if p.float_minmax]
+    fields = {p.index: ColumnFields.of(p) for p in src.columns}
+    cols = [F.expr(spark_canon_expr(p)).alias(fields[p.index].text) for p in src.columns if p.hashed]
+    cols += [F.expr(_spark_sum_input(p)[0]).alias(fields[p.index].sum_input) for p in src.columns if p.numeric_sum]
+    cols += [
+        F.expr(f"CAST({spark_col(p.name)} AS DOUBLE)").alias(fields[p.index].as_double)
+        for p in src.columns
+        if p.float_minmax
+    ]
     int_key = _integer_key(src)
     if int_key is not None:
-        cols.append(F.expr(f"CAST({spark_col(int_key.name)} AS BIGINT)").alias("kk"))
-    return df.select(*(cols or [F.lit(1).alias("one")]))
+        cols.append(F.expr(f"CAST({spark_col(int_key.name)} AS BIGINT)").alias(INT_KEY))
+    return df.select(*(cols or [F.lit(1).alias(NO_COLUMNS)]))
 
 
 def archive_bucket_df(df, src, sample_cutoff: int):
@@ -242,20 +305,21 @@ def archive_bucket_df(df, src, sample_cutoff: int):
     from pyspark.sql import functions as F
 
     aggs = []
-    for p in src.columns:  # x<i> (hashed) and f<i> (float) are NULL exactly where the column is
-        aggs.append(F.count(f"x{p.index}" if p.hashed else f"f{p.index}").alias(f"nn{p.index}"))
+    for p in src.columns:  # the text (hashed) and the double (float) are NULL exactly where the column is
+        f = ColumnFields.of(p)
+        aggs.append(F.count(f.text if p.hashed else f.as_double).alias(f.non_null))
         if p.numeric_sum:
             # Every aggregate buffer is a long (Spark's fast hash-aggregate path): 63-bit sums are
             # added as a high and a low part, recombined exactly in Python (_combine_split_sums).
             if _spark_sum_input(p)[1]:
                 aggs += [
-                    F.sum(F.expr(f"shiftright(s{p.index}, {SUM_LOW_BITS})")).alias(f"sum{p.index}_hi"),
-                    F.sum(F.expr(f"s{p.index} & {(1 << SUM_LOW_BITS) - 1}")).alias(f"sum{p.index}_lo"),
+                    F.sum(F.expr(f"shiftright({f.sum_input}, {SUM_LOW_BITS})")).alias(f.total_hi),
+                    F.sum(F.expr(f"{f.sum_input} & {(1 << SUM_LOW_BITS) - 1}")).alias(f.total_lo),
                 ]
             else:
-                aggs.append(F.sum(f"s{p.index}").alias(f"sum{p.index}"))
+                aggs.append(F.sum(f.sum_input).alias(f.total))
         if p.float_minmax:
-            aggs += [F.min(f"f{p.index}").alias(f"min{p.index}"), F.max(f"f{p.index}").alias(f"max{p.index}")]
+            aggs += [F.min(f.as_double).alias(f.minimum), F.max(f.as_double).alias(f.maximum)]
     return bucket_df(archive_levels(df, src), src, sample_cutoff, aggs)
 
 
@@ -279,27 +343,28 @@ def _spark_sum_input(p: ColumnPlan) -> tuple[str, bool]:
 
 
 def _combine_split_sums(buckets: dict, src) -> dict:
-    """Turn the archive side's sum<i>_hi/_lo longs back into one exact sum<i> (scaled for decimals)."""
+    """Turn the archive side's high and low sums back into one exact sum (scaled for decimals)."""
     for p in src.columns:
         if not (p.numeric_sum and _spark_sum_input(p)[1]):
             continue
+        f = ColumnFields.of(p)
         for b in buckets.values():
-            hi, lo = b.pop(f"sum{p.index}_hi"), b.pop(f"sum{p.index}_lo")
-            b[f"sum{p.index}"] = None if hi is None else Decimal((int(hi) << SUM_LOW_BITS) + int(lo)).scaleb(-p.scale)
+            hi, lo = b.pop(f.total_hi), b.pop(f.total_lo)
+            b[f.total] = None if hi is None else Decimal((int(hi) << SUM_LOW_BITS) + int(lo)).scaleb(-p.scale)
     return buckets
 
 
 def detail_df(levels, src, buckets: list[int]):
-    """For the rows of ``buckets``: k (key text), r (row hash), kv<i> (key texts) and m<i> (the hash
-    of each hashed column's field), to name the differing keys and columns."""
+    """For the rows of ``buckets``: the key text, the row hash, the text of each key column
+    (key_value) and the hash of each hashed column's field, to name the differing keys and columns."""
     from pyspark.sql import functions as F
 
     hashed = [p for p in src.columns if p.hashed]
     keys = key_plans(src)
     key_text = _spark_row_text(keys) if keys else _spark_row_text(hashed)
-    cols = [F.expr(key_text).alias("k"), F.expr(_row_hash(_spark_row_text(hashed))).alias("r")]
-    cols += [F.col(f"x{p.index}").alias(f"kv{i}") for i, p in enumerate(keys)]
-    cols += [F.expr(_row_hash(_spark_row_text([p]))).alias(f"m{p.index}") for p in hashed]
+    cols = [F.expr(key_text).alias(KEY_TEXT), F.expr(_row_hash(_spark_row_text(hashed))).alias(ROW_HASH)]
+    cols += [F.col(ColumnFields.of(p).text).alias(key_value(i)) for i, p in enumerate(keys)]
+    cols += [F.expr(_row_hash(_spark_row_text([p]))).alias(ColumnFields.of(p).field_hash) for p in hashed]
     return levels.where(F.expr(_spark_bucket(src)).isin(buckets or [-1])).select(*cols)
 
 
@@ -381,27 +446,33 @@ def _validate(spark, req: ValidateRequest) -> dict:
     cutoff = BUCKETS if req.sample_percent >= 100 else max(1, int(BUCKETS * req.sample_percent / 100))
     parts = plan_partitions(spark, src, _texts_path(spark, src), req.split_column, req.num_partitions)
 
-    agg_sql, agg_names = source_aggregate_sql(src)
+    aggregate = source_aggregate_query(src)
     texts = source_texts_df(spark, src, parts, req.fetch_size)
 
     def source_aggregates() -> dict:
         with JdbcSession(spark, src.engine, req.connection) as js:
-            return dict(
-                zip(
-                    agg_names,
-                    js.query_values(agg_sql, doubles={i for i, c in enumerate(agg_names) if c[:3] in ("min", "max")}),
-                )
-            )
+            return dict(zip(aggregate.names, js.query_values(aggregate.sql, doubles=aggregate.doubles), strict=True))
 
     # The three run at once: the source database computes its aggregates and streams its canonical
     # texts while Spark hashes those and computes the archive's side.
     with ThreadPoolExecutor(max_workers=2) as pool:
         aggregates_future = pool.submit(source_aggregates)
         texts_future = pool.submit(lambda: bucket_df(texts, src, cutoff).collect())
-        archive_rows = archive_bucket_df(df, src, cutoff).collect()
+        try:
+            archive_rows = archive_bucket_df(df, src, cutoff).collect()
+        except Exception as exc:  # noqa: BLE001 — a damaged archive is a failed validation, anything else re-raised
+            unreadable = unreadable_files(spark, ident, exc)
+            if unreadable is None:
+                raise
+            aggregates_future.cancel()
+            texts_future.cancel()
+            result.update(status="failed", archive_unreadable=unreadable)
+            result["mismatches"].append("archive_unreadable")
+            result["seconds"] = round(time.monotonic() - started, 3)
+            return result
         source_aggregates_row = aggregates_future.result()
-        source_buckets = {r["b"]: r.asDict() for r in texts_future.result()}
-    archive_buckets = _combine_split_sums({r["b"]: r.asDict() for r in archive_rows}, src)
+        source_buckets = {r[BUCKET]: r.asDict() for r in texts_future.result()}
+    archive_buckets = _combine_split_sums({r[BUCKET]: r.asDict() for r in archive_rows}, src)
     source_buckets["all"] = source_aggregates_row  # whole-table aggregates computed by the database
 
     def total(buckets, col):
@@ -418,26 +489,27 @@ def _validate(spark, req: ValidateRequest) -> dict:
         return fn(vals)
 
     db = source_buckets.pop("all")
-    src_count, arc_count = int(db["n"] or 0), int(total(archive_buckets, "n") or 0)
+    src_count, arc_count = int(db[ROW_COUNT] or 0), int(total(archive_buckets, ROW_COUNT) or 0)
     result["row_count"] = {"source": src_count, "archive": arc_count, "match": src_count == arc_count}
     if src_count != arc_count:
         result["mismatches"].append("row_count")
 
     columns = []
     for p in src.columns:
-        checks = {"non_null_count": (int(db[f"nn{p.index}"] or 0), int(total(archive_buckets, f"nn{p.index}") or 0))}
+        f = ColumnFields.of(p)
+        checks = {"non_null_count": (int(db[f.non_null] or 0), int(total(archive_buckets, f.non_null) or 0))}
         if p.hashed:
             checks["text_length_sum"] = (
-                total(source_buckets, f"len{p.index}"),
-                total(archive_buckets, f"len{p.index}"),
+                total(source_buckets, f.text_bytes_sum),
+                total(archive_buckets, f.text_bytes_sum),
             )
         if p.numeric_sum:
-            checks["sum"] = (_to_num(db[f"sum{p.index}"]), total(archive_buckets, f"sum{p.index}"))
+            checks["sum"] = (_to_num(db[f.total]), total(archive_buckets, f.total))
         ok = all((a == b) if a is None or b is None else Decimal(a) == Decimal(b) for a, b in checks.values())
         if p.float_minmax:
             mm = {
-                "min": (db[f"min{p.index}"], extreme(archive_buckets, f"min{p.index}", min)),
-                "max": (db[f"max{p.index}"], extreme(archive_buckets, f"max{p.index}", max)),
+                "min": (db[f.minimum], extreme(archive_buckets, f.minimum, min)),
+                "max": (db[f.maximum], extreme(archive_buckets, f.maximum, max)),
             }
             ok = ok and all(_float_equal(a, b) for a, b in mm.values())
             checks.update(mm)
@@ -470,7 +542,7 @@ def _validate(spark, req: ValidateRequest) -> dict:
     }
     if bad_buckets:
         result["mismatches"].append("row_hash")
-        row_hash.update(_drilldown(spark, df, src, bad_buckets[:MAX_DRILLDOWN_BUCKETS], req, parts))
+        row_hash.update(_drilldown(spark, df, src, buckets=bad_buckets[:MAX_DRILLDOWN_BUCKETS], req=req, parts=parts))
         row_hash["truncated"] = row_hash["truncated"] or len(bad_buckets) > MAX_DRILLDOWN_BUCKETS
     result["row_hash"] = row_hash
     result["status"] = "passed" if not result["mismatches"] else "failed"
@@ -478,53 +550,104 @@ def _validate(spark, req: ValidateRequest) -> dict:
     return result
 
 
+def unreadable_files(spark, ident: str, exc: Exception) -> dict | None:
+    """The archive's data files that a failed read shows to be damaged: missing, of another length than
+    the snapshot records, or named in the error. ``None`` when no file can be blamed (then the error is
+    not a damaged archive and is raised as it is)."""
+    message = str(exc)
+    try:
+        files = spark.sql(f"SELECT file_path, file_size_in_bytes FROM {ident}.files").collect()
+    except Exception:  # noqa: BLE001 — the manifests are unreadable too: blame what the error names
+        files = []
+    bad = []
+    for path, recorded in files:
+        size = file_size(spark, path)
+        if size is None:
+            error = "missing"
+        elif size != recorded:
+            error = f"{size} bytes where the snapshot records {recorded}"
+        elif _without_scheme(path) in message:
+            error = _java_cause(message, _without_scheme(path))
+        else:
+            continue
+        bad.append({"path": path, "error": error})
+    if not bad:
+        return None
+    return {"files": bad, "message": _java_cause(message, "")}
+
+
+def _without_scheme(path: str) -> str:
+    return re.sub(r"^file:(//)?", "", path)
+
+
+def _java_cause(message: str, mentioning: str) -> str:
+    """One line of a Java error without its stack trace: the deepest cause mentioning ``mentioning``."""
+    lines = [ln.strip() for ln in message.splitlines() if ln.strip() and not ln.strip().startswith("at ")]
+    causes = [ln.removeprefix("Caused by: ") for ln in lines if mentioning in ln and not ln.startswith("...")]
+    return (causes[-1] if causes else lines[0] if lines else "unreadable")[:500]
+
+
 def _bucket_key(b):
     if b is None:
         return None
-    h = int(b["h_hi"] or 0) * (1 << LOW_BITS) + int(b["h_lo"] or 0)
-    return int(b["n"]), h
+    h = int(b[ROW_HASH_HI] or 0) * (1 << LOW_BITS) + int(b[ROW_HASH_LO] or 0)
+    return int(b[ROW_COUNT]), h
 
 
-def _drilldown(spark, df, src, buckets, req, parts) -> dict:
+def _drilldown(spark, df, src, *, buckets: list[int], req: ValidateRequest, parts) -> dict:
+    """The keys of ``buckets`` whose rows differ between the source and the archive, up to the limit."""
     from pyspark.sql import functions as F
 
     keys = key_plans(src)
     hashed = [p for p in src.columns if p.hashed]
-    s = detail_df(source_texts_df(spark, src, parts, req.fetch_size, where=_src_bucket_in(src, buckets)), src, buckets)
-    a = detail_df(archive_levels(df, src), src, buckets)
-    value_cols = ["r"] + [f"kv{i}" for i in range(len(keys))] + [f"m{p.index}" for p in hashed]
+    where = _src_bucket_in(src, buckets)
+    detail = {
+        SOURCE: detail_df(source_texts_df(spark, src, parts, req.fetch_size, where=where), src, buckets),
+        ARCHIVE: detail_df(archive_levels(df, src), src, buckets),
+    }
+    value_cols = [ROW_HASH] + [key_value(i) for i in range(len(keys))] + [ColumnFields.of(p).field_hash for p in hashed]
 
-    def side(d, tag):
-        return d.groupBy("k").agg(
-            F.count(F.lit(1)).alias(f"n_{tag}"), *[F.first(c).alias(f"{c}_{tag}") for c in value_cols]
+    def per_key(side):
+        return (
+            detail[side]
+            .groupBy(KEY_TEXT)
+            .agg(
+                F.count(F.lit(1)).alias(on_side(ROW_COUNT, side)),
+                *[F.first(c).alias(on_side(c, side)) for c in value_cols],
+            )
         )
 
+    n_src, n_arc = on_side(ROW_COUNT, SOURCE), on_side(ROW_COUNT, ARCHIVE)
     joined = (
-        side(s, "s")
-        .join(side(a, "a"), "k", "full_outer")
-        .where("n_s IS NULL OR n_a IS NULL OR n_s <> n_a OR r_s <> r_a")
+        per_key(SOURCE)
+        .join(per_key(ARCHIVE), KEY_TEXT, "full_outer")
+        .where(
+            f"{n_src} IS NULL OR {n_arc} IS NULL OR {n_src} <> {n_arc} "
+            f"OR {on_side(ROW_HASH, SOURCE)} <> {on_side(ROW_HASH, ARCHIVE)}"
+        )
         .cache()
     )
     count = joined.count()
-    rows = joined.orderBy("k").limit(req.max_reported_keys).collect()
+    rows = joined.orderBy(KEY_TEXT).limit(req.max_reported_keys).collect()
     joined.unpersist()
     out = []
     for r in rows:
-        tag = "s" if r["n_s"] is not None else "a"
+        side = SOURCE if r[n_src] is not None else ARCHIVE
         if keys:
-            key = {p.name: r[f"kv{i}_{tag}"] for i, p in enumerate(keys)}
+            key = {p.name: r[on_side(key_value(i), side)] for i, p in enumerate(keys)}
         else:
-            key = {"row_hash": str(r[f"r_{tag}"])}
-        if r["n_a"] is None:
+            key = {"row_hash": str(r[on_side(ROW_HASH, side)])}
+        if r[n_arc] is None:
             kind, cols = "missing_in_archive", []
-        elif r["n_s"] is None:
+        elif r[n_src] is None:
             kind, cols = "unexpected_in_archive", []
-        elif r["n_a"] != r["n_s"]:
-            kind, cols = ("duplicated_in_archive" if r["n_a"] > r["n_s"] else "missing_duplicates_in_archive"), []
+        elif r[n_arc] != r[n_src]:
+            kind, cols = ("duplicated_in_archive" if r[n_arc] > r[n_src] else "missing_duplicates_in_archive"), []
         else:
             kind = "changed"
-            cols = [p.name for p in hashed if r[f"m{p.index}_s"] != r[f"m{p.index}_a"]]
-        entry = {"key": key, "kind": kind, "source_rows": r["n_s"] or 0, "archive_rows": r["n_a"] or 0}
+            field = {p.name: ColumnFields.of(p).field_hash for p in hashed}
+            cols = [n for n, h in field.items() if r[on_side(h, SOURCE)] != r[on_side(h, ARCHIVE)]]
+        entry = {"key": key, "kind": kind, "source_rows": r[n_src] or 0, "archive_rows": r[n_arc] or 0}
         if cols:
             entry["columns"] = cols
         out.append(entry)

@@ -124,6 +124,8 @@ def job_arguments(unit: dict, job: str) -> dict[str, str]:
             "policy": pol["name"],
             "legal_hold": hold,
         }
+        if pol["legal_hold"].get("reason"):
+            out["legal_hold_reason"] = pol["legal_hold"]["reason"]
         if pol["retention_end"]:
             out["retention_until"] = pol["retention_end"]
         spec = partition_spec_text(arc["partition_spec"])

@@ -2,7 +2,8 @@
 unit of a run, instead of a JVM per table.
 
 Protocol (JSON lines): the runner writes ``{"id": ..., "unit": {<work unit>}, "args": [...]}`` on stdin,
-one per line (``args``: runtime arguments such as ``--result_path``); the worker answers ``{"id", "exit_code", "summary", "error"}`` on stdout, one line per unit, in
+one per line (``args``: runtime arguments such as ``--result_path``); the worker answers
+``{"id", "exit_code", "summary", "error"}`` on stdout, one line per unit, in
 completion order, after a first ``{"ready": true}`` line once Spark is up. Each unit runs through the
 job's own entry point (``archive_table.main``, …) with ``--work_unit`` — exactly what a job run by hand
 does — in a pool of ``--parallel`` threads sharing the session. Exit codes are the jobs' (0 ok, 1

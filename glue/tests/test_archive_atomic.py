@@ -28,7 +28,8 @@ DB = "atomic"
 def make_table(pg_db, schema, table, rows):
     pg_exec(
         pg_db,
-        f'CREATE TABLE "{schema}"."{table}" (id bigint PRIMARY KEY, amount numeric(12,2), note text, created timestamp)',
+        f'CREATE TABLE "{schema}"."{table}" '
+        "(id bigint PRIMARY KEY, amount numeric(12,2), note text, created timestamp)",
     )
     pg_exec(
         pg_db,
@@ -163,7 +164,7 @@ def test_rerun_of_a_finished_run_changes_nothing_and_a_new_run_never_duplicates(
 def test_archive_of_another_source_is_not_replaced_without_a_reason(spark, warehouse, pg_db, pg_connection, pg_schema):
     make_table(pg_db, pg_schema, "a", 10)
     make_table(pg_db, pg_schema, "b", 20)
-    archive(spark, request(pg_connection, pg_schema, "a", "run-a", archive_table="shared"))
+    archive(spark, request(pg_connection, pg_schema, "a", "run-a", archive_table="shared", legal_hold=False))
     with pytest.raises(OffloadError) as err:
         archive(spark, request(pg_connection, pg_schema, "b", "run-b", archive_table="shared"))
     assert err.value.code == "lineage_mismatch"

@@ -78,7 +78,7 @@ def run_archive(spark, conn, schema, table, run_id, hold="false"):
             run_id=run_id,
             catalog=CATALOG,
             database=DB,
-            extra_properties={"legal_hold": hold},
+            legal_hold={"true": True, "false": False}.get(hold),
         ),
     )
 

@@ -4,6 +4,9 @@ line, exit codes, and the split of a table into JDBC range partitions."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 from offload_glue import cli
@@ -92,3 +95,59 @@ def test_split_predicates_cover_every_value_once(lo, hi, n):
     assert sorted(hits, key=lambda r: (r[0] is not None, r[0] or 0)) == [(None,)] + [
         (i,) for i in range(lo - 5, hi + 6)
     ]
+
+
+GLUE = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+
+
+def run_job(job: str, *args: str, tmp_path) -> tuple[int, dict]:
+    """Run a job file as a user would; a bad argument must be refused before Spark starts."""
+    proc = subprocess.run(
+        [sys.executable, os.path.join(GLUE, job), "--warehouse", str(tmp_path / "wh"), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "OFFLOAD_SOURCE_PASSWORD": "x"},
+    )
+    out = proc.stdout
+    return proc.returncode, json.loads(out[out.index("{") :]) if "{" in out else {}
+
+
+@pytest.mark.parametrize("value", ["yes", "no", "1", "0", "True", "FALSE", "on", "", " true"])
+@pytest.mark.parametrize(
+    "job,argument",
+    [
+        ("purge_table.py", "legal_hold"),
+        ("archive_table.py", "legal_hold"),
+        ("hold_table.py", "legal_hold"),
+        ("cleanup_source.py", "legal_hold"),
+        ("cleanup_source.py", "dry_run"),
+    ],
+)
+def test_boolean_arguments_accept_only_true_or_false(tmp_path, job, argument, value):
+    source = ["--source_schema", "s", "--source_table", "t", "--source_engine", "postgresql"]
+    args = {
+        "archive_table.py": [*source, "--run_id", "r"],
+        "cleanup_source.py": [*source, "--phase", "quarantine", "--cleanup_user", "c"],
+    }.get(job, ["--archive_table", "t"])
+    if argument != "legal_hold":
+        args += ["--legal_hold", "false"]
+    code, summary = run_job(job, *args, f"--{argument}", value, tmp_path=tmp_path)
+    assert code == 2, summary
+    assert summary["error"]["code"] == "bad_argument" and summary["error"]["argument"] == argument
+    assert f"--{argument}" in summary["error"]["message"] and "true or false" in summary["error"]["message"]
+
+
+def test_purge_requires_the_current_configs_legal_hold(tmp_path):
+    code, summary = run_job("purge_table.py", "--archive_table", "t", tmp_path=tmp_path)
+    assert code == 2 and summary["error"]["code"] == "missing_arguments"
+    assert "--legal_hold" in summary["error"]["message"]
+
+
+@pytest.mark.parametrize("value,expected", [("true", True), ("false", False), (None, None)])
+def test_boolean_arg_values(value, expected):
+    args = {} if value is None else {"legal_hold": value}
+    assert cli.boolean_arg(args, "legal_hold") is expected
+    if value is None:
+        with pytest.raises(OffloadError, match="--legal_hold"):
+            cli.boolean_arg(args, "legal_hold", required=True)

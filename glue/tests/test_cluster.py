@@ -98,7 +98,8 @@ def big_table(pg_db, pg_schema):
     pg_exec(pg_db, f'CREATE TABLE "{pg_schema}"."{name}" (id bigint PRIMARY KEY, kind text, amount numeric(18,6))')
     pg_exec(
         pg_db,
-        f'INSERT INTO "{pg_schema}"."{name}" SELECT g, \'k\' || (g % 17), g * 1.000001 FROM generate_series(1, 60000) g',
+        f'INSERT INTO "{pg_schema}"."{name}" '
+        "SELECT g, 'k' || (g % 17), g * 1.000001 FROM generate_series(1, 60000) g",
     )
     pg_exec(pg_db, f'ANALYZE "{pg_schema}"."{name}"')
     return name

@@ -105,7 +105,7 @@ def _request(conn, schema, table, run_id, catalog, database):
         catalog=catalog,
         database=database,
         retention_until="2001-01-01",
-        extra_properties={"legal_hold": "false"},
+        legal_hold=False,
     )
 
 

@@ -85,7 +85,7 @@ def test_archive_validate_purge_on_glue_and_s3(spark, glue_catalog, pg_db, pg_co
             catalog=catalog,
             database=database,
             retention_until="2001-01-01",
-            extra_properties={"legal_hold": "false"},
+            legal_hold=False,
         ),
     )
     assert summary["status"] == "archived" and summary["rows"] == 500, summary

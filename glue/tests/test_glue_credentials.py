@@ -74,7 +74,8 @@ def test_secret_and_connection_paths_on_postgresql(
         pg_exec(pg_db, f'ALTER TABLE "{pg_schema}"."{table}" ADD PRIMARY KEY (id)')
         pg_exec(
             pg_db,
-            f'GRANT USAGE ON SCHEMA "{pg_schema}" TO {role}; GRANT SELECT ON ALL TABLES IN SCHEMA "{pg_schema}" TO {role}',
+            f'GRANT USAGE ON SCHEMA "{pg_schema}" TO {role}; '
+            f'GRANT SELECT ON ALL TABLES IN SCHEMA "{pg_schema}" TO {role}',
         )
         c = pg_connection
         secret_id = f"offload/{role}"
@@ -98,7 +99,8 @@ def test_secret_and_connection_paths_on_postgresql(
         events = tmp_path / "events"
         events.mkdir()
         common = ["--source_schema", pg_schema, "--source_table", table, "--catalog", "offload_glue",
-                  "--catalog_type", "glue", "--warehouse", glue_catalog["warehouse"], "--archive_database", "creds"]  # fmt: skip
+                  "--catalog_type", "glue", "--warehouse", glue_catalog["warehouse"],
+                  "--archive_database", "creds"]  # fmt: skip
         code, summary, out, err = run_job(
             "archive_table.py", [*common, "--secret_id", secret_id, "--run_id", "s-1"], tmp_path, events
         )

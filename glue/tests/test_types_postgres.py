@@ -51,21 +51,33 @@ COLUMNS = [
 ]
 
 ROWS = [
-    "1, 1, 1, 1, 1.50, 1.0000000001, 1, 1.5, 3.14159265358979323846, 3.14159, 2.718281828459045, true, 'ab', 'x  ', 'hello', "
-    "'\\x00ff10'::bytea, '2024-02-29', '23:59:59.999999', '2024-01-02 03:04:05.123456', '2024-01-02 03:04:05.123456+05:30', "
-    "'1 year 2 mons 3 days 04:05:06.789', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{\"b\": 1,  \"a\": [1, 2]}', '{\"b\": 1, \"a\": [1, 2]}', "
+    "1, 1, 1, 1, 1.50, 1.0000000001, 1, 1.5, 3.14159265358979323846, 3.14159, 2.718281828459045, true, 'ab', 'x  ', "
+    "'hello', "
+    "'\\x00ff10'::bytea, '2024-02-29', '23:59:59.999999', '2024-01-02 03:04:05.123456', "
+    "'2024-01-02 03:04:05.123456+05:30', "
+    "'1 year 2 mons 3 days 04:05:06.789', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{\"b\": 1,  \"a\": [1, 2]}', "
+    '\'{"b": 1, "a": [1, 2]}\', '
     "'{1,2,NULL}', '{\"a b\",\"c,d\",NULL}', 'happy', '192.168.0.1/24', B'10100101', B'101', 12.34, 1.5",
     "2, -32768, -2147483648, -9223372036854775808, -9999999999.99, -9999999999999999999999999999.9999999999, "
-    "-99999999999999999999999999999999999999, 'NaN', -12345678901234567890123456789012345678.123456789012, 'NaN', 'NaN', false, "
-    "'      ', '', '', ''::bytea, '0001-01-01', '00:00:00', '0001-01-01 00:00:00', '0001-01-01 00:00:00+00', '-1 days -00:00:00.000001', "
-    "'00000000-0000-0000-0000-000000000000', '[]', '{}', '{}', '{}', 'sad', '::1', B'00000000', B'', -92233720368547758.08, -999999999999.999999",
+    "-99999999999999999999999999999999999999, 'NaN', -12345678901234567890123456789012345678.123456789012, 'NaN', "
+    "'NaN', false, "
+    "'      ', '', '', ''::bytea, '0001-01-01', '00:00:00', '0001-01-01 00:00:00', '0001-01-01 00:00:00+00', "
+    "'-1 days -00:00:00.000001', "
+    "'00000000-0000-0000-0000-000000000000', '[]', '{}', '{}', '{}', 'sad', '::1', B'00000000', B'', "
+    "-92233720368547758.08, -999999999999.999999",
     "3, 32767, 2147483647, 9223372036854775807, 9999999999.99, 9999999999999999999999999999.9999999999, "
-    "99999999999999999999999999999999999999, 0.000000000000000000000000000001, 0.000000000001, '-Infinity', 'Infinity', true, "
-    "'äöü€ ', 'tab\tnewline\n', repeat('long ', 2000), decode(repeat('ff', 1000), 'hex'), '9999-12-31', '12:00:00.000001', "
-    "'9999-12-31 23:59:59.999999', '9999-12-31 23:59:59.999999+00', '178000000 years', 'ffffffff-ffff-ffff-ffff-ffffffffffff', "
-    "'\"\\u00e9\"', '{\"k\": \"\\u00e9\"}', '{{1,2},{3,4}}', '{\"\\\\\\\"q\"}', 'ok', '2001:db8::/32', B'11111111', B'1', 92233720368547758.07, 999999999999.999999",
-    "4, 0, 0, 0, 0.00, 0.0000000001, 0, 0, 0, '-0', '-0', false, 'x', ' ', ' lead', '\\x00'::bytea, '1970-01-01', '00:00:00.5', "
-    "'1970-01-01 00:00:00.000001', '1969-12-31 23:59:59.999999+00', '0', '12345678-1234-1234-1234-123456789abc', 'null', 'null', "
+    "99999999999999999999999999999999999999, 0.000000000000000000000000000001, 0.000000000001, '-Infinity', "
+    "'Infinity', true, "
+    "'äöü€ ', 'tab\tnewline\n', repeat('long ', 2000), decode(repeat('ff', 1000), 'hex'), '9999-12-31', "
+    "'12:00:00.000001', "
+    "'9999-12-31 23:59:59.999999', '9999-12-31 23:59:59.999999+00', '178000000 years', "
+    "'ffffffff-ffff-ffff-ffff-ffffffffffff', "
+    "'\"\\u00e9\"', '{\"k\": \"\\u00e9\"}', '{{1,2},{3,4}}', '{\"\\\\\\\"q\"}', 'ok', '2001:db8::/32', B'11111111', "
+    "B'1', 92233720368547758.07, 999999999999.999999",
+    "4, 0, 0, 0, 0.00, 0.0000000001, 0, 0, 0, '-0', '-0', false, 'x', ' ', ' lead', '\\x00'::bytea, '1970-01-01', "
+    "'00:00:00.5', "
+    "'1970-01-01 00:00:00.000001', '1969-12-31 23:59:59.999999+00', '0', '12345678-1234-1234-1234-123456789abc', "
+    "'null', 'null', "
     "'{NULL}', '{\"\"}', 'sad', '0.0.0.0/0', B'00000001', B'0000', 0, 0.000001",
     "5" + ", NULL" * len(COLUMNS),
 ]
@@ -169,4 +181,57 @@ def test_unarchivable_value_fails_naming_the_column(
     assert err.value.code == "lossy_value" and err.value.details["column"] == "Amount"
     if "294276" not in value:
         assert f"value {value} cannot be archived" in str(err.value)
+    assert not iceberg_reader.metadata_files(warehouse, "pg_types", archive_table_name(pg_schema, "bad"))
+
+
+@pytest.mark.parametrize("read_path", ["copy", "jdbc"])
+def test_unarchivable_values_in_several_columns_are_all_named_with_a_first_key(
+    spark, warehouse, pg_db, pg_connection, pg_schema, read_path
+):
+    from offload_glue.errors import OffloadError
+
+    pg_exec(
+        pg_db,
+        f'CREATE TABLE "{pg_schema}".bad (region text, id int, "Amount" numeric(10,2), ok date, "Due" date, '
+        "PRIMARY KEY (region, id))",
+    )
+    pg_exec(
+        pg_db, f"INSERT INTO \"{pg_schema}\".bad (region, id) SELECT 'r' || (g % 2), g FROM generate_series(1, 50) g"
+    )
+    pg_exec(pg_db, f"""UPDATE "{pg_schema}".bad SET "Amount" = 'NaN' WHERE id IN (38, 12, 13)""")
+    pg_exec(pg_db, f"""UPDATE "{pg_schema}".bad SET "Due" = 'infinity' WHERE id IN (45, 41)""")
+    with pytest.raises(OffloadError) as err:
+        archive(
+            spark,
+            ArchiveRequest(
+                connection=pg_connection,
+                schema=pg_schema,
+                table="bad",
+                run_id="nan-2",
+                catalog=CATALOG,
+                database="pg_types",
+                read_path=read_path,
+            ),
+        )
+    assert err.value.code == "lossy_value"
+    # keys ordered as the primary key: region text first, then id
+    assert err.value.details["columns"] == [
+        {
+            "column": "Amount",
+            "source_type": "numeric(10,2)",
+            "archive_type": "decimal(10,2)",
+            "rows": 3,
+            "first_key": {"region": "r0", "id": 12},
+            "value": "NaN",
+        },
+        {
+            "column": "Due",
+            "source_type": "date",
+            "archive_type": "date",
+            "rows": 2,
+            "first_key": {"region": "r1", "id": 41},
+            "value": "infinity",
+        },
+    ]
+    assert '"Amount"' in str(err.value) and '"Due"' in str(err.value) and "id=12" in str(err.value)
     assert not iceberg_reader.metadata_files(warehouse, "pg_types", archive_table_name(pg_schema, "bad"))

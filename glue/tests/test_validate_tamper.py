@@ -4,6 +4,7 @@ snapshot before the next case."""
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import subprocess
@@ -26,12 +27,15 @@ def archived(spark, pg_db, pg_connection):
     schema = unique("tamper")
     with pg_db.cursor() as cur:
         cur.execute(f'CREATE SCHEMA "{schema}"')
-        cur.execute(f'''CREATE TABLE "{schema}".t (id int PRIMARY KEY, i8 bigint, n numeric(12,4), f8 double precision, r4 real,
-            bo boolean, ch char(4), vc varchar(20), tx text, by bytea, dt date, ts timestamp(6), tz timestamptz(6), js jsonb, iv interval)''')
-        cur.execute(f'''INSERT INTO "{schema}".t SELECT g, g::bigint * 1000000007, g + 0.1234, g / 3.0, g / 7.0, g % 2 = 0, 'c' || g,
+        cur.execute(f'''CREATE TABLE "{schema}".t (id int PRIMARY KEY, i8 bigint, n numeric(12,4),
+            f8 double precision, r4 real, bo boolean, ch char(4), vc varchar(20), tx text, by bytea, dt date,
+            ts timestamp(6), tz timestamptz(6), js jsonb, iv interval)''')
+        cur.execute(f'''INSERT INTO "{schema}".t SELECT g, g::bigint * 1000000007, g + 0.1234, g / 3.0, g / 7.0,
+            g % 2 = 0, 'c' || g,
             CASE WHEN g = 9 THEN NULL ELSE 'v' || g END, repeat('t', g), decode(lpad(to_hex(g), 4, '0'), 'hex'),
             date '2020-01-01' + g, timestamp '2020-01-01 00:00:00.123456' + g * interval '1 hour',
-            timestamptz '2020-01-01 00:00:00.654321+00' + g * interval '1 minute', jsonb_build_object('g', g), g * interval '1 day'
+            timestamptz '2020-01-01 00:00:00.654321+00' + g * interval '1 minute', jsonb_build_object('g', g),
+            g * interval '1 day'
             FROM generate_series(1, 40) g''')
         # values that would defeat a naive row text (fields joined by a tab, NULL as backslash-N)
         cur.execute(f"""UPDATE "{schema}".t SET vc = 'a' || chr(9) || 'b', tx = 'c' WHERE id = 11""")
@@ -249,3 +253,82 @@ def test_text_key_and_keyless_tables_are_validated_and_tampering_named(spark, pg
     [entry] = result["row_hash"]["keys"]
     assert entry["kind"] == "missing_duplicates_in_archive" and (entry["source_rows"], entry["archive_rows"]) == (3, 2)
     assert list(entry["key"]) == ["row_hash"]
+
+
+def damage_file(path: str, how: str) -> None:
+    if how == "deleted":
+        os.remove(path)
+        return
+    size = os.path.getsize(path)
+    with open(path, "r+b") as fh:
+        if how == "truncated":
+            fh.truncate(size // 2)
+        else:  # same length, no Parquet footer
+            fh.write(b"\x00garbage" * (size // 8))
+
+
+def validate_job(pg_connection, schema, warehouse, result_path) -> subprocess.CompletedProcess:
+    env = dict(os.environ, OFFLOAD_SOURCE_PASSWORD=pg_connection.password, TZ="UTC")
+    args = {
+        "source_engine": "postgresql",
+        "source_host": pg_connection.host,
+        "source_port": str(pg_connection.port),
+        "source_database": pg_connection.database,
+        "source_user": pg_connection.user,
+        "source_schema": schema,
+        "source_table": "t",
+        "warehouse": warehouse,
+        "archive_database": DB,
+        "result_path": result_path,
+    }
+    argv = [a for k, v in args.items() for a in (f"--{k}", v)]
+    return subprocess.run(
+        [sys.executable, os.path.join(ROOT, "glue", "validate_table.py"), *argv],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+
+
+@pytest.mark.parametrize("how", ["garbage", "truncated", "deleted"])
+def test_an_unreadable_archive_data_file_fails_validation_naming_the_file(
+    spark, warehouse, pg_db, pg_connection, pg_schema, tmp_path, how
+):
+    with pg_db.cursor() as cur:
+        cur.execute(
+            f'CREATE TABLE "{pg_schema}".t AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 3000) g'
+        )
+        cur.execute(f'ALTER TABLE "{pg_schema}".t ADD PRIMARY KEY (id)')
+    archive(
+        spark,
+        ArchiveRequest(
+            connection=pg_connection,
+            schema=pg_schema,
+            table="t",
+            run_id="u-1",
+            catalog=CATALOG,
+            database=DB,
+            split_column="id",
+            num_partitions=3,
+        ),
+    )
+    req = ValidateRequest(connection=pg_connection, schema=pg_schema, table="t", catalog=CATALOG, database=DB)
+    assert validate(spark, req)["status"] == "passed"
+    data = sorted(glob.glob(os.path.join(warehouse, DB, archive_table_name(pg_schema, "t"), "data", "*.parquet")))
+    assert len(data) == 3
+    damage_file(data[1], how)
+
+    if how == "garbage":  # the job, as a user runs it: exit 1 and a result naming the file, no Java trace
+        proc = validate_job(pg_connection, pg_schema, warehouse, str(tmp_path))
+        assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-3000:]
+        result = json.loads(proc.stdout)
+        assert "\tat " not in proc.stdout and "Traceback" not in proc.stdout
+        Draft202012Validator(SCHEMA).validate(json.load(open(result["result_record"])))
+    else:
+        result = validate(spark, req)
+        Draft202012Validator(SCHEMA).validate(result)
+        assert "\tat " not in json.dumps(result)
+    assert result["status"] == "failed" and "archive_unreadable" in result["mismatches"]
+    [bad] = result["archive_unreadable"]["files"]
+    assert bad["path"].endswith(os.path.basename(data[1])) and bad["error"]

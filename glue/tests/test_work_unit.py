@@ -134,7 +134,7 @@ def test_archive_from_a_work_unit_equals_the_archive_from_arguments(
          "--source_schema", orders, "--source_table", "orders_202001", "--run_id", "wu-run-1",
          "--warehouse", warehouse, "--archive_database", ns_args, "--partition_spec", "months(booked_at)",
          "--retention_until", "2027-01-31", "--policy", "monthly", "--config_commit", unit["config_commit"],
-         "--legal_hold", "true"]
+         "--legal_hold", "true", "--legal_hold_reason", "Case 7 litigation"]
     )  # fmt: skip
     assert code == 0 and from_args["rows"] == 300
     a = f"offload.`archive_{name}`.`{orders}__orders_202001`"
@@ -149,8 +149,10 @@ def test_archive_from_a_work_unit_equals_the_archive_from_arguments(
     spec = lambda ident: spark.sql(f"SELECT * FROM {ident}.partitions").columns  # noqa: E731
     assert spec(a) == spec(b) and "partition" in spec(a)
     la, lb = _lineage(spark, a), _lineage(spark, b)
-    la.pop("offload.extracted_at"), lb.pop("offload.extracted_at")
+    for key in ("offload.extracted_at", "offload.legal_hold_changed_at"):
+        la.pop(key), lb.pop(key)
     assert la == lb and la["offload.run_id"] == "wu-run-1" and la["offload.retention_until"] == "2027-01-31"
+    assert la["offload.legal_hold"] == "true" and la["offload.legal_hold_reason"] == "Case 7 litigation"
 
     # The validate unit checks the archive of this run and passes.
     result, code = validate_table.main(["validate_table.py", "--work_unit", str(files[1]), "--warehouse", warehouse])

@@ -2,11 +2,13 @@
  * Generates `tools/src/generated/*.ts` from `schema/*.schema.json`.
  * Run `npm run generate:types` after editing a schema; a test fails when the committed output drifts.
  */
-import { writeFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { compile } from 'json-schema-to-typescript';
-import { SCHEMA_DIR, readSchema } from '../src/config/schemas.js';
 
+/** `schema/` of this checkout (build-time scripts and tests read it from disk; the core imports it as data). */
+export const SCHEMA_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../schema');
 export const GENERATED_DIR = path.resolve(SCHEMA_DIR, '../tools/src/generated');
 
 /** Output file name for each schema file: `database.schema.json` → `database.ts`. */
@@ -20,7 +22,7 @@ export async function renderTypes(): Promise<Map<string, string>> {
   for (const file of readdirSync(SCHEMA_DIR)
     .filter((f) => f.endsWith('.schema.json'))
     .sort()) {
-    const schema = readSchema(file);
+    const schema = JSON.parse(readFileSync(path.join(SCHEMA_DIR, file), 'utf8')) as Record<string, unknown>;
     const ts = await compile(structuredClone(schema) as never, String(schema.title ?? file), {
       bannerComment: `/* Generated from schema/${file} by tools/scripts/generate-types.ts — do not edit. */`,
       additionalProperties: false,

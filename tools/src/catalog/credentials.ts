@@ -15,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { DatabaseConfig } from '../generated/database.js';
+import { envPrefix } from '../config/naming.js';
 
 export interface Credentials {
   user: string;
@@ -31,10 +32,6 @@ export interface Credentials {
 export class CredentialsError extends Error {
   readonly code = 'discover/no-credentials';
 }
-
-import { envPrefix } from '../config/env-prefix.js';
-
-export { envPrefix };
 
 export interface CredentialOptions {
   env?: NodeJS.ProcessEnv;

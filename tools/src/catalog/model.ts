@@ -1,36 +1,11 @@
-/** What an engine adapter reads from a catalog, engine-neutral. Mirrors `schema/inventory.schema.json`. */
+/** What an engine adapter reads from a catalog, engine-neutral: the shapes of `schema/inventory.schema.json`. */
+import type { Table } from '../generated/inventory.js';
 import type { QueryPort } from './port.js';
 
-type TableKind = 'table' | 'partitioned_table' | 'partition';
+export type ColumnInfo = Table['columns'][number];
 
-export interface ColumnInfo {
-  name: string;
-  /** The engine's type name, e.g. `timestamp with time zone`, `NUMBER`, `datetime2`. */
-  type: string;
-  nullable: boolean;
-  /** Numeric precision or character length where the engine keeps one. */
-  precision: number | null;
-  scale: number | null;
-}
-
-export interface TableInfo {
-  schema: string;
-  name: string;
-  kind: TableKind;
-  /** For a partition: the partitioned table it belongs to (same schema unless stated). */
-  partition_of: { schema: string; name: string } | null;
-  /** Number of partitions of a partitioned table (0 otherwise). */
-  partitions: number;
-  columns: ColumnInfo[];
-  /** Primary-key columns in key order; empty when the table has none. */
-  primary_key: string[];
-  /** Estimated rows from the optimizer's statistics; null when the engine has none yet. */
-  rows: number | null;
-  /** Size on disk in bytes (data + indexes) where the engine reports it. */
-  bytes: number | null;
-  /** Last modification time (ISO-8601, UTC) where the engine keeps one; null otherwise. */
-  last_modified: string | null;
-}
+/** A table as the catalog describes it: an inventory table before any `max(column)` is measured. */
+export type TableInfo = Omit<Table, 'column_max'>;
 
 export interface CatalogSnapshot {
   /** Schemas asked for that exist. */

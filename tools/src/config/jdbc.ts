@@ -1,6 +1,19 @@
 /** JDBC URLs per engine: parsed into host, port and database, with the checks Glue connections need. */
 
 export type Engine = 'postgres' | 'mysql' | 'mariadb' | 'oracle' | 'sqlserver';
+const ENGINES: readonly Engine[] = ['postgres', 'mysql', 'mariadb', 'oracle', 'sqlserver'];
+
+/**
+ * Other spellings accepted for an engine in YAML. The jobs and PostgreSQL itself say `postgresql`;
+ * the configs' canonical name stays `postgres`. Loading rewrites an alias to its canonical name
+ * before the schema pass, so nothing after loading ever sees an alias.
+ */
+export const ENGINE_ALIASES: Readonly<Record<string, Engine>> = { postgresql: 'postgres' };
+
+/** The canonical engine of a spelling, or undefined when it is none. */
+export function normalizeEngine(name: string): Engine | undefined {
+  return (ENGINES as readonly string[]).includes(name) ? (name as Engine) : ENGINE_ALIASES[name];
+}
 
 export interface JdbcTarget {
   host: string;

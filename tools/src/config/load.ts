@@ -7,9 +7,11 @@ import type { DatabaseConfig } from '../generated/database.js';
 import type { PolicyConfig } from '../generated/policy.js';
 import type { OffloadSettings } from '../generated/settings.js';
 import { compareFindings, type Finding } from './findings.js';
-import { parseConfigFile } from './yaml-file.js';
+import { parseConfigFile, type ParsedFile } from './yaml-file.js';
 import { schemaFindings } from './schema-pass.js';
-import { crossFileFindings, documentFindings } from './rules.js';
+import { crossFileFindings, documentFindings, scannerFindings } from './rules.js';
+import { ENGINE_ALIASES } from './jdbc.js';
+import { yamlComments, type YamlComment } from './secrets.js';
 import { SETTINGS_FILE, type ConfigSource } from './source.js';
 import type { ConfigKind } from './schemas.js';
 import type { LoadedConfig, LoadedRepo } from './loaded.js';
@@ -54,6 +56,7 @@ export async function loadRepo(source: ConfigSource, opts: LoadOptions = {}): Pr
       fix: 'add the settings file (see the sample in the README)',
     });
   }
+  const scanned: { kind: ConfigKind; parsed: ParsedFile; comments: YamlComment[] }[] = [];
   const bytes = await Promise.all(files.map((f) => source.readFile(f)));
   files.forEach((file, i) => {
     const kind = kindOf(file)!;
@@ -63,10 +66,12 @@ export async function loadRepo(source: ConfigSource, opts: LoadOptions = {}): Pr
       repo.invalid.push({ file, kind });
       return;
     }
+    if (kind === 'database') canonicalEngine(parsed.value);
     const schemaErrors = schemaFindings(kind, parsed);
     findings.push(...schemaErrors);
     // Secrets and other per-document rules run on whatever parsed, even if the schema failed.
     findings.push(...documentFindings(kind, parsed));
+    scanned.push({ kind, parsed, comments: yamlComments(new TextDecoder().decode(bytes[i])) });
     if (schemaErrors.length) {
       repo.invalid.push({ file, kind });
       return;
@@ -76,10 +81,17 @@ export async function loadRepo(source: ConfigSource, opts: LoadOptions = {}): Pr
     else if (kind === 'database') repo.databases.push(loaded as unknown as LoadedConfig<DatabaseConfig>);
     else repo.policies.push(loaded as unknown as LoadedConfig<PolicyConfig>);
   });
+  findings.push(...(await scannerFindings(scanned, findings)));
   findings.push(...crossFileFindings(repo));
   const only = opts.only ? new Set(opts.only) : undefined;
   repo.findings = (only ? findings.filter((f) => only.has(f.file)) : findings).sort(compareFindings);
   repo.errors = repo.findings.filter((f) => f.severity === 'error').length;
   repo.warnings = repo.findings.length - repo.errors;
   return repo;
+}
+
+/** Rewrites an engine alias (`postgresql`) to its canonical name: the schema and all after see one spelling. */
+function canonicalEngine(value: Record<string, unknown>): void {
+  const e = value.engine;
+  if (typeof e === 'string' && Object.hasOwn(ENGINE_ALIASES, e)) value.engine = ENGINE_ALIASES[e];
 }

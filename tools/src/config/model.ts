@@ -2,20 +2,9 @@
 import type { DatabaseConfig } from '../generated/database.js';
 import type { OffloadSettings } from '../generated/settings.js';
 import { parseJdbcUrl, type JdbcTarget } from './jdbc.js';
+import { glueDatabaseOf, s3LocationOf } from './naming.js';
 
 const DEFAULT_SCHEDULE = 'cron(0 2 * * ? *)';
-
-/** Glue database of a source database's archives. */
-export function glueDatabaseOf(db: DatabaseConfig, settings: OffloadSettings): string {
-  return db.archive?.glue_database ?? `${settings.archive.glue_database_prefix ?? 'archive_'}${db.name}`;
-}
-
-/** S3 location of a source database's archives (always ends with `/`). */
-export function s3LocationOf(db: DatabaseConfig, settings: OffloadSettings): string {
-  const given = db.archive?.s3_location;
-  if (given) return given.endsWith('/') ? given : `${given}/`;
-  return `s3://${settings.archive.bucket}/${settings.archive.prefix}/${glueDatabaseOf(db, settings)}/`;
-}
 
 export interface ResolvedDatabase {
   config: DatabaseConfig;

@@ -1,15 +1,12 @@
 /**
- * Table-name patterns. Include/exclude patterns are regular expressions run by RE2 (linear time, so a
- * pattern can never hang the validator, the preview or discovery). Patterns RE2 refuses
- * (backreferences, look-arounds) and patterns that would backtrack catastrophically in a backtracking
- * engine (safe-regex2's star-height check; other tools may run them there) are findings.
+ * Table-name patterns. Include/exclude patterns are regular expressions with RE2's syntax and meaning,
+ * checked by RE2 itself: whatever RE2 accepts (inline flags such as `(?i)`, POSIX classes, `\z`, …) is
+ * valid, and a refusal carries RE2's own reason. They run only in RE2 or, in the engine's fast path, as
+ * a JavaScript expression of a subset without groups (`engine/fast-match.ts`); Python never runs them.
+ * Both are linear or bounded, so no pattern can backtrack catastrophically and none is refused for
+ * nested repetition (the former `rule/pattern-unsafe`).
  */
 import { RE2 } from 're2-wasm';
-import safeRegexModule from 'safe-regex2';
-
-const safeRegex =
-  (safeRegexModule as unknown as { default?: (re: string) => boolean }).default ??
-  (safeRegexModule as unknown as (re: string) => boolean);
 
 interface TablePattern {
   source: string;
@@ -18,40 +15,24 @@ interface TablePattern {
 
 export type PatternResult =
   | { ok: true; pattern: TablePattern }
-  | { ok: false; code: 'rule/pattern-invalid' | 'rule/pattern-unsafe'; problem: string };
+  | { ok: false; code: 'rule/pattern-invalid'; problem: string };
 
 const compiled = new Map<string, PatternResult>();
+
+/** RE2's reason without the JavaScript-style preamble re2-wasm puts before it. */
+function re2Reason(e: unknown): string {
+  return String((e as Error)?.message ?? e).replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '');
+}
 
 /** Compiles a table pattern once (cached): RE2 semantics, Unicode, searched anywhere in the name. */
 export function compileTablePattern(source: string): PatternResult {
   let r = compiled.get(source);
   if (r) return r;
   try {
-    new RegExp(source, 'u'); // JS syntax check: RE2-wasm's messages are less helpful
+    const re = new RE2(source, 'u');
+    r = { ok: true, pattern: { source, test: (name: string) => re.test(name) } };
   } catch (e) {
-    r = {
-      ok: false,
-      code: 'rule/pattern-invalid',
-      problem: (e as Error).message.replace(/^Invalid regular expression: /, ''),
-    };
-  }
-  if (!r) {
-    try {
-      const re = new RE2(source, 'u');
-      r = safeRegex(source)
-        ? { ok: true, pattern: { source, test: (name: string) => re.test(name) } }
-        : {
-            ok: false,
-            code: 'rule/pattern-unsafe',
-            problem: 'nested repetition can take exponential time in backtracking regex engines',
-          };
-    } catch (e) {
-      r = {
-        ok: false,
-        code: 'rule/pattern-invalid',
-        problem: `${(e as Error).message.replace(/^Invalid regular expression: \/.*\/u: /, '')} (RE2 syntax: no backreferences or look-arounds)`,
-      };
-    }
+    r = { ok: false, code: 'rule/pattern-invalid', problem: `RE2 refuses it: ${re2Reason(e)}` };
   }
   compiled.set(source, r);
   return r;
@@ -127,7 +108,31 @@ export function dateFromGroups(m: ArrayLike<string | undefined>, order: readonly
   return out;
 }
 
+/** Length of each date token's letter run: `YYYY`, `MM`, `DD`. */
+const TOKEN_LENGTH: Record<string, number> = { Y: 4, M: 2, D: 2 };
+
+/**
+ * A run of date letters that is no date token, touching the date (`YYYYMMM`, `YYYYYMM`, `MMDDD`): a
+ * typo that would leave every table name unmatched, so every table would fail at preview. A lone Y,
+ * M or D inside a word (`DAILY_YYYYMMDD`) is literal text and stays allowed.
+ */
+function strayDateLetters(template: string): string | undefined {
+  const runs = [...template.matchAll(/Y+|M+|D+/g)].map((m) => ({ text: m[0], at: m.index }));
+  for (let i = 0; i < runs.length; i++) {
+    const r = runs[i]!;
+    const want = TOKEN_LENGTH[r.text[0]!]!;
+    if (r.text.length === want) continue;
+    const touches = (o: { text: string; at: number } | undefined) =>
+      o !== undefined && (o.at + o.text.length === r.at || r.at + r.text.length === o.at);
+    if (r.text.length >= 2 || touches(runs[i - 1]) || touches(runs[i + 1]))
+      return `"${r.text}" is not a date part (write YYYY, MM or DD): no table name would match "${template}"`;
+  }
+  return undefined;
+}
+
 function compileTemplate(template: string): NameDateResult {
+  const stray = strayDateLetters(template);
+  if (stray) return { ok: false, problem: stray };
   const { source: re, order } = templateExpression(template);
   if (!order.includes('y')) return { ok: false, problem: 'the pattern must contain YYYY' };
   if (order.includes('d') && !order.includes('m')) return { ok: false, problem: 'DD needs MM' };

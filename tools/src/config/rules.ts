@@ -11,12 +11,14 @@ import type { ConfigKind } from './schemas.js';
 import type { LoadedConfig, LoadedRepo } from './loaded.js';
 import type { DatabaseConfig } from '../generated/database.js';
 import type { PolicyConfig } from '../generated/policy.js';
-import { findSecrets } from './secrets.js';
-import { parseJdbcUrl } from './jdbc.js';
+import { commentPointer, findSecrets, scanDocuments, type YamlComment } from './secrets.js';
+import { normalizeEngine, parseJdbcUrl, type Engine } from './jdbc.js';
+import { urlParamProblems } from './jdbc-params.js';
+import { didYouMean } from './suggest.js';
 import { scheduleProblem } from './schedule.js';
 import { durationMillis, parseDuration } from './duration.js';
 import { compileNameDatePattern, compileTablePattern } from './patterns.js';
-import { glueDatabaseOf, s3LocationOf } from './model.js';
+import { glueDatabaseOf, s3LocationOf } from './naming.js';
 
 /** Every rule code with its severity and a one-line description (README table). */
 export const RULES: Record<string, { severity: Severity; what: string }> = {
@@ -42,7 +44,6 @@ export const RULES: Record<string, { severity: Severity; what: string }> = {
   },
   'rule/name-date-pattern': { severity: 'error', what: 'the date-in-name template is invalid' },
   'rule/pattern-invalid': { severity: 'error', what: 'an include/exclude pattern does not compile (RE2 syntax)' },
-  'rule/pattern-unsafe': { severity: 'error', what: 'an include/exclude pattern can backtrack catastrophically' },
   'rule/sample-percent': { severity: 'error', what: '`row_hash: sample` without `sample_percent`' },
   'rule/legal-hold-reason': { severity: 'error', what: 'a legal hold without a reason' },
   'rule/policy-conflict': {
@@ -73,18 +74,124 @@ function make(
 // Per-document rules
 // ---------------------------------------------------------------------------------------------
 
+const SECRET_FIX =
+  'remove it from the file (and rotate it: it may already be in git history); ' +
+  'reference a Secrets Manager secret by name under credentials.secret';
+
+/** The engine of a parsed database document, when it names one (aliases resolved). */
+function engineOf(value: Record<string, unknown> | undefined): Engine | undefined {
+  const e = value?.engine;
+  return typeof e === 'string' ? normalizeEngine(e) : undefined;
+}
+
+/** Whether the database document's JDBC URL parses, so its parameters are checked one by one below. */
+function parsedUrl(kind: ConfigKind, parsed: ParsedFile): { engine: Engine; url: string } | undefined {
+  if (kind !== 'database' || typeof parsed.value?.jdbc_url !== 'string') return undefined;
+  const engine = engineOf(parsed.value);
+  const url = parsed.value.jdbc_url;
+  return engine && parseJdbcUrl(engine, url).ok ? { engine, url } : undefined;
+}
+
+const allowReference = (kind: ConfigKind) => (p: string) => kind === 'database' && p === '/credentials/secret';
+
 export function documentFindings(kind: ConfigKind, parsed: ParsedFile): Finding[] {
-  const allow = (p: string) => kind === 'database' && p === '/credentials/secret';
-  return findSecrets(parsed.value, allow).map((hit) =>
+  const url = parsedUrl(kind, parsed);
+  const skip = (p: string) => url !== undefined && p === '/jdbc_url';
+  const out = findSecrets(parsed.value, allowReference(kind), skip).map((hit) =>
     make(
       parsed,
       'rule/inline-secret',
       hit.pointer,
       `${hit.pointer || 'the document'} looks like it holds ${hit.kind}`,
-      'remove it from the file (and rotate it: it may already be in git history); reference a Secrets Manager secret by name under credentials.secret',
+      SECRET_FIX,
       { key: hit.key },
     ),
   );
+  if (url) {
+    const problems = urlParamProblems(url.engine, url.url);
+    if (problems.length)
+      out.push(
+        make(
+          parsed,
+          'rule/credentials-in-url',
+          '/jdbc_url',
+          `the JDBC URL sets ${problems.map((p) => p.what).join(', ')}: ${
+            problems.some((p) => p.credential)
+              ? 'a credential'
+              : 'not a known option of the driver, so possibly a credential'
+          } (values are not shown)`,
+          'remove it from the URL (and rotate it if it is a secret); the user and password come from the secret ' +
+            'named by credentials.secret; a harmless driver option missing from the allow-list goes into ' +
+            'tools/src/config/jdbc-params.ts',
+        ),
+      );
+  }
+  return out;
+}
+
+/**
+ * The secretlint pass over every document at once (one scan: see `scanDocuments`). A place the
+ * project's own rules already reported is not reported twice.
+ */
+export async function scannerFindings(
+  docs: readonly { kind: ConfigKind; parsed: ParsedFile; comments: readonly YamlComment[] }[],
+  reported: readonly Finding[],
+): Promise<Finding[]> {
+  const out: Finding[] = [];
+  const commentFinding = (parsed: ParsedFile, c: YamlComment, kind: string): Finding => ({
+    code: 'rule/inline-secret',
+    severity: RULES['rule/inline-secret']!.severity,
+    file: parsed.file,
+    line: c.line,
+    column: c.column,
+    pointer: '',
+    message: `a comment looks like it holds ${kind}`,
+    fix:
+      'remove it from the comment (and rotate it: it may already be in git history); ' +
+      'sync publishes files with their comments',
+  });
+  // The project's own value rules over the comments (values and keys were checked per document).
+  const flagged = new Set<string>();
+  for (const { parsed, comments } of docs)
+    comments.forEach((c, i) => {
+      const hit = findSecrets(c.text, () => false)[0];
+      if (!hit) return;
+      flagged.add(`${parsed.file}|${commentPointer(i)}`);
+      out.push(commentFinding(parsed, c, hit.kind));
+    });
+  const hits = await scanDocuments(
+    docs.map(({ kind, parsed, comments }) => {
+      const url = parsedUrl(kind, parsed);
+      return {
+        value: parsed.value,
+        allowReference: allowReference(kind),
+        skip: (p: string) => url !== undefined && p === '/jdbc_url',
+        comments,
+      };
+    }),
+  );
+  const already = new Set(reported.filter((f) => f.code === 'rule/inline-secret').map((f) => `${f.file}|${f.pointer}`));
+  hits.forEach((list, i) => {
+    const { parsed, comments } = docs[i]!;
+    for (const hit of list) {
+      const key = `${parsed.file}|${hit.pointer}`;
+      if (already.has(key) || flagged.has(key)) continue;
+      const comment = hit.pointer.startsWith('#comment/') ? comments[Number(hit.pointer.slice(9))] : undefined;
+      out.push(
+        comment
+          ? commentFinding(parsed, comment, hit.kind)
+          : make(
+              parsed,
+              'rule/inline-secret',
+              hit.pointer,
+              `${hit.pointer || 'the document'} looks like it holds ${hit.kind}`,
+              SECRET_FIX,
+              { key: hit.key },
+            ),
+      );
+    }
+  });
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -383,18 +490,6 @@ export function crossFileFindings(repo: LoadedRepo): Finding[] {
             : `write it as ${j.form}`,
         ),
       );
-    } else {
-      const bad = Object.keys(j.target.params).filter((k) => /^(user|username|password|pwd|passwd)$/.test(k));
-      if (bad.length)
-        out.push(
-          make(
-            d,
-            'rule/credentials-in-url',
-            '/jdbc_url',
-            `the JDBC URL sets ${bad.join(' and ')}`,
-            'remove them from the URL; the user and password come from the secret named by credentials.secret',
-          ),
-        );
     }
 
     if (c.discovery?.schedule !== undefined) {
@@ -485,9 +580,7 @@ export function crossFileFindings(repo: LoadedRepo): Finding[] {
                 r.code,
                 `/scope/${i}/${list}/${k}`,
                 `pattern "${src}": ${r.problem}`,
-                r.code === 'rule/pattern-unsafe'
-                  ? 'rewrite it without nested repetition, e.g. ^txn_[0-9]{6}$'
-                  : 'fix the regular expression (RE2 syntax)',
+                'write it in RE2 syntax (no backreferences or look-arounds), e.g. ^txn_[0-9]{6}$',
               ),
             );
         });
@@ -505,7 +598,7 @@ export function crossFileFindings(repo: LoadedRepo): Finding[] {
               `/scope/${i}/policies/${k}`,
               `policy "${name}" does not exist`,
               known.length
-                ? `add policies/${name}.yaml or use one of: ${known.join(', ')}`
+                ? `${didYouMean(name, known)}add policies/${name}.yaml or use one of: ${known.join(', ')}`
                 : `add policies/${name}.yaml`,
             ),
           );

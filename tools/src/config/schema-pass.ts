@@ -4,6 +4,8 @@ import addFormatsModule from 'ajv-formats';
 import type { Finding } from './findings.js';
 import type { ParsedFile } from './yaml-file.js';
 import { readSchema, SCHEMA_FILES, type ConfigKind } from './schemas.js';
+import { didYouMean } from './suggest.js';
+import { ENGINE_ALIASES } from './jdbc.js';
 
 type AddFormats = (ajv: Ajv2020, formats: string[]) => unknown;
 const addFormats = ((addFormatsModule as unknown as { default?: AddFormats }).default ??
@@ -16,7 +18,14 @@ function validatorFor(kind: ConfigKind): ValidateFunction {
   let v = validators.get(kind);
   if (!v) {
     ajv ??= (() => {
-      const a = new Ajv2020({ allErrors: true, strict: true, strictTypes: false, allowUnionTypes: true });
+      // verbose: errors carry their schema, so an unknown property can be compared with the allowed ones.
+      const a = new Ajv2020({
+        allErrors: true,
+        strict: true,
+        strictTypes: false,
+        allowUnionTypes: true,
+        verbose: true,
+      });
       addFormats(a, ['email', 'date', 'date-time', 'uri']);
       return a;
     })();
@@ -38,22 +47,36 @@ function describe(e: ErrorObject): { code: string; message: string; fix: string;
         message: `${at}: missing required property "${String(p.missingProperty)}"`,
         fix: `add "${String(p.missingProperty)}"`,
       };
-    case 'additionalProperties':
+    case 'additionalProperties': {
+      const allowed = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
       return {
         code: 'schema/unknown-property',
         pointer: `${e.instancePath}/${String(p.additionalProperty)}`,
         key: true,
         message: `${at}: unknown property "${String(p.additionalProperty)}"`,
-        fix: 'remove it or correct its spelling (the schema lists every allowed property)',
+        fix:
+          `${didYouMean(String(p.additionalProperty), allowed)}remove it or correct its spelling ` +
+          `(the schema lists every allowed property${allowed.length ? `: ${allowed.join(', ')}` : ''})`,
       };
-    case 'enum':
+    }
+    case 'enum': {
+      const allowed = (p.allowedValues as unknown[]).filter((x): x is string => typeof x === 'string');
+      const aliases =
+        e.instancePath === '/engine'
+          ? ` (${Object.keys(ENGINE_ALIASES)
+              .map((a) => `"${a}"`)
+              .join(', ')} also accepted)`
+          : '';
       return {
         code: 'schema/enum',
         pointer: e.instancePath,
         key: false,
-        message: `${at}: must be one of ${(p.allowedValues as unknown[]).map((x) => JSON.stringify(x)).join(', ')}`,
-        fix: 'use one of the allowed values',
+        message: `${at}: must be one of ${(p.allowedValues as unknown[]).map((x) => JSON.stringify(x)).join(', ')}${
+          aliases
+        }`,
+        fix: `${typeof e.data === 'string' ? didYouMean(e.data, allowed) : ''}use one of the allowed values`,
       };
+    }
     case 'type':
       return {
         code: 'schema/type',

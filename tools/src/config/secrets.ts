@@ -1,3 +1,5 @@
+import { Lexer } from 'yaml';
+
 /**
  * Detects values that look like inline secrets. Configs reference secrets by name only; anything that
  * looks like a credential — in any field, known or not — is an error, so it never reaches git history
@@ -25,6 +27,11 @@ const ANY_VALUE_RULE = new RegExp(VALUE_RULES.map((r) => `(?:${r.re.source})`).j
 
 const SECRET_KEY =
   /^(password|passwd|pwd|pass|secret[_-]?(key|value)?|token|api[_-]?key|apikey|access[_-]?key([_-]?id)?|private[_-]?key|client[_-]?secret|aws[_-]?secret[_-]?access[_-]?key|connection[_-]?string)$/i;
+/** Keys holding a secret's name (`db_password`, `reporting-api-token`): flagged for values that could be one. */
+const SECRET_WORD_KEY =
+  /password|passwd|passphrase|pwd$|secret|token|(api|access|private)[_-]?key|credential|connection[_-]?str/i;
+/** A value under a secret-worded key that cannot be a credential: a number or a yes/no. */
+const HARMLESS_VALUE = /^([0-9.,_ -]+|true|false|yes|no|on|off|none|null)$/i;
 
 export interface SecretHit {
   pointer: string;
@@ -38,11 +45,16 @@ function escapePointer(k: string): string {
 }
 
 /** Walks a parsed document and returns every place that looks like an inline secret. */
-export function findSecrets(value: unknown, allowReference: (pointer: string) => boolean): SecretHit[] {
+export function findSecrets(
+  value: unknown,
+  allowReference: (pointer: string) => boolean,
+  skip: (pointer: string) => boolean = () => false,
+): SecretHit[] {
   const hits: SecretHit[] = [];
   const stack: [unknown, string][] = [[value, '']];
   while (stack.length) {
     const [v, ptr] = stack.pop()!;
+    if (skip(ptr)) continue;
     if (typeof v === 'string') {
       if (v.length < 8 || !ANY_VALUE_RULE.test(v)) continue;
       for (const r of VALUE_RULES) {
@@ -56,10 +68,11 @@ export function findSecrets(value: unknown, allowReference: (pointer: string) =>
     } else if (v && typeof v === 'object') {
       for (const [k, item] of Object.entries(v)) {
         const p = `${ptr}/${escapePointer(k)}`;
+        const scalar = typeof item === 'string' || typeof item === 'number';
         if (
-          SECRET_KEY.test(k) &&
-          (typeof item === 'string' || typeof item === 'number') &&
+          scalar &&
           String(item) !== '' &&
+          (SECRET_KEY.test(k) || (SECRET_WORD_KEY.test(k) && !HARMLESS_VALUE.test(String(item)))) &&
           !allowReference(p)
         ) {
           hits.push({ pointer: p, key: true, kind: `a value in a field named "${k}"` });
@@ -70,4 +83,132 @@ export function findSecrets(value: unknown, allowReference: (pointer: string) =>
     }
   }
   return hits;
+}
+
+// ---------------------------------------------------------------------------------------------
+// secretlint: a maintained rule set (cloud keys, tokens of ~30 services, connection strings) next to
+// the rules above. Its per-call cost is far above its per-byte cost, so every string of every file
+// (values and keys) goes into ONE text, one string per segment, and each hit is mapped back to the
+// string it fell in. The preset's comment-directive filter is left out: a config value saying
+// `secretlint-disable` must not switch the scan off for the strings after it.
+// ---------------------------------------------------------------------------------------------
+
+type LintSource = typeof import('@secretlint/core').lintSource;
+type Config = Parameters<LintSource>[0]['options']['config'];
+let scanner: Promise<{ lint: LintSource; config: Config }> | undefined;
+
+function loadScanner() {
+  scanner ??= (async () => {
+    const [{ lintSource }, { rules }] = await Promise.all([
+      import('@secretlint/core'),
+      import('@secretlint/secretlint-rule-preset-recommend'),
+    ]);
+    const config = {
+      rules: rules
+        .filter((r) => r.meta.id !== '@secretlint/secretlint-rule-filter-comments')
+        .map((r) => ({ id: r.meta.id, rule: r })),
+    } as unknown as Config;
+    return { lint: lintSource, config };
+  })();
+  return scanner;
+}
+
+/** One document to scan; `skip` leaves out subtrees another rule checks; `comments` are scanned too. */
+export interface ScanDocument {
+  value: unknown;
+  allowReference: (pointer: string) => boolean;
+  skip?: (pointer: string) => boolean;
+  comments?: readonly YamlComment[];
+}
+
+/** A YAML comment: published with the file (sync uploads config files as written) and kept in git. */
+export interface YamlComment {
+  line: number;
+  column: number;
+  text: string;
+}
+
+/** Pointer of the i-th comment in scan hits: never a JSON pointer (those start with `/` or are empty). */
+export const commentPointer = (i: number) => `#comment/${i}`;
+
+/** The comments of a YAML text, located (the lexer's tokens, minus its zero-width control tokens). */
+export function yamlComments(text: string): YamlComment[] {
+  const out: YamlComment[] = [];
+  let offset = 0,
+    line = 1,
+    lineStart = 0;
+  for (const tok of new Lexer().lex(text)) {
+    if (tok === '\x02' || tok === '\x18' || tok === '\x1f') continue;
+    if (tok.startsWith('#')) out.push({ line, column: offset - lineStart + 1, text: tok.slice(1) });
+    for (let i = tok.indexOf('\n'); i >= 0; i = tok.indexOf('\n', i + 1)) {
+      line++;
+      lineStart = offset + i + 1;
+    }
+    offset += tok.length;
+  }
+  return out;
+}
+
+/** Secrets secretlint's recommended preset finds, per document (same order as given). */
+export async function scanDocuments(docs: readonly ScanDocument[]): Promise<SecretHit[][]> {
+  const segments: { doc: number; pointer: string; key: boolean; start: number; end: number }[] = [];
+  const parts: string[] = [];
+  let at = 0;
+  const add = (doc: number, pointer: string, key: boolean, text: string) => {
+    if (text.length < 8) return; // no credential of any service is this short
+    segments.push({ doc, pointer, key, start: at, end: at + text.length });
+    parts.push(text);
+    at += text.length + 2; // joined by a blank line: no pattern spans two strings
+  };
+  docs.forEach((d, doc) => {
+    const stack: [unknown, string][] = [[d.value, '']];
+    while (stack.length) {
+      const [v, ptr] = stack.pop()!;
+      if (d.skip?.(ptr) || d.allowReference(ptr)) continue;
+      if (typeof v === 'string') add(doc, ptr, false, v);
+      else if (Array.isArray(v))
+        v.forEach((item, i) => {
+          stack.push([item, `${ptr}/${i}`]);
+        });
+      else if (v && typeof v === 'object')
+        for (const [k, item] of Object.entries(v)) {
+          const p = `${ptr}/${escapePointer(k)}`;
+          add(doc, p, true, k);
+          stack.push([item, p]);
+        }
+    }
+    d.comments?.forEach((c, i) => {
+      add(doc, commentPointer(i), false, c.text);
+    });
+  });
+  const out: SecretHit[][] = docs.map(() => []);
+  if (!segments.length) return out;
+  const { lint, config } = await loadScanner();
+  const result = await lint({
+    source: { content: parts.join('\n\n'), filePath: 'configs.txt', ext: '.txt', contentType: 'text' },
+    options: { config, maskSecrets: true, noPhysicFilePath: true },
+  });
+  const seen = new Set<string>();
+  for (const m of result.messages) {
+    // The segment holding the hit's first character (segments are in ascending order).
+    let lo = 0,
+      hi = segments.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (segments[mid]!.start <= m.range[0]) lo = mid;
+      else hi = mid - 1;
+    }
+    const s = segments[lo]!;
+    const k = `${s.doc}|${s.pointer}|${s.key}`;
+    if (seen.has(k)) continue;
+    seen.add(k);
+    out[s.doc]!.push({ pointer: s.pointer, key: s.key, kind: describeRule(m.ruleId, m.messageId) });
+  }
+  return out;
+}
+
+/** "a GitLab token (secretlint …)" from a rule id; never the message, which may quote the secret. */
+function describeRule(ruleId: string, messageId: string): string {
+  const what = ruleId.replace(/^@secretlint\/secretlint-rule-/, '').replace(/-/g, ' ');
+  return `a ${what} credential (secretlint ${messageId})`;
 }

@@ -55,6 +55,36 @@ export function fsSource(root: string): ConfigSource {
 }
 
 /**
+ * Configs held in memory, keyed by repo-relative path (forward slashes): for runtimes that fetched them
+ * elsewhere (a Lambda reading the config bucket). Lists the same files `fsSource` would for that tree.
+ */
+export function memorySource(files: ReadonlyMap<string, string | Uint8Array>, label = 'memory'): ConfigSource {
+  const bytes = new Map<string, Uint8Array>();
+  for (const [rel, body] of files) bytes.set(rel, typeof body === 'string' ? new TextEncoder().encode(body) : body);
+  const listed = [...bytes.keys()].filter(
+    (f) =>
+      f === SETTINGS_FILE || CONFIG_DIRS.some((d) => f.startsWith(`${d}/`) && !f.slice(d.length + 1).includes('/')),
+  );
+  return {
+    label,
+    async listFiles() {
+      const settings = listed.filter((f) => f === SETTINGS_FILE);
+      const byDir = CONFIG_DIRS.flatMap((d) =>
+        listed
+          .filter((f) => f.startsWith(`${d}/`) && isConfig(f))
+          .map((f) => f.slice(d.length + 1))
+          .sort()
+          .map((n) => `${d}/${n}`),
+      );
+      return [...settings, ...byDir];
+    },
+    async readFile(rel) {
+      return bytes.get(rel);
+    },
+  };
+}
+
+/**
  * Reads configs at a git revision of the repository at `root`, without touching the working tree:
  * one `git ls-tree` lists the files and their blob ids, and one `git cat-file --batch` reads them all.
  */

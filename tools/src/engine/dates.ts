@@ -83,3 +83,17 @@ export function parseUtc(s: string): number {
       : Date.parse(`${s}Z`);
   return t;
 }
+
+/**
+ * Why an ISO-8601 date or date-time (`YYYY-MM-DD[Thh:mm[:ss]]…`) names no real moment — 2026-02-30,
+ * 2026-02-29, month 13, hour 24 — or undefined. `Date.parse` rolls such values over silently.
+ */
+export function calendarProblem(text: string): string | undefined {
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?/.exec(text);
+  if (!m) return undefined;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  if (mo < 1 || mo > 12 || d < 1 || d > new Date(utc(y, mo, 0)).getUTCDate()) return `"${text}" is not a calendar date`;
+  if (m[4] !== undefined && (Number(m[4]) > 23 || Number(m[5]) > 59 || Number(m[6] ?? 0) > 59))
+    return `"${text}" is not a calendar date and time of day`;
+  return undefined;
+}

@@ -13,7 +13,7 @@ export interface DatabaseConfig {
    */
   description?: string;
   /**
-   * Database engine; decides the JDBC URL form, the catalog queries and the type mapping.
+   * Database engine; decides the JDBC URL form, the catalog queries and the type mapping. `postgresql` is accepted as an alias of `postgres` (loading rewrites it, so tools see one spelling).
    */
   engine: 'postgres' | 'mysql' | 'mariadb' | 'oracle' | 'sqlserver';
   /**

@@ -76,7 +76,7 @@ export interface PolicyConfig {
     grace_period?: string;
   };
   /**
-   * While enabled, no archive governed by this policy is purged (only a forced purge with a reason can override it, and it is audited).
+   * While enabled, no archive governed by this policy is purged: the hold is recorded with each archive and no forced purge overrides it; only a reviewed change setting enabled to false lifts it.
    */
   legal_hold?: {
     /**

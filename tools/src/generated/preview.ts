@@ -142,6 +142,32 @@ export interface PreviewResult {
      * Source bytes the change frees (tables whose policy drops the source after archiving); negative when it frees less than before.
      */
     source_freed_bytes: number;
+    /**
+     * Whole days from the inventory's discovery to when the preview ran (the real clock, not `as_of`); null when there was no inventory.
+     */
+    inventory_age_days?: number | null;
+    /**
+     * When the last discovery of this database failed after the snapshot used was taken (`inventory/<database>.error.json`): the preview is evaluated from the older, last good snapshot. Null when the last discovery succeeded.
+     */
+    last_discovery_failure?: {
+      /**
+       * When the failed discovery started (ISO-8601, UTC).
+       */
+      failed_at: string;
+      /**
+       * What failed, as the discovery recorded it.
+       */
+      errors: {
+        /**
+         * Stable code, e.g. `discover/unreachable`.
+         */
+        code: string;
+        /**
+         * What went wrong, in words.
+         */
+        message: string;
+      }[];
+    } | null;
   }[];
   /**
    * Per policy (of each change): totals of its changes.
@@ -196,5 +222,22 @@ export interface PreviewResult {
      * `head`: the working tree's evaluation (makes the preview incomplete); `base`: the base revision's (a note).
      */
     side: 'head' | 'base';
+  }[];
+  /**
+   * Things to know that do not stop the evaluation: an inventory of a database that has no config, a database evaluated from an older snapshot because its last discovery failed.
+   */
+  warnings?: {
+    /**
+     * Database concerned (for an unknown inventory: the name its file gives).
+     */
+    database: string;
+    /**
+     * Stable code: `inventory/unknown-database` or `inventory/last-discovery-failed`.
+     */
+    code: string;
+    /**
+     * What it means and what to do.
+     */
+    message: string;
   }[];
 }

@@ -47,9 +47,17 @@ export type PurgeAuditRecord = {
    */
   rows?: number;
   /**
-   * Whether a legal hold was in force.
+   * Whether a legal hold was in force: the current config's or the recorded one (a recorded value other than exactly `false` counts as held).
    */
   legal_hold: boolean;
+  /**
+   * The current config's legal hold, as given to the purge job (`--legal_hold`).
+   */
+  legal_hold_config: boolean;
+  /**
+   * The archive's recorded `offload.legal_hold` property as found (`true`, `false`, `unknown`; null when missing).
+   */
+  legal_hold_recorded: string | null;
   /**
    * Date before which the archive must be kept (from the policy), if known.
    */
@@ -66,6 +74,10 @@ export type PurgeAuditRecord = {
    * set when a purge went ahead despite refusal reasons
    */
   forced_reason: string | null;
+  /**
+   * A force reason that was given but not applied because a legal hold was in force (no force reason overrides a hold).
+   */
+  force_reason_not_applied?: string;
   /**
    * When the decision was taken (UTC).
    */

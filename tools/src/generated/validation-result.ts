@@ -74,7 +74,7 @@ export interface ValidationResultRecord {
    */
   sample_percent: number;
   /**
-   * lineage | schema | row_count | row_hash | column:<name>
+   * lineage | schema | row_count | row_hash | column:<name> | archive_unreadable
    */
   mismatches: string[];
   /**
@@ -230,6 +230,28 @@ export interface ValidationResultRecord {
        */
       columns?: string[];
     }[];
+  };
+  /**
+   * Set when the archive's data could not be read: the damaged data files of the validated snapshot.
+   */
+  archive_unreadable?: {
+    /**
+     * Data files that are missing, of another length than the snapshot records, or named by the read error.
+     */
+    files: {
+      /**
+       * The data file.
+       */
+      path: string;
+      /**
+       * What is wrong with it (one line, no stack trace).
+       */
+      error: string;
+    }[];
+    /**
+     * The read error's cause, one line.
+     */
+    message: string;
   };
   /**
    * Wall time of the validation.

@@ -15,7 +15,7 @@
 import type { LedgerEntry, State } from '../generated/ledger-entry.js';
 
 export type { LedgerEntry, State };
-const LEDGER_FORMAT = 1 as const;
+export const LEDGER_FORMAT = 1 as const;
 const HISTORY_LIMIT = 200;
 
 export const STATES: readonly State[] = [

@@ -8,12 +8,7 @@ import type { PreviewResult } from '../generated/preview.js';
 /** One line of the preview's JSON contract (`schema/preview.schema.json`, `changes[]`). */
 export type Change = PreviewResult['changes'][number];
 
-export interface Totals {
-  tables: number;
-  rows: number;
-  bytes: number;
-  source_freed_bytes: number;
-}
+export type Totals = Pick<PreviewResult['summary'], 'tables' | 'rows' | 'bytes' | 'source_freed_bytes'>;
 
 export const emptyTotals = (): Totals => ({ tables: 0, rows: 0, bytes: 0, source_freed_bytes: 0 });
 

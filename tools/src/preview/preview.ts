@@ -4,17 +4,22 @@
  * returns what changes. Returns data; never prints. A database that could not be evaluated (missing
  * or partial inventory, unreachable) is a problem in the result, never silently "no changes".
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import { loadRepo, type LoadedRepo } from '../config/load.js';
 import { fsSource, gitSource } from '../config/source.js';
+import { parseUtc } from '../engine/dates.js';
 import { evaluate, parseAsOf, type ArchiveRecord, type Evaluation, type InventoryInput } from '../engine/evaluate.js';
-import { readInventory } from '../inventory/inventory.js';
+import { readDiscoveryFailure, readInventory, type DiscoveryFailure } from '../inventory/inventory.js';
+import { calendarProblem } from '../engine/dates.js';
+import { checkDir } from '../dirs.js';
+import { ageDays, ageText } from './age.js';
 import { discoverDatabase, type ConfigVariant, type DiscoverProgress } from '../catalog/discover.js';
 import type { CredentialOptions } from '../catalog/credentials.js';
 import type { DatabaseConfig } from '../generated/database.js';
 import { UserError } from '../errors.js';
+import { didYouMean } from '../config/suggest.js';
 import { addTo, diffEvaluations, emptyTotals, type Change, type Totals } from './diff.js';
 import type { PreviewResult } from '../generated/preview.js';
 
@@ -41,6 +46,14 @@ export interface PreviewOptions {
 export type { PreviewResult };
 type PreviewProblem = PreviewResult['problems'][number];
 type DatabaseSummary = PreviewResult['databases'][number];
+type PreviewWarning = NonNullable<PreviewResult['warnings']>[number];
+
+/** What preview knows beside the evaluations: failed discoveries, stray inventories, the clock. */
+interface PreviewContext {
+  failures?: ReadonlyMap<string, DiscoveryFailure>;
+  warnings?: readonly PreviewWarning[];
+  now?: Date;
+}
 
 async function readArchiveState(file: string): Promise<ArchiveRecord[]> {
   let doc: unknown;
@@ -65,6 +78,20 @@ async function readArchiveState(file: string): Promise<ArchiveRecord[]> {
       `archive state ${file}: expected a list of { database, schema, table, archived_at, validated, table_date?, purged? }`,
     );
   }
+  (list as ArchiveRecord[]).forEach((r, i) => {
+    for (const field of ['archived_at', 'table_date'] as const) {
+      const v = r[field];
+      if (v === undefined) continue;
+      const why =
+        typeof v !== 'string' || Number.isNaN(parseUtc(v))
+          ? `"${String(v)}" is not an ISO-8601 date`
+          : calendarProblem(v);
+      if (why)
+        throw new UserError(
+          `archive state ${file}: record ${i + 1} (${r.database}.${r.schema}.${r.table}): ${field} ${why}`,
+        );
+    }
+  });
   return list as ArchiveRecord[];
 }
 
@@ -128,14 +155,31 @@ export async function preview(opts: PreviewOptions): Promise<PreviewResult> {
   const archive = opts.archiveState ? await readArchiveState(path.resolve(opts.root, opts.archiveState)) : opts.archive;
   const names = [...new Set([...head.databases, ...base.databases].map((d) => d.config.name))].sort();
   let inventories: Map<string, InventoryInput>;
+  const failures = new Map<string, DiscoveryFailure>();
+  const warnings: PreviewWarning[] = [];
+  const now = (opts.now ?? (() => new Date()))();
   if (opts.inventory === 'live') inventories = await liveInventories(head, base, opts);
   else {
     const dir = path.resolve(opts.root, opts.inventory);
+    await checkDir(dir, '--inventory');
     inventories = new Map();
     for (const name of names) {
       const r = await readInventory(dir, name);
       inventories.set(name, r.ok ? r.inventory : { error: { code: r.code, message: r.message } });
+      const failed = r.ok ? await readDiscoveryFailure(dir, r.inventory) : undefined;
+      if (r.ok && failed) {
+        failures.set(name, failed);
+        warnings.push({
+          database: name,
+          code: 'inventory/last-discovery-failed',
+          message:
+            `the last discovery failed (${failed.failed_at}: ` +
+            `${failed.errors.map((e) => `${e.code} ${e.message}`).join('; ')}); evaluated from the last good ` +
+            `snapshot of ${r.inventory.discovered_at} (${ageText(r.inventory.discovered_at, now)})`,
+        });
+      }
     }
+    warnings.push(...(await strayInventories(dir, opts.inventory, new Set(names))));
   }
   const run = (repo: LoadedRepo): Evaluation =>
     evaluate({
@@ -148,7 +192,32 @@ export async function preview(opts: PreviewOptions): Promise<PreviewResult> {
   const before = run(base);
   const after = run(head);
   const changes = diffEvaluations(before, after);
-  return summarize(opts, asOf, before, after, changes, base);
+  return summarize(opts, asOf, before, after, changes, base, { failures, warnings, now });
+}
+
+/** Inventories in the folder of databases that no config (of either side) declares: a warning each. */
+async function strayInventories(dir: string, shown: string, known: ReadonlySet<string>): Promise<PreviewWarning[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  return names
+    .filter((f) => f.endsWith('.json') && !f.endsWith('.error.json'))
+    .map((f) => f.slice(0, -'.json'.length))
+    .filter((db) => !known.has(db))
+    .sort()
+    .map((db) => {
+      const guess = didYouMean(db, known).trim();
+      return {
+        database: db,
+        code: 'inventory/unknown-database',
+        message:
+          `${path.posix.join(shown, `${db}.json`)} is an inventory, but there is no database config named ` +
+          `${db}${guess ? ` (${guess})` : ''}: delete it, or add databases/${db}.yaml`,
+      };
+    });
 }
 
 /** Totals per database and per policy, problems of both sides; pure. */
@@ -159,7 +228,9 @@ export function summarize(
   after: Evaluation,
   changes: Change[],
   baseRepo?: LoadedRepo,
+  context: PreviewContext = {},
 ): PreviewResult {
+  const now = context.now ?? new Date();
   const summary = { ...emptyTotals(), added: 0, removed: 0, changed: 0 };
   const dbs = new Map<string, DatabaseSummary>();
   const pols = new Map<string, Totals & { policy: string }>();
@@ -170,6 +241,8 @@ export function summarize(
           database: d.database,
           status: d.status,
           inventory_discovered_at: d.inventory_discovered_at,
+          inventory_age_days: d.inventory_discovered_at === null ? null : ageDays(d.inventory_discovered_at, now),
+          last_discovery_failure: failureOf(context.failures?.get(d.database)),
           ...emptyTotals(),
         });
     }
@@ -238,5 +311,10 @@ export function summarize(
     databases: [...dbs.values()].sort((a, b) => (a.database < b.database ? -1 : 1)),
     policies: [...pols.values()].sort((a, b) => (a.policy < b.policy ? -1 : 1)),
     problems: list,
+    warnings: [...(context.warnings ?? [])],
   };
+}
+
+function failureOf(f: DiscoveryFailure | undefined): DatabaseSummary['last_discovery_failure'] {
+  return f ? { failed_at: f.failed_at, errors: f.errors.map((e) => ({ code: e.code, message: e.message })) } : null;
 }

@@ -40,10 +40,29 @@ function summaryLine(r: PreviewResult): string {
   return `Retention preview: ${plural(s.tables, 'table')} change (${parts.join(', ')}) — ${formatCount(s.rows)} rows, ${formatBytes(s.bytes)}${freed}${r.complete ? '' : ' — INCOMPLETE: see problems'}`;
 }
 
+/** `db1 2026-11-27 (5 days old), …` for the inventories used; empty when none has a date. */
+function inventoryAges(r: PreviewResult): string {
+  return r.databases
+    .filter((d) => d.inventory_discovered_at !== null && d.inventory_age_days != null)
+    .map((d) => {
+      const n = d.inventory_age_days!;
+      const age = n === 0 ? 'less than a day old' : `${n} day${n === 1 ? '' : 's'} old`;
+      const failed = d.last_discovery_failure ? ', last discovery FAILED' : '';
+      return `${d.database} ${d.inventory_discovered_at!.slice(0, 10)} (${age}${failed})`;
+    })
+    .join(', ');
+}
+
 // ---- text ----------------------------------------------------------------------------------------
 
 export function renderText(r: PreviewResult): string {
-  const out: string[] = [summaryLine(r), `as of ${r.as_of}, base ${r.base}, inventory ${r.inventory}`, ''];
+  const out: string[] = [summaryLine(r), `as of ${r.as_of}, base ${r.base}, inventory ${r.inventory}`];
+  const ages = inventoryAges(r);
+  if (ages) out.push(`inventories: ${ages}`);
+  out.push('');
+  if (r.warnings?.length) {
+    out.push('Warnings:', ...r.warnings.map((w) => `  ${w.database}: ${w.message}`), '');
+  }
   const head = r.problems.filter((p) => p.side === 'head');
   if (head.length || r.databases.some((d) => d.status !== 'ok')) {
     out.push('Problems (the preview is incomplete until they are fixed):');
@@ -152,6 +171,13 @@ export function renderMarkdown(r: PreviewResult, limit = COMMENT_LIMIT): string 
     `As of **${cell(r.as_of)}** · base ${code(r.base)} · inventory ${code(r.inventory)}`,
     '',
   ];
+  const ages = inventoryAges(r);
+  if (ages) head.push(`Inventories: ${cell(ages)}`, '');
+  if (r.warnings?.length) {
+    head.push('> [!WARNING]');
+    for (const w of r.warnings) head.push(`> - ${code(w.database)}: ${cell(w.message)}`);
+    head.push('');
+  }
   const problems = r.problems;
   if (problems.length) {
     const failing = problems.some((p) => p.side === 'head') || r.databases.some((d) => d.status !== 'ok');

@@ -24,6 +24,7 @@
 import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
 import { UserError } from '../errors.js';
+import type { ConfigItem } from '../generated/config-item.js';
 import type { DesiredFile, DesiredState, Manifest, Snapshot } from './model.js';
 import { MANIFEST_FORMAT } from './model.js';
 import type { Change, Plan } from './plan.js';
@@ -184,7 +185,7 @@ export async function applyPlan(
           sync_run_id: runId,
           created_at: r && !r.malformed && r.createdAt ? r.createdAt : ts,
           updated_at: ts,
-        },
+        } satisfies ConfigItem,
         expect: r ? { exists: true, rawVersion: r.rawVersion } : { exists: false },
       };
     });

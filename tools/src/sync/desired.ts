@@ -3,6 +3,8 @@ import type { LoadedRepo } from '../config/load.js';
 import type { ConfigSource } from '../config/source.js';
 import { SETTINGS_FILE } from '../config/source.js';
 import { resolveDatabase } from '../config/model.js';
+import { connectionNameOf } from '../config/naming.js';
+import type { ConfigItem } from '../generated/config-item.js';
 import type { DatabaseConfig } from '../generated/database.js';
 import type { OffloadSettings } from '../generated/settings.js';
 import { hashValue, sha256Hex } from './canonical.js';
@@ -57,12 +59,12 @@ export async function desiredState(repo: LoadedRepo, source: ConfigSource, commi
     const sha = sha256Hex(body);
     files.push({ key, file: e.file, body, sha256: sha });
     const config = JSON.parse(JSON.stringify(e.config)) as Record<string, unknown>;
-    let resolved: Record<string, unknown> | undefined;
+    let resolved: ConfigItem['resolved'];
     if (e.kind === 'database') {
       const r = resolveDatabase(e.config as DatabaseConfig, settings);
       resolved = JSON.parse(
         JSON.stringify({
-          glue_connection: e.name,
+          glue_connection: connectionNameOf(e.config as DatabaseConfig),
           glue_database: r.glueDatabase,
           s3_location: r.s3Location,
           schedule: r.schedule,
@@ -71,7 +73,12 @@ export async function desiredState(repo: LoadedRepo, source: ConfigSource, commi
         }),
       );
       const spec = connectionSpecOf(e.config as DatabaseConfig);
-      connections.push({ name: e.name, spec, sha256: hashConnection(spec), tags: r.tags });
+      connections.push({
+        name: connectionNameOf(e.config as DatabaseConfig),
+        spec,
+        sha256: hashConnection(spec),
+        tags: r.tags,
+      });
     }
     items.push({
       pk: itemKey(e.kind, e.name),

@@ -412,6 +412,9 @@ class LocalTarget implements Target {
         break;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        // A folder (or anything but a file) there is no lock any run holds: waiting would only time out.
+        if ((await stat(lock).catch(() => undefined))?.isFile() === false)
+          throw new UserError(`${lock} is not a lock file (a folder or other special file): remove it`, 2);
         if (await this.isStale(lock, staleMs)) {
           // Move it aside first so that only one of several waiting runs breaks it.
           const aside = `${lock}.stale-${randomBytes(6).toString('hex')}`;

@@ -3,6 +3,7 @@
  * target, and the record of what the last completed sync wrote (the manifest). Shared by both
  * targets, so plan and apply have one meaning whatever the target.
  */
+import type { ConfigItem } from '../generated/config-item.js';
 
 /** DynamoDB partition key of the item holding the sync generation and lease. */
 export const STATE_PK = 'SYNC#STATE';
@@ -31,7 +32,7 @@ export interface DesiredItem {
   /** The validated config as parsed (comments and formatting gone). */
   config: Record<string, unknown>;
   /** Values derived with the settings (databases only): what the pipeline actually uses. */
-  resolved?: Record<string, unknown>;
+  resolved?: ConfigItem['resolved'];
   /** sha256 of the source file bytes: the same as the S3 object's `content-sha256` metadata. */
   contentSha256: string;
   /** sha256 of canonical {config, resolved}: recomputed on read to detect hand edits. */

@@ -8,13 +8,15 @@
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { canonicalJson, sha256Hex } from './canonical.js';
-import { STATE_PK, type ItemKind } from './model.js';
+import type { ConfigItem } from '../generated/config-item.js';
+import { STATE_PK } from './model.js';
 
+/** A config item (schema/config-item.schema.json) as the pipeline uses it. */
 interface PublishedConfig {
-  kind: ItemKind;
+  kind: ConfigItem['kind'];
   name: string;
   config: Record<string, unknown>;
-  resolved?: Record<string, unknown>;
+  resolved?: ConfigItem['resolved'];
   version: number;
   gitCommit?: string;
   updatedAt?: string;
@@ -52,12 +54,12 @@ function publishedFromItems(items: Record<string, unknown>[]): PublishedConfigs 
       continue;
     }
     const c: PublishedConfig = {
-      kind: kind as ItemKind,
+      kind,
       name: it.name as string,
       config: it.config as Record<string, unknown>,
       version: it.version as number,
     };
-    if (it.resolved) c.resolved = it.resolved as Record<string, unknown>;
+    if (it.resolved) c.resolved = it.resolved as ConfigItem['resolved'];
     if (typeof it.git_commit === 'string') c.gitCommit = it.git_commit;
     if (typeof it.updated_at === 'string') c.updatedAt = it.updated_at;
     if (kind === 'settings') out.settings = c;

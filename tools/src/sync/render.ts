@@ -1,4 +1,5 @@
 /** Renders a sync plan (and what apply did) as text, JSON or Markdown. Pure functions. */
+import type { SyncOutput } from '../generated/sync-output.js';
 import type { ApplyResult } from './apply.js';
 import { isNoop, type Change, type Plan, type Resource } from './plan.js';
 
@@ -37,7 +38,7 @@ const TITLES: Record<Resource, string> = {
 const SIGN = { create: '+', update: '~', delete: '-' } as const;
 
 /** The JSON document `--format json` prints: stable field names, meant for scripts. */
-export function planDocument(plan: Plan, result?: ApplyResult) {
+export function planDocument(plan: Plan, result?: ApplyResult): SyncOutput {
   return {
     mode: result ? 'apply' : 'plan',
     target: plan.target,

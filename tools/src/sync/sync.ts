@@ -6,6 +6,7 @@ import path from 'node:path';
 import { loadRepo, type LoadedRepo } from '../config/load.js';
 import { fsSource, type ConfigSource } from '../config/source.js';
 import { UserError } from '../errors.js';
+import { checkDir, ensureDir } from '../dirs.js';
 import type { OffloadSettings } from '../generated/settings.js';
 import { applyPlan, type ApplyOptions, type ApplyResult } from './apply.js';
 import type { AwsTargetOptions } from './aws-target.js';
@@ -90,6 +91,8 @@ export async function runSync(opts: SyncOptions): Promise<SyncOutcome> {
   const repo = await loadRepo(source);
   if (repo.errors > 0 || !repo.settings) return { status: 'invalid', repo };
   const settings = repo.settings.config as OffloadSettings;
+  if (opts.target.kind === 'local' && !opts.targetImpl)
+    await (opts.apply ? ensureDir : checkDir)(opts.target.dir, '--target local:');
   const allowUncommitted = overrideReason('--allow-uncommitted', opts.allowUncommitted);
   const allowNonDescendant = overrideReason('--allow-non-descendant', opts.allowNonDescendant);
   const origin = await readProvenance(opts.root, opts.commit);

@@ -12,7 +12,7 @@
 import path from 'node:path';
 import type { DatabaseConfig } from '../generated/database.js';
 import type { CredentialSource, WorkUnit } from '../generated/work-unit.js';
-import { envPrefix } from '../config/env-prefix.js';
+import { envPrefix } from '../config/naming.js';
 
 export type Runtime = 'local' | 'aws';
 export type CredentialReference = WorkUnit['source']['credentials'];

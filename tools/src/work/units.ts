@@ -9,19 +9,18 @@ import type { PolicyConfig } from '../generated/policy.js';
 import type { OffloadSettings } from '../generated/settings.js';
 import type { WorkUnit } from '../generated/work-unit.js';
 import { parseJdbcUrl } from '../config/jdbc.js';
-import { glueDatabaseOf, s3LocationOf } from '../config/model.js';
+import { archiveTableName, glueDatabaseOf, s3LocationOf } from '../config/naming.js';
 import type { Decision, Evaluation } from '../engine/evaluate.js';
 import { addCalendar, calendarOf, isoDay, parseUtc } from '../engine/dates.js';
-import { archiveTableName } from './archive-name.js';
 import { credentialReference, type Runtime } from './credential-ref.js';
 
 export type { WorkUnit };
 export type WorkAction = WorkUnit['action'];
 export const WORK_ACTIONS: readonly WorkAction[] = ['archive', 'validate', 'cleanup_source', 'purge'];
-const WORK_UNIT_FORMAT = 1 as const;
+export const WORK_UNIT_FORMAT = 1 as const;
 const DEFAULT_CATALOG = 'offload';
 
-class WorkUnitError extends Error {
+export class WorkUnitError extends Error {
   constructor(
     readonly code: string,
     message: string,
@@ -61,7 +60,7 @@ const unitKey = (database: string, archiveTable: string, action: WorkAction, run
   `${action}:${database}.${archiveTable}@${runId}`;
 
 /** The retention end (YYYY-MM-DD): the table's date plus the policy's purge_after; null without one. */
-export function retentionEnd(tableDate: string | null | undefined, policy: PolicyConfig): string | null {
+function retentionEnd(tableDate: string | null | undefined, policy: PolicyConfig): string | null {
   if (!tableDate || !policy.purge_after) return null;
   const c = calendarOf(policy.purge_after);
   const t = parseUtc(tableDate);
@@ -70,7 +69,7 @@ export function retentionEnd(tableDate: string | null | undefined, policy: Polic
 }
 
 /** Builds the work unit for one decision and action. Throws WorkUnitError when the configs cannot give one. */
-export function buildWorkUnit(
+function buildWorkUnit(
   decision: Decision,
   action: WorkAction,
   ctx: PlanContext,

@@ -22,7 +22,7 @@ import {
   type Transition,
 } from '../../src/ledger/index.js';
 import { createDynamoLedger, createLedgerTable } from '../../src/ledger/dynamodb.js';
-import { SCHEMA_DIR } from '../../src/config/schemas.js';
+import { SCHEMA_DIR } from '../../scripts/generate-types.js';
 import { startMoto, type MotoServer } from '../helpers/moto.js';
 
 const ajv = new Ajv2020({ strict: false });

@@ -20,7 +20,7 @@ import type { Inventory } from '../../src/inventory/inventory.js';
 import { writeTree, removeTree, type Tree } from '../helpers/fixtures.js';
 import { baseRepo, DB1, MONTHLY, AUDIT } from '../helpers/repo.js';
 import { inventory, table, eventCol, measured } from '../engine/fixtures.js';
-import { startFakeGithub } from './github-server.js';
+import { startFakeGithub } from '../helpers/github-server.js';
 
 const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
 const contract = ajv.compile(

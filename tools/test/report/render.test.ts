@@ -5,7 +5,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { SCHEMA_DIR } from '../../src/config/schemas.js';
+import { SCHEMA_DIR } from '../../scripts/generate-types.js';
 import type { RunReport } from '../../src/generated/run-report.js';
 import {
   formatBytes,

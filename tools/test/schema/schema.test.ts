@@ -4,8 +4,7 @@ import * as assert from 'uvu/assert';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { renderTypes, GENERATED_DIR } from '../../scripts/generate-types.js';
-import { SCHEMA_DIR } from '../../src/config/schemas.js';
+import { GENERATED_DIR, renderTypes, SCHEMA_DIR } from '../../scripts/generate-types.js';
 
 const ROOT = path.resolve(SCHEMA_DIR, '..');
 const schemaFiles = readdirSync(SCHEMA_DIR)

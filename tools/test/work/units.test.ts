@@ -7,7 +7,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { evaluate } from '../../src/engine/evaluate.js';
 import { planWorkUnits, tableKey, type PlanContext, type WorkUnit } from '../../src/work/units.js';
 import { workUnitProblems } from '../../src/work/validate-unit.js';
-import { SCHEMA_DIR } from '../../src/config/schemas.js';
+import { SCHEMA_DIR } from '../../scripts/generate-types.js';
 import type { OffloadSettings } from '../../src/generated/settings.js';
 import type { PolicyConfig } from '../../src/generated/policy.js';
 import { audit, db, eventCol, inventory, measured, monthly, table } from '../engine/fixtures.js';

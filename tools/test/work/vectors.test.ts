@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { archiveTableName } from '../../src/work/archive-name.js';
+import { archiveTableName } from '../../src/config/naming.js';
 import { credentialReference } from '../../src/work/credential-ref.js';
 import { resolveCredentials } from '../../src/catalog/credentials.js';
 import type { DatabaseConfig } from '../../src/generated/database.js';

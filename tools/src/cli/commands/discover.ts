@@ -4,8 +4,11 @@ import pLimit from 'p-limit';
 import { loadRepo } from '../../config/load.js';
 import { fsSource } from '../../config/source.js';
 import { discoverDatabase, type DiscoverProgress } from '../../catalog/discover.js';
-import { DEFAULT_INVENTORY_DIR, writeInventory, type Inventory } from '../../inventory/inventory.js';
+import { DEFAULT_INVENTORY_DIR, storeDiscovery, type Inventory } from '../../inventory/inventory.js';
 import { UserError } from '../../errors.js';
+import { didYouMean } from '../../config/suggest.js';
+import { ensureDir } from '../../dirs.js';
+import { ageText } from '../../preview/age.js';
 import { findRoot } from '../root.js';
 import { progressReporter } from '../progress.js';
 
@@ -22,7 +25,15 @@ interface DiscoverCommandOptions {
 }
 
 interface DiscoverCommandResult {
-  written: { database: string; file: string; tables: number; partial: boolean; errors: Inventory['errors'] }[];
+  written: {
+    database: string;
+    file: string;
+    tables: number;
+    partial: boolean;
+    errors: Inventory['errors'];
+    /** The discovery failed and this earlier complete snapshot was kept (the failure recorded in `failureFile`). */
+    kept?: { discovered_at: string; failureFile: string };
+  }[];
 }
 
 /** Discovers each selected database (all by default) and writes its inventory; returns what was written. */
@@ -33,10 +44,14 @@ async function discoverCommand(opts: DiscoverCommandOptions): Promise<DiscoverCo
   const known = repo.databases.map((d) => d.config.name);
   const unknown = opts.databases.filter((n) => !known.includes(n));
   if (unknown.length)
-    throw new UserError(`no database config named ${unknown.join(', ')} (known: ${known.join(', ') || 'none'})`);
+    throw new UserError(
+      `no database config named ${unknown.join(', ')} ` +
+        `(${unknown.map((n) => didYouMean(n, known)).join('')}known: ${known.join(', ') || 'none'})`,
+    );
   const chosen = repo.databases.filter((d) => opts.databases.length === 0 || opts.databases.includes(d.config.name));
   const policies = repo.policies.map((p) => p.config);
   const out = path.resolve(opts.root, opts.out);
+  await ensureDir(out, '--out'); // before connecting: a bad folder is known in a moment, not after discovery
   // Databases in parallel (each with its own connections), results in config order.
   const limit = pLimit(Math.max(1, opts.jobs ?? 4));
   const written = await Promise.all(
@@ -54,13 +69,16 @@ async function discoverCommand(opts: DiscoverCommandOptions): Promise<DiscoverCo
           ...(opts.timeoutMs ? { statementTimeoutMs: opts.timeoutMs } : {}),
           ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
         });
-        const file = await writeInventory(out, inventory);
+        const stored = await storeDiscovery(out, inventory);
         return {
           database: d.config.name,
-          file,
-          tables: inventory.tables.length,
+          file: stored.file,
+          tables: stored.written ? inventory.tables.length : stored.kept.tables.length,
           partial: inventory.partial,
           errors: inventory.errors,
+          ...(stored.written
+            ? {}
+            : { kept: { discovered_at: stored.kept.discovered_at, failureFile: stored.failureFile } }),
         };
       }),
     ),
@@ -95,7 +113,11 @@ Credentials, first found: OFFLOAD_DB_<NAME>_USER / _PASSWORD (and _URL, a JDBC U
 configured one) in the environment; .offload/credentials.yaml or ~/.config/offload/credentials.yaml
 (or OFFLOAD_CREDENTIALS_FILE); the config's Secrets Manager secret.
 
-Exit status: 0 every inventory complete, 1 some inventory partial (errors listed), 2 usage error.`,
+A failed discovery never replaces a complete snapshot: that is kept, and the failure is recorded
+beside it in <database>.error.json (removed by the next good discovery).
+
+Exit status: 0 every inventory complete, 1 some discovery failed or is partial (errors listed), 2 usage
+error (also a --out folder that is a file or cannot be created).`,
     )
     .action(
       async (o: {
@@ -120,10 +142,18 @@ Exit status: 0 every inventory complete, 1 some inventory partial (errors listed
             aws: o.aws,
             onProgress: progress.onProgress,
           });
+          const rel = (f: string) => path.relative(process.cwd(), f) || f;
           for (const w of r.written) {
-            process.stdout.write(
-              `${w.database}: ${w.tables} tables${w.partial ? ' (PARTIAL)' : ''} → ${path.relative(process.cwd(), w.file) || w.file}\n`,
-            );
+            if (w.kept)
+              process.stdout.write(
+                `${w.database}: discovery FAILED; kept the last good snapshot of ${w.kept.discovered_at} ` +
+                  `(${ageText(w.kept.discovered_at, new Date())}) in ${rel(w.file)}; ` +
+                  `failure recorded in ${rel(w.kept.failureFile)}\n`,
+              );
+            else
+              process.stdout.write(
+                `${w.database}: ${w.tables} tables${w.partial ? ' (PARTIAL)' : ''} → ${rel(w.file)}\n`,
+              );
             for (const e of w.errors) process.stdout.write(`  ${e.code}: ${e.message}\n`);
           }
           process.exitCode = r.written.some((w) => w.partial) ? 1 : 0;
