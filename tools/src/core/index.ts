@@ -64,10 +64,15 @@ export type {
 export { renderHtml, renderJson, renderMarkdown, summarize } from '../report/render.js';
 export type { ReportTable } from '../report/render.js';
 export type { RunReport } from '../generated/run-report.js';
-export { actionsFor, planWorkUnits, WORK_UNIT_FORMAT, WorkUnitError } from '../work/units.js';
-export type { ArchiveRef, TableProgress } from '../work/units.js';
-export { tableKey, WORK_ACTIONS } from '../work/units.js';
-export type { PlanContext, PlannedWork, WorkAction } from '../work/units.js';
+export {
+  actionsFor,
+  planWorkUnits,
+  tableKey,
+  WORK_ACTIONS,
+  WORK_UNIT_FORMAT,
+  WorkUnitError,
+} from '../work/units.js';
+export type { ArchiveRef, PlanContext, PlannedWork, TableProgress, WorkAction } from '../work/units.js';
 export { credentialReference } from '../work/credential-ref.js';
 export type { CredentialReference, Runtime } from '../work/credential-ref.js';
 export { isWorkUnit, WORK_UNIT_SCHEMA_FILE, workUnitProblems } from '../work/validate-unit.js';
