@@ -15,9 +15,9 @@ const LAYERS = [
   ['catalog', 'validate', 'sync', 'init', 'archives'], // edges: live catalog discovery, `offload validate`,
   // `offload sync`, `offload init` (a new config repo), `offload archives` (a local warehouse's metadata)
   ['ledger'], // the run ledger's stores: a locked local directory, DynamoDB (reads the sync's state dir)
-  ['preview', 'work/plan.ts'], // `offload preview`, `offload plan-work` (may discover live, so above catalog)
-  ['run', 'status'], // `offload run`: the local runner and its Spark worker (plans, then drives the jobs and the
-  // ledger); `offload status`: the engine's decisions with their dates and the ledger's states
+  ['preview'], // `offload preview` (may discover live, so above catalog)
+  ['run'], // `offload run`: the local runner and its Spark worker (plans, then drives the jobs and the ledger)
+  ['status'], // `offload status`: the engine's decisions with their dates and the ledger's states
   ['cli'], // the commander shell: the only place that prints and exits
 ];
 /** Rooms that make up the core: bundled into Lambdas, so free of CLI, GitHub, driver and AWS SDK packages. */

@@ -66,6 +66,10 @@ export type { ReportTable } from '../report/render.js';
 export type { RunReport } from '../generated/run-report.js';
 export { actionsFor, planWorkUnits, WORK_UNIT_FORMAT, WorkUnitError } from '../work/units.js';
 export type { ArchiveRef, TableProgress } from '../work/units.js';
+export { tableKey, WORK_ACTIONS } from '../work/units.js';
+export type { PlanContext, PlannedWork, WorkAction } from '../work/units.js';
+export { credentialReference } from '../work/credential-ref.js';
+export type { CredentialReference, Runtime } from '../work/credential-ref.js';
 export { isWorkUnit, WORK_UNIT_SCHEMA_FILE, workUnitProblems } from '../work/validate-unit.js';
 export type { WorkUnit } from '../generated/work-unit.js';
 

@@ -3,7 +3,7 @@ import { status } from '../../status/status.js';
 import { renderJson, renderText } from '../../status/render.js';
 import { DEFAULT_INVENTORY_DIR } from '../../inventory/inventory.js';
 import { findRoot } from '../root.js';
-import { openLedger } from '../../ledger/index.js';
+import { openLedger } from '../../run/open-ledger.js';
 import { loadRepo } from '../../config/load.js';
 import { fsSource } from '../../config/source.js';
 import type { OffloadSettings } from '../../generated/settings.js';
