@@ -14,9 +14,11 @@ const LAYERS = [
   ['core'], // the one entry point every runtime imports (CLI, Lambdas, DAG helpers, local runner)
   ['catalog', 'validate', 'sync', 'init', 'archives'], // edges: live catalog discovery, `offload validate`,
   // `offload sync`, `offload init` (a new config repo), `offload archives` (a local warehouse's metadata)
-  ['ledger'], // the run ledger's stores: a locked local directory, DynamoDB (reads the sync's state dir)
+  ['ledger', 'governance'], // the run ledger's stores (local directory, DynamoDB); `offload governance` (Lake
+  // Formation grants from YAML)
   ['preview'], // `offload preview` (may discover live, so above catalog)
-  ['run'], // `offload run`: the local runner and its Spark worker (plans, then drives the jobs and the ledger)
+  ['run', 'onboard'], // `offload run`: the local runner and its Spark worker; `offload onboard` (validate, test the
+  // login, discover, store the credentials)
   ['status'], // `offload status`: the engine's decisions with their dates and the ledger's states
   ['cli'], // the commander shell: the only place that prints and exits
 ];

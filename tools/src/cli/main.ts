@@ -16,6 +16,8 @@ import { registerReport } from './commands/report.js';
 import { registerInit } from './commands/init.js';
 import { registerStatus } from './commands/status.js';
 import { registerArchives } from './commands/archives.js';
+import { registerGovernance } from './commands/governance.js';
+import { registerOnboard } from './commands/onboard.js';
 
 /** Every command module exports one function that adds its command to the program. */
 const COMMANDS: ((program: Command) => void)[] = [
@@ -29,6 +31,8 @@ const COMMANDS: ((program: Command) => void)[] = [
   registerReport,
   registerStatus,
   registerArchives,
+  registerGovernance,
+  registerOnboard,
 ];
 
 export function buildProgram(): Command {

@@ -275,4 +275,63 @@ export interface PreviewResult {
      */
     message: string;
   }[];
+  /**
+   * Lake Formation changes of the pull request: the grants, data-lake administrators and data locations the working tree's `governance` sections declare, against the base revision's — computed by the same function as `offload governance plan`. Revokes take effect only with `offload governance apply --prune`.
+   */
+  governance: {
+    /**
+     * Grants the change adds.
+     */
+    grants_added: {
+      /**
+       * IAM role or user ARN the permission is granted to.
+       */
+      principal: string;
+      /**
+       * Archive Glue database the permission is on.
+       */
+      glue_database: string;
+      /**
+       * `*` for all tables of the database (absent: the database itself).
+       */
+      table?: string;
+      /**
+       * Lake Formation permission.
+       */
+      permission: string;
+    }[];
+    /**
+     * Grants the change no longer declares (a removed consumer, permission or database).
+     */
+    grants_revoked: {
+      /**
+       * IAM role or user ARN the permission is granted to.
+       */
+      principal: string;
+      /**
+       * Archive Glue database the permission is on.
+       */
+      glue_database: string;
+      /**
+       * `*` for all tables of the database (absent: the database itself).
+       */
+      table?: string;
+      /**
+       * Lake Formation permission.
+       */
+      permission: string;
+    }[];
+    /**
+     * Data-lake administrators the change adds.
+     */
+    admins_added: string[];
+    /**
+     * Data-lake administrators the change no longer declares.
+     */
+    admins_removed: string[];
+    /**
+     * Archive data locations (S3 ARNs) the change registers with Lake Formation.
+     */
+    locations_registered: string[];
+  };
 }

@@ -22,6 +22,7 @@ import { UserError } from '../errors.js';
 import { didYouMean } from '../config/suggest.js';
 import { addTo, diffEvaluations, emptyTotals, type Change, type Totals } from './diff.js';
 import type { PreviewResult } from '../generated/preview.js';
+import { governanceChanges, NO_GOVERNANCE_CHANGES } from '../governance/changes.js';
 
 const PREVIEW_FORMAT_VERSION = 1 as const;
 
@@ -53,6 +54,8 @@ interface PreviewContext {
   failures?: ReadonlyMap<string, DiscoveryFailure>;
   warnings?: readonly PreviewWarning[];
   now?: Date;
+  /** Lake Formation changes (default: none). */
+  governance?: PreviewResult['governance'];
 }
 
 export async function readArchiveState(file: string): Promise<ArchiveRecord[]> {
@@ -192,7 +195,12 @@ export async function preview(opts: PreviewOptions): Promise<PreviewResult> {
   const before = run(base);
   const after = run(head);
   const changes = diffEvaluations(before, after);
-  return summarize(opts, asOf, before, after, changes, base, { failures, warnings, now });
+  return summarize(opts, asOf, before, after, changes, base, {
+    failures,
+    warnings,
+    now,
+    governance: governanceChanges(base, head, `git:${opts.base}`),
+  });
 }
 
 /** Inventories in the folder of databases that no config (of either side) declares: a warning each. */
@@ -312,6 +320,7 @@ export function summarize(
     policies: [...pols.values()].sort((a, b) => (a.policy < b.policy ? -1 : 1)),
     problems: list,
     warnings: [...(context.warnings ?? [])],
+    governance: context.governance ?? NO_GOVERNANCE_CHANGES,
   };
 }
 

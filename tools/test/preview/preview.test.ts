@@ -363,6 +363,13 @@ function bigResult(n: number): PreviewResult {
     ],
     policies: [{ policy: 'p', ...tot(() => true) }],
     problems: [],
+    governance: {
+      grants_added: [],
+      grants_revoked: [],
+      admins_added: [],
+      admins_removed: [],
+      locations_registered: [],
+    },
   };
 }
 
