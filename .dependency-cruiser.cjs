@@ -10,16 +10,21 @@ const LAYERS = [
   ['config'], // config model: parse, schema, rules, loading from any source, derived names
   ['inventory'], // the inventory snapshot format
   ['engine'], // the retention policy engine: configs + inventory + as-of date → decisions
-  ['report', 'work'], // the one run-report renderer; work units built from the engine's decisions
+  ['report', 'work', 'ledger/model.ts'], // run-report renderer; work units; the run ledger's state machine
   ['core'], // the one entry point every runtime imports (CLI, Lambdas, DAG helpers, local runner)
-  ['catalog', 'validate', 'sync'], // edges: live catalog discovery, `offload validate`, `offload sync`
-  ['ledger', 'governance'], // the run ledger and its stores; `offload governance` (Lake Formation grants from YAML)
-  ['preview', 'work/plan.ts'], // `offload preview`, `offload plan-work` (may discover live, so above catalog)
-  ['run', 'onboard'], // `offload run` (the local runner); `offload onboard` (validate, test the login, discover, store)
+  ['catalog', 'validate', 'sync', 'init', 'archives'], // edges: live catalog discovery, `offload validate`,
+  // `offload sync`, `offload init` (a new config repo), `offload archives` (a local warehouse's metadata)
+  ['ledger', 'governance'], // the run ledger's stores (local, DynamoDB); `offload governance` (Lake Formation)
+  ['preview'], // `offload preview` (may discover live, so above catalog)
+  ['run', 'onboard'], // `offload run`: the local runner and its Spark worker; `offload onboard` (a new database)
+  ['status'], // `offload status`: the engine's decisions with their dates and the ledger's states
   ['cli'], // the commander shell: the only place that prints and exits
 ];
 /** Rooms that make up the core: bundled into Lambdas, so free of CLI, GitHub, driver and AWS SDK packages. */
-const CORE = ['generated', 'errors.ts', 'version.ts', 'dirs.ts', 'config', 'inventory', 'engine', 'report', 'work', 'core'];
+const CORE = [
+  ...['generated', 'errors.ts', 'version.ts', 'dirs.ts', 'config', 'inventory', 'engine'],
+  ...['report', 'work', 'ledger/model.ts', 'core'],
+];
 
 const ROOMS = LAYERS.flat();
 /** A room's paths: a file, or a folder without the files of it that are rooms of their own (`work/plan.ts`). */

@@ -26,7 +26,7 @@ OPTIONAL = ["legal_hold", "config_commit", "legal_hold_reason"]
 
 
 def main():
-    args = resolve_args(sys.argv, ["archive_table"], COMMON + OPTIONAL)
+    args = resolve_args(sys.argv, ["archive_table", "legal_hold"], COMMON + OPTIONAL)
     legal_hold = boolean_arg(args, "legal_hold", required=True)
     spark = spark_for(args, "offload-hold")
     req = HoldRequest(

@@ -26,7 +26,7 @@ OPTIONAL = ["as_of", "legal_hold", "retention_until", "force_reason", "run_id", 
 
 
 def main(argv: list[str] | None = None):
-    args = resolve_args(argv or sys.argv, ["archive_table"], COMMON + OPTIONAL, job="purge")
+    args = resolve_args(argv or sys.argv, ["archive_table", "legal_hold"], COMMON + OPTIONAL, job="purge")
     legal_hold = boolean_arg(args, "legal_hold", required=True)
     spark = spark_for(args, "offload-purge")
     req = PurgeRequest(

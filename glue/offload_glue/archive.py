@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from . import copy_read, hold
@@ -31,6 +31,7 @@ from .columns import ColumnPlan, spark_read_expr
 from .dates import date_argument
 from .engines import Connection, Engine, engine_for
 from .errors import OffloadError
+from .fields import with_source_fields
 from .jdbc import JdbcSession, read_options
 from .names import archive_table_name, spark_col, spark_ident
 
@@ -82,7 +83,9 @@ def introspect(spark, connection: Connection, schema: str, table: str) -> Source
     plans, unsupported = [], []
     for i, r in enumerate(rows):
         try:
-            plans.append(engine.plan_column(i, engine.column_meta(r)))
+            # the last two columns of both engines' columns_sql: IS_NULLABLE ('NO' for NOT NULL) and the comment
+            plan = engine.plan_column(i, engine.column_meta(r))
+            plans.append(replace(plan, required=r[-2] == "NO", doc=r[-1] or None))
         except OffloadError as exc:
             if exc.code != "unsupported_type":
                 raise
@@ -379,7 +382,7 @@ def archive(spark, req: ArchiveRequest) -> dict:
 
     path = choose_read_path(spark, src, req.read_path)
     reads = plan_partitions(spark, src, path, req.split_column, req.num_partitions, req.lower_bound, req.upper_bound)
-    df = read_source(spark, src, reads, req.fetch_size, path=path)
+    df = with_source_fields(spark, read_source(spark, src, reads, req.fetch_size, path=path), src.columns)
 
     spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {spark_ident(req.catalog, req.database)}")
     writer = df.writeTo(ident).using("iceberg")
@@ -416,7 +419,13 @@ def archive(spark, req: ArchiveRequest) -> dict:
 
 
 # Iceberg/Glue failures that mean another run committed to the same table at the same moment.
-_CONCURRENT = ("CommitFailedException", "AlreadyExistsException", "ConcurrentModificationException")
+# A table dropped while this run replaced it (a purge racing the archive) ends the same way.
+_CONCURRENT = (
+    "CommitFailedException",
+    "AlreadyExistsException",
+    "ConcurrentModificationException",
+    "NoSuchTableException",
+)
 
 
 def _column_error(exc: Exception) -> Exception:
@@ -424,7 +433,8 @@ def _column_error(exc: Exception) -> Exception:
     if any(name in text for name in _CONCURRENT):
         return OffloadError(
             "concurrent_commit",
-            "another run committed to this archive at the same moment; nothing of this run is visible: run it again",
+            "another run committed to (or purged) this archive at the same moment; nothing of this run is visible: "
+            "run it again",
             retryable=True,
         )
     m = re.search(

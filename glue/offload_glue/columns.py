@@ -47,6 +47,10 @@ class ColumnPlan:
     # database can give the exact value only as text (MySQL floats: their shortest round-trip text,
     # parsed by Java into the bit pattern). None: canon_src is already the canonical text.
     canon_from_src: str | None = None
+    # Schema fidelity (fields.py): a NOT NULL source column becomes a required Iceberg field and its
+    # comment the field's doc.
+    required: bool = False
+    doc: str | None = None
 
     @property
     def alias(self) -> str:

@@ -128,7 +128,8 @@ class Postgres(Engine):
 
     columns_sql = (
         "SELECT a.attname, format_type(a.atttypid, a.atttypmod), t.typname, t.typcategory, "
-        "CASE WHEN a.atttypmod > 0 THEN a.atttypmod ELSE NULL END "
+        "CASE WHEN a.atttypmod > 0 THEN a.atttypmod ELSE NULL END, "
+        "CASE WHEN a.attnotnull THEN 'NO' ELSE 'YES' END, col_description(c.oid, a.attnum) "
         "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
         "JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_type t ON t.oid = a.atttypid "
         "WHERE n.nspname = ? AND c.relname = ? AND a.attnum > 0 AND NOT a.attisdropped "
@@ -401,7 +402,8 @@ class MySql(Engine):
     default_port = 3306
 
     columns_sql = (
-        "SELECT COLUMN_NAME, COLUMN_TYPE, DATA_TYPE, NUMERIC_PRECISION, NUMERIC_SCALE, CHARACTER_MAXIMUM_LENGTH "
+        "SELECT COLUMN_NAME, COLUMN_TYPE, DATA_TYPE, NUMERIC_PRECISION, NUMERIC_SCALE, CHARACTER_MAXIMUM_LENGTH, "
+        "IS_NULLABLE, NULLIF(COLUMN_COMMENT, '') "
         "FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION"
     )
     primary_key_sql = (

@@ -9,6 +9,8 @@ from __future__ import annotations
 import glob
 import os
 
+from .errors import OffloadError
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 LOCAL_JARS_DIR = os.environ.get("OFFLOAD_JARS_DIR", os.path.join(ROOT, ".cache", "jars"))
 
@@ -55,6 +57,9 @@ def iceberg_aws_properties(env: dict | None = None) -> dict[str, str]:
 def catalog_conf(catalog: str, catalog_type: str, warehouse: str) -> dict[str, str]:
     prefix = f"spark.sql.catalog.{catalog}"
     conf = {prefix: "org.apache.iceberg.spark.SparkCatalog", f"{prefix}.warehouse": warehouse}
+    # CREATE/REPLACE TABLE AS SELECT keeps the query's nullability: NOT NULL columns become required
+    # fields (fields.py); Iceberg's default (true) would make every field optional.
+    conf[f"{prefix}.use-nullable-query-schema"] = "false"
     if catalog_type == "glue":
         conf[f"{prefix}.catalog-impl"] = "org.apache.iceberg.aws.glue.GlueCatalog"
         conf[f"{prefix}.io-impl"] = "org.apache.iceberg.aws.s3.S3FileIO"
@@ -63,7 +68,9 @@ def catalog_conf(catalog: str, catalog_type: str, warehouse: str) -> dict[str, s
     elif catalog_type == "hadoop":
         conf[f"{prefix}.type"] = "hadoop"
     else:
-        raise ValueError(f"catalog_type must be glue or hadoop, not {catalog_type!r}")
+        raise OffloadError(
+            "bad_argument", f"--catalog_type must be glue or hadoop, not {catalog_type!r}", argument="catalog_type"
+        )
     return conf
 
 

@@ -78,7 +78,7 @@ def test_failure_in_the_middle_of_the_write_leaves_no_table_and_rerun_is_exact(
     assert archived_ids(warehouse, pg_schema, "t") == source_ids(pg_db, pg_schema, "t")
 
 
-def test_killed_job_leaves_no_table_and_rerun_is_exact(spark, warehouse, pg_db, pg_connection, pg_schema):
+def test_killed_job_leaves_no_table_and_rerun_is_exact(spark, warehouse, pg_db, pg_connection, pg_schema, tmp_path):
     make_table(pg_db, pg_schema, "big", 400_000)
     name = archive_table_name(pg_schema, "big")
     data_dir = os.path.join(warehouse, DB, name, "data")
@@ -113,6 +113,8 @@ def test_killed_job_leaves_no_table_and_rerun_is_exact(spark, warehouse, pg_db, 
             DB,
             "--num_partitions",
             "8",
+            "--log_file",
+            str(tmp_path / "archive.log"),
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,

@@ -39,8 +39,9 @@ def test_glue_style_arguments_with_defaults():
 
 
 def test_missing_required_argument_is_an_error():
-    with pytest.raises(SystemExit):
+    with pytest.raises(OffloadError, match="missing --source_table") as err:
         cli.resolve_args(["job.py", "--source_schema", "s"], ["source_schema", "source_table"], [])
+    assert err.value.code == "missing_arguments"
 
 
 def test_password_comes_from_the_named_environment_variable(monkeypatch):
@@ -95,6 +96,29 @@ def test_split_predicates_cover_every_value_once(lo, hi, n):
     assert sorted(hits, key=lambda r: (r[0] is not None, r[0] or 0)) == [(None,)] + [
         (i,) for i in range(lo - 5, hi + 6)
     ]
+
+
+def test_a_bug_exits_3_with_one_line_and_an_ordinary_mistake_says_what_to_do(capsys):
+    def bug():
+        raise RuntimeError("boom\n\tat org.example.Thing.run(Thing.java:1)")
+
+    with pytest.raises(SystemExit) as exit_:
+        cli.run(bug)
+    assert exit_.value.code == 3
+    out = capsys.readouterr()
+    error = json.loads(out.out)["error"]
+    assert error == {"code": "bug", "message": "this is a bug: RuntimeError: boom"}
+    assert "at org.example" not in out.out  # the trace went to stderr (the log file when there is one)
+
+    def missing():
+        raise OffloadError("archive_not_found", "archive table archive.s__t does not exist")
+
+    with pytest.raises(SystemExit) as exit_:
+        cli.run(missing)
+    out = capsys.readouterr()
+    assert exit_.value.code == 2
+    assert "hint" in json.loads(out.out)["error"]
+    assert out.err.startswith(f"{cli._job()}: error archive_not_found: archive table archive.s__t does not exist")
 
 
 GLUE = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))

@@ -197,6 +197,8 @@ def test_validate_job_exits_non_zero_and_writes_its_record_on_mismatch(
                 DB,
                 "--result_path",
                 str(tmp_path),
+                "--log_file",
+                str(tmp_path / "validate.log"),
             ],
             capture_output=True,
             text=True,

@@ -1,5 +1,5 @@
 /**
- * Writes the sample inventories `inventory/*.json` for the sample repo (deterministic: run it again
+ * Writes the sample inventories `examples/natwest/inventory/*.json` for the sample repo (deterministic: run it again
  * and nothing changes), so `offload preview` runs on a fresh clone with no database. They look like
  * what `offload discover` writes for the sample databases on 2026-11-27.
  *   npx tsx tools/scripts/sample-inventory.ts
@@ -171,5 +171,5 @@ const bizops = inv(
 
 for (const i of [nucleus, onprem, bizops])
   console.log(
-    `wrote ${path.relative(process.cwd(), await writeInventory(path.join(ROOT, 'inventory'), i))} (${i.tables.length} tables)`,
+    `wrote ${path.relative(process.cwd(), await writeInventory(path.join(ROOT, 'examples/natwest/inventory'), i))} (${i.tables.length} tables)`,
   );

@@ -70,7 +70,19 @@ class SimplePool<C> {
   }
 }
 
+/** Drivers handed in by a bundle that cannot resolve `import(name)` at run time (the Lambdas). */
+const provided = new Map<string, unknown>();
+
+/** Makes a statically imported driver module available to `openSession` (e.g. `provideDriver('pg', pg)`). */
+export function provideDriver(name: 'pg' | 'mysql2/promise' | 'oracledb' | 'mssql', module: unknown): void {
+  provided.set(name, module);
+}
+
 async function load<T>(name: string): Promise<T> {
+  if (provided.has(name)) {
+    const m = provided.get(name) as { default?: T };
+    return (m.default ?? m) as T;
+  }
   try {
     const m = (await import(name)) as { default?: T };
     return (m.default ?? m) as T;

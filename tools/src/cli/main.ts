@@ -13,11 +13,15 @@ import { registerPreview } from './commands/preview.js';
 import { registerPlanWork } from './commands/plan-work.js';
 import { registerRun } from './commands/run.js';
 import { registerReport } from './commands/report.js';
+import { registerInit } from './commands/init.js';
+import { registerStatus } from './commands/status.js';
+import { registerArchives } from './commands/archives.js';
 import { registerGovernance } from './commands/governance.js';
 import { registerOnboard } from './commands/onboard.js';
 
 /** Every command module exports one function that adds its command to the program. */
 const COMMANDS: ((program: Command) => void)[] = [
+  registerInit,
   registerValidate,
   registerSync,
   registerDiscover,
@@ -25,6 +29,8 @@ const COMMANDS: ((program: Command) => void)[] = [
   registerPlanWork,
   registerRun,
   registerReport,
+  registerStatus,
+  registerArchives,
   registerGovernance,
   registerOnboard,
 ];

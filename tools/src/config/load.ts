@@ -90,7 +90,7 @@ export async function loadRepo(source: ConfigSource, opts: LoadOptions = {}): Pr
   return repo;
 }
 
-/** Rewrites an engine alias (`postgresql`) to its canonical name, so the schema and everything after see one spelling. */
+/** Rewrites an engine alias (`postgresql`) to its canonical name: the schema and all after see one spelling. */
 function canonicalEngine(value: Record<string, unknown>): void {
   const e = value.engine;
   if (typeof e === 'string' && Object.hasOwn(ENGINE_ALIASES, e)) value.engine = ENGINE_ALIASES[e];

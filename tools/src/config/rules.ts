@@ -75,7 +75,8 @@ function make(
 // ---------------------------------------------------------------------------------------------
 
 const SECRET_FIX =
-  'remove it from the file (and rotate it: it may already be in git history); reference a Secrets Manager secret by name under credentials.secret';
+  'remove it from the file (and rotate it: it may already be in git history); ' +
+  'reference a Secrets Manager secret by name under credentials.secret';
 
 /** The engine of a parsed database document, when it names one (aliases resolved). */
 function engineOf(value: Record<string, unknown> | undefined): Engine | undefined {
@@ -119,7 +120,9 @@ export function documentFindings(kind: ConfigKind, parsed: ParsedFile): Finding[
               ? 'a credential'
               : 'not a known option of the driver, so possibly a credential'
           } (values are not shown)`,
-          'remove it from the URL (and rotate it if it is a secret); the user and password come from the secret named by credentials.secret; a harmless driver option missing from the allow-list goes into tools/src/config/jdbc-params.ts',
+          'remove it from the URL (and rotate it if it is a secret); the user and password come from the secret ' +
+            'named by credentials.secret; a harmless driver option missing from the allow-list goes into ' +
+            'tools/src/config/jdbc-params.ts',
         ),
       );
   }
@@ -143,7 +146,9 @@ export async function scannerFindings(
     column: c.column,
     pointer: '',
     message: `a comment looks like it holds ${kind}`,
-    fix: 'remove it from the comment (and rotate it: it may already be in git history); sync publishes files with their comments',
+    fix:
+      'remove it from the comment (and rotate it: it may already be in git history); ' +
+      'sync publishes files with their comments',
   });
   // The project's own value rules over the comments (values and keys were checked per document).
   const flagged = new Set<string>();

@@ -54,7 +54,9 @@ function describe(e: ErrorObject): { code: string; message: string; fix: string;
         pointer: `${e.instancePath}/${String(p.additionalProperty)}`,
         key: true,
         message: `${at}: unknown property "${String(p.additionalProperty)}"`,
-        fix: `${didYouMean(String(p.additionalProperty), allowed)}remove it or correct its spelling (the schema lists every allowed property${allowed.length ? `: ${allowed.join(', ')}` : ''})`,
+        fix:
+          `${didYouMean(String(p.additionalProperty), allowed)}remove it or correct its spelling ` +
+          `(the schema lists every allowed property${allowed.length ? `: ${allowed.join(', ')}` : ''})`,
       };
     }
     case 'enum': {
@@ -69,7 +71,9 @@ function describe(e: ErrorObject): { code: string; message: string; fix: string;
         code: 'schema/enum',
         pointer: e.instancePath,
         key: false,
-        message: `${at}: must be one of ${(p.allowedValues as unknown[]).map((x) => JSON.stringify(x)).join(', ')}${aliases}`,
+        message: `${at}: must be one of ${(p.allowedValues as unknown[]).map((x) => JSON.stringify(x)).join(', ')}${
+          aliases
+        }`,
         fix: `${typeof e.data === 'string' ? didYouMean(e.data, allowed) : ''}use one of the allowed values`,
       };
     }

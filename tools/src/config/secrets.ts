@@ -27,9 +27,9 @@ const ANY_VALUE_RULE = new RegExp(VALUE_RULES.map((r) => `(?:${r.re.source})`).j
 
 const SECRET_KEY =
   /^(password|passwd|pwd|pass|secret[_-]?(key|value)?|token|api[_-]?key|apikey|access[_-]?key([_-]?id)?|private[_-]?key|client[_-]?secret|aws[_-]?secret[_-]?access[_-]?key|connection[_-]?string)$/i;
-/** Keys that contain a secret's name (`db_password`, `reporting-api-token`): flagged for values that could be one. */
+/** Keys holding a secret's name (`db_password`, `reporting-api-token`): flagged for values that could be one. */
 const SECRET_WORD_KEY =
-  /(password|passwd|passphrase|pwd$|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential|connection[_-]?string)/i;
+  /password|passwd|passphrase|pwd$|secret|token|(api|access|private)[_-]?key|credential|connection[_-]?str/i;
 /** A value under a secret-worded key that cannot be a credential: a number or a yes/no. */
 const HARMLESS_VALUE = /^([0-9.,_ -]+|true|false|yes|no|on|off|none|null)$/i;
 

@@ -55,7 +55,9 @@ export type {
   EngineInput,
   Evaluation,
   InventoryInput,
+  NextAction,
   Problem,
+  Schedule,
 } from '../engine/evaluate.js';
 
 // The run report: one renderer for the CLI and the report Lambda.
@@ -64,5 +66,23 @@ export type { ReportTable } from '../report/render.js';
 export type { RunReport } from '../generated/run-report.js';
 export { actionsFor, planWorkUnits, WORK_UNIT_FORMAT, WorkUnitError } from '../work/units.js';
 export type { ArchiveRef, TableProgress } from '../work/units.js';
+export { tableKey, WORK_ACTIONS } from '../work/units.js';
+export type { PlanContext, PlannedWork, WorkAction } from '../work/units.js';
+export { credentialReference } from '../work/credential-ref.js';
+export type { CredentialReference, Runtime } from '../work/credential-ref.js';
 export { isWorkUnit, WORK_UNIT_SCHEMA_FILE, workUnitProblems } from '../work/validate-unit.js';
 export type { WorkUnit } from '../generated/work-unit.js';
+
+// The run ledger: every table's state and its legal transitions (stores: tools/src/ledger/).
+export {
+  applyTransition,
+  IllegalTransitionError,
+  isLegal,
+  LEDGER_FORMAT,
+  LedgerConflictError,
+  STATES,
+  type Ledger,
+  type LedgerEntry,
+  type TableRef,
+  type Transition,
+} from '../ledger/model.js';

@@ -55,7 +55,9 @@ export type {
   EngineInput,
   Evaluation,
   InventoryInput,
+  NextAction,
   Problem,
+  Schedule,
 } from './model.js';
 export const ACTIONS: readonly Action[] = ['none', 'archive', 'purge', 'cleanup_source'];
 
@@ -92,6 +94,7 @@ function outcomeFor(s: Subject, policy: PolicyConfig, scope: number, ctx: Contex
       policy,
       scope,
       frees: false,
+      schedule: null,
       action: 'none',
       age: null,
       reason: `archive purged ${s.record.archived_at ? `(archived ${s.record.archived_at.slice(0, 10)})` : ''}; nothing left to do`,
@@ -138,7 +141,8 @@ function outcomeFor(s: Subject, policy: PolicyConfig, scope: number, ctx: Contex
         ? dateFromColumn(s.table, policy, inv)
         : dateFromLastModified(s.table, policy, inv, ctx.discovered);
     if ('code' in r) return failed(policy, scope, r);
-    if ('nothing' in r) return { policy, scope, frees: false, action: 'none', age: null, reason: r.nothing };
+    if ('nothing' in r)
+      return { policy, scope, frees: false, schedule: null, action: 'none', age: null, reason: r.nothing };
     t = r;
   }
   if (Number.isNaN(t.date))
@@ -291,6 +295,7 @@ function evaluateDatabase(
       bytes,
       in_source: s.table !== undefined,
       frees_source: false,
+      schedule: null,
     };
     const readError = tableErrors.size ? tableErrors.get(`${s.schema}\u0000${s.name}`) : undefined;
     if (s.kind === 'partition') {
@@ -325,6 +330,7 @@ function evaluateDatabase(
           d.action = w.action;
           d.reason = w.reason;
           d.frees_source = w.frees && d.in_source;
+          d.schedule = w.schedule;
           if (w.problem) d.problem = w.problem;
         } else {
           d.scope = claims[0]!.index;

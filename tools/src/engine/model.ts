@@ -37,6 +37,26 @@ export interface Age {
   detail: string;
 }
 
+/** What comes after the decision: an action that is not one of today's (`validate`) or none at all. */
+export type NextAction = 'archive' | 'validate' | 'cleanup_source' | 'purge';
+
+/**
+ * The table's dates, machine-readable (ISO-8601 UTC date-times), so no caller parses `reason`:
+ * derived from the table's date and the deciding policy in the same step that decides the action.
+ */
+export interface Schedule {
+  /** The table's date + `archive_after`: from then on the table is archived. */
+  archive_due: string;
+  /** The table's date + `purge_after`: from then on its validated archive may be purged; null: kept with no end. */
+  purge_due: string | null;
+  /** The deciding policy holds the archive under legal hold (never purged while it does). */
+  legal_hold: boolean;
+  /** What happens to the table next; null when nothing will (purge blocked by a legal hold, no purge_after). */
+  next_action: NextAction | null;
+  /** When the next action is or was due (at or before the as-of date: due now); null with no next action. */
+  next_action_at: string | null;
+}
+
 export interface Decision {
   database: string;
   schema: string;
@@ -54,6 +74,8 @@ export interface Decision {
   in_source: boolean;
   /** The action leads to dropping the source table (policy `source.action: drop`): its bytes are freed. */
   frees_source: boolean;
+  /** The table's dates and what happens next; null when it has no date (a problem, a partition, an empty table). */
+  schedule: Schedule | null;
   /** Set when the table could not be evaluated (its action is then `none`). */
   problem?: Problem;
   /** Other policies that claim the table and agree or lose on priority. */
@@ -99,6 +121,8 @@ export interface Outcome {
   problem?: Problem;
   /** The policy drops the source once archived. */
   frees: boolean;
+  /** The dates behind the outcome; null when the table has no date. */
+  schedule: Schedule | null;
 }
 
 /** What is evaluated: a table of the inventory, an archive whose source is gone, or both. */
@@ -116,6 +140,7 @@ export function failed(policy: PolicyConfig, scope: number, p: Problem): Outcome
     policy,
     scope,
     frees: false,
+    schedule: null,
     action: 'none',
     age: null,
     reason: `cannot evaluate: ${p.message}`,

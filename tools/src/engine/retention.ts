@@ -5,7 +5,7 @@
  */
 import type { PolicyConfig } from '../generated/policy.js';
 import { addCalendar, calendarOf, isoDay, isoTime, wholeDays } from './dates.js';
-import { type Age, type ArchiveRecord, failed, type Outcome } from './model.js';
+import { type Age, type ArchiveRecord, failed, type NextAction, type Outcome, type Schedule } from './model.js';
 
 export interface DecideInput {
   policy: PolicyConfig;
@@ -49,14 +49,30 @@ function dropsSource(policy: PolicyConfig): boolean {
   return policy.source?.action === 'drop';
 }
 
-const outcome = (t: Timeline, action: Outcome['action'], reason: string, frees = false): Outcome => ({
+/** The timeline's dates and what comes next (at: epoch ms, or a recorded ISO time). */
+function schedule(t: Timeline, next: NextAction | null, at: number | string | null = null): Schedule {
+  return {
+    archive_due: isoTime(t.archiveAt),
+    purge_due: t.purgeAt === undefined ? null : isoTime(t.purgeAt),
+    legal_hold: t.hold !== undefined,
+    next_action: next,
+    next_action_at: next === null || at === null ? null : typeof at === 'number' ? isoTime(at) : at,
+  };
+}
+
+const outcome = (t: Timeline, action: Outcome['action'], reason: string, next: Schedule, frees = false): Outcome => ({
   policy: t.policy,
   scope: t.scope,
   frees,
+  schedule: next,
   action,
   age: t.age,
   reason,
 });
+
+/** After a validated archive: the purge, unless a legal hold or no `purge_after` keeps it. */
+const purgeNext = (t: Timeline) =>
+  t.purgeAt !== undefined && !t.hold ? schedule(t, 'purge', t.purgeAt) : schedule(t, null);
 
 /** What happens to the archive at the end, in words. */
 function purgeText(t: Timeline): string {
@@ -68,7 +84,12 @@ function purgeText(t: Timeline): string {
 function archiveRule(t: Timeline): Outcome {
   const { policy, asOf, archiveAt, purgeAt, hold } = t;
   if (asOf < archiveAt)
-    return outcome(t, 'none', `${t.ageText}; archive due ${isoDay(archiveAt)} (archive_after ${policy.archive_after})`);
+    return outcome(
+      t,
+      'none',
+      `${t.ageText}; archive due ${isoDay(archiveAt)} (archive_after ${policy.archive_after})`,
+      schedule(t, 'archive', archiveAt),
+    );
   const after =
     purgeAt && asOf >= purgeAt
       ? hold
@@ -83,6 +104,7 @@ function archiveRule(t: Timeline): Outcome {
     t,
     'archive',
     `${t.ageText}; archive due since ${isoDay(archiveAt)} (archive_after ${policy.archive_after})${after}${src}`,
+    schedule(t, 'archive', archiveAt),
     drops,
   );
 }
@@ -94,6 +116,7 @@ function sourceCleanupRule(t: Timeline, record: ArchiveRecord, inSource: boolean
     t,
     'cleanup_source',
     `archived ${record.archived_at.slice(0, 10)} and validated; source.action drop: rename now, drop after ${t.policy.source?.grace_period ?? 'the grace period'}`,
+    schedule(t, 'cleanup_source', record.archived_at),
     true,
   );
 }
@@ -102,11 +125,18 @@ function sourceCleanupRule(t: Timeline, record: ArchiveRecord, inSource: boolean
 function purgeRule(t: Timeline): Outcome | undefined {
   const { purgeAt, hold, policy } = t;
   if (!purgeAt || t.asOf < purgeAt) return undefined;
-  if (hold) return outcome(t, 'none', `${t.ageText}; purge due since ${isoDay(purgeAt)} but ${hold}: archive kept`);
+  if (hold)
+    return outcome(
+      t,
+      'none',
+      `${t.ageText}; purge due since ${isoDay(purgeAt)} but ${hold}: archive kept`,
+      schedule(t, null),
+    );
   return outcome(
     t,
     'purge',
     `${t.ageText}; archive purge due since ${isoDay(purgeAt)} (purge_after ${policy.purge_after})`,
+    schedule(t, 'purge', purgeAt),
   );
 }
 
@@ -136,17 +166,18 @@ export function decide(input: DecideInput): Outcome {
     purgeAt: purgeAfter ? addCalendar(date, purgeAfter) : undefined,
     hold: legalHold(policy),
   };
-  if (record?.purged) return outcome(t, 'none', 'archive purged; nothing left to do');
+  if (record?.purged) return outcome(t, 'none', 'archive purged; nothing left to do', schedule(t, null));
   if (!record) return archiveRule(t);
   if (!record.validated)
     return outcome(
       t,
       'none',
       `archived ${record.archived_at.slice(0, 10)} but not validated: nothing more happens until validation passes`,
+      schedule(t, 'validate', record.archived_at),
     );
   return (
     sourceCleanupRule(t, record, inSource) ??
     purgeRule(t) ??
-    outcome(t, 'none', `archived ${record.archived_at.slice(0, 10)}; ${purgeText(t)}`)
+    outcome(t, 'none', `archived ${record.archived_at.slice(0, 10)}; ${purgeText(t)}`, purgeNext(t))
   );
 }

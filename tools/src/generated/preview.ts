@@ -1,6 +1,40 @@
 /* Generated from schema/preview.schema.json by tools/scripts/generate-types.ts — do not edit. */
 
 /**
+ * The dates behind the change, from the working tree's decision (for `removed`, the working tree's decision of the table when it still has one).
+ */
+export type Schedule = {
+  /**
+   * Where the table's date comes from: the policy's age source (`table_name`, `column`, `last_modified`) or `archive_record` (the source is gone; the archive's recorded date).
+   */
+  age_from: 'table_name' | 'column' | 'last_modified' | 'archive_record';
+  /**
+   * The table's date its age counts from (for a name like `txn_202411`, the last day of the period it names).
+   */
+  table_date: string;
+  /**
+   * The table's date plus the policy's `archive_after`: from then on the table is archived.
+   */
+  archive_due: string;
+  /**
+   * The table's date plus `purge_after`: from then on its validated archive may be purged (unless under legal hold); null when the policy has no `purge_after` (kept with no end).
+   */
+  purge_due: string | null;
+  /**
+   * The deciding policy holds the archive under legal hold: it is never purged while this is true.
+   */
+  legal_hold: boolean;
+  /**
+   * What happens to the table next: `archive`, `validate` (archived, not yet validated), `cleanup_source` or `purge`; null when nothing will (a legal hold blocks the purge, no `purge_after`, or already purged).
+   */
+  next_action: 'archive' | 'validate' | 'cleanup_source' | 'purge' | null;
+  /**
+   * When the next action is or was due: at or before the as-of date means due now; null without a next action.
+   */
+  next_action_at: string | null;
+} | null;
+
+/**
  * The output of `offload preview --format json` (a documented contract): what a config change changes — tables newly archived, purged or cleaned up, or no longer — between a base git revision and the working tree, evaluated by the same policy engine as the pipeline over the same inventories.
  */
 export interface PreviewResult {
@@ -109,6 +143,7 @@ export interface PreviewResult {
      * Source bytes this change frees (negative: no longer freed).
      */
     source_freed_bytes: number;
+    schedule: Schedule;
   }[];
   /**
    * Per database: evaluation status and totals of its changes.

@@ -79,6 +79,14 @@ export interface OffloadSettings {
      * Job that purges an archive from Iceberg.
      */
     purge: string;
+    /**
+     * Job that renames and later drops a validated source table (policies with `source.action: drop`). Derived as `<resource_prefix>-data-cleanup-source` when omitted.
+     */
+    cleanup?: string;
+    /**
+     * Job that records the current config's legal hold on an existing archive (glue/hold_table.py). Derived as `<resource_prefix>-data-archive-hold` when omitted.
+     */
+    hold?: string;
   };
   /**
    * Lambda function names of the control plane.
@@ -122,6 +130,110 @@ export interface OffloadSettings {
      */
     tags?: {
       [k: string]: string | undefined;
+    };
+  };
+  /**
+   * What the CDK app in `infra/` needs beyond the names above: network, Object Lock, reports, MWAA and who may read what. Only `offload deploy` (scripts/deploy.sh) reads it.
+   */
+  deployment?: {
+    /**
+     * Existing VPC the MWAA environment and the database-facing Lambdas run in (private subnets with a route to the source databases and to AWS APIs).
+     */
+    network: {
+      /**
+       * VPC id.
+       */
+      vpc_id: string;
+      /**
+       * Exactly two private subnets in different availability zones (MWAA requires two).
+       *
+       * @minItems 2
+       * @maxItems 2
+       */
+      subnet_ids: [string, string];
+      /**
+       * Availability zones of `subnet_ids`, in the same order (needed to describe the VPC offline).
+       *
+       * @minItems 2
+       * @maxItems 2
+       */
+      availability_zones?: [string, string];
+      /**
+       * Security groups of the MWAA environment and the database-facing Lambdas.
+       *
+       * @minItems 1
+       * @maxItems 5
+       */
+      security_group_ids:
+        | [string]
+        | [string, string]
+        | [string, string, string]
+        | [string, string, string, string]
+        | [string, string, string, string, string];
+    };
+    /**
+     * S3 Object Lock on the archive bucket (WORM archives). Omit for no Object Lock. Object Lock can only be enabled when the bucket is created.
+     */
+    object_lock?: {
+      /**
+       * `governance` (users with s3:BypassGovernanceRetention may delete early) or `compliance` (nobody may, not even the root user, until retention ends).
+       */
+      mode: 'governance' | 'compliance';
+      /**
+       * Default retention of every new archive object, in days.
+       */
+      retention_days: number;
+    };
+    /**
+     * Where validation reports are written and who may fetch them through presigned URLs.
+     */
+    reports?: {
+      /**
+       * Reports bucket. Derived as `<resource_prefix>-archive-reports-<account_id>` when omitted.
+       */
+      bucket?: string;
+      /**
+       * Key prefix of the reports; presigned URLs are only issued for keys under it.
+       */
+      prefix?: string;
+      /**
+       * IAM roles or users allowed to ask the presigned-URL Lambda for report links (no one when empty).
+       */
+      url_callers?: string[];
+      /**
+       * E-mail addresses subscribed to the failure and mismatch topic.
+       */
+      notify_emails?: string[];
+    };
+    /**
+     * Lake Formation data lake administrators (the deploy role is not added implicitly).
+     */
+    lake_formation_admins?: string[];
+    /**
+     * The MWAA environment that runs the DAGs.
+     */
+    mwaa?: {
+      /**
+       * Environment name. Derived as `<resource_prefix>-data-archival` when omitted.
+       */
+      environment?: string;
+      /**
+       * Apache Airflow version as MWAA spells it (major.minor.patch); must match the version the DAGs pin.
+       */
+      airflow_version?: string;
+      /**
+       * MWAA environment class (size of scheduler, web server and workers); the main running cost.
+       */
+      environment_class?:
+        'mw1.micro' | 'mw1.small' | 'mw1.medium' | 'mw1.large' | 'mw1.xlarge' | 'mw1.2xlarge';
+      /**
+       * Upper bound of auto-scaled workers.
+       */
+      max_workers?: number;
+      /**
+       * Key prefix of the DAG files inside the MWAA bucket.
+       */
+      dag_prefix?: string;
     };
   };
 }

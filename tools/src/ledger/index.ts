@@ -1,36 +1,13 @@
 /**
- * The run ledger: opening the runtime's store, and what the policy engine and the planner read from
- * it. `local[:DIR]` is the local state directory (default `.offload/state`, the one `offload sync
- * --target local` writes); `aws` the DynamoDB ledger table named after the settings.
+ * The run ledger: its rules (model.ts), the local store (local.ts; DynamoDB in dynamodb.ts, loaded only
+ * where AWS is used) and what the policy engine and the planner read from it.
  */
-import path from 'node:path';
 import type { ArchiveRecord } from '../engine/evaluate.js';
-import type { OffloadSettings } from '../generated/settings.js';
-import { UserError } from '../errors.js';
-import { DEFAULT_LOCAL_DIR } from '../sync/local-target.js';
 import { tableKey, type TableProgress } from '../work/units.js';
-import { createLocalLedger } from './local.js';
-import type { Ledger, LedgerEntry } from './model.js';
+import type { LedgerEntry } from './model.js';
 
 export * from './model.js';
 export { createLocalLedger } from './local.js';
-
-/** Opens `local`, `local:DIR` or `aws`; relative directories are taken from the repository root. */
-export async function openLedger(
-  spec: string,
-  root: string,
-  settings?: OffloadSettings,
-): Promise<Ledger & { close?: () => void }> {
-  if (spec === 'local' || spec.startsWith('local:'))
-    return createLocalLedger({ dir: path.resolve(root, spec === 'local' ? DEFAULT_LOCAL_DIR : spec.slice(6)) });
-  if (spec === 'aws') {
-    if (!settings) throw new UserError('the aws ledger needs valid settings (offload.settings.yaml)');
-    const { createDynamoLedger, ledgerTableName } = await import('./dynamodb.js');
-    const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? settings.region;
-    return createDynamoLedger({ table: ledgerTableName(settings), region });
-  }
-  throw new UserError(`--ledger ${spec}: expected local, local:DIR or aws`);
-}
 
 const VALIDATED = new Set(['validated', 'source_renamed', 'source_dropped']);
 

@@ -15,10 +15,10 @@
 import type { LedgerEntry, State } from '../generated/ledger-entry.js';
 
 export type { LedgerEntry, State };
-const LEDGER_FORMAT = 1 as const;
+export const LEDGER_FORMAT = 1 as const;
 const HISTORY_LIMIT = 200;
 
-const STATES: readonly State[] = [
+export const STATES: readonly State[] = [
   'planned',
   'archiving',
   'archived',
@@ -41,7 +41,7 @@ const NEXT: Record<State | 'none', readonly State[]> = {
   failed: ['planned', 'archiving', 'validated'],
 };
 
-function isLegal(from: State | null, to: State): boolean {
+export function isLegal(from: State | null, to: State): boolean {
   return NEXT[from ?? 'none'].includes(to);
 }
 

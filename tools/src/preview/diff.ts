@@ -71,7 +71,14 @@ function push(changes: Change[], before: Decision | undefined, after: Decision |
     previous_action: b ? b.action : 'none',
     previous_policy: b ? b.policy : null,
     source_freed_bytes: freed(h) - freed(b),
+    schedule: scheduleOf(after),
   });
+}
+
+/** The decision's dates as the JSON contracts carry them (`$defs/schedule` of the preview and status schemas). */
+export function scheduleOf(d: Decision | undefined): Change['schedule'] {
+  if (!d?.schedule || !d.age) return null;
+  return { age_from: d.age.from, table_date: d.age.date, ...d.schedule };
 }
 
 export function addTo(t: Totals, c: Change): void {

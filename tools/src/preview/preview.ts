@@ -58,7 +58,7 @@ interface PreviewContext {
   governance?: PreviewResult['governance'];
 }
 
-async function readArchiveState(file: string): Promise<ArchiveRecord[]> {
+export async function readArchiveState(file: string): Promise<ArchiveRecord[]> {
   let doc: unknown;
   try {
     doc = JSON.parse(await readFile(file, 'utf8'));
@@ -175,7 +175,10 @@ export async function preview(opts: PreviewOptions): Promise<PreviewResult> {
         warnings.push({
           database: name,
           code: 'inventory/last-discovery-failed',
-          message: `the last discovery failed (${failed.failed_at}: ${failed.errors.map((e) => `${e.code} ${e.message}`).join('; ')}); evaluated from the last good snapshot of ${r.inventory.discovered_at} (${ageText(r.inventory.discovered_at, now)})`,
+          message:
+            `the last discovery failed (${failed.failed_at}: ` +
+            `${failed.errors.map((e) => `${e.code} ${e.message}`).join('; ')}); evaluated from the last good ` +
+            `snapshot of ${r.inventory.discovered_at} (${ageText(r.inventory.discovered_at, now)})`,
         });
       }
     }
@@ -213,11 +216,16 @@ async function strayInventories(dir: string, shown: string, known: ReadonlySet<s
     .map((f) => f.slice(0, -'.json'.length))
     .filter((db) => !known.has(db))
     .sort()
-    .map((db) => ({
-      database: db,
-      code: 'inventory/unknown-database',
-      message: `${path.posix.join(shown, `${db}.json`)} is an inventory, but there is no database config named ${db}${didYouMean(db, known) ? ` (${didYouMean(db, known).trim()})` : ''}: delete it, or add databases/${db}.yaml`,
-    }));
+    .map((db) => {
+      const guess = didYouMean(db, known).trim();
+      return {
+        database: db,
+        code: 'inventory/unknown-database',
+        message:
+          `${path.posix.join(shown, `${db}.json`)} is an inventory, but there is no database config named ` +
+          `${db}${guess ? ` (${guess})` : ''}: delete it, or add databases/${db}.yaml`,
+      };
+    });
 }
 
 /** Totals per database and per policy, problems of both sides; pure. */

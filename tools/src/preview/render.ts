@@ -110,7 +110,8 @@ function inventoryAges(r: PreviewResult): string {
     .map((d) => {
       const n = d.inventory_age_days!;
       const age = n === 0 ? 'less than a day old' : `${n} day${n === 1 ? '' : 's'} old`;
-      return `${d.database} ${d.inventory_discovered_at!.slice(0, 10)} (${age}${d.last_discovery_failure ? ', last discovery FAILED' : ''})`;
+      const failed = d.last_discovery_failure ? ', last discovery FAILED' : '';
+      return `${d.database} ${d.inventory_discovered_at!.slice(0, 10)} (${age}${failed})`;
     })
     .join(', ');
 }

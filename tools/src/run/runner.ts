@@ -29,7 +29,7 @@ import {
   type LedgerEntry,
   type TableRef,
 } from '../ledger/index.js';
-import { planWork, type PlanWorkResult } from '../work/plan.js';
+import { planWork, type PlanWorkResult } from './plan.js';
 import type { WorkUnit } from '../work/units.js';
 import { startWorker, type Worker, type WorkerResult } from './worker.js';
 

@@ -70,6 +70,9 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
     cwd: path.join(REPO_DIR, 'glue'),
     env: { ...process.env, ...opts.env, PYTHONUNBUFFERED: '1', TZ: 'UTC' },
     stdio: ['pipe', 'pipe', 'pipe'],
+    // Its own process group: a Ctrl-C in the terminal reaches the runner only, which lets running units
+    // finish their ledger writes. The worker still ends with the runner: its stdin closes.
+    detached: true,
   });
   child.stderr!.pipe(log);
   const pending = new Map<string, { resolve: (r: WorkerResult) => void }>();

@@ -22,7 +22,14 @@ const S = `dr_${RUN}_keep`;
 const c = pgConn();
 const files = {
   'offload.settings.yaml': SETTINGS,
-  'databases/ledger.yaml': `name: ledger\nengine: postgres\njdbc_url: jdbc:postgresql://${c.host}:${c.port}/${c.database}\ncredentials:\n  secret: acme/ledger\nowner:\n  team: t\n  contact: t@acme.example\nscope:\n  - schema: ${S}\n    include: ["^txn_[0-9]{6}$"]\n    policies: [monthly]\n`,
+  'databases/ledger.yaml': [
+    'name: ledger',
+    'engine: postgres',
+    `jdbc_url: jdbc:postgresql://${c.host}:${c.port}/${c.database}`,
+    'credentials:\n  secret: acme/ledger',
+    'owner:\n  team: t\n  contact: t@acme.example',
+    `scope:\n  - schema: ${S}\n    include: ["^txn_[0-9]{6}$"]\n    policies: [monthly]\n`,
+  ].join('\n'),
   'policies/monthly.yaml':
     'name: monthly\nage:\n  from: table_name\n  pattern: "*_YYYYMM"\narchive_after: P2Y\npriority: 10\n',
 };

@@ -5,6 +5,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -223,6 +224,34 @@ for (const store of stores) {
     );
   });
 }
+
+test('local: writers in separate processes — exactly one claims the table, the others are refused', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'offload-ledger-'));
+  dirs.push(dir);
+  const script = `
+    import { createLocalLedger } from ${JSON.stringify(path.resolve('tools/src/ledger/index.ts'))};
+    const l = createLocalLedger({ dir: process.argv[1] });
+    const ref = { database: 'db1', schema: 's', table: 't' };
+    try { await l.transition(ref, { expect: null, to: 'archiving', runId: process.argv[2] }); console.log('won'); }
+    catch (e) { console.log(e.code ?? e.message); }`;
+  const outs = await Promise.all(
+    [0, 1, 2, 3, 4].map(
+      (i) =>
+        new Promise<string>((resolve) => {
+          const c = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, dir, `p${i}`], {
+            stdio: ['ignore', 'pipe', 'inherit'],
+          });
+          let out = '';
+          c.stdout.on('data', (d) => (out += d));
+          c.on('close', () => resolve(out.trim()));
+        }),
+    ),
+  );
+  assert.equal(outs.filter((o) => o === 'won').length, 1, outs.join(', '));
+  assert.equal(outs.filter((o) => o === 'ledger/conflict').length, 4, outs.join(', '));
+  const e = (await createLocalLedger({ dir }).list())[0]!;
+  assert.equal([e.state, e.version], ['archiving', 1]);
+});
 
 test('local: an interrupted write (a stray temporary file) is never read as an entry', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'offload-ledger-'));

@@ -216,10 +216,42 @@ test('preview: totals per database and policy, source freed only by source-dropp
         'previous_policy',
         'reason',
         'rows',
+        'schedule',
         'schema',
         'source_freed_bytes',
         'table',
       ]);
+    // Machine-readable dates, worked out by hand: txn_202501 → 2025-01-31, + P18M = 2026-07-31, + P7Y = 2032-01-31;
+    // audit_log (removed: audit now P2Y, no purge_after) → max(event_time) 2025-06-30, + P2Y = 2027-06-30.
+    assert.equal(
+      json.changes.map((c) => [c.table, c.schedule]),
+      [
+        [
+          'audit_log',
+          {
+            age_from: 'column',
+            table_date: '2025-06-30T00:00:00.000Z',
+            archive_due: '2027-06-30T00:00:00.000Z',
+            purge_due: null,
+            legal_hold: false,
+            next_action: 'archive',
+            next_action_at: '2027-06-30T00:00:00.000Z',
+          },
+        ],
+        [
+          'txn_202501',
+          {
+            age_from: 'table_name',
+            table_date: '2025-01-31T00:00:00.000Z',
+            archive_due: '2026-07-31T00:00:00.000Z',
+            purge_due: '2032-01-31T00:00:00.000Z',
+            legal_hold: false,
+            next_action: 'archive',
+            next_action_at: '2026-07-31T00:00:00.000Z',
+          },
+        ],
+      ],
+    );
     const md = renderMarkdown(r);
     assert.ok(md.startsWith(`${COMMENT_MARKER}\n### Retention preview: 2 tables change`));
     assert.match(md, /<details><summary><b>db1<\/b>/);
@@ -309,6 +341,7 @@ function bigResult(n: number): PreviewResult {
     previous_action: 'none' as const,
     previous_policy: null,
     source_freed_bytes: 0,
+    schedule: null,
   }));
   const tot = (f: (c: (typeof changes)[number]) => boolean) => ({
     tables: changes.filter(f).length,

@@ -44,7 +44,7 @@ interface Fixture {
 const tag = () => `${process.pid.toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
 const key = (db: string, schema: string, table: string) => `${db}|${schema}|${table}`;
 
-async function fixture(): Promise<Fixture> {
+async function fixture(opts: { failing?: boolean } = {}): Promise<Fixture> {
   const t = tag();
   const pgSchema = `run_${t}`;
   const myDb = `run_${t}`;
@@ -72,6 +72,8 @@ async function fixture(): Promise<Fixture> {
     `INSERT INTO ${M}.events_2019 SELECT seq, '2019-06-01 10:00:00.5' + INTERVAL seq MINUTE, seq / 8 FROM seq_1_to_300`,
     `CREATE TABLE ${M}.events_2026 (id int PRIMARY KEY)`, // 2026-12-31 + P2Y: not due
     `CREATE TABLE ${M}.misc_2019 (id int)`, // not in scope
+    // Due, but a spatial column cannot be archived: the job fails naming it (unsupported_type).
+    ...(opts.failing ? [`CREATE TABLE ${M}.events_2018 (id int PRIMARY KEY, spot point)`] : []),
   ])
     await my.query(s);
   await my.end();
@@ -167,6 +169,7 @@ function warehouseTables(warehouse: string): string[] {
 function assertConsistent(f: Fixture, entries: LedgerEntry[]) {
   const wh = path.join(f.dir, '.offload/warehouse');
   for (const e of entries) {
+    if (e.state === 'failed' && e.table === 'events_2018') continue; // the fixture's failing table
     assert.ok(f.expected.has(key(e.database, e.schema, e.table)), `ledger entry for an unexpected table ${e.table}`);
     if (e.state === 'archived' || e.state === 'validated') {
       const snap = currentSnapshot(wh, e.archive_namespace!, e.archive_table!);
@@ -199,8 +202,9 @@ async function sourceCounts(f: Fixture): Promise<Record<string, number>> {
   return out;
 }
 
-test('offload run: due tables archived and validated on both engines, the rest untouched; a rerun changes nothing', async () => {
-  const f = await fixture();
+test('offload run: due tables archived and validated on both engines, the rest untouched, a failing table recorded without stopping the others; a rerun changes nothing', async () => {
+  const f = await fixture({ failing: true });
+  const failing = key(f.myName, f.myDb, 'events_2018');
   try {
     const before = await sourceCounts(f);
     const sync = await cli(['sync', '--target', 'local', '--apply'], f.dir, f.env);
@@ -216,21 +220,24 @@ test('offload run: due tables archived and validated on both engines, the rest u
             `${key(u.database, u.source.schema, u.source.table)} ${u.action}`,
         )
         .sort(),
-      [...f.expected.keys()].flatMap((k) => [`${k} archive`, `${k} validate`]).sort(),
+      [...f.expected.keys(), failing].flatMap((k) => [`${k} archive`, `${k} validate`]).sort(),
     );
     assert.not.ok(existsSync(path.join(f.dir, '.offload/state/ledger')), 'a dry run writes no ledger');
     assert.not.ok(existsSync(path.join(f.dir, '.offload/warehouse')), 'a dry run writes no archive');
 
     const first = await run(f, '--parallel', '2');
-    assert.is(first.status, 0, `${first.stderr}\n${first.stdout}`);
+    assert.is(first.status, 1, `a failed table makes the run exit 1\n${first.stderr}\n${first.stdout}`);
     const s = JSON.parse(first.stdout);
-    assert.equal(s.totals, { archived: 3, validated: 3, failed: 0, skipped: 0 });
+    assert.equal(s.totals, { archived: 3, validated: 3, failed: 1, skipped: 0 });
     assert.match(s.configs, /^synced /);
     const entries = await ledgerOf(f);
     assert.equal(
       entries.map((e) => `${key(e.database, e.schema, e.table)} ${e.state} ${e.rows}`).sort(),
-      [...f.expected].map(([k, n]) => `${k} validated ${n}`).sort(),
+      [...[...f.expected].map(([k, n]) => `${k} validated ${n}`), `${failing} failed null`].sort(),
     );
+    const bad = entries.find((e) => e.table === 'events_2018')!;
+    assert.equal([bad.error?.code, bad.error?.during], ['unsupported_type', 'archiving']);
+    assert.match(bad.error!.message, /spot/);
     assertConsistent(f, entries);
     assert.is(warehouseTables(path.join(f.dir, '.offload/warehouse')).length, 3);
     assert.equal(await sourceCounts(f), before, 'sources are only read');
@@ -241,38 +248,54 @@ test('offload run: due tables archived and validated on both engines, the rest u
       );
     const filesBefore = metaFiles();
     const again = await run(f);
-    assert.is(again.status, 0, again.stderr);
+    assert.is(again.status, 1, again.stderr);
     const s2 = JSON.parse(again.stdout);
-    assert.equal([s2.units.length, s2.outcomes.length], [0, 0], 'the rerun has nothing to do');
-    assert.equal(await ledgerOf(f), entries, 'the rerun wrote nothing to the ledger');
+    assert.equal(
+      s2.outcomes.map((o: { table: string; action: string; status: string }) => `${o.table} ${o.action} ${o.status}`),
+      ['events_2018 archive failed'],
+      'the rerun retries only the failed table',
+    );
+    const after = await ledgerOf(f);
+    assert.equal(
+      after.filter((e) => e.table !== 'events_2018'),
+      entries.filter((e) => e.table !== 'events_2018'),
+      'the rerun wrote nothing to the validated tables’ ledger entries',
+    );
+    assert.equal(after.find((e) => e.table === 'events_2018')!.version, bad.version + 2, 'failed → archiving → failed');
     assert.equal(metaFiles(), filesBefore, 'the rerun wrote nothing to the warehouse');
   } finally {
     await f.cleanup();
   }
 });
 
-/** Starts `offload run` and SIGKILLs it once `when(entries)` holds (polling the ledger). */
-async function killWhen(f: Fixture, when: (e: LedgerEntry[]) => boolean): Promise<boolean> {
+/** Starts `offload run` and sends it `signal` once `when(entries)` holds (polling the ledger). */
+async function killWhen(
+  f: Fixture,
+  when: (e: LedgerEntry[], base: LedgerEntry[]) => boolean,
+  signal: NodeJS.Signals = 'SIGKILL',
+  extra: string[] = [],
+): Promise<{ killed: boolean; code: number | null }> {
+  const base = await ledgerOf(f);
   const child = spawn(
     process.execPath,
-    [BIN, 'run', '--configs', 'worktree', '--as-of', AS_OF, '--quiet', '--no-aws', '--parallel', '1'],
+    [BIN, 'run', '--configs', 'worktree', '--as-of', AS_OF, '--quiet', '--no-aws', '--parallel', '1', ...extra],
     { cwd: f.dir, env: { ...process.env, ...f.env }, stdio: 'ignore' },
   );
-  let exited = false;
-  child.on('exit', () => (exited = true));
+  let code: number | null | undefined;
+  child.on('exit', (c) => (code = c));
   let killed = false;
   const deadline = Date.now() + 300_000;
-  while (!exited && Date.now() < deadline) {
-    if (when(await ledgerOf(f).catch(() => []))) {
-      child.kill('SIGKILL');
+  while (code === undefined && Date.now() < deadline) {
+    if (when(await ledgerOf(f).catch(() => []), base)) {
+      child.kill(signal);
       killed = true;
       break;
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  await new Promise<void>((r) => (exited ? r() : child.on('exit', () => r())));
+  await new Promise<void>((r) => (code !== undefined ? r() : child.on('exit', () => r())));
   await waitWorkerGone(path.join(f.dir, '.offload/warehouse'));
-  return killed;
+  return { killed, code: code ?? null };
 }
 
 /** Waits until no worker of this warehouse is alive (it exits when the runner's pipe closes). */
@@ -297,17 +320,38 @@ test('offload run: killed at several points, every rerun converges and the ledge
   const f = await fixture();
   try {
     const count = (e: LedgerEntry[], s: string) => e.filter((x) => x.state === s).length;
-    const points: [string, (e: LedgerEntry[]) => boolean][] = [
-      ['first archiving write', (e) => count(e, 'archiving') >= 1],
-      ['first archive committed', (e) => count(e, 'archived') >= 1],
-      ['first table validated', (e) => count(e, 'validated') >= 1 && e.length >= 1],
-      ['second table archiving', (e) => count(e, 'validated') >= 1 && count(e, 'archiving') >= 1],
+    /** Some table reached `state` in this run (its version moved past the one at the start). */
+    const reached = (e: LedgerEntry[], base: LedgerEntry[], state: string) =>
+      e.some(
+        (x) =>
+          x.state === state &&
+          x.version >
+            (base.find((b) => b.schema === x.schema && b.table === x.table && b.database === x.database)?.version ?? 0),
+      );
+    const points: [string, (e: LedgerEntry[], base: LedgerEntry[]) => boolean][] = [
+      ['an archiving write', (e, b) => reached(e, b, 'archiving')],
+      ['an archive committed', (e, b) => reached(e, b, 'archived')],
+      ['a table validated', (e, b) => reached(e, b, 'validated')],
+      ['a next table archiving after a validation', (e, b) => count(e, 'validated') >= 1 && reached(e, b, 'archiving')],
     ];
+    // Ctrl-C first: the running unit finishes its ledger writes, nothing new starts, exit 130.
+    const mine = (e: LedgerEntry[]) => e.filter((x) => x.run_id === 'interrupted-run');
+    const int = await killWhen(f, (e) => mine(e).some((x) => x.state === 'archiving'), 'SIGINT', [
+      '--run-id',
+      'interrupted-run',
+    ]);
+    assert.equal([int.killed, int.code], [true, 130]);
+    const afterInt = await ledgerOf(f);
+    assert.equal(
+      mine(afterInt).map((x) => x.state),
+      ['archived'],
+      'the interrupted run finished its one running archive and started nothing else',
+    );
+    assertConsistent(f, afterInt);
     let kills = 0;
-    for (const [what, when] of points) {
-      if (await killWhen(f, when)) kills++;
+    for (const [, when] of points) {
+      if ((await killWhen(f, when)).killed) kills++;
       assertConsistent(f, await ledgerOf(f));
-      void what;
     }
     assert.ok(kills >= 3, `the runner was killed at ${kills} points`);
     const final = await run(f, '--configs', 'worktree');

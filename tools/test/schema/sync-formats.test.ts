@@ -25,22 +25,26 @@ function assertValid(v: typeof syncOutput, doc: unknown, what: string) {
   assert.ok(v(doc), `${what}: ${ajv.errorsText(v.errors)}\n${JSON.stringify(doc, null, 1).slice(0, 2000)}`);
 }
 
-const COMMIT = 'a'.repeat(40);
 const EXTRA = 'name: extra\nage:\n  from: table_name\n  pattern: "*_YYYY"\narchive_after: P5Y\n';
 
 const repo = writeTree({ ...baseRepo(), 'policies/extra.yaml': EXTRA });
+/** Sync applies committed configs only: the fixture is a git repository. */
+function git(...args: string[]) {
+  const r = spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@x.example', ...args], {
+    cwd: repo,
+    encoding: 'utf8',
+  });
+  assert.is(r.status, 0, r.stderr);
+}
+git('init', '-q');
+git('add', '-A');
+git('commit', '-qm', 'configs');
 const state = path.join(repo, '.offload/state');
 function sync(...args: string[]): Record<string, unknown> {
-  // The fixture is not a git repository: applying it needs the recorded override (sync's provenance guard).
-  const apply = args.includes('--apply') ? ['--allow-uncommitted', 'schema test fixture outside git'] : [];
-  const r = spawnSync(
-    process.execPath,
-    [BIN, 'sync', '--target', 'local', '--format', 'json', '--commit', COMMIT, ...args, ...apply],
-    {
-      cwd: repo,
-      encoding: 'utf8',
-    },
-  );
+  const r = spawnSync(process.execPath, [BIN, 'sync', '--target', 'local', '--format', 'json', ...args], {
+    cwd: repo,
+    encoding: 'utf8',
+  });
   assert.is(r.status, 0, r.stderr);
   return JSON.parse(r.stdout);
 }
@@ -54,6 +58,7 @@ test.after(() => removeTree(repo));
 test('plan, apply and a no-op apply print documents that match sync-output.schema.json', () => {
   const plan = sync();
   assertValid(syncOutput, plan, 'first plan');
+  assert.ok(plan.provenance, 'the plan says where the configs come from');
   assert.is(plan.mode, 'plan');
   const apply = sync('--apply');
   assertValid(syncOutput, apply, 'first apply');
@@ -84,6 +89,7 @@ test('drift, orphans and a prune print documents that match the schema', () => {
   writeFileSync(file, JSON.stringify(item));
   // A policy removed from the repo: an orphan, kept without --prune.
   rmSync(path.join(repo, 'policies/extra.yaml'));
+  git('commit', '-qam', 'drop the extra policy');
   const plan = sync();
   assertValid(syncOutput, plan, 'plan with drift and an orphan');
   assert.ok((plan.drift as unknown[]).length > 0 && (plan.orphans as unknown[]).length > 0);

@@ -21,11 +21,11 @@ const run = (args: string[], cwd = ROOT) =>
 /** The fixtures are not git repositories (the provenance guards have their own tests). */
 const FIXTURE = ['--allow-uncommitted', 'test fixture outside git'];
 
-/** The sample configs of this repository, copied so the test never writes into the working tree. */
+/** The documented sample (examples/natwest), copied so the test never writes into the working tree. */
 function sampleRepo(): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'offload-sample-'));
   for (const p of ['offload.settings.yaml', 'databases', 'policies'])
-    cpSync(path.join(ROOT, p), path.join(dir, p), { recursive: true });
+    cpSync(path.join(ROOT, 'examples/natwest', p), path.join(dir, p), { recursive: true });
   return dir;
 }
 

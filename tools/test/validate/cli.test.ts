@@ -22,8 +22,8 @@ const BAD = {
   'policies/monthly.yaml': `${MONTHLY}extra: 1\n`,
 };
 
-test('the sample repo validates cleanly', () => {
-  const r = run(REPO_ROOT, ['validate']);
+test('the documented sample (examples/natwest) validates cleanly', () => {
+  const r = run(path.join(REPO_ROOT, 'examples/natwest'), ['validate']);
   assert.is(r.code, 0, r.out + r.err);
   assert.match(r.out, /✓ valid: 7 files, 0 errors, 0 warnings/);
 });

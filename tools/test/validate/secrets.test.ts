@@ -93,7 +93,8 @@ const cases: Case[] = [
       [DB]: sub(
         sub(DB1, 'engine: postgres', 'engine: sqlserver'),
         'jdbc_url: jdbc:postgresql://db1.example.internal:5432/ledger',
-        `jdbc_url: «»jdbc:sqlserver://db1.example.internal:1433;databaseName=ledger;encrypt=true;accessToken=${PASSWORD}`,
+        'jdbc_url: «»jdbc:sqlserver://db1.example.internal:1433;databaseName=ledger;' +
+          `encrypt=true;accessToken=${PASSWORD}`,
       ),
     },
     expected: [['rule/credentials-in-url', DB]],
@@ -147,7 +148,9 @@ const cases: Case[] = [
   {
     name: 'description: private key block',
     files: {
-      [POL]: `${AUDIT}description: «»|\n  -----BEGIN RSA PRIVATE KEY-----\n  MIIEpAIBAAKCAQEAx7Qw\n  -----END RSA PRIVATE KEY-----\n`,
+      [POL]:
+        `${AUDIT}description: «»|\n  -----BEGIN RSA PRIVATE KEY-----\n` +
+        '  MIIEpAIBAAKCAQEAx7Qw\n  -----END RSA PRIVATE KEY-----\n',
     },
     expected: [['rule/inline-secret', POL]],
     secret: 'MIIEpAIBAAKCAQEAx7Qw',

@@ -45,7 +45,8 @@ async function discoverCommand(opts: DiscoverCommandOptions): Promise<DiscoverCo
   const unknown = opts.databases.filter((n) => !known.includes(n));
   if (unknown.length)
     throw new UserError(
-      `no database config named ${unknown.join(', ')} (${unknown.map((n) => didYouMean(n, known)).join('')}known: ${known.join(', ') || 'none'})`,
+      `no database config named ${unknown.join(', ')} ` +
+        `(${unknown.map((n) => didYouMean(n, known)).join('')}known: ${known.join(', ') || 'none'})`,
     );
   const chosen = repo.databases.filter((d) => opts.databases.length === 0 || opts.databases.includes(d.config.name));
   const policies = repo.policies.map((p) => p.config);
@@ -145,7 +146,9 @@ error (also a --out folder that is a file or cannot be created).`,
           for (const w of r.written) {
             if (w.kept)
               process.stdout.write(
-                `${w.database}: discovery FAILED; kept the last good snapshot of ${w.kept.discovered_at} (${ageText(w.kept.discovered_at, new Date())}) in ${rel(w.file)}; failure recorded in ${rel(w.kept.failureFile)}\n`,
+                `${w.database}: discovery FAILED; kept the last good snapshot of ${w.kept.discovered_at} ` +
+                  `(${ageText(w.kept.discovered_at, new Date())}) in ${rel(w.file)}; ` +
+                  `failure recorded in ${rel(w.kept.failureFile)}\n`,
               );
             else
               process.stdout.write(

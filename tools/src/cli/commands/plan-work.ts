@@ -2,7 +2,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type Command, Option } from 'commander';
 import { UserError } from '../../errors.js';
-import { planWork, type PlanWorkResult } from '../../work/plan.js';
+import { planWork, type PlanWorkResult } from '../../run/plan.js';
 import { WORK_ACTIONS, type WorkAction, type WorkUnit } from '../../work/units.js';
 import { workUnitProblems } from '../../work/validate-unit.js';
 import { DEFAULT_INVENTORY_DIR } from '../../inventory/inventory.js';

@@ -1,6 +1,7 @@
 /**
- * The sample repo and its committed sample inventories: valid snapshots, and the engine's decisions
- * on the README's main command's data, worked out by hand for 2026-11-27.
+ * The documented sample, `examples/natwest/` (the seed deployment's names, three databases, three
+ * policies and their sample inventories): it validates, its snapshots are valid, and the engine's
+ * decisions on it (the README's main command's data) are worked out by hand for 2026-11-27.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -12,8 +13,21 @@ import { loadRepo } from '../../src/config/load.js';
 import { fsSource } from '../../src/config/source.js';
 import { evaluate } from '../../src/engine/evaluate.js';
 import { preview } from '../../src/preview/preview.js';
+import { validate } from '../../src/validate/validate.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../examples/natwest');
+const SCHEMA = path.resolve(ROOT, '../../schema');
+
+test('the sample validates with no finding, and every file points its modeline at its schema', async () => {
+  const r = await validate({ root: ROOT, paths: [], cwd: ROOT });
+  assert.equal(r.findings, []);
+  assert.equal(r.files.length, 7);
+  for (const f of r.files) {
+    const kind = f === 'offload.settings.yaml' ? 'settings' : f.startsWith('databases/') ? 'database' : 'policy';
+    const want = path.relative(path.dirname(path.join(ROOT, f)), path.join(SCHEMA, `${kind}.schema.json`));
+    assert.is(readFileSync(path.join(ROOT, f), 'utf8').split('\n')[0], `# yaml-language-server: $schema=${want}`, f);
+  }
+});
 const NAMES = ['bizops_orcl_conn', 'nucleus_dev', 'onprem_orcl_conn'];
 
 test('sample inventories validate against schema/inventory.schema.json', () => {

@@ -13,8 +13,8 @@ import { discoverDatabase, type DiscoverProgress } from '../catalog/discover.js'
 import { CredentialsError, resolveCredentials, type CredentialOptions } from '../catalog/credentials.js';
 import type { OffloadSettings } from '../generated/settings.js';
 import { UserError } from '../errors.js';
-import type { Runtime } from './credential-ref.js';
-import { planWorkUnits, type PlannedWork, type PlanOptions, type WorkAction } from './units.js';
+import type { Runtime } from '../work/credential-ref.js';
+import { planWorkUnits, type PlannedWork, type PlanOptions, type WorkAction } from '../work/units.js';
 
 export interface PlanWorkOptions {
   root: string;

@@ -1,0 +1,153 @@
+/**
+ * discover: reads the synced configs from S3, reads each database's catalog (read-only, the secret
+ * its config names), writes the inventory snapshots under `pipeline/inventory/`, and returns the
+ * tables the policy engine makes eligible — the same `discoverDatabase` and `evaluate` as
+ * `offload discover` and `offload preview`, so what the PR showed is what runs — and one work unit per
+ * table and action (the same `planWorkUnits` as `offload plan-work`) under `pipeline/work-units/<run>/`,
+ * stamped with the synced commit from the sync manifest. The ledger of previous AWS runs is not read
+ * yet, so every eligible archive gets its archive and validate units.
+ */
+import './drivers.js';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { randomUUID } from 'node:crypto';
+import { discoverDatabase } from '../../tools/src/catalog/discover.js';
+import { loadRepo } from '../../tools/src/config/load.js';
+import { evaluate, planWorkUnits, type Decision } from '../../tools/src/core/index.js';
+import { inventoryText, type Inventory } from '../../tools/src/inventory/inventory.js';
+import { s3Source } from './s3-source.js';
+
+export interface DiscoverEvent {
+  /** Databases to discover. @default all */
+  databases?: string[];
+  /** As-of date of the decisions. @default now */
+  as_of?: string;
+  /** Run id stamped on the work units (the DAG passes its own). @default a new id */
+  run_id?: string;
+}
+
+export interface DiscoverConfig {
+  bucket: string;
+  prefix: string;
+  /** Key prefix of the inventory snapshots. @default 'pipeline/inventory' */
+  inventoryPrefix?: string;
+}
+
+export interface DiscoverOutput {
+  as_of: string;
+  databases: { database: string; tables: number; partial: boolean; inventory: string; errors: Inventory['errors'] }[];
+  eligible: Pick<Decision, 'database' | 'schema' | 'table' | 'policy' | 'action' | 'reason' | 'rows' | 'bytes'>[];
+  run_id: string;
+  /** S3 URIs of the work units written, in the engine's order. */
+  work_units: string[];
+  /** Decisions that could not become a work unit, with the reason. */
+  problems: { database: string; schema: string; table: string; code: string; message: string }[];
+}
+
+export async function discover(event: DiscoverEvent, config: DiscoverConfig, s3: S3Client): Promise<DiscoverOutput> {
+  const repo = await loadRepo(s3Source(s3, config.bucket, config.prefix));
+  if (repo.errors > 0)
+    throw new Error(
+      `the synced configs at s3://${config.bucket}/${config.prefix} have ${repo.errors} validation error(s): ` +
+        repo.findings
+          .filter((f) => f.severity === 'error')
+          .slice(0, 5)
+          .map((f) => `${f.file}:${f.line} ${f.code}`)
+          .join('; '),
+    );
+  const wanted = event.databases?.length ? new Set(event.databases) : undefined;
+  const unknown = [...(wanted ?? [])].filter((n) => !repo.databases.some((d) => d.config.name === n));
+  if (unknown.length) throw new Error(`no synced database named ${unknown.join(', ')}`);
+  const chosen = repo.databases.map((d) => d.config).filter((d) => !wanted || wanted.has(d.name));
+  const policies = repo.policies.map((p) => p.config);
+  const asOf = event.as_of ?? new Date().toISOString();
+  const inventories = new Map<string, Inventory>();
+  const databases: DiscoverOutput['databases'] = [];
+  for (const database of chosen) {
+    const { inventory } = await discoverDatabase({
+      database,
+      policies,
+      credentials: { env: {}, aws: true, ...(process.env.AWS_REGION ? { region: process.env.AWS_REGION } : {}) },
+    });
+    const key = `${config.inventoryPrefix ?? 'pipeline/inventory'}/${database.name}.json`;
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: config.bucket,
+        Key: key,
+        Body: inventoryText(inventory),
+        ContentType: 'application/json',
+      }),
+    );
+    inventories.set(database.name, inventory);
+    databases.push({
+      database: database.name,
+      tables: inventory.tables.length,
+      partial: inventory.partial,
+      inventory: `s3://${config.bucket}/${key}`,
+      errors: inventory.errors,
+    });
+  }
+  const evaluation = evaluate({ databases: chosen, policies, inventories, asOf });
+  const eligible = evaluation.databases
+    .filter((d) => d.status === 'ok')
+    .flatMap((d) => d.decisions.filter((x) => x.action !== 'none'))
+    .map(({ database, schema, table, policy, action, reason, rows, bytes }) => ({
+      database,
+      schema,
+      table,
+      policy,
+      action,
+      reason,
+      rows,
+      bytes,
+    }));
+  const runId = event.run_id ?? `aws-${evaluation.as_of.slice(0, 10)}-${randomUUID().slice(0, 8)}`;
+  if (!/^[A-Za-z0-9._:+-]{1,200}$/.test(runId))
+    throw new Error(`run_id ${JSON.stringify(runId)} cannot name an S3 folder`);
+  const planned = planWorkUnits(evaluation, {
+    settings: repo.settings!.config,
+    databases: chosen,
+    policies,
+    runId,
+    configCommit: await syncedCommit(s3, config),
+    runtime: 'aws',
+  });
+  const work_units: string[] = [];
+  for (const [i, unit] of planned.units.entries()) {
+    const key = `pipeline/work-units/${runId}/${String(i).padStart(5, '0')}-${unit.action}.json`;
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: config.bucket,
+        Key: key,
+        Body: `${JSON.stringify(unit, null, 2)}\n`,
+        ContentType: 'application/json',
+      }),
+    );
+    work_units.push(`s3://${config.bucket}/${key}`);
+  }
+  return { as_of: evaluation.as_of, databases, eligible, run_id: runId, work_units, problems: planned.problems };
+}
+
+/** The commit the last sync published (its manifest), stamped on every work unit. */
+async function syncedCommit(s3: S3Client, config: DiscoverConfig): Promise<string> {
+  const key = `${config.prefix}/_offload/manifest.json`;
+  try {
+    const o = await s3.send(new GetObjectCommand({ Bucket: config.bucket, Key: key }));
+    const commit = (JSON.parse(await o.Body!.transformToString('utf8')) as { commit?: unknown }).commit;
+    if (typeof commit === 'string' && commit) return commit;
+  } catch (e) {
+    if ((e as { name?: string }).name !== 'NoSuchKey') throw e;
+  }
+  throw new Error(`s3://${config.bucket}/${key} has no commit: run offload sync --target aws --apply first`);
+}
+
+let client: S3Client | undefined;
+
+/** The Lambda entry point (invoked synchronously by the archival DAG). */
+export async function handler(event: DiscoverEvent = {}): Promise<DiscoverOutput> {
+  client ??= new S3Client({});
+  return discover(
+    event ?? {},
+    { bucket: process.env.OFFLOAD_CONFIG_BUCKET!, prefix: process.env.OFFLOAD_CONFIG_PREFIX! },
+    client,
+  );
+}

@@ -1,0 +1,171 @@
+/**
+ * discover through its Lambda core: the synced configs read from S3 (moto), the secret from Secrets
+ * Manager (moto), the live PostgreSQL catalog; the inventory snapshot written back to S3 and the
+ * eligible tables returned. Expectations come from the fixture: month-named tables older than the
+ * policy's two years are archived, the rest are not.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { startMoto, type MotoServer } from '../../tools/test/helpers/moto.js';
+import { RUN, pgAdmin, pgConn } from '../../tools/test/catalog/live-setup.js';
+import { isWorkUnit, workUnitProblems } from '../../tools/src/core/index.js';
+import { discover } from '../lambdas/discover.js';
+
+const REGION = 'eu-west-2';
+const BUCKET = `offload-configs-dl-${RUN}`;
+const SCHEMA = `dl_${RUN}`;
+const AS_OF = '2026-11-27';
+
+let moto: MotoServer;
+let s3: S3Client;
+
+const files = (): Record<string, string> => {
+  const pg = pgConn();
+  return {
+    'offload.settings.yaml': `resource_prefix: acme
+region: ${REGION}
+config:
+  bucket: ${BUCKET}
+  prefix: configs
+  dynamodb_table: acme-configs
+archive:
+  bucket: acme-vault
+  prefix: iceberg
+dags:
+  archival: acme_archival
+  purge: acme_purge
+glue_jobs:
+  archive: acme-archive
+  validate: acme-validate
+  purge: acme-purge
+lambdas:
+  discover: acme_discover
+  presigned_urls: acme_presigned
+  test_connection: acme_test_conn
+  validation_report: acme_report
+  s3_trigger: acme_s3_trigger
+`,
+    'databases/pgdb.yaml': `name: pgdb
+engine: postgres
+jdbc_url: jdbc:postgresql://${pg.host}:${pg.port}/${pg.database}
+credentials:
+  secret: dl/pgdb
+owner:
+  team: data
+  contact: data@example.com
+scope:
+  - schema: ${SCHEMA}
+    include: ["^txn_"]
+    policies: [monthly]
+`,
+    'policies/monthly.yaml': `name: monthly
+age:
+  from: table_name
+  pattern: "*_YYYYMM"
+archive_after: P2Y
+`,
+  };
+};
+
+test.before(async () => {
+  moto = await startMoto({ region: REGION });
+  s3 = new S3Client({ region: REGION, forcePathStyle: true });
+  await s3.send(new CreateBucketCommand({ Bucket: BUCKET, CreateBucketConfiguration: { LocationConstraint: REGION } }));
+  for (const [rel, body] of Object.entries(files()))
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `configs/${rel}`, Body: body }));
+  // The sync manifest (not a config: the S3 config source ignores it); its commit stamps the work units.
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: BUCKET,
+      Key: 'configs/_offload/manifest.json',
+      Body: JSON.stringify({ format: 1, generation: 3, commit: 'abc1234def' }),
+    }),
+  );
+  const pg = pgConn();
+  await new SecretsManagerClient({ region: REGION }).send(
+    new CreateSecretCommand({
+      Name: 'dl/pgdb',
+      SecretString: JSON.stringify({ username: pg.user, password: pg.password }),
+    }),
+  );
+  await pgAdmin(async (c) => {
+    await c.query(`CREATE SCHEMA ${SCHEMA}`);
+    for (const t of ['txn_202001', 'txn_202410', 'txn_202611', 'other_202001'])
+      await c.query(`CREATE TABLE ${SCHEMA}.${t} (id int PRIMARY KEY)`);
+    await c.query(`INSERT INTO ${SCHEMA}.txn_202001 SELECT generate_series(1, 50)`);
+  });
+});
+
+test.after(async () => {
+  await pgAdmin((c) => c.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`)).catch(() => undefined);
+  await moto?.stop();
+});
+
+test('reads the configs from S3, discovers live, writes the inventory, returns the eligible tables', async () => {
+  const out = await discover({ as_of: AS_OF, run_id: 'run-7' }, { bucket: BUCKET, prefix: 'configs' }, s3);
+  // txn_202001 (ends 2020-01-31) and txn_202410 (ends 2024-10-31) are more than two years before
+  // 2026-11-27; txn_202611 is not; other_202001 is not claimed by the scope.
+  assert.equal(out.eligible.map((e) => `${e.schema}.${e.table}:${e.action}:${e.policy}`).sort(), [
+    `${SCHEMA}.txn_202001:archive:monthly`,
+    `${SCHEMA}.txn_202410:archive:monthly`,
+  ]);
+  assert.equal(out.databases.length, 1);
+  assert.is(out.databases[0]!.partial, false);
+  assert.is(out.databases[0]!.inventory, `s3://${BUCKET}/pipeline/inventory/pgdb.json`);
+  const inv = JSON.parse(
+    await (
+      await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'pipeline/inventory/pgdb.json' }))
+    ).Body!.transformToString(),
+  ) as { database: string; tables: { schema: string; name: string }[] };
+  assert.is(inv.database, 'pgdb');
+  // The snapshot lists every table of the scoped schema (the scope's patterns are applied by the engine).
+  const ours = inv.tables.filter((t) => t.schema === SCHEMA).map((t) => t.name);
+  assert.equal(ours.sort(), ['other_202001', 'txn_202001', 'txn_202410', 'txn_202611']);
+  // Work units: archive then validate for each eligible table, valid against their schema.
+  assert.equal(out.problems, []);
+  assert.is(out.work_units.length, 4);
+  const units = [];
+  for (const uri of out.work_units) {
+    const key = uri.replace(`s3://${BUCKET}/`, '');
+    assert.match(key, /^pipeline\/work-units\/run-7\//);
+    const unit = JSON.parse(
+      await (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body!.transformToString(),
+    ) as Record<string, unknown> & { source: { table: string }; action: string };
+    assert.ok(isWorkUnit(unit), workUnitProblems(unit).join('; '));
+    units.push(unit);
+  }
+  assert.equal(units.map((u) => `${u.source.table}:${u.action}`).sort(), [
+    'txn_202001:archive',
+    'txn_202001:validate',
+    'txn_202410:archive',
+    'txn_202410:validate',
+  ]);
+  assert.match(JSON.stringify(units[0]), 'abc1234def');
+  assert.match(JSON.stringify(units[0]), 'run-7');
+});
+
+test('an unknown database is refused by name; invalid synced configs are refused with their findings', async () => {
+  try {
+    await discover({ databases: ['nope'] }, { bucket: BUCKET, prefix: 'configs' }, s3);
+    assert.unreachable();
+  } catch (e) {
+    assert.match((e as Error).message, /no synced database named nope/);
+  }
+  await s3.send(
+    new PutObjectCommand({ Bucket: BUCKET, Key: 'bad/offload.settings.yaml', Body: files()['offload.settings.yaml']! }),
+  );
+  await s3.send(
+    new PutObjectCommand({ Bucket: BUCKET, Key: 'bad/policies/monthly.yaml', Body: 'name: monthly\nage: 3\n' }),
+  );
+  try {
+    await discover({}, { bucket: BUCKET, prefix: 'bad' }, s3);
+    assert.unreachable();
+  } catch (e) {
+    assert.match((e as Error).message, /validation error/);
+    assert.match((e as Error).message, /policies\/monthly\.yaml:\d+/);
+  }
+});
+
+test.run();
