@@ -283,9 +283,12 @@ test('CLI: both overrides are documented, take a reason, and exit 1 when refused
 });
 
 test('the merge-to-deploy workflow never passes an override, and checks out the full history', () => {
+  // The workflow deploys through scripts/deploy.sh, which runs the sync: neither may pass an override.
   const wf = readFileSync(path.join(ROOT, '.github/workflows/deploy.yml'), 'utf8');
-  assert.match(wf, /offload sync --target aws --apply/);
-  assert.not.match(wf, /allow-uncommitted|allow-non-descendant|break-lock/);
+  const deploy = readFileSync(path.join(ROOT, 'scripts/deploy.sh'), 'utf8');
+  assert.match(wf, /scripts\/deploy\.sh/);
+  assert.match(deploy, /offload sync --target aws --apply/);
+  for (const text of [wf, deploy]) assert.not.match(text, /allow-uncommitted|allow-non-descendant|break-lock/);
   assert.match(wf, /fetch-depth: 0/);
 });
 
