@@ -239,10 +239,14 @@ def archive(spark, req: ArchiveRequest) -> dict:
             error = lossy_report(spark, src, req.fetch_size) or error
         raise error from exc
 
-    snap = current_snapshot(spark, ident) or {}
-    rows = int(snap.get("summary", {}).get("total-records", 0))
-    # A metadata-only commit (no new snapshot): the count is also in the snapshot summary already.
-    spark.sql(f"ALTER TABLE {ident} SET TBLPROPERTIES ('offload.row_count' = '{rows}')")
+    try:
+        snap = current_snapshot(spark, ident) or {}
+        rows = int(snap.get("summary", {}).get("total-records", 0))
+        # A metadata-only commit (no new snapshot): the count is also in the snapshot summary already.
+        spark.sql(f"ALTER TABLE {ident} SET TBLPROPERTIES ('offload.row_count' = '{rows}')")
+    except Exception as exc:  # purged or replaced by another run right after this commit
+        error = _column_error(exc)
+        raise error from exc
     return _summary("archived", req=req, src=src, name=name, snap=snap, started=started, parts=reads, path=path)
 
 
@@ -253,6 +257,7 @@ _CONCURRENT = (
     "AlreadyExistsException",
     "ConcurrentModificationException",
     "NoSuchTableException",
+    "EntityNotFoundException",
 )
 
 
