@@ -111,6 +111,8 @@ class ValidateRequest:
     split_column: str | None = None
     num_partitions: int = 0
     fetch_size: int = 10000
+    snapshot_id: int | None = None  # None: the archive's current snapshot (restore validates an older one)
+    check_lineage: bool = True  # False: the source is not the archived table (a restored copy of it)
 
 
 # ---- the source side -----------------------------------------------------------------------------
@@ -416,15 +418,21 @@ def _validate(spark, req: ValidateRequest) -> dict:
     }
     expected_source = source_lineage(src.engine.name, req.connection, req.schema, req.table)
     lineage_diffs = [k for k in SOURCE_KEYS if props.get(LINEAGE_PREFIX + k) != expected_source[k]]
+    if not req.check_lineage:  # a restored copy lives elsewhere: its schema and snapshot are what is compared
+        lineage_diffs = []
     if req.run_id and props.get(LINEAGE_PREFIX + "run_id") != req.run_id:
         lineage_diffs.append("run_id")
     result["lineage"] = {"match": not lineage_diffs, "differences": lineage_diffs}
     if lineage_diffs:
         result["mismatches"].append("lineage")
 
-    snap = current_snapshot(spark, ident) or {}
-    result["archive_snapshot_id"] = snap.get("snapshot_id")
-    df = spark.table(ident)
+    if req.snapshot_id is None:
+        snap = current_snapshot(spark, ident) or {}
+        result["archive_snapshot_id"] = snap.get("snapshot_id")
+        df = spark.table(ident)
+    else:
+        result["archive_snapshot_id"] = req.snapshot_id
+        df = spark.sql(f"SELECT * FROM {ident} VERSION AS OF {int(req.snapshot_id)}")
     actual = [(f.name, f.dataType.simpleString()) for f in df.schema.fields]
     planned = [(p.name, p.archive_type) for p in src.columns]
     schema_diffs = [
