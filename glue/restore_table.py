@@ -126,10 +126,13 @@ def main(argv: list[str] | None = None):
         raise OffloadError(
             "missing_arguments", "name the archive: --archive_table or --source_schema and --source_table"
         )
-    check_credential_arguments(args)  # before Spark starts
+    check_credential_arguments(args)
+    # resolved before Spark starts (a missing credential is told at once); a Glue connection is read
+    # through the Glue API here, as everywhere off Glue
+    connection = restore_connection(args, None)
     spark = spark_for(args, "offload-restore")
     req = RestoreRequest(
-        connection=restore_connection(args, spark),
+        connection=connection,
         schema=args["target_schema"],
         target_table=args["target_table"],
         archive_table=args.get("archive_table"),
