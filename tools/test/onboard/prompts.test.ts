@@ -22,6 +22,8 @@ const RUN = `${process.pid.toString(36)}${Math.floor(Math.random() * 1e6).toStri
 const SCHEMA = `onbtty_${RUN}`;
 const RO = `onbtty_ro_${RUN}`;
 const PASSWORD = `Tty-${RUN}-s3cret!`;
+/** readline's cursor moves between a prompt and its echo (ESC [ … letter). */
+const CURSOR_MOVES = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*[A-Za-z]`, 'g');
 
 async function admin(sql: string[]) {
   const c = new pg.Client(pgConn());
@@ -78,7 +80,7 @@ test('answers typed at prompts are echoed, the password is not, and it is stored
     );
     assert.is(drive.status, 0, drive.stderr);
     const { transcript: shown, status, problem } = JSON.parse(drive.stdout);
-    const transcript = (shown as string).replace(/\u001b\[[0-9;]*[A-Za-z]/g, ''); // readline's cursor moves
+    const transcript = (shown as string).replace(CURSOR_MOVES, '');
     assert.is(problem, null, transcript);
     assert.is(status, 0, transcript);
     // the terminal echoed the ordinary answers (so an echoed password would show up here too) …

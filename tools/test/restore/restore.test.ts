@@ -135,7 +135,7 @@ scope:
     const rows = await pgAdmin((db) =>
       db.query(`SELECT count(*)::int AS n, sum(amount)::text AS s FROM "${schema}".txn_back`),
     );
-    assert.equal(rows.rows[0], { n: 120, s: String((1.5 * 120 * 121) / 2) + '.00' });
+    assert.equal(rows.rows[0], { n: 120, s: `${(1.5 * 120 * 121) / 2}.00` });
 
     const again = await cli([...args, '--format', 'json'], dir, creds);
     assert.is(again.status, 2);
