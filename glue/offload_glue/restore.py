@@ -23,9 +23,9 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import tempfile
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -342,7 +342,10 @@ def _write_copy(spark, df, cols, engine: Engine, conn: Connection, schema: str, 
     base = req.temp_dir or tempfile.gettempdir()
     if base.startswith("s3://"):
         raise OffloadError("bad_argument", "--temp_dir must be a local directory for the copy write path")
-    tmp = os.path.join(base, f"offload-restore-{uuid.uuid4().hex[:12]}")
+    # one directory per target: a rerun after a kill replaces what the killed run left
+    where = f"{conn.host}:{conn.port}/{conn.database}/{schema}.{table}"
+    tmp = os.path.join(base, f"offload-restore-{hashlib.sha256(where.encode()).hexdigest()[:16]}")
+    shutil.rmtree(tmp, ignore_errors=True)
     started = time.monotonic()
     from pyspark.sql import functions as F
 
@@ -360,8 +363,6 @@ def _write_copy(spark, df, cols, engine: Engine, conn: Connection, schema: str, 
             list(pool.map(load, files))
         return {"path": "copy", "files": len(files), "format_seconds": round(formatted, 3)}
     finally:
-        import shutil
-
         shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -223,7 +223,7 @@ def test_the_job_refuses_the_read_credential_arguments_before_spark_starts(tmp_p
 
 
 def test_a_killed_restore_leaves_no_table_under_the_target_name_and_a_rerun_succeeds(
-    spark, warehouse, pg_db, pg_connection, pg_schema
+    spark, warehouse, pg_db, pg_connection, pg_schema, tmp_path
 ):
     small_table(pg_db, pg_schema, rows=400_000)
     do_archive(spark, pg_connection, pg_schema, "ledger", "kill-1")
@@ -233,7 +233,7 @@ def test_a_killed_restore_leaves_no_table_under_the_target_name_and_a_rerun_succ
         "--source_table", "ledger", "--warehouse", warehouse, "--catalog", CATALOG, "--archive_database", DB,
         "--source_engine", "postgresql", "--source_host", pg_connection.host,
         "--source_port", str(pg_connection.port), "--source_database", pg_connection.database,
-        "--restore_user", pg_connection.user, "--write_path", "copy",
+        "--restore_user", pg_connection.user, "--write_path", "copy", "--temp_dir", str(tmp_path),
     ]  # fmt: skip
     proc = subprocess.Popen(
         [sys.executable, os.path.join(ROOT, "glue", "restore_table.py"), *args],
@@ -259,8 +259,11 @@ def test_a_killed_restore_leaves_no_table_under_the_target_name_and_a_rerun_succ
     assert pg_exec(pg_db, "SELECT to_regclass(%s)", (f'"{pg_schema}".ledger_audit',)) == [(None,)]
     assert staging in pg_relations(pg_db, pg_schema)  # what the kill left: the staging table only
 
-    summary, code = do_restore(spark, pg_connection, pg_schema, "ledger", "ledger_audit")
+    assert os.listdir(tmp_path)  # and the COPY text files it was loading
+
+    summary, code = do_restore(spark, pg_connection, pg_schema, "ledger", "ledger_audit", temp_dir=str(tmp_path))
     assert code == 0 and summary["stale_staging_dropped"] == staging
+    assert os.listdir(tmp_path) == []
     assert pg_exec(pg_db, f'SELECT count(*), sum(id) FROM "{pg_schema}".ledger_audit') == [
         (400_000, 400_000 * 400_001 // 2)
     ]
