@@ -86,7 +86,7 @@ def main() -> int:
     req = ArchiveRequest(connection=conn, schema=SCHEMA, table=TABLE, run_id="restore-bench", database="bench")
     archived = archive(spark, req)
 
-    copies, keys, restores, writes, validations, summary = [], [], [], [], [], {}
+    copies, keys, restores, writes, formats, validations, summary = [], [], [], [], [], [], {}
     for n in range(args.repeat):  # alternate, so that background load hits both alike
         copy_s, key_s = time_copy_in(conn, dump, n)
         copies.append(copy_s)
@@ -106,6 +106,7 @@ def main() -> int:
         )
         restores.append(time.monotonic() - started)
         writes.append(summary["write"]["seconds"])
+        formats.append(summary["write"].get("format_seconds"))
         validations.append(summary["validate_seconds"])
         psql(conn, "-c", f"DROP TABLE {TARGET_SCHEMA}.copy_{n}, {TARGET_SCHEMA}.restored_{n}")
         if code != 0:
@@ -127,6 +128,7 @@ def main() -> int:
             "copy_primary_key": [round(x, 2) for x in keys],
             "restore": [round(x, 2) for x in restores],
             "restore_write": writes,
+            "restore_write_spark_text_files": formats,
             "restore_validate": validations,
         },
         "load_average_1min_at_end": round(os.getloadavg()[0], 2),

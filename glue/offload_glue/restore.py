@@ -531,7 +531,7 @@ def restore(spark, req: RestoreRequest) -> tuple[dict, int]:
             raise OffloadError(
                 "target_exists",
                 f"{req.schema}.{req.target_table} already exists in {_where(req)}: restore never overwrites; "
-                "choose another --target_table",
+                "choose another target table name",
                 target=f"{req.schema}.{req.target_table}",
             )
         if int(session.scalar(can_create_sql(engine, req.schema)) or 0) == 0:
@@ -573,7 +573,7 @@ def restore(spark, req: RestoreRequest) -> tuple[dict, int]:
                 raise OffloadError(
                     "staging_not_ours",
                     f"{req.schema}.{staging} exists and is not a restore staging table (its comment does not start "
-                    f"with {MARKER!r}); rename it or choose another --target_table",
+                    f"with {MARKER!r}); rename it or choose another target table name",
                 )
         if req.dry_run:
             result["stale_staging"] = staging if stale else None

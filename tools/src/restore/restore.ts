@@ -83,7 +83,10 @@ export interface RestoreOptions {
 export interface RestoreOutcome {
   /** 0 restored (or dry run), 1 the restored rows did not validate, 2 refused or a user error. */
   exitCode: number;
+  /** The job's summary; integers too long for a JS number (snapshot ids) as strings. */
   summary: Record<string, unknown>;
+  /** The job's JSON as printed, every digit intact. */
+  json: string;
 }
 
 function splitName(text: string, what: string): [string | undefined, string] {
@@ -122,6 +125,11 @@ export function restoreJobArgs(db: DatabaseConfig, settings: OffloadSettings, o:
   ];
 }
 
+/** The job's JSON summary; snapshot ids are 64-bit, so long integers are read as text, not rounded. */
+export function parseSummary(text: string): Record<string, unknown> {
+  return JSON.parse(text.replace(/(:\s*)(-?\d{16,})(?=\s*[,}\]\n])/g, '$1"$2"'));
+}
+
 /** Loads the configs, runs the job, returns its summary and exit code. */
 export async function runRestore(o: RestoreOptions): Promise<RestoreOutcome> {
   const repo = await loadRepo(fsSource(o.root));
@@ -153,11 +161,11 @@ export async function runRestore(o: RestoreOptions): Promise<RestoreOutcome> {
   });
   let summary: Record<string, unknown>;
   try {
-    summary = JSON.parse(stdout);
+    summary = parseSummary(stdout);
   } catch {
     throw new UserError(`the restore job ended (exit ${code}) without a summary; see ${logFile}`, 2);
   }
-  if (code === 0 || code === 1 || code === 2) return { exitCode: code, summary };
+  if (code === 0 || code === 1 || code === 2) return { exitCode: code, summary, json: stdout };
   const err = summary.error as { message?: string } | undefined;
   throw new UserError(`the restore job failed (this is a bug: ${err?.message ?? `exit ${code}`}); see ${logFile}`, 2);
 }

@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { restoreCredentialReference, restoreJobArgs } from '../../src/restore/restore.js';
+import { parseSummary, restoreCredentialReference, restoreJobArgs } from '../../src/restore/restore.js';
 import type { DatabaseConfig } from '../../src/generated/database.js';
 import type { OffloadSettings } from '../../src/generated/settings.js';
 import { cli } from '../helpers/cli.js';
@@ -29,7 +29,7 @@ const DB: DatabaseConfig = {
 } as DatabaseConfig;
 const SETTINGS_DOC = { region: 'eu-west-1', archive: { bucket: 'b', prefix: 'p' } } as unknown as OffloadSettings;
 
-const argOf = (args: string[], name: string) => args[args.indexOf(name) + 1];
+const argOf = (args: string[], name: string) => args[args.indexOf(name) + 1] ?? '';
 
 test('job arguments: archive names, target address and the restore credential reference', () => {
   const args = restoreJobArgs(DB, SETTINGS_DOC, {
@@ -68,6 +68,13 @@ test('job arguments: archive names, target address and the restore credential re
     secret_id: 'acme/ledger-restore',
     region: 'eu-west-1',
   });
+});
+
+test('summary: 64-bit snapshot ids keep every digit', () => {
+  const s = parseSummary(
+    '{\n  "archive_snapshot_id": 107972295882015255,\n  "rows": 1000,\n  "ids": [-9007199254740993]\n}',
+  );
+  assert.equal(s, { archive_snapshot_id: '107972295882015255', rows: 1000, ids: ['-9007199254740993'] });
 });
 
 test('job arguments: usage errors are told, not run', () => {

@@ -76,7 +76,7 @@ no such archive or snapshot) or a usage error.`,
         ...(o.dryRun ? { dryRun: true } : {}),
         ...(o.restoreSecret ? { restoreSecret: o.restoreSecret } : {}),
       });
-      if (o.format === 'json') process.stdout.write(`${JSON.stringify(outcome.summary, null, 2)}\n`);
+      if (o.format === 'json') process.stdout.write(outcome.json);
       else (outcome.exitCode === 2 ? process.stderr : process.stdout).write(renderRestore(outcome.summary));
       process.exitCode = outcome.exitCode;
     });
