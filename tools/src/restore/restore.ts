@@ -26,10 +26,10 @@ const REPO_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../
 const HOME_CREDENTIALS_FILE = '~/.config/offload/credentials.yaml';
 
 /** Prefix of the restore credential's environment variables: `OFFLOAD_RESTORE_<NAME>_` + USER, PASSWORD, URL. */
-export const restoreEnvPrefix = (name: string) => `OFFLOAD_RESTORE_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_`;
+const restoreEnvPrefix = (name: string) => `OFFLOAD_RESTORE_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_`;
 
 /** The credentials file's key of a database's restore login (a dot: no database name can hold one). */
-export const restoreFileKey = (name: string) => `${name}.restore`;
+const restoreFileKey = (name: string) => `${name}.restore`;
 
 export function restoreCredentialReference(
   db: Pick<DatabaseConfig, 'name'>,
