@@ -316,10 +316,20 @@ def copy_line(cols: list[TargetColumn], engine: str = "postgresql") -> str:
     return f"concat_ws({TAB}, {', '.join(fields)})"
 
 
-def choose_write_path(engine: Engine, requested: str) -> str:
+def choose_write_path(engine: Engine, requested: str, local_master: bool = True) -> str:
+    """``copy`` needs the driver to read the files the executors write: a local Spark master (the
+    temporary directory is local); on a cluster (Glue) ``auto`` is ``jdbc``."""
     if requested not in WRITE_PATHS:
         raise OffloadError("bad_write_path", f"write path {requested!r} is not one of {', '.join(WRITE_PATHS)}")
     if requested == "jdbc":
+        return "jdbc"
+    if not local_master:
+        if requested == "copy":
+            raise OffloadError(
+                "bad_write_path",
+                "the copy write path loads files the executors write to a local directory: it needs a local "
+                "Spark master; on a cluster use --write_path jdbc (or auto)",
+            )
         return "jdbc"
     module, package = ("psycopg2", "psycopg2-binary==2.9.10") if engine.name == "postgresql" else (
         "pymysql", "PyMySQL==1.1.1")  # fmt: skip
@@ -584,7 +594,7 @@ def restore(spark, req: RestoreRequest) -> tuple[dict, int]:
             result["stale_staging_dropped"] = staging
         for sql in create:
             session.execute(sql)
-        path = choose_write_path(engine, req.write_path)
+        path = choose_write_path(engine, req.write_path, spark.sparkContext.master.startswith("local"))
         t0 = time.monotonic()
         writer = _write_copy if path == "copy" else _write_jdbc
         try:

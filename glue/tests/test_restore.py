@@ -295,3 +295,16 @@ def test_mariadb_killed_before_the_rename_leaves_only_staging_and_a_rerun_succee
     summary = json.loads(out.stdout)
     assert summary["status"] == "restored" and summary["stale_staging_dropped"] == staging_name("mysql", "t_back")
     assert my_exec(my_db, f"SELECT * FROM `{my_schema}`.t_back ORDER BY id") == ((1, "a"), (2, None), (3, "c"))
+
+
+def test_write_path_copy_needs_a_local_master():
+    from offload_glue.engines import engine_for
+    from offload_glue.restore import choose_write_path
+
+    pg = engine_for("postgresql")
+    assert choose_write_path(pg, "auto", local_master=True) == "copy"
+    assert choose_write_path(pg, "auto", local_master=False) == "jdbc"  # a cluster: executors' disks are theirs
+    assert choose_write_path(engine_for("mysql"), "jdbc") == "jdbc"
+    with pytest.raises(OffloadError) as err:
+        choose_write_path(pg, "copy", local_master=False)
+    assert err.value.code == "bad_write_path" and "local Spark master" in str(err.value)
