@@ -127,7 +127,7 @@ export function restoreJobArgs(db: DatabaseConfig, settings: OffloadSettings, o:
 
 /** The job's JSON summary; snapshot ids are 64-bit, so long integers are read as text, not rounded. */
 export function parseSummary(text: string): Record<string, unknown> {
-  return JSON.parse(text.replace(/(:\s*)(-?\d{16,})(?=\s*[,}\]\n])/g, '$1"$2"'));
+  return JSON.parse(text.replace(/([:[,]\s*)(-?\d{16,})(?=\s*[,}\]])/g, '$1"$2"'));
 }
 
 /** Loads the configs, runs the job, returns its summary and exit code. */
