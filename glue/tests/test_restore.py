@@ -308,3 +308,31 @@ def test_write_path_copy_needs_a_local_master():
     with pytest.raises(OffloadError) as err:
         choose_write_path(pg, "copy", local_master=False)
     assert err.value.code == "bad_write_path" and "local Spark master" in str(err.value)
+
+
+def test_restore_from_the_glue_catalog_on_s3(spark, glue_catalog, pg_db, pg_connection, pg_schema):
+    """The production catalog (GlueCatalog + S3FileIO on the moto server): archive, re-archive, restore the
+    first snapshot."""
+    catalog, database = glue_catalog["catalog"], "restore_glue"
+    small_table(pg_db, pg_schema, rows=20)
+    req = dict(connection=pg_connection, schema=pg_schema, table="ledger", catalog=catalog, database=database)
+    archive(spark, ArchiveRequest(run_id="g-1", **req))
+    ident = spark_ident(catalog, database, archive_table_name(pg_schema, "ledger"))
+    first = current_snapshot(spark, ident)["snapshot_id"]
+    small_table(pg_db, pg_schema, rows=5, start=21)
+    archive(spark, ArchiveRequest(run_id="g-2", **req))
+    summary, code = restore(
+        spark,
+        RestoreRequest(
+            connection=pg_connection,
+            schema=pg_schema,
+            target_table="ledger_from_glue",
+            source_schema=pg_schema,
+            source_table="ledger",
+            catalog=catalog,
+            database=database,
+            snapshot_id=first,
+        ),
+    )
+    assert code == 0 and summary["validation"]["status"] == "passed" and summary["catalog"] == catalog
+    assert pg_exec(pg_db, f'SELECT count(*), max(id) FROM "{pg_schema}".ledger_from_glue') == [(20, 20)]
