@@ -6,7 +6,8 @@
  */
 const LAYERS = [
   ['generated', 'errors.ts', 'version.ts'], // types generated from schema/, error classes, the tool's version
-  ['dirs.ts'], // output folders checked or created without ever looping or throwing a stack trace
+  ['dirs.ts', 'lockfile.ts'], // output folders checked or created without ever looping or throwing a stack trace;
+  // the local file mutex (sync's local target, local ledger, local governance state)
   ['config'], // config model: parse, schema, rules, loading from any source, derived names
   ['inventory'], // the inventory snapshot format
   ['engine'], // the retention policy engine: configs + inventory + as-of date → decisions
