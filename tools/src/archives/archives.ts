@@ -188,6 +188,17 @@ function readArchive(dir: string, warehouse: string): ArchiveEntry | { problem: 
   };
 }
 
+/**
+ * Bytes of data files in the current snapshot of one archive of a local warehouse (`offload report`'s
+ * archive sizes); undefined when the archive or its size is not there to read.
+ */
+export function localArchiveBytes(warehouse: string, namespace: string, table: string): number | undefined {
+  const dir = path.join(warehouse, ...namespace.split('.'), table);
+  if (!existsSync(path.join(dir, 'metadata'))) return undefined;
+  const a = readArchive(dir, warehouse);
+  return 'problem' in a || a.bytes === null ? undefined : a.bytes;
+}
+
 export async function listArchives(opts: ArchivesOptions): Promise<ArchivesResult> {
   const warehouse = path.resolve(opts.warehouse);
   if (!existsSync(warehouse) || !statSync(warehouse).isDirectory())
