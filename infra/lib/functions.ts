@@ -92,6 +92,8 @@ export interface FunctionsProps {
   readonly configTable: dynamodb.ITable;
   /** DynamoDB runs table (per-generation trigger records). */
   readonly runsTable: dynamodb.ITable;
+  /** DynamoDB run ledger, read by discover (archive records and progress). @default discover reads no ledger */
+  readonly ledgerTable?: dynamodb.ITable;
   /** Key of the config bucket and tables. */
   readonly configKey: kms.IKey;
   /** Reports bucket presigned URLs point into. */
@@ -157,6 +159,7 @@ export class Functions extends Construct {
         OFFLOAD_CONFIG_BUCKET: props.configBucket.bucketName,
         OFFLOAD_CONFIG_PREFIX: configPrefix,
         OFFLOAD_CONFIG_TABLE: props.configTable.tableName,
+        ...(props.ledgerTable ? { OFFLOAD_LEDGER_TABLE: props.ledgerTable.tableName } : {}),
       },
       testConnection: { OFFLOAD_CONFIG_TABLE: props.configTable.tableName },
       presignedUrls: {
@@ -263,6 +266,8 @@ export class Functions extends Construct {
     allow(f.discover, ['s3:PutObject'], [props.configBucket.arnForObjects('pipeline/*')]);
     useKey(f.discover, props.configKey, true);
     f.discover.addToRolePolicy(readSecrets);
+    // …and reads the run ledger (a consistent Scan), so what was archived is not planned again.
+    if (props.ledgerTable) allow(f.discover, ['dynamodb:Scan'], [props.ledgerTable.tableArn]);
     // test_connection: reads one database's config item and its secret.
     allow(f.testConnection, ['dynamodb:GetItem'], [props.configTable.tableArn]);
     useKey(f.testConnection, props.configKey, false);
