@@ -9,6 +9,7 @@ import {
   DeleteTableCommand,
   GetDatabaseCommand,
   GetTablesCommand,
+  type GetTablesCommandOutput,
   GlueClient,
   type Table,
 } from '@aws-sdk/client-glue';
@@ -18,6 +19,7 @@ import {
   GetObjectLegalHoldCommand,
   GetObjectLockConfigurationCommand,
   GetObjectRetentionCommand,
+  HeadObjectCommand,
   ListObjectsV2Command,
   ListObjectVersionsCommand,
   PutObjectCommand,
@@ -89,10 +91,33 @@ export function createAwsArchiveStore(opts: { region: string; audit: string }): 
     }
   }
 
+  // No legal hold on a version: S3 answers 404 NoSuchObjectLockConfiguration. Anything else (AccessDenied
+  // above all) stops the command before anything is deleted.
   const absent = (e: unknown) =>
-    /NoSuchObjectLockConfiguration|ObjectLockConfigurationNotFound|InvalidRequest|NoSuchKey/.test(
+    /NoSuchObjectLockConfiguration|ObjectLockConfigurationNotFound|NoSuchKey/.test(
       `${(e as { name?: string }).name} ${(e as { Code?: string }).Code ?? ''}`,
     );
+  const denied = (e: unknown) => /AccessDenied|Forbidden/.test(`${(e as { name?: string }).name}`);
+
+  /**
+   * Retention is read from HeadObject's object-lock headers, which S3 sends only to callers allowed
+   * s3:GetObjectRetention: a GetObjectRetention probe first, so a caller without it is stopped, not
+   * shown "no retention". (moto answers GetObjectRetention with the object's body, so its answer is
+   * used only as the permission check.)
+   */
+  async function probeRetentionPermission(bucket: string, key: string, versionId?: string) {
+    try {
+      await s3.send(
+        new GetObjectRetentionCommand({ Bucket: bucket, Key: key, ...(versionId ? { VersionId: versionId } : {}) }),
+      );
+    } catch (e) {
+      if (denied(e))
+        throw new UserError(
+          `reading Object Lock retention of s3://${bucket}/${key} was denied: the caller needs s3:GetObjectRetention ` +
+            'and s3:GetObjectLegalHold on the archive bucket (nothing was deleted)',
+        );
+    }
+  }
 
   return {
     label: `aws (${opts.region}): glue + s3`,
@@ -109,7 +134,7 @@ export function createAwsArchiveStore(opts: { region: string; audit: string }): 
       const tables: Table[] = [];
       let NextToken: string | undefined;
       do {
-        let page;
+        let page: GetTablesCommandOutput;
         try {
           page = await glue.send(new GetTablesCommand({ DatabaseName: db, NextToken }));
         } catch (e) {
@@ -125,8 +150,8 @@ export function createAwsArchiveStore(opts: { region: string; audit: string }): 
         const location = t.StorageDescriptor?.Location ?? metadata?.replace(/\/metadata\/[^/]+$/, '');
         if (!location)
           throw new UserError(`${db}.${t.Name} has neither a location nor a metadata_location: delete it by hand`);
-        const vs = await versions(location);
-        const current = vs.filter((v) => !v.marker);
+        // Every version is deleted, so every version counts (files = object versions, bytes = their sizes).
+        const current = (await versions(location)).filter((v) => !v.marker);
         let properties: Record<string, string> | undefined;
         let problem: string | undefined;
         try {
@@ -154,21 +179,19 @@ export function createAwsArchiveStore(opts: { region: string; audit: string }): 
         const { bucket } = prefixOf(location);
         if (!enabled.has(bucket)) enabled.set(bucket, await lockEnabled(bucket));
         if (!enabled.get(bucket)) continue;
-        for (const v of (await versions(location)).filter((x) => !x.marker)) {
+        const found = (await versions(location)).filter((x) => !x.marker);
+        if (found[0]) await probeRetentionPermission(bucket, found[0].Key, found[0].VersionId);
+        for (const v of found) {
           const ref = { Bucket: bucket, Key: v.Key, ...(v.VersionId ? { VersionId: v.VersionId } : {}) };
           const lock: LockedObject = {
             uri: `s3://${bucket}/${v.Key}`,
             ...(v.VersionId ? { versionId: v.VersionId } : {}),
           };
-          try {
-            const r = await s3.send(new GetObjectRetentionCommand(ref));
-            const until = r.Retention?.RetainUntilDate;
-            if (until && until.getTime() > now) {
-              lock.retainUntil = until.toISOString();
-              if (r.Retention?.Mode) lock.mode = r.Retention.Mode;
-            }
-          } catch (e) {
-            if (!absent(e)) throw e;
+          const head = await s3.send(new HeadObjectCommand(ref));
+          const until = head.ObjectLockRetainUntilDate;
+          if (until && until.getTime() > now) {
+            lock.retainUntil = until.toISOString();
+            if (head.ObjectLockMode) lock.mode = head.ObjectLockMode;
           }
           try {
             const h = await s3.send(new GetObjectLegalHoldCommand(ref));
@@ -192,10 +215,11 @@ export function createAwsArchiveStore(opts: { region: string; audit: string }): 
           .slice(i, i + 1000)
           .map((v) => ({ Key: v.Key, ...(v.VersionId ? { VersionId: v.VersionId } : {}) }));
         const out = await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects, Quiet: true } }));
-        if (out.Errors?.length)
+        const first = out.Errors?.[0];
+        if (first)
           throw new UserError(
-            `S3 refused to delete ${out.Errors.length} object version(s) under ${location}, e.g. ` +
-              `${out.Errors[0]!.Key} ${out.Errors[0]!.VersionId ?? ''}: ${out.Errors[0]!.Code} ${out.Errors[0]!.Message}; ` +
+            `S3 refused to delete ${out.Errors!.length} object version(s) under ${location}, e.g. ` +
+              `${first.Key} ${first.VersionId ?? ''}: ${first.Code} ${first.Message}; ` +
               'what came before was deleted and recorded: run the command again once the cause is fixed',
             1,
           );

@@ -149,7 +149,8 @@ export async function deleteArchiveDatabase(opts: DeleteArchiveDatabaseOptions):
   const refusals = decisions.flatMap((d) => refusalText(db, d));
   if (lockedLeftovers.length)
     refusals.push(`${lockedLeftovers.length} object version(s) left by an earlier run are under S3 Object Lock`);
-  // `failed` and `purged` entries already count as not archived for the engine (and `failed` → `failed` is no transition).
+  // `failed` and `purged` entries already count as not archived for the engine (and failed → failed is
+  // no transition).
   const pendingLedger = entries.filter((e) => e.state !== 'purged' && e.state !== 'failed');
   if (!exists && !leftovers.length && !grants.length && !pendingLedger.length)
     throw new UserError(`no archive database ${db} in ${opts.store.label}, and nothing left of one`);

@@ -43,15 +43,10 @@ export interface LockedObject {
   legalHold?: boolean;
 }
 
-export type Reason =
-  | 'legal_hold'
-  | 'metadata_unreadable'
-  | 'retention_not_reached'
-  | 'retention_end_unknown'
-  | 'object_lock';
+type Reason = 'legal_hold' | 'metadata_unreadable' | 'retention_not_reached' | 'retention_end_unknown' | 'object_lock';
 
 /** Reasons no flag overrides. */
-export const ABSOLUTE: ReadonlySet<Reason> = new Set(['legal_hold', 'metadata_unreadable', 'object_lock']);
+const ABSOLUTE: ReadonlySet<Reason> = new Set(['legal_hold', 'metadata_unreadable', 'object_lock']);
 
 export interface TableDecision {
   table: string;
@@ -78,7 +73,7 @@ export interface ConfigView {
 }
 
 /** The policies a database config's scopes name. */
-export function scopePolicies(db: DatabaseConfig | undefined): string[] {
+function scopePolicies(db: DatabaseConfig | undefined): string[] {
   return [...new Set((db?.scope ?? []).flatMap((s) => s.policies))].sort();
 }
 
@@ -174,15 +169,25 @@ export function refusalText(db: string, d: TableDecision): string[] {
     .map((r) => {
       switch (r) {
         case 'legal_hold':
-          return `${t} is under legal hold (${d.hold_sources.join('; ')}): no flag overrides a hold; only a reviewed config change and hold_table.py lift it`;
+          return (
+            `${t} is under legal hold (${d.hold_sources.join('; ')}): no flag overrides a hold; ` +
+            'only a reviewed config change and hold_table.py lift it'
+          );
         case 'metadata_unreadable':
           return `${t}: its metadata cannot be read, so its recorded legal hold is unknown and counts as held`;
         case 'retention_not_reached':
           return `${t} is kept until ${d.retention_until}: deleting it earlier needs --force-reason "<why>"`;
         case 'retention_end_unknown':
-          return `${t} has no known retention end (none recorded, no purge_after with a table date): deleting it needs --force-reason "<why>"`;
+          return (
+            `${t} has no known retention end (none recorded, no purge_after with a table date): ` +
+            'deleting it needs --force-reason "<why>"'
+          );
         case 'object_lock':
-          return `${t}: ${d.locked_objects.length} object version(s) under S3 Object Lock (e.g. ${describeLock(d.locked_objects[0]!)}); S3 refuses to delete them until the lock ends, so nothing is deleted`;
+          return (
+            `${t}: ${d.locked_objects.length} object version(s) under S3 Object Lock ` +
+            `(e.g. ${describeLock(d.locked_objects[0]!)}); S3 refuses to delete them until the lock ends, ` +
+            'so nothing is deleted'
+          );
       }
       return `${t}: ${r}`;
     });

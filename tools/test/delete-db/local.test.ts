@@ -224,7 +224,7 @@ test('a database this repository does not archive to is refused by name', async 
   }
 });
 
-test('dry run lists tables, files, bytes, grants and ledger entries and changes nothing; apply deletes all of it', async () => {
+test('dry run lists tables, files, bytes, grants, ledger entries, changes nothing; apply deletes it all', async () => {
   const root = await fixture({
     tables: [
       { name: 'payments__txn_201901', props: ok(), files: 3 },
@@ -307,7 +307,7 @@ test('an apply that fails midway (a table half deleted) is finished by a rerun',
   }
   const wh = path.join(root, '.offload/warehouse', DB);
   assert.equal(readdirSync(wh).sort(), ['payments__txn_201902', 'payments__txn_201903']);
-  // Without the journal the half-deleted table would count as held (unknown recorded hold): the dry run shows it is not.
+  // Without the journal the half-deleted table would count as held (unknown recorded hold); with it, it is not.
   const dry = await run(root);
   assert.is(dry.status, 'would_delete', dry.refusals.join('; '));
   assert.is(dry.tables.find((x) => x.table === 'payments__txn_201902')!.from_journal, true);
