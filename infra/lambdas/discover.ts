@@ -65,7 +65,11 @@ export async function discover(event: DiscoverEvent, config: DiscoverConfig, s3:
   const chosen = repo.databases.map((d) => d.config).filter((d) => !wanted || wanted.has(d.name));
   const policies = repo.policies.map((p) => p.config);
   const asOf = event.as_of ?? new Date().toISOString();
-  const entries = await ledgerEntries(config.ledgerTable, wanted);
+  // Both reads overlap the catalog queries (awaited after them; a failure is not lost, only deferred).
+  const pendingEntries = ledgerEntries(config.ledgerTable, wanted);
+  const pendingCommit = syncedCommit(s3, config);
+  pendingEntries.catch(() => undefined);
+  pendingCommit.catch(() => undefined);
   const inventories = new Map<string, Inventory>();
   const databases: DiscoverOutput['databases'] = [];
   for (const database of chosen) {
@@ -92,6 +96,7 @@ export async function discover(event: DiscoverEvent, config: DiscoverConfig, s3:
       errors: inventory.errors,
     });
   }
+  const entries = await pendingEntries;
   const evaluation = evaluate({ databases: chosen, policies, inventories, asOf, archive: archiveRecordsOf(entries) });
   const eligible = evaluation.databases
     .filter((d) => d.status === 'ok')
@@ -116,7 +121,7 @@ export async function discover(event: DiscoverEvent, config: DiscoverConfig, s3:
       databases: chosen,
       policies,
       runId,
-      configCommit: await syncedCommit(s3, config),
+      configCommit: await pendingCommit,
       runtime: 'aws',
     },
     { progress: progressOf(entries) },

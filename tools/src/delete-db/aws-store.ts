@@ -151,7 +151,9 @@ export function createAwsArchiveStore(opts: { region: string; audit: string }): 
         if (!location)
           throw new UserError(`${db}.${t.Name} has neither a location nor a metadata_location: delete it by hand`);
         if (prefixOf(location).prefix === '')
-          throw new UserError(`${db}.${t.Name} is located at a bucket's root (${location}): refusing to delete a bucket`);
+          throw new UserError(
+            `${db}.${t.Name} is located at a bucket's root (${location}): refusing to delete a bucket`,
+          );
         // Every version is deleted, so every version counts (files = object versions, bytes = their sizes).
         const current = (await versions(location)).filter((v) => !v.marker);
         let properties: Record<string, string> | undefined;
