@@ -107,6 +107,31 @@ function loadConfigs(
 const today = () => new Date().toISOString().slice(0, 10);
 
 export async function deleteArchiveDatabase(opts: DeleteArchiveDatabaseOptions): Promise<DeleteArchiveDatabaseResult> {
+  try {
+    return await run(opts);
+  } catch (e) {
+    throw awsUserError(e, opts);
+  }
+}
+
+/** AWS errors a person acts on (credentials, permissions, a missing ledger table) as UserErrors naming the store. */
+function awsUserError(e: unknown, opts: DeleteArchiveDatabaseOptions): unknown {
+  const err = e as { name?: string; message?: string; $metadata?: unknown };
+  if (e instanceof UserError || (!err.$metadata && err.name !== 'CredentialsProviderError')) return e;
+  const hint =
+    err.name === 'ResourceNotFoundException'
+      ? ` (is the run ledger ${opts.ledger.label} deployed? bash scripts/deploy.sh creates it)`
+      : err.name === 'CredentialsProviderError'
+        ? ' (no AWS credentials: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)'
+        : '';
+  return new UserError(
+    `${opts.store.label}: ${err.name}: ${err.message}${hint}. A run stopped midway is finished by running ` +
+      'the command again once the cause is fixed',
+    1,
+  );
+}
+
+async function run(opts: DeleteArchiveDatabaseOptions): Promise<DeleteArchiveDatabaseResult> {
   const db = opts.database;
   if (!/^[A-Za-z0-9_-]{1,255}$/.test(db)) throw new UserError(`"${db}" is not a Glue database name`);
   if (opts.forceReason !== undefined && opts.forceReason.trim() === '')

@@ -28,6 +28,7 @@ import { writeTree } from '../helpers/fixtures.js';
 import { baseRepo } from '../helpers/repo.js';
 import { startMoto, type MotoServer } from '../helpers/moto.js';
 import { deleteArchiveDatabase } from '../../src/delete-db/delete-db.js';
+import { UserError } from '../../src/errors.js';
 import { openDeleteTargets } from '../../src/delete-db/targets.js';
 import { createDynamoLedger, createLedgerTable } from '../../src/ledger/dynamodb.js';
 
@@ -241,6 +242,18 @@ test('a failure after the first table (Glue entry and files gone, the rest not) 
     (perms.PrincipalResourcePermissions ?? []).map((p) => p.Resource?.Table?.DatabaseName),
     ['archive_other'],
   );
+});
+
+test('no ledger table deployed: a clear error naming it, no stack trace material', async () => {
+  const root = writeTree(baseRepo());
+  try {
+    await run(root);
+    assert.unreachable();
+  } catch (e) {
+    assert.instance(e, UserError);
+    assert.match((e as Error).message, /ResourceNotFoundException/);
+    assert.match((e as Error).message, /run ledger dynamodb:acme-archival-configs-ledger deployed\?/);
+  }
 });
 
 test('a hold recorded only in the archive metadata on S3 refuses, even forced', async () => {
