@@ -77,7 +77,9 @@ module.exports = {
       from: { path: CORE.map(room) },
       to: {
         dependencyTypes: ['npm', 'npm-dev', 'npm-optional', 'npm-peer', 'npm-no-pkg', 'npm-unknown'],
-        path: '(^|/)node_modules/(commander|cli-progress|@octokit|pg|pg-[^/]+|mysql2|oracledb|mssql|tedious|@aws-sdk)(/|$)',
+        path:
+          '(^|/)node_modules/' +
+          '(commander|cli-progress|@octokit|pg|pg-[^/]+|mysql2|oracledb|mssql|tedious|@aws-sdk)(/|$)',
       },
     },
     {

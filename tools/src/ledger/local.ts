@@ -27,7 +27,10 @@ export interface LocalLedgerOptions {
 }
 
 const entryFile = (r: TableRef) =>
-  `${createHash('sha256').update(`${r.database}\u0000${r.schema}\u0000${r.table}`, 'utf8').digest('hex').slice(0, 32)}.json`;
+  `${createHash('sha256')
+    .update(`${r.database}\u0000${r.schema}\u0000${r.table}`, 'utf8')
+    .digest('hex')
+    .slice(0, 32)}.json`;
 
 export function createLocalLedger(opts: LocalLedgerOptions): Ledger {
   return new LocalLedger(opts);

@@ -277,7 +277,8 @@ class LocalTarget implements Target {
     const ok = !claim.stateExists ? s === undefined : s !== undefined && same(s.generation, claim.fromRaw);
     if (!ok)
       throw new LostRaceError(
-        `another sync moved the sync generation in ${this.label} since this one read it (expected ${claim.stateExists ? claim.fromGeneration : 'no sync state yet'}).`,
+        `another sync moved the sync generation in ${this.label} since this one read it ` +
+          `(expected ${claim.stateExists ? claim.fromGeneration : 'no sync state yet'}).`,
       );
   }
 

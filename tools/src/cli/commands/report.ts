@@ -125,7 +125,8 @@ export function registerReport(program: Command): void {
       else if (o.format === 'markdown') process.stdout.write(renderMarkdown(report));
       else
         process.stdout.write(
-          `${renderMarkdown(report).split('\n')[0]?.replace(/^# /, '')}\nreport: ${files.html}\n        ${files.markdown}\n        ${files.json}\n`,
+          `${renderMarkdown(report).split('\n')[0]?.replace(/^# /, '')}\n` +
+            `report: ${files.html}\n        ${files.markdown}\n        ${files.json}\n`,
         );
       process.exitCode = report.status === 'succeeded' || report.status === 'no_op' ? 0 : 1;
     });
