@@ -39,7 +39,6 @@ from .names import archive_table_name, spark_col, spark_ident
 
 STAGING_PREFIX = "zz_offload_r_"
 MARKER = "offload restore"  # every table comment this job writes starts with it
-MAX_IDENT = {"postgresql": 63, "mysql": 64}
 WRITE_PATHS = ("auto", "copy", "jdbc")
 
 
@@ -64,7 +63,7 @@ class RestoreRequest:
 def staging_name(engine: str, target: str) -> str:
     """``zz_offload_r_<target>``, cut to the engine's identifier limit with a hash of the full name."""
     name = f"{STAGING_PREFIX}{target}"
-    limit = MAX_IDENT.get(engine, 63)
+    limit = engine_for(engine).max_identifier_bytes
     if len(name.encode()) <= limit:
         return name
     digest = hashlib.sha256(name.encode()).hexdigest()[:8]
@@ -234,17 +233,13 @@ class RestoreSession:
     """A JDBC session with the restore credential — NOT read-only — on the Spark driver."""
 
     def __init__(self, spark, engine: Engine, conn: Connection):
-        jvm = spark.sparkContext._jvm
-        props = jvm.java.util.Properties()
-        props.setProperty("user", conn.user)
-        props.setProperty("password", conn.password)
-        for key, value in write_properties(engine).items():
-            props.setProperty(key, value)
-        loader = jvm.java.lang.Thread.currentThread().getContextClassLoader()
-        driver = jvm.java.lang.Class.forName(engine.driver_class, True, loader).newInstance()
-        self._conn = driver.connect(write_url(engine, conn), props)
+        from .jdbc import open_connection
+
+        self._conn = open_connection(spark, engine, conn, writable=True)
         if engine.name == "mysql":
             self.execute("SET SESSION sql_mode = 'STRICT_ALL_TABLES'")
+        else:
+            self.execute("SET application_name = 'offload-restore'")
 
     def execute(self, sql: str) -> None:
         st = self._conn.createStatement()
@@ -505,7 +500,7 @@ def restore(spark, req: RestoreRequest) -> tuple[dict, int]:
     props = table_properties(spark, ident)
     if props is None:
         raise OffloadError("archive_not_found", f"archive table {req.database}.{name} does not exist")
-    limit = MAX_IDENT.get(engine.name, 63)
+    limit = engine.max_identifier_bytes
     if not req.target_table or len(req.target_table.encode()) > limit:
         raise OffloadError("bad_target_table", f"target table name must be 1 to {limit} bytes on {engine.name}")
     df, snapshot_id, committed_at = _archive_frame(spark, ident, req.snapshot_id)

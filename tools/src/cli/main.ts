@@ -18,6 +18,7 @@ import { registerStatus } from './commands/status.js';
 import { registerArchives } from './commands/archives.js';
 import { registerGovernance } from './commands/governance.js';
 import { registerOnboard } from './commands/onboard.js';
+import { registerDeleteArchiveDatabase } from './commands/delete-archive-database.js';
 import { registerRestore } from './commands/restore.js';
 
 /** Every command module exports one function that adds its command to the program. */
@@ -34,6 +35,7 @@ const COMMANDS: ((program: Command) => void)[] = [
   registerArchives,
   registerGovernance,
   registerOnboard,
+  registerDeleteArchiveDatabase,
   registerRestore,
 ];
 

@@ -12,6 +12,17 @@ function counts(r: ValidateResult): string {
   return `${plural(s.files, 'file')}, ${plural(s.errors, 'error')}, ${plural(s.warnings, 'warning')}`;
 }
 
+/** The text findings of a loaded repo that failed validation (`sync` and `governance` refuse it with them). */
+export function renderRepoFindings(r: {
+  files: string[];
+  errors: number;
+  warnings: number;
+  findings: Finding[];
+}): string {
+  const summary = { files: r.files.length, errors: r.errors, warnings: r.warnings };
+  return renderText({ version: 1, ok: false, summary, files: r.files, findings: r.findings });
+}
+
 export function renderText(r: ValidateResult): string {
   const lines = r.findings.map(
     (f) => `${f.file}:${f.line}:${f.column}: ${f.severity} ${f.code}: ${f.message}\n    fix: ${f.fix}`,

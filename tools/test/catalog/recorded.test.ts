@@ -5,7 +5,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { recordedPort } from '../../src/catalog/port.js';
+import { recordedPort } from '../helpers/recorded-port.js';
 import { oracle, quoteOra, ORACLE_BLOCK_BYTES } from '../../src/catalog/oracle.js';
 import { sqlserver, quoteMs } from '../../src/catalog/sqlserver.js';
 import { postgres, quotePg } from '../../src/catalog/postgres.js';

@@ -1,7 +1,7 @@
 import { type Command, Option } from 'commander';
 import { findRoot } from '../root.js';
 import { UserError } from '../../errors.js';
-import { renderText as renderFindings } from '../../validate/render.js';
+import { renderRepoFindings } from '../../validate/render.js';
 import { parseTarget, runSync } from '../../sync/sync.js';
 import { renderSync, type Format } from '../../sync/render.js';
 
@@ -132,16 +132,7 @@ export function registerSync(program: Command): void {
       process.removeListener('SIGINT', onSignal);
       process.removeListener('SIGTERM', onSignal);
       if (outcome.status === 'invalid') {
-        const r = outcome.repo;
-        process.stderr.write(
-          renderFindings({
-            version: 1,
-            ok: false,
-            summary: { files: r.files.length, errors: r.errors, warnings: r.warnings },
-            files: r.files,
-            findings: r.findings,
-          }),
-        );
+        process.stderr.write(renderRepoFindings(outcome.repo));
         throw new UserError('sync refused: the configs do not pass `offload validate` (errors above)', 1);
       }
       process.stdout.write(
