@@ -310,7 +310,7 @@ test('Orchestration: MWAA environment from props, private web server, all logs o
   const stack = newStack();
   new Orchestration(stack, 'Orch', {
     environmentName: 'acme-archival',
-    airflowVersion: '3.0.6',
+    airflowVersion: '3.3.2',
     environmentClass: 'mw1.medium',
     bucketName: 'airflow-acme',
     dagsDirectory: path.join(root, 'infra', 'build', 'dags'),
@@ -324,7 +324,8 @@ test('Orchestration: MWAA environment from props, private web server, all logs o
   const logging = { Enabled: true, LogLevel: 'INFO' };
   t.hasResourceProperties('AWS::MWAA::Environment', {
     Name: 'acme-archival',
-    AirflowVersion: '3.0.6',
+    AirflowVersion: '3.3.2',
+    AirflowConfigurationOptions: Match.objectLike({ 'offload.runtime': 'aws' }),
     EnvironmentClass: 'mw1.medium',
     DagS3Path: 'dags',
     RequirementsS3Path: 'requirements.txt',
@@ -422,7 +423,7 @@ test('Functions (in the stack): five Node.js 22 ESM Lambdas, DLQ on the async tr
   t.hasResourceProperties('AWS::S3::Bucket', { BucketName: 'acme-archive-vault' });
   t.hasResourceProperties('AWS::S3::Bucket', { BucketName: `acme-archive-reports-${ACCOUNT}` });
   t.hasResourceProperties('AWS::DynamoDB::Table', { TableName: 'acme-configs' });
-  t.hasResourceProperties('AWS::MWAA::Environment', { Name: 'acme-data-archival', AirflowVersion: '3.0.6' });
+  t.hasResourceProperties('AWS::MWAA::Environment', { Name: 'acme-data-archival', AirflowVersion: '3.3.2' });
   // Alarms: one per function plus the dead-letter queue, all notifying the topic.
   t.resourceCountIs('AWS::CloudWatch::Alarm', 6);
 });
