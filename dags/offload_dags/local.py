@@ -101,6 +101,9 @@ class LocalRuntime:
         }
 
     def report(self, run_id: str) -> dict:
+        if not any(run_id == t.get("run_id") for e in self.ledger.list() for t in e.get("history", [])):
+            # Nothing this run did reached the ledger (e.g. every purge refused): nothing to render.
+            return {"status": "no_op", "files": {}, "failed": False}
         code, out = self._offload(
             ["report", run_id, "--state", self.state, "--warehouse", self.warehouse, "--format", "json"], ok=(0, 1)
         )
