@@ -160,12 +160,20 @@ def _settings(root: str) -> dict:
 
 
 def _tis(run) -> dict:
+    """State by (task id, table label): a mapped instance that never ran (upstream_failed) has no
+    rendered name, so its label is taken from its sibling of the same map index."""
     from airflow.models.taskinstance import TaskInstance
     from airflow.utils.session import create_session
 
     with create_session() as session:
-        tis = session.query(TaskInstance).filter(TaskInstance.run_id == run.run_id, TaskInstance.dag_id == run.dag_id)
-        return {(ti.task_id, ti.rendered_map_index or str(ti.map_index)): ti.state for ti in tis}
+        rows = [
+            (ti.task_id, ti.map_index, ti.rendered_map_index, str(getattr(ti.state, "value", ti.state)))
+            for ti in session.query(TaskInstance).filter(
+                TaskInstance.run_id == run.run_id, TaskInstance.dag_id == run.dag_id
+            )
+        ]
+    labels = {(tid.split(".")[0], i): name for tid, i, name, _ in rows if name}
+    return {(tid, labels.get((tid.split(".")[0], i)) or str(i)): state for tid, i, _, state in rows}
 
 
 def test_archival_then_purge(deployment):
