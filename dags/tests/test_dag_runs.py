@@ -160,9 +160,10 @@ def _settings(root: str) -> dict:
 
 
 def _tis(run) -> dict:
-    """State by (task id, table label): a mapped instance that never ran (upstream_failed) has no
-    rendered name, so its label is taken from its sibling of the same map index."""
+    """State by (task id, table label). The plan's items give each map index its table; the names the
+    UI shows (rendered from map_index_template) must agree with them wherever they were rendered."""
     from airflow.models.taskinstance import TaskInstance
+    from airflow.models.xcom import XComModel
     from airflow.utils.session import create_session
 
     with create_session() as session:
@@ -172,8 +173,22 @@ def _tis(run) -> dict:
                 TaskInstance.run_id == run.run_id, TaskInstance.dag_id == run.dag_id
             )
         ]
-    labels = {(tid.split(".")[0], i): name for tid, i, name, _ in rows if name}
-    return {(tid, labels.get((tid.split(".")[0], i)) or str(i)): state for tid, i, _, state in rows}
+        xcom = (
+            session.query(XComModel)
+            .filter(
+                XComModel.dag_id == run.dag_id,
+                XComModel.run_id == run.run_id,
+                XComModel.task_id == "plan",
+                XComModel.key == "return_value",
+            )
+            .one()
+        )
+        labels = [item["label"] for item in XComModel.deserialize_value(xcom)]
+    rendered = [(i, name) for _, i, name, _ in rows if name and i >= 0]
+    assert rendered, "no mapped task instance has a rendered name"
+    for i, name in rendered:
+        assert name == labels[i], (i, name, labels)
+    return {(tid, labels[i] if i >= 0 else "-1"): state for tid, i, _, state in rows}
 
 
 def test_archival_then_purge(deployment):
