@@ -7,6 +7,16 @@ import { createHash } from 'node:crypto';
 import type { DatabaseConfig } from '../generated/database.js';
 import type { OffloadSettings } from '../generated/settings.js';
 
+/**
+ * The run ledger's DynamoDB table on AWS (tools/src/ledger/dynamodb.ts): created by the CDK stack,
+ * read and written by `offload run --ledger aws`, the discover Lambda and the DAG tasks.
+ */
+export const ledgerTableName = (settings: Pick<OffloadSettings, 'config'>) =>
+  `${settings.config.dynamodb_table}-ledger`;
+
+/** The DynamoDB table of the pipeline's trigger records (one claim per synced generation, s3_yaml_to_mwaa). */
+export const triggerTableName = (settings: Pick<OffloadSettings, 'config'>) => `${settings.config.dynamodb_table}-runs`;
+
 /** Glue database of a source database's archives. */
 export function glueDatabaseOf(db: DatabaseConfig, settings: OffloadSettings): string {
   return db.archive?.glue_database ?? `${settings.archive.glue_database_prefix ?? 'archive_'}${db.name}`;
@@ -24,7 +34,10 @@ export function connectionNameOf(db: Pick<DatabaseConfig, 'name'>): string {
   return db.name;
 }
 
-/** Prefix of the environment variables holding a database's credentials locally: `OFFLOAD_DB_<NAME>_` + `USER`, `PASSWORD`. */
+/**
+ * Prefix of the environment variables holding a database's credentials locally:
+ * `OFFLOAD_DB_<NAME>_` + `USER`, `PASSWORD`.
+ */
 export const envPrefix = (name: string) => `OFFLOAD_DB_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_`;
 
 /** Longest archive table name (Glue allows 255; Athena and people prefer far less). */
