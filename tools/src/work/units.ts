@@ -12,7 +12,7 @@ import { parseJdbcUrl } from '../config/jdbc.js';
 import { archiveTableName, glueDatabaseOf, s3LocationOf } from '../config/naming.js';
 import type { Decision, Evaluation } from '../engine/evaluate.js';
 import { addCalendar, calendarOf, isoDay, parseUtc } from '../engine/dates.js';
-import { credentialReference, type Runtime } from './credential-ref.js';
+import { cleanupCredentialReference, credentialReference, type Runtime } from './credential-ref.js';
 
 export type { WorkUnit };
 export type WorkAction = WorkUnit['action'];
@@ -73,7 +73,7 @@ function buildWorkUnit(
   decision: Decision,
   action: WorkAction,
   ctx: PlanContext,
-  at: { asOf: string; archive?: ArchiveRef },
+  at: { asOf: string; archive?: ArchiveRef; phase?: 'quarantine' | 'drop' },
 ): WorkUnit {
   const archive = at.archive;
   const where = `${decision.database}: ${decision.schema}.${decision.table}`;
@@ -95,6 +95,17 @@ function buildWorkUnit(
   const v = policy.validation ?? {};
   const rowHash = v.row_hash ?? 'full';
   const hold = policy.legal_hold;
+  const refOpts = { runtime: ctx.runtime, ...(ctx.root ? { root: ctx.root } : {}), region: ctx.settings.region };
+  let cleanup: WorkUnit['cleanup'];
+  if (action === 'cleanup_source') {
+    const credentials = cleanupCredentialReference(db, refOpts);
+    if (!credentials)
+      throw new WorkUnitError(
+        'work/no-cleanup-credential',
+        `${where}: source cleanup needs its own privileged credential: set credentials.cleanup_secret in databases/${db.name}.yaml`,
+      );
+    cleanup = { phase: at.phase ?? 'quarantine', credentials };
+  }
   return {
     format: WORK_UNIT_FORMAT,
     id: unitKey(db.name, archiveTable, action, ctx.runId),
@@ -111,11 +122,7 @@ function buildWorkUnit(
       address_from: override?.url || override?.host ? 'credentials_url' : 'jdbc_url',
       schema: decision.schema,
       table: decision.table,
-      credentials: credentialReference(db, {
-        runtime: ctx.runtime,
-        ...(ctx.root ? { root: ctx.root } : {}),
-        region: ctx.settings.region,
-      }),
+      credentials: credentialReference(db, refOpts),
     },
     archive: {
       catalog: ctx.catalog ?? DEFAULT_CATALOG,
@@ -148,6 +155,7 @@ function buildWorkUnit(
       sample_percent: rowHash === 'sample' ? (v.sample_percent ?? 100) : 100,
       max_reported_mismatches: v.max_reported_mismatches ?? 20,
     },
+    ...(cleanup ? { cleanup } : {}),
     decision: {
       reason: decision.reason,
       table_date: decision.age?.date ?? null,
@@ -196,7 +204,8 @@ function selected(d: Decision, opts: PlanOptions): boolean {
  */
 export function actionsFor(d: Decision, progress: TableProgress | undefined): WorkAction[] {
   if (progress?.state === 'archived' && d.policy) return ['validate'];
-  if (d.action === 'archive') return ['archive', 'validate'];
+  // A policy that drops the source renames it in the same run, once the validation passed.
+  if (d.action === 'archive') return d.frees_source ? ['archive', 'validate', 'cleanup_source'] : ['archive', 'validate'];
   if (d.action === 'cleanup_source' || d.action === 'purge') return [d.action];
   return [];
 }
@@ -217,7 +226,10 @@ export function planWorkUnits(evaluation: Evaluation, ctx: PlanContext, opts: Pl
             ? { runId: progress.runId, snapshotId: progress.snapshotId }
             : undefined;
         try {
-          out.units.push(buildWorkUnit(d, action, ctx, { asOf: evaluation.as_of, ...(archive ? { archive } : {}) }));
+          const phase = progress?.state === 'source_renamed' ? 'drop' : 'quarantine';
+          out.units.push(
+            buildWorkUnit(d, action, ctx, { asOf: evaluation.as_of, phase, ...(archive ? { archive } : {}) }),
+          );
         } catch (e) {
           if (!(e instanceof WorkUnitError)) throw e;
           out.problems.push({
