@@ -41,8 +41,8 @@ from .errors import OffloadError
 from .hold import is_held
 from .iceberg_table import current_snapshot, set_properties, table_properties
 from .lineage import LINEAGE_PREFIX
-from .testhooks import kill_point
 from .names import archive_table_name, spark_ident
+from .testhooks import kill_point
 
 PHASES = ("quarantine", "drop", "restore_name")
 QUARANTINE_PREFIX = "zz_offload_q_"

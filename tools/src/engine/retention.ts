@@ -128,7 +128,12 @@ function sourceCleanupRule(t: Timeline, record: ArchiveRecord, inSource: boolean
     const due = addCalendar(renamed, c);
     const text = `source renamed to ${q.quarantine_table} at ${q.renamed_at.slice(0, 19)}Z`;
     return t.asOf < due
-      ? outcome(t, 'none', `${text}; drop due ${isoTime(due)} (grace_period ${grace})`, schedule(t, 'cleanup_source', due))
+      ? outcome(
+          t,
+          'none',
+          `${text}; drop due ${isoTime(due)} (grace_period ${grace})`,
+          schedule(t, 'cleanup_source', due),
+        )
       : outcome(
           t,
           'cleanup_source',

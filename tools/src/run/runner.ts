@@ -139,7 +139,8 @@ const errorOf = (r: WorkerResult) =>
 const WORKER_DIED = 4;
 const DONE = new Set(['validated', 'source_renamed', 'source_dropped', 'purged']);
 
-const sameTable = (a: TableRef, b: TableRef) => a.database === b.database && a.schema === b.schema && a.table === b.table;
+const sameTable = (a: TableRef, b: TableRef) =>
+  a.database === b.database && a.schema === b.schema && a.table === b.table;
 
 export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
   const started = Date.now();
@@ -203,7 +204,12 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
     totals: { archived: 0, validated: 0, failed: 0, skipped: 0, renamed: 0, dropped: 0 },
     cleanup: plan.units
       .filter((u) => u.action === 'cleanup_source')
-      .map((u) => cleanupPreview(u, entries.find((e) => sameTable(e, refOf(u))))),
+      .map((u) =>
+        cleanupPreview(
+          u,
+          entries.find((e) => sameTable(e, refOf(u))),
+        ),
+      ),
     problems,
     aborted: false,
     seconds: 0,
@@ -428,7 +434,13 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
         note: `renamed to ${u.source.schema}.${quarantine}${s.already ? ' (found renamed by an earlier run)' : ''}`,
       });
       killPoint('runner:renamed:after-ledger');
-      record(u, { status: 'ok', state: e.state, rows: entry.rows, reason: `renamed to ${quarantine}`, seconds: seconds() });
+      record(u, {
+        status: 'ok',
+        state: e.state,
+        rows: entry.rows,
+        reason: `renamed to ${quarantine}`,
+        seconds: seconds(),
+      });
       return true;
     }
     const check = (s.validation ?? null) as { status?: string; archive_snapshot_id?: unknown } | null;

@@ -35,7 +35,9 @@ export function armedKillPoint(env: NodeJS.ProcessEnv = process.env): string | u
   const v = env[KILL_ENV];
   if (v === undefined || v === '') return undefined;
   if (!KILL_POINTS.includes(v))
-    throw new UserError(`${KILL_ENV}=${v} names no kill point (a test hook; unset it). Points: ${KILL_POINTS.join(', ')}`);
+    throw new UserError(
+      `${KILL_ENV}=${v} names no kill point (a test hook; unset it). Points: ${KILL_POINTS.join(', ')}`,
+    );
   return v;
 }
 

@@ -205,7 +205,8 @@ function selected(d: Decision, opts: PlanOptions): boolean {
 export function actionsFor(d: Decision, progress: TableProgress | undefined): WorkAction[] {
   if (progress?.state === 'archived' && d.policy) return ['validate'];
   // A policy that drops the source renames it in the same run, once the validation passed.
-  if (d.action === 'archive') return d.frees_source ? ['archive', 'validate', 'cleanup_source'] : ['archive', 'validate'];
+  if (d.action === 'archive')
+    return d.frees_source ? ['archive', 'validate', 'cleanup_source'] : ['archive', 'validate'];
   if (d.action === 'cleanup_source' || d.action === 'purge') return [d.action];
   return [];
 }

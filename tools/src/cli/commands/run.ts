@@ -88,7 +88,10 @@ export function registerRun(program: Command): void {
     )
     .option('--database <name...>', 'databases to run (default: every database config)')
     .option('--table <name...>', 'only these tables (`schema.table` or `table`)')
-    .option('--dry-run', 'print the work units the run would execute and the sources it would rename or drop; change nothing')
+    .option(
+      '--dry-run',
+      'print the work units the run would execute and the sources it would rename or drop; change nothing',
+    )
     .addOption(
       new Option(
         '--configs <which>',
@@ -149,7 +152,8 @@ Exit status: 0 every unit succeeded; 1 a table failed or could not be evaluated;
       }) => {
         const root = findRoot(process.cwd(), o.root);
         const armed = armedKillPoint();
-        if (armed) process.stderr.write(`offload run: TEST HOOK ${KILL_ENV}=${armed} is set: this run kills itself there\n`);
+        if (armed)
+          process.stderr.write(`offload run: TEST HOOK ${KILL_ENV}=${armed} is set: this run kills itself there\n`);
         const discover = progressReporter(process.stderr, o.quiet === true);
         const units = unitProgress(process.stderr, o.quiet === true);
         const abort = new AbortController();
