@@ -7,10 +7,10 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const BIN = path.join(ROOT, 'tools/bin/offload.mjs');
+const BIN = path.join(ROOT, 'tools/bin/offload.mjs');
 export const PYTHON = path.join(ROOT, '.venv/bin/python');
 
-export const pgEnv = () => {
+const pgEnv = () => {
   const e = (k: string) => {
     const v = process.env[k];
     if (!v) throw new Error(`${k} is not set: bash scripts/services.sh && source scripts/services.env`);

@@ -60,7 +60,7 @@ export type {
   Schedule,
 } from './model.js';
 /** Prefix of the quarantine names source cleanup renames tables to (glue/offload_glue/cleanup.py). */
-export const QUARANTINE_PREFIX = 'zz_offload_q_';
+const QUARANTINE_PREFIX = 'zz_offload_q_';
 export const ACTIONS: readonly Action[] = ['none', 'archive', 'purge', 'cleanup_source'];
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

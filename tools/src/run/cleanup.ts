@@ -12,7 +12,7 @@ const QUARANTINE_PREFIX = 'zz_offload_q_';
 const MAX_IDENT: Record<string, number> = { postgres: 63, mysql: 64, mariadb: 64 };
 
 /** The quarantine name cleanup.py's `quarantine_name` gives on `day` (YYYY-MM-DD). */
-export function quarantineName(engine: string, table: string, day: string): string {
+function quarantineName(engine: string, table: string, day: string): string {
   const name = `${QUARANTINE_PREFIX}${day.replace(/-/g, '')}_${table}`;
   const limit = MAX_IDENT[engine] ?? 63;
   const bytes = Buffer.from(name, 'utf8');

@@ -27,7 +27,7 @@ const WORKER_POINTS = [
   'cleanup:before-drop',
   'cleanup:after-drop',
 ];
-export const KILL_POINTS: readonly string[] = [...RUNNER_POINTS, ...WORKER_POINTS];
+const KILL_POINTS: readonly string[] = [...RUNNER_POINTS, ...WORKER_POINTS];
 export type RunnerKillPoint = (typeof RUNNER_POINTS)[number];
 
 /** The armed point, if any; throws a UserError when the variable names no point. */

@@ -15,7 +15,7 @@ import type { CredentialSource, WorkUnit } from '../generated/work-unit.js';
 import { envPrefix } from '../config/naming.js';
 
 /** The environment prefix of a database's cleanup credential: `OFFLOAD_CLEANUP_<NAME>_`. */
-export const cleanupEnvPrefix = (name: string) => envPrefix(name).replace(/^OFFLOAD_DB_/, 'OFFLOAD_CLEANUP_');
+const cleanupEnvPrefix = (name: string) => envPrefix(name).replace(/^OFFLOAD_DB_/, 'OFFLOAD_CLEANUP_');
 
 export type Runtime = 'local' | 'aws';
 export type CredentialReference = WorkUnit['source']['credentials'];

@@ -237,12 +237,15 @@ async function assertConsistent(f: Fixture, where: string) {
       assert.is(e.validation?.snapshot_id, e.snapshot_id, `${at}: validated the current snapshot`);
     }
     if (e.state === 'source_renamed') {
+      // The rename happened; the quarantined table is there, unless a drop ran and was killed before its
+      // ledger write (the ledger may lag behind the source, never run ahead of it).
       assert.not.ok(present.has(e.table), `${at} but the source name is still there`);
       assert.ok(
-        present.has(e.source_cleanup!.quarantine_table),
-        `${at} but ${e.source_cleanup?.quarantine_table} is missing`,
+        e.source_cleanup?.quarantine_table.startsWith('zz_offload_q_'),
+        `${at}: the quarantine name is recorded`,
       );
-      assert.is(await countRows(f, e.database, e.source_cleanup!.quarantine_table), expectedRows);
+      if (present.has(e.source_cleanup!.quarantine_table))
+        assert.is(await countRows(f, e.database, e.source_cleanup!.quarantine_table), expectedRows);
     }
     if (e.state === 'source_dropped') {
       assert.not.ok(present.has(e.table), `${at} but the source is there`);
