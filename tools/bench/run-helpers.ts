@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { SETTINGS } from '../test/helpers/repo.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = path.join(ROOT, 'tools/bin/offload.mjs');
@@ -44,13 +45,7 @@ export function benchRepo(
   const c = pgEnv();
   const dir = mkdtempSync(path.join(tmpdir(), 'offload-run-bench-'));
   const files: Record<string, string> = {
-    'offload.settings.yaml': `resource_prefix: bench
-region: eu-west-1
-config: { bucket: bench-configs, prefix: configs, dynamodb_table: bench-configs }
-archive: { bucket: bench-archive, prefix: iceberg }
-dags: { archival: bench_archival, purge: bench_purge }
-glue_jobs: { archive: bench_archive, validate: bench_validate, purge: bench_purge }
-`,
+    'offload.settings.yaml': SETTINGS,
     'policies/bench.yaml': `name: bench
 age: { from: table_name, pattern: "${agePattern}" }
 archive_after: P1Y

@@ -20,11 +20,12 @@ const SCHEMA = 'runner_bench_tables';
 const name = (i: number) => `orders_${String(i).padStart(2, '0')}_202001`;
 
 async function ensureTables() {
-  const have = await pgQuery<{ n: string }>(
-    `SELECT count(*) AS n FROM pg_stat_user_tables WHERE schemaname = $1 AND n_live_tup = $2`,
-    [SCHEMA, ROWS],
-  );
-  if (Number(have[0]!.n) === TABLES) return;
+  const have = await pgQuery<{ n: string }>(`SELECT count(*) AS n FROM pg_tables WHERE schemaname = $1`, [SCHEMA]);
+  const last =
+    Number(have[0]!.n) === TABLES
+      ? await pgQuery<{ n: string }>(`SELECT count(*) AS n FROM ${SCHEMA}.${name(TABLES - 1)}`)
+      : [];
+  if (Number(last[0]?.n) === ROWS) return;
   console.error(`[bench] generating ${TABLES} tables of ${ROWS} rows in ${SCHEMA}`);
   await pgQuery(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
   await pgQuery(`CREATE SCHEMA ${SCHEMA}`);
