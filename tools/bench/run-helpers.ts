@@ -141,7 +141,7 @@ export async function jobsDirect(schema: string, table: string, warehouse: strin
     { cwd, env },
   );
   const v = await timed(PYTHON, [path.join(cwd, 'validate_table.py'), ...source, '--run_id', runId], { cwd, env });
-  const status = (JSON.parse(v.stdout.trim().split('\n').pop()!) as { status: string }).status;
+  const status = (JSON.parse(v.stdout.slice(v.stdout.indexOf('{'))) as { status: string }).status;
   if (status !== 'passed') throw new Error(`validation of ${schema}.${table} ${status}`);
   return { archive: a.seconds, validate: v.seconds };
 }

@@ -48,6 +48,7 @@ try {
     throw new Error(
       `offload run validated ${run.summary.totals.validated} of ${TABLES}: ${JSON.stringify(run.summary.totals)}`,
     );
+  console.error(`[bench] offload run: ${run.seconds.toFixed(1)} s for ${TABLES} tables`);
   const warehouse = path.join(dir, 'baseline-warehouse');
   const per: { archive: number; validate: number }[] = [];
   for (let i = 0; i < BASELINE; i++) per.push(await jobsDirect(SCHEMA, name(i), warehouse, `bench-${Date.now()}`));

@@ -525,9 +525,15 @@ test('offload run killed at every step of archive, validate, ledger writes, rena
       await assertConsistent(f, `killed at ${k.point}`);
     }
     assert.ok(killed.length >= 10, `killed at ${killed.length} points only: ${killed.join(', ')}`);
-    const final = await run(f, '--as-of', '2026-12-03');
-    assert.is(final.status, 0, `${final.stderr}\n${final.stdout}`);
-    await assertConsistent(f, 'converged');
+    // Rerun until nothing is left to do: a table renamed by a run is dropped by the next one.
+    let runs = 0;
+    for (;;) {
+      const r = await run(f, '--as-of', '2026-12-03');
+      assert.is(r.status, 0, `${r.stderr}\n${r.stdout}`);
+      await assertConsistent(f, `rerun ${++runs}`);
+      if (JSON.parse(r.stdout).units.length === 0) break;
+      assert.ok(runs < 3, 'converges within two reruns');
+    }
     const entries = await ledgerOf(f);
     assert.equal(entries.map((e) => `${e.table} ${e.state}`).sort(), [
       'events_201901 source_dropped',
@@ -535,8 +541,6 @@ test('offload run killed at every step of archive, validate, ledger writes, rena
     ]);
     const tables = await sourceTables(f);
     assert.equal([...tables.get(f.pgName)!, ...tables.get(f.myName)!], [], 'both sources dropped, nothing else left');
-    const again = await run(f, '--as-of', '2026-12-03');
-    assert.is(JSON.parse(again.stdout).units.length, 0);
   } finally {
     await f.cleanup();
   }
