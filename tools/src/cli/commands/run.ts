@@ -72,7 +72,7 @@ function renderText(s: RunSummary): string {
       );
     const t = s.totals;
     lines.push(
-      `archived ${t.archived}, validated ${t.validated}, sources renamed ${t.renamed}, dropped ${t.dropped}, failed ${t.failed}, skipped ${t.skipped} in ${s.seconds.toFixed(1)} s${s.aborted ? ' (interrupted)' : ''}`,
+      `archived ${t.archived}, validated ${t.validated}, ${t.renamed || t.dropped ? `sources renamed ${t.renamed}, dropped ${t.dropped}, ` : ''}failed ${t.failed}, skipped ${t.skipped} in ${s.seconds.toFixed(1)} s${s.aborted ? ' (interrupted)' : ''}`,
     );
   }
   for (const p of s.problems)
