@@ -114,8 +114,7 @@ function archiveRule(t: Timeline): Outcome {
 /**
  * Source cleanup, if the policy drops the source and no legal hold is on: a validated archive whose source
  * is still there lets the source be renamed to quarantine; a quarantined source is dropped once the grace
- * period since the rename has passed. A validated table whose source is gone without a recorded rename (a
- * run stopped between the rename and its ledger write) is planned too: the cleanup job finds out.
+ * period since the rename has passed.
  */
 function sourceCleanupRule(t: Timeline, record: ArchiveRecord, inSource: boolean): Outcome | undefined {
   if (!dropsSource(t.policy) || t.hold || record.source_cleanup?.dropped) return undefined;
@@ -142,13 +141,7 @@ function sourceCleanupRule(t: Timeline, record: ArchiveRecord, inSource: boolean
           true,
         );
   }
-  if (!inSource)
-    return outcome(
-      t,
-      'cleanup_source',
-      'validated and source.action drop, but the source table is gone without a recorded rename: the cleanup job checks whether it was quarantined',
-      schedule(t, 'cleanup_source', record.archived_at),
-    );
+  if (!inSource) return undefined;
   return outcome(
     t,
     'cleanup_source',

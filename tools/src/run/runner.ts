@@ -387,7 +387,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
     const refusal = cleanupGuard(u, cur);
     if (refusal) {
       record(u, { status: 'skipped', state: cur?.state ?? null, reason: refusal.message, error: refusal });
-      return false;
+      return true; // a refused cleanup leaves the archive as it was: a purge due after it still runs
     }
     const entry = cur!;
     const phase = entry.state === 'source_renamed' ? 'drop' : 'quarantine';
@@ -421,7 +421,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
         error: refused ?? errorOf(r),
         seconds: seconds(),
       });
-      return false;
+      return refused !== undefined;
     }
     const quarantine = String(s.quarantine_table);
     if (phase === 'quarantine') {

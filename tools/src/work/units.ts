@@ -202,8 +202,12 @@ function selected(d: Decision, opts: PlanOptions): boolean {
  * but not validated (the engine says nothing more happens until validation passes) → validate;
  * `cleanup_source` and `purge` → themselves.
  */
-export function actionsFor(d: Decision, progress: TableProgress | undefined): WorkAction[] {
+export function actionsFor(d: Decision, progress: TableProgress | undefined, dropsSource = false): WorkAction[] {
   if (progress?.state === 'archived' && d.policy) return ['validate'];
+  // Validated, the policy drops the source, and the source name is gone without a recorded rename: a run
+  // stopped between the rename and its ledger write. The cleanup job finds the rename done (or refuses).
+  if (progress?.state === 'validated' && dropsSource && !d.in_source && d.action !== 'cleanup_source')
+    return ['cleanup_source', ...(d.action === 'purge' ? (['purge'] as const) : [])];
   // A policy that drops the source renames it in the same run, once the validation passed.
   if (d.action === 'archive')
     return d.frees_source ? ['archive', 'validate', 'cleanup_source'] : ['archive', 'validate'];
@@ -218,7 +222,9 @@ export function planWorkUnits(evaluation: Evaluation, ctx: PlanContext, opts: Pl
     for (const d of db.decisions) {
       if (!selected(d, opts)) continue;
       const progress = opts.progress?.get(tableKey(d.database, d.schema, d.table));
-      const actions = actionsFor(d, progress).filter((a) => !opts.actions?.length || opts.actions.includes(a));
+      const policy = ctx.policies.find((p) => p.name === d.policy);
+      const drops = policy?.source?.action === 'drop' && policy.legal_hold?.enabled !== true;
+      const actions = actionsFor(d, progress, drops).filter((a) => !opts.actions?.length || opts.actions.includes(a));
       for (const action of actions) {
         // A validate unit after this run's archive checks this run's archive; else the ledger's.
         const archive: ArchiveRef | undefined = actions.includes('archive')

@@ -527,14 +527,18 @@ test('offload run killed at every step of archive, validate, ledger writes, rena
     assert.ok(killed.length >= 10, `killed at ${killed.length} points only: ${killed.join(', ')}`);
     // Rerun until nothing is left to do: a table renamed by a run is dropped by the next one.
     let runs = 0;
+    const outputs: string[] = [];
     for (;;) {
       const r = await run(f, '--as-of', '2026-12-03');
+      outputs.push(r.stdout);
       assert.is(r.status, 0, `${r.stderr}\n${r.stdout}`);
       await assertConsistent(f, `rerun ${++runs}`);
       if (JSON.parse(r.stdout).units.length === 0) break;
       assert.ok(runs < 3, 'converges within two reruns');
     }
     const entries = await ledgerOf(f);
+    if (entries.some((e) => e.state !== 'source_dropped'))
+      console.error(JSON.stringify({ killed, entries, outputs: outputs.map((o) => JSON.parse(o).outcomes) }, null, 1));
     assert.equal(entries.map((e) => `${e.table} ${e.state}`).sort(), [
       'events_201901 source_dropped',
       'orders_202001 source_dropped',
