@@ -62,7 +62,9 @@ try {
         rows_per_table: ROWS,
         offload_run_seconds: +run.seconds.toFixed(1),
         offload_run_seconds_per_table: +(run.seconds / TABLES).toFixed(2),
-        baseline: `glue/archive_table.py + glue/validate_table.py, one process each, on ${BASELINE} of the ${TABLES} tables`,
+        baseline:
+          'glue/archive_table.py + glue/validate_table.py, one process each, ' +
+          `on ${BASELINE} of the ${TABLES} tables`,
         baseline_seconds_measured: +baselineSeconds.toFixed(1),
         baseline_seconds_per_table: +perTable.toFixed(2),
         baseline_archive_seconds_median: +per

@@ -40,7 +40,9 @@ export function cleanupGuard(u: WorkUnit, e: LedgerEntry | undefined): CleanupRe
   if (!e || (e.state !== 'validated' && e.state !== 'source_renamed'))
     return {
       code: 'not_validated',
-      message: `${where}: the ledger shows ${e?.state ?? 'nothing'}; a source is cleaned up only after a passed validation`,
+      message:
+        `${where}: the ledger shows ${e?.state ?? 'nothing'}; ` +
+        'a source is cleaned up only after a passed validation',
     };
   if (!e.validation) return { code: 'no_validation', message: `${where}: the ledger records no validation` };
   if (e.validation.status !== 'passed')
@@ -48,7 +50,9 @@ export function cleanupGuard(u: WorkUnit, e: LedgerEntry | undefined): CleanupRe
   if (e.snapshot_id == null || e.validation.snapshot_id !== e.snapshot_id)
     return {
       code: 'validation_stale',
-      message: `${where}: the validation checked snapshot ${e.validation.snapshot_id ?? 'none'}, the archive's current one is ${e.snapshot_id ?? 'unknown'}`,
+      message:
+        `${where}: the validation checked snapshot ${e.validation.snapshot_id ?? 'none'}, ` +
+        `the archive's current one is ${e.snapshot_id ?? 'unknown'}`,
     };
   return undefined;
 }

@@ -88,7 +88,8 @@ function buildWorkUnit(
   if (!parsed.ok)
     throw new WorkUnitError(
       'work/jdbc-url',
-      `${where}: JDBC URL ${override?.url ? '(from the credentials) ' : ''}is invalid: ${parsed.problem} (expected ${parsed.form})`,
+      `${where}: JDBC URL ${override?.url ? '(from the credentials) ' : ''}is invalid: ` +
+        `${parsed.problem} (expected ${parsed.form})`,
     );
   const target = parsed.target;
   const archiveTable = archiveTableName(decision.schema, decision.table);
@@ -102,7 +103,8 @@ function buildWorkUnit(
     if (!credentials)
       throw new WorkUnitError(
         'work/no-cleanup-credential',
-        `${where}: source cleanup needs its own privileged credential: set credentials.cleanup_secret in databases/${db.name}.yaml`,
+        `${where}: source cleanup needs its own privileged credential: ` +
+          `set credentials.cleanup_secret in databases/${db.name}.yaml`,
       );
     cleanup = { phase: at.phase ?? 'quarantine', credentials };
   }

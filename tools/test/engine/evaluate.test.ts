@@ -243,7 +243,8 @@ const cases: Case[] = [
           validated: true,
           table_date: '2020-05-31',
         },
-        { database: 'd', schema: 's', table: 'txn_201802', archived_at: '2020-06-01T00:00:00Z', validated: true }, // aged by its name
+        // aged by its name
+        { database: 'd', schema: 's', table: 'txn_201802', archived_at: '2020-06-01T00:00:00Z', validated: true },
         {
           database: 'd',
           schema: 's',
@@ -391,7 +392,7 @@ test('hostile names are matched by patterns as plain text', () => {
 
 test.run();
 
-test('source cleanup: rename while validated, drop once the grace period since the rename is over, never under a hold; the quarantined table is nobody’s', () => {
+test('source cleanup: rename while validated, drop once the grace is over, never under a hold', () => {
   const pol: PolicyConfig = { ...monthly, source: { action: 'drop', grace_period: 'PT1S' } };
   const quarantined = 'zz_offload_q_20261202_txn_202001';
   const base = {

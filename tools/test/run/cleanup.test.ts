@@ -270,7 +270,7 @@ async function assertConsistent(f: Fixture, where: string) {
   }
 }
 
-test('offload run cleans up a dropping policy’s sources: archive + validate + rename, then after the grace period validate again and drop; a legal hold keeps its source', async () => {
+test('offload run: archive, validate, rename; after the grace validate again, drop; a hold keeps it', async () => {
   const f = await fixture({
     pgTables: ['orders_202001', 'held_202001'],
     myTables: ['events_201901'],
@@ -389,7 +389,7 @@ function tamper(f: Fixture, table: string, change: (e: LedgerEntry) => void) {
   throw new Error(`no ledger entry for ${table}`);
 }
 
-test('offload run refuses to clean up a source whose validation failed, is missing or is stale, or whose archive is under legal hold: the source tables stay', async () => {
+test('offload run refuses cleanup (failed, missing, stale validation; held archive): sources stay', async () => {
   // Archived and validated while the policy keeps its sources (and orders_202005 under a legal hold) …
   const f = await fixture({
     pgTables: ['orders_202001', 'orders_202002', 'orders_202003', 'orders_202004', 'orders_202005'],
@@ -496,7 +496,7 @@ const KILLS: { point: string; asOf: string }[] = [
   { point: 'runner:dropped:before-ledger', asOf: '2026-12-03' },
 ];
 
-test('offload run killed at every step of archive, validate, ledger writes, rename and drop: every rerun converges, no source leaves without a passed validation, the ledger never contradicts the warehouse or the sources', async () => {
+test('offload run killed at 13 points of archive, validate, ledger writes, rename, drop: reruns converge', async () => {
   const f = await fixture({ pgTables: ['orders_202001'], myTables: ['events_201901'], policy: policy({ drop: true }) });
   try {
     const killed: string[] = [];

@@ -12,7 +12,8 @@ import type { OffloadSettings } from '../../src/generated/settings.js';
 import type { PolicyConfig } from '../../src/generated/policy.js';
 import { audit, db, eventCol, inventory, measured, monthly, table } from '../engine/fixtures.js';
 
-// A second validator compiled here from the schema file (formats ignored): the check does not rest on the code under test.
+// A second validator compiled here from the schema file (formats ignored): the check does not rest on the code
+// under test.
 const ajv = new Ajv2020({ strict: false, validateFormats: false });
 const schemaCheck = ajv.compile(JSON.parse(readFileSync(path.join(SCHEMA_DIR, 'work-unit.schema.json'), 'utf8')));
 
@@ -82,7 +83,7 @@ const run = (extra: Partial<PlanContext> = {}, opts = {}) =>
   );
 const find = (units: WorkUnit[], t: string, a: string) => units.find((u) => u.source.table === t && u.action === a)!;
 
-test('every planned unit matches the schema, and only due tables get units (archive then validate)', () => {
+test('every planned unit matches the schema, and only due tables get units (archive, validate, cleanup)', () => {
   const { units, problems } = run();
   assert.equal(problems, []);
   assert.equal(
@@ -92,10 +93,12 @@ test('every planned unit matches the schema, and only due tables get units (arch
       'd1 audit.audit_log validate',
       'd1 pay.txn_202001 archive',
       'd1 pay.txn_202001 validate',
+      'd1 pay.txn_202001 cleanup_source', // monthly drops its sources: renamed once validated
       'd1 stmt.stmt_2019 archive',
       'd1 stmt.stmt_2019 validate',
       'm1 shop.Orders 2020_202002 archive',
       'm1 shop.Orders 2020_202002 validate',
+      'm1 shop.Orders 2020_202002 cleanup_source',
     ],
   );
   for (const u of units) {
@@ -189,7 +192,7 @@ test('aws runtime: Glue connection, then the secret; a URL override from the cre
   );
 });
 
-test('selection by database, table and action; ledger progress: archived → validate only, with its run and snapshot', () => {
+test('selection by database, table, action; ledger progress: archived → validate only, with run and snapshot', () => {
   assert.equal(
     run({}, { databases: ['d1'], tables: ['pay.txn_202001', 'stmt_2019'], actions: ['archive'] }).units.map(
       (u) => u.id,
