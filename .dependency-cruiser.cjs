@@ -20,7 +20,8 @@ const LAYERS = [
   ['preview'], // `offload preview` (may discover live, so above catalog)
   ['run', 'onboard'], // `offload run`: the local runner and its Spark worker; `offload onboard` (validate, test the
   // login, discover, store the credentials)
-  ['status'], // `offload status`: the engine's decisions with their dates and the ledger's states
+  ['status', 'delete-db'], // `offload status`: the engine's decisions with their dates and the ledger's states;
+  // `offload delete-archive-database` (catalog, files, ledger, grants of one archive database)
   ['cli'], // the commander shell: the only place that prints and exits
 ];
 /** Rooms that make up the core: bundled into Lambdas, so free of CLI, GitHub, driver and AWS SDK packages. */

@@ -8,6 +8,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseConfigFile } from '../../tools/src/config/yaml-file.js';
 import { schemaFindings } from '../../tools/src/config/schema-pass.js';
+import { ledgerTableName, triggerTableName } from '../../tools/src/config/naming.js';
 import { SETTINGS_FILE } from '../../tools/src/config/source.js';
 import { UserError } from '../../tools/src/errors.js';
 import type { OffloadSettings } from '../../tools/src/generated/settings.js';
@@ -21,7 +22,15 @@ export interface DeploySettings {
   region: string;
   resourcePrefix: string;
   tags: Record<string, string>;
-  config: { bucket: string; prefix: string; table: string; accessLogsBucket: string };
+  config: {
+    bucket: string;
+    prefix: string;
+    table: string;
+    /** The run ledger's table and the trigger records' table (tools/src/config/naming.ts). */
+    ledgerTable: string;
+    runsTable: string;
+    accessLogsBucket: string;
+  };
   archive: {
     bucket: string;
     prefix: string;
@@ -133,6 +142,8 @@ export function loadDeploySettings(root: string, context: (key: string) => unkno
       bucket: s.config.bucket,
       prefix: s.config.prefix,
       table: s.config.dynamodb_table,
+      ledgerTable: ledgerTableName(s),
+      runsTable: triggerTableName(s),
       accessLogsBucket: `${p}-offload-access-logs${suffix}`,
     },
     archive: {

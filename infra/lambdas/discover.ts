@@ -4,8 +4,9 @@
  * tables the policy engine makes eligible — the same `discoverDatabase` and `evaluate` as
  * `offload discover` and `offload preview`, so what the PR showed is what runs — and one work unit per
  * table and action (the same `planWorkUnits` as `offload plan-work`) under `pipeline/work-units/<run>/`,
- * stamped with the synced commit from the sync manifest. The ledger of previous AWS runs is not read
- * yet, so every eligible archive gets its archive and validate units.
+ * stamped with the synced commit from the sync manifest. With a ledger table (OFFLOAD_LEDGER_TABLE) it
+ * reads the run ledger first, as `offload run` does: archived tables count as archived for the engine
+ * and an `archived` table gets only its validate unit.
  */
 import './drivers.js';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -14,6 +15,8 @@ import { discoverDatabase } from '../../tools/src/catalog/discover.js';
 import { loadRepo } from '../../tools/src/config/load.js';
 import { evaluate, planWorkUnits, type Decision } from '../../tools/src/core/index.js';
 import { inventoryText, type Inventory } from '../../tools/src/inventory/inventory.js';
+import { archiveRecordsOf, progressOf, type LedgerEntry } from '../../tools/src/ledger/index.js';
+import { createDynamoLedger } from '../../tools/src/ledger/dynamodb.js';
 import { s3Source } from './s3-source.js';
 
 export interface DiscoverEvent {
@@ -30,6 +33,8 @@ export interface DiscoverConfig {
   prefix: string;
   /** Key prefix of the inventory snapshots. @default 'pipeline/inventory' */
   inventoryPrefix?: string;
+  /** The run ledger's DynamoDB table. @default none: nothing counts as archived */
+  ledgerTable?: string;
 }
 
 export interface DiscoverOutput {
@@ -60,6 +65,11 @@ export async function discover(event: DiscoverEvent, config: DiscoverConfig, s3:
   const chosen = repo.databases.map((d) => d.config).filter((d) => !wanted || wanted.has(d.name));
   const policies = repo.policies.map((p) => p.config);
   const asOf = event.as_of ?? new Date().toISOString();
+  // Both reads overlap the catalog queries (awaited after them; a failure is not lost, only deferred).
+  const pendingEntries = ledgerEntries(config.ledgerTable, wanted);
+  const pendingCommit = syncedCommit(s3, config);
+  pendingEntries.catch(() => undefined);
+  pendingCommit.catch(() => undefined);
   const inventories = new Map<string, Inventory>();
   const databases: DiscoverOutput['databases'] = [];
   for (const database of chosen) {
@@ -86,7 +96,8 @@ export async function discover(event: DiscoverEvent, config: DiscoverConfig, s3:
       errors: inventory.errors,
     });
   }
-  const evaluation = evaluate({ databases: chosen, policies, inventories, asOf });
+  const entries = await pendingEntries;
+  const evaluation = evaluate({ databases: chosen, policies, inventories, asOf, archive: archiveRecordsOf(entries) });
   const eligible = evaluation.databases
     .filter((d) => d.status === 'ok')
     .flatMap((d) => d.decisions.filter((x) => x.action !== 'none'))
@@ -103,14 +114,18 @@ export async function discover(event: DiscoverEvent, config: DiscoverConfig, s3:
   const runId = event.run_id ?? `aws-${evaluation.as_of.slice(0, 10)}-${randomUUID().slice(0, 8)}`;
   if (!/^[A-Za-z0-9._:+-]{1,200}$/.test(runId))
     throw new Error(`run_id ${JSON.stringify(runId)} cannot name an S3 folder`);
-  const planned = planWorkUnits(evaluation, {
-    settings: repo.settings!.config,
-    databases: chosen,
-    policies,
-    runId,
-    configCommit: await syncedCommit(s3, config),
-    runtime: 'aws',
-  });
+  const planned = planWorkUnits(
+    evaluation,
+    {
+      settings: repo.settings!.config,
+      databases: chosen,
+      policies,
+      runId,
+      configCommit: await pendingCommit,
+      runtime: 'aws',
+    },
+    { progress: progressOf(entries) },
+  );
   const work_units: string[] = [];
   for (const [i, unit] of planned.units.entries()) {
     const key = `pipeline/work-units/${runId}/${String(i).padStart(5, '0')}-${unit.action}.json`;
@@ -125,6 +140,17 @@ export async function discover(event: DiscoverEvent, config: DiscoverConfig, s3:
     work_units.push(`s3://${config.bucket}/${key}`);
   }
   return { as_of: evaluation.as_of, databases, eligible, run_id: runId, work_units, problems: planned.problems };
+}
+
+async function ledgerEntries(table: string | undefined, wanted: Set<string> | undefined): Promise<LedgerEntry[]> {
+  if (!table) return [];
+  const ledger = createDynamoLedger({ table });
+  try {
+    const all = await ledger.list();
+    return wanted ? all.filter((e) => wanted.has(e.database)) : all;
+  } finally {
+    ledger.close();
+  }
 }
 
 /** The commit the last sync published (its manifest), stamped on every work unit. */
@@ -147,7 +173,11 @@ export async function handler(event: DiscoverEvent = {}): Promise<DiscoverOutput
   client ??= new S3Client({});
   return discover(
     event ?? {},
-    { bucket: process.env.OFFLOAD_CONFIG_BUCKET!, prefix: process.env.OFFLOAD_CONFIG_PREFIX! },
+    {
+      bucket: process.env.OFFLOAD_CONFIG_BUCKET!,
+      prefix: process.env.OFFLOAD_CONFIG_PREFIX!,
+      ...(process.env.OFFLOAD_LEDGER_TABLE ? { ledgerTable: process.env.OFFLOAD_LEDGER_TABLE } : {}),
+    },
     client,
   );
 }

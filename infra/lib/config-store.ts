@@ -2,8 +2,10 @@
  * Where `offload sync` publishes: the config bucket (YAML files and the sync manifest, versioned,
  * KMS, TLS only, access-logged, every object event sent to EventBridge so the s3_yaml_to_mwaa Lambda
  * can react to a new manifest) and the DynamoDB config table (pk = SETTINGS | DATABASE#… | POLICY#… |
- * SYNC#STATE). A second table holds the pipeline's own records (per-generation triggers, run
- * ledger), so `offload sync`, which scans the config table, never sees them.
+ * SYNC#STATE). Two more tables hold the pipeline's own records, so `offload sync`, which scans the
+ * config table, never sees them: the run ledger (tools/src/ledger/dynamodb.ts: pk = TABLE#…, one item
+ * per source table) and the trigger records of s3_yaml_to_mwaa (pk + sk, one claim per generation).
+ * All three: point-in-time recovery, deletion protection and the customer-managed key.
  */
 import { Duration } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -17,8 +19,10 @@ export interface ConfigStoreProps {
   readonly bucketName?: string;
   /** DynamoDB config table name. @default a CloudFormation-generated name */
   readonly tableName?: string;
-  /** DynamoDB table of pipeline records (triggers, run ledger). @default `<tableName>-runs` or generated */
+  /** DynamoDB table of the trigger records (one claim per synced generation). @default generated */
   readonly runsTableName?: string;
+  /** DynamoDB table of the run ledger (`ledgerTableName` of tools/src/config/naming.ts). @default generated */
+  readonly ledgerTableName?: string;
   /** Key encrypting the bucket and both tables. @default a new customer-managed key with rotation */
   readonly encryptionKey?: kms.IKey;
   /** Target of the bucket's server access logs. @default a new access-log bucket */
@@ -33,6 +37,7 @@ export class ConfigStore extends Construct {
   readonly bucket: s3.Bucket;
   readonly table: dynamodb.Table;
   readonly runsTable: dynamodb.Table;
+  readonly ledgerTable: dynamodb.Table;
   readonly key: kms.IKey;
   readonly accessLogsBucket: s3.IBucket;
 
@@ -76,11 +81,14 @@ export class ConfigStore extends Construct {
       ...tableProps,
       ...(props.tableName ? { tableName: props.tableName } : {}),
     });
-    const runsName = props.runsTableName ?? (props.tableName ? `${props.tableName}-runs` : undefined);
     this.runsTable = new dynamodb.Table(this, 'RunsTable', {
       ...tableProps,
       sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
-      ...(runsName ? { tableName: runsName } : {}),
+      ...(props.runsTableName ? { tableName: props.runsTableName } : {}),
+    });
+    this.ledgerTable = new dynamodb.Table(this, 'LedgerTable', {
+      ...tableProps,
+      ...(props.ledgerTableName ? { tableName: props.ledgerTableName } : {}),
     });
   }
 }

@@ -30,7 +30,7 @@ const REPO_ROOT = path.resolve(HERE, '../..');
 export type FunctionKind = 'discover' | 'testConnection' | 'presignedUrls' | 's3Trigger' | 'validationReport';
 
 /** Entry file of each function under `infra/lambdas/`. */
-const ENTRIES: Record<FunctionKind, string> = {
+export const ENTRIES: Record<FunctionKind, string> = {
   discover: 'discover.ts',
   testConnection: 'test-connection.ts',
   presignedUrls: 'presigned-urls.ts',
@@ -50,18 +50,32 @@ const ESM_BANNER =
   'const __filename = __offloadFileURLToPath(import.meta.url); ' +
   'const __dirname = __offloadDirname(__filename);';
 
-/** esbuild options shared by every function (also used by the bundle-size test). */
-const BUNDLING: nodejs.BundlingOptions = {
-  format: nodejs.OutputFormat.ESM,
+/**
+ * The esbuild options of every function, in esbuild's own terms, so tools/bench/lambda.bench.ts bundles
+ * exactly as the app does (and bundles the whole CLI with them as its baseline).
+ */
+export const LAMBDA_ESBUILD = {
+  format: 'esm',
   target: 'node22',
   mainFields: ['module', 'main'],
   minify: true,
-  sourceMap: true,
+  sourcemap: true,
+  banner: { js: ESM_BANNER },
+  // Drivers the Lambdas do not ship (Oracle, SQL Server) and pg's optional native binding.
+  external: ['oracledb', 'mssql', 'pg-native', 'cloudflare:sockets'],
+} as const;
+
+/** The same options as the CDK's NodejsFunction takes them. */
+const BUNDLING: nodejs.BundlingOptions = {
+  format: nodejs.OutputFormat.ESM,
+  target: LAMBDA_ESBUILD.target,
+  mainFields: [...LAMBDA_ESBUILD.mainFields],
+  minify: LAMBDA_ESBUILD.minify,
+  sourceMap: LAMBDA_ESBUILD.sourcemap,
   // index.meta.json beside the bundle: what went in (the app test checks no CLI-only code did).
   metafile: true,
-  banner: ESM_BANNER,
-  // Drivers the Lambdas do not ship (Oracle, SQL Server) and pg's optional native binding.
-  externalModules: ['oracledb', 'mssql', 'pg-native', 'cloudflare:sockets'],
+  banner: LAMBDA_ESBUILD.banner.js,
+  externalModules: [...LAMBDA_ESBUILD.external],
   forceDockerBundling: false,
 };
 
@@ -92,6 +106,8 @@ export interface FunctionsProps {
   readonly configTable: dynamodb.ITable;
   /** DynamoDB runs table (per-generation trigger records). */
   readonly runsTable: dynamodb.ITable;
+  /** DynamoDB run ledger, read by discover (archive records and progress). @default discover reads no ledger */
+  readonly ledgerTable?: dynamodb.ITable;
   /** Key of the config bucket and tables. */
   readonly configKey: kms.IKey;
   /** Reports bucket presigned URLs point into. */
@@ -157,6 +173,7 @@ export class Functions extends Construct {
         OFFLOAD_CONFIG_BUCKET: props.configBucket.bucketName,
         OFFLOAD_CONFIG_PREFIX: configPrefix,
         OFFLOAD_CONFIG_TABLE: props.configTable.tableName,
+        ...(props.ledgerTable ? { OFFLOAD_LEDGER_TABLE: props.ledgerTable.tableName } : {}),
       },
       testConnection: { OFFLOAD_CONFIG_TABLE: props.configTable.tableName },
       presignedUrls: {
@@ -263,6 +280,8 @@ export class Functions extends Construct {
     allow(f.discover, ['s3:PutObject'], [props.configBucket.arnForObjects('pipeline/*')]);
     useKey(f.discover, props.configKey, true);
     f.discover.addToRolePolicy(readSecrets);
+    // …and reads the run ledger (a consistent Scan), so what was archived is not planned again.
+    if (props.ledgerTable) allow(f.discover, ['dynamodb:Scan'], [props.ledgerTable.tableArn]);
     // test_connection: reads one database's config item and its secret.
     allow(f.testConnection, ['dynamodb:GetItem'], [props.configTable.tableArn]);
     useKey(f.testConnection, props.configKey, false);

@@ -41,10 +41,10 @@ export interface OrchestrationProps {
   readonly glueJobNames?: string[];
   /** Lambda functions the DAGs may invoke (ARNs). @default none */
   readonly functionArns?: string[];
-  /** Tables the DAGs read and write (config table read-only, runs table read-write). @default none */
+  /** Config table, read-only to the DAGs. @default none */
   readonly configTableArn?: string;
-  /** Runs table (ledger) the DAG tasks update. @default none */
-  readonly runsTableArn?: string;
+  /** Run ledger table the DAG tasks read and move (conditional PutItem per transition). @default none */
+  readonly ledgerTableArn?: string;
   /** Keys of the tables and buckets above. @default none */
   readonly dataKeys?: kms.IKey[];
   /** Target of the bucket's access logs. @default a new access-log bucket */
@@ -182,11 +182,11 @@ export class Orchestration extends Construct {
           resources: [props.configTableArn],
         }),
       );
-    if (props.runsTableArn)
+    if (props.ledgerTableArn)
       this.role.addToPolicy(
         new iam.PolicyStatement({
-          actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-          resources: [props.runsTableArn],
+          actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Scan'],
+          resources: [props.ledgerTableArn],
         }),
       );
     for (const key of props.dataKeys ?? []) useKey(this.role, key, true);

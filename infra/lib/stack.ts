@@ -45,6 +45,8 @@ export class OffloadStack extends Stack {
     this.configStore = new ConfigStore(this, 'ConfigStore', {
       bucketName: s.config.bucket,
       tableName: s.config.table,
+      runsTableName: s.config.runsTable,
+      ledgerTableName: s.config.ledgerTable,
       accessLogsBucketName: s.config.accessLogsBucket,
       destroyOnRemoval,
     });
@@ -95,6 +97,7 @@ export class OffloadStack extends Stack {
       configPrefix: s.config.prefix,
       configTable: this.configStore.table,
       runsTable: this.configStore.runsTable,
+      ledgerTable: this.configStore.ledgerTable,
       configKey: this.configStore.key,
       reportsBucket: this.reports.bucket,
       reportsPrefix: s.reports.prefix,
@@ -126,7 +129,7 @@ export class OffloadStack extends Stack {
       glueJobNames: Object.values(jobsOf(s, s.build)).map((j) => j.name),
       functionArns: Object.values(this.functions.functions).map((f) => f.functionArn),
       configTableArn: this.configStore.table.tableArn,
-      runsTableArn: this.configStore.runsTable.tableArn,
+      ledgerTableArn: this.configStore.ledgerTable.tableArn,
       dataKeys: [this.configStore.key],
       accessLogsBucket,
       destroyOnRemoval,

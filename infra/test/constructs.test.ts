@@ -13,6 +13,7 @@ import { FEATURE_FLAGS } from '../bin/app.js';
 import { loadDeploySettings } from '../bin/settings.js';
 import { ArchiveLake } from '../lib/archive-lake.js';
 import { ConfigStore } from '../lib/config-store.js';
+import { ledgerTableName } from '../../tools/src/config/naming.js';
 import { DataPlane } from '../lib/data-plane.js';
 import { Orchestration } from '../lib/orchestration.js';
 import { Reports } from '../lib/reports.js';
@@ -48,11 +49,13 @@ for (const destroy of [false, true]) {
     new ConfigStore(stack, 'Store', {
       bucketName: 'acme-configs',
       tableName: 'acme-configs',
+      runsTableName: 'acme-configs-runs',
+      ledgerTableName: 'acme-configs-ledger',
       destroyOnRemoval: destroy,
     });
     const t = Template.fromStack(stack);
     t.resourceCountIs('AWS::S3::Bucket', 2); // configs + access logs
-    t.resourceCountIs('AWS::DynamoDB::Table', 2); // configs + runs
+    t.resourceCountIs('AWS::DynamoDB::Table', 3); // configs + trigger records + run ledger
     t.hasResource('AWS::S3::Bucket', {
       DeletionPolicy: destroy ? 'Delete' : 'Retain',
       Properties: Match.objectLike({
@@ -84,7 +87,7 @@ for (const destroy of [false, true]) {
         ]),
       },
     });
-    for (const name of ['acme-configs', 'acme-configs-runs'])
+    for (const name of ['acme-configs', 'acme-configs-runs', 'acme-configs-ledger'])
       t.hasResource('AWS::DynamoDB::Table', {
         DeletionPolicy: destroy ? 'Delete' : 'Retain',
         Properties: Match.objectLike({
@@ -423,6 +426,43 @@ test('Functions (in the stack): five Node.js 22 ESM Lambdas, DLQ on the async tr
   t.hasResourceProperties('AWS::S3::Bucket', { BucketName: `acme-archive-reports-${ACCOUNT}` });
   t.hasResourceProperties('AWS::DynamoDB::Table', { TableName: 'acme-configs' });
   t.hasResourceProperties('AWS::MWAA::Environment', { Name: 'acme-data-archival', AirflowVersion: '3.0.6' });
+  // The run ledger: the name the pipeline derives (config/naming.ts), keyed like tools/src/ledger/dynamodb.ts.
+  const ledgerName = ledgerTableName({ config: { bucket: '', prefix: '', dynamodb_table: 'acme-configs' } });
+  assert.is(ledgerName, 'acme-configs-ledger');
+  const ledgerId = Object.entries(t.findResources('AWS::DynamoDB::Table')).find(
+    ([, r]) => r.Properties.TableName === ledgerName,
+  )?.[0];
+  assert.ok(ledgerId, 'the stack creates the run ledger table');
+  t.hasResource('AWS::DynamoDB::Table', {
+    DeletionPolicy: 'Retain',
+    Properties: Match.objectLike({
+      TableName: ledgerName,
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      DeletionProtectionEnabled: true,
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: Match.anyValue() },
+    }),
+  });
+  // Least privilege on it: discover scans it; the DAG tasks (MWAA role) get, put (conditional) and scan;
+  // nothing else names it (the Glue jobs never touch the ledger).
+  const onLedger = (roleLogicalId: string) =>
+    statementsOfRole(t, roleLogicalId)
+      .filter((x) => JSON.stringify(x.Resource ?? '').includes(`"${ledgerId}"`))
+      .flatMap(actionsOf)
+      .sort();
+  assert.equal(onLedger(roleId(t, 'FunctionsdiscoverRole')), ['dynamodb:Scan']);
+  assert.equal(onLedger(roleId(t, 'OrchestrationExecutionRole')), [
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:Scan',
+  ]);
+  const namingLedger = Object.entries(t.findResources('AWS::IAM::Policy'))
+    .filter(([, p]) => JSON.stringify(p.Properties.PolicyDocument).includes(`"${ledgerId}"`))
+    .map(([id]) => id)
+    .sort();
+  assert.is(namingLedger.length, 2, `policies naming the ledger: ${namingLedger.join(', ')}`);
+  const discoverFn = fns.find((f) => f.Properties.FunctionName === 'acme_discover')!;
+  assert.equal(discoverFn.Properties.Environment.Variables.OFFLOAD_LEDGER_TABLE, { Ref: ledgerId });
   // Alarms: one per function plus the dead-letter queue, all notifying the topic.
   t.resourceCountIs('AWS::CloudWatch::Alarm', 6);
 });

@@ -11,6 +11,8 @@ import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secre
 import { startMoto, type MotoServer } from '../../tools/test/helpers/moto.js';
 import { RUN, pgAdmin, pgConn } from '../../tools/test/catalog/live-setup.js';
 import { isWorkUnit, workUnitProblems } from '../../tools/src/core/index.js';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createDynamoLedger, createLedgerTable } from '../../tools/src/ledger/dynamodb.js';
 import { discover } from '../lambdas/discover.js';
 
 const REGION = 'eu-west-2';
@@ -166,6 +168,35 @@ test('an unknown database is refused by name; invalid synced configs are refused
     assert.match((e as Error).message, /validation error/);
     assert.match((e as Error).message, /policies\/monthly\.yaml:\d+/);
   }
+});
+
+test('with the run ledger: a validated table is not planned again, an archived one only validated', async () => {
+  const table = `acme-configs-ledger-${RUN}`;
+  await createLedgerTable(table, new DynamoDBClient({ region: REGION }));
+  const ledger = createDynamoLedger({ table, region: REGION });
+  const ref = (t: string) => ({ database: 'pgdb', schema: SCHEMA, table: t });
+  const archive = { namespace: 'archive_pgdb', table: 'x' };
+  for (const t of ['txn_202001', 'txn_202410']) {
+    await ledger.transition(ref(t), { expect: null, to: 'archiving', runId: 'r0', archive });
+    await ledger.transition(ref(t), { expect: 'archiving', to: 'archived', runId: 'r0', snapshotId: '1', rows: 50 });
+  }
+  await ledger.transition(ref('txn_202001'), {
+    expect: 'archived',
+    to: 'validated',
+    runId: 'r0',
+    validation: { status: 'passed', snapshot_id: '1' },
+  });
+  ledger.close();
+  const out = await discover(
+    { as_of: AS_OF, run_id: 'run-8' },
+    { bucket: BUCKET, prefix: 'configs', ledgerTable: table },
+    s3,
+  );
+  const actions = out.work_units.map((u) => u.replace(/^.*\/\d+-/, ''));
+  // txn_202001 is validated (nothing to do before its purge); txn_202410 archived: validate only.
+  assert.equal(actions, ['validate.json']);
+  // Neither is eligible for a new archive any more: the engine sees both archived.
+  assert.equal(out.eligible, []);
 });
 
 test.run();

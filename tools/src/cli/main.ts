@@ -18,6 +18,7 @@ import { registerStatus } from './commands/status.js';
 import { registerArchives } from './commands/archives.js';
 import { registerGovernance } from './commands/governance.js';
 import { registerOnboard } from './commands/onboard.js';
+import { registerDeleteArchiveDatabase } from './commands/delete-archive-database.js';
 
 /** Every command module exports one function that adds its command to the program. */
 const COMMANDS: ((program: Command) => void)[] = [
@@ -33,6 +34,7 @@ const COMMANDS: ((program: Command) => void)[] = [
   registerArchives,
   registerGovernance,
   registerOnboard,
+  registerDeleteArchiveDatabase,
 ];
 
 export function buildProgram(): Command {

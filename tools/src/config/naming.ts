@@ -7,6 +7,16 @@ import { createHash } from 'node:crypto';
 import type { DatabaseConfig } from '../generated/database.js';
 import type { OffloadSettings } from '../generated/settings.js';
 
+/**
+ * The run ledger's DynamoDB table on AWS (tools/src/ledger/dynamodb.ts): created by the CDK stack,
+ * read and written by `offload run --ledger aws`, the discover Lambda and the DAG tasks.
+ */
+export const ledgerTableName = (settings: Pick<OffloadSettings, 'config'>) =>
+  `${settings.config.dynamodb_table}-ledger`;
+
+/** The DynamoDB table of the pipeline's trigger records (one claim per synced generation, s3_yaml_to_mwaa). */
+export const triggerTableName = (settings: Pick<OffloadSettings, 'config'>) => `${settings.config.dynamodb_table}-runs`;
+
 /** Glue database of a source database's archives. */
 export function glueDatabaseOf(db: DatabaseConfig, settings: OffloadSettings): string {
   return db.archive?.glue_database ?? `${settings.archive.glue_database_prefix ?? 'archive_'}${db.name}`;

@@ -1,5 +1,6 @@
 /**
- * The run ledger on AWS: a DynamoDB table of its own, `<settings config.dynamodb_table>-ledger`
+ * The run ledger on AWS: a DynamoDB table of its own, `ledgerTableName(settings)` (config/naming.ts:
+ * `<settings config.dynamodb_table>-ledger`, created by the CDK stack)
  * (string partition key `pk`, on-demand), one item per source table:
  *
  *   pk = TABLE#<JSON [database, schema, table]>     the exact names, unambiguous whatever they hold
@@ -13,7 +14,6 @@
  */
 import { ConditionalCheckFailedException, CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import type { OffloadSettings } from '../generated/settings.js';
 import {
   applyTransition,
   LedgerConflictError,
@@ -23,7 +23,6 @@ import {
   type Transition,
 } from './model.js';
 
-export const ledgerTableName = (settings: OffloadSettings) => `${settings.config.dynamodb_table}-ledger`;
 const ledgerPk = (r: TableRef) => `TABLE#${JSON.stringify([r.database, r.schema, r.table])}`;
 
 export interface DynamoLedgerOptions {

@@ -5,6 +5,7 @@
 import path from 'node:path';
 import type { OffloadSettings } from '../generated/settings.js';
 import { UserError } from '../errors.js';
+import { ledgerTableName } from '../config/naming.js';
 import { DEFAULT_LOCAL_DIR } from '../sync/local-target.js';
 import { createLocalLedger, type Ledger } from '../ledger/index.js';
 
@@ -18,7 +19,7 @@ export async function openLedger(
     return createLocalLedger({ dir: path.resolve(root, spec === 'local' ? DEFAULT_LOCAL_DIR : spec.slice(6)) });
   if (spec === 'aws') {
     if (!settings) throw new UserError('the aws ledger needs valid settings (offload.settings.yaml)');
-    const { createDynamoLedger, ledgerTableName } = await import('../ledger/dynamodb.js');
+    const { createDynamoLedger } = await import('../ledger/dynamodb.js');
     const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? settings.region;
     return createDynamoLedger({ table: ledgerTableName(settings), region });
   }
