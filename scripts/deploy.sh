@@ -77,8 +77,13 @@ build() {
   bash scripts/package-glue.sh "$BUILD/glue"
   rm -rf "$dags"
   mkdir -p "$dags"
-  find dags -maxdepth 1 -type f \( -name '*.py' -o -name 'requirements.txt' \) -exec cp {} "$dags/" \;
+  find dags -maxdepth 1 -type f \( -name '*.py' -o -name 'requirements.txt' -o -name '.airflowignore' \) \
+    -exec cp {} "$dags/" \;
   [ -d dags/offload_dags ] && cp -r dags/offload_dags "$dags/"
+  # The DAGs name themselves from the settings, and their tasks write the ledger with offload_glue.ledger.
+  cp offload.settings.yaml "$dags/offload_dags/"
+  cp -r glue/offload_glue "$dags/"
+  printf 'offload_glue/\n' >>"$dags/.airflowignore"
   find "$dags" -name '__pycache__' -prune -exec rm -rf {} +
   log "built: $(cd "$BUILD/glue" && ls | tr '\n' ' ')jars: $(ls "$BUILD/glue/jars" | tr '\n' ' ')dags:" \
     "$(ls "$dags" | wc -l) files"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent set-up shared by the README's two commands: Node dependencies (npm ci when the lock
-# file changed), the Python/JVM environment for the data plane and the AWS emulator, and — when
+# file changed), the Python/JVM environment for the data plane and the AWS emulator, the Airflow
+# environment of the DAGs (.venv-airflow), and — when
 # asked with --services — the local database servers the tests use.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,6 +24,7 @@ fi
 
 if [ "${1:-}" != "--node-only" ]; then
   bash scripts/pyenv.sh
+  bash scripts/airflow-env.sh   # .venv-airflow for the DAGs (skipped while dags/requirements.lock is unchanged)
 fi
 if [ "${1:-}" = "--services" ] || [ "${2:-}" = "--services" ]; then
   bash scripts/services.sh

@@ -49,12 +49,15 @@ for f in "${files[@]}"; do
 done
 
 # ---- Python ----------------------------------------------------------------------------------
-if [ -x .venv/bin/python ] && [ -z "$filter" -o -n "${OFFLOAD_TEST_PY:-}" ]; then
-  .venv/bin/python -m pytest -q -p no:cacheprovider --junitxml="$out/pytest.xml" ${OFFLOAD_PYTEST_ARGS:-} 2>&1 |
-    tail -n 40
-  rc=${PIPESTATUS[0]}
-  if [ -f "$out/pytest.xml" ]; then
-    read -r pp pf < <(.venv/bin/python - "$out/pytest.xml" <<'PY'
+# A pytest run counted from its JUnit XML: pytest_suite NAME PYTHON ARGS…
+pytest_suite() {
+  local name=$1 py=$2; shift 2
+  local xml="$out/pytest-$name.xml"
+  "$py" -m pytest -q -p no:cacheprovider --junitxml="$xml" "$@" 2>&1 | tail -n 40
+  local rc=${PIPESTATUS[0]}
+  if [ -f "$xml" ]; then
+    local pp pf
+    read -r pp pf < <("$py" - "$xml" <<'PY'
 import sys, xml.etree.ElementTree as ET
 root = ET.parse(sys.argv[1]).getroot()
 suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
@@ -68,6 +71,15 @@ PY
     if [ "$rc" -ne 0 ] && [ "$rc" -ne 5 ] && [ "$pf" -eq 0 ]; then failed=$(( failed + 1 )); fi
   elif [ "$rc" -ne 5 ]; then
     failed=$(( failed + 1 ))
+  fi
+}
+if [ -z "$filter" -o -n "${OFFLOAD_TEST_PY:-}" ]; then
+  # The data plane (.venv), then the DAGs in their own Airflow environment (.venv-airflow).
+  [ -x .venv/bin/python ] && pytest_suite glue .venv/bin/python ${OFFLOAD_PYTEST_ARGS:-}
+  if [ -x .venv-airflow/bin/python ]; then
+    pytest_suite dags .venv-airflow/bin/python -c dags/tests/pytest.ini --basetemp="$out/dags-tmp" dags/tests
+  else
+    echo "FAIL .venv-airflow is missing (bash scripts/airflow-env.sh)"; failed=$(( failed + 1 ))
   fi
 fi
 

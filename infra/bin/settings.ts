@@ -186,7 +186,7 @@ export function loadDeploySettings(root: string, context: (key: string) => unkno
       environment: d.mwaa?.environment ?? `${p}-data-archival`,
       // MWAA requires its source bucket name to start with "airflow-".
       bucket: `airflow-${p}-data-archival${suffix}`,
-      airflowVersion: d.mwaa?.airflow_version ?? '3.0.6',
+      airflowVersion: d.mwaa?.airflow_version ?? '3.3.2',
       environmentClass: d.mwaa?.environment_class ?? 'mw1.small',
       maxWorkers: d.mwaa?.max_workers ?? 5,
       dagPrefix: d.mwaa?.dag_prefix ?? 'dags',

@@ -17,7 +17,7 @@ import { SECURE_BUCKET, dataRemovalPolicy, newAccessLogsBucket } from './retenti
 export interface OrchestrationProps {
   /** Environment name. @default 'offload' */
   readonly environmentName?: string;
-  /** Apache Airflow version as MWAA spells it. @default '3.0.6' */
+  /** Apache Airflow version as MWAA spells it. @default '3.3.2' */
   readonly airflowVersion?: string;
   /** Environment class. @default 'mw1.small' */
   readonly environmentClass?: string;
@@ -35,7 +35,7 @@ export interface OrchestrationProps {
   readonly subnetIds: string[];
   /** Security groups of the environment. */
   readonly securityGroupIds: string[];
-  /** Airflow configuration options. @default { 'core.default_timezone': 'utc' } */
+  /** Airflow configuration options (`offload.runtime` is always `aws`). @default { 'core.default_timezone': 'utc' } */
   readonly airflowConfiguration?: Record<string, string>;
   /** Glue jobs the DAGs may start (names). @default none */
   readonly glueJobNames?: string[];
@@ -194,7 +194,7 @@ export class Orchestration extends Construct {
     const logging = { enabled: true, logLevel: 'INFO' };
     this.environment = new mwaa.CfnEnvironment(this, 'Environment', {
       name: this.environmentName,
-      airflowVersion: props.airflowVersion ?? '3.0.6',
+      airflowVersion: props.airflowVersion ?? '3.3.2',
       environmentClass: props.environmentClass ?? 'mw1.small',
       minWorkers: 1,
       maxWorkers: props.maxWorkers ?? 5,
@@ -204,7 +204,11 @@ export class Orchestration extends Construct {
       executionRoleArn: this.role.roleArn,
       webserverAccessMode: 'PRIVATE_ONLY',
       networkConfiguration: { subnetIds: props.subnetIds, securityGroupIds: props.securityGroupIds },
-      airflowConfigurationOptions: props.airflowConfiguration ?? { 'core.default_timezone': 'utc' },
+      airflowConfigurationOptions: {
+        // The DAGs' one runtime switch (dags/offload_dags/config.py): on MWAA, the Lambdas and Glue jobs.
+        'offload.runtime': 'aws',
+        ...(props.airflowConfiguration ?? { 'core.default_timezone': 'utc' }),
+      },
       loggingConfiguration: {
         dagProcessingLogs: logging,
         schedulerLogs: logging,

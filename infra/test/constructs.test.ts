@@ -313,7 +313,7 @@ test('Orchestration: MWAA environment from props, private web server, all logs o
   const stack = newStack();
   new Orchestration(stack, 'Orch', {
     environmentName: 'acme-archival',
-    airflowVersion: '3.0.6',
+    airflowVersion: '3.3.2',
     environmentClass: 'mw1.medium',
     bucketName: 'airflow-acme',
     dagsDirectory: path.join(root, 'infra', 'build', 'dags'),
@@ -327,7 +327,8 @@ test('Orchestration: MWAA environment from props, private web server, all logs o
   const logging = { Enabled: true, LogLevel: 'INFO' };
   t.hasResourceProperties('AWS::MWAA::Environment', {
     Name: 'acme-archival',
-    AirflowVersion: '3.0.6',
+    AirflowVersion: '3.3.2',
+    AirflowConfigurationOptions: Match.objectLike({ 'offload.runtime': 'aws' }),
     EnvironmentClass: 'mw1.medium',
     DagS3Path: 'dags',
     RequirementsS3Path: 'requirements.txt',
@@ -425,7 +426,7 @@ test('Functions (in the stack): five Node.js 22 ESM Lambdas, DLQ on the async tr
   t.hasResourceProperties('AWS::S3::Bucket', { BucketName: 'acme-archive-vault' });
   t.hasResourceProperties('AWS::S3::Bucket', { BucketName: `acme-archive-reports-${ACCOUNT}` });
   t.hasResourceProperties('AWS::DynamoDB::Table', { TableName: 'acme-configs' });
-  t.hasResourceProperties('AWS::MWAA::Environment', { Name: 'acme-data-archival', AirflowVersion: '3.0.6' });
+  t.hasResourceProperties('AWS::MWAA::Environment', { Name: 'acme-data-archival', AirflowVersion: '3.3.2' });
   // The run ledger: the name the pipeline derives (config/naming.ts), keyed like tools/src/ledger/dynamodb.ts.
   const ledgerName = ledgerTableName({ config: { bucket: '', prefix: '', dynamodb_table: 'acme-configs' } });
   assert.is(ledgerName, 'acme-configs-ledger');

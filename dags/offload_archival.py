@@ -1,0 +1,67 @@
+"""
+### Archive aged tables into Iceberg
+
+The archival DAG of the Data Retention Offloader (its id is `dags.archival` in `offload.settings.yaml`).
+
+1. **plan** — the policy engine's work units for this run: on the `local` runtime
+   `offload run --dry-run --format json` (synced configs, live read-only discovery, the run ledger);
+   on `aws` the `discover` Lambda (work units written to S3).
+2. **table** (mapped: one instance per table, named `database.schema.table`) — **archive** (the
+   archive job: one atomic Iceberg commit) then **validate** (counts, aggregates computed by the
+   source database, row hashes). Each step writes the run ledger (`archiving → archived →
+   validated`, or `failed` with the error code). One table failing never stops the others.
+3. **report** — runs whatever happened (`all_done`): JSON, Markdown and HTML from the ledger
+   (`offload report` locally, the `validation_report` Lambda on AWS); fails the run if a table failed.
+
+Reads: at most `[offload] max_parallel_reads` archives and as many validations at a time in a run,
+one run at a time (`max_active_runs=1`). Runtime: `[offload] runtime` = `local` | `aws`.
+Params: `as_of` (YYYY-MM-DD, default today), `databases` (default all).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import datetime
+
+from airflow.sdk import Param, dag, task, task_group
+
+# The helpers live beside the DAG files (MWAA puts the DAG folder on sys.path; a bare DagBag may not).
+if os.path.dirname(os.path.abspath(__file__)) not in sys.path:
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from offload_dags import config, tasks  # noqa: E402
+
+NAMES = config.names()
+
+
+@dag(
+    dag_id=NAMES.archival_dag,
+    doc_md=__doc__,
+    schedule=config.schedule(),
+    start_date=datetime(2024, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    tags=["offload", "archive", "iceberg"],
+    default_args=tasks.DEFAULT_ARGS,
+    params={
+        "as_of": Param(None, type=["null", "string"], description="decision date YYYY-MM-DD (default today)"),
+        "databases": Param([], type="array", description="database configs to run (default all)"),
+    },
+)
+def archival():
+    @task
+    def plan() -> list[dict]:
+        """Plans the run's archive and validate work units, one item per table."""
+        return tasks.plan_items(("archive", "validate"))
+
+    planned = plan()
+
+    @task_group
+    def table(item: dict):
+        tasks.validate(item, tasks.archive(item))
+
+    done = table.expand(item=planned)
+    done >> tasks.report(planned)
+
+
+archival()
