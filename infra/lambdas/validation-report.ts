@@ -1,15 +1,19 @@
 /**
- * validation_report: takes a run's report (schema/run-report.schema.json, written by the archival
- * DAG's last task under the reports prefix), renders it as JSON, Markdown and self-contained HTML with
- * the same renderer as `offload report`, writes them to `<prefix>/<run id>/`, and notifies the SNS
- * topic when any table failed or any validation found a mismatch.
+ * validation_report: builds a run's report from the DynamoDB run ledger (`{ "run_id": … }`, what the
+ * archival DAG's last task sends; the same `reportFromLedger` as `offload report RUN`), or reads one
+ * already written (`{ "key": "<prefix>/…json" }`, schema/run-report.schema.json), renders it as JSON,
+ * Markdown and self-contained HTML with the same renderer as `offload report`, writes them to
+ * `<prefix>/<run id>/`, and notifies the SNS topic when any table failed or any validation found a mismatch.
  */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import runReportSchema from '../../schema/run-report.schema.json' with { type: 'json' };
 import type { RunReport } from '../../tools/src/generated/run-report.js';
+import { createDynamoLedger } from '../../tools/src/ledger/dynamodb.js';
+import { reportFromLedger, runsInLedger } from '../../tools/src/report/from-ledger.js';
 // The renderer module itself rather than the core entry point: the bundle needs no policy engine.
 import { renderHtml, renderJson, renderMarkdown } from '../../tools/src/report/render.js';
 
@@ -18,7 +22,17 @@ export interface ReportConfig {
   /** Reports prefix, without slashes at either end. */
   prefix: string;
   topicArn: string;
+  /** DynamoDB run ledger (`ledgerTableName` of tools/src/config/naming.ts); needed to report by run id. */
+  ledgerTable?: string;
 }
+
+/** `run_id`: build the report from the run ledger; `key`: read a run report file from the reports bucket. */
+export interface ReportEvent {
+  run_id?: unknown;
+  key?: unknown;
+}
+
+type Clients = { s3: S3Client; sns: SNSClient; ddb?: DynamoDBClient };
 
 export interface ReportOutput {
   run_id: string;
@@ -39,6 +53,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ReportConfi
     bucket: need('OFFLOAD_REPORTS_BUCKET'),
     prefix: (env.OFFLOAD_REPORTS_PREFIX ?? 'reports').replace(/^\/+|\/+$/g, ''),
     topicArn: need('OFFLOAD_ALARM_TOPIC_ARN'),
+    ...(env.OFFLOAD_LEDGER_TABLE ? { ledgerTable: env.OFFLOAD_LEDGER_TABLE } : {}),
   };
 }
 
@@ -72,15 +87,13 @@ export function problemsOf(report: RunReport): string[] {
   return out;
 }
 
-export async function renderReport(
-  event: { key?: unknown },
-  config: ReportConfig,
-  clients: { s3: S3Client; sns: SNSClient },
-): Promise<ReportOutput> {
-  const key = event?.key;
+const RUN_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+/** The run report file at `key` in the reports bucket, checked against schema/run-report.schema.json. */
+async function reportFromFile(key: unknown, config: ReportConfig, s3: S3Client): Promise<RunReport> {
   if (typeof key !== 'string' || !key.startsWith(`${config.prefix}/`) || key.split('/').includes('..'))
     throw new Error(`\`key\` must name a run report under ${config.prefix}/ in s3://${config.bucket}`);
-  const obj = await clients.s3.send(new GetObjectCommand({ Bucket: config.bucket, Key: key }));
+  const obj = await s3.send(new GetObjectCommand({ Bucket: config.bucket, Key: key }));
   let doc: unknown;
   try {
     doc = JSON.parse(await obj.Body!.transformToString('utf8'));
@@ -90,9 +103,40 @@ export async function renderReport(
   const invalid = reportProblems(doc);
   if (invalid.length)
     throw new Error(`s3://${config.bucket}/${key} is not a run report: ${invalid.slice(0, 5).join('; ')}`);
-  const report = doc as RunReport;
-  if (!/^[A-Za-z0-9._-]{1,128}$/.test(report.run_id))
-    throw new Error(`run_id ${JSON.stringify(report.run_id)} cannot name an S3 folder`);
+  return doc as RunReport;
+}
+
+/** The run's report built from every ledger entry with a transition made by the run. */
+async function reportFromRunLedger(runId: string, config: ReportConfig, ddb?: DynamoDBClient): Promise<RunReport> {
+  if (!config.ledgerTable)
+    throw new Error('OFFLOAD_LEDGER_TABLE is not set: a report by `run_id` is built from the run ledger');
+  const ledger = createDynamoLedger({ table: config.ledgerTable, ...(ddb ? { client: ddb } : {}) });
+  try {
+    const entries = await ledger.list();
+    const runs = runsInLedger(entries);
+    if (!runs.includes(runId))
+      throw new Error(
+        `run ${runId} is not in the run ledger (DynamoDB table ${config.ledgerTable}); ` +
+          `recent runs: ${runs.slice(0, 5).join(', ') || 'none'}`,
+      );
+    return reportFromLedger({ runId, runtime: 'aws', entries });
+  } finally {
+    ledger.close();
+  }
+}
+
+export async function renderReport(event: ReportEvent, config: ReportConfig, clients: Clients): Promise<ReportOutput> {
+  const runId = event?.run_id;
+  if (runId !== undefined && (typeof runId !== 'string' || !RUN_ID.test(runId)))
+    throw new Error(`run_id ${JSON.stringify(runId)} cannot name an S3 folder (letters, digits, . _ - only)`);
+  let report: RunReport;
+  if (event?.key !== undefined) {
+    report = await reportFromFile(event.key, config, clients.s3);
+    if (runId !== undefined && report.run_id !== runId)
+      throw new Error(`s3://${config.bucket}/${String(event.key)} is the report of run ${report.run_id}, not ${runId}`);
+  } else if (typeof runId === 'string') report = await reportFromRunLedger(runId, config, clients.ddb);
+  else throw new Error('give `run_id` (the report is built from the run ledger) or `key` (a run report file)');
+  if (!RUN_ID.test(report.run_id)) throw new Error(`run_id ${JSON.stringify(report.run_id)} cannot name an S3 folder`);
   const base = `${config.prefix}/${report.run_id}`;
   const keys = { json: `${base}/report.json`, markdown: `${base}/report.md`, html: `${base}/report.html` };
   const put = (k: string, body: string, type: string) =>
@@ -118,10 +162,10 @@ export async function renderReport(
   return { run_id: report.run_id, status: report.status, keys, problems, notified: problems.length > 0 };
 }
 
-let clients: { s3: S3Client; sns: SNSClient } | undefined;
+let clients: Clients | undefined;
 
-/** The Lambda entry point: `{ "key": "<reports prefix>/runs/<run id>.json" }`. */
-export async function handler(event: { key?: unknown }): Promise<ReportOutput> {
-  clients ??= { s3: new S3Client({}), sns: new SNSClient({}) };
+/** The Lambda entry point: `{ "run_id": "<run id>" }` (from the ledger) or `{ "key": "<prefix>/….json" }`. */
+export async function handler(event: ReportEvent): Promise<ReportOutput> {
+  clients ??= { s3: new S3Client({}), sns: new SNSClient({}), ddb: new DynamoDBClient({ maxAttempts: 8 }) };
   return renderReport(event, configFromEnv(), clients);
 }

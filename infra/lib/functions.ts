@@ -106,7 +106,10 @@ export interface FunctionsProps {
   readonly configTable: dynamodb.ITable;
   /** DynamoDB runs table (per-generation trigger records). */
   readonly runsTable: dynamodb.ITable;
-  /** DynamoDB run ledger, read by discover (archive records and progress). @default discover reads no ledger */
+  /**
+   * DynamoDB run ledger, read by discover (archive records and progress) and by validation_report (the run's
+   * report). @default neither reads a ledger (validation_report then renders only report files)
+   */
   readonly ledgerTable?: dynamodb.ITable;
   /** Key of the config bucket and tables. */
   readonly configKey: kms.IKey;
@@ -192,6 +195,7 @@ export class Functions extends Construct {
         OFFLOAD_REPORTS_BUCKET: props.reportsBucket.bucketName,
         OFFLOAD_REPORTS_PREFIX: reportsPrefix,
         OFFLOAD_ALARM_TOPIC_ARN: props.alarmTopic.topicArn,
+        ...(props.ledgerTable ? { OFFLOAD_LEDGER_TABLE: props.ledgerTable.tableName } : {}),
       },
     };
     const needsRe2: Record<FunctionKind, boolean> = {
@@ -289,7 +293,7 @@ export class Functions extends Construct {
     // presigned_urls: signs GETs of report objects, so it must be able to read them itself.
     allow(f.presignedUrls, ['s3:GetObject'], [props.reportsBucket.arnForObjects(`${reportsPrefix}/*`)]);
     useKey(f.presignedUrls, props.reportsKey, false);
-    // validation_report: reads a run report and writes its renderings under the reports prefix, notifies.
+    // validation_report: reads a run report file and writes its renderings under the reports prefix, notifies.
     allow(
       f.validationReport,
       ['s3:GetObject', 's3:PutObject'],
@@ -297,6 +301,11 @@ export class Functions extends Construct {
     );
     useKey(f.validationReport, props.reportsKey, true);
     allow(f.validationReport, ['sns:Publish'], [props.alarmTopic.topicArn]);
+    // …and builds the run's report from the run ledger: a consistent Scan (no index by run), read only.
+    if (props.ledgerTable) {
+      allow(f.validationReport, ['dynamodb:Scan'], [props.ledgerTable.tableArn]);
+      useKey(f.validationReport, props.configKey, false);
+    }
     // s3_yaml_to_mwaa: reads the manifest, claims the generation, asks MWAA for a CLI token.
     allow(
       f.s3Trigger,

@@ -444,14 +444,15 @@ test('Functions (in the stack): five Node.js 22 ESM Lambdas, DLQ on the async tr
       SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: Match.anyValue() },
     }),
   });
-  // Least privilege on it: discover scans it; the DAG tasks (MWAA role) get, put (conditional) and scan;
-  // nothing else names it (the Glue jobs never touch the ledger).
+  // Least privilege on it: discover and validation_report scan it (read only, no writes); the DAG tasks
+  // (MWAA role) get, put (conditional) and scan; nothing else names it (the Glue jobs never touch the ledger).
   const onLedger = (roleLogicalId: string) =>
     statementsOfRole(t, roleLogicalId)
       .filter((x) => JSON.stringify(x.Resource ?? '').includes(`"${ledgerId}"`))
       .flatMap(actionsOf)
       .sort();
   assert.equal(onLedger(roleId(t, 'FunctionsdiscoverRole')), ['dynamodb:Scan']);
+  assert.equal(onLedger(roleId(t, 'FunctionsvalidationReportRole')), ['dynamodb:Scan']);
   assert.equal(onLedger(roleId(t, 'OrchestrationExecutionRole')), [
     'dynamodb:GetItem',
     'dynamodb:PutItem',
@@ -461,9 +462,20 @@ test('Functions (in the stack): five Node.js 22 ESM Lambdas, DLQ on the async tr
     .filter(([, p]) => JSON.stringify(p.Properties.PolicyDocument).includes(`"${ledgerId}"`))
     .map(([id]) => id)
     .sort();
-  assert.is(namingLedger.length, 2, `policies naming the ledger: ${namingLedger.join(', ')}`);
+  assert.is(namingLedger.length, 3, `policies naming the ledger: ${namingLedger.join(', ')}`);
   const discoverFn = fns.find((f) => f.Properties.FunctionName === 'acme_discover')!;
   assert.equal(discoverFn.Properties.Environment.Variables.OFFLOAD_LEDGER_TABLE, { Ref: ledgerId });
+  const reportFn = fns.find((f) => f.Properties.FunctionName === 'acme_report')!;
+  assert.equal(reportFn.Properties.Environment.Variables.OFFLOAD_LEDGER_TABLE, { Ref: ledgerId });
+  // …and may decrypt it with the ledger's key, never encrypt with that key.
+  const ledgerKey = JSON.stringify(
+    t.findResources('AWS::DynamoDB::Table')[ledgerId!]!.Properties.SSESpecification.KMSMasterKeyId,
+  );
+  const onLedgerKey = statementsOfRole(t, roleId(t, 'FunctionsvalidationReportRole'))
+    .filter((x) => JSON.stringify(x.Resource ?? '') === ledgerKey)
+    .flatMap(actionsOf)
+    .sort();
+  assert.equal(onLedgerKey, ['kms:Decrypt', 'kms:DescribeKey']);
   // Alarms: one per function plus the dead-letter queue, all notifying the topic.
   t.resourceCountIs('AWS::CloudWatch::Alarm', 6);
 });
