@@ -11,7 +11,9 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import runReportSchema from '../../schema/run-report.schema.json' with { type: 'json' };
+import type { LedgerEntry } from '../../tools/src/generated/ledger-entry.js';
 import type { RunReport } from '../../tools/src/generated/run-report.js';
+import type { ValidationResultRecord } from '../../tools/src/generated/validation-result.js';
 import { createDynamoLedger } from '../../tools/src/ledger/dynamodb.js';
 import { reportFromLedger, runsInLedger } from '../../tools/src/report/from-ledger.js';
 // The renderer module itself rather than the core entry point: the bundle needs no policy engine.
@@ -24,7 +26,14 @@ export interface ReportConfig {
   topicArn: string;
   /** DynamoDB run ledger (`ledgerTableName` of tools/src/config/naming.ts); needed to report by run id. */
   ledgerTable?: string;
+  /**
+   * Bucket of the validation records the validate jobs wrote (the config bucket: the DAG passes
+   * `--result_path s3://<config bucket>/pipeline/results/<run id>/`), for the differing keys of a mismatch.
+   */
+  resultsBucket?: string;
 }
+
+const RESULTS_PREFIX = 'pipeline/results';
 
 /** `run_id`: build the report from the run ledger; `key`: read a run report file from the reports bucket. */
 export interface ReportEvent {
@@ -54,6 +63,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ReportConfi
     prefix: (env.OFFLOAD_REPORTS_PREFIX ?? 'reports').replace(/^\/+|\/+$/g, ''),
     topicArn: need('OFFLOAD_ALARM_TOPIC_ARN'),
     ...(env.OFFLOAD_LEDGER_TABLE ? { ledgerTable: env.OFFLOAD_LEDGER_TABLE } : {}),
+    ...(env.OFFLOAD_RESULTS_BUCKET ? { resultsBucket: env.OFFLOAD_RESULTS_BUCKET } : {}),
   };
 }
 
@@ -106,8 +116,56 @@ async function reportFromFile(key: unknown, config: ReportConfig, s3: S3Client):
   return doc as RunReport;
 }
 
+/**
+ * The validation record of each table the run validated, where the DAG's validate step reads it
+ * (`<results prefix>/<run id>/<namespace>.<table>.<archive run id>.validation.json`); a missing one is
+ * left out (the report then shows the ledger's outcome without the differing keys).
+ */
+async function validationRecords(
+  runId: string,
+  entries: readonly LedgerEntry[],
+  config: ReportConfig,
+  s3: S3Client,
+): Promise<Map<string, ValidationResultRecord>> {
+  const out = new Map<string, ValidationResultRecord>();
+  const bucket = config.resultsBucket;
+  if (!bucket) return out;
+  const validated = entries.filter(
+    (e) => e.archive_namespace && e.archive_table && e.history.some((t) => t.run_id === runId && t.validation),
+  );
+  await Promise.all(
+    validated.map(async (e) => {
+      const key =
+        `${RESULTS_PREFIX}/${runId}/${e.archive_namespace}.${e.archive_table}.` +
+        `${e.archive_run_id ?? runId}.validation.json`;
+      let text: string;
+      try {
+        text = await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString();
+      } catch (err) {
+        if ((err as { name?: string }).name === 'NoSuchKey') return;
+        throw err;
+      }
+      let doc: { mismatches?: unknown; row_hash?: { keys?: unknown } } | undefined;
+      try {
+        doc = JSON.parse(text);
+      } catch (err) {
+        throw new Error(`s3://${bucket}/${key} is not JSON: ${(err as Error).message}`);
+      }
+      if (!Array.isArray(doc?.mismatches) || (doc.row_hash && !Array.isArray(doc.row_hash.keys)))
+        throw new Error(`s3://${bucket}/${key} is not a validation record (no mismatches list or row_hash.keys)`);
+      out.set(JSON.stringify([e.database, e.schema, e.table]), doc as unknown as ValidationResultRecord);
+    }),
+  );
+  return out;
+}
+
 /** The run's report built from every ledger entry with a transition made by the run. */
-async function reportFromRunLedger(runId: string, config: ReportConfig, ddb?: DynamoDBClient): Promise<RunReport> {
+async function reportFromRunLedger(
+  runId: string,
+  config: ReportConfig,
+  s3: S3Client,
+  ddb?: DynamoDBClient,
+): Promise<RunReport> {
   if (!config.ledgerTable)
     throw new Error('OFFLOAD_LEDGER_TABLE is not set: a report by `run_id` is built from the run ledger');
   const ledger = createDynamoLedger({ table: config.ledgerTable, ...(ddb ? { client: ddb } : {}) });
@@ -119,7 +177,13 @@ async function reportFromRunLedger(runId: string, config: ReportConfig, ddb?: Dy
         `run ${runId} is not in the run ledger (DynamoDB table ${config.ledgerTable}); ` +
           `recent runs: ${runs.slice(0, 5).join(', ') || 'none'}`,
       );
-    return reportFromLedger({ runId, runtime: 'aws', entries });
+    const records = await validationRecords(runId, entries, config, s3);
+    return reportFromLedger({
+      runId,
+      runtime: 'aws',
+      entries,
+      validationRecord: (e) => records.get(JSON.stringify([e.database, e.schema, e.table])),
+    });
   } finally {
     ledger.close();
   }
@@ -134,7 +198,7 @@ export async function renderReport(event: ReportEvent, config: ReportConfig, cli
     report = await reportFromFile(event.key, config, clients.s3);
     if (runId !== undefined && report.run_id !== runId)
       throw new Error(`s3://${config.bucket}/${String(event.key)} is the report of run ${report.run_id}, not ${runId}`);
-  } else if (typeof runId === 'string') report = await reportFromRunLedger(runId, config, clients.ddb);
+  } else if (typeof runId === 'string') report = await reportFromRunLedger(runId, config, clients.s3, clients.ddb);
   else throw new Error('give `run_id` (the report is built from the run ledger) or `key` (a run report file)');
   if (!RUN_ID.test(report.run_id)) throw new Error(`run_id ${JSON.stringify(report.run_id)} cannot name an S3 folder`);
   const base = `${config.prefix}/${report.run_id}`;

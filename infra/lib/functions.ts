@@ -195,7 +195,9 @@ export class Functions extends Construct {
         OFFLOAD_REPORTS_BUCKET: props.reportsBucket.bucketName,
         OFFLOAD_REPORTS_PREFIX: reportsPrefix,
         OFFLOAD_ALARM_TOPIC_ARN: props.alarmTopic.topicArn,
-        ...(props.ledgerTable ? { OFFLOAD_LEDGER_TABLE: props.ledgerTable.tableName } : {}),
+        ...(props.ledgerTable
+          ? { OFFLOAD_LEDGER_TABLE: props.ledgerTable.tableName, OFFLOAD_RESULTS_BUCKET: props.configBucket.bucketName }
+          : {}),
       },
     };
     const needsRe2: Record<FunctionKind, boolean> = {
@@ -304,6 +306,15 @@ export class Functions extends Construct {
     // …and builds the run's report from the run ledger: a consistent Scan (no index by run), read only.
     if (props.ledgerTable) {
       allow(f.validationReport, ['dynamodb:Scan'], [props.ledgerTable.tableArn]);
+      // …with the validation records the validate jobs wrote (ListBucket: a missing one is NoSuchKey, not 403).
+      allow(f.validationReport, ['s3:GetObject'], [props.configBucket.arnForObjects('pipeline/results/*')]);
+      f.validationReport.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['s3:ListBucket'],
+          resources: [props.configBucket.bucketArn],
+          conditions: { StringLike: { 's3:prefix': ['pipeline/results/*'] } },
+        }),
+      );
       useKey(f.validationReport, props.configKey, false);
     }
     // s3_yaml_to_mwaa: reads the manifest, claims the generation, asks MWAA for a CLI token.
@@ -377,8 +388,12 @@ export class Functions extends Construct {
     );
     acknowledge(
       f.validationReport.role!,
-      [objectsWildcard(props.reportsBucket, `${reportsPrefix}/*`)],
-      'validation_report reads run reports and writes their renderings anywhere under the reports prefix.',
+      [
+        objectsWildcard(props.reportsBucket, `${reportsPrefix}/*`),
+        ...(props.ledgerTable ? [objectsWildcard(props.configBucket, 'pipeline/results/*')] : []),
+      ],
+      'validation_report reads run reports and writes their renderings anywhere under the reports prefix, ' +
+        'and reads the validation records of any run under pipeline/results/.',
     );
     for (const kind of Object.keys(ENTRIES) as FunctionKind[])
       acknowledge(

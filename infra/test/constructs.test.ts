@@ -415,9 +415,23 @@ test('Functions (in the stack): five Node.js 22 ESM Lambdas, DLQ on the async tr
   assert.match(JSON.stringify(trigger), ':environment/acme-data-archival');
   for (const kind of ['discover', 'testConnection', 'presignedUrls', 's3Trigger', 'validationReport'])
     assertNoStarBeyondAllowed(statementsOfRole(t, roleId(t, `Functions${kind}Role`)), kind);
-  // validation_report: reads and writes under reports/ only, publishes to the alarm topic only.
+  // validation_report: writes under reports/ only, reads there and the validation records under
+  // pipeline/results/ of the config bucket (listing only that prefix), publishes to the alarm topic only.
   const report = statementsOfRole(t, roleId(t, 'FunctionsvalidationReportRole'));
-  for (const st of report.filter((x) => actionsOf(x).some((a) => a.startsWith('s3:'))))
+  const configBucketId = Object.entries(t.findResources('AWS::S3::Bucket')).find(
+    ([, r]) => r.Properties.BucketName === 'acme-configs',
+  )![0];
+  const s3Of = (x: Statement) => actionsOf(x).filter((a) => a.startsWith('s3:'));
+  const onConfigBucket = report.filter((x) => s3Of(x).length && JSON.stringify(x.Resource).includes(configBucketId));
+  assert.equal(
+    onConfigBucket.map((x) => [s3Of(x), JSON.stringify(x.Resource).includes('/pipeline/results/*')]),
+    [
+      [['s3:GetObject'], true],
+      [['s3:ListBucket'], false],
+    ],
+  );
+  assert.equal(onConfigBucket[1]!.Condition, { StringLike: { 's3:prefix': ['pipeline/results/*'] } });
+  for (const st of report.filter((x) => s3Of(x).length && !onConfigBucket.includes(x)))
     assert.match(JSON.stringify(st.Resource), '/reports/*');
   const publish = report.find((x) => actionsOf(x).includes('sns:Publish'))!;
   assert.equal(publish.Resource, { Ref: Object.keys(t.findResources('AWS::SNS::Topic'))[0] });
@@ -467,6 +481,7 @@ test('Functions (in the stack): five Node.js 22 ESM Lambdas, DLQ on the async tr
   assert.equal(discoverFn.Properties.Environment.Variables.OFFLOAD_LEDGER_TABLE, { Ref: ledgerId });
   const reportFn = fns.find((f) => f.Properties.FunctionName === 'acme_report')!;
   assert.equal(reportFn.Properties.Environment.Variables.OFFLOAD_LEDGER_TABLE, { Ref: ledgerId });
+  assert.equal(reportFn.Properties.Environment.Variables.OFFLOAD_RESULTS_BUCKET, { Ref: configBucketId });
   // …and may decrypt it with the ledger's key, never encrypt with that key.
   const ledgerKey = JSON.stringify(
     t.findResources('AWS::DynamoDB::Table')[ledgerId!]!.Properties.SSESpecification.KMSMasterKeyId,

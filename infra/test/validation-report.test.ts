@@ -19,6 +19,7 @@ import { renderReport, type ReportConfig } from '../lambdas/validation-report.js
 const REGION = 'eu-west-2';
 const BUCKET = `offload-reports-vr-${process.pid}`;
 const LEDGER = `acme-configs-ledger-vr-${process.pid}`;
+const CONFIGS = `acme-configs-vr-${process.pid}`;
 let moto: MotoServer;
 let s3: S3Client;
 let sns: SNSClient;
@@ -39,7 +40,30 @@ test.before(async () => {
   const queueArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] })))
     .Attributes!.QueueArn!;
   await sns.send(new SubscribeCommand({ TopicArn: topic.TopicArn!, Protocol: 'sqs', Endpoint: queueArn }));
-  config = { bucket: BUCKET, prefix: 'reports', topicArn: topic.TopicArn!, ledgerTable: LEDGER };
+  config = {
+    bucket: BUCKET,
+    prefix: 'reports',
+    topicArn: topic.TopicArn!,
+    ledgerTable: LEDGER,
+    resultsBucket: CONFIGS,
+  };
+  await s3.send(
+    new CreateBucketCommand({ Bucket: CONFIGS, CreateBucketConfiguration: { LocationConstraint: REGION } }),
+  );
+  // The validate job's record for txn_202002, where the DAG's --result_path puts it.
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: CONFIGS,
+      Key: 'pipeline/results/r-led-1/archive_alpha.pay__txn_202002.r-led-1.validation.json',
+      Body: JSON.stringify({
+        status: 'failed',
+        mode: 'full',
+        mismatches: ['row_hash'],
+        row_count: { source: 800, archive: 800, match: true },
+        row_hash: { keys: [{ key: { id: '7' }, kind: 'changed', columns: ['amount'] }], truncated: false },
+      }),
+    }),
+  );
   await createLedgerTable(LEDGER, ddb);
   await writeLedger();
 });
@@ -246,12 +270,18 @@ test('by run id (what the DAG sends): the report built from the ledger, the mism
     },
   ]);
   assert.is(json.tables[1]!.error!.message, '3 rows differ');
+  // From the validation record: what differs, down to the key.
+  assert.equal(json.tables[1]!.validation!.mismatches, ['row_hash']);
+  assert.equal(json.tables[1]!.validation!.differing_keys, [
+    { key: { id: '7' }, kind: 'changed', columns: ['amount'] },
+  ]);
   assert.is(json.totals.tables, 2);
   assert.is(json.totals.failed, 1);
   assert.is(json.totals.rows_archived, 1200);
   const md = await read(out.keys.markdown);
   assert.match(md, '## Needs attention');
   assert.match(md, 'validation_failed: 3 rows differ');
+  assert.match(md, 'key id=7: changed (amount)');
   assert.match(md, 'txn_202001');
   assert.not.match(md, 'txn_202003');
   const html = await read(out.keys.html);
@@ -265,7 +295,7 @@ test('by run id (what the DAG sends): the report built from the ledger, the mism
   assert.is(got.length, 1);
   const body = JSON.parse(got[0]!.Body!) as { Message: string; Subject: string };
   assert.match(body.Subject, 'r-led-1');
-  assert.match(body.Message, 'alpha.pay.txn_202002: validation mismatch');
+  assert.match(body.Message, 'alpha.pay.txn_202002: validation mismatch in row_hash');
   assert.match(body.Message, `s3://${BUCKET}/reports/r-led-1/report.html`);
   assert.not.match(body.Message, 'txn_202001');
 });
