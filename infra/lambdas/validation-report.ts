@@ -6,7 +6,7 @@
  * `<prefix>/<run id>/`, and notifies the SNS topic when any table failed or any validation found a mismatch.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
@@ -133,11 +133,23 @@ async function validationRecords(
   const validated = entries.filter(
     (e) => e.archive_namespace && e.archive_table && e.history.some((t) => t.run_id === runId && t.validation),
   );
+  if (!validated.length) return out;
+  // Listed first: without s3:ListBucket on the whole bucket a missing object is a 403, not a NoSuchKey.
+  const present = new Set<string>();
+  let ContinuationToken: string | undefined;
+  do {
+    const page = await s3.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: `${RESULTS_PREFIX}/${runId}/`, ContinuationToken }),
+    );
+    for (const o of page.Contents ?? []) if (o.Key) present.add(o.Key);
+    ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (ContinuationToken);
   await Promise.all(
     validated.map(async (e) => {
       const key =
         `${RESULTS_PREFIX}/${runId}/${e.archive_namespace}.${e.archive_table}.` +
         `${e.archive_run_id ?? runId}.validation.json`;
+      if (!present.has(key)) return;
       let text: string;
       try {
         text = await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString();

@@ -306,7 +306,7 @@ export class Functions extends Construct {
     // …and builds the run's report from the run ledger: a consistent Scan (no index by run), read only.
     if (props.ledgerTable) {
       allow(f.validationReport, ['dynamodb:Scan'], [props.ledgerTable.tableArn]);
-      // …with the validation records the validate jobs wrote (ListBucket: a missing one is NoSuchKey, not 403).
+      // …with the validation records the validate jobs wrote (the run's folder listed first, then read).
       allow(f.validationReport, ['s3:GetObject'], [props.configBucket.arnForObjects('pipeline/results/*')]);
       f.validationReport.addToRolePolicy(
         new iam.PolicyStatement({
