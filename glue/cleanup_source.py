@@ -11,6 +11,8 @@ Arguments: the archive job's source (read credential) and catalog arguments, plu
   required  --source_schema --source_table --phase quarantine|drop|restore_name --legal_hold true|false
             --warehouse, and the cleanup credential: --cleanup_user with --cleanup_password_env, or
             --cleanup_secret_id, or --cleanup_connection_name
+  or        --work_unit <file|s3 uri> (a cleanup_source unit: names, phase, hold, grace period and both
+            credential references) with the runtime arguments below
   optional  --archive_table --validation_record (file or s3:// URI; quarantine) --grace_period (ISO-8601;
             drop) --dry_run true|false --run_id --result_path
 Prints the result; exit 0 when done (or dry run), 2 when refused or on a user error, 3 on a bug.
@@ -26,6 +28,7 @@ from offload_glue.cleanup import CleanupRequest, cleanup  # noqa: E402
 from offload_glue.cli import COMMON, SOURCE, resolve_args, run, source_connection, spark_for, strict_flag  # noqa: E402
 from offload_glue.errors import OffloadError  # noqa: E402
 from offload_glue.storage import read_text, record_path, write_json  # noqa: E402
+from offload_glue.work_unit import unit_cleanup_connection  # noqa: E402
 
 CLEANUP = ["cleanup_user", "cleanup_password_env", "cleanup_secret_id", "cleanup_connection_name"]
 OPTIONAL = ["archive_table", "validation_record", "grace_period", "dry_run", "run_id", "result_path"]
@@ -49,13 +52,21 @@ def cleanup_connection(args: dict, spark):
     return source_connection({k: v for k, v in own.items() if v is not None}, spark)
 
 
-def main():
+def main(argv: list[str] | None = None):
     args = resolve_args(
-        sys.argv, ["source_schema", "source_table", "phase", "legal_hold"], COMMON + SOURCE + CLEANUP + OPTIONAL
+        argv or sys.argv,
+        ["source_schema", "source_table", "phase", "legal_hold"],
+        COMMON + SOURCE + CLEANUP + OPTIONAL,
+        job="cleanup_source",
     )
     legal_hold = strict_flag("legal_hold", args["legal_hold"])
     dry_run = strict_flag("dry_run", args.get("dry_run", "false"))
-    if not any(args.get(k) for k in CLEANUP):
+    unit = args.get("_work_unit")
+    if unit and any(args.get(k) for k in CLEANUP):
+        raise OffloadError(
+            "conflicting_arguments", "the work unit names the cleanup credential; drop the --cleanup_* arguments"
+        )
+    if not unit and not any(args.get(k) for k in CLEANUP):
         cleanup_connection(args, None)  # raises the missing-credential error before Spark starts
     spark = spark_for(args, "offload-cleanup")
     validation = None
@@ -63,7 +74,7 @@ def main():
         validation = json.loads(read_text(spark, args["validation_record"]))
     req = CleanupRequest(
         connection=source_connection(args, spark),
-        cleanup_connection=cleanup_connection(args, spark),
+        cleanup_connection=unit_cleanup_connection(unit, spark) if unit else cleanup_connection(args, spark),
         schema=args["source_schema"],
         table=args["source_table"],
         phase=args["phase"],

@@ -15,6 +15,12 @@ it back), only when
 since the rename recorded in the archive's lineage, against the real clock, and a new validation of
 the archive against the *quarantined* table passes in this very call.
 
+Both phases are idempotent, so a run killed anywhere converges when it runs again: before each write
+the intent is recorded in the archive's lineage (``source.quarantine_pending``, ``source.drop_pending``);
+a later call that finds the intent done in the database (the quarantine name exists and the source does
+not; the quarantined table is gone) completes the record and reports ``already: true`` instead of
+refusing. A phase already recorded as done reports the same. An intent never claims the write happened.
+
 The writes go through their own connection, opened with the cleanup credential, which must differ
 from the read credential the archive and validation use. ``dry_run`` checks every guard and returns
 the statements it would run without running them. The rename and the drop are recorded in the
@@ -37,6 +43,7 @@ from .iceberg_table import current_snapshot, set_properties, table_properties
 from .jdbc import open_connection
 from .lineage import LINEAGE_PREFIX
 from .names import archive_table_name, spark_ident
+from .testhooks import kill_point
 
 PHASES = ("quarantine", "drop", "restore_name")
 QUARANTINE_PREFIX = "zz_offload_q_"
@@ -227,24 +234,48 @@ def _open(spark, engine: Engine, req: CleanupRequest) -> WriteSession:
     return WriteSession(spark, engine, req.cleanup_connection)
 
 
+def _already(result: dict, **values) -> dict:
+    result.update(values, already=True)
+    return result
+
+
 def _quarantine(spark, req, *, engine, name, ident, props, snap, result, started, now) -> dict:
     problem = _check_validation(req, name, snap.get("snapshot_id"))
     if problem:
         return _refuse(result, *problem)
-    if props.get(LINEAGE_PREFIX + "source.quarantine_table"):
-        return _refuse(
-            result, "already_quarantined", f"already renamed to {props[LINEAGE_PREFIX + 'source.quarantine_table']}"
-        )
+    done = props.get(LINEAGE_PREFIX + "source.quarantine_table")
+    if done:  # renamed by an earlier call (whose caller may not have recorded it)
+        if props.get(LINEAGE_PREFIX + "source.dropped_at"):
+            return _refuse(result, "already_dropped", f"{req.schema}.{done} was dropped already")
+        return _already(result, quarantine_table=done, renamed_at=props.get(LINEAGE_PREFIX + "source.renamed_at"))
     archived_rows = props.get(LINEAGE_PREFIX + "row_count")
-    target = quarantine_name(engine.name, req.table, now.date().isoformat())
+    pending = props.get(LINEAGE_PREFIX + "source.quarantine_pending")
+    target = pending or quarantine_name(engine.name, req.table, now.date().isoformat())
     rename = _rename_sql(engine, req.schema, req.table, target)
     result["quarantine_table"] = target
     result["statements"] = [rename]
     session = _open(spark, engine, req)
     try:
-        if not _table_exists(session, engine, req.schema, req.table):
+        source_there = _table_exists(session, engine, req.schema, req.table)
+        target_there = _table_exists(session, engine, req.schema, target)
+        if pending and target_there and not source_there:
+            # An earlier call renamed the table and stopped before recording it: check and record it now.
+            rows = session.scalar(f"SELECT count(*) FROM {engine.table_ref(req.schema, target)}")
+            if archived_rows is None or rows != archived_rows:
+                return _refuse(
+                    result,
+                    "source_changed",
+                    f"the quarantined {req.schema}.{target} holds {rows} rows, the archive {archived_rows}",
+                )
+            if req.dry_run:
+                result["status"] = "dry_run"
+                return result
+            at = now.isoformat(timespec="seconds")
+            _set_lineage(spark, ident, {"source.quarantine_table": target, "source.renamed_at": at})
+            return _already(result, renamed_at=at)
+        if not source_there:
             return _refuse(result, "source_missing", f"source table {req.schema}.{req.table} does not exist")
-        if _table_exists(session, engine, req.schema, target):
+        if target_there:
             return _refuse(result, "quarantine_exists", f"{req.schema}.{target} already exists")
         lock = engine.lock_table_sql(req.schema, req.table)
         if lock:  # the count and the rename see the same rows
@@ -261,8 +292,12 @@ def _quarantine(spark, req, *, engine, name, ident, props, snap, result, started
             session.rollback()
             result["status"] = "dry_run"
             return result
+        if not pending:  # the intent first: a call killed after the rename finds it and completes the record
+            _set_lineage(spark, ident, {"source.quarantine_pending": target})
+        kill_point("cleanup:before-rename")
         session.execute(rename)
         session.commit()
+        kill_point("cleanup:after-rename")
     except BaseException:
         session.rollback()
         raise
@@ -296,8 +331,8 @@ def _restore_name(spark, req, *, engine, ident, props, result, started) -> dict:
     finally:
         session.close()
     spark.sql(
-        f"ALTER TABLE {ident} UNSET TBLPROPERTIES ('{LINEAGE_PREFIX}source.quarantine_table', "
-        f"'{LINEAGE_PREFIX}source.renamed_at')"
+        f"ALTER TABLE {ident} UNSET TBLPROPERTIES IF EXISTS ('{LINEAGE_PREFIX}source.quarantine_table', "
+        f"'{LINEAGE_PREFIX}source.renamed_at', '{LINEAGE_PREFIX}source.quarantine_pending')"
     )
     result["seconds"] = round(time.monotonic() - started, 3)
     return result
@@ -310,18 +345,31 @@ def _drop(spark, req, *, engine, name, ident, props, result, started, now) -> di
     renamed_at = props.get(LINEAGE_PREFIX + "source.renamed_at")
     if not target or not renamed_at:
         return _refuse(result, "not_quarantined", f"{req.schema}.{req.table} was not renamed to quarantine first")
-    if props.get(LINEAGE_PREFIX + "source.dropped_at"):
-        return _refuse(
-            result,
-            "already_dropped",
-            f"{req.schema}.{target} was dropped at {props[LINEAGE_PREFIX + 'source.dropped_at']}",
-        )
+    result["quarantine_table"] = target
+    if props.get(LINEAGE_PREFIX + "source.dropped_at"):  # dropped by an earlier call
+        return _already(result, dropped_at=props[LINEAGE_PREFIX + "source.dropped_at"])
     grace = parse_grace(req.grace_period)
     due = datetime.fromisoformat(renamed_at) + grace
-    result["quarantine_table"] = target
     result["drop_due"] = due.isoformat(timespec="seconds")
     if now < due:
         return _refuse(result, "grace_period", f"the grace period ({req.grace_period}) ends at {result['drop_due']}")
+    session = _open(spark, engine, req)
+    try:
+        there = _table_exists(session, engine, req.schema, target)
+    finally:
+        session.close()
+    if not there:
+        if props.get(LINEAGE_PREFIX + "source.drop_pending"):
+            # An earlier call dropped it after its validation passed and stopped before recording it.
+            if req.dry_run:
+                result["status"] = "dry_run"
+                return result
+            at = now.isoformat(timespec="seconds")
+            _set_lineage(spark, ident, {"source.dropped_at": at})
+            return _already(result, dropped_at=at)
+        return _refuse(
+            result, "quarantine_missing", f"{req.schema}.{target} is gone, but no cleanup dropped it: check the source"
+        )
     check = validate(
         spark,
         ValidateRequest(
@@ -347,10 +395,13 @@ def _drop(spark, req, *, engine, name, ident, props, result, started, now) -> di
     if req.dry_run:
         result["status"] = "dry_run"
         return result
+    _set_lineage(spark, ident, {"source.drop_pending": now.isoformat(timespec="seconds")})
     session = _open(spark, engine, req)
     try:
+        kill_point("cleanup:before-drop")
         session.execute(drop)
         session.commit()
+        kill_point("cleanup:after-drop")
     except BaseException:
         session.rollback()
         raise

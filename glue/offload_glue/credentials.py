@@ -6,7 +6,8 @@ to look, in order; the first that has the credentials wins — the same order as
 
   env              ``<prefix>USER`` and ``<prefix>PASSWORD`` (both or neither); ``<prefix>URL`` is
                    reported as ``url`` (the planner already applied it to the unit's host/port)
-  local_file       YAML ``databases: {<key>: {user, password, url?}}``; ``$OFFLOAD_CREDENTIALS_FILE``
+  local_file       YAML ``databases: {<key>: {user, password, url?}}`` (``section: cleanup``: the
+                   ``cleanup:`` mapping, the privileged source-cleanup credential); ``$OFFLOAD_CREDENTIALS_FILE``
                    replaces the paths (and must then be readable)
   secrets_manager  JSON with ``username`` (or ``user``) and ``password``, optionally ``host``/``port``
   glue_connection  the user and password AWS Glue resolves for the connection (on Glue only)
@@ -71,7 +72,8 @@ def _from_file(src: dict, env: Mapping[str, str]) -> Credentials | None:
         except yaml.YAMLError as exc:
             first = str(exc).splitlines()[0] if str(exc) else "syntax error"
             raise _no_credentials(f"credentials file {path} is not valid YAML: {first}") from None
-        entry = (doc.get("databases") or {}).get(src["key"]) if isinstance(doc, dict) else None
+        section = src.get("section") or "databases"  # `cleanup`: the privileged cleanup credential
+        entry = (doc.get(section) or {}).get(src["key"]) if isinstance(doc, dict) else None
         if not entry:
             continue
         if (
@@ -79,7 +81,7 @@ def _from_file(src: dict, env: Mapping[str, str]) -> Credentials | None:
             or not isinstance(entry.get("user"), str)
             or not isinstance(entry.get("password"), str)
         ):
-            raise _no_credentials(f'credentials file {path}: databases.{src["key"]} needs string "user" and "password"')
+            raise _no_credentials(f'credentials file {path}: {section}.{src["key"]} needs string "user" and "password"')
         if os.stat(path).st_mode & (stat.S_IRWXG | stat.S_IRWXO):
             import warnings
 

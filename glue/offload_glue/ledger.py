@@ -76,6 +76,7 @@ class Transition:
     validation: object = _UNSET  # dict | None
     error: dict | None = None  # {"code", "message"}
     note: str | None = None
+    source_cleanup: object = _UNSET  # dict | None: {"quarantine_table", "renamed_at", "dropped_at"}
 
 
 def is_legal(found: str | None, to: str) -> bool:
@@ -128,6 +129,14 @@ def apply_transition(ref: dict, current: dict | None, t: Transition) -> dict:
             "error": {**t.error, "during": found or "planned"} if t.to == "failed" else None,
         }
     )
+    if t.source_cleanup is not _UNSET:
+        cleanup = t.source_cleanup
+    elif archived_now or (found == "source_renamed" and t.to == "validated"):
+        cleanup = None
+    else:
+        cleanup = prev.get("source_cleanup")
+    if cleanup:
+        entry["source_cleanup"] = cleanup
     step = {
         "from": found,
         "to": t.to,

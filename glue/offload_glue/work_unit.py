@@ -148,6 +148,21 @@ def job_arguments(unit: dict, job: str) -> dict[str, str]:
         if pol["retention_end"]:
             out["retention_until"] = pol["retention_end"]
         return out
+    if job == "cleanup_source":
+        cleanup = unit.get("cleanup")
+        if not cleanup:
+            raise OffloadError("bad_work_unit", f"cleanup_source unit {unit['id']} has no cleanup phase and credential")
+        out = {
+            **common,
+            "source_schema": src["schema"],
+            "source_table": src["table"],
+            "phase": cleanup["phase"],
+            "legal_hold": hold,
+            "run_id": unit["run_id"],
+        }
+        if pol.get("grace_period"):
+            out["grace_period"] = pol["grace_period"]
+        return out
     raise OffloadError("wrong_job", f"no job runs {unit['action']} units yet")
 
 
@@ -180,6 +195,19 @@ def unit_connection(unit: dict, spark=None, env=None) -> Connection:
             f"the data-plane jobs read PostgreSQL, MySQL and MariaDB; {src['engine']} tables are planned but not run",
         )
     creds = resolve_credentials(src["credentials"], env=env, spark=spark)
+    return Connection(
+        engine, creds.host or src["host"], creds.port or int(src["port"]), src["database"], creds.user, creds.password
+    )
+
+
+def unit_cleanup_connection(unit: dict, spark=None, env=None) -> Connection:
+    """The privileged cleanup connection of a cleanup_source unit: the same address as the source, the
+    credentials its own reference (``cleanup.credentials``) finds — never the read reference's."""
+    src = unit["source"]
+    engine = ENGINE_ALIASES.get(src["engine"])
+    if engine is None:
+        raise OffloadError("unsupported_engine", f"source cleanup does not run on {src['engine']} tables")
+    creds = resolve_credentials(unit["cleanup"]["credentials"], env=env, spark=spark)
     return Connection(
         engine, creds.host or src["host"], creds.port or int(src["port"]), src["database"], creds.user, creds.password
     )

@@ -32,8 +32,14 @@ if GLUE_DIR not in sys.path:
     sys.path.insert(0, GLUE_DIR)
 
 from offload_glue.errors import OffloadError  # noqa: E402
+from offload_glue.testhooks import kill_point  # noqa: E402
 
-JOB_SCRIPTS = {"archive": "archive_table", "validate": "validate_table", "purge": "purge_table"}
+JOB_SCRIPTS = {
+    "archive": "archive_table",
+    "validate": "validate_table",
+    "purge": "purge_table",
+    "cleanup_source": "cleanup_source",
+}
 SAFE_INT = 2**53
 
 
@@ -63,7 +69,9 @@ def run_unit(unit: dict, runtime_args: list[str]) -> tuple[int, dict | None, dic
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(unit, fh)
         job = importlib.import_module(script)
+        kill_point(f"worker:{action}:before")
         summary, code = job.main([f"{script}.py", "--work_unit", path, *runtime_args])
+        kill_point(f"worker:{action}:after")  # the job's work is done, its answer not sent
         return code, summary, None
     except OffloadError as exc:
         return 2, None, exc.as_dict()

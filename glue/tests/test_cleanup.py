@@ -111,6 +111,37 @@ def test_quarantine_then_drop_after_grace_and_revalidation(spark, pg_db, pg_sche
     assert props(spark, pg_schema, table)["offload.source.dropped_at"]
 
 
+def test_a_call_killed_after_its_rename_or_drop_is_completed_by_the_next(spark, pg_db, pg_schema, pg_case):
+    """The state a kill between the database write and its records leaves (intent recorded, write
+    committed, nothing else), made by hand: the next call finds the write done and reports it."""
+    request, table, _ = pg_case
+    ident = spark_ident(CATALOG, DB, archive_table_name(pg_schema, table))
+    target = quarantine_name("postgresql", table, datetime.now(UTC).date().isoformat())
+    spark.sql(f"ALTER TABLE {ident} SET TBLPROPERTIES ('offload.source.quarantine_pending' = '{target}')")
+    pg_exec(pg_db, f'ALTER TABLE "{pg_schema}"."{table}" RENAME TO "{target}"')
+    again = cleanup(spark, request())
+    assert (again["status"], again.get("already"), again["quarantine_table"]) == ("done", True, target), again
+    assert props(spark, pg_schema, table)["offload.source.quarantine_table"] == target
+    assert cleanup(spark, request())["already"] is True  # and again: still done, nothing run
+    assert pg_tables(pg_db, pg_schema) == [target]
+
+    later = datetime.now(UTC) + timedelta(days=8)
+    spark.sql(f"ALTER TABLE {ident} SET TBLPROPERTIES ('offload.source.drop_pending' = '{later.isoformat()}')")
+    pg_exec(pg_db, f'DROP TABLE "{pg_schema}"."{target}"')
+    dropped = cleanup(spark, request(phase="drop", validation=None), now=later)
+    assert (dropped["status"], dropped.get("already")) == ("done", True), dropped
+    assert props(spark, pg_schema, table)["offload.source.dropped_at"]
+
+
+def test_a_quarantined_table_gone_without_a_drop_intent_is_refused(spark, pg_db, pg_schema, pg_case):
+    request, table, _ = pg_case
+    target = cleanup(spark, request())["quarantine_table"]
+    pg_exec(pg_db, f'DROP TABLE "{pg_schema}"."{target}"')  # someone else dropped it
+    result = cleanup(spark, request(phase="drop", validation=None), now=datetime.now(UTC) + timedelta(days=8))
+    assert result["status"] == "refused" and result["refusal"]["code"] == "quarantine_missing", result
+    assert "offload.source.dropped_at" not in props(spark, pg_schema, table)
+
+
 def test_dry_run_changes_nothing(spark, pg_db, pg_schema, pg_case):
     request, table, _ = pg_case
     result = cleanup(spark, request(dry_run=True))

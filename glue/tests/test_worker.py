@@ -24,5 +24,5 @@ def test_integers_past_2_pow_53_travel_as_text():
 
 
 def test_a_unit_no_job_runs_is_refused_not_crashed():
-    code, summary, error = run_unit({"action": "cleanup_source", "id": "x"}, [])
+    code, summary, error = run_unit({"action": "restore", "id": "x"}, [])
     assert (code, summary, error["code"]) == (2, None, "not_built")

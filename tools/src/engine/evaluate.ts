@@ -59,6 +59,8 @@ export type {
   Problem,
   Schedule,
 } from './model.js';
+/** Prefix of the quarantine names source cleanup renames tables to (glue/offload_glue/cleanup.py). */
+const QUARANTINE_PREFIX = 'zz_offload_q_';
 export const ACTIONS: readonly Action[] = ['none', 'archive', 'purge', 'cleanup_source'];
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
@@ -280,7 +282,8 @@ function evaluateDatabase(
   }));
   for (const item of tables) {
     const s: Subject = records.length ? (item as Subject) : viewOf(item as InventoryTable);
-    const claims = claimingScopes(scopes, s.schema, s.name);
+    // A source renamed to quarantine by the cleanup is never a table of its own (never archived again).
+    const claims = s.name.startsWith(QUARANTINE_PREFIX) ? [] : claimingScopes(scopes, s.schema, s.name);
     if (!claims.length) {
       out.unclaimed++;
       continue;

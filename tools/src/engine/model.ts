@@ -19,6 +19,8 @@ export interface ArchiveRecord {
   bytes?: number | null;
   /** The archive was purged: nothing left to do. */
   purged?: boolean;
+  /** The source cleanup so far (policy `source.action: drop`): renamed to its quarantine name, maybe dropped. */
+  source_cleanup?: { quarantine_table: string; renamed_at: string; dropped: boolean };
 }
 
 export interface Problem {

@@ -96,10 +96,12 @@ function archiveRule(t: Timeline): Outcome {
         ? `; past purge_after ${policy.purge_after} too, but ${hold} keeps the archive`
         : `; past purge_after ${policy.purge_after} too (${isoDay(purgeAt)}): the archive is purged once validated`
       : `; ${purgeText(t)}`;
-  const drops = dropsSource(policy);
+  const drops = dropsSource(policy) && !hold;
   const src = drops
     ? `; then the source is renamed and dropped after ${policy.source?.grace_period ?? 'its grace period'}`
-    : '; the source is kept';
+    : dropsSource(policy)
+      ? `; the source is kept while ${hold} is on`
+      : '; the source is kept';
   return outcome(
     t,
     'archive',
@@ -109,9 +111,37 @@ function archiveRule(t: Timeline): Outcome {
   );
 }
 
-/** Source cleanup: a validated archive whose source is still there lets the source go, if the policy drops it. */
+/**
+ * Source cleanup, if the policy drops the source and no legal hold is on: a validated archive whose source
+ * is still there lets the source be renamed to quarantine; a quarantined source is dropped once the grace
+ * period since the rename has passed.
+ */
 function sourceCleanupRule(t: Timeline, record: ArchiveRecord, inSource: boolean): Outcome | undefined {
-  if (!inSource || !dropsSource(t.policy)) return undefined;
+  if (!dropsSource(t.policy) || t.hold || record.source_cleanup?.dropped) return undefined;
+  const q = record.source_cleanup;
+  if (q) {
+    const grace = t.policy.source?.grace_period ?? 'P0D';
+    const c = calendarOf(grace);
+    const renamed = Date.parse(q.renamed_at);
+    if (!c || Number.isNaN(renamed)) return undefined;
+    const due = addCalendar(renamed, c);
+    const text = `source renamed to ${q.quarantine_table} at ${q.renamed_at.slice(0, 19)}Z`;
+    return t.asOf < due
+      ? outcome(
+          t,
+          'none',
+          `${text}; drop due ${isoTime(due)} (grace_period ${grace})`,
+          schedule(t, 'cleanup_source', due),
+        )
+      : outcome(
+          t,
+          'cleanup_source',
+          `${text}; grace_period ${grace} over since ${isoTime(due)}: validate against it again, then drop it`,
+          schedule(t, 'cleanup_source', due),
+          true,
+        );
+  }
+  if (!inSource) return undefined;
   return outcome(
     t,
     'cleanup_source',

@@ -30,6 +30,11 @@ export interface DatabaseConfig {
      * AWS Secrets Manager secret name or ARN holding `username` and `password`.
      */
     secret: string;
+    /**
+     * Secrets Manager secret (name or ARN) of the privileged login that renames and drops source tables for policies
+     * with `source.action: drop`. Never the read secret: source cleanup refuses to run with the read credential.
+     */
+    cleanup_secret?: string;
   };
   /**
    * VPC placement of the Glue connection. Omit for a database reachable without a VPC connection.

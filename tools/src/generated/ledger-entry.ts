@@ -122,6 +122,24 @@ export interface LedgerEntry {
     validated_at?: string;
   } | null;
   /**
+   * The source cleanup of a `source.action: drop` policy, as it happened: the quarantine name the source table was
+   * renamed to and when, then when the quarantined table was dropped. Set only after the database committed each step.
+   */
+  source_cleanup?: {
+    /**
+     * The source table's quarantine name (same schema).
+     */
+    quarantine_table: string;
+    /**
+     * When the rename committed (ISO-8601 UTC); the grace period counts from it.
+     */
+    renamed_at: string;
+    /**
+     * When the drop committed.
+     */
+    dropped_at?: string | null;
+  } | null;
+  /**
    * Set in state `failed`: what failed, with the job's stable error code.
    */
   error: {

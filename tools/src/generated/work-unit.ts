@@ -10,8 +10,8 @@ export type CredentialSource =
        */
       kind: 'env';
       /**
-       * Variable name prefix: `OFFLOAD_DB_` + the database name upper-cased with every character outside A–Z, 0–9
-       * turned to `_`, + `_`.
+       * Variable name prefix: `OFFLOAD_DB_` (`OFFLOAD_CLEANUP_` for the cleanup credential) + the database name
+       * upper-cased with every character outside A–Z, 0–9 turned to `_`, + `_`.
        */
       prefix: string;
     }
@@ -21,9 +21,14 @@ export type CredentialSource =
        */
       kind: 'local_file';
       /**
-       * Entry under `databases:` in the file.
+       * Entry under `databases:` (or `section`) in the file.
        */
       key: string;
+      /**
+       * Top-level mapping the entry is under: `databases` (the read credential, the default) or `cleanup` (the
+       * privileged source-cleanup credential).
+       */
+      section?: 'databases' | 'cleanup';
       /**
        * Files tried in order (`~` is the job's home directory); a missing file is skipped.
        */
@@ -257,6 +262,34 @@ export interface WorkUnit {
      * How many differing keys a failed validation names at most.
      */
     max_reported_mismatches: number;
+  };
+  /**
+   * For `cleanup_source` only: the phase to run and the privileged credential that renames and drops — its own
+   * reference, never the read credential of `source.credentials`.
+   */
+  cleanup?: {
+    /**
+     * `quarantine` renames the source table to its quarantine name (after a passed validation of the current archive
+     * snapshot); `drop` drops the quarantined table (after the grace period and a new validation against it).
+     */
+    phase: 'quarantine' | 'drop';
+    /**
+     * Where the job finds the cleanup user and password, tried in order: locally
+     * `OFFLOAD_CLEANUP_<NAME>_USER`/`_PASSWORD`, the credentials file's `cleanup:` section, then the config's
+     * `credentials.cleanup_secret`; on AWS that secret only.
+     */
+    credentials: {
+      /**
+       * The database name.
+       */
+      name: string;
+      /**
+       * Credential sources in the order they are tried.
+       *
+       * @minItems 1
+       */
+      sources: [CredentialSource, ...CredentialSource[]];
+    };
   };
   /**
    * Why the engine planned the unit, for logs and reports.

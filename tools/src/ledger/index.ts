@@ -29,6 +29,15 @@ export function archiveRecordsOf(entries: readonly LedgerEntry[]): ArchiveRecord
       ...(e.table_date ? { table_date: e.table_date } : {}),
       rows: e.rows,
       ...(e.state === 'purged' ? { purged: true } : {}),
+      ...(e.source_cleanup && (e.state === 'source_renamed' || e.state === 'source_dropped' || e.state === 'purged')
+        ? {
+            source_cleanup: {
+              quarantine_table: e.source_cleanup.quarantine_table,
+              renamed_at: e.source_cleanup.renamed_at,
+              dropped: e.state !== 'source_renamed',
+            },
+          }
+        : {}),
     });
   }
   return out;

@@ -68,6 +68,8 @@ export interface Transition {
   validation?: LedgerEntry['validation'];
   error?: { code: string; message: string };
   note?: string;
+  /** The source cleanup's quarantine name and times (kept until a new archive or an undone rename). */
+  sourceCleanup?: LedgerEntry['source_cleanup'];
 }
 
 export class LedgerConflictError extends Error {
@@ -114,6 +116,13 @@ export function applyTransition(ref: TableRef, current: LedgerEntry | undefined,
   const at = t.at ?? new Date().toISOString();
   const prev = current;
   const archivedNow = t.to === 'archived';
+  // A new archive, or a rename undone (source_renamed → validated), forgets the quarantine.
+  const sourceCleanup =
+    t.sourceCleanup !== undefined
+      ? t.sourceCleanup
+      : archivedNow || (found === 'source_renamed' && t.to === 'validated')
+        ? null
+        : prev?.source_cleanup;
   const next: LedgerEntry = {
     format: LEDGER_FORMAT,
     database: ref.database,
@@ -138,6 +147,7 @@ export function applyTransition(ref: TableRef, current: LedgerEntry | undefined,
     // A new archive invalidates the previous validation; otherwise the last one stands.
     validation: t.validation !== undefined ? t.validation : archivedNow ? null : (prev?.validation ?? null),
     error: t.to === 'failed' ? { ...t.error!, during: found ?? 'planned' } : null,
+    ...(sourceCleanup ? { source_cleanup: sourceCleanup } : {}),
     history: [
       ...(prev?.history ?? []),
       {

@@ -12,7 +12,7 @@
  * never redone: the engine sees them archived and plans nothing but cleanup or purge when due.
  * Tables run in parallel up to `parallelism`, at most `perDatabase` of one source at a time.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import { fsSource } from '../config/source.js';
@@ -32,6 +32,8 @@ import {
 import { planWork, type PlanWorkResult } from './plan.js';
 import type { WorkUnit } from '../work/units.js';
 import { startWorker, type Worker, type WorkerResult } from './worker.js';
+import { armedKillPoint, killPoint } from './test-hooks.js';
+import { cleanupGuard, cleanupPreview, type CleanupPreview, validationRecordOf } from './cleanup.js';
 
 export interface RunOptions {
   root: string;
@@ -93,7 +95,9 @@ export interface RunSummary {
   warehouse: string;
   units: WorkUnit[];
   outcomes: UnitOutcome[];
-  totals: { archived: number; validated: number; failed: number; skipped: number };
+  totals: { archived: number; validated: number; failed: number; skipped: number; renamed: number; dropped: number };
+  /** What the run's cleanup_source units rename or drop (a dry run: would). */
+  cleanup: CleanupPreview[];
   problems: { database: string; code: string; message: string; schema?: string; table?: string }[];
   aborted: boolean;
   seconds: number;
@@ -137,8 +141,12 @@ const errorOf = (r: WorkerResult) =>
 const WORKER_DIED = 4;
 const DONE = new Set(['validated', 'source_renamed', 'source_dropped', 'purged']);
 
+const sameTable = (a: TableRef, b: TableRef) =>
+  a.database === b.database && a.schema === b.schema && a.table === b.table;
+
 export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
   const started = Date.now();
+  armedKillPoint(); // a test hook's value that names no point is refused before anything runs
   const stateDir = path.resolve(opts.root, opts.stateDir ?? DEFAULT_LOCAL_DIR);
   const warehouse = path.resolve(opts.root, opts.warehouse ?? '.offload/warehouse');
   const ledger: Ledger = createLocalLedger({ dir: stateDir });
@@ -195,7 +203,15 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
     warehouse,
     units: plan.units,
     outcomes: [],
-    totals: { archived: 0, validated: 0, failed: 0, skipped: 0 },
+    totals: { archived: 0, validated: 0, failed: 0, skipped: 0, renamed: 0, dropped: 0 },
+    cleanup: plan.units
+      .filter((u) => u.action === 'cleanup_source')
+      .map((u) =>
+        cleanupPreview(
+          u,
+          entries.find((e) => sameTable(e, refOf(u))),
+        ),
+      ),
     problems,
     aborted: false,
     seconds: 0,
@@ -228,6 +244,8 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
     else if (o.status === 'skipped') summary.totals.skipped++;
     else if (u.action === 'archive') summary.totals.archived++;
     else if (u.action === 'validate') summary.totals.validated++;
+    else if (u.action === 'cleanup_source' && o.state === 'source_renamed') summary.totals.renamed++;
+    else if (u.action === 'cleanup_source' && o.state === 'source_dropped') summary.totals.dropped++;
     opts.onEvent?.({ kind: 'unit-done', unit: u, outcome });
     return outcome;
   };
@@ -249,12 +267,15 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
         return cur.state === 'archived';
       }
       await ledger.transition(ref, { ...common, expect: cur?.state ?? null, to: 'archiving' });
+      killPoint('runner:archiving:after-ledger');
       const r = await worker.run(u);
       const s = r.summary ?? {};
       if (r.exit_code === 0 && (s.status === 'archived' || s.status === 'unchanged')) {
         const snapshotId = s.snapshot_id == null ? null : String(s.snapshot_id);
         const rows = Number(s.rows ?? 0);
+        killPoint('runner:archived:before-ledger');
         const e = await ledger.transition(ref, { ...common, expect: 'archiving', to: 'archived', snapshotId, rows });
+        killPoint('runner:archived:after-ledger');
         record(u, { status: 'ok', state: e.state, rows, snapshot_id: snapshotId, seconds: (Date.now() - t0) / 1000 });
         return true;
       }
@@ -298,7 +319,9 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
         ...(typeof s.validated_at === 'string' ? { validated_at: s.validated_at } : {}),
       };
       if (r.exit_code === 0 && s.status === 'passed' && checked === cur.snapshot_id) {
+        killPoint('runner:validated:before-ledger');
         const e = await ledger.transition(ref, { ...common, expect: 'archived', to: 'validated', validation });
+        killPoint('runner:validated:after-ledger');
         record(u, {
           status: 'ok',
           state: e.state,
@@ -346,9 +369,104 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
       record(u, { status: 'skipped', state: cur.state, reason: 'purge refused or failed', error: errorOf(r) });
       return false;
     }
-    // cleanup_source: the hook where source cleanup plugs in (not built yet).
-    record(u, { status: 'skipped', state: cur?.state ?? null, reason: 'source cleanup is not built yet' });
-    return false;
+    return runCleanup(u, cur, common, t0);
+  }
+
+  /**
+   * Source cleanup (the only unit that writes to a source): the runner's own guards first (cleanup.ts:
+   * a passed validation of the ledger's current snapshot, no legal hold), then the job, which checks them
+   * again against the archive itself. The ledger moves only after the job reports the rename or the drop
+   * committed; a refusal or an error leaves it as it is, which is still true of the source.
+   */
+  async function runCleanup(
+    u: WorkUnit,
+    cur: LedgerEntry | undefined,
+    common: { runId: string; archive: { namespace: string; table: string }; policy: string; tableDate: string | null },
+    t0: number,
+  ): Promise<boolean> {
+    const ref = refOf(u);
+    const seconds = () => (Date.now() - t0) / 1000;
+    const refusal = cleanupGuard(u, cur);
+    if (refusal) {
+      record(u, { status: 'skipped', state: cur?.state ?? null, reason: refusal.message, error: refusal });
+      return true; // a refused cleanup leaves the archive as it was: a purge due after it still runs
+    }
+    const entry = cur!;
+    const phase = entry.state === 'source_renamed' ? 'drop' : 'quarantine';
+    const unit: WorkUnit = {
+      ...u,
+      archive: { ...u.archive, run_id: entry.archive_run_id ?? null, snapshot_id: entry.snapshot_id },
+      cleanup: { ...u.cleanup!, phase },
+    };
+    const args = ['--result_path', resultsDir];
+    if (phase === 'quarantine') {
+      // The validation the ledger recorded, as the record the job checks against the archive's current snapshot.
+      const dir = path.join(stateDir, 'cleanup');
+      mkdirSync(dir, { recursive: true });
+      const file = path.join(dir, `${u.archive.namespace}.${u.archive.table}.${plan.runId}.validation.json`);
+      writeFileSync(file, `${JSON.stringify(validationRecordOf(u, entry), null, 1)}\n`);
+      args.push('--validation_record', file);
+    }
+    const r = await worker.run(unit, args);
+    const s = r.summary ?? {};
+    if (r.exit_code === WORKER_DIED) {
+      // Unknown outcome: the ledger keeps what it had; the next run's job finds out (it is idempotent).
+      record(u, { status: 'failed', state: entry.state, error: errorOf(r), seconds: seconds() });
+      return false;
+    }
+    if (r.exit_code !== 0 || s.status !== 'done') {
+      const refused = s.status === 'refused' ? (s.refusal as { code: string; message: string }) : undefined;
+      record(u, {
+        status: refused ? 'skipped' : 'failed',
+        state: entry.state,
+        ...(refused ? { reason: `the cleanup job refused: ${refused.message}` } : {}),
+        error: refused ?? errorOf(r),
+        seconds: seconds(),
+      });
+      return refused !== undefined;
+    }
+    const quarantine = String(s.quarantine_table);
+    if (phase === 'quarantine') {
+      killPoint('runner:renamed:before-ledger');
+      const e = await ledger.transition(ref, {
+        ...common,
+        expect: 'validated',
+        to: 'source_renamed',
+        sourceCleanup: { quarantine_table: quarantine, renamed_at: String(s.renamed_at), dropped_at: null },
+        note: `renamed to ${u.source.schema}.${quarantine}${s.already ? ' (found renamed by an earlier run)' : ''}`,
+      });
+      killPoint('runner:renamed:after-ledger');
+      record(u, {
+        status: 'ok',
+        state: e.state,
+        rows: entry.rows,
+        reason: `renamed to ${quarantine}`,
+        seconds: seconds(),
+      });
+      return true;
+    }
+    const check = (s.validation ?? null) as { status?: string; archive_snapshot_id?: unknown } | null;
+    killPoint('runner:dropped:before-ledger');
+    const e = await ledger.transition(ref, {
+      ...common,
+      expect: 'source_renamed',
+      to: 'source_dropped',
+      sourceCleanup: { ...entry.source_cleanup!, quarantine_table: quarantine, dropped_at: String(s.dropped_at) },
+      ...(check?.status === 'passed'
+        ? {
+            validation: {
+              status: 'passed' as const,
+              snapshot_id: check.archive_snapshot_id == null ? null : String(check.archive_snapshot_id),
+              mode: 'full',
+              mismatches: 0,
+            },
+          }
+        : {}),
+      note: `dropped ${u.source.schema}.${quarantine}${s.already ? ' (found dropped by an earlier run)' : ''}`,
+    });
+    killPoint('runner:dropped:after-ledger');
+    record(u, { status: 'ok', state: e.state, reason: `dropped ${quarantine}`, seconds: seconds() });
+    return true;
   }
 
   try {

@@ -14,6 +14,9 @@ import type { DatabaseConfig } from '../generated/database.js';
 import type { CredentialSource, WorkUnit } from '../generated/work-unit.js';
 import { envPrefix } from '../config/naming.js';
 
+/** The environment prefix of a database's cleanup credential: `OFFLOAD_CLEANUP_<NAME>_`. */
+const cleanupEnvPrefix = (name: string) => envPrefix(name).replace(/^OFFLOAD_DB_/, 'OFFLOAD_CLEANUP_');
+
 export type Runtime = 'local' | 'aws';
 export type CredentialReference = WorkUnit['source']['credentials'];
 
@@ -49,6 +52,41 @@ export function credentialReference(db: DatabaseConfig, opts: ReferenceOptions):
         ],
       },
       secret,
+    ],
+  };
+}
+
+/**
+ * The reference to a database's privileged source-cleanup credential (rename and drop), kept apart from
+ * the read credential above: locally OFFLOAD_CLEANUP_<NAME>_USER/_PASSWORD, then the credentials file's
+ * `cleanup: { <name>: { user, password } }`, then the config's `credentials.cleanup_secret`; on AWS that
+ * secret only. Undefined when the runtime has no place to look (AWS without `cleanup_secret`).
+ */
+export function cleanupCredentialReference(
+  db: DatabaseConfig,
+  opts: ReferenceOptions,
+): CredentialReference | undefined {
+  const id = db.credentials.cleanup_secret;
+  const arnRegion = id ? /^arn:aws[a-z-]*:secretsmanager:([a-z0-9-]+):/.exec(id)?.[1] : undefined;
+  const region = arnRegion ?? opts.region;
+  const secret: CredentialSource[] = id
+    ? [{ kind: 'secrets_manager', secret_id: id, ...(region ? { region } : {}) }]
+    : [];
+  if (opts.runtime === 'aws') return secret[0] ? { name: db.name, sources: [secret[0]] } : undefined;
+  return {
+    name: db.name,
+    sources: [
+      { kind: 'env', prefix: cleanupEnvPrefix(db.name) },
+      {
+        kind: 'local_file',
+        key: db.name,
+        section: 'cleanup',
+        paths: [
+          ...(opts.root ? [path.join(path.resolve(opts.root), '.offload', 'credentials.yaml')] : []),
+          HOME_CREDENTIALS_FILE,
+        ],
+      },
+      ...secret,
     ],
   };
 }

@@ -12,7 +12,7 @@ import { parseJdbcUrl } from '../config/jdbc.js';
 import { archiveTableName, glueDatabaseOf, s3LocationOf } from '../config/naming.js';
 import type { Decision, Evaluation } from '../engine/evaluate.js';
 import { addCalendar, calendarOf, isoDay, parseUtc } from '../engine/dates.js';
-import { credentialReference, type Runtime } from './credential-ref.js';
+import { cleanupCredentialReference, credentialReference, type Runtime } from './credential-ref.js';
 
 export type { WorkUnit };
 export type WorkAction = WorkUnit['action'];
@@ -73,7 +73,7 @@ function buildWorkUnit(
   decision: Decision,
   action: WorkAction,
   ctx: PlanContext,
-  at: { asOf: string; archive?: ArchiveRef },
+  at: { asOf: string; archive?: ArchiveRef; phase?: 'quarantine' | 'drop' },
 ): WorkUnit {
   const archive = at.archive;
   const where = `${decision.database}: ${decision.schema}.${decision.table}`;
@@ -96,6 +96,18 @@ function buildWorkUnit(
   const v = policy.validation ?? {};
   const rowHash = v.row_hash ?? 'full';
   const hold = policy.legal_hold;
+  const refOpts = { runtime: ctx.runtime, ...(ctx.root ? { root: ctx.root } : {}), region: ctx.settings.region };
+  let cleanup: WorkUnit['cleanup'];
+  if (action === 'cleanup_source') {
+    const credentials = cleanupCredentialReference(db, refOpts);
+    if (!credentials)
+      throw new WorkUnitError(
+        'work/no-cleanup-credential',
+        `${where}: source cleanup needs its own privileged credential: ` +
+          `set credentials.cleanup_secret in databases/${db.name}.yaml`,
+      );
+    cleanup = { phase: at.phase ?? 'quarantine', credentials };
+  }
   return {
     format: WORK_UNIT_FORMAT,
     id: unitKey(db.name, archiveTable, action, ctx.runId),
@@ -112,11 +124,7 @@ function buildWorkUnit(
       address_from: override?.url || override?.host ? 'credentials_url' : 'jdbc_url',
       schema: decision.schema,
       table: decision.table,
-      credentials: credentialReference(db, {
-        runtime: ctx.runtime,
-        ...(ctx.root ? { root: ctx.root } : {}),
-        region: ctx.settings.region,
-      }),
+      credentials: credentialReference(db, refOpts),
     },
     archive: {
       catalog: ctx.catalog ?? DEFAULT_CATALOG,
@@ -149,6 +157,7 @@ function buildWorkUnit(
       sample_percent: rowHash === 'sample' ? (v.sample_percent ?? 100) : 100,
       max_reported_mismatches: v.max_reported_mismatches ?? 20,
     },
+    ...(cleanup ? { cleanup } : {}),
     decision: {
       reason: decision.reason,
       table_date: decision.age?.date ?? null,
@@ -195,9 +204,15 @@ function selected(d: Decision, opts: PlanOptions): boolean {
  * but not validated (the engine says nothing more happens until validation passes) → validate;
  * `cleanup_source` and `purge` → themselves.
  */
-export function actionsFor(d: Decision, progress: TableProgress | undefined): WorkAction[] {
+export function actionsFor(d: Decision, progress: TableProgress | undefined, dropsSource = false): WorkAction[] {
   if (progress?.state === 'archived' && d.policy) return ['validate'];
-  if (d.action === 'archive') return ['archive', 'validate'];
+  // Validated, the policy drops the source, and the source name is gone without a recorded rename: a run
+  // stopped between the rename and its ledger write. The cleanup job finds the rename done (or refuses).
+  if (progress?.state === 'validated' && dropsSource && !d.in_source && d.action !== 'cleanup_source')
+    return ['cleanup_source', ...(d.action === 'purge' ? (['purge'] as const) : [])];
+  // A policy that drops the source renames it in the same run, once the validation passed.
+  if (d.action === 'archive')
+    return d.frees_source ? ['archive', 'validate', 'cleanup_source'] : ['archive', 'validate'];
   if (d.action === 'cleanup_source' || d.action === 'purge') return [d.action];
   return [];
 }
@@ -209,7 +224,9 @@ export function planWorkUnits(evaluation: Evaluation, ctx: PlanContext, opts: Pl
     for (const d of db.decisions) {
       if (!selected(d, opts)) continue;
       const progress = opts.progress?.get(tableKey(d.database, d.schema, d.table));
-      const actions = actionsFor(d, progress).filter((a) => !opts.actions?.length || opts.actions.includes(a));
+      const policy = ctx.policies.find((p) => p.name === d.policy);
+      const drops = policy?.source?.action === 'drop' && policy.legal_hold?.enabled !== true;
+      const actions = actionsFor(d, progress, drops).filter((a) => !opts.actions?.length || opts.actions.includes(a));
       for (const action of actions) {
         // A validate unit after this run's archive checks this run's archive; else the ledger's.
         const archive: ArchiveRef | undefined = actions.includes('archive')
@@ -218,7 +235,10 @@ export function planWorkUnits(evaluation: Evaluation, ctx: PlanContext, opts: Pl
             ? { runId: progress.runId, snapshotId: progress.snapshotId }
             : undefined;
         try {
-          out.units.push(buildWorkUnit(d, action, ctx, { asOf: evaluation.as_of, ...(archive ? { archive } : {}) }));
+          const phase = progress?.state === 'source_renamed' ? 'drop' : 'quarantine';
+          out.units.push(
+            buildWorkUnit(d, action, ctx, { asOf: evaluation.as_of, phase, ...(archive ? { archive } : {}) }),
+          );
         } catch (e) {
           if (!(e instanceof WorkUnitError)) throw e;
           out.problems.push({

@@ -391,3 +391,41 @@ test('hostile names are matched by patterns as plain text', () => {
 });
 
 test.run();
+
+test('source cleanup: rename while validated, drop once the grace is over, never under a hold', () => {
+  const pol: PolicyConfig = { ...monthly, source: { action: 'drop', grace_period: 'PT1S' } };
+  const quarantined = 'zz_offload_q_20261202_txn_202001';
+  const base = {
+    database: 'd',
+    schema: 'payments',
+    table: 'txn_202001',
+    archived_at: '2026-12-02T10:00:00Z',
+    validated: true,
+  };
+  const decide = (record: ArchiveRecord, asOf: string, tables = [table('payments', quarantined)], p = pol) =>
+    evaluate({
+      databases: [monthlyDb],
+      policies: [p],
+      inventories: new Map([['d', inventory('d', tables)]]),
+      asOf,
+      archive: [record],
+    }).databases[0]!.decisions.map((d) => `${d.table} ${d.action} ${d.in_source}`);
+  const renamed = {
+    ...base,
+    source_cleanup: { quarantine_table: quarantined, renamed_at: '2026-12-02T14:45:00+00:00', dropped: false },
+  };
+  assert.equal(decide(base, '2026-12-02', [table('payments', 'txn_202001')]), ['txn_202001 cleanup_source true']);
+  assert.equal(
+    decide(renamed, '2026-12-02'),
+    ['txn_202001 none false'],
+    'the grace period is not over at the start of the day',
+  );
+  assert.equal(decide(renamed, '2026-12-03'), ['txn_202001 cleanup_source false']);
+  assert.equal(decide({ ...renamed, source_cleanup: { ...renamed.source_cleanup, dropped: true } }, '2026-12-03'), [
+    'txn_202001 none false',
+  ]);
+  assert.equal(decide(base, '2026-12-03'), ['txn_202001 none false'], 'source gone without a recorded rename');
+  const held = { ...pol, legal_hold: { enabled: true, reason: 'r' } };
+  assert.equal(decide(renamed, '2026-12-03', undefined, held), ['txn_202001 none false']);
+  assert.equal(decide(base, '2026-12-02', [table('payments', 'txn_202001')], held), ['txn_202001 none true']);
+});

@@ -231,7 +231,7 @@ test('offload run: due tables archived and validated, others untouched, a failur
     const first = await run(f, '--parallel', '2');
     assert.is(first.status, 1, `a failed table makes the run exit 1\n${first.stderr}\n${first.stdout}`);
     const s = JSON.parse(first.stdout);
-    assert.equal(s.totals, { archived: 3, validated: 3, failed: 1, skipped: 0 });
+    assert.equal(s.totals, { archived: 3, validated: 3, failed: 1, skipped: 0, renamed: 0, dropped: 0 });
     assert.match(s.configs, /^synced /);
     const entries = await ledgerOf(f);
     assert.equal(

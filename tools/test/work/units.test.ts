@@ -83,7 +83,7 @@ const run = (extra: Partial<PlanContext> = {}, opts = {}) =>
   );
 const find = (units: WorkUnit[], t: string, a: string) => units.find((u) => u.source.table === t && u.action === a)!;
 
-test('every planned unit matches the schema, and only due tables get units (archive then validate)', () => {
+test('every planned unit matches the schema, and only due tables get units (archive, validate, cleanup)', () => {
   const { units, problems } = run();
   assert.equal(problems, []);
   assert.equal(
@@ -93,10 +93,12 @@ test('every planned unit matches the schema, and only due tables get units (arch
       'd1 audit.audit_log validate',
       'd1 pay.txn_202001 archive',
       'd1 pay.txn_202001 validate',
+      'd1 pay.txn_202001 cleanup_source', // monthly drops its sources: renamed once validated
       'd1 stmt.stmt_2019 archive',
       'd1 stmt.stmt_2019 validate',
       'm1 shop.Orders 2020_202002 archive',
       'm1 shop.Orders 2020_202002 validate',
+      'm1 shop.Orders 2020_202002 cleanup_source',
     ],
   );
   for (const u of units) {

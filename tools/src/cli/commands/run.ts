@@ -3,6 +3,7 @@ import cliProgress from 'cli-progress';
 import { type Command, Option } from 'commander';
 import { UserError } from '../../errors.js';
 import { runPipeline, type RunEvent, type RunSummary } from '../../run/runner.js';
+import { armedKillPoint, KILL_ENV } from '../../run/test-hooks.js';
 import { findRoot } from '../root.js';
 import { progressReporter } from '../progress.js';
 import { buildLocalReport } from './report.js';
@@ -58,6 +59,14 @@ function renderText(s: RunSummary): string {
         `  ${u.action.padEnd(14)} ${u.database}: ${u.source.schema}.${u.source.table} → ` +
           `${u.archive.namespace}.${u.archive.table}`,
       );
+    for (const c of s.cleanup)
+      lines.push(
+        c.step === 'rename'
+          ? `  would rename ${c.database}: ${c.schema}.${c.table} → ${c.schema}.${c.quarantine_table}` +
+              (c.after ? ` (once ${c.after})` : '')
+          : `  would drop   ${c.database}: ${c.schema}.${c.quarantine_table} ` +
+              `(quarantined ${c.schema}.${c.table}, after validating it again)`,
+      );
   } else {
     lines.push(`run ${s.run_id} (configs: ${s.configs}, ledger: ${s.ledger})`);
     if (!s.units.length) lines.push('  nothing to do: every due table is already archived and validated');
@@ -69,8 +78,9 @@ function renderText(s: RunSummary): string {
       );
     const t = s.totals;
     lines.push(
-      `archived ${t.archived}, validated ${t.validated}, failed ${t.failed}, skipped ${t.skipped} ` +
-        `in ${s.seconds.toFixed(1)} s${s.aborted ? ' (interrupted)' : ''}`,
+      `archived ${t.archived}, validated ${t.validated}, ` +
+        `${t.renamed || t.dropped ? `sources renamed ${t.renamed}, dropped ${t.dropped}, ` : ''}` +
+        `failed ${t.failed}, skipped ${t.skipped} in ${s.seconds.toFixed(1)} s${s.aborted ? ' (interrupted)' : ''}`,
     );
   }
   for (const p of s.problems)
@@ -82,12 +92,15 @@ export function registerRun(program: Command): void {
   program
     .command('run')
     .description(
-      'the local pipeline: synced configs → discovery (read-only) → policy engine → work units → archive → validate, ' +
-        'recorded in the run ledger; resumable and safe to interrupt',
+      'the local pipeline: synced configs → discovery (read-only) → policy engine → work units → archive → validate ' +
+        '→ source cleanup when a policy drops it, recorded in the run ledger; resumable and safe to interrupt',
     )
     .option('--database <name...>', 'databases to run (default: every database config)')
     .option('--table <name...>', 'only these tables (`schema.table` or `table`)')
-    .option('--dry-run', 'print the work units the run would execute; change nothing')
+    .option(
+      '--dry-run',
+      'print the work units the run would execute and the sources it would rename or drop; change nothing',
+    )
     .addOption(
       new Option(
         '--configs <which>',
@@ -147,6 +160,9 @@ Exit status: 0 every unit succeeded; 1 a table failed or could not be evaluated;
         root?: string;
       }) => {
         const root = findRoot(process.cwd(), o.root);
+        const armed = armedKillPoint();
+        if (armed)
+          process.stderr.write(`offload run: TEST HOOK ${KILL_ENV}=${armed} is set: this run kills itself there\n`);
         const discover = progressReporter(process.stderr, o.quiet === true);
         const units = unitProgress(process.stderr, o.quiet === true);
         const abort = new AbortController();
