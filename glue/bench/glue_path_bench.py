@@ -26,6 +26,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -127,7 +128,8 @@ def start_moto(workdir: str):
     return proc, endpoint, log_path
 
 
-ACCESS = re.compile(r'"(?:\x1b\[[0-9;]*m)?([A-Z]+) (\S+) HTTP/[0-9.]+(?:\x1b\[[0-9;]*m)?" (\d{3})')
+# werkzeug's access line, its request part coloured by status ("\x1b[35m\x1b[1mGET /b/k HTTP/1.1\x1b[0m" 206 -)
+ACCESS = re.compile(r'"(?:\x1b\[[0-9;]*m)*([A-Z]+) (\S+) HTTP/[0-9.]+(?:\x1b\[[0-9;]*m)*" (\d{3})')
 
 
 def s3_operation(method: str, target: str) -> str:
@@ -491,6 +493,8 @@ def main() -> int:
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
 
+    # a TERM (timeout, a kill) unwinds like an exception: the cluster and moto are stopped in `finally`
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     conn = connection()
     generated = ensure_source(conn, args.schema, args.rows)
     workdir = tempfile.mkdtemp(prefix="glue-path-bench-")
