@@ -6,7 +6,8 @@
  */
 const LAYERS = [
   ['generated', 'errors.ts', 'version.ts'], // types generated from schema/, error classes, the tool's version
-  ['dirs.ts'], // output folders checked or created without ever looping or throwing a stack trace
+  ['dirs.ts', 'lockfile.ts'], // output folders checked or created without ever looping or throwing a stack trace;
+  // the local file mutex (sync's local target, local ledger, local governance state)
   ['config'], // config model: parse, schema, rules, loading from any source, derived names
   ['inventory'], // the inventory snapshot format
   ['engine'], // the retention policy engine: configs + inventory + as-of date → decisions
@@ -76,7 +77,9 @@ module.exports = {
       from: { path: CORE.map(room) },
       to: {
         dependencyTypes: ['npm', 'npm-dev', 'npm-optional', 'npm-peer', 'npm-no-pkg', 'npm-unknown'],
-        path: '(^|/)node_modules/(commander|cli-progress|@octokit|pg|pg-[^/]+|mysql2|oracledb|mssql|tedious|@aws-sdk)(/|$)',
+        path:
+          '(^|/)node_modules/' +
+          '(commander|cli-progress|@octokit|pg|pg-[^/]+|mysql2|oracledb|mssql|tedious|@aws-sdk)(/|$)',
       },
     },
     {

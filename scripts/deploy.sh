@@ -45,7 +45,8 @@ settings_region() {
     import { parse } from "yaml";
     const file = process.argv[1];
     let doc;
-    try { doc = parse(readFileSync(file, "utf8")); } catch (e) { console.error(`${file}: ${e.message}`); process.exit(2); }
+    try { doc = parse(readFileSync(file, "utf8")); }
+    catch (e) { console.error(`${file}: ${e.message}`); process.exit(2); }
     if (typeof doc?.region !== "string" || !doc.region) { console.error(`${file}: no region`); process.exit(2); }
     console.log(doc.region);' "$SETTINGS"
 }
@@ -60,7 +61,8 @@ require_credentials() {
     const timer = setTimeout(() => { console.error("timed out looking for credentials"); process.exit(1); }, 15000);
     try { await defaultProvider()(); clearTimeout(timer); }
     catch (e) { console.error(e.message.split("\n")[0]); process.exit(1); }' 2>"$err"; then
-    log "no AWS credentials found ($(tail -n1 "$err")): set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run in the deploy workflow (OIDC). Nothing was built or changed."
+    log "no AWS credentials found ($(tail -n1 "$err")): set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY," \
+      "or run in the deploy workflow (OIDC). Nothing was built or changed."
     rm -f "$err"
     exit 2
   fi
@@ -78,7 +80,8 @@ build() {
   find dags -maxdepth 1 -type f \( -name '*.py' -o -name 'requirements.txt' \) -exec cp {} "$dags/" \;
   [ -d dags/offload_dags ] && cp -r dags/offload_dags "$dags/"
   find "$dags" -name '__pycache__' -prune -exec rm -rf {} +
-  log "built: $(cd "$BUILD/glue" && ls | tr '\n' ' ')jars: $(ls "$BUILD/glue/jars" | tr '\n' ' ')dags: $(ls "$dags" | wc -l) files"
+  log "built: $(cd "$BUILD/glue" && ls | tr '\n' ' ')jars: $(ls "$BUILD/glue/jars" | tr '\n' ' ')dags:" \
+    "$(ls "$dags" | wc -l) files"
 }
 
 cdk() {

@@ -20,12 +20,17 @@ fi
 jars=.cache/jars
 if ! command -v javac >/dev/null 2>&1 || ! command -v jar >/dev/null 2>&1; then
   echo "[pyenv] installing Java 17" >&2
-  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jdk-headless >/dev/null
+  apt-get update -qq >/dev/null &&
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jdk-headless >/dev/null
 fi
 jstamp=$jars/.pom-hash
 jwant=$(sha256sum glue/pom.xml | cut -d' ' -f1)
-if [ ! -f "$jstamp" ] || [ "$(cat "$jstamp")" != "$jwant" ] || ! ls "$jars"/iceberg-spark-runtime-*.jar >/dev/null 2>&1; then
-  command -v mvn >/dev/null 2>&1 || { echo "[pyenv] installing maven" >&2; apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq maven >/dev/null; }
+if [ ! -f "$jstamp" ] || [ "$(cat "$jstamp")" != "$jwant" ] ||
+  ! ls "$jars"/iceberg-spark-runtime-*.jar >/dev/null 2>&1; then
+  command -v mvn >/dev/null 2>&1 || {
+    echo "[pyenv] installing maven" >&2
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq maven >/dev/null
+  }
   echo "[pyenv] fetching jars from glue/pom.xml into $jars" >&2
   rm -rf "$jars"; mkdir -p "$jars"
   mvn -q -B dependency:copy-dependencies -f glue/pom.xml -DoutputDirectory="$ROOT/$jars" -DexcludeTransitive=true >&2
@@ -36,7 +41,8 @@ fi
 # .cache/jars when missing; separate from pom.xml so that adding it never re-fetches the other jars.
 if ! ls "$jars"/iceberg-aws-bundle-*.jar >/dev/null 2>&1; then
   echo "[pyenv] fetching jars from glue/pom-aws.xml into $jars" >&2
-  mvn -q -B dependency:copy-dependencies -f glue/pom-aws.xml -DoutputDirectory="$ROOT/$jars" -DexcludeTransitive=true >&2
+  mvn -q -B dependency:copy-dependencies -f glue/pom-aws.xml -DoutputDirectory="$ROOT/$jars" \
+    -DexcludeTransitive=true >&2
 fi
 
 # offload-pgcopy.jar: the PostgreSQL binary-COPY data source (glue/jvm), compiled with javac against

@@ -50,8 +50,9 @@ if ! "$pg_bin/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT"; then
     rm -f "$pwfile"
   fi
   log "starting PostgreSQL on 127.0.0.1:$PG_PORT"
-  as_pg "$pg_bin/pg_ctl" -D "$PGDATA" -l "$PGRUN/pg.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PGRUN -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c shared_buffers=256MB" start >/dev/null
+  pg_opts="-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PGRUN -c fsync=off -c synchronous_commit=off"
+  pg_opts+=" -c full_page_writes=off -c max_connections=200 -c shared_buffers=256MB"
+  as_pg "$pg_bin/pg_ctl" -D "$PGDATA" -l "$PGRUN/pg.log" -w -t 60 -o "$pg_opts" start >/dev/null
 fi
 pg_sql() { as_pg "$pg_bin/psql" -h "$PGRUN" -p "$PG_PORT" -U postgres -v ON_ERROR_STOP=1 -qAt "$@"; }
 if [ "$(pg_sql -d postgres -c "select count(*) from pg_roles where rolname='$TEST_USER'")" = 0 ]; then

@@ -8,7 +8,10 @@ cd "$ROOT"
 log() { printf '[setup] %s\n' "$*" >&2; }
 
 node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
-[ "$node_major" -ge 20 ] || { log "Node.js 20 or newer is required (found: $(node --version 2>/dev/null || echo none))"; exit 2; }
+[ "$node_major" -ge 20 ] || {
+  log "Node.js 20 or newer is required (found: $(node --version 2>/dev/null || echo none))"
+  exit 2
+}
 
 stamp=node_modules/.offload-lock-hash
 want=$(sha256sum package-lock.json | cut -d' ' -f1)

@@ -25,14 +25,16 @@ if [ -z "$filter" ]; then
   lint biome npx --no-install biome check
   lint architecture npx --no-install depcruise tools/src --config .dependency-cruiser.cjs
   lint unused npx --no-install knip
+  lint line-width bash scripts/check-line-width.sh
   if [ -x .venv/bin/ruff ]; then
-    lint ruff-check .venv/bin/ruff check glue dags
+    lint ruff-check .venv/bin/ruff check glue dags scripts
     lint ruff-format .venv/bin/ruff format --check glue dags scripts
   fi
 fi
 
 # ---- TypeScript ------------------------------------------------------------------------------
-mapfile -t files < <(find tools/test infra -name '*.test.ts' -not -path '*/node_modules/*' | sort | grep -E "${filter:-.}")
+mapfile -t files < <(find tools/test infra -name '*.test.ts' -not -path '*/node_modules/*' | sort |
+  grep -E "${filter:-.}")
 for f in "${files[@]}"; do
   log="$out/$(echo "$f" | tr '/' '_').log"
   node --import tsx "$f" >"$log" 2>&1; rc=$?
@@ -42,12 +44,14 @@ for f in "${files[@]}"; do
   fl=$(( t - p - s ))
   if [ "$rc" -ne 0 ] && [ "$fl" -le 0 ]; then fl=1; fi   # crashed before or after its tests
   passed=$(( passed + p )); failed=$(( failed + fl ))
-  if [ "$fl" -gt 0 ]; then printf 'FAIL %s (%d passed, %d failed)\n' "$f" "$p" "$fl"; cat "$log"; else printf 'ok   %s (%d)\n' "$f" "$p"; fi
+  if [ "$fl" -gt 0 ]; then printf 'FAIL %s (%d passed, %d failed)\n' "$f" "$p" "$fl"; cat "$log";
+  else printf 'ok   %s (%d)\n' "$f" "$p"; fi
 done
 
 # ---- Python ----------------------------------------------------------------------------------
 if [ -x .venv/bin/python ] && [ -z "$filter" -o -n "${OFFLOAD_TEST_PY:-}" ]; then
-  .venv/bin/python -m pytest -q -p no:cacheprovider --junitxml="$out/pytest.xml" ${OFFLOAD_PYTEST_ARGS:-} 2>&1 | tail -n 40
+  .venv/bin/python -m pytest -q -p no:cacheprovider --junitxml="$out/pytest.xml" ${OFFLOAD_PYTEST_ARGS:-} 2>&1 |
+    tail -n 40
   rc=${PIPESTATUS[0]}
   if [ -f "$out/pytest.xml" ]; then
     read -r pp pf < <(.venv/bin/python - "$out/pytest.xml" <<'PY'

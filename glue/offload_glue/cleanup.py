@@ -34,13 +34,12 @@ from .engines import Connection, Engine, engine_for
 from .errors import OffloadError
 from .hold import is_held
 from .iceberg_table import current_snapshot, set_properties, table_properties
+from .jdbc import open_connection
 from .lineage import LINEAGE_PREFIX
 from .names import archive_table_name, spark_ident
 
 PHASES = ("quarantine", "drop", "restore_name")
 QUARANTINE_PREFIX = "zz_offload_q_"
-# Longest identifier each engine keeps (PostgreSQL truncates at 63 bytes, MySQL refuses over 64 characters).
-MAX_IDENT = {"postgresql": 63, "mysql": 64}
 
 
 @dataclass
@@ -65,7 +64,7 @@ def quarantine_name(engine: str, table: str, day: str) -> str:
     """``zz_offload_q_<yyyymmdd>_<table>``, cut to the engine's identifier limit with a hash of the
     full name appended when cut, so two long names never share a quarantine name."""
     name = f"{QUARANTINE_PREFIX}{day.replace('-', '')}_{table}"
-    limit = MAX_IDENT.get(engine, 63)
+    limit = engine_for(engine).max_identifier_bytes
     if len(name.encode()) <= limit:
         return name
     digest = hashlib.sha256(name.encode()).hexdigest()[:8]
@@ -92,16 +91,8 @@ class WriteSession:
     Statements run with a lock timeout so a busy table fails the cleanup instead of queueing."""
 
     def __init__(self, spark, engine: Engine, conn: Connection):
-        jvm = spark.sparkContext._jvm
-        props = jvm.java.util.Properties()
-        props.setProperty("user", conn.user)
-        props.setProperty("password", conn.password)
-        for key, value in engine.writable_driver_properties().items():
-            props.setProperty(key, value)
-        loader = jvm.java.lang.Thread.currentThread().getContextClassLoader()
-        driver = jvm.java.lang.Class.forName(engine.driver_class, True, loader).newInstance()
         self.engine = engine
-        self._conn = driver.connect(engine.writable_url(conn), props)
+        self._conn = open_connection(spark, engine, conn, writable=True)
         self._conn.setAutoCommit(False)
         self.execute(engine.lock_timeout_statement(30))
         self._conn.commit()

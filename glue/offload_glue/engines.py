@@ -34,8 +34,10 @@ class Connection:
 
 class Engine:
     name = ""
+    label = "the source"  # in messages
     driver_class = ""
     default_port = 0
+    max_identifier_bytes = 63  # quarantine names are cut to this (cleanup.py)
     binary_copy = False  # the PostgreSQL binary COPY read path (copy_read.py) exists for this engine
 
     def column_meta(self, row) -> dict:
@@ -122,8 +124,10 @@ def _pg_epoch_micros(q: str, typ: str) -> str:
 
 class Postgres(Engine):
     name = "postgresql"
+    label = "PostgreSQL"
     driver_class = "org.postgresql.Driver"
     default_port = 5432
+    max_identifier_bytes = 63  # longer identifiers are truncated
     binary_copy = True
 
     columns_sql = (
@@ -398,8 +402,10 @@ class MySql(Engine):
     """MySQL and MariaDB, through the MariaDB Connector/J (jdbc:mysql URL so Spark picks its MySQL dialect)."""
 
     name = "mysql"
+    label = "MySQL/MariaDB"
     driver_class = "org.mariadb.jdbc.Driver"
     default_port = 3306
+    max_identifier_bytes = 64  # longer identifiers are refused (64 characters; bytes keep it safe)
 
     columns_sql = (
         "SELECT COLUMN_NAME, COLUMN_TYPE, DATA_TYPE, NUMERIC_PRECISION, NUMERIC_SCALE, CHARACTER_MAXIMUM_LENGTH, "

@@ -7,17 +7,25 @@ from __future__ import annotations
 from .engines import Connection, Engine
 
 
+def open_connection(spark, engine: Engine, conn: Connection, *, writable: bool = False):
+    """A ``java.sql.Connection`` to ``conn`` with its resolved user and password, through the engine's
+    JDBC driver (the jar Spark uses): the one way this package opens a connection on the driver. Read-only
+    URL and driver properties unless ``writable`` (the source cleanup's session, cleanup.py)."""
+    jvm = spark.sparkContext._jvm
+    props = jvm.java.util.Properties()
+    props.setProperty("user", conn.user)
+    props.setProperty("password", conn.password)
+    extra = engine.writable_driver_properties() if writable else engine.driver_properties()
+    for key, value in extra.items():
+        props.setProperty(key, value)
+    loader = jvm.java.lang.Thread.currentThread().getContextClassLoader()
+    driver = jvm.java.lang.Class.forName(engine.driver_class, True, loader).newInstance()
+    return driver.connect(engine.writable_url(conn) if writable else engine.url(conn), props)
+
+
 class JdbcSession:
     def __init__(self, spark, engine: Engine, conn: Connection):
-        jvm = spark.sparkContext._jvm
-        props = jvm.java.util.Properties()
-        props.setProperty("user", conn.user)
-        props.setProperty("password", conn.password)
-        for key, value in engine.driver_properties().items():
-            props.setProperty(key, value)
-        loader = jvm.java.lang.Thread.currentThread().getContextClassLoader()
-        driver = jvm.java.lang.Class.forName(engine.driver_class, True, loader).newInstance()
-        self._conn = driver.connect(engine.url(conn), props)
+        self._conn = open_connection(spark, engine, conn)
         statement = self._conn.createStatement()
         for sql in engine.session_init_statements():
             statement.execute(sql)

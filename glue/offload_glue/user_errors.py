@@ -16,6 +16,7 @@ import importlib.util
 import os
 from dataclasses import dataclass
 
+from .engines import ENGINES, Engine
 from .errors import OffloadError
 from .names import archive_table_name
 
@@ -86,9 +87,7 @@ def _where(args: dict) -> str:
     if unit:  # --work_unit: the address the control plane resolved
         return f"{unit.get('engine')} database {unit.get('database')!r} at {unit.get('host')}:{unit.get('port')}"
     engine = (args.get("source_engine") or "").lower()
-    label = {"postgresql": "PostgreSQL", "postgres": "PostgreSQL", "mysql": "MySQL/MariaDB"}.get(engine, "the source")
-    if engine == "mariadb":
-        label = "MySQL/MariaDB"
+    label = ENGINES.get("postgresql" if engine == "postgres" else engine, Engine()).label
     if args.get("connection_name"):
         return f"{label} of Glue connection {args['connection_name']!r}"
     if args.get("secret_id") and not args.get("source_host"):

@@ -110,7 +110,14 @@ def _tasks_run(work: Path) -> int:
     return sum(Path(f).read_text(errors="replace").count("Running task") for f in glob.glob(str(work / "*/*/stderr")))
 
 
-def test_archive_and_validate_on_a_two_worker_cluster(cluster, job_dir, tmp_path, pg_connection, pg_schema, big_table):  # noqa: F811
+def test_archive_and_validate_on_a_two_worker_cluster(
+    cluster,
+    job_dir,  # noqa: F811
+    tmp_path,
+    pg_connection,
+    pg_schema,
+    big_table,
+):
     c = pg_connection
     env = {"CLUSTER_PG_PASSWORD": c.password}
 

@@ -65,7 +65,8 @@ export function problemsOf(report: RunReport): string[] {
     if (t.state === 'failed') out.push(`${name}: ${t.action} failed${t.error ? ` (${JSON.stringify(t.error)})` : ''}`);
     if (t.validation?.status === 'failed')
       out.push(
-        `${name}: validation mismatch${t.validation.mismatches.length ? ` in ${t.validation.mismatches.join(', ')}` : ''}`,
+        `${name}: validation mismatch` +
+          `${t.validation.mismatches.length ? ` in ${t.validation.mismatches.join(', ')}` : ''}`,
       );
   }
   return out;

@@ -25,7 +25,10 @@ export interface ArchiveLakeProps {
   readonly bucketName?: string;
   /** Key prefix of the Iceberg warehouse. @default 'iceberg' */
   readonly warehousePrefix?: string;
-  /** Object Lock mode and default retention; Object Lock can only be enabled at bucket creation. @default no Object Lock */
+  /**
+   * Object Lock mode and default retention; Object Lock can only be enabled at bucket creation.
+   * @default no Object Lock
+   */
   readonly objectLock?: ObjectLockSettings;
   /** Days after which Iceberg files move to S3 Intelligent-Tiering. @default 30 */
   readonly intelligentTieringAfterDays?: number;

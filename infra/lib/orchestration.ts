@@ -123,7 +123,8 @@ export class Orchestration extends Construct {
         resources: ['*'],
       }),
     );
-    const logs = `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:airflow-${this.environmentName}-*`;
+    const logs =
+      `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:` + `log-group:airflow-${this.environmentName}-*`;
     this.role.addToPolicy(
       new iam.PolicyStatement({
         actions: [

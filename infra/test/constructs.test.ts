@@ -43,7 +43,7 @@ function roleId(t: Template, pathPart: string): string {
 
 // ---- ConfigStore ------------------------------------------------------------------------------
 for (const destroy of [false, true]) {
-  test(`ConfigStore: versioned KMS bucket, TLS only, logged, EventBridge, PITR tables (destroyOnRemoval=${destroy})`, () => {
+  test(`ConfigStore: versioned KMS bucket, TLS only, logged, EventBridge, PITR (destroyOnRemoval=${destroy})`, () => {
     const stack = newStack();
     new ConfigStore(stack, 'Store', {
       bucketName: 'acme-configs',
@@ -361,7 +361,7 @@ test('Orchestration: MWAA environment from props, private web server, all logs o
 });
 
 // ---- Functions and the whole stack ------------------------------------------------------------
-test('Functions (in the stack): five Node.js 22 ESM Lambdas, DLQ on the async trigger, IAM function URL, scoped roles', () => {
+test('Functions (in the stack): five Node.js 22 ESM Lambdas, DLQ on the async trigger, IAM URL, scoped roles', () => {
   const root = writeFixtureRepo();
   const app = new App({ context: { ...FEATURE_FLAGS, 'aws:cdk:bundling-stacks': [] } });
   const settings = loadDeploySettings(root, (k) => app.node.tryGetContext(k));

@@ -138,7 +138,7 @@ const claimOf = async (generation: number) =>
     )
   ).Item;
 
-test('a new manifest triggers the DAG once: token exchange, then the CLI command with the generation as conf', async () => {
+test('a new manifest triggers the DAG once: token exchange, then the CLI with the generation as conf', async () => {
   await writeManifest(7);
   const out = await trigger(event(), config, clients);
   assert.is(out.status, 'triggered');

@@ -57,7 +57,8 @@ async function preparePg(): Promise<void> {
   const have = Number(
     (
       await c.query(
-        `SELECT count(*) AS n FROM pg_class k JOIN pg_namespace n ON n.oid = k.relnamespace WHERE n.nspname = $1 AND k.relkind = 'r'`,
+        'SELECT count(*) AS n FROM pg_class k JOIN pg_namespace n ON n.oid = k.relnamespace ' +
+          "WHERE n.nspname = $1 AND k.relkind = 'r'",
         [SCHEMA],
       )
     ).rows[0].n,
@@ -69,7 +70,9 @@ async function preparePg(): Promise<void> {
       const stmts = [];
       for (let j = i; j < Math.min(TABLES, i + 500); j++)
         stmts.push(
-          `CREATE TABLE ${SCHEMA}.${tableName(j)} (id bigint PRIMARY KEY, amount numeric(12,2), event_time timestamptz); INSERT INTO ${SCHEMA}.${tableName(j)} VALUES (1, 1.5, '2020-01-01T00:00:00Z')`,
+          `CREATE TABLE ${SCHEMA}.${tableName(j)} ` +
+            '(id bigint PRIMARY KEY, amount numeric(12,2), event_time timestamptz); ' +
+            `INSERT INTO ${SCHEMA}.${tableName(j)} VALUES (1, 1.5, '2020-01-01T00:00:00Z')`,
         );
       await c.query(`BEGIN; ${stmts.join('; ')}; COMMIT`);
     }
@@ -105,7 +108,8 @@ async function prepareMy(): Promise<void> {
         const stmts = [];
         for (let j = i; j < Math.min(TABLES, i + 50); j++)
           stmts.push(
-            `CREATE TABLE ${tableName(j)} (id bigint PRIMARY KEY, amount decimal(12,2), event_time datetime); INSERT INTO ${tableName(j)} VALUES (1, 1.5, '2020-01-01 00:00:00')`,
+            `CREATE TABLE ${tableName(j)} (id bigint PRIMARY KEY, amount decimal(12,2), event_time datetime); ` +
+              `INSERT INTO ${tableName(j)} VALUES (1, 1.5, '2020-01-01 00:00:00')`,
           );
         await c.query(stmts.join('; '));
       }
@@ -162,8 +166,9 @@ async function bench(engine: 'postgres' | 'mariadb'): Promise<void> {
   });
   const countSql =
     engine === 'postgres'
-      ? `SELECT count(*) AS n FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')`
-      : `SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE'`;
+      ? 'SELECT count(*) AS n FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace ' +
+        "WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')"
+      : "SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE'";
   const baseline: number[] = [];
   for (let k = 0; k < RUNS; k++) {
     const t = performance.now();
@@ -200,7 +205,12 @@ async function bench(engine: 'postgres' | 'mariadb'): Promise<void> {
     if (inv.partial) throw new Error(`${engine}: discovery failed: ${JSON.stringify(inv.errors)}`);
     const m = median(times);
     console.log(
-      `${engine} ${label}: ${inv.tables.length.toLocaleString('en-US')} tables, ${last!.catalogQueries} catalog queries (target ≤ 3)${last!.measureQueries ? `, ${last!.measureQueries} max(column) batches` : ''}, ${m.toFixed(0)} ms median of ${RUNS} incl. connecting (target < 3000 ms) ${last!.catalogQueries <= 3 && m < 3000 ? 'OK' : 'MISSED'}; vs one-query table count ${median(baseline).toFixed(0)} ms: ${(m / median(baseline)).toFixed(1)}×`,
+      `${engine} ${label}: ${inv.tables.length.toLocaleString('en-US')} tables, ` +
+        `${last!.catalogQueries} catalog queries (target ≤ 3)` +
+        `${last!.measureQueries ? `, ${last!.measureQueries} max(column) batches` : ''}, ` +
+        `${m.toFixed(0)} ms median of ${RUNS} incl. connecting (target < 3000 ms) ` +
+        `${last!.catalogQueries <= 3 && m < 3000 ? 'OK' : 'MISSED'}; ` +
+        `vs one-query table count ${median(baseline).toFixed(0)} ms: ${(m / median(baseline)).toFixed(1)}×`,
     );
   }
 }

@@ -41,7 +41,10 @@ const policy = (i: number, archive: string) => {
         : kind === 2
           ? `  from: table_name\n  pattern: "*_YYYY"`
           : `  from: column\n  column: event_time`;
-  return `name: p${String(i).padStart(2, '0')}\nage:\n${age}\narchive_after: ${archive}\npurge_after: P10Y\nsource:\n  action: ${i % 2 ? 'drop' : 'keep'}\n${i % 2 ? '  grace_period: P30D\n' : ''}priority: ${i + 1}\n`;
+  return (
+    `name: p${String(i).padStart(2, '0')}\nage:\n${age}\narchive_after: ${archive}\npurge_after: P10Y\n` +
+    `source:\n  action: ${i % 2 ? 'drop' : 'keep'}\n${i % 2 ? '  grace_period: P30D\n' : ''}priority: ${i + 1}\n`
+  );
 };
 const suffix = (i: number, kind: number) => {
   const y = 2015 + (i % 12),
@@ -50,11 +53,13 @@ const suffix = (i: number, kind: number) => {
   return kind === 0 ? `${y}${m}` : kind === 1 ? `${y}_${m}_${d}` : kind === 2 ? `${y}` : 'log';
 };
 const database = (d: number) =>
-  `name: db${d}\nengine: postgres\njdbc_url: jdbc:postgresql://db${d}.internal:5432/app\ncredentials:\n  secret: bench/db${d}\nowner:\n  team: t\n  contact: t@bench.example\nscope:\n` +
+  `name: db${d}\nengine: postgres\njdbc_url: jdbc:postgresql://db${d}.internal:5432/app\n` +
+  `credentials:\n  secret: bench/db${d}\nowner:\n  team: t\n  contact: t@bench.example\nscope:\n` +
   Array.from(
     { length: POLICIES },
     (_, p) =>
-      `  - schema: s${p % SCHEMAS}\n    include: ["^p${String(p).padStart(2, '0')}_"]\n    policies: [p${String(p).padStart(2, '0')}]\n`,
+      `  - schema: s${p % SCHEMAS}\n    include: ["^p${String(p).padStart(2, '0')}_"]\n` +
+      `    policies: [p${String(p).padStart(2, '0')}]\n`,
   ).join('');
 
 write('offload.settings.yaml', settings);
@@ -180,17 +185,23 @@ try {
   const f = (x: number) => `${x.toFixed(0)} ms`;
   const b = median(parse);
   console.log(
-    `preview: ${TABLES.toLocaleString('en-US')} tables, ${POLICIES} policies, ${DATABASES} databases → ${result!.summary.tables.toLocaleString('en-US')} changes (${result!.summary.added} added, ${result!.summary.changed} changed, ${result!.summary.removed} removed); medians of ${RUNS} runs`,
+    `preview: ${TABLES.toLocaleString('en-US')} tables, ${POLICIES} policies, ${DATABASES} databases → ` +
+      `${result!.summary.tables.toLocaleString('en-US')} changes (${result!.summary.added} added, ` +
+      `${result!.summary.changed} changed, ${result!.summary.removed} removed); medians of ${RUNS} runs`,
   );
   console.log(
-    `  engine ×2 + diff + totals + markdown (in memory): ${f(median(compute))}   target < 1000 ms   ${median(compute) < 1000 ? 'OK' : 'MISSED'}`,
+    `  engine ×2 + diff + totals + markdown (in memory): ${f(median(compute))}   target < 1000 ms   ` +
+      `${median(compute) < 1000 ? 'OK' : 'MISSED'}`,
   );
   console.log(`  preview end to end (git, configs, inventories from disk, all of the above): ${f(median(e2e))}`);
   console.log(
-    `    of which: inventories read + schema-checked ${f(median(read))}, configs at both revisions ${f(median(configs))}`,
+    `    of which: inventories read + schema-checked ${f(median(read))}, ` +
+      `configs at both revisions ${f(median(configs))}`,
   );
   console.log(
-    `  baseline JSON.parse of the same inventory files: ${f(b)}   engine / baseline = ${(median(compute) / b).toFixed(2)}×   end to end / baseline = ${(median(e2e) / b).toFixed(2)}×`,
+    `  baseline JSON.parse of the same inventory files: ${f(b)}   ` +
+      `engine / baseline = ${(median(compute) / b).toFixed(2)}×   ` +
+      `end to end / baseline = ${(median(e2e) / b).toFixed(2)}×`,
   );
 } finally {
   rmSync(dir, { recursive: true, force: true });

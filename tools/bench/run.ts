@@ -32,7 +32,8 @@ if (existsSync(pyBench) && pick('archive_bench.py')) {
       'bash',
       [
         '-c',
-        'bash scripts/services.sh && source scripts/services.env && TZ=UTC .venv/bin/python glue/bench/archive_bench.py',
+        'bash scripts/services.sh && source scripts/services.env && ' +
+          'TZ=UTC .venv/bin/python glue/bench/archive_bench.py',
       ],
       { stdio: 'inherit', cwd: root },
     );

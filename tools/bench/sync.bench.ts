@@ -167,11 +167,13 @@ async function main() {
     );
   } else {
     const out = [
-      `sync benchmark: ${DATABASES} databases, ${POLICIES} policies, target aws (moto server for S3 + DynamoDB, Glue contract server)`,
+      `sync benchmark: ${DATABASES} databases, ${POLICIES} policies, ` +
+        'target aws (moto server for S3 + DynamoDB, Glue contract server)',
       '',
     ];
     out.push(
-      `${'scenario'.padEnd(46)} ${'wall'.padStart(9)} ${'requests'.padStart(9)} ${'writes'.padStart(7)} ${'changes'.padStart(8)}  requests by kind`,
+      `${'scenario'.padEnd(46)} ${'wall'.padStart(9)} ${'requests'.padStart(9)} ${'writes'.padStart(7)} ` +
+        `${'changes'.padStart(8)}  requests by kind`,
     );
     for (const f of figures) {
       const kinds = Object.entries(f.byKind)
@@ -179,7 +181,8 @@ async function main() {
         .map(([k, v]) => `${k} ${v}`)
         .join(', ');
       out.push(
-        `${f.name.padEnd(46)} ${(f.ms / 1000).toFixed(2).padStart(8)}s ${String(f.requests).padStart(9)} ${String(f.writes).padStart(7)} ${String(f.changes).padStart(8)}  ${kinds}`,
+        `${f.name.padEnd(46)} ${(f.ms / 1000).toFixed(2).padStart(8)}s ${String(f.requests).padStart(9)} ` +
+          `${String(f.writes).padStart(7)} ${String(f.changes).padStart(8)}  ${kinds}`,
       );
       const steps = Object.entries(f.steps)
         .map(([k, v]) => `${k} ${(v / 1000).toFixed(2)}s`)

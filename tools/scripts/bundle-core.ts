@@ -29,7 +29,9 @@ export async function bundleCore(outfile: string, entry = CORE_ENTRY): Promise<M
     logLevel: 'error',
     // CommonJS dependencies (yaml, ajv) call require() for Node built-ins: give the ES module one.
     banner: {
-      js: "import { createRequire as __offloadRequire } from 'node:module';\nconst require = __offloadRequire(import.meta.url);",
+      js:
+        "import { createRequire as __offloadRequire } from 'node:module';\n" +
+        'const require = __offloadRequire(import.meta.url);',
     },
   });
   return result.metafile;

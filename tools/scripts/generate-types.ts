@@ -16,6 +16,36 @@ export function outputName(schemaFile: string): string {
   return schemaFile.replace(/\.schema\.json$/, '.ts');
 }
 
+/** Longest line of the generated files (the repository's line width; the formatter does not break comments). */
+const LINE_WIDTH = 120;
+
+/**
+ * Word-wraps the JSDoc lines (` * text`) longer than {@link LINE_WIDTH}, keeping their indentation: the generator
+ * copies schema descriptions into comments as one line each. A word longer than the width stays whole on its own line.
+ */
+function wrapComments(ts: string): string {
+  return ts
+    .split('\n')
+    .flatMap((line) => {
+      const m = /^(\s*\* )(.*)$/.exec(line);
+      if (!m || line.length <= LINE_WIDTH) return [line];
+      const [, prefix, text] = m as unknown as [string, string, string];
+      const lines: string[] = [];
+      let current = '';
+      for (const word of text.split(' ')) {
+        if (current && prefix.length + current.length + 1 + word.length > LINE_WIDTH) {
+          lines.push(prefix + current);
+          current = word;
+        } else {
+          current = current ? `${current} ${word}` : word;
+        }
+      }
+      lines.push(prefix + current);
+      return lines;
+    })
+    .join('\n');
+}
+
 /** Renders every schema's TypeScript types; returns output file name → content. */
 export async function renderTypes(): Promise<Map<string, string>> {
   const out = new Map<string, string>();
@@ -30,7 +60,7 @@ export async function renderTypes(): Promise<Map<string, string>> {
       format: true,
       style: { singleQuote: true, printWidth: 110 },
     });
-    out.set(outputName(file), ts);
+    out.set(outputName(file), wrapComments(ts));
   }
   return out;
 }

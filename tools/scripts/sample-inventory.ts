@@ -169,7 +169,7 @@ const bizops = inv(
   ],
 );
 
-for (const i of [nucleus, onprem, bizops])
-  console.log(
-    `wrote ${path.relative(process.cwd(), await writeInventory(path.join(ROOT, 'examples/natwest/inventory'), i))} (${i.tables.length} tables)`,
-  );
+for (const i of [nucleus, onprem, bizops]) {
+  const file = await writeInventory(path.join(ROOT, 'examples/natwest/inventory'), i);
+  console.log(`wrote ${path.relative(process.cwd(), file)} (${i.tables.length} tables)`);
+}

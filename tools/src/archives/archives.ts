@@ -14,6 +14,7 @@ import { fsSource } from '../config/source.js';
 import { glueDatabaseOf } from '../config/naming.js';
 import { UserError } from '../errors.js';
 import type { ArchivesResult } from '../generated/archives.js';
+import type { ValidationResultRecord } from '../generated/validation-result.js';
 
 export type { ArchivesResult };
 type ArchiveEntry = ArchivesResult['archives'][number];
@@ -96,15 +97,14 @@ function currentMetadataFile(dir: string): string | undefined {
 const num = (s: string | undefined) => (s !== undefined && /^\d+$/.test(s) ? Number(s) : null);
 const str = (s: string | undefined) => (s === undefined || s === '' ? null : s);
 
-interface ValidationRecord {
-  status: 'passed' | 'failed';
-  archive_table: string;
-  validated_at: string;
-  run_id?: string | null;
+/** The fields read from a validation record; its snapshot id kept exact as text (parseExact). */
+type ValidationRecord = Pick<
+  ValidationResultRecord,
+  'status' | 'archive_table' | 'validated_at' | 'run_id' | 'mode'
+> & {
   archive_snapshot_id?: string | null;
-  mode: string;
   mismatches: unknown[];
-}
+};
 
 /** The latest validation record per archive (`<namespace>.<table>`), by validated_at. */
 function readValidations(dir: string): {
@@ -186,6 +186,17 @@ function readArchive(dir: string, warehouse: string): ArchiveEntry | { problem: 
     forced_reason: lin('forced_reason'),
     validation: null,
   };
+}
+
+/**
+ * Bytes of data files in the current snapshot of one archive of a local warehouse (`offload report`'s
+ * archive sizes); undefined when the archive or its size is not there to read.
+ */
+export function localArchiveBytes(warehouse: string, namespace: string, table: string): number | undefined {
+  const dir = path.join(warehouse, ...namespace.split('.'), table);
+  if (!existsSync(path.join(dir, 'metadata'))) return undefined;
+  const a = readArchive(dir, warehouse);
+  return 'problem' in a || a.bytes === null ? undefined : a.bytes;
 }
 
 export async function listArchives(opts: ArchivesOptions): Promise<ArchivesResult> {

@@ -95,7 +95,9 @@ async function fromSecretsManager(db: DatabaseConfig, opts: CredentialOptions): 
   } catch (e) {
     const env = envPrefix(db.name);
     throw new CredentialsError(
-      `no credentials for database ${db.name}: Secrets Manager secret "${db.credentials.secret}" could not be read (${(e as Error).name}: ${(e as Error).message.split('\n')[0]}); locally set ${env}USER and ${env}PASSWORD or add it to .offload/credentials.yaml`,
+      `no credentials for database ${db.name}: Secrets Manager secret "${db.credentials.secret}" could not be read ` +
+        `(${(e as Error).name}: ${(e as Error).message.split('\n')[0]}); ` +
+        `locally set ${env}USER and ${env}PASSWORD or add it to .offload/credentials.yaml`,
     );
   } finally {
     client.destroy();
@@ -139,7 +141,8 @@ export async function resolveCredentials(db: DatabaseConfig, opts: CredentialOpt
   if (file) return { ...file, ...(url ? { url } : {}) };
   if (opts.aws === false)
     throw new CredentialsError(
-      `no credentials for database ${db.name}: set ${p}USER and ${p}PASSWORD, or add databases.${db.name} to .offload/credentials.yaml`,
+      `no credentials for database ${db.name}: set ${p}USER and ${p}PASSWORD, ` +
+        `or add databases.${db.name} to .offload/credentials.yaml`,
     );
   const sm = await fromSecretsManager(db, opts);
   return { ...sm, ...(url ? { url } : {}) };

@@ -32,7 +32,10 @@ const INTROSPECTORS: Record<DatabaseConfig['engine'], Introspector> = {
   sqlserver,
 };
 
-/** A set of configs whose column-aged policies need measuring (the working tree, and for `preview --inventory live` also the base). */
+/**
+ * A set of configs whose column-aged policies need measuring (the working tree, and for `preview --inventory live`
+ * also the base).
+ */
 export interface ConfigVariant {
   database: DatabaseConfig;
   policies: readonly PolicyConfig[];
@@ -77,7 +80,8 @@ export function targetOf(db: DatabaseConfig, creds: { url?: string; host?: strin
   if (!parsed.ok)
     throw new CatalogError(
       'discover/query-failed',
-      `JDBC URL ${creds.url ? '(from credentials) ' : ''}of database ${db.name} is invalid: ${parsed.problem} (expected ${parsed.form})`,
+      `JDBC URL ${creds.url ? '(from credentials) ' : ''}of database ${db.name} is invalid: ` +
+        `${parsed.problem} (expected ${parsed.form})`,
     );
   return { ...parsed.target, ...(creds.host ? { host: creds.host } : {}), ...(creds.port ? { port: creds.port } : {}) };
 }
@@ -87,7 +91,10 @@ interface Measure {
   column: string;
 }
 
-/** Which (table, column) pairs need `max(column)`: tables claimed by a scope whose policies age by a column present in the table. */
+/**
+ * Which (table, column) pairs need `max(column)`: tables claimed by a scope whose policies age by a column present
+ * in the table.
+ */
 function measurementsNeeded(
   tables: readonly InventoryTable[],
   variants: readonly ConfigVariant[],
@@ -197,7 +204,9 @@ export async function discoverDatabase(opts: DiscoverOptions): Promise<DiscoverR
         fail({
           code: 'discover/schema-missing',
           schema: s,
-          message: `database ${db.name}: schema "${s}" does not exist or is not visible to the user (check the scope and the user's privileges)`,
+          message:
+            `database ${db.name}: schema "${s}" does not exist or is not visible to the user ` +
+            "(check the scope and the user's privileges)",
         });
     inv.tables = snap.tables.map(toInventoryTable);
     opts.onProgress?.({ phase: 'catalog', database: db.name, tables: inv.tables.length });

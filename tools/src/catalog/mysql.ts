@@ -47,7 +47,8 @@ WHERE t.TABLE_TYPE = 'BASE TABLE' AND t.TABLE_SCHEMA IN (${marks(n)})`;
  */
 const myColumnsSql = (
   n: number,
-) => `SELECT 's' AS row_kind, SCHEMA_NAME AS \`schema\`, NULL AS table_name, NULL AS name, NULL AS type, NULL AS nullable, NULL AS \`precision\`, NULL AS scale, 0 AS pos
+) => `SELECT 's' AS row_kind, SCHEMA_NAME AS \`schema\`, NULL AS table_name, NULL AS name, NULL AS type,
+  NULL AS nullable, NULL AS \`precision\`, NULL AS scale, 0 AS pos
 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME IN (${marks(n)})
 UNION ALL
 SELECT 'c', c.TABLE_SCHEMA, c.TABLE_NAME, c.COLUMN_NAME, c.DATA_TYPE, c.IS_NULLABLE,
@@ -64,11 +65,13 @@ ORDER BY 2, 3, 1, 9`;
  */
 const myListingSql = (
   n: number,
-) => `SELECT 't' AS row_kind, CONVERT(t.TABLE_SCHEMA USING utf8mb4) COLLATE utf8mb4_bin AS \`schema\`, CONVERT(t.TABLE_NAME USING utf8mb4) COLLATE utf8mb4_bin AS name,
+) => `SELECT 't' AS row_kind, CONVERT(t.TABLE_SCHEMA USING utf8mb4) COLLATE utf8mb4_bin AS \`schema\`,
+  CONVERT(t.TABLE_NAME USING utf8mb4) COLLATE utf8mb4_bin AS name,
   t.ENGINE AS engine, NULL AS n_rows, NULL AS clustered_pages, NULL AS other_pages, NULL AS page_size
 FROM information_schema.TABLES t WHERE t.TABLE_TYPE = 'BASE TABLE' AND t.TABLE_SCHEMA IN (${marks(n)})
 UNION ALL
-SELECT 's', CONVERT(s.database_name USING utf8mb4) COLLATE utf8mb4_bin, CONVERT(s.table_name USING utf8mb4) COLLATE utf8mb4_bin,
+SELECT 's', CONVERT(s.database_name USING utf8mb4) COLLATE utf8mb4_bin,
+  CONVERT(s.table_name USING utf8mb4) COLLATE utf8mb4_bin,
   NULL, s.n_rows, s.clustered_index_size, s.sum_of_other_index_sizes, @@innodb_page_size
 FROM mysql.innodb_table_stats s WHERE s.database_name IN (${marks(n)})`;
 
@@ -77,7 +80,8 @@ function myStatsByNameSql(bySchema: [string, string[]][]): { sql: string; params
   const parts: string[] = [],
     params: string[] = [];
   for (const [schema, names] of bySchema) {
-    parts.push(`SELECT t.TABLE_SCHEMA AS \`schema\`, t.TABLE_NAME AS name, t.TABLE_ROWS AS est_rows, t.DATA_LENGTH + t.INDEX_LENGTH AS bytes,
+    parts.push(`SELECT t.TABLE_SCHEMA AS \`schema\`, t.TABLE_NAME AS name, t.TABLE_ROWS AS est_rows,
+  t.DATA_LENGTH + t.INDEX_LENGTH AS bytes,
   t.UPDATE_TIME AS last_modified, t.CREATE_OPTIONS AS create_options
 FROM information_schema.TABLES t WHERE t.TABLE_SCHEMA = ? AND t.TABLE_NAME IN (${marks(names.length)})`);
     params.push(schema, ...names);
@@ -90,7 +94,8 @@ const myPartitionsSql = (
   n: number,
 ) => `SELECT p.TABLE_SCHEMA AS \`schema\`, p.TABLE_NAME AS table_name, COUNT(*) AS partitions
 FROM information_schema.PARTITIONS p
-WHERE p.PARTITION_NAME IS NOT NULL AND (p.TABLE_SCHEMA, p.TABLE_NAME) IN (${Array.from({ length: n }, () => '(?, ?)').join(', ')})
+WHERE p.PARTITION_NAME IS NOT NULL
+  AND (p.TABLE_SCHEMA, p.TABLE_NAME) IN (${Array.from({ length: n }, () => '(?, ?)').join(', ')})
 GROUP BY p.TABLE_SCHEMA, p.TABLE_NAME`;
 
 interface MyTableRow {

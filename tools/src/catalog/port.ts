@@ -33,19 +33,6 @@ export function countingPort(inner: QueryPort): RecordingPort {
   };
 }
 
-/** Replays recorded rows: the first matcher whose test accepts the SQL answers it. */
-export function recordedPort(
-  answers: { match: RegExp; rows: Row[] | ((params: readonly unknown[]) => Row[]) }[],
-): RecordingPort {
-  return countingPort({
-    async query<T extends Row>(sql: string, params: readonly unknown[] = []) {
-      const a = answers.find((x) => x.match.test(sql));
-      if (!a) throw new Error(`recorded port: no recorded answer for SQL:\n${sql}`);
-      return (typeof a.rows === 'function' ? a.rows(params) : a.rows) as T[];
-    },
-  });
-}
-
 /**
  * Defence in depth on top of read-only sessions: the adapters only ever issue single SELECT/WITH
  * statements, so anything else reaching a port is a bug and is refused before it reaches the driver.

@@ -8,9 +8,11 @@ import { byName, toNum, type CatalogSnapshot, type ColumnInfo, type Introspector
 
 export const quotePg = (id: string): string => `"${id.replace(/"/g, '""')}"`;
 
-const PG_SCHEMAS_SQL = `SELECT n.nspname AS name FROM pg_catalog.pg_namespace n WHERE n.nspname = ANY($1::text[]) ORDER BY 1`;
+const PG_SCHEMAS_SQL =
+  'SELECT n.nspname AS name FROM pg_catalog.pg_namespace n WHERE n.nspname = ANY($1::text[]) ORDER BY 1';
 
-const PG_TABLES_SQL = `SELECT n.nspname AS schema, c.relname AS name, c.relkind AS relkind, c.relispartition AS is_partition,
+const PG_TABLES_SQL = `SELECT n.nspname AS schema, c.relname AS name, c.relkind AS relkind,
+  c.relispartition AS is_partition,
   pn.nspname AS parent_schema, pc.relname AS parent_name,
   (SELECT count(*) FROM pg_catalog.pg_inherits ch WHERE ch.inhparent = c.oid) AS partitions,
   c.reltuples::float8 AS reltuples,
@@ -146,6 +148,9 @@ export const postgres: Introspector = {
   },
   maxColumnSql(schema, table, column, index) {
     // Cast so a batch (UNION ALL) of date and timestamp columns shares one type; the session is in UTC.
-    return `SELECT ${index | 0} AS i, max(${quotePg(column)})::timestamptz AS v FROM ${quotePg(schema)}.${quotePg(table)}`;
+    return (
+      `SELECT ${index | 0} AS i, max(${quotePg(column)})::timestamptz AS v ` +
+      `FROM ${quotePg(schema)}.${quotePg(table)}`
+    );
   },
 };

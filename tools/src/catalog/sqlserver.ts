@@ -26,13 +26,15 @@ const msTablesSql = (n: number) => `SELECT s.name AS [schema], t.name AS [name],
   (SELECT COUNT(*) FROM sys.partitions p WHERE p.object_id = t.object_id AND p.index_id IN (0, 1)) AS [partitions],
   CASE WHEN EXISTS (SELECT 1 FROM sys.indexes i JOIN sys.partition_schemes ps ON ps.data_space_id = i.data_space_id
                      WHERE i.object_id = t.object_id AND i.index_id IN (0, 1)) THEN 1 ELSE 0 END AS [partitioned],
-  (SELECT MAX(u.last_user_update) FROM sys.dm_db_index_usage_stats u WHERE u.database_id = DB_ID() AND u.object_id = t.object_id) AS [last_modified]
+  (SELECT MAX(u.last_user_update) FROM sys.dm_db_index_usage_stats u
+    WHERE u.database_id = DB_ID() AND u.object_id = t.object_id) AS [last_modified]
 FROM sys.tables t JOIN sys.schemas s ON s.schema_id = t.schema_id
 WHERE t.is_ms_shipped = 0 AND s.name IN (${names(n)})`;
 
 const msColumnsSql = (
   n: number,
-) => `SELECT s.name AS [schema], t.name AS [table_name], c.name AS [name], ty.name AS [type], c.is_nullable AS [nullable],
+) => `SELECT s.name AS [schema], t.name AS [table_name], c.name AS [name], ty.name AS [type],
+  c.is_nullable AS [nullable],
   CASE WHEN ty.name IN ('decimal', 'numeric') THEN c.precision
        WHEN ty.name IN ('varchar', 'char', 'varbinary', 'binary') AND c.max_length > 0 THEN c.max_length
        WHEN ty.name IN ('nvarchar', 'nchar') AND c.max_length > 0 THEN c.max_length / 2
@@ -82,6 +84,9 @@ export const sqlserver: Introspector = {
     return { schemas: found, tables: tables.sort(byName), keeps_last_modified: true };
   },
   maxColumnSql(schema, table, column, index) {
-    return `SELECT ${index | 0} AS i, CAST(MAX(${quoteMs(column)}) AS datetimeoffset) AS v FROM ${quoteMs(schema)}.${quoteMs(table)}`;
+    return (
+      `SELECT ${index | 0} AS i, CAST(MAX(${quoteMs(column)}) AS datetimeoffset) AS v ` +
+      `FROM ${quoteMs(schema)}.${quoteMs(table)}`
+    );
   },
 };

@@ -24,7 +24,10 @@ export function connectionNameOf(db: Pick<DatabaseConfig, 'name'>): string {
   return db.name;
 }
 
-/** Prefix of the environment variables holding a database's credentials locally: `OFFLOAD_DB_<NAME>_` + `USER`, `PASSWORD`. */
+/**
+ * Prefix of the environment variables holding a database's credentials locally:
+ * `OFFLOAD_DB_<NAME>_` + `USER`, `PASSWORD`.
+ */
 export const envPrefix = (name: string) => `OFFLOAD_DB_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_`;
 
 /** Longest archive table name (Glue allows 255; Athena and people prefer far less). */

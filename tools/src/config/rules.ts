@@ -214,7 +214,10 @@ function bucketProblem(name: string): string | undefined {
 function glueDatabaseProblem(name: string): string | undefined {
   if (name.length < 1 || name.length > 255) return 'must be 1 to 255 characters long';
   if (!/^[a-z0-9_]+$/.test(name))
-    return 'may hold only lowercase letters, digits and underscores (Athena and Lake Formation lower-case everything else)';
+    return (
+      'may hold only lowercase letters, digits and underscores ' +
+      '(Athena and Lake Formation lower-case everything else)'
+    );
   return undefined;
 }
 
@@ -341,7 +344,8 @@ export function crossFileFindings(repo: LoadedRepo): Finding[] {
           p,
           'rule/purge-before-archive',
           '/purge_after',
-          `purge_after ${c.purge_after} is shorter than archive_after ${c.archive_after}: archives would be purged before tables are archived`,
+          `purge_after ${c.purge_after} is shorter than archive_after ${c.archive_after}: ` +
+            'archives would be purged before tables are archived',
           'make purge_after at least as long as archive_after',
         ),
       );
@@ -545,7 +549,8 @@ export function crossFileFindings(repo: LoadedRepo): Finding[] {
           ),
         );
       else {
-        const bwhy = c.archive?.s3_location ? bucketProblem(m[1]!) : undefined; // else the settings' bucket, checked there
+        // Without s3_location, the settings' bucket: checked there.
+        const bwhy = c.archive?.s3_location ? bucketProblem(m[1]!) : undefined;
         if (bwhy)
           out.push(
             make(
@@ -562,7 +567,8 @@ export function crossFileFindings(repo: LoadedRepo): Finding[] {
               d,
               'rule/aws-name',
               c.archive?.s3_location ? '/archive/s3_location' : '/name',
-              `archive key prefix is ${Buffer.byteLength(m[2]!)} bytes: Iceberg file keys under it would pass S3's 1,024-byte limit`,
+              `archive key prefix is ${Buffer.byteLength(m[2]!)} bytes: ` +
+                "Iceberg file keys under it would pass S3's 1,024-byte limit",
               `keep the prefix under ${1024 - ICEBERG_PATH_BUDGET} bytes`,
             ),
           );
@@ -672,8 +678,10 @@ function conflictFindings(
           d,
           'rule/policy-conflict',
           b.pointer,
-          `policies "${a.policy}" and "${b.policy}" claim the same tables of schema "${a.schema}" with different outcomes, and ${why}`,
-          'give the policies different priorities (the higher wins), or narrow the include patterns so they do not overlap',
+          `policies "${a.policy}" and "${b.policy}" claim the same tables of schema "${a.schema}" ` +
+            `with different outcomes, and ${why}`,
+          'give the policies different priorities (the higher wins), ' +
+            'or narrow the include patterns so they do not overlap',
         ),
       );
     }

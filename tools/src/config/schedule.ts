@@ -45,14 +45,20 @@ export function scheduleProblem(text: string): string | undefined {
     const value = Number(m[1]);
     if (value < 1) return 'the rate value must be positive';
     if ((value === 1) !== !m[2]!.endsWith('s'))
-      return `write "${value} ${value === 1 ? m[2]!.replace(/s$/, '') : m[2] + (m[2]!.endsWith('s') ? '' : 's')}" (EventBridge wants the singular unit for 1 and the plural otherwise)`;
+      return (
+        `write "${value} ${value === 1 ? m[2]!.replace(/s$/, '') : m[2] + (m[2]!.endsWith('s') ? '' : 's')}" ` +
+        '(EventBridge wants the singular unit for 1 and the plural otherwise)'
+      );
     return undefined;
   }
   const cron = /^cron\((.*)\)$/.exec(s);
   if (cron) {
     const fields = cron[1]!.trim().split(/\s+/);
     if (fields.length !== 6)
-      return `an EventBridge cron expression has 6 fields (minutes hours day-of-month month day-of-week year), found ${fields.length}`;
+      return (
+        'an EventBridge cron expression has 6 fields (minutes hours day-of-month month day-of-week year), ' +
+        `found ${fields.length}`
+      );
     for (let i = 0; i < 6; i++)
       if (!EB_FIELDS[i]!.re.test(fields[i]!))
         return `field ${i + 1} (${EB_FIELDS[i]!.name}) "${fields[i]}" is not valid`;
@@ -63,7 +69,10 @@ export function scheduleProblem(text: string): string | undefined {
   }
   const parts = s.split(/\s+/);
   if (parts.length !== 5)
-    return `expected an EventBridge cron(...) or rate(...) expression, a five-field cron line or an Airflow preset; "${s}" has ${parts.length} fields`;
+    return (
+      'expected an EventBridge cron(...) or rate(...) expression, a five-field cron line or an Airflow preset; ' +
+      `"${s}" has ${parts.length} fields`
+    );
   if (parts.includes('?'))
     return '"?" is EventBridge syntax; wrap the expression in cron(...) with six fields, or use "*"';
   try {

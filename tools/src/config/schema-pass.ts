@@ -106,7 +106,9 @@ function describe(e: ErrorObject): { code: string; message: string; fix: string;
         code: 'schema/duplicate-item',
         pointer: `${e.instancePath}/${Math.max(Number(p.i), Number(p.j))}`,
         key: false,
-        message: `${at}: items ${Math.min(Number(p.i), Number(p.j))} and ${Math.max(Number(p.i), Number(p.j))} are the same`,
+        message:
+          `${at}: items ${Math.min(Number(p.i), Number(p.j))} ` +
+          `and ${Math.max(Number(p.i), Number(p.j))} are the same`,
         fix: 'remove the repeated item',
       };
     case 'propertyNames':

@@ -17,7 +17,11 @@ const VALUE_RULES: { kind: string; re: RegExp }[] = [
   { kind: 'a user and password in a URL', re: /[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:[^/\s@]+@/i },
   {
     kind: 'a password assignment',
-    re: /(?:^|[;&?\s,{(])(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key)\s*[=:]\s*(?!\s|$|["']?\s*$)[^\s;&]+/i,
+    re: new RegExp(
+      String.raw`(?:^|[;&?\s,{(])(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key)` +
+        String.raw`\s*[=:]\s*(?!\s|$|["']?\s*$)[^\s;&]+`,
+      'i',
+    ),
   },
   { kind: 'an AWS secret access key', re: /aws_?secret_?access_?key\s*[=:]\s*[A-Za-z0-9/+=]{40}\b/i },
 ];
@@ -25,8 +29,11 @@ const VALUE_RULES: { kind: string; re: RegExp }[] = [
 /** All value rules in one expression: most strings match none, and one scan tells. */
 const ANY_VALUE_RULE = new RegExp(VALUE_RULES.map((r) => `(?:${r.re.source})`).join('|'), 'i');
 
-const SECRET_KEY =
-  /^(password|passwd|pwd|pass|secret[_-]?(key|value)?|token|api[_-]?key|apikey|access[_-]?key([_-]?id)?|private[_-]?key|client[_-]?secret|aws[_-]?secret[_-]?access[_-]?key|connection[_-]?string)$/i;
+const SECRET_KEY = new RegExp(
+  '^(password|passwd|pwd|pass|secret[_-]?(key|value)?|token|api[_-]?key|apikey|access[_-]?key([_-]?id)?|' +
+    'private[_-]?key|client[_-]?secret|aws[_-]?secret[_-]?access[_-]?key|connection[_-]?string)$',
+  'i',
+);
 /** Keys holding a secret's name (`db_password`, `reporting-api-token`): flagged for values that could be one. */
 const SECRET_WORD_KEY =
   /password|passwd|passphrase|pwd$|secret|token|(api|access|private)[_-]?key|credential|connection[_-]?str/i;

@@ -149,7 +149,8 @@ export function gitSource(root: string, ref: string): ConfigSource {
         await git(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
       } catch {
         throw new UserError(
-          `cannot read git revision "${ref}" in ${root}: no such commit (fetch it first, e.g. git fetch origin ${ref.replace(/^origin\//, '')})`,
+          `cannot read git revision "${ref}" in ${root}: no such commit ` +
+            `(fetch it first, e.g. git fetch origin ${ref.replace(/^origin\//, '')})`,
         );
       }
       return [...(await listTree()).keys()].sort();

@@ -206,7 +206,8 @@ function parseUnsafe(file: string, bytes: Uint8Array): ParsedFile {
           'yaml/alias',
           pos(Math.max(0, offset)),
           `${what} is not allowed`,
-          'write every value out in full: anchors and aliases are refused so each value is visible in review and alias bombs are impossible',
+          'write every value out in full: anchors and aliases are refused ' +
+            'so each value is visible in review and alias bombs are impossible',
         );
         findings.push(aliasFinding);
       }

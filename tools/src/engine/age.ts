@@ -44,14 +44,20 @@ export function compileTemplate(template: string): CompiledTemplate {
 const UNITS = ['day', 'month', 'year'] as const;
 const pad2 = (n: number | undefined) => String(n).padStart(2, '0');
 
-/** A date the name gives: the last day of its period (`date`), the period's first day and its unit (0 day, 1 month, 2 year). */
+/**
+ * A date the name gives: the last day of its period (`date`), the period's first day and its unit
+ * (0 day, 1 month, 2 year).
+ */
 export interface NamePeriod {
   date: number;
   start: number;
   unit: 0 | 1 | 2;
 }
 
-/** The table's date from its name (the last day of the period it gives), or a problem (no match, impossible date, future date). */
+/**
+ * The table's date from its name (the last day of the period it gives), or a problem (no match, impossible date,
+ * future date).
+ */
 export function dateFromName(
   name: string,
   policy: PolicyConfig,
@@ -74,19 +80,25 @@ export function dateFromName(
   if (m.month !== undefined && (m.month < 1 || m.month > 12))
     return {
       code: 'engine/name-bad-date',
-      message: `table name gives month ${pad2(m.month)}, which is not a month (pattern "${policy.age.pattern}" of policy ${policy.name})`,
+      message:
+        `table name gives month ${pad2(m.month)}, which is not a month ` +
+        `(pattern "${policy.age.pattern}" of policy ${policy.name})`,
     };
   const start = utc(m.year, (m.month ?? 1) - 1, m.day ?? 1);
   if (m.day !== undefined && (m.day < 1 || new Date(start).getUTCDate() !== m.day))
     return {
       code: 'engine/name-bad-date',
-      message: `table name gives ${m.year}-${pad2(m.month)}-${pad2(m.day)}, which is not a date (pattern "${policy.age.pattern}" of policy ${policy.name})`,
+      message:
+        `table name gives ${m.year}-${pad2(m.month)}-${pad2(m.day)}, which is not a date ` +
+        `(pattern "${policy.age.pattern}" of policy ${policy.name})`,
     };
   const unit = m.day !== undefined ? 0 : m.month !== undefined ? 1 : 2;
   if (start > horizon)
     return {
       code: 'engine/date-in-future',
-      message: `table name gives a ${UNITS[unit]} starting ${isoDay(start)}, after both the as-of date and the inventory date: a mistyped name?`,
+      message:
+        `table name gives a ${UNITS[unit]} starting ${isoDay(start)}, ` +
+        'after both the as-of date and the inventory date: a mistyped name?',
     };
   const last = unit === 0 ? start : unit === 1 ? utc(m.year, m.month!, 0) : utc(m.year, 11, 31);
   return { date: last, start, unit };
@@ -148,12 +160,18 @@ export function dateFromLastModified(
   if (!inv.keeps_last_modified)
     return {
       code: 'engine/no-last-modified',
-      message: `${inv.engine} keeps no last-modification time of tables; policy ${policy.name} must age by table_name or column`,
+      message:
+        `${inv.engine} keeps no last-modification time of tables; ` +
+        `policy ${policy.name} must age by table_name or column`,
     };
   if (!table?.last_modified)
     return {
       code: 'engine/last-modified-unknown',
-      message: `the inventory holds no last-modification time for the table: the engine forgot it (MariaDB/InnoDB and SQL Server after a restart) or discovery did not read it (MySQL/MariaDB read it only for tables a last_modified policy claims: rerun \`offload discover --database ${inv.database}\`)`,
+      message:
+        'the inventory holds no last-modification time for the table: ' +
+        'the engine forgot it (MariaDB/InnoDB and SQL Server after a restart) or discovery did not read it ' +
+        '(MySQL/MariaDB read it only for tables a last_modified policy claims: ' +
+        `rerun \`offload discover --database ${inv.database}\`)`,
     };
   const date = parseUtc(table.last_modified);
   if (date > discovered + DAY)

@@ -29,6 +29,8 @@ export function combine(outcomes: Outcome[]): { winner?: Outcome; also: string[]
       return `${n} (${o.problem ? 'cannot evaluate' : o.action}, ${prioText(o)})`;
     })
     .join(', ');
-  const message = `policies ${list} claim the table with different outcomes and no priority decides: give them distinct priorities or narrow the scopes`;
+  const message =
+    `policies ${list} claim the table with different outcomes and no priority decides: ` +
+    'give them distinct priorities or narrow the scopes';
   return { also: names(sorted), problem: { code: 'engine/conflict', message }, reason: `conflict: ${message}` };
 }

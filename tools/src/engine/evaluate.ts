@@ -97,7 +97,9 @@ function outcomeFor(s: Subject, policy: PolicyConfig, scope: number, ctx: Contex
       schedule: null,
       action: 'none',
       age: null,
-      reason: `archive purged ${s.record.archived_at ? `(archived ${s.record.archived_at.slice(0, 10)})` : ''}; nothing left to do`,
+      reason:
+        `archive purged ${s.record.archived_at ? `(archived ${s.record.archived_at.slice(0, 10)})` : ''}; ` +
+        'nothing left to do',
     };
   let t: TableDate;
   if (!s.table && s.record?.table_date) {
@@ -105,7 +107,9 @@ function outcomeFor(s: Subject, policy: PolicyConfig, scope: number, ctx: Contex
   } else if (!s.table && policy.age.from !== 'table_name') {
     return failed(policy, scope, {
       code: 'engine/archive-undated',
-      message: `the source table is gone and its archive record has no table_date to age it by (policy ${policy.name} ages by ${policy.age.from})`,
+      message:
+        'the source table is gone and its archive record has no table_date to age it by ' +
+        `(policy ${policy.name} ages by ${policy.age.from})`,
     });
   } else if (policy.age.from === 'table_name') {
     const pattern = policy.age.pattern;
@@ -227,7 +231,9 @@ function evaluateDatabase(
       out.status = 'partial';
       out.problems.push({
         code: 'inventory/schema-not-discovered',
-        message: `schema "${s}" of ${db.name}'s scope is not in the inventory of ${inv.discovered_at}: rerun \`offload discover --database ${db.name}\``,
+        message:
+          `schema "${s}" of ${db.name}'s scope is not in the inventory of ${inv.discovered_at}: ` +
+          `rerun \`offload discover --database ${db.name}\``,
       });
     } else if (!discovered.has(s) && !inv.partial) {
       out.status = 'partial';
@@ -300,7 +306,9 @@ function evaluateDatabase(
     const readError = tableErrors.size ? tableErrors.get(`${s.schema}\u0000${s.name}`) : undefined;
     if (s.kind === 'partition') {
       d.scope = claims[0]!.index;
-      d.reason = `partition of ${s.table?.partition_of?.schema}.${s.table?.partition_of?.name}: archived with its partitioned table, never on its own`;
+      d.reason =
+        `partition of ${s.table?.partition_of?.schema}.${s.table?.partition_of?.name}: ` +
+        'archived with its partitioned table, never on its own';
     } else if (readError) {
       d.scope = claims[0]!.index;
       d.problem = readError;

@@ -115,7 +115,8 @@ function sourceCleanupRule(t: Timeline, record: ArchiveRecord, inSource: boolean
   return outcome(
     t,
     'cleanup_source',
-    `archived ${record.archived_at.slice(0, 10)} and validated; source.action drop: rename now, drop after ${t.policy.source?.grace_period ?? 'the grace period'}`,
+    `archived ${record.archived_at.slice(0, 10)} and validated; source.action drop: ` +
+      `rename now, drop after ${t.policy.source?.grace_period ?? 'the grace period'}`,
     schedule(t, 'cleanup_source', record.archived_at),
     true,
   );

@@ -1,4 +1,7 @@
-/** Which scope entries of a database claim a table: the schema equal, an include pattern found, no exclude pattern found. */
+/**
+ * Which scope entries of a database claim a table: the schema equal, an include pattern found, no exclude pattern
+ * found.
+ */
 import type { DatabaseConfig } from '../generated/database.js';
 import { compileTablePattern } from '../config/patterns.js';
 import { fastTest } from './fast-match.js';

@@ -1,7 +1,9 @@
 /* Generated from schema/archives.schema.json by tools/scripts/generate-types.ts — do not edit. */
 
 /**
- * The output of `offload archives --format json` (a documented contract): every Iceberg archive of a local warehouse with its size, current snapshot, lineage, retention and last validation, read from the tables' metadata files and the validation records.
+ * The output of `offload archives --format json` (a documented contract): every Iceberg archive of a local warehouse
+ * with its size, current snapshot, lineage, retention and last validation, read from the tables' metadata files and the
+ * validation records.
  */
 export interface ArchivesResult {
   /**
@@ -33,7 +35,8 @@ export interface ArchivesResult {
      */
     table: string;
     /**
-     * The database config whose archives live in this namespace; null when no config maps to it (or no config repository was read).
+     * The database config whose archives live in this namespace; null when no config maps to it (or no config
+     * repository was read).
      */
     database: string | null;
     /**
@@ -69,7 +72,8 @@ export interface ArchivesResult {
      */
     snapshot_at: string | null;
     /**
-     * The source table the archive was copied from (its lineage); null when the table carries no lineage (not written by the archive job).
+     * The source table the archive was copied from (its lineage); null when the table carries no lineage (not written
+     * by the archive job).
      */
     source: {
       /**

@@ -1,7 +1,9 @@
 /* Generated from schema/config-item.schema.json by tools/scripts/generate-types.ts — do not edit. */
 
 /**
- * One config item of the config table (DynamoDB; the local target keeps one JSON file per item): a validated config as `offload sync` wrote it, with the values derived from the settings. What the Lambdas and DAGs read. The table also holds one sync-state item (`pk` `SYNC#STATE`), internal to sync and not described here.
+ * One config item of the config table (DynamoDB; the local target keeps one JSON file per item): a validated config as
+ * `offload sync` wrote it, with the values derived from the settings. What the Lambdas and DAGs read. The table also
+ * holds one sync-state item (`pk` `SYNC#STATE`), internal to sync and not described here.
  */
 export interface ConfigItem {
   /**
@@ -25,7 +27,8 @@ export interface ConfigItem {
    */
   s3_key: string;
   /**
-   * The validated config as parsed (schema/database.schema.json, policy.schema.json or settings.schema.json); comments and formatting are gone.
+   * The validated config as parsed (schema/database.schema.json, policy.schema.json or settings.schema.json); comments
+   * and formatting are gone.
    */
   config: {};
   /**

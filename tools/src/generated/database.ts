@@ -1,7 +1,8 @@
 /* Generated from schema/database.schema.json by tools/scripts/generate-types.ts — do not edit. */
 
 /**
- * One source database to offload from: `databases/<name>.yaml`. Credentials are only ever referenced by secret name, never written here.
+ * One source database to offload from: `databases/<name>.yaml`. Credentials are only ever referenced by secret name,
+ * never written here.
  */
 export interface DatabaseConfig {
   /**
@@ -13,7 +14,8 @@ export interface DatabaseConfig {
    */
   description?: string;
   /**
-   * Database engine; decides the JDBC URL form, the catalog queries and the type mapping. `postgresql` is accepted as an alias of `postgres` (loading rewrites it, so tools see one spelling).
+   * Database engine; decides the JDBC URL form, the catalog queries and the type mapping. `postgresql` is accepted as
+   * an alias of `postgres` (loading rewrites it, so tools see one spelling).
    */
   engine: 'postgres' | 'mysql' | 'mariadb' | 'oracle' | 'sqlserver';
   /**
@@ -68,7 +70,8 @@ export interface DatabaseConfig {
    */
   discovery?: {
     /**
-     * An EventBridge `cron(...)` (six fields) or `rate(...)` expression, a five-field cron line, or an Airflow preset such as `@daily`. Defaults to the settings file's `defaults.discovery_schedule`.
+     * An EventBridge `cron(...)` (six fields) or `rate(...)` expression, a five-field cron line, or an Airflow preset
+     * such as `@daily`. Defaults to the settings file's `defaults.discovery_schedule`.
      */
     schedule?: string;
     /**
@@ -101,7 +104,8 @@ export interface DatabaseConfig {
        */
       schema: string;
       /**
-       * Regular expressions (RE2 syntax, searched in the table name; anchor with ^ and $). A table is in scope when one matches. Defaults to every table.
+       * Regular expressions (RE2 syntax, searched in the table name; anchor with ^ and $). A table is in scope when one
+       * matches. Defaults to every table.
        *
        * @minItems 1
        */
@@ -123,7 +127,8 @@ export interface DatabaseConfig {
        */
       schema: string;
       /**
-       * Regular expressions (RE2 syntax, searched in the table name; anchor with ^ and $). A table is in scope when one matches. Defaults to every table.
+       * Regular expressions (RE2 syntax, searched in the table name; anchor with ^ and $). A table is in scope when one
+       * matches. Defaults to every table.
        *
        * @minItems 1
        */

@@ -1,7 +1,10 @@
 /* Generated from schema/inventory-error.schema.json by tools/scripts/generate-types.ts — do not edit. */
 
 /**
- * The record of a failed discovery, written by `offload discover` beside the last good snapshot (`inventory/<database>.error.json`) instead of replacing that snapshot with a partial one. A later successful discovery deletes it. `offload preview` reads it and says that the last discovery failed and how old the snapshot it used is.
+ * The record of a failed discovery, written by `offload discover` beside the last good snapshot
+ * (`inventory/<database>.error.json`) instead of replacing that snapshot with a partial one. A later successful
+ * discovery deletes it. `offload preview` reads it and says that the last discovery failed and how old the snapshot it
+ * used is.
  */
 export interface DiscoveryFailure {
   /**

@@ -1,7 +1,8 @@
 /* Generated from schema/inventory.schema.json by tools/scripts/generate-types.ts — do not edit. */
 
 /**
- * A snapshot of one source database's catalog, written by `offload discover` (`inventory/<database>.json`). Previews and the policy engine read it, so a pull-request check needs no network path to the database.
+ * A snapshot of one source database's catalog, written by `offload discover` (`inventory/<database>.json`). Previews
+ * and the policy engine read it, so a pull-request check needs no network path to the database.
  */
 export interface Inventory {
   /**
@@ -93,7 +94,8 @@ export interface Table {
    */
   name: string;
   /**
-   * `table`; `partitioned_table` (a table split in partitions); `partition` (PostgreSQL: a table that is a partition of another, archived with its parent).
+   * `table`; `partitioned_table` (a table split in partitions); `partition` (PostgreSQL: a table that is a partition of
+   * another, archived with its parent).
    */
   kind: 'table' | 'partitioned_table' | 'partition';
   /**
@@ -151,7 +153,8 @@ export interface Table {
    */
   bytes: number | null;
   /**
-   * Last modification time the engine keeps (ISO-8601 UTC); null when it keeps none or forgot it (restart), and on MySQL/MariaDB when no `last_modified` policy claimed the table at discovery (reading it means opening the table).
+   * Last modification time the engine keeps (ISO-8601 UTC); null when it keeps none or forgot it (restart), and on
+   * MySQL/MariaDB when no `last_modified` policy claimed the table at discovery (reading it means opening the table).
    */
   last_modified: string | null;
   /**

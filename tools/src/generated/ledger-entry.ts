@@ -1,7 +1,10 @@
 /* Generated from schema/ledger-entry.schema.json by tools/scripts/generate-types.ts — do not edit. */
 
 /**
- * A table's state: `planned` (a run will act on it), `archiving` (an archive job started; nothing is claimed about its outcome), `archived` (the archive committed: snapshot id and rows known), `validated` (validation passed for that snapshot), `source_renamed` (the source moved to its quarantine name), `source_dropped`, `purged` (the archive dropped), `failed` (with an error).
+ * A table's state: `planned` (a run will act on it), `archiving` (an archive job started; nothing is claimed about its
+ * outcome), `archived` (the archive committed: snapshot id and rows known), `validated` (validation passed for that
+ * snapshot), `source_renamed` (the source moved to its quarantine name), `source_dropped`, `purged` (the archive
+ * dropped), `failed` (with an error).
  */
 export type State =
   | 'planned'
@@ -14,7 +17,10 @@ export type State =
   | 'failed';
 
 /**
- * The run ledger's record of one source table: its current state in the pipeline (`planned → archiving → archived → validated → source_renamed → source_dropped`, `purged`, `failed`) and every transition that led there. Written only through conditional transitions (a transition names the state it expects; anything else is refused), locally in `<state dir>/ledger/`, on AWS in the DynamoDB ledger table. The policy engine, status views and reports read it.
+ * The run ledger's record of one source table: its current state in the pipeline (`planned → archiving → archived →
+ * validated → source_renamed → source_dropped`, `purged`, `failed`) and every transition that led there. Written only
+ * through conditional transitions (a transition names the state it expects; anything else is refused), locally in
+ * `<state dir>/ledger/`, on AWS in the DynamoDB ledger table. The policy engine, status views and reports read it.
  */
 export interface LedgerEntry {
   /**
@@ -82,7 +88,8 @@ export interface LedgerEntry {
    */
   archived_at?: string | null;
   /**
-   * Iceberg snapshot id of the current archive, as decimal text (64-bit ids lose digits as JSON numbers); null before the archive commits.
+   * Iceberg snapshot id of the current archive, as decimal text (64-bit ids lose digits as JSON numbers); null before
+   * the archive commits.
    */
   snapshot_id: string | null;
   /**
@@ -148,7 +155,10 @@ export interface LedgerEntry {
      */
     from: State | null;
     /**
-     * A table's state: `planned` (a run will act on it), `archiving` (an archive job started; nothing is claimed about its outcome), `archived` (the archive committed: snapshot id and rows known), `validated` (validation passed for that snapshot), `source_renamed` (the source moved to its quarantine name), `source_dropped`, `purged` (the archive dropped), `failed` (with an error).
+     * A table's state: `planned` (a run will act on it), `archiving` (an archive job started; nothing is claimed about
+     * its outcome), `archived` (the archive committed: snapshot id and rows known), `validated` (validation passed for
+     * that snapshot), `source_renamed` (the source moved to its quarantine name), `source_dropped`, `purged` (the
+     * archive dropped), `failed` (with an error).
      */
     to:
       | 'planned'

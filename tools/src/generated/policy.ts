@@ -1,7 +1,8 @@
 /* Generated from schema/policy.schema.json by tools/scripts/generate-types.ts — do not edit. */
 
 /**
- * One retention policy: `policies/<name>.yaml`. Says how a table's age is found, when it is archived, how long the archive is kept, how the archive is validated and what happens to the source.
+ * One retention policy: `policies/<name>.yaml`. Says how a table's age is found, when it is archived, how long the
+ * archive is kept, how the archive is validated and what happens to the source.
  */
 export interface PolicyConfig {
   /**
@@ -17,11 +18,14 @@ export interface PolicyConfig {
    */
   age: {
     /**
-     * `table_name`: a date written in the table name; `column`: the maximum of a date or timestamp column; `last_modified`: the engine's last-modification time of the table.
+     * `table_name`: a date written in the table name; `column`: the maximum of a date or timestamp column;
+     * `last_modified`: the engine's last-modification time of the table.
      */
     from: 'table_name' | 'column' | 'last_modified';
     /**
-     * With `from: table_name`: where the date sits in the name. `YYYY`, `MM` and `DD` stand for digits, `*` for any text; the rest is literal. The table's date is the last day of the period the name gives (a month table ages from its last day).
+     * With `from: table_name`: where the date sits in the name. `YYYY`, `MM` and `DD` stand for digits, `*` for any
+     * text; the rest is literal. The table's date is the last day of the period the name gives (a month table ages from
+     * its last day).
      */
     pattern?: string;
     /**
@@ -34,7 +38,8 @@ export interface PolicyConfig {
    */
   archive_after: string;
   /**
-   * ISO-8601 duration after the table's date from which the archive is purged. Must not be shorter than `archive_after`. Omit to keep archives until a person purges them.
+   * ISO-8601 duration after the table's date from which the archive is purged. Must not be shorter than
+   * `archive_after`. Omit to keep archives until a person purges them.
    */
   purge_after?: string;
   /**
@@ -67,7 +72,8 @@ export interface PolicyConfig {
    */
   source?: {
     /**
-     * `keep` leaves the source untouched (the default); `drop` renames it after a passed validation and drops it after the grace period.
+     * `keep` leaves the source untouched (the default); `drop` renames it after a passed validation and drops it after
+     * the grace period.
      */
     action: 'keep' | 'drop';
     /**
@@ -76,7 +82,8 @@ export interface PolicyConfig {
     grace_period?: string;
   };
   /**
-   * While enabled, no archive governed by this policy is purged: the hold is recorded with each archive and no forced purge overrides it; only a reviewed change setting enabled to false lifts it.
+   * While enabled, no archive governed by this policy is purged: the hold is recorded with each archive and no forced
+   * purge overrides it; only a reviewed change setting enabled to false lifts it.
    */
   legal_hold?: {
     /**
@@ -93,7 +100,8 @@ export interface PolicyConfig {
     reference?: string;
   };
   /**
-   * When two policies claim one table with different outcomes, the one with the higher priority wins. Equal or missing priorities on such a conflict are an error.
+   * When two policies claim one table with different outcomes, the one with the higher priority wins. Equal or missing
+   * priorities on such a conflict are an error.
    */
   priority?: number;
   /**

@@ -1,11 +1,13 @@
 /* Generated from schema/preview.schema.json by tools/scripts/generate-types.ts — do not edit. */
 
 /**
- * The dates behind the change, from the working tree's decision (for `removed`, the working tree's decision of the table when it still has one).
+ * The dates behind the change, from the working tree's decision (for `removed`, the working tree's decision of the
+ * table when it still has one).
  */
 export type Schedule = {
   /**
-   * Where the table's date comes from: the policy's age source (`table_name`, `column`, `last_modified`) or `archive_record` (the source is gone; the archive's recorded date).
+   * Where the table's date comes from: the policy's age source (`table_name`, `column`, `last_modified`) or
+   * `archive_record` (the source is gone; the archive's recorded date).
    */
   age_from: 'table_name' | 'column' | 'last_modified' | 'archive_record';
   /**
@@ -17,7 +19,8 @@ export type Schedule = {
    */
   archive_due: string;
   /**
-   * The table's date plus `purge_after`: from then on its validated archive may be purged (unless under legal hold); null when the policy has no `purge_after` (kept with no end).
+   * The table's date plus `purge_after`: from then on its validated archive may be purged (unless under legal hold);
+   * null when the policy has no `purge_after` (kept with no end).
    */
   purge_due: string | null;
   /**
@@ -25,7 +28,8 @@ export type Schedule = {
    */
   legal_hold: boolean;
   /**
-   * What happens to the table next: `archive`, `validate` (archived, not yet validated), `cleanup_source` or `purge`; null when nothing will (a legal hold blocks the purge, no `purge_after`, or already purged).
+   * What happens to the table next: `archive`, `validate` (archived, not yet validated), `cleanup_source` or `purge`;
+   * null when nothing will (a legal hold blocks the purge, no `purge_after`, or already purged).
    */
   next_action: 'archive' | 'validate' | 'cleanup_source' | 'purge' | null;
   /**
@@ -35,7 +39,9 @@ export type Schedule = {
 } | null;
 
 /**
- * The output of `offload preview --format json` (a documented contract): what a config change changes — tables newly archived, purged or cleaned up, or no longer — between a base git revision and the working tree, evaluated by the same policy engine as the pipeline over the same inventories.
+ * The output of `offload preview --format json` (a documented contract): what a config change changes — tables newly
+ * archived, purged or cleaned up, or no longer — between a base git revision and the working tree, evaluated by the
+ * same policy engine as the pipeline over the same inventories.
  */
 export interface PreviewResult {
   /**
@@ -55,7 +61,8 @@ export interface PreviewResult {
    */
   inventory: string;
   /**
-   * True when every database was evaluated from a complete inventory on both sides and no table of the working tree had a problem. When false, `changes` may be incomplete and the command exits 1.
+   * True when every database was evaluated from a complete inventory on both sides and no table of the working tree had
+   * a problem. When false, `changes` may be incomplete and the command exits 1.
    */
   complete: boolean;
   /**
@@ -75,7 +82,8 @@ export interface PreviewResult {
      */
     bytes: number;
     /**
-     * Source bytes the change frees (tables whose policy drops the source after archiving); negative when it frees less than before.
+     * Source bytes the change frees (tables whose policy drops the source after archiving); negative when it frees less
+     * than before.
      */
     source_freed_bytes: number;
     /**
@@ -174,15 +182,19 @@ export interface PreviewResult {
      */
     bytes: number;
     /**
-     * Source bytes the change frees (tables whose policy drops the source after archiving); negative when it frees less than before.
+     * Source bytes the change frees (tables whose policy drops the source after archiving); negative when it frees less
+     * than before.
      */
     source_freed_bytes: number;
     /**
-     * Whole days from the inventory's discovery to when the preview ran (the real clock, not `as_of`); null when there was no inventory.
+     * Whole days from the inventory's discovery to when the preview ran (the real clock, not `as_of`); null when there
+     * was no inventory.
      */
     inventory_age_days?: number | null;
     /**
-     * When the last discovery of this database failed after the snapshot used was taken (`inventory/<database>.error.json`): the preview is evaluated from the older, last good snapshot. Null when the last discovery succeeded.
+     * When the last discovery of this database failed after the snapshot used was taken
+     * (`inventory/<database>.error.json`): the preview is evaluated from the older, last good snapshot. Null when the
+     * last discovery succeeded.
      */
     last_discovery_failure?: {
       /**
@@ -225,12 +237,14 @@ export interface PreviewResult {
      */
     bytes: number;
     /**
-     * Source bytes the change frees (tables whose policy drops the source after archiving); negative when it frees less than before.
+     * Source bytes the change frees (tables whose policy drops the source after archiving); negative when it frees less
+     * than before.
      */
     source_freed_bytes: number;
   }[];
   /**
-   * What could not be evaluated: databases (missing or partial inventory, unreachable) and tables (impossible dates, conflicts…).
+   * What could not be evaluated: databases (missing or partial inventory, unreachable) and tables (impossible dates,
+   * conflicts…).
    */
   problems: {
     /**
@@ -259,7 +273,8 @@ export interface PreviewResult {
     side: 'head' | 'base';
   }[];
   /**
-   * Things to know that do not stop the evaluation: an inventory of a database that has no config, a database evaluated from an older snapshot because its last discovery failed.
+   * Things to know that do not stop the evaluation: an inventory of a database that has no config, a database evaluated
+   * from an older snapshot because its last discovery failed.
    */
   warnings?: {
     /**
@@ -276,7 +291,9 @@ export interface PreviewResult {
     message: string;
   }[];
   /**
-   * Lake Formation changes of the pull request: the grants, data-lake administrators and data locations the working tree's `governance` sections declare, against the base revision's — computed by the same function as `offload governance plan`. Revokes take effect only with `offload governance apply --prune`.
+   * Lake Formation changes of the pull request: the grants, data-lake administrators and data locations the working
+   * tree's `governance` sections declare, against the base revision's — computed by the same function as `offload
+   * governance plan`. Revokes take effect only with `offload governance apply --prune`.
    */
   governance: {
     /**

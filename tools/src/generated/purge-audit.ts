@@ -47,7 +47,8 @@ export type PurgeAuditRecord = {
    */
   rows?: number;
   /**
-   * Whether a legal hold was in force: the current config's or the recorded one (a recorded value other than exactly `false` counts as held).
+   * Whether a legal hold was in force: the current config's or the recorded one (a recorded value other than exactly
+   * `false` counts as held).
    */
   legal_hold: boolean;
   /**

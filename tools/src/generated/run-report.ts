@@ -1,7 +1,9 @@
 /* Generated from schema/run-report.schema.json by tools/scripts/generate-types.ts — do not edit. */
 
 /**
- * What one pipeline run did, table by table: written after every run (offload run locally, the validation_report Lambda on AWS) as JSON next to its Markdown and HTML renderings, and re-rendered from the run ledger by `offload report RUN`. One renderer (tools/src/report/) makes all three.
+ * What one pipeline run did, table by table: written after every run (offload run locally, the validation_report Lambda
+ * on AWS) as JSON next to its Markdown and HTML renderings, and re-rendered from the run ledger by `offload report
+ * RUN`. One renderer (tools/src/report/) makes all three.
  */
 export interface RunReport {
   /**
@@ -13,7 +15,8 @@ export interface RunReport {
    */
   run_id: string;
   /**
-   * Where the run happened: the embedded local runtime (local Spark, local state directory) or AWS (Glue, DynamoDB, MWAA).
+   * Where the run happened: the embedded local runtime (local Spark, local state directory) or AWS (Glue, DynamoDB,
+   * MWAA).
    */
   runtime: 'local' | 'aws';
   /**
@@ -25,7 +28,8 @@ export interface RunReport {
    */
   finished_at: string;
   /**
-   * succeeded: every unit of work ended as planned; failed: none did; partial: some failed; no_op: there was nothing to do.
+   * succeeded: every unit of work ended as planned; failed: none did; partial: some failed; no_op: there was nothing to
+   * do.
    */
   status: 'succeeded' | 'failed' | 'partial' | 'no_op';
   /**

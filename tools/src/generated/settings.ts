@@ -1,7 +1,8 @@
 /* Generated from schema/settings.schema.json by tools/scripts/generate-types.ts — do not edit. */
 
 /**
- * Repository-wide settings shared by every database and policy: AWS resource names, locations and defaults. One file, `offload.settings.yaml`, at the repository root.
+ * Repository-wide settings shared by every database and policy: AWS resource names, locations and defaults. One file,
+ * `offload.settings.yaml`, at the repository root.
  */
 export interface OffloadSettings {
   /**
@@ -80,11 +81,13 @@ export interface OffloadSettings {
      */
     purge: string;
     /**
-     * Job that renames and later drops a validated source table (policies with `source.action: drop`). Derived as `<resource_prefix>-data-cleanup-source` when omitted.
+     * Job that renames and later drops a validated source table (policies with `source.action: drop`). Derived as
+     * `<resource_prefix>-data-cleanup-source` when omitted.
      */
     cleanup?: string;
     /**
-     * Job that records the current config's legal hold on an existing archive (glue/hold_table.py). Derived as `<resource_prefix>-data-archive-hold` when omitted.
+     * Job that records the current config's legal hold on an existing archive (glue/hold_table.py). Derived as
+     * `<resource_prefix>-data-archive-hold` when omitted.
      */
     hold?: string;
   };
@@ -118,7 +121,8 @@ export interface OffloadSettings {
    */
   defaults?: {
     /**
-     * Discovery schedule of databases that set none: an EventBridge `cron(...)`/`rate(...)` expression, a five-field cron line or an Airflow preset.
+     * Discovery schedule of databases that set none: an EventBridge `cron(...)`/`rate(...)` expression, a five-field
+     * cron line or an Airflow preset.
      */
     discovery_schedule?: string;
     /**
@@ -133,11 +137,13 @@ export interface OffloadSettings {
     };
   };
   /**
-   * What the CDK app in `infra/` needs beyond the names above: network, Object Lock, reports, MWAA and who may read what. Only `offload deploy` (scripts/deploy.sh) reads it.
+   * What the CDK app in `infra/` needs beyond the names above: network, Object Lock, reports, MWAA and who may read
+   * what. Only `offload deploy` (scripts/deploy.sh) reads it.
    */
   deployment?: {
     /**
-     * Existing VPC the MWAA environment and the database-facing Lambdas run in (private subnets with a route to the source databases and to AWS APIs).
+     * Existing VPC the MWAA environment and the database-facing Lambdas run in (private subnets with a route to the
+     * source databases and to AWS APIs).
      */
     network: {
       /**
@@ -172,11 +178,13 @@ export interface OffloadSettings {
         | [string, string, string, string, string];
     };
     /**
-     * S3 Object Lock on the archive bucket (WORM archives). Omit for no Object Lock. Object Lock can only be enabled when the bucket is created.
+     * S3 Object Lock on the archive bucket (WORM archives). Omit for no Object Lock. Object Lock can only be enabled
+     * when the bucket is created.
      */
     object_lock?: {
       /**
-       * `governance` (users with s3:BypassGovernanceRetention may delete early) or `compliance` (nobody may, not even the root user, until retention ends).
+       * `governance` (users with s3:BypassGovernanceRetention may delete early) or `compliance` (nobody may, not even
+       * the root user, until retention ends).
        */
       mode: 'governance' | 'compliance';
       /**

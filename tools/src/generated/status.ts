@@ -5,7 +5,8 @@
  */
 export type Schedule = {
   /**
-   * Where the table's date comes from: the policy's age source (`table_name`, `column`, `last_modified`) or `archive_record` (the source is gone; the archive's recorded date).
+   * Where the table's date comes from: the policy's age source (`table_name`, `column`, `last_modified`) or
+   * `archive_record` (the source is gone; the archive's recorded date).
    */
   age_from: 'table_name' | 'column' | 'last_modified' | 'archive_record';
   /**
@@ -17,7 +18,8 @@ export type Schedule = {
    */
   archive_due: string;
   /**
-   * The table's date plus `purge_after`: from then on its validated archive may be purged (unless under legal hold); null when the policy has no `purge_after` (kept with no end).
+   * The table's date plus `purge_after`: from then on its validated archive may be purged (unless under legal hold);
+   * null when the policy has no `purge_after` (kept with no end).
    */
   purge_due: string | null;
   /**
@@ -25,7 +27,8 @@ export type Schedule = {
    */
   legal_hold: boolean;
   /**
-   * What happens to the table next: `archive`, `validate` (archived, not yet validated), `cleanup_source` or `purge`; null when nothing will (a legal hold blocks the purge, no `purge_after`, or already purged).
+   * What happens to the table next: `archive`, `validate` (archived, not yet validated), `cleanup_source` or `purge`;
+   * null when nothing will (a legal hold blocks the purge, no `purge_after`, or already purged).
    */
   next_action: 'archive' | 'validate' | 'cleanup_source' | 'purge' | null;
   /**
@@ -35,7 +38,9 @@ export type Schedule = {
 } | null;
 
 /**
- * The output of `offload status --format json` (a documented contract): for every table a scope claims — including those with nothing to do — its dates, the action due now, the next action and when, and its state in the run ledger, as decided by the same policy engine as the pipeline.
+ * The output of `offload status --format json` (a documented contract): for every table a scope claims — including
+ * those with nothing to do — its dates, the action due now, the next action and when, and its state in the run ledger,
+ * as decided by the same policy engine as the pipeline.
  */
 export interface StatusResult {
   /**
@@ -51,11 +56,13 @@ export interface StatusResult {
    */
   inventory: string;
   /**
-   * The run ledger the states (`tables[].state`) and archive records came from, e.g. `local:.offload/state/ledger`; null when none was read (every state is then null).
+   * The run ledger the states (`tables[].state`) and archive records came from, e.g. `local:.offload/state/ledger`;
+   * null when none was read (every state is then null).
    */
   ledger: string | null;
   /**
-   * True when every selected database was evaluated from a complete inventory and no table had a problem; when false the command exits 1.
+   * True when every selected database was evaluated from a complete inventory and no table had a problem; when false
+   * the command exits 1.
    */
   complete: boolean;
   /**
@@ -176,7 +183,8 @@ export interface StatusResult {
     reason: string;
     schedule: Schedule;
     /**
-     * Why the table (or database) could not be evaluated: a stable code and a message saying what to do; null when it was.
+     * Why the table (or database) could not be evaluated: a stable code and a message saying what to do; null when it
+     * was.
      */
     problem: {
       /**
@@ -201,11 +209,13 @@ export interface StatusResult {
      */
     in_source: boolean;
     /**
-     * The table's current state in the run ledger (the pipeline's record of every transition, `offload status --ledger`); null when no ledger was read or it holds nothing about the table.
+     * The table's current state in the run ledger (the pipeline's record of every transition, `offload status
+     * --ledger`); null when no ledger was read or it holds nothing about the table.
      */
     state: {
       /**
-       * The last state recorded: `planned`, `archiving`, `archived`, `validated`, `source_renamed`, `source_dropped`, `purged` or `failed`.
+       * The last state recorded: `planned`, `archiving`, `archived`, `validated`, `source_renamed`, `source_dropped`,
+       * `purged` or `failed`.
        */
       state:
         | 'planned'
@@ -221,7 +231,8 @@ export interface StatusResult {
        */
       run_id: string;
       /**
-       * The Iceberg snapshot the archive is at (a 64-bit id, as decimal text so it stays exact); null when there is none yet.
+       * The Iceberg snapshot the archive is at (a 64-bit id, as decimal text so it stays exact); null when there is
+       * none yet.
        */
       snapshot_id: string | null;
       /**

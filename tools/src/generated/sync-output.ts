@@ -1,7 +1,8 @@
 /* Generated from schema/sync-output.schema.json by tools/scripts/generate-types.ts — do not edit. */
 
 /**
- * What `offload sync --format json` prints: the plan, and with `--apply` what was applied. A stable structure for scripts; fields keep their meaning, new ones may be added.
+ * What `offload sync --format json` prints: the plan, and with `--apply` what was applied. A stable structure for
+ * scripts; fields keep their meaning, new ones may be added.
  */
 export interface SyncOutput {
   /**
@@ -211,7 +212,8 @@ export interface SyncOutput {
     manifestWritten: boolean;
   };
   /**
-   * Where the configs come from, read from git: the commit recorded, uncommitted config files, ancestry against the last synced commit, and the overrides in use; null when not computed.
+   * Where the configs come from, read from git: the commit recorded, uncommitted config files, ancestry against the
+   * last synced commit, and the overrides in use; null when not computed.
    */
   provenance?: {
     /**

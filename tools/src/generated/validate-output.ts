@@ -1,7 +1,8 @@
 /* Generated from schema/validate-output.schema.json by tools/scripts/generate-types.ts — do not edit. */
 
 /**
- * What `offload validate --format json` prints: a stable structure for tools. New fields may be added; existing ones keep their meaning while `version` is 1.
+ * What `offload validate --format json` prints: a stable structure for tools. New fields may be added; existing ones
+ * keep their meaning while `version` is 1.
  */
 export interface ValidateOutput {
   /**

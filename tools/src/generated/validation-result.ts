@@ -1,7 +1,10 @@
 /* Generated from schema/validation-result.schema.json by tools/scripts/generate-types.ts — do not edit. */
 
 /**
- * Written by glue/validate_table.py for the report step: the comparison of an Iceberg archive with its source table. The row count and column aggregates (non-NULL counts, exact sums, float min/max) on the source side are computed by the source database in SQL; row hashes and text-length sums are computed by Spark over the canonical texts the source database produces, and over the archive.
+ * Written by glue/validate_table.py for the report step: the comparison of an Iceberg archive with its source table.
+ * The row count and column aggregates (non-NULL counts, exact sums, float min/max) on the source side are computed by
+ * the source database in SQL; row hashes and text-length sums are computed by Spark over the canonical texts the source
+ * database produces, and over the archive.
  */
 export interface ValidationResultRecord {
   /**
@@ -150,7 +153,8 @@ export interface ValidationResultRecord {
      */
     match: boolean;
     /**
-     * non_null_count, text_length_sum (UTF-8 bytes of the canonical texts), sum (exact, integers and decimals), min/max (floats); each source vs archive
+     * non_null_count, text_length_sum (UTF-8 bytes of the canonical texts), sum (exact, integers and decimals), min/max
+     * (floats); each source vs archive
      */
     checks: {
       /**

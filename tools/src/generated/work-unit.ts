@@ -10,7 +10,8 @@ export type CredentialSource =
        */
       kind: 'env';
       /**
-       * Variable name prefix: `OFFLOAD_DB_` + the database name upper-cased with every character outside A–Z, 0–9 turned to `_`, + `_`.
+       * Variable name prefix: `OFFLOAD_DB_` + the database name upper-cased with every character outside A–Z, 0–9
+       * turned to `_`, + `_`.
        */
       prefix: string;
     }
@@ -54,7 +55,11 @@ export type CredentialSource =
     };
 
 /**
- * One action on one table, as the policy engine decided it: the contract between the control plane (TypeScript, which builds it) and the data-plane jobs (which run it with `--work_unit <file|s3 uri>`). Everything a job needs is resolved here once — engine spelling, host/port/database parsed from the JDBC URL, archive namespace and table name, partition spec, retention end, legal hold, validation settings — and never recomputed by a job. It never holds a password: only where the job finds the credentials.
+ * One action on one table, as the policy engine decided it: the contract between the control plane (TypeScript, which
+ * builds it) and the data-plane jobs (which run it with `--work_unit <file|s3 uri>`). Everything a job needs is
+ * resolved here once — engine spelling, host/port/database parsed from the JDBC URL, archive namespace and table name,
+ * partition spec, retention end, legal hold, validation settings — and never recomputed by a job. It never holds a
+ * password: only where the job finds the credentials.
  */
 export interface WorkUnit {
   /**
@@ -66,11 +71,13 @@ export interface WorkUnit {
    */
   id: string;
   /**
-   * What the job does: `archive` (copy the source table into its Iceberg archive), `validate` (compare the archive with the source), `cleanup_source` (rename, later drop, the source table), `purge` (drop the archive).
+   * What the job does: `archive` (copy the source table into its Iceberg archive), `validate` (compare the archive with
+   * the source), `cleanup_source` (rename, later drop, the source table), `purge` (drop the archive).
    */
   action: 'archive' | 'validate' | 'cleanup_source' | 'purge';
   /**
-   * The pipeline run this unit belongs to; the archive job writes it into the archive's lineage and the run ledger records it with every transition.
+   * The pipeline run this unit belongs to; the archive job writes it into the archive's lineage and the run ledger
+   * records it with every transition.
    */
   run_id: string;
   /**
@@ -106,7 +113,8 @@ export interface WorkUnit {
      */
     database: string;
     /**
-     * Where host, port and database come from: the config's `jdbc_url`, or a URL override found with the credentials when the unit was planned (`OFFLOAD_DB_<NAME>_URL` or the credentials file's `url`).
+     * Where host, port and database come from: the config's `jdbc_url`, or a URL override found with the credentials
+     * when the unit was planned (`OFFLOAD_DB_<NAME>_URL` or the credentials file's `url`).
      */
     address_from?: 'jdbc_url' | 'credentials_url';
     /**
@@ -118,11 +126,13 @@ export interface WorkUnit {
      */
     table: string;
     /**
-     * Where the job finds the user name and password: the sources are tried in order and the first that has them wins (the same order as `offload discover`). Never the values themselves.
+     * Where the job finds the user name and password: the sources are tried in order and the first that has them wins
+     * (the same order as `offload discover`). Never the values themselves.
      */
     credentials: {
       /**
-       * The database name the credentials are kept under (the key in the credentials file; upper-cased in the environment variable names).
+       * The database name the credentials are kept under (the key in the credentials file; upper-cased in the
+       * environment variable names).
        */
       name: string;
       /**
@@ -142,11 +152,13 @@ export interface WorkUnit {
      */
     catalog: string;
     /**
-     * Archive namespace: the Glue database of the source database's archives (settings prefix + database name unless the config names one).
+     * Archive namespace: the Glue database of the source database's archives (settings prefix + database name unless
+     * the config names one).
      */
     namespace: string;
     /**
-     * Archive table name inside the namespace: `<schema>__<table>` when both are plain lower-case names, else a sanitised name with a hash suffix (see glue/README.md).
+     * Archive table name inside the namespace: `<schema>__<table>` when both are plain lower-case names, else a
+     * sanitised name with a hash suffix (see glue/README.md).
      */
     table: string;
     /**
@@ -171,11 +183,13 @@ export interface WorkUnit {
       width?: number;
     }[];
     /**
-     * For `validate`, `cleanup_source` and `purge`: the run whose archive the unit acts on (the archive's lineage must name it); null for `archive`, which writes its own run id.
+     * For `validate`, `cleanup_source` and `purge`: the run whose archive the unit acts on (the archive's lineage must
+     * name it); null for `archive`, which writes its own run id.
      */
     run_id?: string | null;
     /**
-     * For units after the archive: the archive snapshot the run ledger recorded, as decimal text (Iceberg snapshot ids are 64-bit; JSON numbers lose digits past 2^53); null when not known yet.
+     * For units after the archive: the archive snapshot the run ledger recorded, as decimal text (Iceberg snapshot ids
+     * are 64-bit; JSON numbers lose digits past 2^53); null when not known yet.
      */
     snapshot_id?: string | null;
   };
@@ -188,11 +202,13 @@ export interface WorkUnit {
      */
     name: string;
     /**
-     * Date (YYYY-MM-DD, UTC) from which the archive may be purged: the table's date plus `purge_after`; null when the policy keeps archives with no end.
+     * Date (YYYY-MM-DD, UTC) from which the archive may be purged: the table's date plus `purge_after`; null when the
+     * policy keeps archives with no end.
      */
     retention_end: string | null;
     /**
-     * The policy's legal hold as it stands in the reviewed config; recorded with the archive when it is written and honoured by purge.
+     * The policy's legal hold as it stands in the reviewed config; recorded with the archive when it is written and
+     * honoured by purge.
      */
     legal_hold: {
       /**

@@ -157,7 +157,8 @@ export function createAwsGovernanceTarget(opts: AwsGovernanceOptions): Governanc
           `Lake Formation refused ${failed.length} ${kind}(s):\n${failed
             .map(
               (f) =>
-                `  ${f.RequestEntry?.Principal?.DataLakePrincipalIdentifier} on ${JSON.stringify(f.RequestEntry?.Resource)}: ` +
+                `  ${f.RequestEntry?.Principal?.DataLakePrincipalIdentifier} ` +
+                `on ${JSON.stringify(f.RequestEntry?.Resource)}: ` +
                 `${f.Error?.ErrorCode}: ${f.Error?.ErrorMessage}`,
             )
             .join('\n')}\nWhat came before was applied; run the command again after fixing the cause.`,

@@ -21,7 +21,9 @@ export function checkRead(state: GovernanceState, principal: string, database: s
   if (mine.length)
     return {
       allowed: false,
-      reason: `${principal} holds ${[...new Set(mine.map((g) => g.permission))].sort().join(', ')} on ${database} but not SELECT on ${what}`,
+      reason:
+        `${principal} holds ${[...new Set(mine.map((g) => g.permission))].sort().join(', ')} on ${database} ` +
+        `but not SELECT on ${what}`,
     };
   return { allowed: false, reason: `${principal} holds no Lake Formation permission on ${database}` };
 }

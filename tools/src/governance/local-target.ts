@@ -9,14 +9,17 @@
  * Writes go to a temporary file renamed over the old one (a reader never sees half a file), under a
  * lock file, and only when the state is still the one the plan read.
  */
-import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { UserError } from '../errors.js';
+import { withFileLock } from '../lockfile.js';
 import { grantKey, sortGrants, type GovernanceState, type Grant } from './model.js';
 import type { GovernanceTarget } from './target.js';
 
 const GOVERNANCE_FILE = 'governance.json';
+/** The write lock (lockfile.ts): a lock older than 30 s is taken to be a dead process's. */
+const LOCK = { staleMs: 30_000, maxPauseMs: 100, ifStuck: 'if none runs, delete it' };
 
 interface FilePermission {
   principal: string;
@@ -113,7 +116,7 @@ export function createLocalGovernanceTarget(dir: string): GovernanceTarget {
     read,
     async apply(changes, expected) {
       await mkdir(path.dirname(file), { recursive: true });
-      await withLock(`${file}.lock`, async () => {
+      await withFileLock(`${file}.lock`, LOCK, async () => {
         const now = await read();
         if (canonical(now) !== canonical(expected))
           throw new UserError(`${file} changed since the plan was made (another apply?): run the command again`, 1);
@@ -131,30 +134,4 @@ export function createLocalGovernanceTarget(dir: string): GovernanceTarget {
       });
     },
   };
-}
-
-/** Runs fn holding an O_EXCL lock file; a lock older than 30 s is taken to be a dead process's. */
-async function withLock<T>(lock: string, fn: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + 40_000;
-  for (;;) {
-    try {
-      await (await open(lock, 'wx')).close();
-      break;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const age = await stat(lock).then(
-        (s) => Date.now() - s.mtimeMs,
-        () => 0,
-      );
-      if (age > 30_000) await rm(lock, { force: true });
-      else if (Date.now() > deadline)
-        throw new UserError(`${lock} is held by another process; if none runs, delete it`, 2);
-      else await new Promise((r) => setTimeout(r, 50 + Math.random() * 100));
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    await rm(lock, { force: true });
-  }
 }

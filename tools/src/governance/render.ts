@@ -94,7 +94,8 @@ function renderGovernanceMarkdown(plan: GovernancePlan, mode: RenderMode, after?
     rows.push(`| + grant | ${md(g.principal)} | ${permission(g)} | ${md(resourceLabel(g))} | |`);
   for (const g of plan.grants.revoke)
     rows.push(
-      `| - ${plan.prune ? 'revoke' : 'drift (kept)'} | ${md(g.principal)} | ${permission(g)} | ${md(resourceLabel(g))} | ${REASON[g.reason]} |`,
+      `| - ${plan.prune ? 'revoke' : 'drift (kept)'} | ${md(g.principal)} | ${permission(g)} | ` +
+        `${md(resourceLabel(g))} | ${REASON[g.reason]} |`,
     );
   for (const a of plan.admins.add) rows.push(`| + administrator | ${md(a)} | | | |`);
   for (const a of plan.admins.remove)

@@ -83,7 +83,9 @@ export function parseInventory(text: string, database: string, label: string): R
     return {
       ok: false,
       code: 'inventory/version',
-      message: `inventory ${file} has format_version ${JSON.stringify(v)}; this offload reads version ${INVENTORY_FORMAT_VERSION} (rerun discover)`,
+      message:
+        `inventory ${file} has format_version ${JSON.stringify(v)}; ` +
+        `this offload reads version ${INVENTORY_FORMAT_VERSION} (rerun discover)`,
     };
   const problems = inventoryProblems(doc);
   if (problems.length)

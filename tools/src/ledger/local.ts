@@ -9,14 +9,14 @@
  * temporary file and a rename — all or nothing: a reader sees the old entry or the new one, and a
  * process killed mid-write leaves at most a stray temporary file, which readers skip. Hashed file names
  * keep any table name (slashes, dots, 128 characters of Unicode) a safe, short file name; the exact
- * names are inside. The mutex uses the same technique as the sync's local target (a lock of a dead
- * process, or an old one, is broken) but its own file, so a sync never waits on a run.
+ * names are inside. The mutex is the sync's local target's (lockfile.ts: a lock of a dead process, or
+ * an old one, is broken) on its own file, so a sync never waits on a run.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { open, readFile, readdir, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../errors.js';
+import { withFileLock } from '../lockfile.js';
 import { applyTransition, type Ledger, type LedgerEntry, type TableRef, type Transition } from './model.js';
 
 export interface LocalLedgerOptions {
@@ -27,7 +27,10 @@ export interface LocalLedgerOptions {
 }
 
 const entryFile = (r: TableRef) =>
-  `${createHash('sha256').update(`${r.database}\u0000${r.schema}\u0000${r.table}`, 'utf8').digest('hex').slice(0, 32)}.json`;
+  `${createHash('sha256')
+    .update(`${r.database}\u0000${r.schema}\u0000${r.table}`, 'utf8')
+    .digest('hex')
+    .slice(0, 32)}.json`;
 
 export function createLocalLedger(opts: LocalLedgerOptions): Ledger {
   return new LocalLedger(opts);
@@ -110,59 +113,11 @@ class LocalLedger implements Ledger {
     });
   }
 
-  private async withMutex<T>(fn: () => Promise<T>): Promise<T> {
-    await mkdir(this.dir, { recursive: true });
-    const lock = path.join(this.dir, '.lock');
-    const staleMs = this.opts.staleLockMs ?? 30_000;
-    const deadline = Date.now() + staleMs + 10_000;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const fh = await open(lock, 'wx');
-        try {
-          await fh.writeFile(JSON.stringify({ pid: process.pid, host: hostname(), at: new Date().toISOString() }));
-        } finally {
-          await fh.close();
-        }
-        break;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-        if (await isStale(lock, staleMs)) {
-          const aside = `${lock}.stale-${randomBytes(6).toString('hex')}`;
-          try {
-            await rename(lock, aside); // only one waiter breaks it
-            await rm(aside, { force: true });
-          } catch {
-            /* someone else broke it */
-          }
-          continue;
-        }
-        if (Date.now() > deadline)
-          throw new UserError(`${lock} is held by another process for too long; if no run is active, delete it`, 2);
-        await new Promise((r) => setTimeout(r, Math.min(50, 2 * 2 ** Math.min(attempt, 5)) * (0.5 + Math.random())));
-      }
-    }
-    try {
-      return await fn();
-    } finally {
-      await rm(lock, { force: true });
-    }
-  }
-}
-
-async function isStale(lock: string, staleMs: number): Promise<boolean> {
-  try {
-    const [text, st] = await Promise.all([readFile(lock, 'utf8'), stat(lock)]);
-    if (Date.now() - st.mtimeMs > staleMs) return true;
-    const info = JSON.parse(text) as { pid?: number; host?: string };
-    if (info.host === hostname() && typeof info.pid === 'number' && info.pid !== process.pid) {
-      try {
-        process.kill(info.pid, 0);
-      } catch (e) {
-        return (e as NodeJS.ErrnoException).code === 'ESRCH';
-      }
-    }
-    return false;
-  } catch {
-    return false; // vanished, or being written right now
+  private withMutex<T>(fn: () => Promise<T>): Promise<T> {
+    return withFileLock(
+      path.join(this.dir, '.lock'),
+      { staleMs: this.opts.staleLockMs ?? 30_000, maxPauseMs: 50, ifStuck: 'if no run is active, delete it' },
+      fn,
+    );
   }
 }

@@ -78,7 +78,8 @@ export class LedgerConflictError extends Error {
     readonly found: State | null,
   ) {
     super(
-      `${refText(ref)}: the ledger holds ${found ?? 'no entry'}, not ${expected ?? 'no entry'} as this writer read: another run changed it`,
+      `${refText(ref)}: the ledger holds ${found ?? 'no entry'}, not ${expected ?? 'no entry'} as this writer read: ` +
+        'another run changed it',
     );
     this.name = 'LedgerConflictError';
   }

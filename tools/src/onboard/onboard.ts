@@ -224,7 +224,8 @@ export async function onboard(opts: OnboardOptions): Promise<OnboardResult> {
     const privileges = await checkPrivileges(config.engine, session, opts.schemas);
     if (privileges.writes.length)
       throw new UserError(
-        `connection test refused the login "${opts.user}": it ${privileges.writes.join(', ')}. Sources are only read: ` +
+        `connection test refused the login "${opts.user}": it ${privileges.writes.join(', ')}. ` +
+          'Sources are only read: ' +
           'onboard a login with SELECT only (nothing was written)',
         1,
       );

@@ -37,9 +37,11 @@ export async function checkPrivileges(engine: string, port: QueryPort, schemas: 
     unreadable = n(r?.unreadable);
   } else if (engine === 'mysql' || engine === 'mariadb') {
     const WRITE = `('INSERT','UPDATE','DELETE','DROP','ALTER','CREATE','SUPER','ALL PRIVILEGES')`;
-    const me = `CONCAT('''', SUBSTRING_INDEX(CURRENT_USER(), '@', 1), '''@''', SUBSTRING_INDEX(CURRENT_USER(), '@', -1), '''')`;
+    const me =
+      "CONCAT('''', SUBSTRING_INDEX(CURRENT_USER(), '@', 1), '''@''', SUBSTRING_INDEX(CURRENT_USER(), '@', -1), '''')";
     const [g] = await port.query(
-      `SELECT COUNT(*) AS n FROM information_schema.USER_PRIVILEGES WHERE GRANTEE = ${me} AND PRIVILEGE_TYPE IN ${WRITE}`,
+      'SELECT COUNT(*) AS n FROM information_schema.USER_PRIVILEGES ' +
+        `WHERE GRANTEE = ${me} AND PRIVILEGE_TYPE IN ${WRITE}`,
       [],
     );
     if (n(g?.n)) writes.push('holds global write privileges');

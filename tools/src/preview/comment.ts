@@ -42,7 +42,8 @@ export async function commentTargetFromEnv(env: NodeJS.ProcessEnv = process.env)
   const n = Number(event.pull_request?.number ?? (event.issue?.pull_request ? event.issue.number : undefined) ?? NaN);
   if (!Number.isInteger(n) || n <= 0)
     throw new UserError(
-      `the event in ${eventPath} is not a pull request event (no pull_request.number): run --comment on pull_request workflows`,
+      `the event in ${eventPath} is not a pull request event (no pull_request.number): ` +
+        'run --comment on pull_request workflows',
     );
   return {
     token,

@@ -78,7 +78,8 @@ export async function readArchiveState(file: string): Promise<ArchiveRecord[]> {
     )
   ) {
     throw new UserError(
-      `archive state ${file}: expected a list of { database, schema, table, archived_at, validated, table_date?, purged? }`,
+      `archive state ${file}: ` +
+        'expected a list of { database, schema, table, archived_at, validated, table_date?, purged? }',
     );
   }
   (list as ArchiveRecord[]).forEach((r, i) => {
@@ -140,11 +141,12 @@ export async function preview(opts: PreviewOptions): Promise<PreviewResult> {
   const head = await loadRepo(fsSource(opts.root));
   if (head.errors > 0) {
     throw new UserError(
-      `the working tree's configs have ${head.errors} validation error(s); run \`offload validate\` and fix them first:\n${head.findings
-        .filter((f) => f.severity === 'error')
-        .slice(0, 10)
-        .map((f) => `  ${f.file}:${f.line}:${f.column} ${f.code} ${f.message}`)
-        .join('\n')}`,
+      `the working tree's configs have ${head.errors} validation error(s); ` +
+        `run \`offload validate\` and fix them first:\n${head.findings
+          .filter((f) => f.severity === 'error')
+          .slice(0, 10)
+          .map((f) => `  ${f.file}:${f.line}:${f.column} ${f.code} ${f.message}`)
+          .join('\n')}`,
       1,
     );
   }
@@ -297,7 +299,9 @@ export function summarize(
     problems.push({
       database: '*',
       code: 'preview/base-invalid',
-      message: `the configs at ${opts.base} have ${baseRepo.errors} validation error(s); compared with what of them loads`,
+      message:
+        `the configs at ${opts.base} have ${baseRepo.errors} validation error(s); ` +
+        'compared with what of them loads',
       side: 'base',
     });
   // A problem both sides share is reported once, as the working tree's.

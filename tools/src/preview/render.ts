@@ -26,7 +26,13 @@ const SIGN: Record<Change['change'], string> = { added: '+', removed: '-', chang
 function summaryLine(r: PreviewResult): string {
   const s = r.summary;
   if (!r.complete && s.tables === 0)
-    return `Retention preview could not evaluate every database — no changes can be claimed (${plural(r.problems.filter((p) => p.side === 'head').length || r.databases.filter((d) => d.status !== 'ok').length, 'problem')})`;
+    return (
+      'Retention preview could not evaluate every database — no changes can be claimed ' +
+      `(${plural(
+        r.problems.filter((p) => p.side === 'head').length || r.databases.filter((d) => d.status !== 'ok').length,
+        'problem',
+      )})`
+    );
   if (s.tables === 0)
     return 'Retention preview: no changes — no table is newly affected, no longer affected or given a different action';
   const parts = [
@@ -35,9 +41,13 @@ function summaryLine(r: PreviewResult): string {
     s.removed && `${formatCount(s.removed)} no longer affected`,
   ].filter(Boolean);
   const freed = s.source_freed_bytes
-    ? `; ${s.source_freed_bytes > 0 ? 'frees' : 'no longer frees'} ${formatBytes(Math.abs(s.source_freed_bytes))} at the source`
+    ? `; ${s.source_freed_bytes > 0 ? 'frees' : 'no longer frees'} ` +
+      `${formatBytes(Math.abs(s.source_freed_bytes))} at the source`
     : '';
-  return `Retention preview: ${plural(s.tables, 'table')} change (${parts.join(', ')}) — ${formatCount(s.rows)} rows, ${formatBytes(s.bytes)}${freed}${r.complete ? '' : ' — INCOMPLETE: see problems'}`;
+  return (
+    `Retention preview: ${plural(s.tables, 'table')} change (${parts.join(', ')}) — ` +
+    `${formatCount(s.rows)} rows, ${formatBytes(s.bytes)}${freed}${r.complete ? '' : ' — INCOMPLETE: see problems'}`
+  );
 }
 
 // ---- governance ----------------------------------------------------------------------------------
@@ -131,7 +141,8 @@ export function renderText(r: PreviewResult): string {
     out.push('Problems (the preview is incomplete until they are fixed):');
     for (const p of r.problems)
       out.push(
-        `  ${p.side === 'base' ? '(base) ' : ''}${p.database}${p.table !== undefined ? ` ${p.schema}.${p.table}` : ''}: ${p.code}: ${p.message}`,
+        `  ${p.side === 'base' ? '(base) ' : ''}${p.database}` +
+          `${p.table !== undefined ? ` ${p.schema}.${p.table}` : ''}: ${p.code}: ${p.message}`,
       );
     out.push('');
   } else if (r.problems.length) {
@@ -152,17 +163,22 @@ export function renderText(r: PreviewResult): string {
       continue;
     }
     out.push(
-      `${d.database}${d.status !== 'ok' ? ` [${d.status.toUpperCase()}]` : ''}: ${plural(d.tables, 'table')}, ${formatCount(d.rows)} rows, ${formatBytes(d.bytes)}, source freed ${formatBytes(d.source_freed_bytes)}`,
+      `${d.database}${d.status !== 'ok' ? ` [${d.status.toUpperCase()}]` : ''}: ${plural(d.tables, 'table')}, ` +
+        `${formatCount(d.rows)} rows, ${formatBytes(d.bytes)}, source freed ${formatBytes(d.source_freed_bytes)}`,
     );
     for (const c of cs) {
       const was =
         c.change === 'changed'
-          ? ` (was ${ACTION_WORD[c.previous_action]}${c.previous_policy !== c.policy ? ` by ${c.previous_policy}` : ''})`
+          ? ` (was ${ACTION_WORD[c.previous_action]}` +
+            `${c.previous_policy !== c.policy ? ` by ${c.previous_policy}` : ''})`
           : c.change === 'removed'
             ? ` (was ${ACTION_WORD[c.previous_action]})`
             : '';
       out.push(
-        `  ${SIGN[c.change]} ${JSON.stringify(c.schema)}.${JSON.stringify(c.table)}: ${ACTION_WORD[c.action]}${was} [${c.policy ?? '-'}] ${c.rows === null ? '? rows' : `${formatCount(c.rows)} rows`}, ${c.bytes === null ? '? bytes' : formatBytes(c.bytes)}`,
+        `  ${SIGN[c.change]} ${JSON.stringify(c.schema)}.${JSON.stringify(c.table)}: ` +
+          `${ACTION_WORD[c.action]}${was} [${c.policy ?? '-'}] ` +
+          `${c.rows === null ? '? rows' : `${formatCount(c.rows)} rows`}, ` +
+          `${c.bytes === null ? '? bytes' : formatBytes(c.bytes)}`,
       );
       out.push(`      ${c.reason}`);
     }
@@ -173,7 +189,8 @@ export function renderText(r: PreviewResult): string {
     out.push('Per policy:');
     for (const p of r.policies)
       out.push(
-        `  ${p.policy}: ${plural(p.tables, 'table')}, ${formatCount(p.rows)} rows, ${formatBytes(p.bytes)}, source freed ${formatBytes(p.source_freed_bytes)}`,
+        `  ${p.policy}: ${plural(p.tables, 'table')}, ${formatCount(p.rows)} rows, ${formatBytes(p.bytes)}, ` +
+          `source freed ${formatBytes(p.source_freed_bytes)}`,
       );
   }
   return `${out.join('\n').replace(/\n+$/, '')}\n`;
@@ -207,12 +224,14 @@ function totalsTable(r: PreviewResult): string[] {
     for (const d of r.databases)
       if (d.tables)
         lines.push(
-          `| ${code(d.database)} | ${formatCount(d.tables)} | ${formatCount(d.rows)} | ${formatBytes(d.bytes)} | ${formatBytes(d.source_freed_bytes)} |`,
+          `| ${code(d.database)} | ${formatCount(d.tables)} | ${formatCount(d.rows)} | ${formatBytes(d.bytes)} | ` +
+            `${formatBytes(d.source_freed_bytes)} |`,
         );
     lines.push('', '| Policy | Tables | Rows | Size | Freed at source |', '|---|--:|--:|--:|--:|');
     for (const p of r.policies)
       lines.push(
-        `| ${code(p.policy)} | ${formatCount(p.tables)} | ${formatCount(p.rows)} | ${formatBytes(p.bytes)} | ${formatBytes(p.source_freed_bytes)} |`,
+        `| ${code(p.policy)} | ${formatCount(p.tables)} | ${formatCount(p.rows)} | ${formatBytes(p.bytes)} | ` +
+          `${formatBytes(p.source_freed_bytes)} |`,
       );
     lines.push('');
   }
@@ -223,8 +242,13 @@ function changeRow(c: Change): string {
   const was =
     c.change === 'added'
       ? ''
-      : ` (was ${ACTION_WORD[c.previous_action]}${c.previous_policy && c.previous_policy !== c.policy ? ` by ${code(c.previous_policy)}` : ''})`;
-  return `| ${SIGN[c.change]} ${c.change} | ${code(c.schema)}.${code(c.table)} | ${ACTION_WORD[c.action]}${was} | ${c.policy ? code(c.policy) : '–'} | ${c.rows === null ? '?' : formatCount(c.rows)} | ${c.bytes === null ? '?' : formatBytes(c.bytes)} | ${cell(c.reason)} |`;
+      : ` (was ${ACTION_WORD[c.previous_action]}` +
+        `${c.previous_policy && c.previous_policy !== c.policy ? ` by ${code(c.previous_policy)}` : ''})`;
+  return (
+    `| ${SIGN[c.change]} ${c.change} | ${code(c.schema)}.${code(c.table)} | ${ACTION_WORD[c.action]}${was} | ` +
+    `${c.policy ? code(c.policy) : '–'} | ${c.rows === null ? '?' : formatCount(c.rows)} | ` +
+    `${c.bytes === null ? '?' : formatBytes(c.bytes)} | ${cell(c.reason)} |`
+  );
 }
 
 export function renderMarkdown(r: PreviewResult, limit = COMMENT_LIMIT): string {
@@ -252,14 +276,16 @@ export function renderMarkdown(r: PreviewResult, limit = COMMENT_LIMIT): string 
     );
     for (const p of problems.slice(0, 50))
       head.push(
-        `> - ${p.side === 'base' ? '(base) ' : ''}${code(p.database)}${p.table !== undefined ? ` ${code(`${p.schema}.${p.table}`)}` : ''}: \`${p.code}\` ${cell(p.message)}`,
+        `> - ${p.side === 'base' ? '(base) ' : ''}${code(p.database)}` +
+          `${p.table !== undefined ? ` ${code(`${p.schema}.${p.table}`)}` : ''}: \`${p.code}\` ${cell(p.message)}`,
       );
     if (problems.length > 50)
       head.push(`> - … and ${problems.length - 50} more problems (run \`offload preview\` for all)`);
     head.push('');
   }
   head.push(...totalsTable(r), governanceMarkdown(r));
-  const footer = `\n<sub>Generated by \`offload preview\`. Decisions come from the same policy engine the pipeline runs.</sub>\n`;
+  const footer =
+    '\n<sub>Generated by `offload preview`. Decisions come from the same policy engine the pipeline runs.</sub>\n';
   let body = head.join('\n');
   const sections: string[] = [];
   let left = 0,
@@ -270,7 +296,11 @@ export function renderMarkdown(r: PreviewResult, limit = COMMENT_LIMIT): string 
     .map((d) => ({ d, cs: r.changes.filter((c) => c.database === d.database) }))
     .filter((x) => x.cs.length);
   for (const { d, cs } of byDb) {
-    const open = `<details><summary><b>${cell(d.database)}</b> — ${plural(d.tables, 'table')}, ${formatCount(d.rows)} rows, ${formatBytes(d.bytes)}${d.source_freed_bytes ? `, frees ${formatBytes(d.source_freed_bytes)} at the source` : ''}</summary>\n\n| Change | Table | Action | Policy | Rows | Size | Reason |\n|---|---|---|---|--:|--:|---|\n`;
+    const open =
+      `<details><summary><b>${cell(d.database)}</b> — ${plural(d.tables, 'table')}, ` +
+      `${formatCount(d.rows)} rows, ${formatBytes(d.bytes)}` +
+      `${d.source_freed_bytes ? `, frees ${formatBytes(d.source_freed_bytes)} at the source` : ''}</summary>\n\n` +
+      '| Change | Table | Action | Policy | Rows | Size | Reason |\n|---|---|---|---|--:|--:|---|\n';
     const close = '\n</details>\n';
     const fixed = bytesOf(open) + bytesOf(close) + 200;
     if (used + fixed > limit) {
@@ -301,6 +331,9 @@ export function renderMarkdown(r: PreviewResult, limit = COMMENT_LIMIT): string 
   }
   if (sections.length) body += `\n${sections.join('\n')}`;
   if (left)
-    body += `\n> **${formatCount(left)} of ${formatCount(left + shown)} changes were left out** to stay under GitHub's comment size limit; run \`offload preview --base ${cell(r.base)} --format json\` for the full list.\n`;
+    body +=
+      `\n> **${formatCount(left)} of ${formatCount(left + shown)} changes were left out** ` +
+      "to stay under GitHub's comment size limit; " +
+      `run \`offload preview --base ${cell(r.base)} --format json\` for the full list.\n`;
   return body + footer;
 }

@@ -74,7 +74,10 @@ function summaryLine(r: RunReport): string {
     t.purged ? `${count(t.purged)} purged` : '',
     t.failed ? `${count(t.failed)} FAILED` : '',
   ].filter(Boolean);
-  return `Run ${r.run_id} ${r.status}: ${count(t.tables)} tables — ${parts.join(', ')}; ${count(t.rows_archived)} rows, ${formatBytes(t.bytes_archived)} in ${formatDuration(t.duration_ms)}`;
+  return (
+    `Run ${r.run_id} ${r.status}: ${count(t.tables)} tables — ${parts.join(', ')}; ` +
+    `${count(t.rows_archived)} rows, ${formatBytes(t.bytes_archived)} in ${formatDuration(t.duration_ms)}`
+  );
 }
 
 export function renderJson(r: RunReport): string {
@@ -153,11 +156,14 @@ export function renderMarkdown(r: RunReport): string {
   return `${out.join('\n')}\n`;
 }
 
-const CSS = `body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#222;padding:0 1rem}
+const CSS =
+  `body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#222;padding:0 1rem}
 h1{font-size:1.3rem}h2{font-size:1.1rem;margin-top:2rem;border-bottom:1px solid #ddd}
-.cards{display:flex;flex-wrap:wrap;gap:.8rem}.card{border:1px solid #ddd;border-radius:6px;padding:.6rem 1rem;min-width:8rem}
+.cards{display:flex;flex-wrap:wrap;gap:.8rem}` +
+  `.card{border:1px solid #ddd;border-radius:6px;padding:.6rem 1rem;min-width:8rem}
 .card b{display:block;font-size:1.4rem}.bad b{color:#c62828}.charts{display:flex;flex-wrap:wrap;gap:1.5rem}
-table{border-collapse:collapse;width:100%;font-size:.9rem}th,td{border-bottom:1px solid #eee;padding:.3rem .5rem;text-align:left}
+table{border-collapse:collapse;width:100%;font-size:.9rem}` +
+  `th,td{border-bottom:1px solid #eee;padding:.3rem .5rem;text-align:left}
 td.n{text-align:right;font-variant-numeric:tabular-nums}.o{font-weight:600}.o-mismatch,.o-failed{color:#c62828}
 .o-passed{color:#2e8540}details{margin:.2rem 0}code{background:#f6f6f6;padding:0 .2rem}.muted{fill:#888;color:#888}
 ul.p{margin:.2rem 0 .2rem 1rem;padding:0;font-size:.85rem}`;
@@ -233,21 +239,30 @@ export function renderHtml(r: RunReport): string {
     const o = outcomeOf(x);
     const problems = problemLines(x);
     const detail = problems.length
-      ? `<details open><summary>details</summary><ul class="p">${problems.map((p) => `<li>${esc(p)}</li>`).join('')}</ul></details>`
+      ? '<details open><summary>details</summary>' +
+        `<ul class="p">${problems.map((p) => `<li>${esc(p)}</li>`).join('')}</ul></details>`
       : '';
     return (
       `<tr><td>${esc(tableName(x))}${detail}</td><td>${esc(x.policy ?? '')}</td><td>${esc(x.action)}</td>` +
       `<td class="o o-${o}">${esc(OUTCOME_WORD[o])}</td><td>${esc(x.archive_table ?? '')}</td>` +
-      `<td class="n">${x.rows == null ? '' : count(x.rows)}</td><td class="n">${x.bytes == null ? '' : esc(formatBytes(x.bytes))}</td>` +
+      `<td class="n">${x.rows == null ? '' : count(x.rows)}</td>` +
+      `<td class="n">${x.bytes == null ? '' : esc(formatBytes(x.bytes))}</td>` +
       `<td class="n">${x.duration_ms == null ? '' : esc(formatDuration(x.duration_ms))}</td></tr>`
     );
   });
+  const runLine =
+    `<p>Runtime <b>${esc(r.runtime)}</b> · started ${esc(r.started_at)} · finished ${esc(r.finished_at)}` +
+    `${r.config_commit ? ` · configs at <code>${esc(r.config_commit)}</code>` : ''}` +
+    `${r.as_of ? ` · as of ${esc(r.as_of)}` : ''}</p>`;
+  const tableHead =
+    '<table><thead><tr><th>Table</th><th>Policy</th><th>Action</th><th>Outcome</th><th>Archive</th>' +
+    '<th>Rows</th><th>Bytes</th><th>Time</th></tr></thead>';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(`Offload run ${r.run_id}`)}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"><style>${CSS}</style></head>
 <body>
 <h1>${esc(summaryLine(r))}</h1>
-<p>Runtime <b>${esc(r.runtime)}</b> · started ${esc(r.started_at)} · finished ${esc(r.finished_at)}${r.config_commit ? ` · configs at <code>${esc(r.config_commit)}</code>` : ''}${r.as_of ? ` · as of ${esc(r.as_of)}` : ''}</p>
+${runLine}
 <div class="cards">${[
     card('tables', count(t.tables)),
     card('archived', count(t.archived)),
@@ -263,7 +278,7 @@ ${tileStrip('Outcome per table', tiles, legend)}
 <h2>Charts</h2>
 <div class="charts">${charts.join('\n')}</div>
 <h2>Tables</h2>
-<table><thead><tr><th>Table</th><th>Policy</th><th>Action</th><th>Outcome</th><th>Archive</th><th>Rows</th><th>Bytes</th><th>Time</th></tr></thead>
+${tableHead}
 <tbody>
 ${rows.join('\n')}
 </tbody></table>

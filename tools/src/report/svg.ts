@@ -45,13 +45,15 @@ export function barChart(title: string, bars: readonly Bar[], opts: { width?: nu
     return [
       `<g class="bar"><title>${esc(b.label)}: ${esc(shown)}</title>`,
       `<text x="${labelWidth - 6}" y="${y + 15}" text-anchor="end">${esc(cut(b.label))}</text>`,
-      `<rect x="${labelWidth}" y="${y + 3}" width="${w}" height="${rowHeight - 6}" fill="${esc(b.color ?? opts.color ?? '#3b6ea8')}"/>`,
+      `<rect x="${labelWidth}" y="${y + 3}" width="${w}" height="${rowHeight - 6}" ` +
+        `fill="${esc(b.color ?? opts.color ?? '#3b6ea8')}"/>`,
       `<text x="${labelWidth + w + 6}" y="${y + 15}">${esc(shown)}</text></g>`,
     ].join('');
   });
   const empty = bars.length === 0 ? `<text x="${labelWidth}" y="43" class="muted">nothing to show</text>` : '';
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="${esc(title)}" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="${esc(title)}" ` +
+      `width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
     `<text x="0" y="16" font-weight="bold" font-size="13">${esc(title)}</text>`,
     ...rows,
     empty,
@@ -70,17 +72,23 @@ export function tileStrip(title: string, tiles: readonly Tile[], legend: readonl
   const squares = tiles.map((t, i) => {
     const x = (i % perRow) * (size + gap);
     const y = 24 + Math.floor(i / perRow) * (size + gap);
-    return `<rect class="tile" x="${x}" y="${y}" width="${size}" height="${size}" fill="${esc(t.color)}"><title>${esc(t.label)}: ${esc(t.title)}</title></rect>`;
+    return (
+      `<rect class="tile" x="${x}" y="${y}" width="${size}" height="${size}" fill="${esc(t.color)}">` +
+      `<title>${esc(t.label)}: ${esc(t.title)}</title></rect>`
+    );
   });
   const legendY = height - 6;
   let lx = 0;
   const keys = legend.map(([name, color]) => {
-    const part = `<rect x="${lx}" y="${legendY - 10}" width="10" height="10" fill="${esc(color)}"/><text x="${lx + 14}" y="${legendY}">${esc(name)}</text>`;
+    const part =
+      `<rect x="${lx}" y="${legendY - 10}" width="10" height="10" fill="${esc(color)}"/>` +
+      `<text x="${lx + 14}" y="${legendY}">${esc(name)}</text>`;
     lx += 24 + name.length * 7;
     return part;
   });
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="${esc(title)}" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="${esc(title)}" ` +
+      `width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
     `<text x="0" y="16" font-weight="bold" font-size="13">${esc(title)}</text>`,
     ...squares,
     ...keys,

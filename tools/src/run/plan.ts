@@ -59,11 +59,12 @@ async function loadValidRepo(
   const repo = await loadRepo(source);
   if (repo.errors > 0 || !repo.settings)
     throw new UserError(
-      `the configs have ${repo.errors} validation error(s); run \`offload validate\` and fix them first:\n${repo.findings
-        .filter((f) => f.severity === 'error')
-        .slice(0, 10)
-        .map((f) => `  ${f.file}:${f.line}:${f.column} ${f.code} ${f.message}`)
-        .join('\n')}`,
+      `the configs have ${repo.errors} validation error(s); ` +
+        `run \`offload validate\` and fix them first:\n${repo.findings
+          .filter((f) => f.severity === 'error')
+          .slice(0, 10)
+          .map((f) => `  ${f.file}:${f.line}:${f.column} ${f.code} ${f.message}`)
+          .join('\n')}`,
       1,
     );
   return repo as LoadedRepo & { settings: NonNullable<LoadedRepo['settings']> };

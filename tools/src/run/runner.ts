@@ -115,8 +115,10 @@ function syncedConfigs(stateDir: string): { dir: string; commit: string } {
   if (found.length !== 1)
     throw new UserError(
       found.length === 0
-        ? `no synced configs in ${stateDir}: run \`offload sync --target local --apply\` first (or \`offload run --configs worktree\`)`
-        : `several synced config prefixes in ${bucket} (${found.map((f) => path.relative(bucket, f)).join(', ')}); remove the stale one`,
+        ? `no synced configs in ${stateDir}: ` +
+            'run `offload sync --target local --apply` first (or `offload run --configs worktree`)'
+        : `several synced config prefixes in ${bucket} (${found.map((f) => path.relative(bucket, f)).join(', ')}); ` +
+            'remove the stale one',
     );
   const m = parseManifest(readFileSync(path.join(found[0]!, MANIFEST_NAME), 'utf8'));
   if (typeof m === 'string')

@@ -77,7 +77,9 @@ export async function applyPlan(
   if (plan.lock?.blocking) {
     const l = plan.lock;
     throw new UserError(
-      `another sync (generation ${l.generation}, commit ${l.commit ?? 'unknown'}, started ${l.startedAt ?? '?'}) has not completed and holds the lock until ${l.expiresAt}; it wants a different state. Wait for it (or for the lock to expire) and rerun, or pass --break-lock if it is known to be dead.`,
+      `another sync (generation ${l.generation}, commit ${l.commit ?? 'unknown'}, started ${l.startedAt ?? '?'}) ` +
+        `has not completed and holds the lock until ${l.expiresAt}; it wants a different state. ` +
+        'Wait for it (or for the lock to expire) and rerun, or pass --break-lock if it is known to be dead.',
       1,
     );
   }
@@ -291,7 +293,8 @@ export function batchOps(ops: ItemOp[], count: number): ItemOp[][] {
     const size = op.put ? Buffer.byteLength(JSON.stringify(op.put)) : 100;
     if (size > MAX_ITEM_BYTES)
       throw new UserError(
-        `${op.pk} is too large for a DynamoDB item (${Math.round(size / 1024)} KB of at most ${MAX_ITEM_BYTES / 1000} KB); split the config`,
+        `${op.pk} is too large for a DynamoDB item ` +
+          `(${Math.round(size / 1024)} KB of at most ${MAX_ITEM_BYTES / 1000} KB); split the config`,
         1,
       );
     if (cur.length && (cur.length >= count || bytes + size > MAX_BATCH_BYTES)) {

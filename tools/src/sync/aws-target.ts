@@ -85,7 +85,9 @@ export async function resolveRegion(settingsRegion: string): Promise<string> {
     if (!r) return settingsRegion;
     if (r !== settingsRegion)
       throw new UserError(
-        `the AWS region from the environment (${r}) is not the settings' region (${settingsRegion}) where the config bucket, table and connections live; unset AWS_REGION/AWS_DEFAULT_REGION or fix offload.settings.yaml`,
+        `the AWS region from the environment (${r}) is not the settings' region (${settingsRegion}) ` +
+          'where the config bucket, table and connections live; ' +
+          'unset AWS_REGION/AWS_DEFAULT_REGION or fix offload.settings.yaml',
         2,
       );
     return r;
@@ -323,7 +325,8 @@ class AwsTarget implements Target {
           if (i === 0) throw claim ? lostClaim(claim) : await this.lostFence(fence);
           if (i > 0)
             throw new LostRaceError(
-              `the table item ${ops[i - 1]!.pk} changed since this sync read it (another sync or a hand edit wrote it).`,
+              `the table item ${ops[i - 1]!.pk} changed since this sync read it ` +
+                '(another sync or a hand edit wrote it).',
             );
         }
         throw await wrapError(`writing to the DynamoDB table ${this.table}`, e);
@@ -448,7 +451,8 @@ function claimUpdate(TableName: string, claim: Claim) {
     TableName,
     Key: { pk: STATE_PK },
     UpdateExpression:
-      'SET #g = :to, #kind = :kind, lock_owner = :run, lock_desired_hash = :h, lock_commit = :c, lock_expires_at = :exp, started_at = :st REMOVE lock_released_at',
+      'SET #g = :to, #kind = :kind, lock_owner = :run, lock_desired_hash = :h, lock_commit = :c, ' +
+      'lock_expires_at = :exp, started_at = :st REMOVE lock_released_at',
     ConditionExpression: !claim.stateExists
       ? 'attribute_not_exists(pk)'
       : claim.fromRaw === undefined
@@ -470,7 +474,8 @@ function claimUpdate(TableName: string, claim: Claim) {
 
 function lostClaim(claim: Claim): LostRaceError {
   return new LostRaceError(
-    `another sync moved the config table's sync generation since this one read it (expected ${claim.stateExists ? claim.fromGeneration : 'no sync state yet'}).`,
+    "another sync moved the config table's sync generation since this one read it " +
+      `(expected ${claim.stateExists ? claim.fromGeneration : 'no sync state yet'}).`,
   );
 }
 
@@ -504,7 +509,8 @@ async function wrapError(what: string, e: unknown): Promise<Error> {
     AccessDenied: 'access denied: the credentials lack a permission sync needs',
     AccessDeniedException: 'access denied: the credentials lack a permission sync needs',
     CredentialsProviderError:
-      'no AWS credentials found (set AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run where a role is available)',
+      'no AWS credentials found ' +
+      '(set AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run where a role is available)',
     ExpiredToken: 'the AWS credentials have expired',
     ExpiredTokenException: 'the AWS credentials have expired',
     UnrecognizedClientException: 'the AWS credentials are not valid',
@@ -518,7 +524,8 @@ async function wrapError(what: string, e: unknown): Promise<Error> {
   const code = (e as { code?: string }).code;
   if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ETIMEDOUT' || name === 'TimeoutError')
     return new UserError(
-      `${what}: cannot reach the AWS endpoint (${code ?? name}: ${err.message}); check AWS_ENDPOINT_URL and the network`,
+      `${what}: cannot reach the AWS endpoint (${code ?? name}: ${err.message}); ` +
+        'check AWS_ENDPOINT_URL and the network',
       2,
     );
   return err instanceof Error ? err : new Error(String(e));

@@ -12,11 +12,10 @@
  * written to a temporary name and renamed, so a reader never sees half a file.
  */
 import type { Dirent } from 'node:fs';
-import { mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import path from 'node:path';
-import { UserError } from '../errors.js';
+import { alive, withFileLock } from '../lockfile.js';
 import type { OffloadSettings } from '../generated/settings.js';
 import { md5Hex, sha256Hex } from './canonical.js';
 import { inputOfSpec, specOfConnection } from './connection.js';
@@ -94,7 +93,7 @@ class LocalTarget implements Target {
     }
     const files = new Map<string, RemoteFile>();
     let manifestText: string | undefined;
-    for (const rel of await walk(this.p('bucket'))) {
+    for (const rel of (await walkAll(this.p('bucket'))).sort()) {
       const key = rel.split(path.sep).join('/');
       if (/\.tmp-(\d+-)?[0-9a-f]+$/.test(key)) continue; // an interrupted atomic write
       const kind = classifyKey(this.prefix, key);
@@ -277,7 +276,8 @@ class LocalTarget implements Target {
     const ok = !claim.stateExists ? s === undefined : s !== undefined && same(s.generation, claim.fromRaw);
     if (!ok)
       throw new LostRaceError(
-        `another sync moved the sync generation in ${this.label} since this one read it (expected ${claim.stateExists ? claim.fromGeneration : 'no sync state yet'}).`,
+        `another sync moved the sync generation in ${this.label} since this one read it ` +
+          `(expected ${claim.stateExists ? claim.fromGeneration : 'no sync state yet'}).`,
       );
   }
 
@@ -395,69 +395,20 @@ class LocalTarget implements Target {
     await rename(tmp, file);
   }
 
-  /** Runs fn holding <dir>/.lock, created with O_EXCL; a lock of a dead process or an old one is broken. */
-  private async withMutex<T>(fn: () => Promise<T>): Promise<T> {
-    await mkdir(this.dir, { recursive: true });
-    const lock = this.p('.lock');
-    const staleMs = this.opts.staleLockMs ?? 30_000;
-    const deadline = Date.now() + staleMs + 10_000;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const fh = await open(lock, 'wx');
-        try {
-          await fh.writeFile(JSON.stringify({ pid: process.pid, host: hostname(), at: new Date().toISOString() }));
-        } finally {
-          await fh.close();
-        }
-        break;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-        // A folder (or anything but a file) there is no lock any run holds: waiting would only time out.
-        if ((await stat(lock).catch(() => undefined))?.isFile() === false)
-          throw new UserError(`${lock} is not a lock file (a folder or other special file): remove it`, 2);
-        if (await this.isStale(lock, staleMs)) {
-          // Move it aside first so that only one of several waiting runs breaks it.
-          const aside = `${lock}.stale-${randomBytes(6).toString('hex')}`;
-          try {
-            await rename(lock, aside);
-            await rm(aside, { force: true });
-          } catch {
-            /* someone else broke it */
-          }
-          continue;
-        }
-        if (Date.now() > deadline)
-          throw new UserError(`${lock} is held by another process for too long; if no sync is running, delete it`, 2);
-        await new Promise((r) => setTimeout(r, Math.min(200, 5 * 2 ** Math.min(attempt, 6)) * (0.5 + Math.random())));
-      }
-    }
-    try {
+  /**
+   * Runs fn holding <dir>/.lock (lockfile.ts: O_EXCL; a lock of a dead process or an old one is broken),
+   * after rolling forward what a killed sync left half-done.
+   */
+  private withMutex<T>(fn: () => Promise<T>): Promise<T> {
+    const opts = {
+      staleMs: this.opts.staleLockMs ?? 30_000,
+      maxPauseMs: 200,
+      ifStuck: 'if no sync is running, delete it',
+    };
+    return withFileLock(this.p('.lock'), opts, async () => {
       await this.rollForward();
-      return await fn();
-    } finally {
-      await rm(lock, { force: true });
-    }
-  }
-
-  private async isStale(lock: string, staleMs: number): Promise<boolean> {
-    try {
-      const [text, st] = await Promise.all([readFile(lock, 'utf8'), stat(lock)]);
-      if (Date.now() - st.mtimeMs > staleMs) return true;
-      const info = JSON.parse(text) as { pid?: number; host?: string };
-      return info.host === hostname() && typeof info.pid === 'number' && info.pid !== process.pid && !alive(info.pid);
-    } catch {
-      return false; // vanished, or being written right now
-    }
-  }
-}
-
-/** False only when no process with this pid runs on this host. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code !== 'ESRCH';
+      return fn();
+    });
   }
 }
 
@@ -484,20 +435,4 @@ async function list(dir: string): Promise<string[]> {
   } catch {
     return [];
   }
-}
-
-async function walk(root: string, rel = ''): Promise<string[]> {
-  const out: string[] = [];
-  let entries;
-  try {
-    entries = await readdir(path.join(root, rel), { withFileTypes: true });
-  } catch {
-    return out;
-  }
-  for (const e of entries) {
-    const r = rel ? path.join(rel, e.name) : e.name;
-    if (e.isDirectory()) out.push(...(await walk(root, r)));
-    else if (e.isFile()) out.push(r);
-  }
-  return out.sort();
 }

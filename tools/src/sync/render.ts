@@ -121,21 +121,26 @@ function lockState(l: NonNullable<Plan['lock']>): string {
 function sentence(s: Summary, applied: boolean): string {
   if (s.noChanges) return 'No changes: the remote state matches the repo.';
   const verb = applied ? ['created', 'updated', 'deleted'] : ['to create', 'to update', 'to delete'];
-  return `${applied ? 'Applied' : 'Plan'}: ${s.create} ${verb[0]}, ${s.update} ${verb[1]}, ${s.delete} ${verb[2]}; ${s.unchanged} unchanged.`;
+  return (
+    `${applied ? 'Applied' : 'Plan'}: ${s.create} ${verb[0]}, ${s.update} ${verb[1]}, ${s.delete} ${verb[2]}; ` +
+    `${s.unchanged} unchanged.`
+  );
 }
 
 function renderText(plan: Plan, result?: ApplyResult): string {
   const s = summarize(plan);
   const out: string[] = [
     `offload sync ${result ? 'apply' : 'plan'} — ${plan.target}`,
-    `commit ${plan.commit}, sync generation ${plan.baseGeneration}${result?.manifestWritten ? ` → ${result.generation}` : ''}`,
+    `commit ${plan.commit}, sync generation ${plan.baseGeneration}` +
+      `${result?.manifestWritten ? ` → ${result.generation}` : ''}`,
   ];
   for (const w of provenanceWarnings(plan)) out.push('', `! ${w}`);
   if (plan.lock) {
     const l = plan.lock;
     out.push(
       '',
-      `! an earlier sync (generation ${l.generation}, commit ${l.commit ?? '?'}, started ${l.startedAt ?? '?'}) did not complete${lockState(l)}`,
+      `! an earlier sync (generation ${l.generation}, commit ${l.commit ?? '?'}, started ${l.startedAt ?? '?'}) ` +
+        `did not complete${lockState(l)}`,
     );
   }
   for (const r of ['connection', 'item', 'file'] as const) {
@@ -149,7 +154,8 @@ function renderText(plan: Plan, result?: ApplyResult): string {
   if (plan.drift.length) {
     out.push(
       '',
-      `Drift (the remote differs from what the last sync wrote; ${result ? 'overwritten' : 'overwritten only on apply'}):`,
+      'Drift (the remote differs from what the last sync wrote; ' +
+        `${result ? 'overwritten' : 'overwritten only on apply'}):`,
     );
     for (const d of plan.drift) out.push(`  ! ${d.resource} ${d.id}: ${d.detail}`);
   }
@@ -193,7 +199,8 @@ function renderMarkdown(plan: Plan, result?: ApplyResult): string {
   if (plan.lock)
     out.push(
       '',
-      `> ⚠️ An earlier sync (generation ${plan.lock.generation}, commit \`${plan.lock.commit ?? '?'}\`) did not complete${lockState(plan.lock)}.`,
+      `> ⚠️ An earlier sync (generation ${plan.lock.generation}, commit \`${plan.lock.commit ?? '?'}\`) ` +
+        `did not complete${lockState(plan.lock)}.`,
     );
   if (plan.changes.length) {
     out.push('', '| | Resource | Name | Why |', '|---|---|---|---|');

@@ -6,14 +6,29 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
+/** `N files, N errors, N warnings`. */
+function counts(r: ValidateResult): string {
+  const s = r.summary;
+  return `${plural(s.files, 'file')}, ${plural(s.errors, 'error')}, ${plural(s.warnings, 'warning')}`;
+}
+
+/** The text findings of a loaded repo that failed validation (`sync` and `governance` refuse it with them). */
+export function renderRepoFindings(r: {
+  files: string[];
+  errors: number;
+  warnings: number;
+  findings: Finding[];
+}): string {
+  const summary = { files: r.files.length, errors: r.errors, warnings: r.warnings };
+  return renderText({ version: 1, ok: false, summary, files: r.files, findings: r.findings });
+}
+
 export function renderText(r: ValidateResult): string {
   const lines = r.findings.map(
     (f) => `${f.file}:${f.line}:${f.column}: ${f.severity} ${f.code}: ${f.message}\n    fix: ${f.fix}`,
   );
   const head = r.ok ? (r.summary.warnings ? '✓ valid with warnings' : '✓ valid') : '✗ invalid';
-  lines.push(
-    `${head}: ${plural(r.summary.files, 'file')}, ${plural(r.summary.errors, 'error')}, ${plural(r.summary.warnings, 'warning')}`,
-  );
+  lines.push(`${head}: ${counts(r)}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -33,11 +48,10 @@ function escProp(s: string): string {
 export function renderGithub(r: ValidateResult): string {
   const out = r.findings.map(
     (f: Finding) =>
-      `::${f.severity} file=${escProp(f.file)},line=${f.line},col=${f.column},title=${escProp(f.code)}::${escData(`${f.message}. Fix: ${f.fix}`)}`,
+      `::${f.severity} file=${escProp(f.file)},line=${f.line},col=${f.column},title=${escProp(f.code)}::` +
+      escData(`${f.message}. Fix: ${f.fix}`),
   );
-  out.push(
-    `${r.ok ? 'valid' : 'invalid'}: ${plural(r.summary.files, 'file')}, ${plural(r.summary.errors, 'error')}, ${plural(r.summary.warnings, 'warning')}`,
-  );
+  out.push(`${r.ok ? 'valid' : 'invalid'}: ${counts(r)}`);
   return `${out.join('\n')}\n`;
 }
 
@@ -47,17 +61,13 @@ function escCell(s: string): string {
 
 /** Markdown for `$GITHUB_STEP_SUMMARY`. */
 export function renderStepSummary(r: ValidateResult): string {
-  const lines = [
-    `### offload validate: ${r.ok ? '✅ valid' : '❌ invalid'}`,
-    '',
-    `${plural(r.summary.files, 'file')}, ${plural(r.summary.errors, 'error')}, ${plural(r.summary.warnings, 'warning')}`,
-    '',
-  ];
+  const lines = [`### offload validate: ${r.ok ? '✅ valid' : '❌ invalid'}`, '', counts(r), ''];
   if (r.findings.length) {
     lines.push('| Location | Severity | Code | Message | Fix |', '|---|---|---|---|---|');
     for (const f of r.findings)
       lines.push(
-        `| \`${escCell(`${f.file}:${f.line}:${f.column}`)}\` | ${f.severity} | \`${f.code}\` | ${escCell(f.message)} | ${escCell(f.fix)} |`,
+        `| \`${escCell(`${f.file}:${f.line}:${f.column}`)}\` | ${f.severity} | \`${f.code}\` | ` +
+          `${escCell(f.message)} | ${escCell(f.fix)} |`,
       );
     lines.push('');
   }

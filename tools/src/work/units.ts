@@ -88,7 +88,8 @@ function buildWorkUnit(
   if (!parsed.ok)
     throw new WorkUnitError(
       'work/jdbc-url',
-      `${where}: JDBC URL ${override?.url ? '(from the credentials) ' : ''}is invalid: ${parsed.problem} (expected ${parsed.form})`,
+      `${where}: JDBC URL ${override?.url ? '(from the credentials) ' : ''}is invalid: ` +
+        `${parsed.problem} (expected ${parsed.form})`,
     );
   const target = parsed.target;
   const archiveTable = archiveTableName(decision.schema, decision.table);

@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { listArchives } from '../../src/archives/archives.js';
+import { listArchives, localArchiveBytes } from '../../src/archives/archives.js';
 import { SCHEMA_DIR } from '../../scripts/generate-types.js';
 import { UserError } from '../../src/errors.js';
 import { cli } from '../helpers/cli.js';
@@ -152,6 +152,30 @@ test('usage errors: no warehouse, an unknown database (exit 2, no stack trace)',
     assert.is(r.status, 2);
     assert.match(r.stderr, /no database config named "ledgr"; the configs declare: ledger/);
     assert.not.match(r.stderr, /\n\s+at /);
+  } finally {
+    removeTree(dir);
+  }
+});
+
+test("localArchiveBytes (offload report's sizes): the current snapshot's data bytes; none when absent", () => {
+  const meta = (current: string) =>
+    `{"format-version": 2, "current-snapshot-id": ${current}, "snapshots": [` +
+    `{"snapshot-id": ${OLD}, "timestamp-ms": 1, "summary": {"total-files-size": "1000"}}, ` +
+    // 2^63 - 24: one above BIG, the same double; only an exact comparison tells them apart.
+    `{"snapshot-id": 9223372036854775784, "timestamp-ms": 2, "summary": {"total-files-size": "3000"}}, ` +
+    `{"snapshot-id": ${BIG}, "timestamp-ms": 3, "summary": {"total-files-size": "2048"}}]}`;
+  const dir = writeTree({
+    'wh/archive_a/t/metadata/version-hint.text': '2\n',
+    'wh/archive_a/t/metadata/v1.metadata.json': meta(OLD),
+    'wh/archive_a/t/metadata/v2.metadata.json': meta(BIG),
+    'wh/archive_a/empty/metadata/v1.metadata.json': meta('-1'),
+  });
+  try {
+    const wh = path.join(dir, 'wh');
+    assert.is(localArchiveBytes(wh, 'archive_a', 't'), 2048);
+    assert.is(localArchiveBytes(wh, 'archive_a', 'empty'), undefined, 'no current snapshot');
+    assert.is(localArchiveBytes(wh, 'archive_a', 'missing'), undefined);
+    assert.is(localArchiveBytes(wh, 'archive_b', 't'), undefined);
   } finally {
     removeTree(dir);
   }

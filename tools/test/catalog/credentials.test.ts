@@ -127,7 +127,10 @@ test('Secrets Manager (moto): username/password/host/port from the secret; a mis
     (e) => {
       assert.match(
         e.message,
-        /no credentials for database gone: Secrets Manager secret "acme\/gone" could not be read \(ResourceNotFoundException/,
+        new RegExp(
+          String.raw`no credentials for database gone: Secrets Manager secret "acme\/gone" could not be read ` +
+            String.raw`\(ResourceNotFoundException`,
+        ),
       );
       assert.match(e.message, /OFFLOAD_DB_GONE_USER/);
     },

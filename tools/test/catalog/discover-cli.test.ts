@@ -20,7 +20,11 @@ const S = `dr_${RUN}_cli`;
 const c = pgConn();
 const files = {
   'offload.settings.yaml': SETTINGS,
-  'databases/ledger.yaml': `name: ledger\nengine: postgres\njdbc_url: jdbc:postgresql://${c.host}:${c.port}/${c.database}\ncredentials:\n  secret: acme/ledger\nowner:\n  team: t\n  contact: t@acme.example\nscope:\n  - schema: ${S}\n    include: ["^txn_[0-9]{6}$"]\n    policies: [monthly]\n  - schema: ${S}\n    include: ["^events$"]\n    policies: [events]\n`,
+  'databases/ledger.yaml':
+    `name: ledger\nengine: postgres\njdbc_url: jdbc:postgresql://${c.host}:${c.port}/${c.database}\n` +
+    'credentials:\n  secret: acme/ledger\nowner:\n  team: t\n  contact: t@acme.example\nscope:\n' +
+    `  - schema: ${S}\n    include: ["^txn_[0-9]{6}$"]\n    policies: [monthly]\n` +
+    `  - schema: ${S}\n    include: ["^events$"]\n    policies: [events]\n`,
   'policies/monthly.yaml':
     'name: monthly\nage:\n  from: table_name\n  pattern: "*_YYYYMM"\narchive_after: P2Y\npriority: 10\n',
   'policies/events.yaml': 'name: events\nage:\n  from: column\n  column: at\narchive_after: P1Y\npriority: 5\n',

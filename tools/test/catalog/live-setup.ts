@@ -119,7 +119,8 @@ export async function setupMy(schema: string, auditSchema: string): Promise<void
     `CREATE TABLE ${S}.txn_202613 (id bigint PRIMARY KEY)`,
     `CREATE TABLE ${S}.txn_current (id bigint PRIMARY KEY)`,
     `CREATE VIEW ${S}.txn_209901 AS SELECT * FROM ${S}.txn_202001`,
-    `CREATE TABLE ${S}.txn_202003 (id bigint, d date NOT NULL, PRIMARY KEY (id, d)) PARTITION BY RANGE COLUMNS (d) (PARTITION p1 VALUES LESS THAN ('2020-03-16'), PARTITION p2 VALUES LESS THAN (MAXVALUE))`,
+    `CREATE TABLE ${S}.txn_202003 (id bigint, d date NOT NULL, PRIMARY KEY (id, d)) PARTITION BY RANGE COLUMNS (d) ` +
+      "(PARTITION p1 VALUES LESS THAN ('2020-03-16'), PARTITION p2 VALUES LESS THAN (MAXVALUE))",
     `INSERT INTO ${S}.txn_202003 VALUES (1, '2020-03-01'), (2, '2020-03-20')`,
     ...Object.entries({ ...HOSTILE, 'h`tick': '2020-01-01 00:00:00' }).flatMap(([n, at]) => [
       `CREATE TABLE ${S}.${qm(n)} (id int, event_time datetime NOT NULL)`,
@@ -131,7 +132,8 @@ export async function setupMy(schema: string, auditSchema: string): Promise<void
     `CREATE TABLE ${A}.login_audit (id bigint PRIMARY KEY, event_time datetime NOT NULL)`,
     `INSERT INTO ${A}.login_audit VALUES (1, '2026-11-01 08:00:00')`,
     `CREATE TABLE ${A}.empty_log (id bigint PRIMARY KEY, event_time datetime)`,
-    `CREATE FUNCTION ${S}.writes() RETURNS int MODIFIES SQL DATA BEGIN INSERT INTO ${S}.txn_202411 VALUES (99); RETURN 1; END`,
+    `CREATE FUNCTION ${S}.writes() RETURNS int MODIFIES SQL DATA ` +
+      `BEGIN INSERT INTO ${S}.txn_202411 VALUES (99); RETURN 1; END`,
   ];
   await myAdmin(async (c) => {
     await c.query(`SET time_zone = '+00:00'`);

@@ -85,7 +85,10 @@ const engines: Engine[] = [
     user: env('OFFLOAD_TEST_USER'),
     password: env('OFFLOAD_TEST_PASSWORD'),
     writingSelect: `SELECT \`dr_${RUN}_pay\`.writes() AS w`,
-    slow: 'WITH RECURSIVE r (n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 1000) SELECT COUNT(*) AS n FROM r a, r b, r c' /* 10^9 rows; BENCHMARK() would just return 0 when interrupted */,
+    // 10^9 rows; BENCHMARK() would just return 0 when interrupted
+    slow:
+      'WITH RECURSIVE r (n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 1000) ' +
+      'SELECT COUNT(*) AS n FROM r a, r b, r c',
     extraHostile: { 'h`tick': '2020-01-01 00:00:00' },
   },
 ];
@@ -119,7 +122,7 @@ for (const e of engines) {
     await e.drop();
   });
 
-  test(`${e.name}: discovery finds base tables (no views), partitions, keys, hostile names, in 3 catalog queries`, async () => {
+  test(`${e.name}: discovery: tables (no views), partitions, keys, hostile names, in 3 catalog queries`, async () => {
     const r = await discoverDatabase({
       database: dbConfig(e),
       policies: [monthly, byColumn],
@@ -154,7 +157,8 @@ for (const e of engines) {
     const t = (n: string) => inv.tables.find((x) => x.name === n)!;
     assert.is(t('txn_202003').kind, 'partitioned_table');
     assert.is(t('txn_202003').partitions, 2);
-    assert.is(t('txn_202003').rows, e.name === 'postgres' ? 300 : t('txn_202003').rows); // MariaDB row estimates are engine-made
+    // MariaDB row estimates are engine-made
+    assert.is(t('txn_202003').rows, e.name === 'postgres' ? 300 : t('txn_202003').rows);
     if (e.name === 'postgres') {
       assert.equal(t('txn_202003_p1').partition_of, { schema: e.S, name: 'txn_202003' });
       assert.is(t('txn_202101').kind, 'partition');
@@ -263,7 +267,7 @@ for (const e of engines) {
     assert.is(Number(n), 0);
   });
 
-  test(`${e.name}: unreachable server, bad credentials, missing database, no credentials: a partial inventory naming the database`, async () => {
+  test(`${e.name}: unreachable, bad login, missing database, no credentials: partial inventory naming it`, async () => {
     const down = await discoverDatabase({
       database: { ...dbConfig(e), jdbc_url: e.url.replace(/:\d+\//, ':1/') },
       policies: [monthly],
@@ -348,7 +352,8 @@ for (const e of engines) {
     if (e.name === 'postgres')
       await pgAdmin((c) =>
         c.query(
-          `CREATE TABLE "${e.S}"."${victim}" (id int, event_time timestamp NOT NULL); INSERT INTO "${e.S}"."${victim}" VALUES (1, '2020-01-01')`,
+          `CREATE TABLE "${e.S}"."${victim}" (id int, event_time timestamp NOT NULL); ` +
+            `INSERT INTO "${e.S}"."${victim}" VALUES (1, '2020-01-01')`,
         ),
       );
     else
@@ -419,7 +424,7 @@ test('mariadb: last modification read for the tables a last_modified policy clai
   assert.equal([d.action, d.age?.from], ['none', 'last_modified']);
 });
 
-test('mariadb: without SELECT on mysql.innodb_table_stats, the same inventory from information_schema alone', async () => {
+test('mariadb: without SELECT on mysql.innodb_table_stats, the same inventory from information_schema', async () => {
   const e = engines[1]!;
   const u = `dr_${RUN}_ro`;
   await myAdmin(async (c) => {

@@ -5,7 +5,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { recordedPort } from '../../src/catalog/port.js';
+import { recordedPort } from '../helpers/recorded-port.js';
 import { oracle, quoteOra, ORACLE_BLOCK_BYTES } from '../../src/catalog/oracle.js';
 import { sqlserver, quoteMs } from '../../src/catalog/sqlserver.js';
 import { postgres, quotePg } from '../../src/catalog/postgres.js';
@@ -469,7 +469,8 @@ test('identifiers are quoted, never interpolated raw', () => {
   assert.is(quoteMs(name), `[a"b]]c\`d; DROP TABLE x; --]`);
   assert.is(
     oracle.maxColumnSql('S', name, 'EVENT_TIME', 3),
-    `SELECT 3 AS "i", SYS_EXTRACT_UTC(CAST(MAX("EVENT_TIME") AS TIMESTAMP WITH TIME ZONE)) AS "v" FROM "S".${quoteOra(name)}`,
+    'SELECT 3 AS "i", SYS_EXTRACT_UTC(CAST(MAX("EVENT_TIME") AS TIMESTAMP WITH TIME ZONE)) AS "v" ' +
+      `FROM "S".${quoteOra(name)}`,
   );
   assert.is(
     sqlserver.maxColumnSql('dbo', name, 'at', 0),

@@ -17,8 +17,11 @@ import { SETTINGS } from '../helpers/repo.js';
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 
 /** Bundled inputs that must never reach the core: packages of the edges and the edge rooms of tools/src. */
-const FORBIDDEN_INPUT =
-  /(^|\/)node_modules\/(commander|cli-progress|@octokit|pg|pg-[a-z-]+|mysql2|oracledb|mssql|tedious|@aws-sdk|@smithy)\/|^tools\/src\/(cli|sync|catalog|preview|validate)\//;
+const FORBIDDEN_INPUT = new RegExp(
+  String.raw`(^|\/)node_modules\/` +
+    String.raw`(commander|cli-progress|@octokit|pg|pg-[a-z-]+|mysql2|oracledb|mssql|tedious|@aws-sdk|@smithy)\/` +
+    String.raw`|^tools\/src\/(cli|sync|catalog|preview|validate)\/`,
+);
 const FORBIDDEN_IMPORT = /^(commander|cli-progress|@octokit\/|pg$|pg\/|mysql2|oracledb|mssql|tedious|@aws-sdk\/)/;
 
 function forbiddenInputs(meta: Metafile): string[] {

@@ -243,7 +243,8 @@ const cases: Case[] = [
           validated: true,
           table_date: '2020-05-31',
         },
-        { database: 'd', schema: 's', table: 'txn_201802', archived_at: '2020-06-01T00:00:00Z', validated: true }, // aged by its name
+        // aged by its name
+        { database: 'd', schema: 's', table: 'txn_201802', archived_at: '2020-06-01T00:00:00Z', validated: true },
         {
           database: 'd',
           schema: 's',

@@ -240,7 +240,8 @@ test('contract: listed permission shapes map to the grants the configs declare (
     const got = grantsOfEntry(c.entry)
       .map(
         (g) =>
-          `${g.principal} ${g.permission} ${g.database}${g.table ? `.${g.table}` : ''}${g.detail ? ` (${g.detail})` : ''}${g.grantable ? ' +grant-option' : ''}`,
+          `${g.principal} ${g.permission} ${g.database}${g.table ? `.${g.table}` : ''}` +
+          `${g.detail ? ` (${g.detail})` : ''}${g.grantable ? ' +grant-option' : ''}`,
       )
       .sort();
     assert.equal(got, c.expected, c.name);

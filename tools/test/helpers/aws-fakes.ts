@@ -179,7 +179,8 @@ export async function startThrottleProxy(upstream: string, opts: { serialize?: b
       if (service === 's3') {
         res.writeHead(503, { 'content-type': 'application/xml' });
         return res.end(
-          '<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message><RequestId>proxy</RequestId></Error>',
+          '<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code>' +
+            '<Message>Please reduce your request rate.</Message><RequestId>proxy</RequestId></Error>',
         );
       }
       res.writeHead(400, {

@@ -115,7 +115,7 @@ function nothingLeft(root: string, name: string) {
   assert.not.ok(existsSync(path.join(root, `inventory/${name}.json`)), 'no inventory');
 }
 
-test('PostgreSQL, local target: file, credentials, inventory, preview; the password is never printed; rerun reuses', async () => {
+test('PostgreSQL, local: file, credentials, inventory, preview; password never printed; rerun reuses', async () => {
   const root = setup();
   const r = await onboard(root, args('ledger_pg', pgUrl(), RO), RO_PASSWORD);
   assert.is(r.status, 0, r.stderr);
@@ -145,7 +145,7 @@ test('PostgreSQL, local target: file, credentials, inventory, preview; the passw
   assert.match(again.stdout, /credentials: unchanged/);
 });
 
-test('refusals leave nothing behind: wrong password, unreachable host, a login that can write, an invalid answer', async () => {
+test('refusals leave nothing behind: wrong password, unreachable host, a writing login, a bad answer', async () => {
   const closed = await new Promise<number>((resolve) => {
     const s = net.createServer().listen(0, '127.0.0.1', () => {
       const { port } = s.address() as net.AddressInfo;
@@ -213,7 +213,7 @@ test('MariaDB, aws target: the secret in Secrets Manager (moto); a failed run cr
   sm.destroy();
 });
 
-test('--pr: one commit with the file and inventory on a new branch, the preview as the body (local GitHub stand-in)', async () => {
+test('--pr: one commit with the file and inventory on a new branch, the preview as body (fake GitHub)', async () => {
   const gh = await startFakeGitHub('acme', 'configs');
   const root = setup();
   const prEnv = { GITHUB_TOKEN: 'test-token', GITHUB_REPOSITORY: 'acme/configs', GITHUB_API_URL: gh.url };

@@ -260,7 +260,7 @@ test('preview: totals per database and policy, source freed only by source-dropp
   }
 });
 
-test('preview --archive-state: a validated archive and a policy that now drops the source → cleanup_source, bytes freed', async () => {
+test('--archive-state: validated archive, policy now drops the source → cleanup_source, bytes freed', async () => {
   const dir = repo(baseRepo(), { 'policies/monthly.yaml': MONTHLY }, { db1: db1Inventory() });
   try {
     // base: monthly keeps the source; working tree: it drops it after validation
@@ -291,7 +291,8 @@ test('preview --archive-state: a validated archive and a policy that now drops t
       asOf: AS_OF,
       archiveState: 'archives.json',
     });
-    // txn_202001: archived and validated → cleanup_source (frees its 1000 B); txn_202410: archive, now also freeing 2000 B → unchanged action
+    // txn_202001: archived and validated → cleanup_source (frees its 1000 B);
+    // txn_202410: archive, now also freeing 2000 B → unchanged action
     assert.equal(
       r.changes.map((c) => [c.table, c.change, c.action, c.previous_action, c.source_freed_bytes]),
       [['txn_202001', 'added', 'cleanup_source', 'none', 1000]],
@@ -418,7 +419,8 @@ test('comment: the first run creates one comment, the second edits it in place',
       ['POST', 'PATCH'],
     );
     assert.ok(gh.requests.every((r) => r.auth === 'token t0ken'));
-    assert.is(gh.requests.filter((r) => r.method === 'GET').length, 2 + 2); // 121 comments: two pages per run, the marker found on page 2
+    // 121 comments: two pages per run, the marker found on page 2
+    assert.is(gh.requests.filter((r) => r.method === 'GET').length, 2 + 2);
   } finally {
     await gh.close();
   }

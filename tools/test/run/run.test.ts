@@ -55,7 +55,8 @@ async function fixture(opts: { failing?: boolean } = {}): Promise<Fixture> {
     for (const s of [
       `CREATE SCHEMA ${P}`,
       `CREATE TABLE ${P}.orders_202001 (id bigint PRIMARY KEY, amount numeric(12,2), note text)`,
-      `INSERT INTO ${P}.orders_202001 SELECT g, g * 1.25, CASE WHEN g % 7 = 0 THEN NULL ELSE 'n' || g END FROM generate_series(1, 400) g`,
+      `INSERT INTO ${P}.orders_202001 ` +
+        "SELECT g, g * 1.25, CASE WHEN g % 7 = 0 THEN NULL ELSE 'n' || g END FROM generate_series(1, 400) g",
       `CREATE TABLE ${P}.orders_202002 (id bigint, note varchar(20))`, // keyless
       `INSERT INTO ${P}.orders_202002 SELECT g, 'x' || g FROM generate_series(1, 250) g`,
       `CREATE TABLE ${P}.orders_202611 (id bigint PRIMARY KEY)`, // 2026-11-30 + P1Y: not due
@@ -202,7 +203,9 @@ async function sourceCounts(f: Fixture): Promise<Record<string, number>> {
   return out;
 }
 
-test('offload run: due tables archived and validated on both engines, the rest untouched, a failing table recorded without stopping the others; a rerun changes nothing', async () => {
+// Due tables archived and validated on both engines, the rest untouched, a failing table recorded without stopping
+// the others; a rerun changes nothing.
+test('offload run: due tables archived and validated, others untouched, a failure isolated; rerun no-op', async () => {
   const f = await fixture({ failing: true });
   const failing = key(f.myName, f.myDb, 'events_2018');
   try {
@@ -316,7 +319,7 @@ async function waitWorkerGone(warehouse: string) {
   assert.equal(mine(), [], 'the worker exits when the runner is killed');
 }
 
-test('offload run: killed at several points, every rerun converges and the ledger never claims what did not happen', async () => {
+test('offload run: killed anywhere, every rerun converges; the ledger never claims what did not happen', async () => {
   const f = await fixture();
   try {
     const count = (e: LedgerEntry[], s: string) => e.filter((x) => x.state === s).length;

@@ -42,7 +42,7 @@ for (const s of scenarios) {
   });
 }
 
-test('aws (moto for all three services): first sync creates the Glue connections moto can list; S3 and DynamoDB are then a no-op', async () => {
+test('aws (moto for all three): first sync creates Glue connections moto lists; S3, DynamoDB then no-op', async () => {
   const h = awsHarness();
   await h.setup();
   const ctx = makeCtx(h);
@@ -63,7 +63,7 @@ test('aws (moto for all three services): first sync creates the Glue connections
   );
 });
 
-test('moto canary: GetConnections omits ConnectionType (so connection round trips use the contract server)', async () => {
+test('moto canary: GetConnections omits ConnectionType (so round trips use the contract server)', async () => {
   // If this fails, moto now returns ConnectionType: run every scenario on moto's Glue as well.
   const h = awsHarness();
   await h.setup();

@@ -139,7 +139,10 @@ test('--prune is needed to delete; the plan lists what stays', () => {
   const kept = run(['--apply', '--root', repo, ...FIXTURE]);
   assert.match(
     kept.stdout,
-    /No longer in the repo, kept \(--prune deletes them\):\n {2}= connection db2\n {2}= item DATABASE#db2\n {2}= file configs\/databases\/db2\.yaml/,
+    new RegExp(
+      String.raw`No longer in the repo, kept \(--prune deletes them\):\n {2}= connection db2\n` +
+        String.raw` {2}= item DATABASE#db2\n {2}= file configs\/databases\/db2\.yaml`,
+    ),
   );
   assert.ok(existsSync(path.join(repo, '.offload/state/glue/connections/db2.json')));
   const pruned = run(['--apply', '--prune', '--root', repo, ...FIXTURE]);

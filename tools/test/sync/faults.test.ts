@@ -215,7 +215,7 @@ for (const t of TARGETS) {
     assert.ok(holdsRepo(await h.state(), root));
   });
 
-  test(`${t.name}: an unfinished sync wanting another state blocks apply until its lease ends or --break-lock`, async () => {
+  test(`${t.name}: an unfinished sync wanting another state blocks apply until lease end or --break-lock`, async () => {
     const h = await t.fresh();
     const root = writeTree(syncRepo());
     await sync(root, h);
@@ -239,7 +239,7 @@ for (const t of TARGETS) {
     assert.ok(holdsRepo(await h.state(), root), '--break-lock takes over at once');
   });
 
-  test(`${t.name}: concurrent syncs complete or fail cleanly; the remote always holds one whole repo; reruns converge`, async () => {
+  test(`${t.name}: concurrent syncs complete or fail cleanly; remote holds a whole repo; reruns converge`, async () => {
     // On moto, through a one-request-at-a-time proxy: see startThrottleProxy for why.
     const proxy = t.name === 'aws' ? await startThrottleProxy(moto.endpoint, { serialize: true }) : undefined;
     const saved = process.env.AWS_ENDPOINT_URL;
@@ -323,7 +323,7 @@ test('local: a SIGKILLed `offload sync --apply` process, rerun, converges; a thi
   return h.state().then((s) => assert.ok(holdsRepo(s, root)));
 });
 
-test('aws: a SIGKILLed `offload sync --target aws --apply` process (after the connections), rerun, converges', async () => {
+test('aws: a SIGKILLed `offload sync --target aws --apply` (after the connections), rerun, converges', async () => {
   const h = await TARGETS[1]!.fresh();
   const root = writeTree(syncRepo());
   const env = { ...process.env, ...moto.env, AWS_ENDPOINT_URL_GLUE: glue!.endpoint };

@@ -62,7 +62,7 @@ const DB1_INPUT = {
   },
 };
 
-test('CreateConnection: connection named after the database, JDBC URL, SECRET_ID, first subnet, security groups, AZ, tags', async () => {
+test('CreateConnection: named after the database, JDBC URL, SECRET_ID, first subnet, groups, AZ, tags', async () => {
   const root = writeTree(syncRepo());
   await sync(root);
   const byName = (x: { body: any }, y: { body: any }) =>

@@ -57,7 +57,7 @@ test('summary counts', () => {
   });
 });
 
-test('text plan: one line per change grouped by resource, drift, kept orphans, foreign state, the lock, the next step', () => {
+test('text plan: one line per change grouped by resource, drift, kept orphans, foreign state, lock, next step', () => {
   const out = renderSync(plan(), 'text');
   const lines = out.split('\n');
   assert.is(lines[0], 'offload sync plan — local:/s');

@@ -66,7 +66,9 @@ const cases: Case[] = [
     name: 'alias bomb is refused without expanding it',
     files: {
       'policies/audit.yaml':
-        'a: «»&a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n',
+        'a: «»&a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n' +
+        'c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n' +
+        'e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n',
     },
     expected: [['yaml/alias', 'policies/audit.yaml', '']],
   },
@@ -83,7 +85,10 @@ const cases: Case[] = [
   {
     name: 'nesting over the cap (block)',
     files: {
-      'policies/audit.yaml': `${AUDIT + Array.from({ length: 30 }, (_, i) => `${'  '.repeat(i)}k${i}:`).join('\n')} 1\n`,
+      'policies/audit.yaml': AUDIT.concat(
+        Array.from({ length: 30 }, (_, i) => `${'  '.repeat(i)}k${i}:`).join('\n'),
+        ' 1\n',
+      ),
     },
     expected: [['yaml/too-deep', 'policies/audit.yaml', 'top']],
   },
@@ -387,7 +392,11 @@ const cases: Case[] = [
   {
     name: 'rule/policy-conflict (same include patterns, equal priorities)',
     files: {
-      'databases/db1.yaml': `${DB1}  - schema: payments\n    include: ["^txn_[0-9]{6}$"]\n    policies: [«»quarterly]\n`,
+      'databases/db1.yaml': [
+        `${DB1}  - schema: payments`,
+        '    include: ["^txn_[0-9]{6}$"]',
+        '    policies: [«»quarterly]\n',
+      ].join('\n'),
       'policies/quarterly.yaml': sub(MONTHLY, 'name: monthly', 'name: quarterly').replace('P2Y', 'P3Y'),
     },
     expected: [['rule/policy-conflict', 'databases/db1.yaml', '']],

@@ -12,7 +12,8 @@ import type { OffloadSettings } from '../../src/generated/settings.js';
 import type { PolicyConfig } from '../../src/generated/policy.js';
 import { audit, db, eventCol, inventory, measured, monthly, table } from '../engine/fixtures.js';
 
-// A second validator compiled here from the schema file (formats ignored): the check does not rest on the code under test.
+// A second validator compiled here from the schema file (formats ignored): the check does not rest on the code
+// under test.
 const ajv = new Ajv2020({ strict: false, validateFormats: false });
 const schemaCheck = ajv.compile(JSON.parse(readFileSync(path.join(SCHEMA_DIR, 'work-unit.schema.json'), 'utf8')));
 
@@ -189,7 +190,7 @@ test('aws runtime: Glue connection, then the secret; a URL override from the cre
   );
 });
 
-test('selection by database, table and action; ledger progress: archived → validate only, with its run and snapshot', () => {
+test('selection by database, table, action; ledger progress: archived → validate only, with run and snapshot', () => {
   assert.equal(
     run({}, { databases: ['d1'], tables: ['pay.txn_202001', 'stmt_2019'], actions: ['archive'] }).units.map(
       (u) => u.id,

@@ -1,7 +1,7 @@
 import { type Command, Option } from 'commander';
 import { findRoot } from '../root.js';
 import { UserError } from '../../errors.js';
-import { renderText as renderFindings } from '../../validate/render.js';
+import { renderRepoFindings } from '../../validate/render.js';
 import { parseTarget } from '../../sync/sync.js';
 import { checkLocalRead, runGovernance, type GovernanceMode } from '../../governance/governance.js';
 import { renderGovernance, type GovernanceFormat } from '../../governance/render.js';
@@ -42,16 +42,7 @@ async function run(mode: GovernanceMode, opts: GovernanceCliOptions): Promise<vo
     allowUncommitted: opts.allowUncommitted,
   });
   if (outcome.status === 'invalid') {
-    const r = outcome.repo;
-    process.stderr.write(
-      renderFindings({
-        version: 1,
-        ok: false,
-        summary: { files: r.files.length, errors: r.errors, warnings: r.warnings },
-        files: r.files,
-        findings: r.findings,
-      }),
-    );
+    process.stderr.write(renderRepoFindings(outcome.repo));
     throw new UserError(`governance ${mode} refused: the configs do not pass \`offload validate\` (errors above)`, 1);
   }
   if (outcome.status === 'applied') {

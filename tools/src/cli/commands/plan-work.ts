@@ -38,7 +38,8 @@ export function registerPlanWork(program: Command): void {
   program
     .command('plan-work')
     .description(
-      'turn the policy engine decisions into work units (schema/work-unit.schema.json), one per table and action, for the jobs (`--work_unit FILE`)',
+      'turn the policy engine decisions into work units (schema/work-unit.schema.json), one per table and action, ' +
+        'for the jobs (`--work_unit FILE`)',
     )
     .option('--database <name...>', 'databases to plan (default: every database config)')
     .option('--table <name...>', 'only these tables (`schema.table` or `table`)')
@@ -124,7 +125,11 @@ stderr, the other units are still written); 2 usage error.`,
           process.stderr.write(`${r.units.length} work unit(s) for run ${r.runId} in ${o.out}\n`);
         } else {
           process.stdout.write(
-            `${JSON.stringify({ version: 1, run_id: r.runId, config_commit: r.configCommit, as_of: r.evaluation.as_of, units: r.units }, null, 2)}\n`,
+            `${JSON.stringify(
+              { version: 1, run_id: r.runId, config_commit: r.configCommit, as_of: r.evaluation.as_of, units: r.units },
+              null,
+              2,
+            )}\n`,
           );
         }
         process.exitCode = problems.length ? 1 : 0;

@@ -31,7 +31,8 @@ export function registerPreview(program: Command): void {
   program
     .command('preview')
     .description(
-      'show which tables a config change newly archives, purges or cleans up, or no longer does: the base revision against the working tree, through the same policy engine as the pipeline',
+      'show which tables a config change newly archives, purges or cleans up, or no longer does: ' +
+        'the base revision against the working tree, through the same policy engine as the pipeline',
     )
     .requiredOption('--base <git-ref>', 'git revision of the configs to compare against, e.g. origin/main')
     .option(
@@ -47,11 +48,13 @@ export function registerPreview(program: Command): void {
     )
     .option(
       '--comment',
-      'create or update the one preview comment on the pull request (GITHUB_TOKEN, GITHUB_REPOSITORY, GITHUB_EVENT_PATH, GITHUB_API_URL)',
+      'create or update the one preview comment on the pull request ' +
+        '(GITHUB_TOKEN, GITHUB_REPOSITORY, GITHUB_EVENT_PATH, GITHUB_API_URL)',
     )
     .option(
       '--ledger <local[:dir]|aws|none>',
-      'run ledger telling what is already archived, validated or purged: the local state directory (.offload/state), the DynamoDB ledger table, or none',
+      'run ledger telling what is already archived, validated or purged: ' +
+        'the local state directory (.offload/state), the DynamoDB ledger table, or none',
       'local',
     )
     .option(

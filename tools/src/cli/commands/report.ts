@@ -3,9 +3,10 @@
  * Markdown and one self-contained HTML file under `<state>/reports/`, with the validation records
  * (differing keys) and archive sizes the run left in the state directory and the warehouse.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Command, Option } from 'commander';
+import { localArchiveBytes } from '../../archives/archives.js';
 import { UserError } from '../../errors.js';
 import type { LedgerEntry } from '../../generated/ledger-entry.js';
 import type { RunReport } from '../../generated/run-report.js';
@@ -20,32 +21,6 @@ function readJson(file: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-/** Bytes of data files in the archive's current snapshot, from the Hadoop catalog's metadata JSON. */
-function localArchiveBytes(warehouse: string, namespace: string, table: string): number | undefined {
-  const meta = path.join(warehouse, namespace, table, 'metadata');
-  if (!existsSync(meta)) return undefined;
-  const hint = existsSync(path.join(meta, 'version-hint.text'))
-    ? readFileSync(path.join(meta, 'version-hint.text'), 'utf8').trim()
-    : undefined;
-  const file = hint
-    ? path.join(meta, `v${hint}.metadata.json`)
-    : readdirSync(meta)
-        .filter((f) => /^v\d+\.metadata\.json$/.test(f))
-        .sort((a, b) => Number(a.slice(1).split('.')[0]) - Number(b.slice(1).split('.')[0]))
-        .map((f) => path.join(meta, f))
-        .pop();
-  if (!file) return undefined;
-  // Snapshot ids are 64-bit: compare them as text, never as JavaScript numbers.
-  const text = readFileSync(file, 'utf8');
-  const current = /"current-snapshot-id"\s*:\s*(-?\d+)/.exec(text)?.[1];
-  const doc = readJson(file) as { snapshots?: { summary?: Record<string, string> }[] } | undefined;
-  if (!current || !doc?.snapshots) return undefined;
-  const ids = [...text.matchAll(/"snapshot-id"\s*:\s*(-?\d+)/g)].map((m) => m[1]);
-  const index = ids.indexOf(current);
-  const size = doc.snapshots[index]?.summary?.['total-files-size'];
-  return size === undefined ? undefined : Number(size);
 }
 
 export interface ReportOptions {
@@ -125,7 +100,8 @@ export function registerReport(program: Command): void {
       else if (o.format === 'markdown') process.stdout.write(renderMarkdown(report));
       else
         process.stdout.write(
-          `${renderMarkdown(report).split('\n')[0]?.replace(/^# /, '')}\nreport: ${files.html}\n        ${files.markdown}\n        ${files.json}\n`,
+          `${renderMarkdown(report).split('\n')[0]?.replace(/^# /, '')}\n` +
+            `report: ${files.html}\n        ${files.markdown}\n        ${files.json}\n`,
         );
       process.exitCode = report.status === 'succeeded' || report.status === 'no_op' ? 0 : 1;
     });

@@ -35,7 +35,8 @@ function unitProgress(stream: NodeJS.WriteStream, quiet: boolean) {
       } else if (e.kind === 'unit-done') {
         done++;
         const o = e.outcome;
-        const line = `${o.database}: ${o.schema}.${o.table} ${o.action} ${o.status}${o.error ? ` (${o.error.code})` : o.reason ? ` (${o.reason})` : ''}`;
+        const why = o.error ? ` (${o.error.code})` : o.reason ? ` (${o.reason})` : '';
+        const line = `${o.database}: ${o.schema}.${o.table} ${o.action} ${o.status}${why}`;
         if (bar) bar.update(done, { last: line.slice(0, 60) });
         else stream.write(`[${done}/${total}] ${line}\n`);
       }
@@ -54,18 +55,22 @@ function renderText(s: RunSummary): string {
     );
     for (const u of s.units)
       lines.push(
-        `  ${u.action.padEnd(14)} ${u.database}: ${u.source.schema}.${u.source.table} → ${u.archive.namespace}.${u.archive.table}`,
+        `  ${u.action.padEnd(14)} ${u.database}: ${u.source.schema}.${u.source.table} → ` +
+          `${u.archive.namespace}.${u.archive.table}`,
       );
   } else {
     lines.push(`run ${s.run_id} (configs: ${s.configs}, ledger: ${s.ledger})`);
     if (!s.units.length) lines.push('  nothing to do: every due table is already archived and validated');
     for (const o of s.outcomes)
       lines.push(
-        `  ${o.status.padEnd(7)} ${o.action.padEnd(14)} ${o.database}: ${o.schema}.${o.table}${o.rows != null ? ` (${o.rows} rows)` : ''}${o.error ? ` — ${o.error.code}: ${o.error.message}` : o.reason ? ` — ${o.reason}` : ''}`,
+        `  ${o.status.padEnd(7)} ${o.action.padEnd(14)} ${o.database}: ${o.schema}.${o.table}` +
+          `${o.rows != null ? ` (${o.rows} rows)` : ''}` +
+          `${o.error ? ` — ${o.error.code}: ${o.error.message}` : o.reason ? ` — ${o.reason}` : ''}`,
       );
     const t = s.totals;
     lines.push(
-      `archived ${t.archived}, validated ${t.validated}, failed ${t.failed}, skipped ${t.skipped} in ${s.seconds.toFixed(1)} s${s.aborted ? ' (interrupted)' : ''}`,
+      `archived ${t.archived}, validated ${t.validated}, failed ${t.failed}, skipped ${t.skipped} ` +
+        `in ${s.seconds.toFixed(1)} s${s.aborted ? ' (interrupted)' : ''}`,
     );
   }
   for (const p of s.problems)
@@ -77,7 +82,8 @@ export function registerRun(program: Command): void {
   program
     .command('run')
     .description(
-      'the local pipeline: synced configs → discovery (read-only) → policy engine → work units → archive → validate, recorded in the run ledger; resumable and safe to interrupt',
+      'the local pipeline: synced configs → discovery (read-only) → policy engine → work units → archive → validate, ' +
+        'recorded in the run ledger; resumable and safe to interrupt',
     )
     .option('--database <name...>', 'databases to run (default: every database config)')
     .option('--table <name...>', 'only these tables (`schema.table` or `table`)')

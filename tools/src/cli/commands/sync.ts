@@ -1,7 +1,7 @@
 import { type Command, Option } from 'commander';
 import { findRoot } from '../root.js';
 import { UserError } from '../../errors.js';
-import { renderText as renderFindings } from '../../validate/render.js';
+import { renderRepoFindings } from '../../validate/render.js';
 import { parseTarget, runSync } from '../../sync/sync.js';
 import { renderSync, type Format } from '../../sync/render.js';
 
@@ -22,19 +22,22 @@ export function registerSync(program: Command): void {
   program
     .command('sync')
     .description(
-      'publish the validated configs to where the pipeline reads them: the config bucket, the config table and the Glue connections (aws), or a local state directory (local)',
+      'publish the validated configs to where the pipeline reads them: the config bucket, the config table ' +
+        'and the Glue connections (aws), or a local state directory (local)',
     )
     .addOption(
       new Option(
         '--target <target>',
-        'aws (S3, DynamoDB, Glue; credentials, region and AWS_ENDPOINT_URL from the standard AWS SDK chain), local (directory .offload/state) or local:DIR',
+        'aws (S3, DynamoDB, Glue; credentials, region and AWS_ENDPOINT_URL from the standard AWS SDK chain), ' +
+          'local (directory .offload/state) or local:DIR',
       ).default('local'),
     )
     .option('--plan', 'show what would change, write nothing (the default)')
     .option('--apply', 'carry out the plan and print what was done')
     .option(
       '--prune',
-      'also delete managed remote state whose config left the repo (listed in the plan); without it nothing is ever deleted',
+      'also delete managed remote state whose config left the repo (listed in the plan); ' +
+        'without it nothing is ever deleted',
     )
     .addOption(
       new Option(
@@ -47,7 +50,8 @@ export function registerSync(program: Command): void {
     .option('--root <dir>', 'repository root (default: nearest folder upwards holding offload.settings.yaml)')
     .option(
       '--break-lock',
-      'take over an unfinished sync that wants a different state before its lease expires (only when it is known to be dead)',
+      'take over an unfinished sync that wants a different state before its lease expires ' +
+        '(only when it is known to be dead)',
     )
     .option(
       '--commit <sha>',
@@ -128,16 +132,7 @@ export function registerSync(program: Command): void {
       process.removeListener('SIGINT', onSignal);
       process.removeListener('SIGTERM', onSignal);
       if (outcome.status === 'invalid') {
-        const r = outcome.repo;
-        process.stderr.write(
-          renderFindings({
-            version: 1,
-            ok: false,
-            summary: { files: r.files.length, errors: r.errors, warnings: r.warnings },
-            files: r.files,
-            findings: r.findings,
-          }),
-        );
+        process.stderr.write(renderRepoFindings(outcome.repo));
         throw new UserError('sync refused: the configs do not pass `offload validate` (errors above)', 1);
       }
       process.stdout.write(

@@ -26,7 +26,8 @@ export function registerValidate(program: Command): void {
     .option('--root <dir>', 'repository root (default: nearest folder upwards holding offload.settings.yaml)')
     .addHelpText(
       'after',
-      '\nExit status: 0 no errors (warnings allowed), 1 errors found, 2 usage or internal error.\nWith --format github and GITHUB_STEP_SUMMARY set, a summary table is appended to that file.',
+      '\nExit status: 0 no errors (warnings allowed), 1 errors found, 2 usage or internal error.\n' +
+        'With --format github and GITHUB_STEP_SUMMARY set, a summary table is appended to that file.',
     )
     .action(async (paths: string[], opts: { format: 'text' | 'json' | 'github'; root?: string }) => {
       const cwd = process.cwd();
