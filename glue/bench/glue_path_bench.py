@@ -221,7 +221,8 @@ def bench_glue(args, conn, workdir: str) -> dict:
         status = "passed"
         log_line = 0
         for i in range(args.repeat):
-            for kind, catalog in (("local", "offload"), ("glue", "offload_glue")):
+            order = (("local", "offload"), ("glue", "offload_glue"))
+            for kind, catalog in order if i % 2 == 0 else order[::-1]:  # each goes first in turn
                 name = f"payments_{kind}_{i}"
                 glue_before = proxy.snapshot()
                 _, log_line = s3_requests(moto_log, log_line)
@@ -400,7 +401,8 @@ def bench_cluster(args, conn, workdir: str) -> dict:
     samples: dict = collections.defaultdict(list)
     try:
         for i in range(args.repeat):
-            for mode, master in (("local", "local[2]"), ("cluster", url)):
+            order = (("local", "local[2]"), ("cluster", url))
+            for mode, master in order if i % 2 == 0 else order[::-1]:  # each goes first in turn
                 warehouse = os.path.join(workdir, f"wh-{mode}-{i}")
                 common = ["--warehouse", warehouse, "--archive_database", "bench", "--num_partitions", "4"]
                 log(f"{mode} archive {i + 1}/{args.repeat}")
