@@ -35,7 +35,7 @@ from .lineage import LINEAGE_PREFIX, SOURCE_KEYS, source_lineage
 from .names import archive_table_name, spark_col, spark_ident
 from .partitions import plan_partitions
 from .source_table import introspect
-from .storage import file_size
+from .storage import file_size, read_range
 
 SCHEMA_VERSION = 1
 MAX_DRILLDOWN_BUCKETS = 64
@@ -577,9 +577,35 @@ def unreadable_files(spark, ident: str, exc: Exception) -> dict | None:
         else:
             continue
         bad.append({"path": path, "error": error})
+    if not bad and "Parquet" in message:
+        # A reader that names no file (Iceberg's S3 input file prints as ParquetIO$ParquetInputFile@…):
+        # find the file whose Parquet envelope is broken.
+        for path, recorded in files:
+            error = _parquet_envelope_error(spark, path, int(recorded))
+            if error:
+                bad.append({"path": path, "error": error})
     if not bad:
         return None
     return {"files": bad, "message": _java_cause(message, "")}
+
+
+PARQUET_MAGIC = b"PAR1"
+
+
+def _parquet_envelope_error(spark, path: str, size: int) -> str | None:
+    """What is wrong with a Parquet file's envelope — it starts with PAR1 and ends with the footer's
+    length and PAR1 — or ``None``. Two ranged reads; the pages in between are not checked."""
+    if size < 12:
+        return f"{size} bytes: too short for a Parquet file"
+    try:
+        head, tail = read_range(spark, path, 0, 4), read_range(spark, path, size - 8, 8)
+    except Exception as exc:  # noqa: BLE001 — unreadable is the finding
+        return _java_cause(str(exc), "")
+    if head != PARQUET_MAGIC or tail[4:] != PARQUET_MAGIC:
+        return "not a Parquet file: no PAR1 magic number at its head or tail"
+    if int.from_bytes(tail[:4], "little") > size - 12:
+        return "not a Parquet file: its footer length points before the start of the file"
+    return None
 
 
 def _without_scheme(path: str) -> str:
