@@ -42,6 +42,7 @@ def main() -> int:
     # The same session settings as a job run by hand (cli.py) and the worker (2 cores, 2g driver).
     spark = get_spark("offload", "hadoop", args.warehouse, app_name="offload-peers-warm", local_conf=local_spark_conf())
     spark.sparkContext.setLogLevel("ERROR")
+    session = time.monotonic() - started
     spark.sql("SELECT 1").collect()
     startup = time.monotonic() - started
     times: dict[str, list[float]] = {}
@@ -64,6 +65,10 @@ def main() -> int:
     spark.stop()
     out = {
         "startup_seconds": round(startup, 2),
+        "startup_split_seconds": {
+            "python_jvm_spark_session": round(session, 2),
+            "first_query": round(startup - session, 2),
+        },
         "samples_seconds": {k: [round(x, 2) for x in v] for k, v in times.items()},
         "medians": {k: round(statistics.median(v), 2) for k, v in times.items()},
         "validation_status": status,
