@@ -1,6 +1,6 @@
 """Class-data sharing (AppCDS) for the local Spark driver JVM: a cheaper start-up for every job run.
 
-A local job spends most of its fixed cost loading, parsing and verifying the ~15,000 classes of Spark, Iceberg
+A local job spends most of its fixed cost loading, parsing and verifying the many thousand classes of Spark, Iceberg
 and the drivers. Java 17 can dump the classes one run loaded into an archive (``-XX:ArchiveClassesAtExit``)
 and map that archive into later JVMs (``-XX:SharedArchiveFile``) instead of loading them again. The classes
 are the same bytes from the same jars: the JVM checks the archive against its class path (jar names, sizes and
