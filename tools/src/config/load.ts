@@ -11,7 +11,7 @@ import { parseConfigFile, type ParsedFile } from './yaml-file.js';
 import { schemaFindings } from './schema-pass.js';
 import { crossFileFindings, documentFindings, scannerFindings } from './rules.js';
 import { ENGINE_ALIASES } from './jdbc.js';
-import { yamlComments, type YamlComment } from './secrets.js';
+import type { YamlComment } from './secrets.js';
 import { SETTINGS_FILE, type ConfigSource } from './source.js';
 import type { ConfigKind } from './schemas.js';
 import type { LoadedConfig, LoadedRepo } from './loaded.js';
@@ -71,7 +71,7 @@ export async function loadRepo(source: ConfigSource, opts: LoadOptions = {}): Pr
     findings.push(...schemaErrors);
     // Secrets and other per-document rules run on whatever parsed, even if the schema failed.
     findings.push(...documentFindings(kind, parsed));
-    scanned.push({ kind, parsed, comments: yamlComments(new TextDecoder().decode(bytes[i])) });
+    scanned.push({ kind, parsed, comments: parsed.comments });
     if (schemaErrors.length) {
       repo.invalid.push({ file, kind });
       return;

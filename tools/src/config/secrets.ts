@@ -1,5 +1,3 @@
-import { Lexer } from 'yaml';
-
 /**
  * Detects values that look like inline secrets. Configs reference secrets by name only; anything that
  * looks like a credential — in any field, known or not — is an error, so it never reaches git history
@@ -137,24 +135,6 @@ export interface YamlComment {
 
 /** Pointer of the i-th comment in scan hits: never a JSON pointer (those start with `/` or are empty). */
 export const commentPointer = (i: number) => `#comment/${i}`;
-
-/** The comments of a YAML text, located (the lexer's tokens, minus its zero-width control tokens). */
-export function yamlComments(text: string): YamlComment[] {
-  const out: YamlComment[] = [];
-  let offset = 0,
-    line = 1,
-    lineStart = 0;
-  for (const tok of new Lexer().lex(text)) {
-    if (tok === '\x02' || tok === '\x18' || tok === '\x1f') continue;
-    if (tok.startsWith('#')) out.push({ line, column: offset - lineStart + 1, text: tok.slice(1) });
-    for (let i = tok.indexOf('\n'); i >= 0; i = tok.indexOf('\n', i + 1)) {
-      line++;
-      lineStart = offset + i + 1;
-    }
-    offset += tok.length;
-  }
-  return out;
-}
 
 /** Secrets secretlint's recommended preset finds, per document (same order as given). */
 export async function scanDocuments(docs: readonly ScanDocument[]): Promise<SecretHit[][]> {

@@ -3,9 +3,22 @@
  * reviewed config file should not contain (tags, aliases, several documents, duplicate keys, …), and
  * keeps what is needed to map a JSON path back to `line:column` in the source.
  */
-import { LineCounter, parseDocument, isMap, isSeq, isScalar, isAlias, type Document, type Node } from 'yaml';
+import {
+  Composer,
+  Lexer,
+  LineCounter,
+  Parser,
+  YAMLParseError,
+  isMap,
+  isSeq,
+  isScalar,
+  isAlias,
+  type Document,
+  type Node,
+} from 'yaml';
 import type { Finding } from './findings.js';
 import { fromPointer } from './findings.js';
+import type { YamlComment } from './secrets.js';
 
 /** Files larger than this are refused before parsing. */
 const MAX_FILE_BYTES = 256 * 1024;
@@ -19,6 +32,8 @@ export interface ParsedFile {
   findings: Finding[];
   /** Maps a JSON pointer to `{ line, column }`; `key: true` points at the key instead of the value. */
   locate(pointer: string, opts?: { key?: boolean }): { line: number; column: number };
+  /** The file's comments, located (for the secret scan); empty when `value` is undefined. */
+  comments: YamlComment[];
 }
 
 const TOP = { line: 1, column: 1 };
@@ -78,13 +93,13 @@ export function parseConfigFile(file: string, bytes: Uint8Array): ParsedFile {
       `cannot read the file as YAML: ${(e as Error).message}`,
       'fix the YAML syntax',
     );
-    return { file, value: undefined, findings: [f], locate: () => TOP };
+    return { file, value: undefined, findings: [f], locate: () => TOP, comments: [] };
   }
 }
 
 function parseUnsafe(file: string, bytes: Uint8Array): ParsedFile {
   const findings: Finding[] = [];
-  const none = (): ParsedFile => ({ file, value: undefined, findings, locate: () => TOP });
+  const none = (): ParsedFile => ({ file, value: undefined, findings, locate: () => TOP, comments: [] });
 
   if (bytes.length > MAX_FILE_BYTES) {
     findings.push(
@@ -136,9 +151,10 @@ function parseUnsafe(file: string, bytes: Uint8Array): ParsedFile {
     const p = lc.linePos(offset);
     return { line: p.line, column: p.col };
   };
+  const comments: YamlComment[] = [];
   let doc: Document.Parsed;
   try {
-    doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false, strict: true, version: '1.2' });
+    doc = parseOneDocument(text, lc, comments);
   } catch (e) {
     findings.push(
       finding(file, 'yaml/syntax', TOP, `cannot parse YAML: ${(e as Error).message}`, 'fix the YAML syntax'),
@@ -302,7 +318,51 @@ function parseUnsafe(file: string, bytes: Uint8Array): ParsedFile {
     }
     return at?.range ? pos(at.range[0]!) : TOP;
   };
-  return { file, value, findings, locate };
+  return { file, value, findings, locate, comments };
+}
+
+/**
+ * What yaml's `parseDocument` does (same options, same MULTIPLE_DOCS error), with the lexer's tokens
+ * fed to the parser here so the comments are collected on the way: the file is lexed once.
+ */
+function parseOneDocument(text: string, lc: LineCounter, comments: YamlComment[]): Document.Parsed {
+  const parser = new Parser(lc.addNewLine);
+  lc.addNewLine(0); // as parser.parse() does at the start of its input
+  const composer = new Composer({ uniqueKeys: true, prettyErrors: false, strict: true, version: '1.2' });
+  let doc: Document.Parsed | undefined;
+  for (const d of composer.compose(lexAndParse(text, parser, comments), true, text.length)) {
+    if (!doc) doc = d;
+    else {
+      doc.errors.push(
+        new YAMLParseError(
+          d.range.slice(0, 2) as [number, number],
+          'MULTIPLE_DOCS',
+          'Source contains multiple documents; please use YAML.parseAllDocuments()',
+        ),
+      );
+      break;
+    }
+  }
+  // compose(…, forceDoc = true) always yields a document, even for an empty text.
+  return doc!;
+}
+
+/** `parser.parse(text)`, recording each comment token with its line and column (UTF-16 units, 1-based). */
+function* lexAndParse(text: string, parser: Parser, comments: YamlComment[]) {
+  let offset = 0,
+    line = 1,
+    lineStart = 0;
+  for (const tok of new Lexer().lex(text)) {
+    if (tok.charCodeAt(0) === 0x23 /* # */) comments.push({ line, column: offset - lineStart + 1, text: tok.slice(1) });
+    // Control tokens (document start, flow-error end, scalar marker) have no newline: indexOf finds none.
+    for (let i = tok.indexOf('\n'); i >= 0; i = tok.indexOf('\n', i + 1)) {
+      line++;
+      lineStart = offset + i + 1;
+    }
+    if (tok !== '\x02' && tok !== '\x18' && tok !== '\x1f') offset += tok.length;
+    yield* parser.next(tok);
+  }
+  yield* parser.end();
 }
 
 /** Offset of the node's explicit `!tag` in the source, or -1 (a resolved tag alone is not explicit). */
