@@ -89,8 +89,15 @@ function parsedUrl(kind: ConfigKind, parsed: ParsedFile): { engine: Engine; url:
   if (kind !== 'database' || typeof parsed.value?.jdbc_url !== 'string') return undefined;
   const engine = engineOf(parsed.value);
   const url = parsed.value.jdbc_url;
-  return engine && parseJdbcUrl(engine, url).ok ? { engine, url } : undefined;
+  if (!engine) return undefined;
+  // Asked by the document rules and again by the secret scan: parse each URL once.
+  const known = urlParses.get(parsed);
+  if (known?.engine === engine && known.url === url) return known.ok ? { engine, url } : undefined;
+  const ok = parseJdbcUrl(engine, url).ok;
+  urlParses.set(parsed, { engine, url, ok });
+  return ok ? { engine, url } : undefined;
 }
+const urlParses = new WeakMap<ParsedFile, { engine: Engine; url: string; ok: boolean }>();
 
 const allowReference = (kind: ConfigKind) => (p: string) => kind === 'database' && p === '/credentials/secret';
 

@@ -46,6 +46,8 @@ export interface SecretHit {
 }
 
 function escapePointer(k: string): string {
+  // Nearly every key holds neither character: skip the two replace() calls for those.
+  if (!k.includes('~') && !k.includes('/')) return k;
   return k.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
