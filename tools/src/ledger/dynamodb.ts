@@ -149,5 +149,4 @@ class DynamoLedger implements Ledger {
     this.known.set(pk, next);
     return true;
   }
-
 }

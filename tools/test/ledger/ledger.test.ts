@@ -119,7 +119,10 @@ for (const store of stores) {
     // What a now asks starts from what is really there: it goes through.
     const renamed = await a.transition(ref, step('validated', 'source_renamed', { runId: 'ra' }));
     assert.equal([renamed.state, renamed.version], ['source_renamed', 4]);
-    assert.equal((await b.get(ref))!.history.map((h) => h.run_id), ['r1', 'r1', 'rb', 'ra']);
+    assert.equal(
+      (await b.get(ref))!.history.map((h) => h.run_id),
+      ['r1', 'r1', 'rb', 'ra'],
+    );
   });
 
   test(`${store.name}: illegal transitions are refused and change nothing`, async () => {
