@@ -18,8 +18,8 @@ const LAYERS = [
   ['ledger', 'governance'], // the run ledger's stores (local directory, DynamoDB); `offload governance` (Lake
   // Formation grants from YAML)
   ['preview'], // `offload preview` (may discover live, so above catalog)
-  ['run', 'onboard'], // `offload run`: the local runner and its Spark worker; `offload onboard` (validate, test the
-  // login, discover, store the credentials)
+  ['run', 'onboard', 'restore'], // `offload run`: the local runner and its Spark worker; `offload onboard`
+  // (validate, test the login, discover, store the credentials); `offload restore` (an archive into a new table)
   ['status', 'delete-db'], // `offload status`: the engine's decisions with their dates and the ledger's states;
   // `offload delete-archive-database` (catalog, files, ledger, grants of one archive database)
   ['cli'], // the commander shell: the only place that prints and exits

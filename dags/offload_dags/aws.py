@@ -12,7 +12,7 @@
   next to the unit (``--validation_record``); its result record (``--result_path``) says whether it
   renamed, dropped or refused;
 - the ledger: the DynamoDB ledger table (``<config table>-ledger``, offload_glue.ledger.DynamoLedger);
-- the report: the ``validation_report`` Lambda with the run's report key.
+- the report: the ``validation_report`` Lambda with ``{run_id}``; it builds the report from the ledger.
 
 Only the request building (:func:`glue_job_request`, :func:`discover_request`, :func:`report_request`)
 is tested here (tests/test_aws_contract.py): MWAA, Glue and Lambda are not emulated in this project.
@@ -26,7 +26,6 @@ from . import config
 from .steps import JobResult, label_of
 
 PIPELINE_PREFIX = "pipeline"
-REPORTS_PREFIX = "reports"
 
 
 def _s3_split(uri: str) -> tuple[str, str]:
@@ -83,7 +82,8 @@ def discover_request(names: config.Names, run_id: str, as_of: str | None, databa
 def report_request(names: config.Names, run_id: str) -> dict:
     return {
         "function_name": names.lambdas["validation_report"],
-        "payload": {"key": f"{REPORTS_PREFIX}/runs/{run_id}.json", "run_id": run_id},
+        # The Lambda builds the run's report from the DynamoDB run ledger: nothing else to send.
+        "payload": {"run_id": run_id},
     }
 
 

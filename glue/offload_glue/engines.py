@@ -67,7 +67,7 @@ class Engine:
         return {}
 
     def writable_url(self, c: Connection) -> str:
-        """The URL of a session that may write: only source cleanup (cleanup.py) opens one."""
+        """The URL of a session that may write: only source cleanup (cleanup.py) and restore (restore.py) open one."""
         raise NotImplementedError
 
     def writable_driver_properties(self) -> dict[str, str]:

@@ -63,6 +63,17 @@ HELP: dict[str, str] = {
     "validation_record": "the passed validation record (file or s3:// URI) that allows a quarantine",
     "grace_period": "ISO-8601 duration a quarantined table waits before drop, e.g. P30D",
     "dry_run": "true: check every guard and print the statements without running them (default false)",
+    # restore (restore_table.py)
+    "target_schema": "schema (MySQL/MariaDB: database) the restored table is created in; it must exist",
+    "target_table": "name of the NEW table; an existing name is refused (restore never overwrites)",
+    "restore_user": "the restore credential's user, allowed to create tables (never the read credential)",
+    "restore_password_env": "environment variable holding the restore password (default OFFLOAD_RESTORE_PASSWORD)",
+    "restore_secret_id": "needs AWS: Secrets Manager secret of the restore credential",
+    "restore_connection_name": "needs AWS: Glue connection of the restore credential",
+    "restore_credentials": "the restore credential as a credential reference (JSON, as offload restore passes it)",
+    "as_of_snapshot": "archive snapshot id to restore (default: the current snapshot)",
+    "write_path": "auto (default: PostgreSQL COPY FROM STDIN when psycopg2 is installed, else JDBC), copy or jdbc",
+    "temp_dir": "local directory for the COPY text files of the copy write path (default: the system temp dir)",
     # the shell
     "log_file": "file for Spark, JVM and trace output "
     "(default .offload/logs/JOB-UTCTIME.log under the current directory)",
@@ -76,6 +87,8 @@ KINDS: dict[str, object] = {
     "catalog_type": ("glue", "hadoop"),
     "source_engine": ("postgresql", "postgres", "mysql", "mariadb"),
     "read_path": ("auto", "copy", "jdbc"),
+    "write_path": ("auto", "copy", "jdbc"),
+    "as_of_snapshot": "int",
     "verbose": ("true", "false"),
     "source_port": "int",
     "lower_bound": "int",

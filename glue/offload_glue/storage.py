@@ -69,6 +69,10 @@ class _S3Files:
         finally:
             out.close()
 
+    def open(self, hpath):
+        """A seekable stream (Iceberg's SeekableInputStream)."""
+        return self._io.newInputFile(hpath.toString()).newStream()
+
     def read(self, hpath) -> bytes:
         stream = self._io.newInputFile(hpath.toString()).newStream()
         try:
@@ -100,6 +104,18 @@ def file_size(spark, path: str) -> int | None:
     if isinstance(fs, _S3Files):
         return fs.size(hpath)
     return int(fs.getFileStatus(hpath).getLen()) if fs.exists(hpath) else None
+
+
+def read_range(spark, path: str, offset: int, length: int) -> bytes:
+    """``length`` bytes of a file from ``offset`` (a ranged GET on S3)."""
+    fs, hpath = _fs(spark, path)
+    stream = fs.open(hpath)
+    try:
+        stream.seek(offset)
+        data = spark.sparkContext._jvm.org.apache.commons.io.IOUtils.toByteArray(stream, length)
+    finally:
+        stream.close()
+    return bytes(data)
 
 
 def delete_tree(spark, path: str) -> None:

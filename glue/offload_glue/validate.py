@@ -35,7 +35,7 @@ from .lineage import LINEAGE_PREFIX, SOURCE_KEYS, source_lineage
 from .names import archive_table_name, spark_col, spark_ident
 from .partitions import plan_partitions
 from .source_table import introspect
-from .storage import file_size
+from .storage import file_size, read_range
 
 SCHEMA_VERSION = 1
 MAX_DRILLDOWN_BUCKETS = 64
@@ -111,6 +111,8 @@ class ValidateRequest:
     split_column: str | None = None
     num_partitions: int = 0
     fetch_size: int = 10000
+    snapshot_id: int | None = None  # None: the archive's current snapshot (restore validates an older one)
+    check_lineage: bool = True  # False: the source is not the archived table (a restored copy of it)
 
 
 # ---- the source side -----------------------------------------------------------------------------
@@ -416,15 +418,21 @@ def _validate(spark, req: ValidateRequest) -> dict:
     }
     expected_source = source_lineage(src.engine.name, req.connection, req.schema, req.table)
     lineage_diffs = [k for k in SOURCE_KEYS if props.get(LINEAGE_PREFIX + k) != expected_source[k]]
+    if not req.check_lineage:  # a restored copy lives elsewhere: its schema and snapshot are what is compared
+        lineage_diffs = []
     if req.run_id and props.get(LINEAGE_PREFIX + "run_id") != req.run_id:
         lineage_diffs.append("run_id")
     result["lineage"] = {"match": not lineage_diffs, "differences": lineage_diffs}
     if lineage_diffs:
         result["mismatches"].append("lineage")
 
-    snap = current_snapshot(spark, ident) or {}
-    result["archive_snapshot_id"] = snap.get("snapshot_id")
-    df = spark.table(ident)
+    if req.snapshot_id is None:
+        snap = current_snapshot(spark, ident) or {}
+        result["archive_snapshot_id"] = snap.get("snapshot_id")
+        df = spark.table(ident)
+    else:
+        result["archive_snapshot_id"] = req.snapshot_id
+        df = spark.sql(f"SELECT * FROM {ident} VERSION AS OF {int(req.snapshot_id)}")
     actual = [(f.name, f.dataType.simpleString()) for f in df.schema.fields]
     planned = [(p.name, p.archive_type) for p in src.columns]
     schema_diffs = [
@@ -569,9 +577,35 @@ def unreadable_files(spark, ident: str, exc: Exception) -> dict | None:
         else:
             continue
         bad.append({"path": path, "error": error})
+    if not bad and "Parquet" in message:
+        # A reader that names no file (Iceberg's S3 input file prints as ParquetIO$ParquetInputFile@…):
+        # find the file whose Parquet envelope is broken.
+        for path, recorded in files:
+            error = _parquet_envelope_error(spark, path, int(recorded))
+            if error:
+                bad.append({"path": path, "error": error})
     if not bad:
         return None
     return {"files": bad, "message": _java_cause(message, "")}
+
+
+PARQUET_MAGIC = b"PAR1"
+
+
+def _parquet_envelope_error(spark, path: str, size: int) -> str | None:
+    """What is wrong with a Parquet file's envelope — it starts with PAR1 and ends with the footer's
+    length and PAR1 — or ``None``. Two ranged reads; the pages in between are not checked."""
+    if size < 12:
+        return f"{size} bytes: too short for a Parquet file"
+    try:
+        head, tail = read_range(spark, path, 0, 4), read_range(spark, path, size - 8, 8)
+    except Exception as exc:  # noqa: BLE001 — unreadable is the finding
+        return _java_cause(str(exc), "")
+    if head != PARQUET_MAGIC or tail[4:] != PARQUET_MAGIC:
+        return "not a Parquet file: no PAR1 magic number at its head or tail"
+    if int.from_bytes(tail[:4], "little") > size - 12:
+        return "not a Parquet file: its footer length points before the start of the file"
+    return None
 
 
 def _without_scheme(path: str) -> str:

@@ -218,3 +218,28 @@ def glue_catalog(spark, moto_server):
     for key, value in catalog_conf(GLUE_CATALOG, "glue", warehouse).items():
         spark.conf.set(key, value)
     return {"catalog": GLUE_CATALOG, "bucket": bucket, "warehouse": warehouse, **moto_server}
+
+
+# ---- the catalog a suite runs on: hadoop (local warehouse) or glue (moto Glue + S3) ---------------
+def pytest_configure(config):
+    config.addinivalue_line("markers", "glue: a variant on the Glue Data Catalog + S3 (moto); -m 'not glue' skips")
+    config.addinivalue_line("markers", "heavy: a long test (a large table, a job subprocess): run once per catalog")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and callspec.params.get("catalog") == "glue":
+            item.add_marker(pytest.mark.glue)
+
+
+@pytest.fixture(params=["hadoop", "glue"])
+def catalog(request, spark, warehouse):
+    """The catalog the test runs on (catalogs.py): ``hadoop`` on the session's warehouse directory, or
+    ``glue`` on the moto server's Glue Data Catalog with the warehouse in S3. A test narrows it with
+    ``catalogs.hadoop_only`` / ``glue_only`` or ``catalogs.on_catalogs(cases, glue=subset)``."""
+    from catalogs import GlueS3Catalog, LocalCatalog
+
+    if request.param == "hadoop":
+        return LocalCatalog(CATALOG, warehouse)
+    return GlueS3Catalog(request.getfixturevalue("glue_catalog"))

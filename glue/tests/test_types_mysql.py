@@ -1,6 +1,8 @@
 """Type matrix, MariaDB/MySQL: archive every common type (unsigned integers, tinyint(1), wide
 decimals, bit, year, zero-padded binary, enum/set/json, uuid/inet6 …), read the archive back with
-pyiceberg and compare each value with what MariaDB returns for the expectation written here."""
+pyiceberg and compare each value with what MariaDB returns for the expectation written here. The matrix
+runs on both catalogs: the local Hadoop warehouse and the Glue Data Catalog with S3 (moto), read back
+through pyiceberg's own Glue catalog."""
 
 from __future__ import annotations
 
@@ -93,8 +95,9 @@ def type_table(my_db, my_schema):
     return my_schema
 
 
-def test_every_mariadb_type_comes_back_exactly(spark, warehouse, my_db, my_connection, type_table):
-    schema = type_table
+@pytest.mark.heavy
+def test_every_mariadb_type_comes_back_exactly(spark, catalog, my_db, my_connection, type_table):
+    schema, db = type_table, catalog.database("my_types")
     summary = archive(
         spark,
         ArchiveRequest(
@@ -102,13 +105,13 @@ def test_every_mariadb_type_comes_back_exactly(spark, warehouse, my_db, my_conne
             schema=schema,
             table="types",
             run_id="my-types-1",
-            catalog=CATALOG,
-            database="my_types",
+            catalog=catalog.name,
+            database=db,
         ),
     )
     assert summary["status"] == "archived" and summary["rows"] == len(ROWS)
 
-    table = iceberg_reader.load(warehouse, "my_types", archive_table_name(schema, "types"))
+    table = catalog.load(db, archive_table_name(schema, "types"))
 
     def normalize(col, want, iceberg_type):
         if isinstance(want, (bytes, bytearray)) and iceberg_type == "string":
@@ -131,8 +134,8 @@ def test_every_mariadb_type_comes_back_exactly(spark, warehouse, my_db, my_conne
             connection=my_connection,
             schema=schema,
             table="types",
-            catalog=CATALOG,
-            database="my_types",
+            catalog=catalog.name,
+            database=db,
             run_id="my-types-1",
         ),
     )

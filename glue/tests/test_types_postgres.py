@@ -1,6 +1,8 @@
 """Type matrix, PostgreSQL: archive a table holding every common type (edge values included), read
 the archive back with pyiceberg and compare each value with what PostgreSQL itself returns for the
-expectation written here (independently of the job's column plans)."""
+expectation written here (independently of the job's column plans). The matrix runs on both catalogs:
+the local Hadoop warehouse on both read paths (COPY, JDBC), and the Glue Data Catalog with S3 (moto)
+on the default COPY path, read back through pyiceberg's own Glue catalog."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from decimal import Decimal
 
 import iceberg_reader
 import pytest
+from catalogs import on_catalogs
 from conftest import CATALOG, pg_exec
 from offload_glue.archive import ArchiveRequest, archive
 from offload_glue.names import archive_table_name
@@ -95,9 +98,10 @@ def type_table(pg_db, pg_schema):
     return pg_schema
 
 
-@pytest.mark.parametrize("read_path", ["copy", "jdbc"])
-def test_every_postgres_type_comes_back_exactly(spark, warehouse, pg_db, pg_connection, type_table, read_path):
-    schema = type_table
+@pytest.mark.heavy
+@pytest.mark.parametrize("catalog,read_path", on_catalogs(["copy", "jdbc"], glue=["copy"]), indirect=["catalog"])
+def test_every_postgres_type_comes_back_exactly(spark, catalog, pg_db, pg_connection, type_table, read_path):
+    schema, db = type_table, catalog.database("pg_types")
     summary = archive(
         spark,
         ArchiveRequest(
@@ -105,8 +109,8 @@ def test_every_postgres_type_comes_back_exactly(spark, warehouse, pg_db, pg_conn
             schema=schema,
             table="types",
             run_id="types-1",
-            catalog=CATALOG,
-            database="pg_types",
+            catalog=catalog.name,
+            database=db,
             read_path=read_path,
         ),
     )
@@ -114,7 +118,7 @@ def test_every_postgres_type_comes_back_exactly(spark, warehouse, pg_db, pg_conn
     assert summary["read"]["path"] == read_path
 
     name = archive_table_name(schema, "types")
-    table = iceberg_reader.load(warehouse, "pg_types", name)
+    table = catalog.load(db, name)
     assert table.metadata.format_version == 2
     assert table.metadata.properties["write.parquet.compression-codec"] == "zstd"
 
@@ -135,8 +139,8 @@ def test_every_postgres_type_comes_back_exactly(spark, warehouse, pg_db, pg_conn
             connection=pg_connection,
             schema=schema,
             table="types",
-            catalog=CATALOG,
-            database="pg_types",
+            catalog=catalog.name,
+            database=db,
             run_id="types-1",
         ),
     )

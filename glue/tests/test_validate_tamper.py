@@ -1,30 +1,57 @@
 """Validation catches each tamper class and names the key (and the column for a changed value).
 The archive is tampered through Spark SQL on the Iceberg table, then rolled back to the archived
-snapshot before the next case."""
+snapshot before the next case. Runs on both catalogs (``catalog`` fixture): every case on the local
+Hadoop warehouse, a representative subset on the Glue Data Catalog with S3 (moto) — each kind of
+difference (missing, duplicated, unexpected row; a changed decimal, timestamptz, binary value;
+truncated precision; the row-text separator) and every kind of damaged data file, on S3 itself."""
 
 from __future__ import annotations
 
-import glob
 import json
 import os
 import subprocess
 import sys
 
 import pytest
-from conftest import CATALOG, unique
+from catalogs import hadoop_only, on_catalogs
+from conftest import unique
 from jsonschema import Draft202012Validator
 from offload_glue.archive import ArchiveRequest, archive
 from offload_glue.names import archive_table_name
 from offload_glue.validate import ValidateRequest, validate
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-DB = "tamper"
 SCHEMA = json.load(open(os.path.join(ROOT, "schema", "validation-result.schema.json")))
 
 
 @pytest.fixture(scope="module")
-def archived(spark, pg_db, pg_connection):
-    schema = unique("tamper")
+def archived_in(spark, pg_db, pg_connection):
+    """The tampered table, archived once per catalog for the whole module."""
+    made: dict = {}
+
+    def get(catalog) -> dict:
+        if catalog.kind not in made:
+            made[catalog.kind] = _archive_tamper_table(spark, pg_db, pg_connection, catalog)
+        return made[catalog.kind]
+
+    yield get
+    with pg_db.cursor() as cur:
+        for a in made.values():
+            cur.execute(f'DROP SCHEMA "{a["schema"]}" CASCADE')
+
+
+@pytest.fixture()
+def archived(archived_in, catalog) -> dict:
+    return archived_in(catalog)
+
+
+def _rollback(spark, archived) -> None:
+    db, name = archived["db"], archived["name"]
+    spark.sql(f"CALL {archived['catalog']}.system.rollback_to_snapshot('{db}.{name}', {archived['snapshot']})")
+
+
+def _archive_tamper_table(spark, pg_db, pg_connection, catalog) -> dict:
+    schema, db = unique("tamper"), catalog.database("tamper")
     with pg_db.cursor() as cur:
         cur.execute(f'CREATE SCHEMA "{schema}"')
         cur.execute(f'''CREATE TABLE "{schema}".t (id int PRIMARY KEY, i8 bigint, n numeric(12,4),
@@ -43,29 +70,33 @@ def archived(spark, pg_db, pg_connection):
     archive(
         spark,
         ArchiveRequest(
-            connection=pg_connection, schema=schema, table="t", run_id="tamper-1", catalog=CATALOG, database=DB
+            connection=pg_connection, schema=schema, table="t", run_id="tamper-1", catalog=catalog.name, database=db
         ),
     )
     name = archive_table_name(schema, "t")
-    ident = f"{CATALOG}.{DB}.{name}"
+    ident = catalog.ident(db, name)
     snapshot = spark.sql(f"SELECT snapshot_id FROM {ident}.refs WHERE name = 'main'").collect()[0][0]
-    yield {"schema": schema, "ident": ident, "name": name, "snapshot": snapshot}
-    with pg_db.cursor() as cur:
-        cur.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    return {"schema": schema, "db": db, "catalog": catalog.name, "ident": ident, "name": name, "snapshot": snapshot}
 
 
 def run_validate(spark, pg_connection, archived, **kw):
     result = validate(
         spark,
         ValidateRequest(
-            connection=pg_connection, schema=archived["schema"], table="t", catalog=CATALOG, database=DB, **kw
+            connection=pg_connection,
+            schema=archived["schema"],
+            table="t",
+            catalog=archived["catalog"],
+            database=archived["db"],
+            **kw,
         ),
     )
     Draft202012Validator(SCHEMA).validate(result)
     return result
 
 
-def test_untampered_archive_passes(spark, pg_connection, archived):
+@pytest.mark.parametrize("catalog", ["hadoop", "glue"], indirect=True)
+def test_untampered_archive_passes(spark, pg_connection, catalog, archived):
     result = run_validate(spark, pg_connection, archived, run_id="tamper-1")
     assert result["status"] == "passed", result["mismatches"]
     assert result["row_count"]["source"] == 40 and result["row_hash"]["buckets_mismatched"] == 0
@@ -135,14 +166,30 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("label,sql,key,kind,column", CASES, ids=[c[0] for c in CASES])
-def test_tamper_is_caught_and_named(spark, pg_connection, archived, label, sql, key, kind, column):
-    ident = archived["ident"]
-    spark.sql(sql.replace("{t}", ident))
+# on Glue: one of each kind of difference; the value changes that need no second catalog stay local
+ON_GLUE = {
+    "missing row",
+    "duplicated row",
+    "unexpected row",
+    "changed n",
+    "changed by",
+    "changed tz",
+    "truncated timestamp precision",
+    "separator moved between columns",
+}
+
+
+@pytest.mark.parametrize(
+    "catalog,label,sql,key,kind,column",
+    on_catalogs(CASES, glue=[c for c in CASES if c[0] in ON_GLUE], ids=[c[0] for c in CASES]),
+    indirect=["catalog"],
+)
+def test_tamper_is_caught_and_named(spark, pg_connection, catalog, archived, label, sql, key, kind, column):
+    spark.sql(sql.replace("{t}", archived["ident"]))
     try:
         result = run_validate(spark, pg_connection, archived)
     finally:
-        spark.sql(f"CALL {CATALOG}.system.rollback_to_snapshot('{DB}.{archived['name']}', {archived['snapshot']})")
+        _rollback(spark, archived)
     assert result["status"] == "failed"
     assert "row_hash" in result["mismatches"]
     found = [k for k in result["row_hash"]["keys"] if k["key"] == {"id": key}]
@@ -152,64 +199,33 @@ def test_tamper_is_caught_and_named(spark, pg_connection, archived, label, sql, 
         assert found[0]["columns"] == (column if isinstance(column, list) else [column])
 
 
-def test_sampled_validation_passes_clean_and_catches_a_change_to_every_row(spark, pg_connection, archived):
+@hadoop_only
+def test_sampled_validation_passes_clean_and_catches_a_change_to_every_row(spark, pg_connection, catalog, archived):
     assert run_validate(spark, pg_connection, archived, sample_percent=25)["status"] == "passed"
     spark.sql(f"UPDATE {archived['ident']} SET tx = upper(tx)")
     try:
         result = run_validate(spark, pg_connection, archived, sample_percent=25)
     finally:
-        spark.sql(f"CALL {CATALOG}.system.rollback_to_snapshot('{DB}.{archived['name']}', {archived['snapshot']})")
+        _rollback(spark, archived)
     assert result["status"] == "failed" and result["mode"] == "sampled"
     assert result["row_hash"]["keys"] and all(k["columns"] == ["tx"] for k in result["row_hash"]["keys"])
 
 
+@hadoop_only  # on Glue the job writes its result record to S3 in the damaged-file test below
 def test_validate_job_exits_non_zero_and_writes_its_record_on_mismatch(
-    spark, pg_connection, archived, warehouse, tmp_path
+    spark, pg_connection, catalog, archived, tmp_path
 ):
+    """The job as a user runs it; on Glue its result record goes to S3."""
+    records = catalog.records_dir(tmp_path)
     spark.sql(f"DELETE FROM {archived['ident']} WHERE id = 3")
     try:
-        env = dict(os.environ, OFFLOAD_SOURCE_PASSWORD=pg_connection.password, TZ="UTC")
-        proc = subprocess.run(
-            [
-                sys.executable,
-                os.path.join(ROOT, "glue", "validate_table.py"),
-                "--JOB_NAME",
-                "t",
-                "--source_engine",
-                "postgresql",
-                "--source_host",
-                pg_connection.host,
-                "--source_port",
-                str(pg_connection.port),
-                "--source_database",
-                pg_connection.database,
-                "--source_user",
-                pg_connection.user,
-                "--source_schema",
-                archived["schema"],
-                "--source_table",
-                "t",
-                "--catalog_type",
-                "hadoop",
-                "--warehouse",
-                warehouse,
-                "--archive_database",
-                DB,
-                "--result_path",
-                str(tmp_path),
-                "--log_file",
-                str(tmp_path / "validate.log"),
-            ],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=300,
-        )
+        proc = validate_job(pg_connection, catalog, archived["db"], archived["schema"], records, tmp_path)
     finally:
-        spark.sql(f"CALL {CATALOG}.system.rollback_to_snapshot('{DB}.{archived['name']}', {archived['snapshot']})")
+        _rollback(spark, archived)
     assert proc.returncode == 1, proc.stderr[-3000:]
     summary = json.loads(proc.stdout)
-    record = json.load(open(summary["result_record"]))
+    assert summary["result_record"].startswith(records + "/")
+    record = json.loads(catalog.read(summary["result_record"]))
     Draft202012Validator(SCHEMA).validate(record)
     assert record["status"] == "failed"
     assert {"key": {"id": "3"}, "kind": "missing_in_archive", "source_rows": 1, "archive_rows": 0} in record[
@@ -218,7 +234,15 @@ def test_validate_job_exits_non_zero_and_writes_its_record_on_mismatch(
     assert pg_connection.password not in proc.stdout
 
 
-def test_text_key_and_keyless_tables_are_validated_and_tampering_named(spark, pg_db, pg_connection, pg_schema):
+@hadoop_only
+def test_text_key_and_keyless_tables_are_validated_and_tampering_named(spark, pg_db, pg_connection, pg_schema, catalog):
+    db = catalog.database("tamper")
+
+    def req(table):
+        return ValidateRequest(
+            connection=pg_connection, schema=pg_schema, table=table, catalog=catalog.name, database=db
+        )
+
     with pg_db.cursor() as cur:
         cur.execute(f'CREATE TABLE "{pg_schema}".coded (code text PRIMARY KEY, qty int)')
         cur.execute(f"INSERT INTO \"{pg_schema}\".coded SELECT 'k-' || g, g FROM generate_series(1, 30) g")
@@ -230,26 +254,26 @@ def test_text_key_and_keyless_tables_are_validated_and_tampering_named(spark, pg
         archive(
             spark,
             ArchiveRequest(
-                connection=pg_connection, schema=pg_schema, table=table, run_id="k-1", catalog=CATALOG, database=DB
+                connection=pg_connection,
+                schema=pg_schema,
+                table=table,
+                run_id="k-1",
+                catalog=catalog.name,
+                database=db,
             ),
         )
-        req = ValidateRequest(connection=pg_connection, schema=pg_schema, table=table, catalog=CATALOG, database=DB)
-        assert validate(spark, req)["status"] == "passed"
-    coded = f"{CATALOG}.{DB}.{archive_table_name(pg_schema, 'coded')}"
+        assert validate(spark, req(table))["status"] == "passed"
+    coded = catalog.ident(db, archive_table_name(pg_schema, "coded"))
     spark.sql(f"UPDATE {coded} SET qty = -1 WHERE code = 'k-17'")
-    result = validate(
-        spark, ValidateRequest(connection=pg_connection, schema=pg_schema, table="coded", catalog=CATALOG, database=DB)
-    )
+    result = validate(spark, req("coded"))
     assert result["row_hash"]["keys"] == [
         {"key": {"code": "k-17"}, "kind": "changed", "source_rows": 1, "archive_rows": 1, "columns": ["qty"]}
     ]
 
-    log = f"{CATALOG}.{DB}.{archive_table_name(pg_schema, 'log')}"
+    log = catalog.ident(db, archive_table_name(pg_schema, "log"))
     spark.sql(f"DELETE FROM {log} WHERE msg = 'same'")
     spark.sql(f"INSERT INTO {log} VALUES ('same', 1), ('same', 1)")  # 2 of the 3 identical rows
-    result = validate(
-        spark, ValidateRequest(connection=pg_connection, schema=pg_schema, table="log", catalog=CATALOG, database=DB)
-    )
+    result = validate(spark, req("log"))
     Draft202012Validator(SCHEMA).validate(result)
     assert result["status"] == "failed" and result["row_count"] == {"source": 4, "archive": 3, "match": False}
     [entry] = result["row_hash"]["keys"]
@@ -257,21 +281,23 @@ def test_text_key_and_keyless_tables_are_validated_and_tampering_named(spark, pg
     assert list(entry["key"]) == ["row_hash"]
 
 
-def damage_file(path: str, how: str) -> None:
+def damage_file(catalog, path: str, how: str) -> None:
+    """A data file deleted, cut to half its length, or overwritten (same length, no Parquet footer) —
+    in the directory, or the S3 object itself."""
     if how == "deleted":
-        os.remove(path)
+        catalog.delete(path)
         return
-    size = os.path.getsize(path)
-    with open(path, "r+b") as fh:
-        if how == "truncated":
-            fh.truncate(size // 2)
-        else:  # same length, no Parquet footer
-            fh.write(b"\x00garbage" * (size // 8))
+    data = catalog.read(path)
+    if how == "truncated":
+        catalog.write(path, data[: len(data) // 2])
+    else:
+        catalog.write(path, (b"\x00garbage" * (len(data) // 8)).ljust(len(data), b"\x00"))
 
 
-def validate_job(pg_connection, schema, warehouse, result_path) -> subprocess.CompletedProcess:
+def validate_job(pg_connection, catalog, db, schema, result_path, tmp_path) -> subprocess.CompletedProcess:
     env = dict(os.environ, OFFLOAD_SOURCE_PASSWORD=pg_connection.password, TZ="UTC")
     args = {
+        "JOB_NAME": "t",
         "source_engine": "postgresql",
         "source_host": pg_connection.host,
         "source_port": str(pg_connection.port),
@@ -279,11 +305,11 @@ def validate_job(pg_connection, schema, warehouse, result_path) -> subprocess.Co
         "source_user": pg_connection.user,
         "source_schema": schema,
         "source_table": "t",
-        "warehouse": warehouse,
-        "archive_database": DB,
+        "archive_database": db,
         "result_path": result_path,
+        "log_file": str(tmp_path / "validate.log"),
     }
-    argv = [a for k, v in args.items() for a in (f"--{k}", v)]
+    argv = [a for k, v in args.items() for a in (f"--{k}", v)] + catalog.job_args()
     return subprocess.run(
         [sys.executable, os.path.join(ROOT, "glue", "validate_table.py"), *argv],
         capture_output=True,
@@ -293,10 +319,11 @@ def validate_job(pg_connection, schema, warehouse, result_path) -> subprocess.Co
     )
 
 
-@pytest.mark.parametrize("how", ["garbage", "truncated", "deleted"])
+@pytest.mark.parametrize("catalog,how", on_catalogs(["garbage", "truncated", "deleted"]), indirect=["catalog"])
 def test_an_unreadable_archive_data_file_fails_validation_naming_the_file(
-    spark, warehouse, pg_db, pg_connection, pg_schema, tmp_path, how
+    spark, catalog, pg_db, pg_connection, pg_schema, tmp_path, how
 ):
+    db = catalog.database("tamper")
     with pg_db.cursor() as cur:
         cur.execute(
             f'CREATE TABLE "{pg_schema}".t AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 3000) g'
@@ -309,24 +336,25 @@ def test_an_unreadable_archive_data_file_fails_validation_naming_the_file(
             schema=pg_schema,
             table="t",
             run_id="u-1",
-            catalog=CATALOG,
-            database=DB,
+            catalog=catalog.name,
+            database=db,
             split_column="id",
             num_partitions=3,
         ),
     )
-    req = ValidateRequest(connection=pg_connection, schema=pg_schema, table="t", catalog=CATALOG, database=DB)
+    req = ValidateRequest(connection=pg_connection, schema=pg_schema, table="t", catalog=catalog.name, database=db)
     assert validate(spark, req)["status"] == "passed"
-    data = sorted(glob.glob(os.path.join(warehouse, DB, archive_table_name(pg_schema, "t"), "data", "*.parquet")))
+    location = catalog.location(db, archive_table_name(pg_schema, "t"))
+    data = [f for f in catalog.files(location + "/data") if f.endswith(".parquet")]
     assert len(data) == 3
-    damage_file(data[1], how)
+    damage_file(catalog, data[1], how)
 
     if how == "garbage":  # the job, as a user runs it: exit 1 and a result naming the file, no Java trace
-        proc = validate_job(pg_connection, pg_schema, warehouse, str(tmp_path))
+        proc = validate_job(pg_connection, catalog, db, pg_schema, catalog.records_dir(tmp_path), tmp_path)
         assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-3000:]
         result = json.loads(proc.stdout)
         assert "\tat " not in proc.stdout and "Traceback" not in proc.stdout
-        Draft202012Validator(SCHEMA).validate(json.load(open(result["result_record"])))
+        Draft202012Validator(SCHEMA).validate(json.loads(catalog.read(result["result_record"])))
     else:
         result = validate(spark, req)
         Draft202012Validator(SCHEMA).validate(result)

@@ -1,15 +1,21 @@
 /**
- * validation_report: takes a run's report (schema/run-report.schema.json, written by the archival
- * DAG's last task under the reports prefix), renders it as JSON, Markdown and self-contained HTML with
- * the same renderer as `offload report`, writes them to `<prefix>/<run id>/`, and notifies the SNS
- * topic when any table failed or any validation found a mismatch.
+ * validation_report: builds a run's report from the DynamoDB run ledger (`{ "run_id": … }`, what the
+ * archival DAG's last task sends; the same `reportFromLedger` as `offload report RUN`), or reads one
+ * already written (`{ "key": "<prefix>/…json" }`, schema/run-report.schema.json), renders it as JSON,
+ * Markdown and self-contained HTML with the same renderer as `offload report`, writes them to
+ * `<prefix>/<run id>/`, and notifies the SNS topic when any table failed or any validation found a mismatch.
  */
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import runReportSchema from '../../schema/run-report.schema.json' with { type: 'json' };
+import type { LedgerEntry } from '../../tools/src/generated/ledger-entry.js';
 import type { RunReport } from '../../tools/src/generated/run-report.js';
+import type { ValidationResultRecord } from '../../tools/src/generated/validation-result.js';
+import { createDynamoLedger } from '../../tools/src/ledger/dynamodb.js';
+import { reportFromLedger, runsInLedger } from '../../tools/src/report/from-ledger.js';
 // The renderer module itself rather than the core entry point: the bundle needs no policy engine.
 import { renderHtml, renderJson, renderMarkdown } from '../../tools/src/report/render.js';
 
@@ -18,7 +24,24 @@ export interface ReportConfig {
   /** Reports prefix, without slashes at either end. */
   prefix: string;
   topicArn: string;
+  /** DynamoDB run ledger (`ledgerTableName` of tools/src/config/naming.ts); needed to report by run id. */
+  ledgerTable?: string;
+  /**
+   * Bucket of the validation records the validate jobs wrote (the config bucket: the DAG passes
+   * `--result_path s3://<config bucket>/pipeline/results/<run id>/`), for the differing keys of a mismatch.
+   */
+  resultsBucket?: string;
 }
+
+const RESULTS_PREFIX = 'pipeline/results';
+
+/** `run_id`: build the report from the run ledger; `key`: read a run report file from the reports bucket. */
+export interface ReportEvent {
+  run_id?: unknown;
+  key?: unknown;
+}
+
+type Clients = { s3: S3Client; sns: SNSClient; ddb?: DynamoDBClient };
 
 export interface ReportOutput {
   run_id: string;
@@ -39,6 +62,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ReportConfi
     bucket: need('OFFLOAD_REPORTS_BUCKET'),
     prefix: (env.OFFLOAD_REPORTS_PREFIX ?? 'reports').replace(/^\/+|\/+$/g, ''),
     topicArn: need('OFFLOAD_ALARM_TOPIC_ARN'),
+    ...(env.OFFLOAD_LEDGER_TABLE ? { ledgerTable: env.OFFLOAD_LEDGER_TABLE } : {}),
+    ...(env.OFFLOAD_RESULTS_BUCKET ? { resultsBucket: env.OFFLOAD_RESULTS_BUCKET } : {}),
   };
 }
 
@@ -72,15 +97,13 @@ export function problemsOf(report: RunReport): string[] {
   return out;
 }
 
-export async function renderReport(
-  event: { key?: unknown },
-  config: ReportConfig,
-  clients: { s3: S3Client; sns: SNSClient },
-): Promise<ReportOutput> {
-  const key = event?.key;
+const RUN_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+/** The run report file at `key` in the reports bucket, checked against schema/run-report.schema.json. */
+async function reportFromFile(key: unknown, config: ReportConfig, s3: S3Client): Promise<RunReport> {
   if (typeof key !== 'string' || !key.startsWith(`${config.prefix}/`) || key.split('/').includes('..'))
     throw new Error(`\`key\` must name a run report under ${config.prefix}/ in s3://${config.bucket}`);
-  const obj = await clients.s3.send(new GetObjectCommand({ Bucket: config.bucket, Key: key }));
+  const obj = await s3.send(new GetObjectCommand({ Bucket: config.bucket, Key: key }));
   let doc: unknown;
   try {
     doc = JSON.parse(await obj.Body!.transformToString('utf8'));
@@ -90,9 +113,106 @@ export async function renderReport(
   const invalid = reportProblems(doc);
   if (invalid.length)
     throw new Error(`s3://${config.bucket}/${key} is not a run report: ${invalid.slice(0, 5).join('; ')}`);
-  const report = doc as RunReport;
-  if (!/^[A-Za-z0-9._-]{1,128}$/.test(report.run_id))
-    throw new Error(`run_id ${JSON.stringify(report.run_id)} cannot name an S3 folder`);
+  return doc as RunReport;
+}
+
+/**
+ * The validation record of each table the run validated, where the DAG's validate step reads it
+ * (`<results prefix>/<run id>/<namespace>.<table>.<archive run id>.validation.json`); a missing one is
+ * left out (the report then shows the ledger's outcome without the differing keys).
+ */
+async function validationRecords(
+  runId: string,
+  entries: readonly LedgerEntry[],
+  config: ReportConfig,
+  s3: S3Client,
+): Promise<Map<string, ValidationResultRecord>> {
+  const out = new Map<string, ValidationResultRecord>();
+  const bucket = config.resultsBucket;
+  if (!bucket) return out;
+  const validated = entries.filter(
+    (e) => e.archive_namespace && e.archive_table && e.history.some((t) => t.run_id === runId && t.validation),
+  );
+  if (!validated.length) return out;
+  // Listed first: without s3:ListBucket on the whole bucket a missing object is a 403, not a NoSuchKey.
+  const present = new Set<string>();
+  let ContinuationToken: string | undefined;
+  do {
+    const page = await s3.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: `${RESULTS_PREFIX}/${runId}/`, ContinuationToken }),
+    );
+    for (const o of page.Contents ?? []) if (o.Key) present.add(o.Key);
+    ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (ContinuationToken);
+  await Promise.all(
+    validated.map(async (e) => {
+      const key =
+        `${RESULTS_PREFIX}/${runId}/${e.archive_namespace}.${e.archive_table}.` +
+        `${e.archive_run_id ?? runId}.validation.json`;
+      if (!present.has(key)) return;
+      let text: string;
+      try {
+        text = await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString();
+      } catch (err) {
+        if ((err as { name?: string }).name === 'NoSuchKey') return;
+        throw err;
+      }
+      let doc: { mismatches?: unknown; row_hash?: { keys?: unknown } } | undefined;
+      try {
+        doc = JSON.parse(text);
+      } catch (err) {
+        throw new Error(`s3://${bucket}/${key} is not JSON: ${(err as Error).message}`);
+      }
+      if (!Array.isArray(doc?.mismatches) || (doc.row_hash && !Array.isArray(doc.row_hash.keys)))
+        throw new Error(`s3://${bucket}/${key} is not a validation record (no mismatches list or row_hash.keys)`);
+      out.set(JSON.stringify([e.database, e.schema, e.table]), doc as unknown as ValidationResultRecord);
+    }),
+  );
+  return out;
+}
+
+/** The run's report built from every ledger entry with a transition made by the run. */
+async function reportFromRunLedger(
+  runId: string,
+  config: ReportConfig,
+  s3: S3Client,
+  ddb?: DynamoDBClient,
+): Promise<RunReport> {
+  if (!config.ledgerTable)
+    throw new Error('OFFLOAD_LEDGER_TABLE is not set: a report by `run_id` is built from the run ledger');
+  const ledger = createDynamoLedger({ table: config.ledgerTable, ...(ddb ? { client: ddb } : {}) });
+  try {
+    const entries = await ledger.list();
+    const runs = runsInLedger(entries);
+    if (!runs.includes(runId))
+      throw new Error(
+        `run ${runId} is not in the run ledger (DynamoDB table ${config.ledgerTable}); ` +
+          `recent runs: ${runs.slice(0, 5).join(', ') || 'none'}`,
+      );
+    const records = await validationRecords(runId, entries, config, s3);
+    return reportFromLedger({
+      runId,
+      runtime: 'aws',
+      entries,
+      validationRecord: (e) => records.get(JSON.stringify([e.database, e.schema, e.table])),
+    });
+  } finally {
+    ledger.close();
+  }
+}
+
+export async function renderReport(event: ReportEvent, config: ReportConfig, clients: Clients): Promise<ReportOutput> {
+  const runId = event?.run_id;
+  if (runId !== undefined && (typeof runId !== 'string' || !RUN_ID.test(runId)))
+    throw new Error(`run_id ${JSON.stringify(runId)} cannot name an S3 folder (letters, digits, . _ - only)`);
+  let report: RunReport;
+  if (event?.key !== undefined) {
+    report = await reportFromFile(event.key, config, clients.s3);
+    if (runId !== undefined && report.run_id !== runId)
+      throw new Error(`s3://${config.bucket}/${String(event.key)} is the report of run ${report.run_id}, not ${runId}`);
+  } else if (typeof runId === 'string') report = await reportFromRunLedger(runId, config, clients.s3, clients.ddb);
+  else throw new Error('give `run_id` (the report is built from the run ledger) or `key` (a run report file)');
+  if (!RUN_ID.test(report.run_id)) throw new Error(`run_id ${JSON.stringify(report.run_id)} cannot name an S3 folder`);
   const base = `${config.prefix}/${report.run_id}`;
   const keys = { json: `${base}/report.json`, markdown: `${base}/report.md`, html: `${base}/report.html` };
   const put = (k: string, body: string, type: string) =>
@@ -118,10 +238,10 @@ export async function renderReport(
   return { run_id: report.run_id, status: report.status, keys, problems, notified: problems.length > 0 };
 }
 
-let clients: { s3: S3Client; sns: SNSClient } | undefined;
+let clients: Clients | undefined;
 
-/** The Lambda entry point: `{ "key": "<reports prefix>/runs/<run id>.json" }`. */
-export async function handler(event: { key?: unknown }): Promise<ReportOutput> {
-  clients ??= { s3: new S3Client({}), sns: new SNSClient({}) };
+/** The Lambda entry point: `{ "run_id": "<run id>" }` (from the ledger) or `{ "key": "<prefix>/….json" }`. */
+export async function handler(event: ReportEvent): Promise<ReportOutput> {
+  clients ??= { s3: new S3Client({}), sns: new SNSClient({}), ddb: new DynamoDBClient({ maxAttempts: 8 }) };
   return renderReport(event, configFromEnv(), clients);
 }

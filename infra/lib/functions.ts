@@ -106,7 +106,10 @@ export interface FunctionsProps {
   readonly configTable: dynamodb.ITable;
   /** DynamoDB runs table (per-generation trigger records). */
   readonly runsTable: dynamodb.ITable;
-  /** DynamoDB run ledger, read by discover (archive records and progress). @default discover reads no ledger */
+  /**
+   * DynamoDB run ledger, read by discover (archive records and progress) and by validation_report (the run's
+   * report). @default neither reads a ledger (validation_report then renders only report files)
+   */
   readonly ledgerTable?: dynamodb.ITable;
   /** Key of the config bucket and tables. */
   readonly configKey: kms.IKey;
@@ -192,6 +195,9 @@ export class Functions extends Construct {
         OFFLOAD_REPORTS_BUCKET: props.reportsBucket.bucketName,
         OFFLOAD_REPORTS_PREFIX: reportsPrefix,
         OFFLOAD_ALARM_TOPIC_ARN: props.alarmTopic.topicArn,
+        ...(props.ledgerTable
+          ? { OFFLOAD_LEDGER_TABLE: props.ledgerTable.tableName, OFFLOAD_RESULTS_BUCKET: props.configBucket.bucketName }
+          : {}),
       },
     };
     const needsRe2: Record<FunctionKind, boolean> = {
@@ -289,7 +295,7 @@ export class Functions extends Construct {
     // presigned_urls: signs GETs of report objects, so it must be able to read them itself.
     allow(f.presignedUrls, ['s3:GetObject'], [props.reportsBucket.arnForObjects(`${reportsPrefix}/*`)]);
     useKey(f.presignedUrls, props.reportsKey, false);
-    // validation_report: reads a run report and writes its renderings under the reports prefix, notifies.
+    // validation_report: reads a run report file and writes its renderings under the reports prefix, notifies.
     allow(
       f.validationReport,
       ['s3:GetObject', 's3:PutObject'],
@@ -297,6 +303,20 @@ export class Functions extends Construct {
     );
     useKey(f.validationReport, props.reportsKey, true);
     allow(f.validationReport, ['sns:Publish'], [props.alarmTopic.topicArn]);
+    // …and builds the run's report from the run ledger: a consistent Scan (no index by run), read only.
+    if (props.ledgerTable) {
+      allow(f.validationReport, ['dynamodb:Scan'], [props.ledgerTable.tableArn]);
+      // …with the validation records the validate jobs wrote (the run's folder listed first, then read).
+      allow(f.validationReport, ['s3:GetObject'], [props.configBucket.arnForObjects('pipeline/results/*')]);
+      f.validationReport.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['s3:ListBucket'],
+          resources: [props.configBucket.bucketArn],
+          conditions: { StringLike: { 's3:prefix': ['pipeline/results/*'] } },
+        }),
+      );
+      useKey(f.validationReport, props.configKey, false);
+    }
     // s3_yaml_to_mwaa: reads the manifest, claims the generation, asks MWAA for a CLI token.
     allow(
       f.s3Trigger,
@@ -368,8 +388,12 @@ export class Functions extends Construct {
     );
     acknowledge(
       f.validationReport.role!,
-      [objectsWildcard(props.reportsBucket, `${reportsPrefix}/*`)],
-      'validation_report reads run reports and writes their renderings anywhere under the reports prefix.',
+      [
+        objectsWildcard(props.reportsBucket, `${reportsPrefix}/*`),
+        ...(props.ledgerTable ? [objectsWildcard(props.configBucket, 'pipeline/results/*')] : []),
+      ],
+      'validation_report reads run reports and writes their renderings anywhere under the reports prefix, ' +
+        'and reads the validation records of any run under pipeline/results/.',
     );
     for (const kind of Object.keys(ENTRIES) as FunctionKind[])
       acknowledge(

@@ -415,9 +415,23 @@ test('Functions (in the stack): five Node.js 22 ESM Lambdas, DLQ on the async tr
   assert.match(JSON.stringify(trigger), ':environment/acme-data-archival');
   for (const kind of ['discover', 'testConnection', 'presignedUrls', 's3Trigger', 'validationReport'])
     assertNoStarBeyondAllowed(statementsOfRole(t, roleId(t, `Functions${kind}Role`)), kind);
-  // validation_report: reads and writes under reports/ only, publishes to the alarm topic only.
+  // validation_report: writes under reports/ only, reads there and the validation records under
+  // pipeline/results/ of the config bucket (listing only that prefix), publishes to the alarm topic only.
   const report = statementsOfRole(t, roleId(t, 'FunctionsvalidationReportRole'));
-  for (const st of report.filter((x) => actionsOf(x).some((a) => a.startsWith('s3:'))))
+  const configBucketId = Object.entries(t.findResources('AWS::S3::Bucket')).find(
+    ([, r]) => r.Properties.BucketName === 'acme-configs',
+  )![0];
+  const s3Of = (x: Statement) => actionsOf(x).filter((a) => a.startsWith('s3:'));
+  const onConfigBucket = report.filter((x) => s3Of(x).length && JSON.stringify(x.Resource).includes(configBucketId));
+  assert.equal(
+    onConfigBucket.map((x) => [s3Of(x), JSON.stringify(x.Resource).includes('/pipeline/results/*')]),
+    [
+      [['s3:GetObject'], true],
+      [['s3:ListBucket'], false],
+    ],
+  );
+  assert.equal(onConfigBucket[1]!.Condition, { StringLike: { 's3:prefix': ['pipeline/results/*'] } });
+  for (const st of report.filter((x) => s3Of(x).length && !onConfigBucket.includes(x)))
     assert.match(JSON.stringify(st.Resource), '/reports/*');
   const publish = report.find((x) => actionsOf(x).includes('sns:Publish'))!;
   assert.equal(publish.Resource, { Ref: Object.keys(t.findResources('AWS::SNS::Topic'))[0] });
@@ -444,14 +458,15 @@ test('Functions (in the stack): five Node.js 22 ESM Lambdas, DLQ on the async tr
       SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: Match.anyValue() },
     }),
   });
-  // Least privilege on it: discover scans it; the DAG tasks (MWAA role) get, put (conditional) and scan;
-  // nothing else names it (the Glue jobs never touch the ledger).
+  // Least privilege on it: discover and validation_report scan it (read only, no writes); the DAG tasks
+  // (MWAA role) get, put (conditional) and scan; nothing else names it (the Glue jobs never touch the ledger).
   const onLedger = (roleLogicalId: string) =>
     statementsOfRole(t, roleLogicalId)
       .filter((x) => JSON.stringify(x.Resource ?? '').includes(`"${ledgerId}"`))
       .flatMap(actionsOf)
       .sort();
   assert.equal(onLedger(roleId(t, 'FunctionsdiscoverRole')), ['dynamodb:Scan']);
+  assert.equal(onLedger(roleId(t, 'FunctionsvalidationReportRole')), ['dynamodb:Scan']);
   assert.equal(onLedger(roleId(t, 'OrchestrationExecutionRole')), [
     'dynamodb:GetItem',
     'dynamodb:PutItem',
@@ -461,9 +476,21 @@ test('Functions (in the stack): five Node.js 22 ESM Lambdas, DLQ on the async tr
     .filter(([, p]) => JSON.stringify(p.Properties.PolicyDocument).includes(`"${ledgerId}"`))
     .map(([id]) => id)
     .sort();
-  assert.is(namingLedger.length, 2, `policies naming the ledger: ${namingLedger.join(', ')}`);
+  assert.is(namingLedger.length, 3, `policies naming the ledger: ${namingLedger.join(', ')}`);
   const discoverFn = fns.find((f) => f.Properties.FunctionName === 'acme_discover')!;
   assert.equal(discoverFn.Properties.Environment.Variables.OFFLOAD_LEDGER_TABLE, { Ref: ledgerId });
+  const reportFn = fns.find((f) => f.Properties.FunctionName === 'acme_report')!;
+  assert.equal(reportFn.Properties.Environment.Variables.OFFLOAD_LEDGER_TABLE, { Ref: ledgerId });
+  assert.equal(reportFn.Properties.Environment.Variables.OFFLOAD_RESULTS_BUCKET, { Ref: configBucketId });
+  // …and may decrypt it with the ledger's key, never encrypt with that key.
+  const ledgerKey = JSON.stringify(
+    t.findResources('AWS::DynamoDB::Table')[ledgerId!]!.Properties.SSESpecification.KMSMasterKeyId,
+  );
+  const onLedgerKey = statementsOfRole(t, roleId(t, 'FunctionsvalidationReportRole'))
+    .filter((x) => JSON.stringify(x.Resource ?? '') === ledgerKey)
+    .flatMap(actionsOf)
+    .sort();
+  assert.equal(onLedgerKey, ['kms:Decrypt', 'kms:DescribeKey']);
   // Alarms: one per function plus the dead-letter queue, all notifying the topic.
   t.resourceCountIs('AWS::CloudWatch::Alarm', 6);
 });

@@ -1,8 +1,11 @@
 /**
- * validation_report against the moto server: the run report read from the reports bucket, JSON,
- * Markdown and HTML written beside it, and the SNS topic notified (observed through an SQS queue
- * subscribed to it) exactly when a table failed or a validation found a mismatch.
+ * validation_report against the moto server: the run's report built from the DynamoDB run ledger
+ * (entries written through the ledger store, as the DAG tasks write them) or read from a report file
+ * in the reports bucket, JSON, Markdown and HTML written under reports/<run id>/, and the SNS topic
+ * notified (observed through an SQS queue subscribed to it) exactly when a table failed or a
+ * validation found a mismatch.
  */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -10,14 +13,18 @@ import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { startMoto, type MotoServer } from '../../tools/test/helpers/moto.js';
 import type { RunReport } from '../../tools/src/core/index.js';
+import { createDynamoLedger, createLedgerTable } from '../../tools/src/ledger/dynamodb.js';
 import { renderReport, type ReportConfig } from '../lambdas/validation-report.js';
 
 const REGION = 'eu-west-2';
 const BUCKET = `offload-reports-vr-${process.pid}`;
+const LEDGER = `acme-configs-ledger-vr-${process.pid}`;
+const CONFIGS = `acme-configs-vr-${process.pid}`;
 let moto: MotoServer;
 let s3: S3Client;
 let sns: SNSClient;
 let sqs: SQSClient;
+let ddb: DynamoDBClient;
 let queueUrl = '';
 let config: ReportConfig;
 
@@ -26,14 +33,96 @@ test.before(async () => {
   s3 = new S3Client({ region: REGION, forcePathStyle: true });
   sns = new SNSClient({ region: REGION });
   sqs = new SQSClient({ region: REGION });
+  ddb = new DynamoDBClient({ region: REGION });
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET, CreateBucketConfiguration: { LocationConstraint: REGION } }));
   const topic = await sns.send(new CreateTopicCommand({ Name: 'offload-alarms' }));
   queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'offload-alarms-watch' }))).QueueUrl!;
   const queueArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] })))
     .Attributes!.QueueArn!;
   await sns.send(new SubscribeCommand({ TopicArn: topic.TopicArn!, Protocol: 'sqs', Endpoint: queueArn }));
-  config = { bucket: BUCKET, prefix: 'reports', topicArn: topic.TopicArn! };
+  config = {
+    bucket: BUCKET,
+    prefix: 'reports',
+    topicArn: topic.TopicArn!,
+    ledgerTable: LEDGER,
+    resultsBucket: CONFIGS,
+  };
+  await s3.send(
+    new CreateBucketCommand({ Bucket: CONFIGS, CreateBucketConfiguration: { LocationConstraint: REGION } }),
+  );
+  // The validate job's record for txn_202002, where the DAG's --result_path puts it.
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: CONFIGS,
+      Key: 'pipeline/results/r-led-1/archive_alpha.pay__txn_202002.r-led-1.validation.json',
+      Body: JSON.stringify({
+        status: 'failed',
+        mode: 'full',
+        mismatches: ['row_hash'],
+        row_count: { source: 800, archive: 800, match: true },
+        row_hash: { keys: [{ key: { id: '7' }, kind: 'changed', columns: ['amount'] }], truncated: false },
+      }),
+    }),
+  );
+  await createLedgerTable(LEDGER, ddb);
+  await writeLedger();
 });
+
+/**
+ * Run r-led-1: txn_202001 archived (1,200 rows, snapshot 101) and validated; txn_202002 archived (800
+ * rows, snapshot 102) and failed its validation (3 rows differ). txn_202003 was only touched by an
+ * earlier run r-led-0. Run r-led-2 archived and validated txn_202003 cleanly.
+ */
+async function writeLedger() {
+  const ledger = createDynamoLedger({ table: LEDGER, client: ddb });
+  const ref = (t: string) => ({ database: 'alpha', schema: 'pay', table: t });
+  const archive = (t: string) => ({ namespace: 'archive_alpha', table: `pay__${t}` });
+  const at = (m: number) => `2026-11-27T02:${String(m).padStart(2, '0')}:00.000Z`;
+  const archived = async (t: string, runId: string, snap: string, rows: number, m: number) => {
+    await ledger.transition(ref(t), {
+      expect: null,
+      to: 'archiving',
+      runId,
+      at: at(m),
+      archive: archive(t),
+      policy: 'monthly',
+    });
+    await ledger.transition(ref(t), {
+      expect: 'archiving',
+      to: 'archived',
+      runId,
+      at: at(m + 1),
+      snapshotId: snap,
+      rows,
+    });
+  };
+  await archived('txn_202003', 'r-led-0', '99', 40, 0);
+  await archived('txn_202001', 'r-led-1', '101', 1200, 10);
+  await ledger.transition(ref('txn_202001'), {
+    expect: 'archived',
+    to: 'validated',
+    runId: 'r-led-1',
+    at: at(13),
+    validation: { status: 'passed', snapshot_id: '101', mode: 'full', mismatches: 0 },
+  });
+  await archived('txn_202002', 'r-led-1', '102', 800, 11);
+  await ledger.transition(ref('txn_202002'), {
+    expect: 'archived',
+    to: 'failed',
+    runId: 'r-led-1',
+    at: at(14),
+    validation: { status: 'failed', snapshot_id: '102', mode: 'full', mismatches: 3 },
+    error: { code: 'validation_failed', message: '3 rows differ' },
+  });
+  await ledger.transition(ref('txn_202003'), {
+    expect: 'archived',
+    to: 'validated',
+    runId: 'r-led-2',
+    at: at(30),
+    validation: { status: 'passed', snapshot_id: '99', mode: 'full', mismatches: 0 },
+  });
+  ledger.close();
+}
 test.after(async () => moto?.stop());
 
 const table = (name: string, over: Partial<RunReport['tables'][number]> = {}): RunReport['tables'][number] => ({
@@ -134,6 +223,130 @@ const refusals = [
     message: /cannot name an S3 folder/,
   },
 ];
+test('by run id (what the DAG sends): the report built from the ledger, the mismatch notified', async () => {
+  const out = await renderReport({ run_id: 'r-led-1' }, config, { s3, sns, ddb });
+  assert.is(out.run_id, 'r-led-1');
+  assert.is(out.status, 'partial');
+  assert.equal(out.keys, {
+    json: 'reports/r-led-1/report.json',
+    markdown: 'reports/r-led-1/report.md',
+    html: 'reports/r-led-1/report.html',
+  });
+  const json = JSON.parse(await read(out.keys.json)) as RunReport;
+  assert.is(json.runtime, 'aws');
+  assert.is(json.started_at, '2026-11-27T02:10:00.000Z');
+  assert.is(json.finished_at, '2026-11-27T02:14:00.000Z');
+  // Only the tables the run touched (not txn_202003, archived by r-led-0), with what the ledger holds.
+  const pick = (t: RunReport['tables'][number]) => ({
+    table: t.table,
+    action: t.action,
+    state: t.state,
+    rows: t.rows,
+    snapshot_id: t.snapshot_id,
+    archive_table: t.archive_table,
+    validation: t.validation?.status,
+    error: t.error?.code ?? null,
+  });
+  assert.equal(json.tables.map(pick), [
+    {
+      table: 'txn_202001',
+      action: 'archive',
+      state: 'validated',
+      rows: 1200,
+      snapshot_id: 101,
+      archive_table: 'archive_alpha.pay__txn_202001',
+      validation: 'passed',
+      error: null,
+    },
+    {
+      table: 'txn_202002',
+      action: 'archive',
+      state: 'failed',
+      rows: 800,
+      snapshot_id: 102,
+      archive_table: 'archive_alpha.pay__txn_202002',
+      validation: 'failed',
+      error: 'validation_failed',
+    },
+  ]);
+  assert.is(json.tables[1]!.error!.message, '3 rows differ');
+  // From the validation record: what differs, down to the key.
+  assert.equal(json.tables[1]!.validation!.mismatches, ['row_hash']);
+  assert.equal(json.tables[1]!.validation!.differing_keys, [
+    { key: { id: '7' }, kind: 'changed', columns: ['amount'] },
+  ]);
+  assert.is(json.totals.tables, 2);
+  assert.is(json.totals.failed, 1);
+  assert.is(json.totals.rows_archived, 1200);
+  const md = await read(out.keys.markdown);
+  assert.match(md, '## Needs attention');
+  assert.match(md, 'validation_failed: 3 rows differ');
+  assert.match(md, 'key id=7: changed (amount)');
+  assert.match(md, 'txn_202001');
+  assert.not.match(md, 'txn_202003');
+  const html = await read(out.keys.html);
+  assert.match(html, /<html/i);
+  assert.match(html, 'txn_202002');
+  assert.match(html, '3 rows differ');
+  assert.not.match(html, 'txn_202003');
+  // One notification naming the mismatched table, not the validated one.
+  assert.is(out.notified, true);
+  const got = await messages();
+  assert.is(got.length, 1);
+  const body = JSON.parse(got[0]!.Body!) as { Message: string; Subject: string };
+  assert.match(body.Subject, 'r-led-1');
+  assert.match(body.Message, 'alpha.pay.txn_202002: validation mismatch in row_hash');
+  assert.match(body.Message, `s3://${BUCKET}/reports/r-led-1/report.html`);
+  assert.not.match(body.Message, 'txn_202001');
+});
+
+test('by run id, a clean run: rendered from the ledger, no notification', async () => {
+  const out = await renderReport({ run_id: 'r-led-2' }, config, { s3, sns, ddb });
+  assert.is(out.status, 'succeeded');
+  assert.is(out.notified, false);
+  const json = JSON.parse(await read('reports/r-led-2/report.json')) as RunReport;
+  assert.equal(
+    json.tables.map((t) => [t.table, t.action, t.state, t.validation?.status]),
+    [['txn_202003', 'validate', 'validated', 'passed']],
+  );
+  assert.match(await read('reports/r-led-2/report.md'), 'txn_202003');
+  assert.equal(await messages(), []);
+});
+
+const ledgerRefusals = [
+  {
+    name: 'an unknown run id',
+    event: { run_id: 'r-nope' },
+    config: () => config,
+    message: new RegExp(
+      `run r-nope is not in the run ledger \\(DynamoDB table ${LEDGER}\\); recent runs: r-led-2, r-led-1`,
+    ),
+  },
+  { name: 'a run id that is a path', event: { run_id: '../x' }, config: () => config, message: /cannot name an S3/ },
+  { name: 'neither run id nor key', event: {}, config: () => config, message: /give `run_id`.*or `key`/ },
+  {
+    name: 'a run id without a ledger table',
+    event: { run_id: 'r-led-1' },
+    config: () => ({ ...config, ledgerTable: undefined }),
+    message: /OFFLOAD_LEDGER_TABLE is not set/,
+  },
+  {
+    name: "a key holding another run's report",
+    event: { run_id: 'r-other', key: 'reports/runs/run-1.json' },
+    config: () => config,
+    message: /is the report of run run-1, not r-other/,
+  },
+];
+for (const c of ledgerRefusals)
+  test(`refused: ${c.name}`, async () => {
+    try {
+      await renderReport(c.event, c.config(), { s3, sns, ddb });
+      assert.unreachable('must be refused');
+    } catch (e) {
+      assert.match((e as Error).message, c.message);
+    }
+  });
+
 for (const c of refusals)
   test(`refused: ${c.name}`, async () => {
     if (c.key.startsWith('reports/runs/')) await put(c.key, c.body);

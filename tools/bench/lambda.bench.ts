@@ -28,6 +28,7 @@ import { build } from 'esbuild';
 import pg from 'pg';
 import { ENTRIES as LAMBDA_ENTRIES, LAMBDA_ESBUILD } from '../../infra/lib/functions.js';
 import { discoverDatabase } from '../src/catalog/discover.js';
+import { createDynamoLedger, createLedgerTable } from '../src/ledger/dynamodb.js';
 import { startMoto } from '../test/helpers/moto.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -277,6 +278,18 @@ async function prepareMoto(): Promise<void> {
     new PutObjectCommand({ Bucket: REPORTS, Key: 'reports/runs/run-1.json', Body: JSON.stringify(report) }),
   );
   await s3.send(new PutObjectCommand({ Bucket: REPORTS, Key: 'reports/run-1/report.html', Body: '<html></html>' }));
+  // The run the DAG asks validation_report about ({ run_id }): two tables archived and validated in the ledger.
+  await createLedgerTable('bench-configs-ledger', ddb);
+  const ledger = createDynamoLedger({ table: 'bench-configs-ledger', client: ddb });
+  for (const t of ['txn_00001_201502', 'txn_00002_201603']) {
+    const ref = { database: 'small', schema: 'small', table: t };
+    const runId = 'run-2';
+    await ledger.transition(ref, { expect: null, to: 'archiving', runId, archive: { namespace: 'arch', table: t } });
+    await ledger.transition(ref, { expect: 'archiving', to: 'archived', runId, snapshotId: '1', rows: 10 });
+    const validation = { status: 'passed' as const, snapshot_id: '1', mismatches: 0 };
+    await ledger.transition(ref, { expect: 'archived', to: 'validated', runId, validation });
+  }
+  ledger.close();
 }
 
 await preparePg();
@@ -298,6 +311,8 @@ const lambdaEnv: Record<string, Record<string, string>> = {
     OFFLOAD_REPORTS_BUCKET: REPORTS,
     OFFLOAD_REPORTS_PREFIX: 'reports',
     OFFLOAD_ALARM_TOPIC_ARN: process.env.BENCH_TOPIC_ARN!,
+    OFFLOAD_LEDGER_TABLE: 'bench-configs-ledger',
+    OFFLOAD_RESULTS_BUCKET: BUCKET,
   },
 };
 const events: Record<string, unknown> = {
@@ -310,7 +325,7 @@ const events: Record<string, unknown> = {
   s3Trigger: {
     detail: { bucket: { name: BUCKET }, object: { key: 'configs/_offload/manifest.json' } },
   },
-  validationReport: { key: 'reports/runs/run-1.json' },
+  validationReport: { run_id: 'run-2' },
 };
 
 const runner = path.join(work, 'invoke.mjs');

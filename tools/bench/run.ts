@@ -2,6 +2,8 @@
  * `npm run bench`: runs every `tools/bench/*.bench.ts` in its own process, then the data-plane
  * benchmark (Python) when its environment is there. Figures are printed, never asserted.
  * `npm run bench -- validate sync` runs only the benchmarks whose names contain those words.
+ * `npm run bench -- peers` (only when named: it installs the peers and takes ~25 minutes) runs
+ * glue/bench/peers.sh, our jobs side by side with the tools a user would pick instead.
  */
 import { readdirSync, existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -39,5 +41,10 @@ if (existsSync(pyBench) && pick('archive_bench.py')) {
     );
     if (r.status !== 0) failed++;
   }
+}
+if (only.includes('peers')) {
+  console.log('\n=== glue/bench/peers.sh ===');
+  const r = spawnSync('bash', ['glue/bench/peers.sh'], { stdio: 'inherit', cwd: root });
+  if (r.status !== 0) failed++;
 }
 process.exitCode = failed ? 1 : 0;

@@ -19,6 +19,7 @@ import { registerArchives } from './commands/archives.js';
 import { registerGovernance } from './commands/governance.js';
 import { registerOnboard } from './commands/onboard.js';
 import { registerDeleteArchiveDatabase } from './commands/delete-archive-database.js';
+import { registerRestore } from './commands/restore.js';
 
 /** Every command module exports one function that adds its command to the program. */
 const COMMANDS: ((program: Command) => void)[] = [
@@ -35,6 +36,7 @@ const COMMANDS: ((program: Command) => void)[] = [
   registerGovernance,
   registerOnboard,
   registerDeleteArchiveDatabase,
+  registerRestore,
 ];
 
 export function buildProgram(): Command {

@@ -1,0 +1,159 @@
+"""Benchmark: restore the 10-million-row benchmark archive into PostgreSQL, next to a plain
+``COPY … FROM STDIN`` of the same rows (through psql, the write limit) in the same run.
+
+    bash scripts/setup.sh --services && source scripts/services.env
+    .venv/bin/python glue/bench/restore_bench.py [--rows 10000000] [--repeat 3] [--json out.json]
+
+Uses archive_bench.py's table (offload_bench.payments, generated once), archives it once into its own
+warehouse (.cache/restore-bench-warehouse), then alternates --repeat times: COPY FROM STDIN of the table's
+rows (dumped once to a file, not timed) into a new table with the same columns, plus its primary key
+(what the restored table gets too), and the restore (staging table, COPY of Spark's text files, primary
+key, validation against the archive, rename). Target: restore <= 2 x COPY. Prints the medians, the
+restore split into its write and its validation, and the ratios as JSON; exits 0 whether or not the
+target is met (a measurement), 1 when a restore did not validate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "glue"))
+sys.path.insert(0, HERE)
+
+from archive_bench import SCHEMA, TABLE, connection, ensure_table  # noqa: E402
+from offload_glue.archive import ArchiveRequest, archive  # noqa: E402
+from offload_glue.restore import RestoreRequest, restore  # noqa: E402
+from offload_glue.session import get_spark, local_spark_conf  # noqa: E402
+
+TARGET_SCHEMA = "restore_bench"
+
+
+def psql(conn, *args, stdin=None, stdout=None) -> None:
+    env = dict(os.environ, PGPASSWORD=conn.password)
+    cmd = ["psql", "-h", conn.host, "-p", str(conn.port), "-U", conn.user, "-d", conn.database, "-qAt", "-v"]
+    subprocess.run([*cmd, "ON_ERROR_STOP=1", *args], stdin=stdin, stdout=stdout, env=env, check=True)
+
+
+def time_copy_in(conn, dump: str, n: int) -> tuple[float, float]:
+    """(COPY FROM STDIN seconds, primary key seconds) into a new table with the source's columns."""
+    table = f"{TARGET_SCHEMA}.copy_{n}"
+    psql(conn, "-c", f"CREATE TABLE {table} (LIKE {SCHEMA}.{TABLE} INCLUDING COMMENTS)")
+    started = time.monotonic()
+    with open(dump, "rb") as fh:
+        psql(conn, "-c", f"COPY {table} FROM STDIN", stdin=fh)
+    copied = time.monotonic() - started
+    started = time.monotonic()
+    psql(conn, "-c", f"ALTER TABLE {table} ADD PRIMARY KEY (id)")
+    return copied, time.monotonic() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--driver-memory", default="6g")
+    parser.add_argument("--write-path", default="copy", choices=["copy", "jdbc"])
+    args = parser.parse_args()
+
+    conn = connection()
+    ensure_table(conn, args.rows)
+    dump = os.path.join(ROOT, ".cache", "restore-bench-rows.copy")
+    os.makedirs(os.path.dirname(dump), exist_ok=True)
+    with open(dump, "wb") as fh:  # the same rows, in COPY's text format (not timed)
+        psql(conn, "-c", f"COPY {SCHEMA}.{TABLE} TO STDOUT", stdout=fh)
+    psql(conn, "-c", f"DROP SCHEMA IF EXISTS {TARGET_SCHEMA} CASCADE; CREATE SCHEMA {TARGET_SCHEMA}")
+
+    warehouse = os.path.join(ROOT, ".cache", "restore-bench-warehouse")
+    shutil.rmtree(warehouse, ignore_errors=True)
+    spark = get_spark(
+        "offload",
+        "hadoop",
+        warehouse,
+        app_name="offload-restore-bench",
+        local_conf=local_spark_conf(cores=2, driver_memory=args.driver_memory),
+    )
+    spark.sparkContext.setLogLevel("ERROR")
+    req = ArchiveRequest(connection=conn, schema=SCHEMA, table=TABLE, run_id="restore-bench", database="bench")
+    archived = archive(spark, req)
+
+    copies, keys, restores, writes, formats, validations, summary = [], [], [], [], [], [], {}
+    for n in range(args.repeat):  # alternate, so that background load hits both alike
+        copy_s, key_s = time_copy_in(conn, dump, n)
+        copies.append(copy_s)
+        keys.append(key_s)
+        started = time.monotonic()
+        summary, code = restore(
+            spark,
+            RestoreRequest(
+                connection=conn,
+                schema=TARGET_SCHEMA,
+                target_table=f"restored_{n}",
+                source_schema=SCHEMA,
+                source_table=TABLE,
+                database="bench",
+                write_path=args.write_path,
+            ),
+        )
+        restores.append(time.monotonic() - started)
+        writes.append(summary["write"]["seconds"])
+        formats.append(summary["write"].get("format_seconds"))
+        validations.append(summary["validate_seconds"])
+        psql(conn, "-c", f"DROP TABLE {TARGET_SCHEMA}.copy_{n}, {TARGET_SCHEMA}.restored_{n}")
+        if code != 0:
+            break
+    spark.stop()
+    psql(conn, "-c", f"DROP SCHEMA {TARGET_SCHEMA} CASCADE")
+    os.remove(dump)
+
+    med = statistics.median
+    rows = archived["rows"]
+    copy_s, copy_key_s = med(copies), med(c + k for c, k in zip(copies, keys, strict=True))
+    restore_s = med(restores)
+    figures = {
+        "rows": rows,
+        "repeats": len(restores),
+        "write_path": args.write_path,
+        "samples_seconds": {
+            "copy_from_stdin": [round(x, 2) for x in copies],
+            "copy_primary_key": [round(x, 2) for x in keys],
+            "restore": [round(x, 2) for x in restores],
+            "restore_write": writes,
+            "restore_write_spark_text_files": formats,
+            "restore_validate": validations,
+        },
+        "load_average_1min_at_end": round(os.getloadavg()[0], 2),
+        "cores": os.cpu_count(),
+        "copy_seconds": round(copy_s, 2),
+        "copy_rows_per_second": round(rows / copy_s),
+        "copy_with_primary_key_seconds": round(copy_key_s, 2),
+        "restore_seconds": round(restore_s, 2),
+        "restore_write_seconds": round(med(writes), 2),
+        "restore_validate_seconds": round(med(validations), 2),
+        "restore_rows_per_second": round(rows / restore_s),
+        "validation_status": summary.get("validation", {}).get("status"),
+        "ratio_restore_to_copy": round(restore_s / copy_s, 2),
+        "ratio_restore_to_copy_with_key": round(restore_s / copy_key_s, 2),
+        "ratio_restore_write_to_copy_with_key": round(med(writes) / copy_key_s, 2),
+        "target_restore_to_copy": 2.0,
+    }
+    figures["restore_target_met"] = figures["ratio_restore_to_copy"] <= 2.0
+    text = json.dumps(figures, indent=2)
+    print(text)
+    if args.json:
+        with open(args.json, "w") as fh:
+            fh.write(text + "\n")
+    return 0 if summary.get("status") == "restored" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,338 @@
+"""Restore: every type of both engines' type matrices comes back into a new table with its original column
+type (checked in information_schema against the original) and the same rows, validated against the
+archive; an existing name is refused with nothing written; a killed restore leaves no table under the
+target name and a rerun succeeds; --as_of_snapshot restores the older rows; the read-only credential is
+refused; the archive is unchanged."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+import test_types_mysql as my_types
+import test_types_postgres as pg_types
+from conftest import CATALOG, my_exec, pg_exec
+from offload_glue.archive import ArchiveRequest, archive
+from offload_glue.engines import Connection
+from offload_glue.errors import OffloadError
+from offload_glue.iceberg_table import current_snapshot
+from offload_glue.names import archive_table_name, spark_ident
+from offload_glue.restore import RestoreRequest, restore, staging_name
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+DB = "restore"
+
+PG_COLUMNS_SQL = (
+    "SELECT column_name, data_type, udt_schema, udt_name, character_maximum_length, numeric_precision, "
+    "numeric_scale, datetime_precision, interval_type, is_nullable FROM information_schema.columns "
+    "WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position"
+)
+MY_COLUMNS_SQL = (
+    "SELECT column_name, column_type, data_type, character_maximum_length, numeric_precision, numeric_scale, "
+    "datetime_precision, is_nullable, character_set_name, column_key FROM information_schema.columns "
+    "WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position"
+)
+
+
+def do_archive(spark, conn, schema, table, run_id):
+    return archive(
+        spark, ArchiveRequest(connection=conn, schema=schema, table=table, run_id=run_id, catalog=CATALOG, database=DB)
+    )
+
+
+def do_restore(spark, conn, schema, table, target, **kw):
+    summary, code = restore(
+        spark,
+        RestoreRequest(
+            connection=conn,
+            schema=kw.pop("target_schema", schema),
+            target_table=target,
+            source_schema=schema,
+            source_table=table,
+            catalog=CATALOG,
+            database=DB,
+            **kw,
+        ),
+    )
+    return summary, code
+
+
+def snapshot_of(spark, schema, table):
+    return (current_snapshot(spark, spark_ident(CATALOG, DB, archive_table_name(schema, table))) or {}).get(
+        "snapshot_id"
+    )
+
+
+def pg_relations(pg_db, schema):
+    return sorted(r[0] for r in pg_exec(pg_db, "SELECT relname FROM pg_class c JOIN pg_namespace n "
+                                               "ON n.oid = c.relnamespace WHERE nspname = %s AND relkind = 'r'",
+                                        (schema,)))  # fmt: skip
+
+
+# ---- the type matrices ------------------------------------------------------------------------------
+@pytest.mark.parametrize("write_path", ["copy", "jdbc"])
+def test_every_postgres_type_is_restored_with_its_type_and_values(spark, pg_db, pg_connection, pg_schema, write_path):
+    pg_exec(pg_db, f"CREATE TYPE \"{pg_schema}\".mood AS ENUM ('sad', 'ok', 'happy')")
+    pg_exec(pg_db, f'SET search_path = "{pg_schema}"')
+    cols = ", ".join(f"{c} {t}" for c, t, *_ in pg_types.COLUMNS)
+    pg_exec(pg_db, f'CREATE TABLE "{pg_schema}".types (id int PRIMARY KEY, {cols})')
+    for row in pg_types.ROWS:
+        pg_exec(pg_db, f'INSERT INTO "{pg_schema}".types VALUES ({row})')
+    pg_exec(pg_db, "SET search_path = public")
+    assert do_archive(spark, pg_connection, pg_schema, "types", "rt-1")["status"] == "archived"
+    before = snapshot_of(spark, pg_schema, "types")
+
+    summary, code = do_restore(spark, pg_connection, pg_schema, "types", "types_back", write_path=write_path)
+    assert code == 0 and summary["status"] == "restored", summary.get("validation", {}).get("mismatches")
+    assert summary["write"]["path"] == write_path
+    assert summary["validation"]["status"] == "passed"
+    assert summary["rows"] == len(pg_types.ROWS)
+    assert all(c["from_lineage"] for c in summary["columns"]), summary["columns"]
+
+    original = pg_exec(pg_db, PG_COLUMNS_SQL, (pg_schema, "types"))
+    restored = pg_exec(pg_db, PG_COLUMNS_SQL, (pg_schema, "types_back"))
+    assert restored == original
+    key = (
+        "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
+    )
+    key += "WHERE i.indisprimary AND i.indrelid = %s::regclass"
+    assert pg_exec(pg_db, key, (f'"{pg_schema}".types_back',)) == [("id",)]
+    # every row, as PostgreSQL prints it (the text of each value in its own type)
+    rows = 'SELECT id, t::text FROM "{}".{} t ORDER BY id'
+    assert pg_exec(pg_db, rows.format(pg_schema, "types_back")) == pg_exec(pg_db, rows.format(pg_schema, "types"))
+    assert pg_relations(pg_db, pg_schema) == ["types", "types_back"]  # no staging table left
+    assert snapshot_of(spark, pg_schema, "types") == before  # the archive is only read
+
+
+def test_every_mariadb_type_is_restored_with_its_type_and_values(spark, my_db, my_connection, my_schema):
+    cols = ", ".join(f"{c} {t}" for c, t, *_ in my_types.COLUMNS)
+    my_exec(my_db, f"CREATE TABLE `{my_schema}`.types (id int PRIMARY KEY, {cols})")
+    for row in my_types.ROWS:
+        my_exec(my_db, f"INSERT INTO `{my_schema}`.types VALUES ({row})")
+    assert do_archive(spark, my_connection, my_schema, "types", "rt-my-1")["status"] == "archived"
+    before = snapshot_of(spark, my_schema, "types")
+
+    summary, code = do_restore(spark, my_connection, my_schema, "types", "types_back")
+    assert code == 0 and summary["status"] == "restored", summary.get("validation", {}).get("mismatches")
+    assert summary["write"]["path"] == "copy"  # LOAD DATA LOCAL INFILE
+    assert summary["validation"]["status"] == "passed" and summary["rows"] == len(my_types.ROWS)
+
+    original = my_exec(my_db, MY_COLUMNS_SQL, (my_schema, "types"))
+    restored = my_exec(my_db, MY_COLUMNS_SQL, (my_schema, "types_back"))
+    assert restored == original
+    rows = "SELECT * FROM `{}`.`{}` ORDER BY id"
+    assert my_exec(my_db, rows.format(my_schema, "types_back")) == my_exec(my_db, rows.format(my_schema, "types"))
+    tables = my_exec(my_db, "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (my_schema,))
+    assert sorted(t[0] for t in tables) == ["types", "types_back"]
+    assert snapshot_of(spark, my_schema, "types") == before
+
+
+# ---- guards -------------------------------------------------------------------------------------------
+def small_table(pg_db, schema, table="ledger", rows=50, start=1):
+    pg_exec(
+        pg_db, f'CREATE TABLE IF NOT EXISTS "{schema}"."{table}" (id int PRIMARY KEY, note text, amount numeric(9,2))'
+    )
+    pg_exec(
+        pg_db,
+        f'INSERT INTO "{schema}"."{table}" SELECT g, \'n\' || g, g / 4.0 '
+        f"FROM generate_series({start}, {start + rows - 1}) g",
+    )
+
+
+def test_an_existing_target_is_refused_and_nothing_is_written(spark, pg_db, pg_connection, pg_schema):
+    small_table(pg_db, pg_schema)
+    do_archive(spark, pg_connection, pg_schema, "ledger", "ex-1")
+    pg_exec(pg_db, f'CREATE TABLE "{pg_schema}".audit_copy (x int)')
+    pg_exec(pg_db, f'INSERT INTO "{pg_schema}".audit_copy VALUES (7)')
+    pg_exec(pg_db, f'CREATE VIEW "{pg_schema}".audit_view AS SELECT 1 AS x')
+    for target in ("audit_copy", "audit_view"):
+        with pytest.raises(OffloadError) as err:
+            do_restore(spark, pg_connection, pg_schema, "ledger", target)
+        assert err.value.code == "target_exists" and f"{pg_schema}.{target} already exists" in str(err.value)
+    assert pg_exec(pg_db, f'SELECT * FROM "{pg_schema}".audit_copy') == [(7,)]
+    assert pg_relations(pg_db, pg_schema) == ["audit_copy", "ledger"]  # no staging table either
+
+
+def test_as_of_snapshot_restores_the_older_rows(spark, pg_db, pg_connection, pg_schema):
+    small_table(pg_db, pg_schema, rows=10)
+    do_archive(spark, pg_connection, pg_schema, "ledger", "snap-1")
+    first = snapshot_of(spark, pg_schema, "ledger")
+    small_table(pg_db, pg_schema, rows=5, start=11)
+    pg_exec(pg_db, f"UPDATE \"{pg_schema}\".ledger SET note = 'changed' WHERE id = 3")
+    do_archive(spark, pg_connection, pg_schema, "ledger", "snap-2")
+    second = snapshot_of(spark, pg_schema, "ledger")
+    assert first != second
+
+    summary, code = do_restore(spark, pg_connection, pg_schema, "ledger", "ledger_then", snapshot_id=first)
+    assert code == 0 and summary["archive_snapshot_id"] == first
+    assert summary["validation"]["archive_snapshot_id"] == first and summary["validation"]["status"] == "passed"
+    got = pg_exec(pg_db, f'SELECT id, note, amount::text FROM "{pg_schema}".ledger_then ORDER BY id')
+    assert got == [(i, f"n{i}", f"{i / 4:.2f}") for i in range(1, 11)]  # before the change and the new rows
+    assert snapshot_of(spark, pg_schema, "ledger") == second  # still the current snapshot
+
+    with pytest.raises(OffloadError) as err:
+        do_restore(spark, pg_connection, pg_schema, "ledger", "ledger_never", snapshot_id=12345)
+    assert err.value.code == "snapshot_not_found" and str(first) in str(err.value)
+
+
+@pytest.fixture()
+def pg_reader(pg_db, pg_connection, pg_schema):
+    """A read-only login (what discovery and archive use): USAGE and SELECT, nothing else."""
+    role, password = f"offload_ro_{uuid.uuid4().hex[:8]}", "read-only-test"
+    pg_exec(pg_db, f"CREATE ROLE {role} LOGIN PASSWORD '{password}'")
+    pg_exec(pg_db, f'GRANT USAGE ON SCHEMA "{pg_schema}" TO {role}')
+    pg_exec(pg_db, f'GRANT SELECT ON ALL TABLES IN SCHEMA "{pg_schema}" TO {role}')
+    yield Connection("postgresql", pg_connection.host, pg_connection.port, pg_connection.database, role, password)
+    pg_exec(pg_db, f"DROP OWNED BY {role}; DROP ROLE {role}")
+
+
+def test_the_read_only_credential_is_refused(spark, pg_db, pg_connection, pg_schema, pg_reader):
+    small_table(pg_db, pg_schema)
+    do_archive(spark, pg_connection, pg_schema, "ledger", "ro-1")
+    with pytest.raises(OffloadError) as err:
+        do_restore(spark, pg_reader, pg_schema, "ledger", "ledger_copy")
+    assert err.value.code == "restore_credential_cannot_write"
+    assert f"user {pg_reader.user}" in str(err.value) and "read-only" in str(err.value)
+    assert pg_relations(pg_db, pg_schema) == ["ledger"]
+
+
+def job(args, env=None, **kw):
+    return subprocess.run(
+        [sys.executable, os.path.join(ROOT, "glue", "restore_table.py"), *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TZ": "UTC", **(env or {})},
+        **kw,
+    )
+
+
+def test_the_job_refuses_the_read_credential_arguments_before_spark_starts(tmp_path):
+    base = ["--target_schema", "s", "--target_table", "t", "--archive_table", "a", "--warehouse", str(tmp_path)]
+    base += ["--source_engine", "postgresql", "--source_host", "h", "--source_database", "d"]
+    out = job([*base, "--source_user", "reader"])
+    assert out.returncode == 2
+    assert json.loads(out.stdout)["error"]["code"] == "read_credential_given" and "--source_user" in out.stderr
+    out = job(base)
+    assert out.returncode == 2 and "own write-capable credential" in json.loads(out.stdout)["error"]["message"]
+
+
+def test_a_killed_restore_leaves_no_table_under_the_target_name_and_a_rerun_succeeds(
+    spark, warehouse, pg_db, pg_connection, pg_schema, tmp_path
+):
+    small_table(pg_db, pg_schema, rows=400_000)
+    do_archive(spark, pg_connection, pg_schema, "ledger", "kill-1")
+    staging = staging_name("postgresql", "ledger_audit")
+    args = [
+        "--target_schema", pg_schema, "--target_table", "ledger_audit", "--source_schema", pg_schema,
+        "--source_table", "ledger", "--warehouse", warehouse, "--catalog", CATALOG, "--archive_database", DB,
+        "--source_engine", "postgresql", "--source_host", pg_connection.host,
+        "--source_port", str(pg_connection.port), "--source_database", pg_connection.database,
+        "--restore_user", pg_connection.user, "--write_path", "copy", "--temp_dir", str(tmp_path),
+    ]  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, os.path.join(ROOT, "glue", "restore_table.py"), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "TZ": "UTC", "OFFLOAD_RESTORE_PASSWORD": pg_connection.password},
+        start_new_session=True,
+    )
+    size = f'SELECT pg_relation_size(to_regclass(\'"{pg_schema}"."{staging}"\'))'
+    seen, deadline = False, time.time() + 300
+    try:
+        while time.time() < deadline and proc.poll() is None:
+            if (pg_exec(pg_db, size)[0][0] or 0) > 0:  # COPY is writing rows into the staging table
+                seen = True
+                os.killpg(proc.pid, signal.SIGKILL)  # the driver and its Spark JVM, mid-write
+                break
+            time.sleep(0.05)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert seen, "the job ended before rows reached the staging table; cannot test a kill mid-write"
+    assert pg_exec(pg_db, "SELECT to_regclass(%s)", (f'"{pg_schema}".ledger_audit',)) == [(None,)]
+    assert staging in pg_relations(pg_db, pg_schema)  # what the kill left: the staging table only
+
+    assert os.listdir(tmp_path)  # and the COPY text files it was loading
+
+    summary, code = do_restore(spark, pg_connection, pg_schema, "ledger", "ledger_audit", temp_dir=str(tmp_path))
+    assert code == 0 and summary["stale_staging_dropped"] == staging
+    assert os.listdir(tmp_path) == []
+    assert pg_exec(pg_db, f'SELECT count(*), sum(id) FROM "{pg_schema}".ledger_audit') == [
+        (400_000, 400_000 * 400_001 // 2)
+    ]
+    assert pg_relations(pg_db, pg_schema) == ["ledger", "ledger_audit"]
+    comment = pg_exec(pg_db, "SELECT obj_description(%s::regclass, 'pg_class')", (f'"{pg_schema}".ledger_audit',))
+    assert comment[0][0].startswith("offload restore: restored from archive")
+
+
+def test_mariadb_killed_before_the_rename_leaves_only_staging_and_a_rerun_succeeds(
+    spark, warehouse, my_db, my_connection, my_schema
+):
+    my_exec(my_db, f"CREATE TABLE `{my_schema}`.t (id int PRIMARY KEY, v varchar(20))")
+    my_exec(my_db, f"INSERT INTO `{my_schema}`.t VALUES (1, 'a'), (2, NULL), (3, 'c')")
+    do_archive(spark, my_connection, my_schema, "t", "my-kill-1")
+    args = [
+        "--target_schema", my_schema, "--target_table", "t_back", "--source_schema", my_schema,
+        "--source_table", "t", "--warehouse", warehouse, "--catalog", CATALOG, "--archive_database", DB,
+        "--source_engine", "mysql", "--source_host", my_connection.host,
+        "--source_port", str(my_connection.port), "--source_database", my_connection.database,
+        "--restore_user", my_connection.user,
+    ]  # fmt: skip
+    out = job(args, env={"OFFLOAD_RESTORE_PASSWORD": my_connection.password, "OFFLOAD_RESTORE_FAULT": "before_rename"})
+    assert out.returncode == -signal.SIGKILL
+    tables = my_exec(my_db, "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (my_schema,))
+    assert sorted(t[0] for t in tables) == ["t", staging_name("mysql", "t_back")]
+
+    out = job(args, env={"OFFLOAD_RESTORE_PASSWORD": my_connection.password})
+    assert out.returncode == 0, out.stdout
+    summary = json.loads(out.stdout)
+    assert summary["status"] == "restored" and summary["stale_staging_dropped"] == staging_name("mysql", "t_back")
+    assert my_exec(my_db, f"SELECT * FROM `{my_schema}`.t_back ORDER BY id") == ((1, "a"), (2, None), (3, "c"))
+
+
+def test_write_path_copy_needs_a_local_master():
+    from offload_glue.engines import engine_for
+    from offload_glue.restore import choose_write_path
+
+    pg = engine_for("postgresql")
+    assert choose_write_path(pg, "auto", local_master=True) == "copy"
+    assert choose_write_path(pg, "auto", local_master=False) == "jdbc"  # a cluster: executors' disks are theirs
+    assert choose_write_path(engine_for("mysql"), "jdbc") == "jdbc"
+    with pytest.raises(OffloadError) as err:
+        choose_write_path(pg, "copy", local_master=False)
+    assert err.value.code == "bad_write_path" and "local Spark master" in str(err.value)
+
+
+def test_restore_from_the_glue_catalog_on_s3(spark, glue_catalog, pg_db, pg_connection, pg_schema):
+    """The production catalog (GlueCatalog + S3FileIO on the moto server): archive, re-archive, restore the
+    first snapshot."""
+    catalog, database = glue_catalog["catalog"], "restore_glue"
+    small_table(pg_db, pg_schema, rows=20)
+    req = dict(connection=pg_connection, schema=pg_schema, table="ledger", catalog=catalog, database=database)
+    archive(spark, ArchiveRequest(run_id="g-1", **req))
+    ident = spark_ident(catalog, database, archive_table_name(pg_schema, "ledger"))
+    first = current_snapshot(spark, ident)["snapshot_id"]
+    small_table(pg_db, pg_schema, rows=5, start=21)
+    archive(spark, ArchiveRequest(run_id="g-2", **req))
+    summary, code = restore(
+        spark,
+        RestoreRequest(
+            connection=pg_connection,
+            schema=pg_schema,
+            target_table="ledger_from_glue",
+            source_schema=pg_schema,
+            source_table="ledger",
+            catalog=catalog,
+            database=database,
+            snapshot_id=first,
+        ),
+    )
+    assert code == 0 and summary["validation"]["status"] == "passed" and summary["catalog"] == catalog
+    assert pg_exec(pg_db, f'SELECT count(*), max(id) FROM "{pg_schema}".ledger_from_glue') == [(20, 20)]

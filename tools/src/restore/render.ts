@@ -1,0 +1,38 @@
+/** The text of a restore job's summary (glue/restore_table.py), for people. */
+
+type Summary = Record<string, unknown>;
+
+const n = (v: unknown) => (typeof v === 'number' ? v.toLocaleString('en-US') : String(v ?? '?'));
+
+export function renderRestore(s: Summary): string {
+  const error = s.error as { code?: string; message?: string } | undefined;
+  if (error) return `restore refused (${error.code}): ${error.message}\n`;
+  const t = (s.target ?? {}) as Record<string, unknown>;
+  const where = `${t.engine} ${t.host}:${t.port}/${t.database}`;
+  const target = `${t.schema}.${t.table}`;
+  const snap = `snapshot ${s.archive_snapshot_id}${s.snapshot_committed_at ? ` of ${s.snapshot_committed_at}` : ''}`;
+  const lines: string[] = [];
+  if (s.status === 'dry_run') {
+    lines.push(`dry run: would restore ${s.archive_table} (${snap}) into ${target} on ${where}; nothing written`);
+    if (s.stale_staging) lines.push(`  would first drop the staging table ${s.stale_staging} a killed restore left`);
+    lines.push('  statements:', ...((s.statements as string[]) ?? []).map((x) => `    ${x}`));
+  } else {
+    const v = (s.validation ?? {}) as Record<string, unknown>;
+    const verdict = s.status === 'restored' ? 'restored' : 'NOT restored (validation failed)';
+    lines.push(`${verdict}: ${s.archive_table} (${snap}) → ${target} on ${where}`);
+    lines.push(
+      `  ${n(s.rows)} rows; validation ${v.status} against the archive (row count, per-column aggregates, row hashes)` +
+        (Array.isArray(v.mismatches) && v.mismatches.length ? `: mismatches ${v.mismatches.join(', ')}` : ''),
+    );
+    if (s.stale_staging_dropped) lines.push(`  dropped ${s.stale_staging_dropped}, left by an earlier killed restore`);
+    if (s.status !== 'restored') lines.push(`  the rows are kept in ${t.schema}.${s.staging_table}; a rerun drops it`);
+  }
+  const cols = (s.columns as { name: string; type: string; from_lineage: boolean; note?: string }[]) ?? [];
+  const fallback = cols.filter((c) => !c.from_lineage);
+  lines.push(
+    `  columns: ${cols.map((c) => `${c.name} ${c.type}`).join(', ')}` +
+      (fallback.length ? '' : ' (every type as recorded in the lineage)'),
+  );
+  for (const c of fallback) lines.push(`  ${c.name}: ${c.type}, not the source's type (${c.note ?? 'other engine'})`);
+  return `${lines.join('\n')}\n`;
+}
