@@ -8,12 +8,16 @@ The archival DAG of the Data Retention Offloader (its id is `dags.archival` in `
    on `aws` the `discover` Lambda (work units written to S3).
 2. **table** (mapped: one instance per table, named `database.schema.table`) — **archive** (the
    archive job: one atomic Iceberg commit) then **validate** (counts, aggregates computed by the
-   source database, row hashes). Each step writes the run ledger (`archiving → archived →
-   validated`, or `failed` with the error code). One table failing never stops the others.
+   source database, row hashes) then, for policies with `source.action: drop`, **cleanup_source**
+   (rename the source to its quarantine name; after the grace period, validate again and drop it),
+   only when the ledger shows a passed validation of the archive's current snapshot and no legal
+   hold. Each step writes the run ledger (`archiving → archived → validated → source_renamed →
+   source_dropped`, or `failed` with the error code; a refused cleanup changes nothing). One table
+   failing never stops the others.
 3. **report** — runs whatever happened (`all_done`): JSON, Markdown and HTML from the ledger
    (`offload report` locally, the `validation_report` Lambda on AWS); fails the run if a table failed.
 
-Reads: at most `[offload] max_parallel_reads` archives and as many validations at a time in a run,
+Reads: at most `[offload] max_parallel_reads` archives, validations and cleanups each at a time in a run,
 one run at a time (`max_active_runs=1`). Runtime: `[offload] runtime` = `local` | `aws`.
 Params: `as_of` (YYYY-MM-DD, default today), `databases` (default all).
 """
@@ -51,14 +55,14 @@ NAMES = config.names()
 def archival():
     @task
     def plan() -> list[dict]:
-        """Plans the run's archive and validate work units, one item per table."""
-        return tasks.plan_items(("archive", "validate"))
+        """Plans the run's archive, validate and cleanup_source work units, one item per table."""
+        return tasks.plan_items(("archive", "validate", "cleanup_source"))
 
     planned = plan()
 
     @task_group
     def table(item: dict):
-        tasks.validate(item, tasks.archive(item))
+        tasks.cleanup_source(item, tasks.validate(item, tasks.archive(item)))
 
     done = table.expand(item=planned)
     done >> tasks.report(planned)

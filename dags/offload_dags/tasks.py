@@ -10,7 +10,7 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from . import config
 from .runtime import open_runtime, run_id_of
-from .steps import StepFailed, archive_step, label_of, purge_step, validate_step
+from .steps import StepFailed, archive_step, cleanup_step, label_of, purge_step, validate_step
 
 #: Retries with exponential backoff: 1 min, 2 min, 4 min (capped at 30 min) — for transient errors
 #: only; a refusal, a mismatch or an unarchivable value fails at once (AirflowFailException).
@@ -84,6 +84,15 @@ def archive(item: dict) -> dict:
 def validate(item: dict, archived: dict) -> dict:
     """Validates the archive against the source (ledger: archived → validated | failed)."""
     return _step(item, "validate", validate_step)
+
+
+@task(map_index_template=TABLE_LABEL, max_active_tis_per_dagrun=config.max_parallel_reads())
+def cleanup_source(item: dict, validated: dict) -> dict:
+    """Renames a validated source table to its quarantine name, or drops it after the grace period, for
+    policies with ``source.action: drop`` — only when the ledger shows a passed validation of the
+    archive's current snapshot and no legal hold (ledger: validated → source_renamed → source_dropped;
+    a refusal changes nothing). Runs only after this table's validate task succeeded."""
+    return _step(item, "cleanup_source", cleanup_step)
 
 
 @task(map_index_template=TABLE_LABEL, max_active_tis_per_dagrun=config.max_parallel_reads())
