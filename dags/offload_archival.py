@@ -26,9 +26,8 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import datetime
 
-from airflow.sdk import Param, dag, task, task_group
+from airflow.sdk import dag, task, task_group
 
 # The helpers live beside the DAG files (MWAA puts the DAG folder on sys.path; a bare DagBag may not).
 if os.path.dirname(os.path.abspath(__file__)) not in sys.path:
@@ -38,20 +37,7 @@ from offload_dags import config, tasks  # noqa: E402
 NAMES = config.names()
 
 
-@dag(
-    dag_id=NAMES.archival_dag,
-    doc_md=__doc__,
-    schedule=config.schedule(),
-    start_date=datetime(2024, 1, 1),
-    catchup=False,
-    max_active_runs=1,
-    tags=["offload", "archive", "iceberg"],
-    default_args=tasks.DEFAULT_ARGS,
-    params={
-        "as_of": Param(None, type=["null", "string"], description="decision date YYYY-MM-DD (default today)"),
-        "databases": Param([], type="array", description="database configs to run (default all)"),
-    },
-)
+@dag(**tasks.dag_kwargs(NAMES.archival_dag, __doc__, ["offload", "archive", "iceberg"]))
 def archival():
     @task
     def plan() -> list[dict]:

@@ -3,9 +3,9 @@ file builds the graph only; each per-table task names its map index ``database.s
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from airflow.sdk import TriggerRule, get_current_context, task
+from airflow.sdk import Param, TriggerRule, get_current_context, task
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from . import config
@@ -22,6 +22,25 @@ DEFAULT_ARGS = {
     "max_retry_delay": timedelta(minutes=30),
 }
 TABLE_LABEL = "{{ table_label }}"
+
+
+def dag_kwargs(dag_id: str, doc_md: str | None, tags: list[str]) -> dict:
+    """What both DAGs are declared with: the settings' schedule, one run at a time, the shared retries
+    and the run's two params (`as_of`, `databases`)."""
+    return {
+        "dag_id": dag_id,
+        "doc_md": doc_md,
+        "schedule": config.schedule(),
+        "start_date": datetime(2024, 1, 1),
+        "catchup": False,
+        "max_active_runs": 1,
+        "tags": tags,
+        "default_args": DEFAULT_ARGS,
+        "params": {
+            "as_of": Param(None, type=["null", "string"], description="decision date YYYY-MM-DD (default today)"),
+            "databases": Param([], type="array", description="database configs to run (default all)"),
+        },
+    }
 
 
 def _group_by_table(planned: list[dict], actions: tuple[str, ...]) -> list[dict]:
