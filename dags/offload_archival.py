@@ -8,12 +8,16 @@ The archival DAG of the Data Retention Offloader (its id is `dags.archival` in `
    on `aws` the `discover` Lambda (work units written to S3).
 2. **table** (mapped: one instance per table, named `database.schema.table`) — **archive** (the
    archive job: one atomic Iceberg commit) then **validate** (counts, aggregates computed by the
-   source database, row hashes). Each step writes the run ledger (`archiving → archived →
-   validated`, or `failed` with the error code). One table failing never stops the others.
+   source database, row hashes) then, for policies with `source.action: drop`, **cleanup_source**
+   (rename the source to its quarantine name; after the grace period, validate again and drop it),
+   only when the ledger shows a passed validation of the archive's current snapshot and no legal
+   hold. Each step writes the run ledger (`archiving → archived → validated → source_renamed →
+   source_dropped`, or `failed` with the error code; a refused cleanup changes nothing). One table
+   failing never stops the others.
 3. **report** — runs whatever happened (`all_done`): JSON, Markdown and HTML from the ledger
    (`offload report` locally, the `validation_report` Lambda on AWS); fails the run if a table failed.
 
-Reads: at most `[offload] max_parallel_reads` archives and as many validations at a time in a run,
+Reads: at most `[offload] max_parallel_reads` archives, validations and cleanups each at a time in a run,
 one run at a time (`max_active_runs=1`). Runtime: `[offload] runtime` = `local` | `aws`.
 Params: `as_of` (YYYY-MM-DD, default today), `databases` (default all).
 """
@@ -22,9 +26,8 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import datetime
 
-from airflow.sdk import Param, dag, task, task_group
+from airflow.sdk import dag, task, task_group
 
 # The helpers live beside the DAG files (MWAA puts the DAG folder on sys.path; a bare DagBag may not).
 if os.path.dirname(os.path.abspath(__file__)) not in sys.path:
@@ -34,31 +37,18 @@ from offload_dags import config, tasks  # noqa: E402
 NAMES = config.names()
 
 
-@dag(
-    dag_id=NAMES.archival_dag,
-    doc_md=__doc__,
-    schedule=config.schedule(),
-    start_date=datetime(2024, 1, 1),
-    catchup=False,
-    max_active_runs=1,
-    tags=["offload", "archive", "iceberg"],
-    default_args=tasks.DEFAULT_ARGS,
-    params={
-        "as_of": Param(None, type=["null", "string"], description="decision date YYYY-MM-DD (default today)"),
-        "databases": Param([], type="array", description="database configs to run (default all)"),
-    },
-)
+@dag(**tasks.dag_kwargs(NAMES.archival_dag, __doc__, ["offload", "archive", "iceberg"]))
 def archival():
     @task
     def plan() -> list[dict]:
-        """Plans the run's archive and validate work units, one item per table."""
-        return tasks.plan_items(("archive", "validate"))
+        """Plans the run's archive, validate and cleanup_source work units, one item per table."""
+        return tasks.plan_items(("archive", "validate", "cleanup_source"))
 
     planned = plan()
 
     @task_group
     def table(item: dict):
-        tasks.validate(item, tasks.archive(item))
+        tasks.cleanup_source(item, tasks.validate(item, tasks.archive(item)))
 
     done = table.expand(item=planned)
     done >> tasks.report(planned)

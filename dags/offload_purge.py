@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import datetime
 
-from airflow.sdk import Param, dag, task
+from airflow.sdk import dag, task
 
 # The helpers live beside the DAG files (MWAA puts the DAG folder on sys.path; a bare DagBag may not).
 if os.path.dirname(os.path.abspath(__file__)) not in sys.path:
@@ -30,20 +29,7 @@ from offload_dags import config, tasks  # noqa: E402
 NAMES = config.names()
 
 
-@dag(
-    dag_id=NAMES.purge_dag,
-    doc_md=__doc__,
-    schedule=config.schedule(),
-    start_date=datetime(2024, 1, 1),
-    catchup=False,
-    max_active_runs=1,
-    tags=["offload", "purge", "iceberg"],
-    default_args=tasks.DEFAULT_ARGS,
-    params={
-        "as_of": Param(None, type=["null", "string"], description="decision date YYYY-MM-DD (default today)"),
-        "databases": Param([], type="array", description="database configs to run (default all)"),
-    },
-)
+@dag(**tasks.dag_kwargs(NAMES.purge_dag, __doc__, ["offload", "purge", "iceberg"]))
 def purge():
     @task
     def plan() -> list[dict]:

@@ -7,6 +7,10 @@
   awaited with GlueJobHook; what the ledger needs is then read from where the job left it: the
   archive's current snapshot and row count from its Iceberg metadata (Glue Data Catalog → S3), the
   validation record from ``--result_path``;
+- source cleanup (``cleanup_source`` units): the cleanup Glue job (``glue_jobs.cleanup``, derived as
+  ``<resource_prefix>-data-cleanup-source`` when omitted) with the ledger's validation record written
+  next to the unit (``--validation_record``); its result record (``--result_path``) says whether it
+  renamed, dropped or refused;
 - the ledger: the DynamoDB ledger table (``<config table>-ledger``, offload_glue.ledger.DynamoLedger);
 - the report: the ``validation_report`` Lambda with ``{run_id}``; it builds the report from the ledger.
 
@@ -31,12 +35,26 @@ def _s3_split(uri: str) -> tuple[str, str]:
     return bucket, key
 
 
-def glue_job_request(unit: dict, location: str, names: config.Names) -> tuple[str, dict]:
+#: The ``glue_jobs`` setting of each action (the others are named like their action).
+JOB_SETTING = {"cleanup_source": "cleanup"}
+
+
+def cleanup_result_uri(unit: dict, names: config.Names) -> str:
+    """Where the cleanup job's result record lands (its ``--result_path`` and the file it names)."""
+    phase = (unit.get("cleanup") or {}).get("phase", "quarantine")
+    archive = f"{unit['archive']['namespace']}.{unit['archive']['table']}"
+    return f"s3://{names.config_bucket}/{PIPELINE_PREFIX}/results/{unit['run_id']}/{archive}.{phase}.cleanup.json"
+
+
+def glue_job_request(
+    unit: dict, location: str, names: config.Names, validation_record: str | None = None
+) -> tuple[str, dict]:
     """The Glue job and its run arguments for one work unit (the unit itself is at ``location``)."""
     action = unit["action"]
-    job = names.glue_jobs.get(action)
+    setting = JOB_SETTING.get(action, action)
+    job = names.glue_jobs.get(setting)
     if not job:
-        raise ValueError(f"offload.settings.yaml names no Glue job for {action!r} (glue_jobs.{action})")
+        raise ValueError(f"offload.settings.yaml names no Glue job for {action!r} (glue_jobs.{setting})")
     if not location or not location.startswith("s3://"):
         raise ValueError(f"{label_of(unit)}: the {action} unit has no s3:// location")
     args = {"--work_unit": location}
@@ -45,6 +63,10 @@ def glue_job_request(unit: dict, location: str, names: config.Names) -> tuple[st
         args["--result_path"] = f"s3://{names.config_bucket}/{PIPELINE_PREFIX}/results/{run}/"
     if action == "purge":
         args["--audit_path"] = f"s3://{names.config_bucket}/{PIPELINE_PREFIX}/audit/{run}/"
+    if action == "cleanup_source":
+        args["--result_path"] = f"s3://{names.config_bucket}/{PIPELINE_PREFIX}/results/{run}/"
+        if validation_record:
+            args["--validation_record"] = validation_record
     return job, args
 
 
@@ -116,18 +138,22 @@ class AwsRuntime:
         out = self._invoke(req["function_name"], req["payload"])
         return {"status": out.get("status"), "files": out.get("keys", {}), "failed": bool(out.get("problems"))}
 
-    def _checked_location(self, unit: dict, location: str) -> str:
-        """A validate unit amended from the ledger (its archive run and snapshot) goes next to the planned one."""
-        planned = self._read_json(location) or {}
-        if planned.get("archive") == unit["archive"]:
-            return location
+    def _put_json(self, location: str, suffix: str, doc: dict) -> str:
         bucket, key = _s3_split(location)
         key = key[: -len(".json")] if key.endswith(".json") else key
-        key = f"{key}.checked.json"
+        key = f"{key}.{suffix}.json"
         self._client("s3").put_object(
-            Bucket=bucket, Key=key, Body=json.dumps(unit).encode(), ContentType="application/json"
+            Bucket=bucket, Key=key, Body=json.dumps(doc).encode(), ContentType="application/json"
         )
         return f"s3://{bucket}/{key}"
+
+    def _checked_location(self, unit: dict, location: str) -> str:
+        """A unit amended from the ledger (its archive run and snapshot, a cleanup's phase) goes next to the
+        planned one."""
+        planned = self._read_json(location) or {}
+        if planned.get("archive") == unit["archive"] and planned.get("cleanup") == unit.get("cleanup"):
+            return location
+        return self._put_json(location, "checked", unit)
 
     def _archive_state(self, unit: dict) -> dict | None:
         """The archive's current snapshot id and row count, from its Iceberg metadata."""
@@ -144,12 +170,18 @@ class AwsRuntime:
             "rows": int(snap.get("summary", {}).get("total-records", 0)),
         }
 
-    def run_job(self, unit: dict, location: str | None = None) -> JobResult:
+    def run_job(self, unit: dict, location: str | None = None, validation_record: dict | None = None) -> JobResult:
         from airflow.providers.amazon.aws.hooks.glue import GlueJobHook
 
-        if unit["action"] == "validate" and location:
+        record_uri = None
+        if unit["action"] in ("validate", "cleanup_source") and location:
             location = self._checked_location(unit, location)
-        job, args = glue_job_request(unit, location or "", self.names)
+            if validation_record is not None:
+                record_uri = self._put_json(location, "validation", validation_record)
+        if unit["action"] == "cleanup_source":  # never read an earlier attempt's result as this one's
+            bucket, key = _s3_split(cleanup_result_uri(unit, self.names))
+            self._client("s3").delete_object(Bucket=bucket, Key=key)
+        job, args = glue_job_request(unit, location or "", self.names, record_uri)
         hook = GlueJobHook(
             job_name=job, aws_conn_id=self.conn_id, region_name=self.region, job_poll_interval=self.poll_seconds
         )
@@ -173,6 +205,13 @@ class AwsRuntime:
                 return JobResult(
                     2, None, {"code": "validation_record_missing", "message": f"{job} run {run_id} wrote none"}
                 )
+        if action == "cleanup_source":
+            # The job writes its result (done, dry run or refused) before it exits, success or not.
+            record = self._read_json(cleanup_result_uri(unit, self.names))
+            if record is not None and record.get("status") in ("done", "refused"):
+                return JobResult(0 if record["status"] == "done" and state == "SUCCEEDED" else 2, record)
+            if state == "SUCCEEDED":  # never recorded as renamed or dropped without the record that says so
+                return JobResult(4, None, {"code": "job_outcome_unknown", "message": f"{job} run {run_id} wrote none"})
         if state == "SUCCEEDED":
             if action == "archive":
                 found = self._archive_state(unit)

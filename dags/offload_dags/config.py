@@ -91,7 +91,7 @@ def _load(path: str, mtime: float) -> Names:
         return Names(
             archival_dag=s["dags"]["archival"],
             purge_dag=s["dags"]["purge"],
-            glue_jobs=dict(s["glue_jobs"]),
+            glue_jobs={"cleanup": f"{s.get('resource_prefix', 'offload')}-data-cleanup-source", **s["glue_jobs"]},
             lambdas=dict(s["lambdas"]),
             config_bucket=s["config"]["bucket"],
             config_table=s["config"]["dynamodb_table"],

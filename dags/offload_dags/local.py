@@ -2,8 +2,9 @@
 
 - planning: ``offload run --dry-run --format json`` (the Node CLI: synced configs, live read-only
   discovery, the policy engine with the ledger's records → work units; changes nothing);
-- each step: the Glue job's entry point (glue/<job>_table.py --work_unit FILE) run by the project's
-  ``.venv`` python with local Spark and the local Iceberg warehouse;
+- each step: the Glue job's entry point (glue/<job>_table.py or glue/cleanup_source.py --work_unit FILE,
+  a cleanup's ``--validation_record`` under <state>/cleanup as ``offload run`` writes it) run by the
+  project's ``.venv`` python with local Spark and the local Iceberg warehouse;
 - the ledger: the local state directory (offload_glue.ledger.LocalLedger, same layout and lock as
   ``offload run``);
 - the report: ``offload report RUN`` (JSON, Markdown and self-contained HTML under <state>/reports).
@@ -24,7 +25,12 @@ import subprocess
 from . import config
 from .steps import JobResult, label_of
 
-JOB_SCRIPTS = {"archive": "archive_table.py", "validate": "validate_table.py", "purge": "purge_table.py"}
+JOB_SCRIPTS = {
+    "archive": "archive_table.py",
+    "validate": "validate_table.py",
+    "purge": "purge_table.py",
+    "cleanup_source": "cleanup_source.py",
+}
 
 
 def _last_json(text: str) -> dict | None:
@@ -116,7 +122,7 @@ class LocalRuntime:
         }
 
     # ---- the data plane -----------------------------------------------------------------------
-    def run_job(self, unit: dict, location: str | None = None) -> JobResult:
+    def run_job(self, unit: dict, location: str | None = None, validation_record: dict | None = None) -> JobResult:
         action = unit["action"]
         script = JOB_SCRIPTS.get(action)
         if script is None:
@@ -137,6 +143,17 @@ class LocalRuntime:
             args += ["--result_path", os.path.join(self.state, "results")]
         if action == "purge":
             args += ["--audit_path", os.path.join(self.state, "audit")]
+        if action == "cleanup_source":
+            args += ["--result_path", os.path.join(self.state, "results")]
+            if validation_record is not None:  # the ledger's validation, where `offload run` puts it
+                cleanup_dir = os.path.join(self.state, "cleanup")
+                os.makedirs(cleanup_dir, exist_ok=True)
+                archive = f"{unit['archive']['namespace']}.{unit['archive']['table']}"
+                record_file = os.path.join(cleanup_dir, f"{archive}.{_file_safe(unit['run_id'])}.validation.json")
+                with open(f"{record_file}.tmp", "w", encoding="utf-8") as fh:
+                    json.dump(validation_record, fh, indent=1)
+                os.replace(f"{record_file}.tmp", record_file)
+                args += ["--validation_record", record_file]
         try:
             proc = subprocess.run(
                 args, cwd=self.state, capture_output=True, text=True, env={**os.environ, "TZ": "UTC"}, check=False

@@ -4,7 +4,11 @@
 - ``archiving`` is written BEFORE the archive job starts (it claims only that a job started);
 - ``archived`` AFTER the job reports its commit, with the snapshot id and row count;
 - ``validated`` only with a passed validation of that same snapshot; a mismatch or an error → ``failed``;
-- ``purged`` only when the purge job purged; a refusal (legal hold, retention) changes nothing.
+- ``purged`` only when the purge job purged; a refusal (legal hold, retention) changes nothing;
+- ``source_renamed`` / ``source_dropped`` (policies with ``source.action: drop``) only when the ledger
+  shows a passed validation of the archive's current snapshot and no legal hold (the guard of
+  offload_glue.cleanup_guard, the same as ``offload run``'s) and the cleanup job then reports the
+  rename or the drop done; a refusal or an error leaves the ledger (and the source) as they are.
 
 The ledger is ``offload_glue.ledger`` (the Python side of the one ledger, held to the TypeScript
 rules by tools/test/fixtures/ledger-transitions.json). A step never imports Airflow: it raises
@@ -51,7 +55,9 @@ class StepFailed(Exception):
 class Executor(Protocol):
     """Runs one work unit's job (the runtime's: a local process, or a Glue job run)."""
 
-    def run_job(self, unit: dict, location: str | None = None) -> JobResult: ...
+    def run_job(self, unit: dict, location: str | None = None, validation_record: dict | None = None) -> JobResult:
+        """``validation_record``: for a cleanup ``quarantine``, the ledger's validation the job checks."""
+        ...
 
 
 def ref_of(unit: dict) -> dict:
@@ -177,3 +183,80 @@ def purge_step(ledger, executor: Executor, unit: dict, location: str | None = No
         raise StepFailed(label_of(unit), "purge", _error_of(r), retryable=r.exit_code == UNKNOWN)
     # A refusal (legal hold, retention end) leaves the archive and the ledger as they are.
     return _outcome(unit, "refused", state, error=_error_of(r), summary_status=(r.summary or {}).get("status"))
+
+
+def cleanup_step(ledger, executor: Executor, unit: dict, location: str | None = None) -> dict:
+    """Source cleanup, as ``offload run`` does it (tools/src/run/runner.ts ``runCleanup``): the guard
+    first, then the job (which checks again against the archive itself), then the ledger."""
+    from offload_glue.cleanup_guard import cleanup_phase, cleanup_refusal, validation_record_of
+    from offload_glue.ledger import Transition
+
+    ref, common = ref_of(unit), _common(unit)
+    cur = ledger.get(ref)
+    state = cur["state"] if cur else None
+    if state == "source_dropped":
+        return _outcome(unit, "skipped", state, reason="the source was dropped already")
+    refusal = cleanup_refusal(unit, cur)
+    if refusal:  # a refused cleanup leaves the archive as it was: a purge due after it still runs
+        return _outcome(unit, "refused", state, reason=refusal["message"], error=refusal)
+    phase = cleanup_phase(cur)
+    checked_unit = copy.deepcopy(unit)
+    checked_unit["archive"]["run_id"] = cur.get("archive_run_id")
+    checked_unit["archive"]["snapshot_id"] = cur.get("snapshot_id")
+    checked_unit["cleanup"] = {**(unit.get("cleanup") or {}), "phase": phase}
+    record = validation_record_of(unit, cur) if phase == "quarantine" else None
+    r = executor.run_job(checked_unit, location, validation_record=record)
+    s = r.summary or {}
+    if r.exit_code == UNKNOWN:  # the rename may or may not have landed: the next run's job finds out
+        raise StepFailed(label_of(unit), "cleanup_source", _error_of(r), retryable=True)
+    if r.exit_code != 0 or s.get("status") != "done":
+        refused = s.get("refusal") if s.get("status") == "refused" else None
+        if isinstance(refused, dict):
+            reason = f"the cleanup job refused: {refused.get('message')}"
+            return _outcome(unit, "refused", state, reason=reason, error=refused)
+        error = _error_of(r)
+        raise StepFailed(label_of(unit), "cleanup_source", error, retryable=error["code"] in RETRYABLE)
+    quarantine = str(s["quarantine_table"])
+    schema = unit["source"]["schema"]
+    again = " (found renamed by an earlier run)" if s.get("already") else ""
+    if phase == "quarantine":
+        cleanup = {"quarantine_table": quarantine, "renamed_at": str(s.get("renamed_at")), "dropped_at": None}
+        e = ledger.transition(
+            ref,
+            Transition(
+                expect="validated",
+                to="source_renamed",
+                source_cleanup=cleanup,
+                note=f"renamed to {schema}.{quarantine}{again}",
+                **common,
+            ),
+        )
+        return _outcome(unit, "ok", e["state"], rows=cur.get("rows"), reason=f"renamed to {quarantine}")
+    check = s.get("validation") if isinstance(s.get("validation"), dict) else {}
+    extra = {}
+    if check.get("status") == "passed":
+        checked = check.get("archive_snapshot_id")
+        extra["validation"] = {
+            "status": "passed",
+            "snapshot_id": None if checked is None else str(checked),
+            "mode": "full",
+            "mismatches": 0,
+        }
+    cleanup = {
+        **(cur.get("source_cleanup") or {}),
+        "quarantine_table": quarantine,
+        "dropped_at": str(s.get("dropped_at")),
+    }
+    again = " (found dropped by an earlier run)" if s.get("already") else ""
+    e = ledger.transition(
+        ref,
+        Transition(
+            expect="source_renamed",
+            to="source_dropped",
+            source_cleanup=cleanup,
+            note=f"dropped {schema}.{quarantine}{again}",
+            **common,
+            **extra,
+        ),
+    )
+    return _outcome(unit, "ok", e["state"], reason=f"dropped {quarantine}")

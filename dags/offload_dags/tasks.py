@@ -3,14 +3,14 @@ file builds the graph only; each per-table task names its map index ``database.s
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from airflow.sdk import TriggerRule, get_current_context, task
+from airflow.sdk import Param, TriggerRule, get_current_context, task
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from . import config
 from .runtime import open_runtime, run_id_of
-from .steps import StepFailed, archive_step, label_of, purge_step, validate_step
+from .steps import StepFailed, archive_step, cleanup_step, label_of, purge_step, validate_step
 
 #: Retries with exponential backoff: 1 min, 2 min, 4 min (capped at 30 min) — for transient errors
 #: only; a refusal, a mismatch or an unarchivable value fails at once (AirflowFailException).
@@ -22,6 +22,25 @@ DEFAULT_ARGS = {
     "max_retry_delay": timedelta(minutes=30),
 }
 TABLE_LABEL = "{{ table_label }}"
+
+
+def dag_kwargs(dag_id: str, doc_md: str | None, tags: list[str]) -> dict:
+    """What both DAGs are declared with: the settings' schedule, one run at a time, the shared retries
+    and the run's two params (`as_of`, `databases`)."""
+    return {
+        "dag_id": dag_id,
+        "doc_md": doc_md,
+        "schedule": config.schedule(),
+        "start_date": datetime(2024, 1, 1),
+        "catchup": False,
+        "max_active_runs": 1,
+        "tags": tags,
+        "default_args": DEFAULT_ARGS,
+        "params": {
+            "as_of": Param(None, type=["null", "string"], description="decision date YYYY-MM-DD (default today)"),
+            "databases": Param([], type="array", description="database configs to run (default all)"),
+        },
+    }
 
 
 def _group_by_table(planned: list[dict], actions: tuple[str, ...]) -> list[dict]:
@@ -84,6 +103,15 @@ def archive(item: dict) -> dict:
 def validate(item: dict, archived: dict) -> dict:
     """Validates the archive against the source (ledger: archived → validated | failed)."""
     return _step(item, "validate", validate_step)
+
+
+@task(map_index_template=TABLE_LABEL, max_active_tis_per_dagrun=config.max_parallel_reads())
+def cleanup_source(item: dict, validated: dict) -> dict:
+    """Renames a validated source table to its quarantine name, or drops it after the grace period, for
+    policies with ``source.action: drop`` — only when the ledger shows a passed validation of the
+    archive's current snapshot and no legal hold (ledger: validated → source_renamed → source_dropped;
+    a refusal changes nothing). Runs only after this table's validate task succeeded."""
+    return _step(item, "cleanup_source", cleanup_step)
 
 
 @task(map_index_template=TABLE_LABEL, max_active_tis_per_dagrun=config.max_parallel_reads())

@@ -77,6 +77,17 @@ def test_requests_are_named_from_the_settings(aws_options):
     assert args["--audit_path"] == f"s3://{s['config']['bucket']}/pipeline/audit/r-1/"
     with pytest.raises(ValueError, match="s3://"):
         aws.glue_job_request(_unit("archive"), "/tmp/unit.json", names)
+    # Source cleanup: glue_jobs.cleanup, derived from resource_prefix when the settings omit it.
+    cleanup_unit = {**_unit("cleanup_source"), "cleanup": {"phase": "quarantine"}}
+    job, args = aws.glue_job_request(cleanup_unit, "s3://units/r-1/00003-cleanup_source.json", names, "s3://v.json")
+    assert job == s["glue_jobs"].get("cleanup", f"{s['resource_prefix']}-data-cleanup-source")
+    assert args == {
+        "--work_unit": "s3://units/r-1/00003-cleanup_source.json",
+        "--result_path": f"s3://{s['config']['bucket']}/pipeline/results/r-1/",
+        "--validation_record": "s3://v.json",
+    }
+    archive = f"{cleanup_unit['archive']['namespace']}.{cleanup_unit['archive']['table']}"
+    assert aws.cleanup_result_uri(cleanup_unit, names) == f"{args['--result_path']}{archive}.quarantine.cleanup.json"
     d = aws.discover_request(names, "r-1", "2026-12-01", ["sales"])
     assert d == {
         "function_name": s["lambdas"]["discover"],

@@ -1,7 +1,9 @@
 """``dag.test()`` runs of both DAGs on the local runtime against the live PostgreSQL and MariaDB:
 the archival DAG archives and validates every due table except the one with a value no archive can
 hold (it fails alone: the others go on), the report is written, and the ledger and the warehouse
-agree; then the purge DAG purges only the archives past their retention end and not under legal hold.
+agree; a table whose policy drops the source is renamed to its quarantine name once validated (and
+one whose archive failed is not); then the purge DAG purges only the archives past their retention
+end and not under legal hold.
 
 The expected tables are computed here from the fixture (table names, the policies' durations and
 today's date), never by the policy engine; archives are read back with pyiceberg, not Spark."""
@@ -21,6 +23,8 @@ from conftest import DAGS, TOOLKIT, env
 
 ROWS = {"orders_2015": 50, "orders_2016": 12, "held_2015": 30}
 MARIA_ROWS = {"orders_2015": 40}
+#: Under a policy with `source.action: drop`; drop_2016 holds a value no archive can hold (never validated).
+DROP_ROWS = {"drop_2015": 25, "drop_2016": 9}
 TODAY = datetime.now(UTC).date()
 
 
@@ -48,9 +52,13 @@ def deployment(airflow_db):
 
     pg = psycopg2.connect(host=pg_host, port=pg_port, dbname=dbname, user=user, password=password)
     pg.autocommit = True
+    cleaner, cleaner_password = f"{schema}_cl", f"pw-{suffix}"
     with pg.cursor() as cur:
         cur.execute(f'CREATE SCHEMA "{schema}"')
-        for t, n in ROWS.items():
+        # Source cleanup's own login: PostgreSQL renames only as the owner, so it owns the tables it cleans up.
+        cur.execute(f"CREATE ROLE {cleaner} LOGIN PASSWORD '{cleaner_password}'")
+        cur.execute(f'GRANT USAGE, CREATE ON SCHEMA "{schema}" TO {cleaner}')
+        for t, n in {**ROWS, **DROP_ROWS}.items():
             cur.execute(
                 f'CREATE TABLE "{schema}".{t} (id int PRIMARY KEY, amount numeric(10,2), placed date, note text)'
             )
@@ -60,6 +68,9 @@ def deployment(airflow_db):
             )
         # A value no Iceberg date can hold: this table's archive fails, the others must not care.
         cur.execute(f"UPDATE \"{schema}\".orders_2016 SET placed = 'infinity' WHERE id = 7")
+        cur.execute(f"UPDATE \"{schema}\".drop_2016 SET placed = 'infinity' WHERE id = 3")
+        for t in DROP_ROWS:
+            cur.execute(f'ALTER TABLE "{schema}".{t} OWNER TO {cleaner}')
     my = pymysql.connect(host=my_host, port=my_port, user=user, password=password, autocommit=True)
     with my.cursor() as cur:
         cur.execute(f"CREATE DATABASE `{schema}` CHARACTER SET utf8mb4")
@@ -76,6 +87,7 @@ def deployment(airflow_db):
     scope = (
         f"scope:\n  - schema: {schema}\n    include: ['^orders_']\n    policies: [dags-yearly]\n"
         f"  - schema: {schema}\n    include: ['^held_']\n    policies: [dags-held]\n"
+        f"  - schema: {schema}\n    include: ['^drop_']\n    policies: [dags-drop]\n"
     )
     _write(
         f"{root}/databases/dags_pg.yaml",
@@ -97,6 +109,11 @@ def deployment(airflow_db):
         "name: dags-held\nage:\n  from: table_name\n  pattern: held_YYYY\narchive_after: P3Y\npurge_after: P5Y\n"
         "priority: 20\nlegal_hold:\n  enabled: true\n  reason: Litigation hold LIT-DAGS-1\n",
     )
+    _write(
+        f"{root}/policies/dags-drop.yaml",
+        "name: dags-drop\nage:\n  from: table_name\n  pattern: drop_YYYY\narchive_after: P3Y\npurge_after: P50Y\n"
+        "priority: 30\nsource:\n  action: drop\n  grace_period: P30D\n",
+    )
     saved = dict(os.environ)
     os.environ.update(
         {
@@ -109,6 +126,8 @@ def deployment(airflow_db):
             "OFFLOAD_DB_DAGS_PG_PASSWORD": password,
             "OFFLOAD_DB_DAGS_MARIA_USER": user,
             "OFFLOAD_DB_DAGS_MARIA_PASSWORD": password,
+            "OFFLOAD_CLEANUP_DAGS_PG_USER": cleaner,
+            "OFFLOAD_CLEANUP_DAGS_PG_PASSWORD": cleaner_password,
         }
     )
     yield {"root": root, "schema": schema, "pg": pg}
@@ -116,6 +135,7 @@ def deployment(airflow_db):
     os.environ.update(saved)
     with pg.cursor() as cur:
         cur.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        cur.execute(f"DROP ROLE {cleaner}")
     with my.cursor() as cur:
         cur.execute(f"DROP DATABASE `{schema}`")
     pg.close()
@@ -206,6 +226,7 @@ def test_archival_then_purge(deployment):
     got = {(u["unit"]["database"], u["unit"]["source"]["table"], u["unit"]["action"]) for u in planned["units"]}
     want = {("dags_pg", t, a) for t in due for a in ("archive", "validate")}
     want |= {("dags_maria", "orders_2015", a) for a in ("archive", "validate")}
+    want |= {("dags_pg", t, a) for t in DROP_ROWS for a in ("archive", "validate", "cleanup_source")}
     assert got == want, (got, planned["problems"])
 
     run = _dag(settings["dags"]["archival"]).test()
@@ -219,6 +240,9 @@ def test_archival_then_purge(deployment):
         assert tis[("table.archive", pg(t))] == "success", (t, tis)
         assert tis[("table.validate", pg(t))] == "success", (t, tis)
     assert tis[("table.validate", f"dags_maria.{schema}.orders_2015")] == "success", tis
+    # Source cleanup: after its validation only; never for a table whose archive failed.
+    assert tis[("table.cleanup_source", pg("drop_2015"))] == "success", tis
+    assert tis[("table.cleanup_source", pg("drop_2016"))] == "upstream_failed", tis
     # The report ran although a table failed, and failed the run so it shows.
     assert tis[("report", "-1")] == "failed", tis
     assert str(run.state) in ("failed", "DagRunState.FAILED"), run.state
@@ -245,7 +269,26 @@ def test_archival_then_purge(deployment):
     assert {(t["table"], t["state"]) for t in report["tables"] if t["database"] == "dags_pg"} == {
         *((t, "validated") for t in due),
         ("orders_2016", "failed"),
+        ("drop_2015", "source_renamed"),
+        ("drop_2016", "failed"),
     }
+    # drop_2015: renamed to its quarantine name (zz_offload_q_<yyyymmdd>_<table>, spelled out here) in the
+    # live database, as the ledger records; drop_2016 (its archive failed) is still there, untouched.
+    quarantine = f"zz_offload_q_{TODAY.strftime('%Y%m%d')}_drop_2015"
+    renamed = ledger[("dags_pg", schema, "drop_2015")]
+    assert renamed["state"] == "source_renamed", renamed
+    assert renamed["validation"]["status"] == "passed" and renamed["rows"] == DROP_ROWS["drop_2015"]
+    assert renamed["source_cleanup"]["quarantine_table"] == quarantine, renamed
+    assert renamed["source_cleanup"]["renamed_at"] and renamed["source_cleanup"]["dropped_at"] is None
+    assert ledger[("dags_pg", schema, "drop_2016")]["state"] == "failed"
+    with deployment["pg"].cursor() as cur:
+        cur.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (schema,))
+        tables = {r[0] for r in cur.fetchall()}
+        assert quarantine in tables and "drop_2015" not in tables and "drop_2016" in tables, tables
+        cur.execute(f'SELECT count(*) FROM "{schema}".{quarantine}')
+        assert cur.fetchone()[0] == DROP_ROWS["drop_2015"]
+        cur.execute(f'SELECT count(*) FROM "{schema}".drop_2016')
+        assert cur.fetchone()[0] == DROP_ROWS["drop_2016"]
 
     # The purge DAG: due = retention end (table date + 5 years) past and no legal hold.
     run = _dag(settings["dags"]["purge"]).test()
@@ -264,7 +307,8 @@ def test_archival_then_purge(deployment):
             assert _archive_rows(root, f"{prefix}dags_pg", f"{schema}__{t}") == ROWS[t]
     assert ledger[("dags_maria", schema, "orders_2015")]["state"] == "purged"
     assert ledger[("dags_pg", schema, "orders_2016")]["state"] == "failed"  # never archived: nothing to purge
-    # The source tables are only read: every one is still there with its rows.
+    assert ledger[("dags_pg", schema, "drop_2015")]["state"] == "source_renamed"  # in its grace period
+    # The other source tables are only read: every one is still there with its rows.
     with deployment["pg"].cursor() as cur:
         for t, n in ROWS.items():
             cur.execute(f'SELECT count(*) FROM "{schema}".{t}')

@@ -88,7 +88,12 @@ def test_dags_parse_without_work_and_carry_their_settings(tmp_path):
             # Airflow 3 keeps a mapped task's backoff as its multiplier (True is 2.0).
             assert task["retries"] >= 1 and (task["backoff"] is True or float(task["backoff"]) >= 2), task
         assert dag["tasks"]["report"]["trigger_rule"] == "all_done"
-    per_table = {"table.archive": archival, "table.validate": archival, "purge": purge}
+    per_table = {
+        "table.archive": archival,
+        "table.validate": archival,
+        "table.cleanup_source": archival,
+        "purge": purge,
+    }
     for task_id, dag in per_table.items():
         t = dag["tasks"][task_id]
         assert t["mapped"], task_id

@@ -40,7 +40,7 @@ from .engines import Connection, Engine, engine_for
 from .errors import OffloadError
 from .hold import is_held
 from .iceberg_table import current_snapshot, set_properties, table_properties
-from .jdbc import open_connection
+from .jdbc import Statements, open_connection
 from .lineage import LINEAGE_PREFIX
 from .names import archive_table_name, spark_ident
 from .testhooks import kill_point
@@ -93,7 +93,7 @@ def parse_grace(text: str | None) -> timedelta:
     return timedelta(days=365 * y + 30 * mo + 7 * w + d, hours=h, minutes=mi, seconds=s)
 
 
-class WriteSession:
+class WriteSession(Statements):
     """A JDBC session with the cleanup credential — deliberately NOT read-only — used only here.
     Statements run with a lock timeout so a busy table fails the cleanup instead of queueing."""
 
@@ -104,29 +104,11 @@ class WriteSession:
         self.execute(engine.lock_timeout_statement(30))
         self._conn.commit()
 
-    def execute(self, sql: str) -> None:
-        st = self._conn.createStatement()
-        try:
-            st.execute(sql)
-        finally:
-            st.close()
-
-    def scalar(self, sql: str) -> str | None:
-        st = self._conn.createStatement()
-        try:
-            rs = st.executeQuery(sql)
-            return rs.getString(1) if rs.next() else None
-        finally:
-            st.close()
-
     def commit(self) -> None:
         self._conn.commit()
 
     def rollback(self) -> None:
         self._conn.rollback()
-
-    def close(self) -> None:
-        self._conn.close()
 
 
 def _table_exists(session: WriteSession, engine: Engine, schema: str, table: str) -> bool:

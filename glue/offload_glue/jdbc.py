@@ -23,7 +23,39 @@ def open_connection(spark, engine: Engine, conn: Connection, *, writable: bool =
     return driver.connect(engine.writable_url(conn) if writable else engine.url(conn), props)
 
 
-class JdbcSession:
+class Statements:
+    """``execute``, ``scalar``, ``close`` and ``with`` over the ``java.sql.Connection`` in ``self._conn``:
+    the statement plumbing every driver-side session shares (read, cleanup, restore)."""
+
+    _conn: object
+
+    def execute(self, sql: str) -> None:
+        statement = self._conn.createStatement()
+        try:
+            statement.execute(sql)
+        finally:
+            statement.close()
+
+    def scalar(self, sql: str) -> str | None:
+        """The first column of the first row as text (None: no row or NULL)."""
+        statement = self._conn.createStatement()
+        try:
+            rs = statement.executeQuery(sql)
+            return rs.getString(1) if rs.next() else None
+        finally:
+            statement.close()
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class JdbcSession(Statements):
     def __init__(self, spark, engine: Engine, conn: Connection):
         self._conn = open_connection(spark, engine, conn)
         statement = self._conn.createStatement()
@@ -62,22 +94,6 @@ class JdbcSession:
             return tuple(out)
         finally:
             ps.close()
-
-    def execute(self, sql: str) -> None:
-        statement = self._conn.createStatement()
-        try:
-            statement.execute(sql)
-        finally:
-            statement.close()
-
-    def close(self) -> None:
-        self._conn.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
 
 def read_options(engine: Engine, conn: Connection, fetch_size: int) -> dict[str, str]:

@@ -34,6 +34,7 @@ from .columns import ColumnPlan, spark_canon_expr
 from .engines import Connection, Engine, engine_for
 from .errors import OffloadError
 from .iceberg_table import table_properties
+from .jdbc import Statements, open_connection
 from .lineage import LINEAGE_PREFIX
 from .names import archive_table_name, spark_col, spark_ident
 
@@ -229,32 +230,15 @@ def write_properties(engine: Engine) -> dict[str, str]:
     return {}
 
 
-class RestoreSession:
+class RestoreSession(Statements):
     """A JDBC session with the restore credential — NOT read-only — on the Spark driver."""
 
     def __init__(self, spark, engine: Engine, conn: Connection):
-        from .jdbc import open_connection
-
         self._conn = open_connection(spark, engine, conn, writable=True)
         if engine.name == "mysql":
             self.execute("SET SESSION sql_mode = 'STRICT_ALL_TABLES'")
         else:
             self.execute("SET application_name = 'offload-restore'")
-
-    def execute(self, sql: str) -> None:
-        st = self._conn.createStatement()
-        try:
-            st.execute(sql)
-        finally:
-            st.close()
-
-    def scalar(self, sql: str) -> str | None:
-        st = self._conn.createStatement()
-        try:
-            rs = st.executeQuery(sql)
-            return rs.getString(1) if rs.next() else None
-        finally:
-            st.close()
 
     def transaction(self, statements: list[str]) -> None:
         self._conn.setAutoCommit(False)
@@ -267,9 +251,6 @@ class RestoreSession:
             raise
         finally:
             self._conn.setAutoCommit(True)
-
-    def close(self) -> None:
-        self._conn.close()
 
 
 # ---- the rows: Spark SQL text of each value, in the form the target parses ---------------------------

@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from catalogs import glue_only
 from conftest import CATALOG, pg_exec
 from offload_glue.archive import ArchiveRequest, archive
 from offload_glue.cleanup import CleanupRequest, cleanup, quarantine_name
@@ -36,6 +37,10 @@ def pg_tables(pg_db, schema):
 @pytest.fixture()
 def pg_case(spark, pg_db, pg_connection, pg_schema, pg_cleaner):
     """An archived, validated PostgreSQL table owned by the cleanup role; returns a request factory."""
+    return make_pg_case(spark, pg_db, pg_connection, pg_schema, pg_cleaner)
+
+
+def make_pg_case(spark, pg_db, pg_connection, pg_schema, pg_cleaner, cat=CATALOG, db=DB):
     table = "txn_202001"
     pg_exec(pg_db, f'GRANT USAGE, CREATE ON SCHEMA "{pg_schema}" TO {pg_cleaner.user}')
     pg_exec(
@@ -44,9 +49,9 @@ def pg_case(spark, pg_db, pg_connection, pg_schema, pg_cleaner):
     )
     pg_exec(pg_db, f'ALTER TABLE "{pg_schema}"."{table}" ADD PRIMARY KEY (id)')
     pg_exec(pg_db, f'ALTER TABLE "{pg_schema}"."{table}" OWNER TO {pg_cleaner.user}')
-    run_archive(spark, pg_connection, pg_schema, table, "c-1")
+    run_archive(spark, pg_connection, pg_schema, table, "c-1", cat=cat, db=db)
     record = validate(
-        spark, ValidateRequest(connection=pg_connection, schema=pg_schema, table=table, catalog=CATALOG, database=DB)
+        spark, ValidateRequest(connection=pg_connection, schema=pg_schema, table=table, catalog=cat, database=db)
     )
     assert record["status"] == "passed"
 
@@ -58,8 +63,8 @@ def pg_case(spark, pg_db, pg_connection, pg_schema, pg_cleaner):
             table=table,
             phase="quarantine",
             legal_hold=False,
-            catalog=CATALOG,
-            database=DB,
+            catalog=cat,
+            database=db,
             validation=record,
             grace_period="P7D",
         )
@@ -69,7 +74,7 @@ def pg_case(spark, pg_db, pg_connection, pg_schema, pg_cleaner):
     return request, table, record
 
 
-def run_archive(spark, conn, schema, table, run_id, hold="false"):
+def run_archive(spark, conn, schema, table, run_id, hold="false", cat=CATALOG, db=DB):
     return archive(
         spark,
         ArchiveRequest(
@@ -77,8 +82,8 @@ def run_archive(spark, conn, schema, table, run_id, hold="false"):
             schema=schema,
             table=table,
             run_id=run_id,
-            catalog=CATALOG,
-            database=DB,
+            catalog=cat,
+            database=db,
             legal_hold={"true": True, "false": False}.get(hold),
         ),
     )
@@ -109,6 +114,28 @@ def test_quarantine_then_drop_after_grace_and_revalidation(spark, pg_db, pg_sche
     assert dropped["validation"]["status"] == "passed"
     assert pg_tables(pg_db, pg_schema) == []
     assert props(spark, pg_schema, table)["offload.source.dropped_at"]
+
+
+@glue_only
+def test_quarantine_then_drop_on_the_glue_catalog(spark, pg_db, pg_connection, pg_schema, pg_cleaner, catalog):
+    """The same two phases with the archive in the Glue Data Catalog + S3 (moto): the guards read the
+    Glue table, the intents and times land in its properties, as an independent reader sees them."""
+    db = catalog.database("cleanup")
+    request, table, _ = make_pg_case(spark, pg_db, pg_connection, pg_schema, pg_cleaner, cat=catalog.name, db=db)
+    archived = archive_table_name(pg_schema, table)
+    done = cleanup(spark, request())
+    assert done["status"] == "done", done
+    target = done["quarantine_table"]
+    assert pg_tables(pg_db, pg_schema) == [target]
+    assert catalog.load(db, archived).properties["offload.source.quarantine_table"] == target
+
+    held = cleanup(spark, request(phase="drop", validation=None, legal_hold=True), now=datetime.now(UTC) + timedelta(8))
+    assert held["status"] == "refused" and pg_tables(pg_db, pg_schema) == [target], held
+
+    dropped = cleanup(spark, request(phase="drop", validation=None), now=datetime.now(UTC) + timedelta(days=8))
+    assert dropped["status"] == "done" and dropped["validation"]["status"] == "passed", dropped
+    assert pg_tables(pg_db, pg_schema) == []
+    assert catalog.load(db, archived).properties["offload.source.dropped_at"]
 
 
 def test_a_call_killed_after_its_rename_or_drop_is_completed_by_the_next(spark, pg_db, pg_schema, pg_case):

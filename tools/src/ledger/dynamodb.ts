@@ -56,6 +56,8 @@ class DynamoLedger implements Ledger {
   readonly label: string;
   private readonly base: DynamoDBClient;
   private readonly ddb: DynamoDBDocumentClient;
+  /** What this instance last read or wrote, per key (null: no entry): its next conditional put's condition. */
+  private readonly known = new Map<string, LedgerEntry | null>();
   constructor(private readonly opts: DynamoLedgerOptions) {
     this.base = opts.client ?? new DynamoDBClient({ ...(opts.region ? { region: opts.region } : {}), maxAttempts: 8 });
     this.ddb = DynamoDBDocumentClient.from(this.base, { marshallOptions: { removeUndefinedValues: true } });
@@ -67,10 +69,11 @@ class DynamoLedger implements Ledger {
   }
 
   async get(ref: TableRef): Promise<LedgerEntry | undefined> {
-    const out = await this.ddb.send(
-      new GetCommand({ TableName: this.opts.table, Key: { pk: ledgerPk(ref) }, ConsistentRead: true }),
-    );
-    return out.Item ? strip(out.Item) : undefined;
+    const pk = ledgerPk(ref);
+    const out = await this.ddb.send(new GetCommand({ TableName: this.opts.table, Key: { pk }, ConsistentRead: true }));
+    const entry = out.Item ? strip(out.Item) : undefined;
+    this.known.set(pk, entry ?? null);
+    return entry;
   }
 
   async list(database?: string): Promise<LedgerEntry[]> {
@@ -98,14 +101,35 @@ class DynamoLedger implements Ledger {
     return out.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
   }
 
+  /**
+   * One conditional put when this instance last read or wrote the entry (its state and version are the
+   * condition, so a stale copy can never win); on a failed condition, or a stale copy that refuses the
+   * transition, the entry is read again and the transition decided on what is really there.
+   */
   async transition(ref: TableRef, t: Transition): Promise<LedgerEntry> {
+    const pk = ledgerPk(ref);
+    if (this.known.has(pk)) {
+      const cached = this.known.get(pk) ?? undefined;
+      try {
+        const next = applyTransition(ref, cached, t);
+        if (await this.put(pk, cached, next)) return next;
+      } catch (e) {
+        if (!(e instanceof LedgerConflictError)) throw e;
+      }
+    }
     const current = await this.get(ref);
     const next = applyTransition(ref, current, t);
+    if (await this.put(pk, current, next)) return next;
+    throw new LedgerConflictError(ref, t.expect, (await this.get(ref))?.state ?? null);
+  }
+
+  /** Writes `next` if the stored entry is still `current`; false when the condition failed. */
+  private async put(pk: string, current: LedgerEntry | undefined, next: LedgerEntry): Promise<boolean> {
     try {
       await this.ddb.send(
         new PutCommand({
           TableName: this.opts.table,
-          Item: { pk: ledgerPk(ref), ...next },
+          Item: { pk, ...next },
           ...(current
             ? {
                 ConditionExpression: '#s = :s AND #v = :v',
@@ -116,10 +140,13 @@ class DynamoLedger implements Ledger {
         }),
       );
     } catch (e) {
-      if (e instanceof ConditionalCheckFailedException || (e as Error).name === 'ConditionalCheckFailedException')
-        throw new LedgerConflictError(ref, t.expect, (await this.get(ref))?.state ?? null);
+      if (e instanceof ConditionalCheckFailedException || (e as Error).name === 'ConditionalCheckFailedException') {
+        this.known.delete(pk);
+        return false;
+      }
       throw e;
     }
-    return next;
+    this.known.set(pk, next);
+    return true;
   }
 }

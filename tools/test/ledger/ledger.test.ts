@@ -106,6 +106,25 @@ for (const store of stores) {
     assert.equal([got.schema, got.table, got.archive_namespace], ['pay/ments', 'txn.2020 01', 'archive_db1']);
   });
 
+  test(`${store.name}: a writer's remembered copy never wins over a newer entry, and never blocks one`, async () => {
+    const a = await store.make();
+    const b = a.peer();
+    await a.transition(ref, step(null, 'archiving'));
+    await a.transition(ref, step('archiving', 'archived', { snapshotId: SNAP, rows: 5 }));
+    // b moves the table on behind a's back; a still remembers `archived`.
+    await b.transition(ref, step('archived', 'validated', { validation: passed, runId: 'rb' }));
+    const failed = step('archived', 'failed', { error: { code: 'job/x', message: 'x' } });
+    assert.instance(await a.transition(ref, failed).catch((x) => x), LedgerConflictError);
+    assert.is((await b.get(ref))!.state, 'validated');
+    // What a now asks starts from what is really there: it goes through.
+    const renamed = await a.transition(ref, step('validated', 'source_renamed', { runId: 'ra' }));
+    assert.equal([renamed.state, renamed.version], ['source_renamed', 4]);
+    assert.equal(
+      (await b.get(ref))!.history.map((h) => h.run_id),
+      ['r1', 'r1', 'rb', 'ra'],
+    );
+  });
+
   test(`${store.name}: illegal transitions are refused and change nothing`, async () => {
     const l = await store.make();
     const refused: [State | null, Transition, 'illegal' | 'conflict'][] = [
