@@ -16,6 +16,7 @@ import { BIN, cli } from '../helpers/cli.js';
 import { removeTree, writeTree } from '../helpers/fixtures.js';
 import { SETTINGS } from '../helpers/repo.js';
 import { myConn, pgAdmin, pgConn } from '../catalog/live-setup.js';
+import { waitWorkerGone } from '../helpers/worker.js';
 
 const AS_OF = '2026-12-02';
 const MONTHLY = `name: monthly
@@ -299,24 +300,6 @@ async function killWhen(
   await new Promise<void>((r) => (code !== undefined ? r() : child.on('exit', () => r())));
   await waitWorkerGone(path.join(f.dir, '.offload/warehouse'));
   return { killed, code: code ?? null };
-}
-
-/** Waits until no worker of this warehouse is alive (it exits when the runner's pipe closes). */
-async function waitWorkerGone(warehouse: string) {
-  const mine = () =>
-    readdirSync('/proc')
-      .filter((p) => /^\d+$/.test(p))
-      .filter((p) => {
-        try {
-          const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8');
-          return cmd.includes('offload_glue.worker') && cmd.includes(warehouse);
-        } catch {
-          return false;
-        }
-      });
-  const deadline = Date.now() + 60_000;
-  while (mine().length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-  assert.equal(mine(), [], 'the worker exits when the runner is killed');
 }
 
 test('offload run: killed anywhere, every rerun converges; the ledger never claims what did not happen', async () => {
