@@ -10,9 +10,12 @@
  */
 import './drivers.js';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { randomUUID } from 'node:crypto';
+import pLimit from 'p-limit';
 import { discoverDatabase } from '../../tools/src/catalog/discover.js';
 import { loadRepo } from '../../tools/src/config/load.js';
+import type { LoadedRepo } from '../../tools/src/config/loaded.js';
 import { evaluate, planWorkUnits, type Decision } from '../../tools/src/core/index.js';
 import { inventoryText, type Inventory } from '../../tools/src/inventory/inventory.js';
 import { archiveRecordsOf, progressOf, type LedgerEntry } from '../../tools/src/ledger/index.js';
@@ -35,6 +38,13 @@ export interface DiscoverConfig {
   inventoryPrefix?: string;
   /** The run ledger's DynamoDB table. @default none: nothing counts as archived */
   ledgerTable?: string;
+  /**
+   * Keep the loaded configs for the next invocation of a warm Lambda, reused while the sync manifest's ETag is
+   * unchanged (every sync that changes a config writes a new manifest, last). @default false: read every time
+   */
+  reuseConfigs?: boolean;
+  /** Secrets Manager client reused across invocations. @default one per secret read */
+  secretsManager?: SecretsManagerClient;
 }
 
 export interface DiscoverOutput {
@@ -49,7 +59,7 @@ export interface DiscoverOutput {
 }
 
 export async function discover(event: DiscoverEvent, config: DiscoverConfig, s3: S3Client): Promise<DiscoverOutput> {
-  const repo = await loadRepo(s3Source(s3, config.bucket, config.prefix));
+  const { repo, manifest } = await syncedConfigs(s3, config);
   if (repo.errors > 0)
     throw new Error(
       `the synced configs at s3://${config.bucket}/${config.prefix} have ${repo.errors} validation error(s): ` +
@@ -67,7 +77,7 @@ export async function discover(event: DiscoverEvent, config: DiscoverConfig, s3:
   const asOf = event.as_of ?? new Date().toISOString();
   // Both reads overlap the catalog queries (awaited after them; a failure is not lost, only deferred).
   const pendingEntries = ledgerEntries(config.ledgerTable, wanted);
-  const pendingCommit = syncedCommit(s3, config);
+  const pendingCommit = manifest.then((m) => m.commit);
   pendingEntries.catch(() => undefined);
   pendingCommit.catch(() => undefined);
   const inventories = new Map<string, Inventory>();
@@ -76,7 +86,12 @@ export async function discover(event: DiscoverEvent, config: DiscoverConfig, s3:
     const { inventory } = await discoverDatabase({
       database,
       policies,
-      credentials: { env: {}, aws: true, ...(process.env.AWS_REGION ? { region: process.env.AWS_REGION } : {}) },
+      credentials: {
+        env: {},
+        aws: true,
+        ...(process.env.AWS_REGION ? { region: process.env.AWS_REGION } : {}),
+        ...(config.secretsManager ? { secretsManager: config.secretsManager } : {}),
+      },
     });
     const key = `${config.inventoryPrefix ?? 'pipeline/inventory'}/${database.name}.json`;
     await s3.send(
@@ -126,19 +141,24 @@ export async function discover(event: DiscoverEvent, config: DiscoverConfig, s3:
     },
     { progress: progressOf(entries) },
   );
-  const work_units: string[] = [];
-  for (const [i, unit] of planned.units.entries()) {
-    const key = `pipeline/work-units/${runId}/${String(i).padStart(5, '0')}-${unit.action}.json`;
-    await s3.send(
-      new PutObjectCommand({
-        Bucket: config.bucket,
-        Key: key,
-        Body: `${JSON.stringify(unit, null, 2)}\n`,
-        ContentType: 'application/json',
+  // One PUT per work unit, a few at a time; the list keeps the engine's order.
+  const limit = pLimit(8);
+  const work_units = await Promise.all(
+    planned.units.map((unit, i) =>
+      limit(async () => {
+        const key = `pipeline/work-units/${runId}/${String(i).padStart(5, '0')}-${unit.action}.json`;
+        await s3.send(
+          new PutObjectCommand({
+            Bucket: config.bucket,
+            Key: key,
+            Body: `${JSON.stringify(unit, null, 2)}\n`,
+            ContentType: 'application/json',
+          }),
+        );
+        return `s3://${config.bucket}/${key}`;
       }),
-    );
-    work_units.push(`s3://${config.bucket}/${key}`);
-  }
+    ),
+  );
   return { as_of: evaluation.as_of, databases, eligible, run_id: runId, work_units, problems: planned.problems };
 }
 
@@ -153,30 +173,60 @@ async function ledgerEntries(table: string | undefined, wanted: Set<string> | un
   }
 }
 
-/** The commit the last sync published (its manifest), stamped on every work unit. */
-async function syncedCommit(s3: S3Client, config: DiscoverConfig): Promise<string> {
+/** The last sync's manifest: its ETag (the cache key of the loaded configs) and commit (stamped on every unit). */
+async function readManifest(s3: S3Client, config: DiscoverConfig): Promise<{ etag: string; commit: string }> {
   const key = `${config.prefix}/_offload/manifest.json`;
   try {
     const o = await s3.send(new GetObjectCommand({ Bucket: config.bucket, Key: key }));
     const commit = (JSON.parse(await o.Body!.transformToString('utf8')) as { commit?: unknown }).commit;
-    if (typeof commit === 'string' && commit) return commit;
+    if (typeof commit === 'string' && commit) return { etag: o.ETag ?? '', commit };
   } catch (e) {
     if ((e as { name?: string }).name !== 'NoSuchKey') throw e;
   }
   throw new Error(`s3://${config.bucket}/${key} has no commit: run offload sync --target aws --apply first`);
 }
 
+/** The configs loaded by the last invocation (reuseConfigs), with the manifest ETag they were read under. */
+let synced: { source: string; etag: string; repo: LoadedRepo } | undefined;
+
+/**
+ * The synced configs, validated as `offload validate` does, and the manifest, read side by side; with
+ * reuseConfigs, the previous invocation's configs while the manifest's ETag is the one they were read under.
+ */
+async function syncedConfigs(
+  s3: S3Client,
+  config: DiscoverConfig,
+): Promise<{ repo: LoadedRepo; manifest: Promise<{ etag: string; commit: string }> }> {
+  const source = `s3://${config.bucket}/${config.prefix}`;
+  const manifest = readManifest(s3, config);
+  manifest.catch(() => undefined); // awaited later, after the configs' own errors
+  if (config.reuseConfigs && synced?.source === source) {
+    const m = await manifest.catch(() => undefined);
+    if (m?.etag && m.etag === synced.etag) return { repo: synced.repo, manifest };
+  }
+  const repo = await loadRepo(s3Source(s3, config.bucket, config.prefix));
+  if (config.reuseConfigs && repo.errors === 0) {
+    const m = await manifest.catch(() => undefined);
+    synced = m?.etag ? { source, etag: m.etag, repo } : undefined;
+  }
+  return { repo, manifest };
+}
+
 let client: S3Client | undefined;
+let secrets: SecretsManagerClient | undefined;
 
 /** The Lambda entry point (invoked synchronously by the archival DAG). */
 export async function handler(event: DiscoverEvent = {}): Promise<DiscoverOutput> {
   client ??= new S3Client({});
+  secrets ??= new SecretsManagerClient({ maxAttempts: 2 });
   return discover(
     event ?? {},
     {
       bucket: process.env.OFFLOAD_CONFIG_BUCKET!,
       prefix: process.env.OFFLOAD_CONFIG_PREFIX!,
       ...(process.env.OFFLOAD_LEDGER_TABLE ? { ledgerTable: process.env.OFFLOAD_LEDGER_TABLE } : {}),
+      reuseConfigs: true,
+      secretsManager: secrets,
     },
     client,
   );

@@ -128,6 +128,11 @@ test('reads the configs from S3, discovers live, writes the inventory, returns t
   // Work units: archive then validate for each eligible table, valid against their schema.
   assert.equal(out.problems, []);
   assert.is(out.work_units.length, 4);
+  // Written a few at a time, listed in the engine's order (the key's index prefix).
+  assert.equal(
+    out.work_units.map((u) => u.split('/').at(-1)!.slice(0, 5)),
+    ['00000', '00001', '00002', '00003'],
+  );
   const units = [];
   for (const uri of out.work_units) {
     const key = uri.replace(`s3://${BUCKET}/`, '');
@@ -197,6 +202,28 @@ test('with the run ledger: a validated table is not planned again, an archived o
   assert.equal(actions, ['validate.json']);
   // Neither is eligible for a new archive any more: the engine sees both archived.
   assert.equal(out.eligible, []);
+});
+
+test('a warm Lambda reuses the configs while the sync manifest is unchanged, and reloads on a new one', async () => {
+  const put = (rel: string, body: string) =>
+    s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `reuse/${rel}`, Body: body }));
+  for (const [rel, body] of Object.entries(files())) await put(rel, body);
+  await put('_offload/manifest.json', JSON.stringify({ format: 1, generation: 3, commit: 'abc1234def' }));
+  const config = { bucket: BUCKET, prefix: 'reuse', reuseConfigs: true, inventoryPrefix: 'reuse-inventory' };
+  const eligible = async () =>
+    (await discover({ as_of: AS_OF, databases: ['pgdb'] }, config, s3)).eligible.map((e) => e.table).sort();
+  assert.equal(await eligible(), ['txn_202001', 'txn_202410']);
+  // A policy file changed behind the manifest's back (no sync does that): the loaded configs still serve.
+  const policy = files()['policies/monthly.yaml']!;
+  await put('policies/monthly.yaml', policy.replace('archive_after: P2Y', 'archive_after: P100Y'));
+  assert.equal(await eligible(), ['txn_202001', 'txn_202410']);
+  // A sync writes its manifest last: the next invocation reads the new configs.
+  await put('_offload/manifest.json', JSON.stringify({ format: 1, generation: 4, commit: 'def5678abc' }));
+  assert.equal(await eligible(), []);
+  // Without reuseConfigs every invocation reads the files (the policy change is seen at once).
+  await put('policies/monthly.yaml', policy);
+  const fresh = await discover({ as_of: AS_OF, databases: ['pgdb'] }, { ...config, reuseConfigs: false }, s3);
+  assert.equal(fresh.eligible.map((e) => e.table).sort(), ['txn_202001', 'txn_202410']);
 });
 
 test.run();

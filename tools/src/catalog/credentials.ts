@@ -13,6 +13,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { parse as parseYaml } from 'yaml';
 import type { DatabaseConfig } from '../generated/database.js';
 import { envPrefix } from '../config/naming.js';
@@ -40,6 +41,11 @@ export interface CredentialOptions {
   region?: string;
   /** Skip Secrets Manager (tests, `--no-aws`). */
   aws?: boolean;
+  /**
+   * A Secrets Manager client to reuse (a warm Lambda keeps one across invocations), used for secrets named
+   * without an ARN of another region. @default a client made for the call and destroyed after it
+   */
+  secretsManager?: SecretsManagerClient;
 }
 
 async function fromFile(db: DatabaseConfig, opts: CredentialOptions): Promise<Credentials | undefined> {
@@ -83,14 +89,17 @@ async function fromFile(db: DatabaseConfig, opts: CredentialOptions): Promise<Cr
 }
 
 async function fromSecretsManager(db: DatabaseConfig, opts: CredentialOptions): Promise<Credentials> {
-  const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+  const sdk = await import('@aws-sdk/client-secrets-manager');
   // An ARN names its region; a plain name uses the environment's region, else the settings' one.
   const arnRegion = /^arn:aws[a-z-]*:secretsmanager:([a-z0-9-]+):/.exec(db.credentials.secret)?.[1];
   const region = arnRegion ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? opts.region;
-  const client = new SecretsManagerClient({ ...(region ? { region } : {}), maxAttempts: 2 });
+  const shared = opts.secretsManager && (!arnRegion || arnRegion === (await opts.secretsManager.config.region()));
+  const client = shared
+    ? opts.secretsManager!
+    : new sdk.SecretsManagerClient({ ...(region ? { region } : {}), maxAttempts: 2 });
   let text: string | undefined;
   try {
-    const out = await client.send(new GetSecretValueCommand({ SecretId: db.credentials.secret }));
+    const out = await client.send(new sdk.GetSecretValueCommand({ SecretId: db.credentials.secret }));
     text = out.SecretString ?? (out.SecretBinary ? Buffer.from(out.SecretBinary).toString('utf8') : undefined);
   } catch (e) {
     const env = envPrefix(db.name);
@@ -100,7 +109,7 @@ async function fromSecretsManager(db: DatabaseConfig, opts: CredentialOptions): 
         `locally set ${env}USER and ${env}PASSWORD or add it to .offload/credentials.yaml`,
     );
   } finally {
-    client.destroy();
+    if (!shared) client.destroy();
   }
   let doc: Record<string, unknown>;
   try {

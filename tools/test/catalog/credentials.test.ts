@@ -135,6 +135,27 @@ test('Secrets Manager (moto): username/password/host/port from the secret; a mis
       assert.match(e.message, /OFFLOAD_DB_GONE_USER/);
     },
   );
+  // A client to reuse (a warm Lambda's): every read of its region goes through it, and it stays open.
+  const shared = new SecretsManagerClient({ region: 'eu-west-1' });
+  let sent = 0;
+  shared.middlewareStack.add(
+    (next) => async (args) => {
+      sent++;
+      return next(args);
+    },
+    { step: 'initialize' },
+  );
+  const opts = { env: { HOME: '/nonexistent' }, region: 'eu-west-1', secretsManager: shared };
+  for (let i = 0; i < 2; i++) assert.is((await resolveCredentials(db('nucleus', 'acme/nucleus'), opts)).user, 'svc');
+  assert.is(sent, 2);
+  // An ARN naming another region gets a client of that region, not the shared one.
+  const other = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:acme/other';
+  await resolveCredentials(db('other', other), opts).then(
+    () => assert.unreachable(),
+    (e) => assert.match(e.message, /secret "arn:aws:secretsmanager:us-east-1/),
+  );
+  assert.is(sent, 2);
+  shared.destroy();
 });
 
 test.after(async () => {
