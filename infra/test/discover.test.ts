@@ -11,14 +11,17 @@ import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secre
 import { startMoto, type MotoServer } from '../../tools/test/helpers/moto.js';
 import { RUN, pgAdmin, pgConn } from '../../tools/test/catalog/live-setup.js';
 import { isWorkUnit, workUnitProblems } from '../../tools/src/core/index.js';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createDynamoLedger, createLedgerTable } from '../../tools/src/ledger/dynamodb.js';
 import { discover } from '../lambdas/discover.js';
+import { publishConfigs } from '../../tools/test/helpers/config-table.js';
 
 const REGION = 'eu-west-2';
 const BUCKET = `offload-configs-dl-${RUN}`;
 const SCHEMA = `dl_${RUN}`;
 const AS_OF = '2026-11-27';
+const TABLE = `acme-configs-dl-${RUN}`;
+const CONFIG = { bucket: BUCKET, prefix: 'configs', configTable: TABLE };
 
 let moto: MotoServer;
 let s3: S3Client;
@@ -75,9 +78,9 @@ test.before(async () => {
   moto = await startMoto({ region: REGION });
   s3 = new S3Client({ region: REGION, forcePathStyle: true });
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET, CreateBucketConfiguration: { LocationConstraint: REGION } }));
-  for (const [rel, body] of Object.entries(files()))
-    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `configs/${rel}`, Body: body }));
-  // The sync manifest (not a config: the S3 config source ignores it); its commit stamps the work units.
+  // What `offload sync` publishes: the validated configs in the config table, the manifest (written last) in S3.
+  await publishConfigs(TABLE, files(), REGION);
+  // The sync manifest: its commit stamps the work units, its ETag keys a warm Lambda's configs.
   await s3.send(
     new PutObjectCommand({
       Bucket: BUCKET,
@@ -106,7 +109,7 @@ test.after(async () => {
 });
 
 test('reads the configs from S3, discovers live, writes the inventory, returns the eligible tables', async () => {
-  const out = await discover({ as_of: AS_OF, run_id: 'run-7' }, { bucket: BUCKET, prefix: 'configs' }, s3);
+  const out = await discover({ as_of: AS_OF, run_id: 'run-7' }, CONFIG, s3);
   // txn_202001 (ends 2020-01-31) and txn_202410 (ends 2024-10-31) are more than two years before
   // 2026-11-27; txn_202611 is not; other_202001 is not claimed by the scope.
   assert.equal(out.eligible.map((e) => `${e.schema}.${e.table}:${e.action}:${e.policy}`).sort(), [
@@ -153,25 +156,26 @@ test('reads the configs from S3, discovers live, writes the inventory, returns t
   assert.match(JSON.stringify(units[0]), 'run-7');
 });
 
-test('an unknown database is refused by name; invalid synced configs are refused with their findings', async () => {
+test('an unknown database is refused by name; a config table without settings is refused by name', async () => {
   try {
-    await discover({ databases: ['nope'] }, { bucket: BUCKET, prefix: 'configs' }, s3);
+    await discover({ databases: ['nope'] }, CONFIG, s3);
     assert.unreachable();
   } catch (e) {
     assert.match((e as Error).message, /no synced database named nope/);
   }
-  await s3.send(
-    new PutObjectCommand({ Bucket: BUCKET, Key: 'bad/offload.settings.yaml', Body: files()['offload.settings.yaml']! }),
-  );
-  await s3.send(
-    new PutObjectCommand({ Bucket: BUCKET, Key: 'bad/policies/monthly.yaml', Body: 'name: monthly\nage: 3\n' }),
+  await new DynamoDBClient({ region: REGION }).send(
+    new CreateTableCommand({
+      TableName: `${TABLE}-none`,
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
   );
   try {
-    await discover({}, { bucket: BUCKET, prefix: 'bad' }, s3);
+    await discover({}, { ...CONFIG, configTable: `${TABLE}-none` }, s3);
     assert.unreachable();
   } catch (e) {
-    assert.match((e as Error).message, /validation error/);
-    assert.match((e as Error).message, /policies\/monthly\.yaml:\d+/);
+    assert.match((e as Error).message, `the config table ${TABLE}-none has no SETTINGS item: run offload sync`);
   }
 });
 
@@ -192,11 +196,7 @@ test('with the run ledger: a validated table is not planned again, an archived o
     validation: { status: 'passed', snapshot_id: '1' },
   });
   ledger.close();
-  const out = await discover(
-    { as_of: AS_OF, run_id: 'run-8' },
-    { bucket: BUCKET, prefix: 'configs', ledgerTable: table },
-    s3,
-  );
+  const out = await discover({ as_of: AS_OF, run_id: 'run-8' }, { ...CONFIG, ledgerTable: table }, s3);
   const actions = out.work_units.map((u) => u.replace(/^.*\/\d+-/, ''));
   // txn_202001 is validated (nothing to do before its purge); txn_202410 archived: validate only.
   assert.equal(actions, ['validate.json']);
@@ -205,25 +205,38 @@ test('with the run ledger: a validated table is not planned again, an archived o
 });
 
 test('a warm Lambda reuses the configs while the sync manifest is unchanged, and reloads on a new one', async () => {
-  const put = (rel: string, body: string) =>
-    s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `reuse/${rel}`, Body: body }));
-  for (const [rel, body] of Object.entries(files())) await put(rel, body);
-  await put('_offload/manifest.json', JSON.stringify({ format: 1, generation: 3, commit: 'abc1234def' }));
-  const config = { bucket: BUCKET, prefix: 'reuse', reuseConfigs: true, inventoryPrefix: 'reuse-inventory' };
-  const eligible = async () =>
-    (await discover({ as_of: AS_OF, databases: ['pgdb'] }, config, s3)).eligible.map((e) => e.table).sort();
+  const table = `${TABLE}-reuse`;
+  const manifest = (generation: number) =>
+    s3.send(
+      new PutObjectCommand({
+        Bucket: BUCKET,
+        Key: 'reuse/_offload/manifest.json',
+        Body: JSON.stringify({ format: 1, generation, commit: 'abc1234def' }),
+      }),
+    );
+  await publishConfigs(table, files(), REGION);
+  await manifest(3);
+  const config = {
+    bucket: BUCKET,
+    prefix: 'reuse',
+    configTable: table,
+    reuseConfigs: true,
+    inventoryPrefix: 'reuse-inv',
+  };
+  const eligible = async (c: typeof config = config) =>
+    (await discover({ as_of: AS_OF, databases: ['pgdb'] }, c, s3)).eligible.map((e) => e.table).sort();
   assert.equal(await eligible(), ['txn_202001', 'txn_202410']);
-  // A policy file changed behind the manifest's back (no sync does that): the loaded configs still serve.
+  // A policy changed in the table behind the manifest's back (no sync does that): the loaded configs still serve.
   const policy = files()['policies/monthly.yaml']!;
-  await put('policies/monthly.yaml', policy.replace('archive_after: P2Y', 'archive_after: P100Y'));
+  const later = { ...files(), 'policies/monthly.yaml': policy.replace('archive_after: P2Y', 'archive_after: P100Y') };
+  await publishConfigs(table, later, REGION);
   assert.equal(await eligible(), ['txn_202001', 'txn_202410']);
   // A sync writes its manifest last: the next invocation reads the new configs.
-  await put('_offload/manifest.json', JSON.stringify({ format: 1, generation: 4, commit: 'def5678abc' }));
+  await manifest(4);
   assert.equal(await eligible(), []);
-  // Without reuseConfigs every invocation reads the files (the policy change is seen at once).
-  await put('policies/monthly.yaml', policy);
-  const fresh = await discover({ as_of: AS_OF, databases: ['pgdb'] }, { ...config, reuseConfigs: false }, s3);
-  assert.equal(fresh.eligible.map((e) => e.table).sort(), ['txn_202001', 'txn_202410']);
+  // Without reuseConfigs every invocation reads the table (the change back is seen at once).
+  await publishConfigs(table, files(), REGION);
+  assert.equal(await eligible({ ...config, reuseConfigs: false }), ['txn_202001', 'txn_202410']);
 });
 
 test.run();

@@ -8,13 +8,13 @@ import pLimit from 'p-limit';
 import type { DatabaseConfig } from '../generated/database.js';
 import type { PolicyConfig } from '../generated/policy.js';
 import type { Inventory, InventoryError, InventoryTable } from '../inventory/inventory.js';
-import { INVENTORY_FORMAT_VERSION } from '../inventory/inventory.js';
-import { parseJdbcUrl, type JdbcTarget } from '../config/jdbc.js';
+import { INVENTORY_FORMAT_VERSION } from '../inventory/format.js';
 import { claimingScopes, compileScope } from '../engine/scope.js';
 import { findColumn } from '../engine/columns.js';
 import { countingPort, type CatalogSession, type QueryPort } from './port.js';
-import { classify, CatalogError } from './errors.js';
+import { classify } from './errors.js';
 import { openSession } from './connect.js';
+import { targetOf } from './target.js';
 import { resolveCredentials, CredentialsError, type CredentialOptions } from './credentials.js';
 import type { Introspector, TableInfo } from './model.js';
 import { toIso } from './model.js';
@@ -73,18 +73,7 @@ export interface DiscoverResult {
   measureQueries: number;
 }
 
-/** The connection target: the config's JDBC URL, or the credentials' URL / host override. */
-export function targetOf(db: DatabaseConfig, creds: { url?: string; host?: string; port?: number }): JdbcTarget {
-  const url = creds.url ?? db.jdbc_url;
-  const parsed = parseJdbcUrl(db.engine, url);
-  if (!parsed.ok)
-    throw new CatalogError(
-      'discover/query-failed',
-      `JDBC URL ${creds.url ? '(from credentials) ' : ''}of database ${db.name} is invalid: ` +
-        `${parsed.problem} (expected ${parsed.form})`,
-    );
-  return { ...parsed.target, ...(creds.host ? { host: creds.host } : {}), ...(creds.port ? { port: creds.port } : {}) };
-}
+export { targetOf } from './target.js';
 
 interface Measure {
   table: InventoryTable;
