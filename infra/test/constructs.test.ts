@@ -479,6 +479,18 @@ test('Functions (in the stack): five Node.js 22 ESM Lambdas, DLQ on the async tr
   assert.is(namingLedger.length, 3, `policies naming the ledger: ${namingLedger.join(', ')}`);
   const discoverFn = fns.find((f) => f.Properties.FunctionName === 'acme_discover')!;
   assert.equal(discoverFn.Properties.Environment.Variables.OFFLOAD_LEDGER_TABLE, { Ref: ledgerId });
+  // The config table: discover scans it (the configs sync published), test_connection gets one item; neither writes.
+  const configTableId = Object.entries(t.findResources('AWS::DynamoDB::Table')).find(
+    ([, r]) => r.Properties.TableName === 'acme-configs',
+  )?.[0];
+  const onConfigTable = (roleLogicalId: string) =>
+    statementsOfRole(t, roleLogicalId)
+      .filter((x) => JSON.stringify(x.Resource ?? '').includes(`"${configTableId}"`))
+      .flatMap(actionsOf)
+      .sort();
+  assert.equal(onConfigTable(roleId(t, 'FunctionsdiscoverRole')), ['dynamodb:Scan']);
+  assert.equal(onConfigTable(roleId(t, 'FunctionstestConnectionRole')), ['dynamodb:GetItem']);
+  assert.equal(discoverFn.Properties.Environment.Variables.OFFLOAD_CONFIG_TABLE, { Ref: configTableId });
   const reportFn = fns.find((f) => f.Properties.FunctionName === 'acme_report')!;
   assert.equal(reportFn.Properties.Environment.Variables.OFFLOAD_LEDGER_TABLE, { Ref: ledgerId });
   assert.equal(reportFn.Properties.Environment.Variables.OFFLOAD_RESULTS_BUCKET, { Ref: configBucketId });
