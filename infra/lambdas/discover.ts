@@ -83,6 +83,7 @@ export async function discover(event: DiscoverEvent, config: DiscoverConfig, s3:
   pendingCommit.catch(() => undefined);
   const inventories = new Map<string, Inventory>();
   const databases: DiscoverOutput['databases'] = [];
+  const snapshots: Promise<unknown>[] = [];
   for (const database of chosen) {
     const { inventory } = await discoverDatabase({
       database,
@@ -95,7 +96,8 @@ export async function discover(event: DiscoverEvent, config: DiscoverConfig, s3:
       },
     });
     const key = `${config.inventoryPrefix ?? 'pipeline/inventory'}/${database.name}.json`;
-    await s3.send(
+    // Written while the next database is discovered and the engine runs; all written before any work unit.
+    const put = s3.send(
       new PutObjectCommand({
         Bucket: config.bucket,
         Key: key,
@@ -103,6 +105,8 @@ export async function discover(event: DiscoverEvent, config: DiscoverConfig, s3:
         ContentType: 'application/json',
       }),
     );
+    put.catch(() => undefined); // awaited below
+    snapshots.push(put);
     inventories.set(database.name, inventory);
     databases.push({
       database: database.name,
@@ -142,6 +146,7 @@ export async function discover(event: DiscoverEvent, config: DiscoverConfig, s3:
     },
     { progress: progressOf(entries) },
   );
+  await Promise.all(snapshots);
   // One PUT per work unit, a few at a time; the list keeps the engine's order.
   const limit = pLimit(8);
   const work_units = await Promise.all(
