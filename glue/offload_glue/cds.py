@@ -12,8 +12,10 @@ old start-up, never a different behaviour.
 The archive's file name carries a hash of what it depends on (the jars of ``.cache/jars`` with sizes and
 times, the pyspark installation, the java binary), so a change of any of them makes a new archive; it is
 written under another name and renamed when the JVM that dumped it has exited, so a job never maps a partial
-file. Archives of other class paths are left (other checkouts may share the cache). Local runs only: on Glue
-the JVM is Glue's.
+file. Each use touches its archive; building a new one removes the archives (about 150 MB each) that no run
+has used for ``PRUNE_AFTER_DAYS`` days, so the cache does not grow with every jar or Spark upgrade while
+archives other checkouts still use (they may share the cache) are kept. Local runs only: on Glue the JVM is
+Glue's.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import tempfile
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 CDS_DIR = os.environ.get("OFFLOAD_CDS_DIR", os.path.join(ROOT, ".cache", "jvm-cds"))
 DUMP_ENV = "OFFLOAD_CDS_DUMP"  # set only by build(): the child JVM dumps its classes to this path at exit
+PRUNE_AFTER_DAYS = 14
 
 
 def archive_path(jars: list[str]) -> str | None:
@@ -61,8 +64,33 @@ def jvm_options(jars: list[str]) -> str:
         return f" -XX:ArchiveClassesAtExit={dump}"
     path = archive_path(jars)
     if path and os.path.isfile(path):
+        with contextlib.suppress(OSError):  # marks it used (prune() keeps what runs use)
+            os.utime(path)
         return f" -Xshare:auto -XX:SharedArchiveFile={path}"
     return ""
+
+
+def prune(keep: str, now: float | None = None) -> list[str]:
+    """Removes the archives (and their logs) in the archive's directory, other than ``keep``, that no run has
+    used for PRUNE_AFTER_DAYS days; returns the removed archives. Partial dumps of a crashed build go too."""
+    import time
+
+    cutoff = (time.time() if now is None else now) - PRUNE_AFTER_DAYS * 86400
+    removed = []
+    for old in glob.glob(os.path.join(os.path.dirname(keep), "spark-*.jsa*")):
+        base = old.split(".jsa")[0] + ".jsa"
+        if base == keep or old.endswith(".log"):
+            continue
+        try:
+            if os.stat(old).st_mtime >= cutoff:
+                continue
+            os.remove(old)
+        except OSError:
+            continue
+        removed.append(old)
+        with contextlib.suppress(OSError):
+            os.remove(f"{base}.log")
+    return removed
 
 
 def _train() -> None:
@@ -115,6 +143,7 @@ def build() -> str | None:
             os.remove(tmp)
         raise RuntimeError(f"the class-data archive was not written (exit {code}); see {log}")
     os.replace(tmp, path)
+    prune(path)
     return path
 
 
