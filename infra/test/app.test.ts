@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createApp } from '../bin/app.js';
+import { LAMBDA_ESBUILD } from '../lib/functions.js';
 import { externalPackages, linkRuntimeSdk } from '../../tools/test/helpers/lambda-runtime.js';
 import { writeFixtureRepo } from './fixture.js';
 
@@ -160,6 +161,32 @@ test('each Lambda bundle loads as ESM and exports handler; none pulls in CLI-onl
     console.log(`  ${name}: ${(size / 1024).toFixed(0)} KiB`);
     const mod = (await import(pathToFileURL(path.join(dir, 'index.mjs')).href)) as { handler?: unknown };
     assert.type(mod.handler, 'function', `${name} exports handler`);
+  }
+  // Each bundle at most a quarter of the whole CLI bundled with the same settings, keeping its SDK and
+  // dependencies (the issue's target; tools/bench/lambda.bench.ts prints the figures).
+  const cli = await build({
+    stdin: {
+      contents:
+        "import './infra/lambdas/drivers.ts';\n" +
+        "import { main } from './tools/src/cli/main.ts';\n" +
+        'process.exitCode = await main(process.argv);\n',
+      resolveDir: fileURLToPath(new URL('../..', import.meta.url)),
+      loader: 'ts',
+    },
+    outfile: path.join(os.tmpdir(), 'offload-cli-size.mjs'),
+    bundle: true,
+    platform: 'node',
+    write: false,
+    logLevel: 'error',
+    ...LAMBDA_ESBUILD,
+    mainFields: [...LAMBDA_ESBUILD.mainFields],
+    external: [...LAMBDA_ESBUILD.external],
+  });
+  const cliBytes = cli.outputFiles.find((f) => f.path.endsWith('.mjs'))!.contents.length;
+  assert.ok(cliBytes > 1024 * 1024, `the CLI bundle is ${cliBytes} bytes`);
+  for (const [name, dir] of found) {
+    const share = statSync(path.join(dir, 'index.mjs')).size / cliBytes;
+    assert.ok(share <= 0.25, `${name} is ${(100 * share).toFixed(0)} % of the CLI bundle (target ≤ 25 %)`);
   }
   // The database-facing bundles ship re2.wasm (the schemas are imported as data, inside the bundles).
   assert.ok(existsSync(path.join(found.get('acme_discover')!, 're2.wasm')));
