@@ -205,7 +205,7 @@ export interface SyncedConfigs {
  * before publishing it, in file order as a checkout lists them.
  */
 export async function tableConfigs(ddb: DynamoDBDocumentClient, table: string): Promise<SyncedConfigs> {
-  const items: { pk?: unknown; kind?: unknown; file?: unknown; config?: unknown }[] = [];
+  const items: { pk?: unknown; kind?: unknown; source_file?: unknown; config?: unknown }[] = [];
   let ExclusiveStartKey: Record<string, unknown> | undefined;
   do {
     const page = await ddb.send(
@@ -220,7 +220,9 @@ export async function tableConfigs(ddb: DynamoDBDocumentClient, table: string): 
   const of = <T>(kind: string) =>
     items
       .filter((i) => i.kind === kind && typeof i.pk === 'string' && i.pk.startsWith(`${kind.toUpperCase()}#`))
-      .sort((a, b) => (String(a.file) < String(b.file) ? -1 : String(a.file) > String(b.file) ? 1 : 0))
+      .sort((a, b) =>
+        String(a.source_file) < String(b.source_file) ? -1 : String(a.source_file) > String(b.source_file) ? 1 : 0,
+      )
       .map((i) => i.config as T);
   return {
     settings: settings as OffloadSettings,

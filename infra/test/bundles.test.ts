@@ -11,7 +11,6 @@ import * as assert from 'uvu/assert';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { build } from 'esbuild';
-import mysql from 'mysql2/promise';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,7 +20,7 @@ import { getDecoder, getEncoder } from '../lambdas/shims/iconv-lite.js';
 import { externalPackages, linkRuntimeSdk } from '../../tools/test/helpers/lambda-runtime.js';
 import { publishConfigs } from '../../tools/test/helpers/config-table.js';
 import { startMoto, type MotoServer } from '../../tools/test/helpers/moto.js';
-import { RUN, myConn, pgAdmin, pgConn } from '../../tools/test/catalog/live-setup.js';
+import { RUN, myAdmin, myConn, pgAdmin, pgConn } from '../../tools/test/catalog/live-setup.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const REGION = 'eu-west-2';
@@ -34,15 +33,6 @@ let moto: MotoServer;
 let work: string;
 type Handler = (event: unknown) => Promise<Record<string, unknown>>;
 const handlers: Record<string, Handler> = {};
-
-async function myAdmin<T>(fn: (c: mysql.Connection) => Promise<T>): Promise<T> {
-  const c = await mysql.createConnection({ ...myConn(), charset: 'utf8mb4' });
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
 
 const settings = `resource_prefix: acme
 region: ${REGION}

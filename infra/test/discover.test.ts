@@ -13,7 +13,8 @@ import { RUN, pgAdmin, pgConn } from '../../tools/test/catalog/live-setup.js';
 import { isWorkUnit, workUnitProblems } from '../../tools/src/core/index.js';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createDynamoLedger, createLedgerTable } from '../../tools/src/ledger/dynamodb.js';
-import { discover } from '../lambdas/discover.js';
+import { discover, tableConfigs } from '../lambdas/discover.js';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { publishConfigs } from '../../tools/test/helpers/config-table.js';
 
 const REGION = 'eu-west-2';
@@ -237,6 +238,36 @@ test('a warm Lambda reuses the configs while the sync manifest is unchanged, and
   // Without reuseConfigs every invocation reads the table (the change back is seen at once).
   await publishConfigs(table, files(), REGION);
   assert.equal(await eligible({ ...config, reuseConfigs: false }), ['txn_202001', 'txn_202410']);
+});
+
+test('the configs come back from the config table in file order, whatever order the Scan returns', async () => {
+  const table = `acme-configs-order-${RUN}`;
+  const names = ['zulu', 'alpha', 'mike', 'bravo'];
+  const extra = Object.fromEntries(
+    names.map((n, i) => [
+      `policies/${n}.yaml`,
+      `name: ${n}\nage:\n  from: table_name\n  pattern: "*_YYYYMM"\narchive_after: P${i + 2}Y\n`,
+    ]),
+  );
+  await publishConfigs(table, { ...files(), ...extra }, REGION);
+  const ddb = new DynamoDBClient({ region: REGION });
+  const doc = DynamoDBDocumentClient.from(ddb);
+  // DynamoDB scans in hash order; moto returns keys sorted, which is file order already. The items the sync
+  // wrote are handed back reversed, in two pages, as a real table may.
+  const items = ((await doc.send(new ScanCommand({ TableName: table }))).Items ?? []).reverse();
+  ddb.destroy();
+  const pages = [items.slice(0, 3), items.slice(3)];
+  const scanned = {
+    send: async () => {
+      const Items = pages.shift()!;
+      return { Items, ...(pages.length ? { LastEvaluatedKey: { pk: 'next' } } : {}) };
+    },
+  } as unknown as DynamoDBDocumentClient;
+  const got = await tableConfigs(scanned, table);
+  assert.equal(
+    got.policies.map((p) => p.name),
+    ['alpha', 'bravo', 'mike', 'monthly', 'zulu'],
+  );
 });
 
 test.run();

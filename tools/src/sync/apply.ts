@@ -25,7 +25,7 @@ import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
 import { UserError } from '../errors.js';
 import type { ConfigItem } from '../generated/config-item.js';
-import type { DesiredFile, DesiredState, Manifest, Snapshot } from './model.js';
+import type { DesiredFile, DesiredItem, DesiredState, Manifest, Snapshot } from './model.js';
 import { MANIFEST_FORMAT } from './model.js';
 import type { Change, Plan } from './plan.js';
 import { LostClaimError, type Claim, type Fence, type ItemOp, type Target } from './target.js';
@@ -171,23 +171,14 @@ export async function applyPlan(
       newItemRecords[d.pk] = { version, configSha256: d.configSha256, contentSha256: d.contentSha256 };
       return {
         pk: d.pk,
-        put: {
-          pk: d.pk,
-          kind: d.kind,
-          name: d.name,
-          source_file: d.file,
-          s3_key: d.s3Key,
-          config: d.config,
-          ...(d.resolved ? { resolved: d.resolved } : {}),
-          content_sha256: d.contentSha256,
-          config_sha256: d.configSha256,
+        put: configItem(d, {
           version,
-          git_commit: desired.commit,
-          sync_generation: claim.toGeneration,
-          sync_run_id: runId,
-          created_at: r && !r.malformed && r.createdAt ? r.createdAt : ts,
-          updated_at: ts,
-        } satisfies ConfigItem,
+          commit: desired.commit,
+          generation: claim.toGeneration,
+          runId,
+          createdAt: r && !r.malformed && r.createdAt ? r.createdAt : ts,
+          updatedAt: ts,
+        }),
         expect: r ? { exists: true, rawVersion: r.rawVersion } : { exists: false },
       };
     });
@@ -285,6 +276,31 @@ const MAX_ITEM_BYTES = 350_000;
 const MAX_BATCH_BYTES = 3_500_000;
 
 /** Splits ops into batches of at most `count` ops and about MAX_BATCH_BYTES each. */
+/** The config table item `offload sync` writes for one desired item (what the discover Lambda reads back). */
+export function configItem(
+  d: DesiredItem,
+  at: { version: number; commit: string; generation: number; runId: string; createdAt: string; updatedAt: string },
+): Record<string, unknown> {
+  const item: ConfigItem = {
+    pk: d.pk,
+    kind: d.kind,
+    name: d.name,
+    source_file: d.file,
+    s3_key: d.s3Key,
+    config: d.config,
+    ...(d.resolved ? { resolved: d.resolved } : {}),
+    content_sha256: d.contentSha256,
+    config_sha256: d.configSha256,
+    version: at.version,
+    git_commit: at.commit,
+    sync_generation: at.generation,
+    sync_run_id: at.runId,
+    created_at: at.createdAt,
+    updated_at: at.updatedAt,
+  };
+  return { ...item };
+}
+
 export function batchOps(ops: ItemOp[], count: number): ItemOp[][] {
   const batches: ItemOp[][] = [];
   let cur: ItemOp[] = [];
