@@ -14,6 +14,7 @@ import runReportSchema from '../../schema/run-report.schema.json' with { type: '
 import type { LedgerEntry } from '../../tools/src/generated/ledger-entry.js';
 import type { RunReport } from '../../tools/src/generated/run-report.js';
 import type { ValidationResultRecord } from '../../tools/src/generated/validation-result.js';
+import type { WorkUnit } from '../../tools/src/generated/work-unit.js';
 import { createDynamoLedger } from '../../tools/src/ledger/dynamodb.js';
 import { reportFromLedger, runsInLedger } from '../../tools/src/report/from-ledger.js';
 // The renderer module itself rather than the core entry point: the bundle needs no policy engine.
@@ -34,6 +35,8 @@ export interface ReportConfig {
 }
 
 const RESULTS_PREFIX = 'pipeline/results';
+/** Where the discover Lambda writes a run's work units (infra/lambdas/discover.ts). */
+const UNITS_PREFIX = 'pipeline/work-units';
 
 /** `run_id`: build the report from the run ledger; `key`: read a run report file from the reports bucket. */
 export interface ReportEvent {
@@ -135,15 +138,7 @@ async function validationRecords(
   );
   if (!validated.length) return out;
   // Listed first: without s3:ListBucket on the whole bucket a missing object is a 403, not a NoSuchKey.
-  const present = new Set<string>();
-  let ContinuationToken: string | undefined;
-  do {
-    const page = await s3.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: `${RESULTS_PREFIX}/${runId}/`, ContinuationToken }),
-    );
-    for (const o of page.Contents ?? []) if (o.Key) present.add(o.Key);
-    ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (ContinuationToken);
+  const present = new Set(await listKeys(s3, bucket, `${RESULTS_PREFIX}/${runId}/`));
   await Promise.all(
     validated.map(async (e) => {
       const key =
@@ -171,6 +166,51 @@ async function validationRecords(
   return out;
 }
 
+/** Every key under `prefix` in `bucket`. */
+async function listKeys(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let ContinuationToken: string | undefined;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken }));
+    for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key);
+    ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (ContinuationToken);
+  return keys;
+}
+
+/**
+ * The run's work units that the report uses (the discover Lambda wrote them under
+ * `pipeline/work-units/<run id>/`): the first (the configs' commit and as-of date every unit of a run shares)
+ * and the source cleanups (a dropped table's size at discovery). None when the run has no units there.
+ */
+async function runUnits(runId: string, config: ReportConfig, s3: S3Client): Promise<WorkUnit[]> {
+  const bucket = config.resultsBucket;
+  if (!bucket) return [];
+  const keys = (await listKeys(s3, bucket, `${UNITS_PREFIX}/${runId}/`)).sort();
+  const wanted = keys.filter((k, i) => i === 0 || k.endsWith('-cleanup_source.json'));
+  const units: WorkUnit[] = [];
+  for (let i = 0; i < wanted.length; i += 16) {
+    const batch = await Promise.all(
+      wanted.slice(i, i + 16).map(async (key) => {
+        const text = await (
+          await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))
+        ).Body!.transformToString();
+        let doc: Partial<WorkUnit> | undefined;
+        try {
+          doc = JSON.parse(text);
+        } catch (err) {
+          throw new Error(`s3://${bucket}/${key} is not JSON: ${(err as Error).message}`);
+        }
+        if (doc?.run_id !== runId || typeof doc.config_commit !== 'string' || !doc.source || !doc.decision)
+          throw new Error(`s3://${bucket}/${key} is not a work unit of run ${runId}`);
+        return doc as WorkUnit;
+      }),
+    );
+    units.push(...batch);
+  }
+  return units;
+}
+
 /** The run's report built from every ledger entry with a transition made by the run. */
 async function reportFromRunLedger(
   runId: string,
@@ -189,11 +229,15 @@ async function reportFromRunLedger(
         `run ${runId} is not in the run ledger (DynamoDB table ${config.ledgerTable}); ` +
           `recent runs: ${runs.slice(0, 5).join(', ') || 'none'}`,
       );
-    const records = await validationRecords(runId, entries, config, s3);
+    const [records, units] = await Promise.all([
+      validationRecords(runId, entries, config, s3),
+      runUnits(runId, config, s3),
+    ]);
     return reportFromLedger({
       runId,
       runtime: 'aws',
       entries,
+      units,
       validationRecord: (e) => records.get(JSON.stringify([e.database, e.schema, e.table])),
     });
   } finally {

@@ -322,13 +322,21 @@ export class Functions extends Construct {
     // …and builds the run's report from the run ledger: a consistent Scan (no index by run), read only.
     if (props.ledgerTable) {
       allow(f.validationReport, ['dynamodb:Scan'], [props.ledgerTable.tableArn]);
-      // …with the validation records the validate jobs wrote (the run's folder listed first, then read).
-      allow(f.validationReport, ['s3:GetObject'], [props.configBucket.arnForObjects('pipeline/results/*')]);
+      // …with the validation records the validate jobs wrote and the run's work units (the configs' commit, the
+      // as-of date, the sources' sizes), each run's folder listed first, then read.
+      allow(
+        f.validationReport,
+        ['s3:GetObject'],
+        [
+          props.configBucket.arnForObjects('pipeline/results/*'),
+          props.configBucket.arnForObjects('pipeline/work-units/*'),
+        ],
+      );
       f.validationReport.addToRolePolicy(
         new iam.PolicyStatement({
           actions: ['s3:ListBucket'],
           resources: [props.configBucket.bucketArn],
-          conditions: { StringLike: { 's3:prefix': ['pipeline/results/*'] } },
+          conditions: { StringLike: { 's3:prefix': ['pipeline/results/*', 'pipeline/work-units/*'] } },
         }),
       );
       useKey(f.validationReport, props.configKey, false);
@@ -406,10 +414,16 @@ export class Functions extends Construct {
       f.validationReport.role!,
       [
         objectsWildcard(props.reportsBucket, `${reportsPrefix}/*`),
-        ...(props.ledgerTable ? [objectsWildcard(props.configBucket, 'pipeline/results/*')] : []),
+        ...(props.ledgerTable
+          ? [
+              objectsWildcard(props.configBucket, 'pipeline/results/*'),
+              objectsWildcard(props.configBucket, 'pipeline/work-units/*'),
+            ]
+          : []),
       ],
       'validation_report reads run reports and writes their renderings anywhere under the reports prefix, ' +
-        'and reads the validation records of any run under pipeline/results/.',
+        'and reads the validation records and work units of any run under pipeline/results/ and ' +
+        'pipeline/work-units/.',
     );
     for (const kind of Object.keys(ENTRIES) as FunctionKind[])
       acknowledge(

@@ -416,7 +416,8 @@ test('Functions (in the stack): five Node.js 22 ESM Lambdas, DLQ on the async tr
   for (const kind of ['discover', 'testConnection', 'presignedUrls', 's3Trigger', 'validationReport'])
     assertNoStarBeyondAllowed(statementsOfRole(t, roleId(t, `Functions${kind}Role`)), kind);
   // validation_report: writes under reports/ only, reads there and the validation records under
-  // pipeline/results/ of the config bucket (listing only that prefix), publishes to the alarm topic only.
+  // pipeline/results/ and the work units under pipeline/work-units/ of the config bucket (listing only those
+  // prefixes), publishes to the alarm topic only.
   const report = statementsOfRole(t, roleId(t, 'FunctionsvalidationReportRole'));
   const configBucketId = Object.entries(t.findResources('AWS::S3::Bucket')).find(
     ([, r]) => r.Properties.BucketName === 'acme-configs',
@@ -424,13 +425,20 @@ test('Functions (in the stack): five Node.js 22 ESM Lambdas, DLQ on the async tr
   const s3Of = (x: Statement) => actionsOf(x).filter((a) => a.startsWith('s3:'));
   const onConfigBucket = report.filter((x) => s3Of(x).length && JSON.stringify(x.Resource).includes(configBucketId));
   assert.equal(
-    onConfigBucket.map((x) => [s3Of(x), JSON.stringify(x.Resource).includes('/pipeline/results/*')]),
+    onConfigBucket.map((x) => [
+      s3Of(x),
+      JSON.stringify(x.Resource).includes('/pipeline/results/*'),
+      JSON.stringify(x.Resource).includes('/pipeline/work-units/*'),
+      (JSON.stringify(x.Resource).match(/\/pipeline\//g) ?? []).length,
+    ]),
     [
-      [['s3:GetObject'], true],
-      [['s3:ListBucket'], false],
+      [['s3:GetObject'], true, true, 2],
+      [['s3:ListBucket'], false, false, 0],
     ],
   );
-  assert.equal(onConfigBucket[1]!.Condition, { StringLike: { 's3:prefix': ['pipeline/results/*'] } });
+  assert.equal(onConfigBucket[1]!.Condition, {
+    StringLike: { 's3:prefix': ['pipeline/results/*', 'pipeline/work-units/*'] },
+  });
   for (const st of report.filter((x) => s3Of(x).length && !onConfigBucket.includes(x)))
     assert.match(JSON.stringify(st.Resource), '/reports/*');
   const publish = report.find((x) => actionsOf(x).includes('sns:Publish'))!;

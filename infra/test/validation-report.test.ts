@@ -64,6 +64,28 @@ test.before(async () => {
       }),
     }),
   );
+  // Two of run r-led-1's work units, where the discover Lambda writes them: the report takes the configs' commit
+  // and the as-of date from them.
+  const unit = (i: number, action: string, table: string) =>
+    s3.send(
+      new PutObjectCommand({
+        Bucket: CONFIGS,
+        Key: `pipeline/work-units/r-led-1/${String(i).padStart(5, '0')}-${action}.json`,
+        Body: JSON.stringify({
+          format: 1,
+          id: `r-led-1-${i}`,
+          action,
+          run_id: 'r-led-1',
+          config_commit: 'c0ffee1234',
+          as_of: '2026-11-27T00:00:00Z',
+          database: 'alpha',
+          source: { engine: 'postgres', schema: 'pay', table },
+          decision: { reason: 'older than 12 months', table_date: null, rows: 1200, bytes: 65536 },
+        }),
+      }),
+    );
+  await unit(0, 'archive', 'txn_202001');
+  await unit(1, 'validate', 'txn_202001');
   await createLedgerTable(LEDGER, ddb);
   await writeLedger();
 });
@@ -234,6 +256,8 @@ test('by run id (what the DAG sends): the report built from the ledger, the mism
   });
   const json = JSON.parse(await read(out.keys.json)) as RunReport;
   assert.is(json.runtime, 'aws');
+  assert.is(json.config_commit, 'c0ffee1234', "from the run's work units");
+  assert.is(json.as_of, '2026-11-27T00:00:00Z');
   assert.is(json.started_at, '2026-11-27T02:10:00.000Z');
   assert.is(json.finished_at, '2026-11-27T02:14:00.000Z');
   // Only the tables the run touched (not txn_202003, archived by r-led-0), with what the ledger holds.
@@ -279,6 +303,7 @@ test('by run id (what the DAG sends): the report built from the ledger, the mism
   assert.is(json.totals.failed, 1);
   assert.is(json.totals.rows_archived, 1200);
   const md = await read(out.keys.markdown);
+  assert.match(md, 'configs at `c0ffee1234`');
   assert.match(md, '## Needs attention');
   assert.match(md, 'validation_failed: 3 rows differ');
   assert.match(md, 'key id=7: changed (amount)');
@@ -305,6 +330,7 @@ test('by run id, a clean run: rendered from the ledger, no notification', async 
   assert.is(out.status, 'succeeded');
   assert.is(out.notified, false);
   const json = JSON.parse(await read('reports/r-led-2/report.json')) as RunReport;
+  assert.is(json.config_commit, null, 'no work units kept for r-led-2');
   assert.equal(
     json.tables.map((t) => [t.table, t.action, t.state, t.validation?.status]),
     [['txn_202003', 'validate', 'validated', 'passed']],

@@ -8,6 +8,7 @@
 import type { LedgerEntry } from '../generated/ledger-entry.js';
 import type { RunReport } from '../generated/run-report.js';
 import type { ValidationResultRecord } from '../generated/validation-result.js';
+import type { WorkUnit } from '../generated/work-unit.js';
 import { type ReportTable, summarize } from './render.js';
 
 type Transition = LedgerEntry['history'][number];
@@ -24,6 +25,18 @@ export interface LedgerReportInput {
   archiveBytes?: (entry: LedgerEntry) => number | undefined;
   /** Size of the source table (the inventory's estimate), counted as freed when the run dropped it. */
   sourceBytes?: (entry: LedgerEntry) => number | undefined;
+  /**
+   * The run's work units, when the caller kept them (the local runner's `runs/<run>.units.json`, the discover
+   * Lambda's `pipeline/work-units/<run>/`): the configs' commit and the as-of date when not given, and a dropped
+   * table's size estimated at discovery when `sourceBytes` gives none.
+   */
+  units?: readonly WorkUnit[];
+}
+
+/** The one value every unit agrees on, or null (no units, or units that disagree). */
+function agreed(units: readonly WorkUnit[] | undefined, pick: (u: WorkUnit) => string): string | null {
+  const values = new Set((units ?? []).map(pick));
+  return values.size === 1 ? ([...values][0] as string) : null;
 }
 
 /** The run ids found in the ledger, newest first (by their last transition). */
@@ -89,6 +102,13 @@ export function reportFromLedger(input: LedgerReportInput): RunReport {
   const tables: ReportTable[] = [];
   let started = '';
   let finished = '';
+  const unitBytes = new Map<string, number>();
+  for (const u of input.units ?? [])
+    if (u.run_id === input.runId && u.decision.bytes !== null)
+      unitBytes.set(JSON.stringify([u.database, u.source.schema, u.source.table]), u.decision.bytes);
+  const sourceBytes = (e: LedgerEntry) =>
+    input.sourceBytes?.(e) ?? unitBytes.get(JSON.stringify([e.database, e.schema, e.table])) ?? null;
+  const ofRun = input.units?.filter((u) => u.run_id === input.runId);
   const byName = [...input.entries].sort(
     (a, b) =>
       a.database.localeCompare(b.database) || a.schema.localeCompare(b.schema) || a.table.localeCompare(b.table),
@@ -115,7 +135,7 @@ export function reportFromLedger(input: LedgerReportInput): RunReport {
       snapshot_id: snapshotValue(lastOf(ts, (t) => t.snapshot_id)),
       rows: lastOf(ts, (t) => t.rows),
       bytes: action === 'archive' ? (input.archiveBytes?.(e) ?? null) : null,
-      source_bytes_freed: dropped ? (input.sourceBytes?.(e) ?? null) : null,
+      source_bytes_freed: dropped ? sourceBytes(e) : null,
       duration_ms: Math.max(0, Date.parse(last.at) - Date.parse(first.at)),
       validation: validationOf(ts, input.validationRecord?.(e)),
       error: errorCode
@@ -132,8 +152,8 @@ export function reportFromLedger(input: LedgerReportInput): RunReport {
     started_at: started || new Date(0).toISOString(),
     finished_at: finished || new Date(0).toISOString(),
     status,
-    config_commit: input.configCommit ?? null,
-    as_of: input.asOf ?? null,
+    config_commit: input.configCommit ?? agreed(ofRun, (u) => u.config_commit),
+    as_of: input.asOf ?? agreed(ofRun, (u) => u.as_of),
     totals,
     tables,
   };

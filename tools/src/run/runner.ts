@@ -12,7 +12,7 @@
  * never redone: the engine sees them archived and plans nothing but cleanup or purge when due.
  * Tables run in parallel up to `parallelism`, at most `perDatabase` of one source at a time.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import { fsSource } from '../config/source.js';
@@ -104,6 +104,11 @@ export interface RunSummary {
 }
 
 /** The synced configs in the local state directory and the commit their manifest records. */
+/** Where a local run keeps its work units (`<state>/runs/<run>.units.json`). */
+export function runUnitsFile(stateDir: string, runId: string): string {
+  return path.join(stateDir, 'runs', `${runId}.units.json`);
+}
+
 function syncedConfigs(stateDir: string): { dir: string; commit: string } {
   const bucket = path.join(stateDir, 'bucket');
   const found: string[] = [];
@@ -220,6 +225,13 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
     summary.seconds = (Date.now() - started) / 1000;
     return summary;
   }
+
+  // The run's work units, kept beside its log: `offload report RUN` takes the configs' commit, the as-of date and
+  // the sources' discovered sizes from them (runUnitsFile).
+  const unitsFile = runUnitsFile(stateDir, plan.runId);
+  mkdirSync(path.dirname(unitsFile), { recursive: true });
+  writeFileSync(`${unitsFile}.tmp`, `${JSON.stringify({ version: 1, run_id: plan.runId, units: plan.units })}\n`);
+  renameSync(`${unitsFile}.tmp`, unitsFile);
 
   const parallelism = Math.max(1, opts.parallelism ?? 2);
   const worker =

@@ -180,6 +180,60 @@ test('only the run’s own transitions count; actions, states, durations and the
   }
 });
 
+/** A work unit of `run` for table `t` of shop.sales, as the runner keeps them (only what the report reads). */
+const unit = (run: string, t: string, commit: string, bytes: number | null) =>
+  ({
+    run_id: run,
+    config_commit: commit,
+    as_of: '2026-12-01T00:00:00Z',
+    database: 'shop',
+    source: { schema: 'sales', table: t },
+    decision: { reason: 'aged', table_date: null, rows: null, bytes },
+  }) as never;
+
+test("the run's work units give the configs' commit, the as-of date and a dropped source's size", async () => {
+  const dir = tempDir();
+  try {
+    const ledger = await seed(dir);
+    // R2 quarantines then drops a (validated in R1): the size freed is the one discovered.
+    const ref = { database: 'shop', schema: 'sales', table: 'a' };
+    const cleanup = { quarantine_table: 'zz_offload_q_20261202_a', renamed_at: '2026-12-02T11:00:00Z' };
+    await ledger.transition(ref, {
+      expect: 'validated',
+      to: 'source_renamed',
+      runId: 'R2',
+      at: '2026-12-02T11:00:00.000Z',
+      sourceCleanup: { ...cleanup, dropped_at: null },
+    });
+    await ledger.transition(ref, {
+      expect: 'source_renamed',
+      to: 'source_dropped',
+      runId: 'R2',
+      at: '2026-12-02T11:00:05.000Z',
+      sourceCleanup: { ...cleanup, dropped_at: '2026-12-02T11:00:05Z' },
+    });
+    const entries = await ledger.list();
+    const units = [unit('R2', 'a', 'abc1234', 4096), unit('R1', 'b', 'old0000', 1), unit('R2', 'b', 'abc1234', 9)];
+    const r2 = reportFromLedger({ runId: 'R2', runtime: 'local', entries, units });
+    assert.is(r2.config_commit, 'abc1234');
+    assert.is(r2.as_of, '2026-12-01T00:00:00Z');
+    assert.equal(
+      r2.tables.map((t) => [t.table, t.action, t.state, t.source_bytes_freed]),
+      [['a', 'cleanup_source', 'source_dropped', 4096]],
+    );
+    assert.is(r2.totals.source_bytes_freed, 4096);
+    // Given values win; units that disagree name no commit; no units, no commit.
+    const given = reportFromLedger({ runId: 'R2', runtime: 'local', entries, units, configCommit: 'given00' });
+    assert.is(given.config_commit, 'given00');
+    const mixed = [unit('R2', 'a', 'abc1234', 1), unit('R2', 'b', 'def5678', 1)];
+    assert.is(reportFromLedger({ runId: 'R2', runtime: 'local', entries, units: mixed }).config_commit, null);
+    assert.is(reportFromLedger({ runId: 'R1', runtime: 'local', entries, units }).config_commit, 'old0000');
+    assert.is(reportFromLedger({ runId: 'R2', runtime: 'local', entries }).config_commit, null);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('offload report: three files from the local ledger, newest run by default, exit 1 on a failed table', async () => {
   const root = tempDir();
   try {
@@ -195,8 +249,15 @@ test('offload report: three files from the local ledger, newest run by default, 
         row_hash: { keys: [{ key: { id: '7' }, kind: 'changed', source_rows: 1, archive_rows: 1 }], truncated: false },
       }),
     );
+    // The units the runner kept for R1 (runs/<run>.units.json): the report names the configs' commit.
+    mkdirSync(path.join(state, 'runs'), { recursive: true });
+    writeFileSync(
+      path.join(state, 'runs', 'R1.units.json'),
+      JSON.stringify({ version: 1, run_id: 'R1', units: [unit('R1', 'b', 'feed123', null)] }),
+    );
     const r = spawnSync(process.execPath, [CLI, 'report', '--root', root], { encoding: 'utf8' });
     assert.is(r.status, 1, r.stderr);
+    assert.match(readFileSync(path.join(state, 'reports', 'R1.md'), 'utf8'), 'configs at `feed123`');
     assert.match(r.stdout, /^Run R1 partial: 3 tables/);
     for (const ext of ['json', 'md', 'html']) assert.ok(existsSync(path.join(state, 'reports', `R1.${ext}`)), ext);
     const html = readFileSync(path.join(state, 'reports', 'R1.html'), 'utf8');
@@ -209,6 +270,7 @@ test('offload report: three files from the local ledger, newest run by default, 
       JSON.parse(old.stdout).tables.map((t: { table: string; state: string }) => [t.table, t.state]),
       [['a', 'archived']],
     );
+    assert.is(JSON.parse(old.stdout).config_commit, null, 'R0 kept no units');
     const missing = spawnSync(process.execPath, [CLI, 'report', 'R9', '--root', root], { encoding: 'utf8' });
     assert.is(missing.status, 2);
     assert.match(missing.stderr, /run R9 is not in the ledger; recent runs: R1, R0/);

@@ -234,6 +234,10 @@ test('offload run: due tables archived and validated, others untouched, a failur
     const s = JSON.parse(first.stdout);
     assert.equal(s.totals, { archived: 3, validated: 3, failed: 1, skipped: 0, renamed: 0, dropped: 0 });
     assert.match(s.configs, /^synced /);
+    // The run's report names the configs' commit and the as-of date the run planned with.
+    const rep = JSON.parse(readFileSync(path.join(f.dir, '.offload/state/reports', `${s.run_id}.json`), 'utf8'));
+    assert.ok(s.config_commit, 'the run names its configs commit');
+    assert.equal([rep.config_commit, rep.as_of], [s.config_commit, s.as_of]);
     const entries = await ledgerOf(f);
     assert.equal(
       entries.map((e) => `${key(e.database, e.schema, e.table)} ${e.state} ${e.rows}`).sort(),

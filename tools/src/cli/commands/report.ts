@@ -13,6 +13,8 @@ import type { RunReport } from '../../generated/run-report.js';
 import type { ValidationResultRecord } from '../../generated/validation-result.js';
 import { createLocalLedger } from '../../ledger/local.js';
 import { reportFromLedger, runsInLedger } from '../../report/from-ledger.js';
+import { runUnitsFile } from '../../run/runner.js';
+import type { WorkUnit } from '../../work/units.js';
 import { renderHtml, renderJson, renderMarkdown } from '../../report/render.js';
 
 function readJson(file: string): unknown {
@@ -44,10 +46,12 @@ export async function buildLocalReport(
     throw new UserError(`run ${runId} is not in the ledger; recent runs: ${runs.slice(0, 5).join(', ') || 'none'}`);
   const results = path.join(stateDir, 'results');
   const warehouse = path.resolve(opts.warehouse);
+  const kept = readJson(runUnitsFile(stateDir, runId)) as { units?: WorkUnit[] } | undefined;
   const report = reportFromLedger({
     runId,
     runtime: 'local',
     entries,
+    ...(Array.isArray(kept?.units) ? { units: kept.units } : {}),
     validationRecord: (e) => {
       if (!e.archive_namespace || !e.archive_table) return undefined;
       const file = path.join(
