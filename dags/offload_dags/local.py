@@ -100,6 +100,13 @@ class LocalRuntime:
         # Exit 1: some database or table could not be evaluated; the rest is planned and listed.
         _, out = self._offload(args, ok=(0, 1))
         summary = json.loads(out)
+        # Kept as `offload run` keeps them (<state>/runs/<run>.units.json): `offload report` takes the configs'
+        # commit, the as-of date and dropped sources' sizes from them.
+        units_file = os.path.join(self.state, "runs", f"{summary['run_id']}.units.json")
+        os.makedirs(os.path.dirname(units_file), exist_ok=True)
+        with open(f"{units_file}.tmp", "w", encoding="utf-8") as fh:
+            json.dump({"version": 1, "run_id": summary["run_id"], "units": summary["units"]}, fh)
+        os.replace(f"{units_file}.tmp", units_file)
         return {
             "run_id": summary["run_id"],
             "units": [{"unit": u, "location": None} for u in summary["units"]],

@@ -266,6 +266,9 @@ def test_archival_then_purge(deployment):
         assert os.path.getsize(os.path.join(root, ".offload", "state", "reports", f"{run_id}.{kind}")) > 0
     with open(os.path.join(root, ".offload", "state", "reports", f"{run_id}.json"), encoding="utf-8") as fh:
         report = json.load(fh)
+    # The units the plan task kept name the configs' commit and the as-of date in the report.
+    assert isinstance(report["config_commit"], str) and report["config_commit"], report["config_commit"]
+    assert report["as_of"], report
     assert {(t["table"], t["state"]) for t in report["tables"] if t["database"] == "dags_pg"} == {
         *((t, "validated") for t in due),
         ("orders_2016", "failed"),
