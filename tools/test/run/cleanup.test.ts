@@ -25,7 +25,10 @@ import { SETTINGS } from '../helpers/repo.js';
 import { myConn, pgAdmin, pgConn } from '../catalog/live-setup.js';
 import { waitWorkerGone } from '../helpers/worker.js';
 
-const AS_OF = '2026-12-02';
+// The as-of day is today (the real clock renames): the grace period runs from the rename, so the drop is due
+// on the next day's as-of. Fixed dates here broke once the calendar passed them.
+const AS_OF = new Date().toISOString().slice(0, 10);
+const LATER = new Date(Date.parse(AS_OF) + 86_400_000).toISOString().slice(0, 10);
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const PASSWORD = 'runner-cleanup-test-only';
 const policy = (o: { drop: boolean; hold?: boolean; grace?: string }) => `name: monthly
@@ -347,7 +350,7 @@ test('offload run: archive, validate, rename; after the grace validate again, dr
     const early = await run(f, '--as-of', AS_OF);
     assert.is(early.status, 0, early.stderr);
     assert.is(JSON.parse(early.stdout).units.length, 0);
-    const dryDrop = await run(f, '--as-of', '2026-12-03', '--dry-run');
+    const dryDrop = await run(f, '--as-of', LATER, '--dry-run');
     assert.equal(
       JSON.parse(dryDrop.stdout)
         .cleanup.map((c: { step: string; quarantine_table: string }) => `${c.step} ${c.quarantine_table}`)
@@ -356,7 +359,7 @@ test('offload run: archive, validate, rename; after the grace validate again, dr
     );
 
     // The next day (the injected clock: --as-of), the quarantined tables are validated again and dropped.
-    const later = await run(f, '--as-of', '2026-12-03');
+    const later = await run(f, '--as-of', LATER);
     assert.is(later.status, 0, `${later.stderr}\n${later.stdout}`);
     assert.equal(JSON.parse(later.stdout).totals.dropped, 2);
     const e2 = await ledgerOf(f);
@@ -370,7 +373,7 @@ test('offload run: archive, validate, rename; after the grace validate again, dr
     assert.equal([...t2.get(f.myName)!], []);
     assert.is(await countRows(f, f.pgName, 'held_202001'), f.rows.get(key(f.pgName, f.pgSchema, 'held_202001')));
     await assertConsistent(f, 'after the drop');
-    const again = await run(f, '--as-of', '2026-12-03');
+    const again = await run(f, '--as-of', LATER);
     assert.is(JSON.parse(again.stdout).units.length, 0, 'a rerun has nothing left to do');
   } finally {
     await f.cleanup();
@@ -492,9 +495,9 @@ const KILLS: { point: string; asOf: string }[] = [
   { point: 'worker:cleanup_source:after', asOf: AS_OF },
   { point: 'runner:renamed:before-ledger', asOf: AS_OF },
   { point: 'runner:renamed:after-ledger', asOf: AS_OF },
-  { point: 'cleanup:before-drop', asOf: '2026-12-03' },
-  { point: 'cleanup:after-drop', asOf: '2026-12-03' },
-  { point: 'runner:dropped:before-ledger', asOf: '2026-12-03' },
+  { point: 'cleanup:before-drop', asOf: LATER },
+  { point: 'cleanup:after-drop', asOf: LATER },
+  { point: 'runner:dropped:before-ledger', asOf: LATER },
 ];
 
 test('offload run killed at 13 points of archive, validate, ledger writes, rename, drop: reruns converge', async () => {
@@ -530,7 +533,7 @@ test('offload run killed at 13 points of archive, validate, ledger writes, renam
     let runs = 0;
     const outputs: string[] = [];
     for (;;) {
-      const r = await run(f, '--as-of', '2026-12-03');
+      const r = await run(f, '--as-of', LATER);
       outputs.push(r.stdout);
       assert.is(r.status, 0, `${r.stderr}\n${r.stdout}`);
       await assertConsistent(f, `rerun ${++runs}`);
