@@ -10,10 +10,10 @@ Canonical text per archived type (the README's table; the source database comput
   binary            lower-case hex
   date              days since 1970-01-01, decimal digits with '-' sign        e.g. -719162 for 0001-01-01
   timestamp(tz)     microseconds since 1970-01-01 00:00:00 (UTC for timestamptz), digits and sign
-Row text (validate.py): the canonical texts in table order joined by a tab; in string texts a
-backslash is doubled and a tab becomes backslash-t; NULL is backslash-N (as in PostgreSQL's COPY
-text format). Only string texts can hold a backslash or a tab, so the row text reads back one way
-whatever the values hold.
+Row hash (validate.py): Spark's xxhash64 chained over the columns' fields in table order (each field's
+UTF-8 bytes hashed with the previous field's hash as the seed, so no separator is needed); a field is the
+canonical text, a NULL is backslash-N, and a string text that begins with a backslash gets one more in
+front (only string texts can begin with one), so no text reads as a NULL.
 """
 
 from __future__ import annotations

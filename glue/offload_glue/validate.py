@@ -6,10 +6,10 @@ Guarantee: the result is ``passed`` only when, for the table's current snapshot,
     integers/decimals, exact min/max for floats) equal the same aggregates computed by Spark over
     the archive, and the sum of the canonical texts' UTF-8 byte lengths agrees on both sides;
   * the row hashes agree: every row (or, when sampled, every row whose key hash falls in the sample)
-    has the hash (xxhash64) of its canonical row text (see columns.py), computed by Spark over the
-    canonical texts the *source database* produces in SQL (only texts travel, never a value through
-    the archive's type mapping) and over the archive, summed per key-hash bucket on each side and
-    compared bucket by bucket;
+    has the hash (xxhash64 chained over its columns' canonical texts, see columns.py), computed by Spark
+    over the canonical texts the *source database* produces in SQL (only texts travel, never a value
+    through the archive's type mapping) and over the archive, summed per key-hash bucket on each side
+    and compared bucket by bucket;
   * the archive's lineage names this source table (and this run, when a run id is given) and its
     schema is the one the archive job plans for the source today.
 On a mismatch the differing keys (up to a limit) and the columns involved are named. Read-only on
@@ -25,11 +25,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, localcontext
 
-from . import copy_read
+from . import copy_read, iceberg_table
 from .columns import ColumnPlan, spark_canon_expr
 from .engines import BUCKETS, Connection
 from .errors import OffloadError
-from .iceberg_table import current_snapshot, table_properties
 from .jdbc import JdbcSession, read_options
 from .lineage import LINEAGE_PREFIX, SOURCE_KEYS, source_lineage
 from .names import archive_table_name, spark_col, spark_ident
@@ -222,10 +221,10 @@ def _where(conds: list[str]) -> str:
 SPARK_BACKSLASH, SPARK_TAB = "chr(92)", "chr(9)"
 
 
-def _spark_row_text(plans: list[ColumnPlan]) -> str:
-    """Canonical row text from the columns' texts (ColumnFields.text): in table order joined by a tab, string
-    texts escaped (backslash -> two backslashes, tab -> backslash t), NULL as backslash N — one
-    reading whatever the values hold (see columns.py)."""
+def _spark_key_text(plans: list[ColumnPlan]) -> str:
+    """Drill-down only: one text per row from the columns' texts (ColumnFields.text), to group a key's rows
+    by: in table order joined by a tab, string texts escaped (backslash -> two backslashes, tab -> backslash
+    t), NULL as backslash N — one reading whatever the values hold (see columns.py)."""
     fields = []
     for p in plans:
         x = ColumnFields.of(p).text
@@ -236,9 +235,21 @@ def _spark_row_text(plans: list[ColumnPlan]) -> str:
     return f"concat_ws({SPARK_TAB}, {', '.join(fields)})" if fields else "''"
 
 
-def _row_hash(text_sql: str) -> str:
-    """The row hash: Spark's 64-bit xxhash64 (seed 42) of the UTF-8 row text."""
-    return f"xxhash64({text_sql})"
+def _spark_field(p: ColumnPlan) -> str:
+    """A column's hashed field: its canonical text (ColumnFields.text), never NULL — a NULL is backslash N,
+    and a string text that begins with a backslash gets one more in front, so no text reads as a NULL."""
+    x, bs = ColumnFields.of(p).text, SPARK_BACKSLASH
+    null = f"concat({bs}, 'N')"
+    if p.canon_kind == "string":
+        return f"CASE WHEN {x} IS NULL THEN {null} WHEN startswith({x}, {bs}) THEN concat({bs}, {x}) ELSE {x} END"
+    return f"coalesce({x}, {null})"
+
+
+def _row_hash(plans: list[ColumnPlan]) -> str:
+    """The row hash of ``plans``' fields: Spark's 64-bit xxhash64 (seed 42) chained over the fields in table
+    order — each field's UTF-8 bytes hashed with the previous field's hash as the seed — so column boundaries
+    are kept without a separator and no row text is built."""
+    return f"xxhash64({', '.join(_spark_field(p) for p in plans)})" if plans else "xxhash64('')"
 
 
 def _spark_bucket(src) -> str:
@@ -248,8 +259,7 @@ def _spark_bucket(src) -> str:
     if k is not None:
         return f"CAST(pmod(pmod({INT_KEY}, {INT_HASH_PRIME}) * {INT_HASH_MULTIPLIER}, {BUCKETS}) AS INT)"
     keys = key_plans(src)
-    key_text = _spark_row_text(keys) if keys else _spark_row_text([p for p in src.columns if p.hashed])
-    return f"CAST(pmod({_row_hash(key_text)}, {BUCKETS}) AS INT)"
+    return f"CAST(pmod({_row_hash(keys or [p for p in src.columns if p.hashed])}, {BUCKETS}) AS INT)"
 
 
 def _text_length(x: str) -> str:
@@ -268,7 +278,7 @@ def bucket_df(levels, src, sample_cutoff: int, extra_aggs=()):
 
     hashed = [p for p in src.columns if p.hashed]
     bucket = _spark_bucket(src)
-    hv = _row_hash(_spark_row_text(hashed))
+    hv = _row_hash(hashed)
     sampled = f"CASE WHEN {bucket} < {sample_cutoff} THEN {hv} END" if sample_cutoff < BUCKETS else hv
     cols = [F.expr(bucket).alias(BUCKET), F.expr(sampled).alias(ROW_HASH)]
     cols += [F.expr(_text_length(ColumnFields.of(p).text)).alias(ColumnFields.of(p).text_bytes) for p in hashed]
@@ -366,10 +376,10 @@ def detail_df(levels, src, buckets: list[int]):
 
     hashed = [p for p in src.columns if p.hashed]
     keys = key_plans(src)
-    key_text = _spark_row_text(keys) if keys else _spark_row_text(hashed)
-    cols = [F.expr(key_text).alias(KEY_TEXT), F.expr(_row_hash(_spark_row_text(hashed))).alias(ROW_HASH)]
+    key_text = _spark_key_text(keys) if keys else _spark_key_text(hashed)
+    cols = [F.expr(key_text).alias(KEY_TEXT), F.expr(_row_hash(hashed)).alias(ROW_HASH)]
     cols += [F.col(ColumnFields.of(p).text).alias(key_value(i)) for i, p in enumerate(keys)]
-    cols += [F.expr(_row_hash(_spark_row_text([p]))).alias(ColumnFields.of(p).field_hash) for p in hashed]
+    cols += [F.expr(_row_hash([p])).alias(ColumnFields.of(p).field_hash) for p in hashed]
     return levels.where(F.expr(_spark_bucket(src)).isin(buckets or [-1])).select(*cols)
 
 
@@ -400,9 +410,10 @@ def _validate(spark, req: ValidateRequest) -> dict:
     src = introspect(spark, req.connection, req.schema, req.read_table or req.table)
     name = req.archive_table or archive_table_name(req.schema, req.table)
     ident = spark_ident(req.catalog, req.database, name)
-    props = table_properties(spark, ident)
-    if props is None:
+    meta = iceberg_table.metadata(spark, req.catalog, req.database, name)  # no Spark job
+    if meta is None:
         raise OffloadError("archive_not_found", f"archive table {req.database}.{name} does not exist")
+    props = meta["properties"]
     result: dict = {
         "job": "validate",
         "schema_version": SCHEMA_VERSION,
@@ -426,13 +437,11 @@ def _validate(spark, req: ValidateRequest) -> dict:
     if lineage_diffs:
         result["mismatches"].append("lineage")
 
-    if req.snapshot_id is None:
-        snap = current_snapshot(spark, ident) or {}
-        result["archive_snapshot_id"] = snap.get("snapshot_id")
-        df = spark.table(ident)
-    else:
-        result["archive_snapshot_id"] = req.snapshot_id
-        df = spark.sql(f"SELECT * FROM {ident} VERSION AS OF {int(req.snapshot_id)}")
+    snapshot_id = req.snapshot_id if req.snapshot_id is not None else (meta["snapshot"] or {}).get("snapshot_id")
+    result["archive_snapshot_id"] = snapshot_id
+    # the snapshot read is the one reported (a commit between the two looks cannot slip in)
+    read = f"SELECT * FROM {ident}" + ("" if snapshot_id is None else f" VERSION AS OF {int(snapshot_id)}")
+    df = spark.sql(read)
     actual = [(f.name, f.dataType.simpleString()) for f in df.schema.fields]
     planned = [(p.name, p.archive_type) for p in src.columns]
     schema_diffs = [
