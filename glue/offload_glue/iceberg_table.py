@@ -27,7 +27,7 @@ def current_snapshot(spark, ident: str) -> dict | None:
 
 
 def metadata(spark, catalog: str, database: str, name: str) -> dict | None:
-    """The table's properties, current snapshot (id and summary; None when it has none) and schema as the
+    """The table's properties and current snapshot (id and summary; None when it has none) as the
     Spark catalog loads it (the same table object, and cache, that ``spark.table`` reads), without a Spark
     job; None when the table does not exist."""
     from py4j.protocol import Py4JJavaError
