@@ -31,6 +31,7 @@ def metadata(spark, catalog: str, database: str, name: str) -> dict | None:
     Spark catalog loads it (the same table object, and cache, that ``spark.table`` reads), without a Spark
     job; None when the table does not exist."""
     from py4j.protocol import Py4JJavaError
+    from pyspark.sql.utils import AnalysisException
 
     jvm = spark._jvm
     namespace = spark.sparkContext._gateway.new_array(jvm.java.lang.String, 1)
@@ -39,6 +40,8 @@ def metadata(spark, catalog: str, database: str, name: str) -> dict | None:
     plugin = spark._jsparkSession.sessionState().catalogManager().catalog(catalog)
     try:
         table = plugin.loadTable(ident).table()
+    except AnalysisException:  # PySpark's form of Spark's NoSuchTableException / NoSuchNamespaceException
+        return None
     except Py4JJavaError as exc:
         if exc.java_exception.getClass().getName().endswith(("NoSuchTableException", "NoSuchNamespaceException")):
             return None
