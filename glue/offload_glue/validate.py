@@ -4,9 +4,10 @@ Guarantee: the result is ``passed`` only when, for the table's current snapshot,
   * the row count computed by the source database equals the archive's;
   * per column, the aggregates computed by the source database in SQL (non-NULL count, exact sum for
     integers/decimals, exact min/max for floats) equal the same aggregates computed by Spark over
-    the archive, and the sum of the canonical texts' UTF-8 byte lengths agrees on both sides;
+    the archive, and, for the columns hashed as text, the sum of the canonical texts' UTF-8 byte lengths
+    agrees on both sides;
   * the row hashes agree: every row (or, when sampled, every row whose key hash falls in the sample)
-    has the hash (xxhash64 chained over its columns' canonical texts, see columns.py), computed by Spark
+    has the hash (xxhash64 chained over its columns' fields, see columns.py), computed by Spark
     over the canonical texts the *source database* produces in SQL (only texts travel, never a value
     through the archive's type mapping) and over the archive, summed per key-hash bucket on each side
     and compared bucket by bucket;
@@ -290,8 +291,8 @@ def _spark_field(p: ColumnPlan) -> str:
 
 def _row_hash(plans: list[ColumnPlan]) -> str:
     """The row hash of ``plans``' fields: Spark's 64-bit xxhash64 (seed 42) chained over the fields in table
-    order — each field's UTF-8 bytes hashed with the previous field's hash as the seed — so column boundaries
-    are kept without a separator and no row text is built."""
+    order — each field (a text's UTF-8 bytes, a NULL flag, a 64-bit integer) hashed with the previous field's
+    hash as the seed — so column boundaries are kept without a separator and no row text is built."""
     return f"xxhash64({', '.join(_spark_field(p) for p in plans)})" if plans else "xxhash64('')"
 
 
