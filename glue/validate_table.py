@@ -1,7 +1,7 @@
 """Glue job: validate an Iceberg archive against its source table.
 
 Guarantee (see offload_glue/validate.py): passes only when the row count, the per-column aggregates
-computed by the source database itself, and the per-row hashes of the canonical row text (full, or
+computed by the source database itself, and the per-row hashes of the canonical texts (full, or
 sampled by key hash) all agree; otherwise it names the differing keys (up to a limit) and columns.
 Read-only on both sides. Writes the result record (schema/validation-result.schema.json) to
 --result_path when given.

@@ -100,11 +100,13 @@ def main() -> int:
     parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument("--driver-memory", default="6g")
     parser.add_argument("--repeat", type=int, default=3, help="runs of COPY/archive/validate; medians are reported")
+    parser.add_argument("--warehouse", default=os.path.join(ROOT, ".cache", "bench-warehouse"),
+                        help="Iceberg warehouse directory (emptied first; default .cache/bench-warehouse)")  # fmt: skip
     args = parser.parse_args()
 
     conn = connection()
     generated = ensure_table(conn, args.rows)
-    warehouse = os.path.join(ROOT, ".cache", "bench-warehouse")
+    warehouse = os.path.abspath(args.warehouse)
     shutil.rmtree(warehouse, ignore_errors=True)
     spark = get_spark(
         "offload",

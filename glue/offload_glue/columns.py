@@ -10,10 +10,12 @@ Canonical text per archived type (the README's table; the source database comput
   binary            lower-case hex
   date              days since 1970-01-01, decimal digits with '-' sign        e.g. -719162 for 0001-01-01
   timestamp(tz)     microseconds since 1970-01-01 00:00:00 (UTC for timestamptz), digits and sign
-Row text (validate.py): the canonical texts in table order joined by a tab; in string texts a
-backslash is doubled and a tab becomes backslash-t; NULL is backslash-N (as in PostgreSQL's COPY
-text format). Only string texts can hold a backslash or a tab, so the row text reads back one way
-whatever the values hold.
+Row hash (validate.py): Spark's xxhash64 chained over the columns' fields in table order (each field
+hashed with the previous field's hash as the seed, so no separator is needed). Integers, dates, timestamps
+and decimals of up to 18 digits hash as a 64-bit integer (the value of the canonical text; a decimal's
+unscaled value) after a NULL flag; any other column's field is its canonical text (UTF-8), a NULL is
+backslash-N, and a string text that begins with a backslash gets one more in front (only string texts can
+begin with one), so no text reads as a NULL.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""Reading and changing an Iceberg table's metadata through Spark SQL: its properties, its current
-snapshot, its location. Shared by every job that looks at an archive."""
+"""Reading and changing an Iceberg table's metadata: its properties, its current snapshot, its location.
+Shared by every job that looks at an archive. Through Spark SQL, except ``metadata()``, which reads the
+catalog's Iceberg table object through the session's JVM (no Spark job: the validation's fixed cost)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,33 @@ def current_snapshot(spark, ident: str) -> dict | None:
     if not rows:
         return None
     return {"snapshot_id": rows[0][0], "summary": dict(rows[0][1])}
+
+
+def metadata(spark, catalog: str, database: str, name: str) -> dict | None:
+    """The table's properties and current snapshot (id and summary; None when it has none) as the
+    Spark catalog loads it (the same table object, and cache, that ``spark.table`` reads), without a Spark
+    job; None when the table does not exist."""
+    from py4j.protocol import Py4JJavaError
+    from pyspark.sql.utils import AnalysisException
+
+    jvm = spark._jvm
+    namespace = spark.sparkContext._gateway.new_array(jvm.java.lang.String, 1)
+    namespace[0] = database
+    ident = jvm.org.apache.spark.sql.connector.catalog.Identifier.of(namespace, name)
+    plugin = spark._jsparkSession.sessionState().catalogManager().catalog(catalog)
+    try:
+        table = plugin.loadTable(ident).table()
+    except AnalysisException:  # PySpark's form of Spark's NoSuchTableException / NoSuchNamespaceException
+        return None
+    except Py4JJavaError as exc:
+        if exc.java_exception.getClass().getName().endswith(("NoSuchTableException", "NoSuchNamespaceException")):
+            return None
+        raise
+    snap = table.currentSnapshot()
+    return {
+        "properties": dict(table.properties()),
+        "snapshot": None if snap is None else {"snapshot_id": snap.snapshotId(), "summary": dict(snap.summary())},
+    }
 
 
 def table_location(spark, ident: str) -> str:

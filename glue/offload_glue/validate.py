@@ -4,12 +4,13 @@ Guarantee: the result is ``passed`` only when, for the table's current snapshot,
   * the row count computed by the source database equals the archive's;
   * per column, the aggregates computed by the source database in SQL (non-NULL count, exact sum for
     integers/decimals, exact min/max for floats) equal the same aggregates computed by Spark over
-    the archive, and the sum of the canonical texts' UTF-8 byte lengths agrees on both sides;
+    the archive, and, for the columns hashed as text, the sum of the canonical texts' UTF-8 byte lengths
+    agrees on both sides;
   * the row hashes agree: every row (or, when sampled, every row whose key hash falls in the sample)
-    has the hash (xxhash64) of its canonical row text (see columns.py), computed by Spark over the
-    canonical texts the *source database* produces in SQL (only texts travel, never a value through
-    the archive's type mapping) and over the archive, summed per key-hash bucket on each side and
-    compared bucket by bucket;
+    has the hash (xxhash64 chained over its columns' fields, see columns.py), computed by Spark
+    over the canonical texts the *source database* produces in SQL (only texts travel, never a value
+    through the archive's type mapping) and over the archive, summed per key-hash bucket on each side
+    and compared bucket by bucket;
   * the archive's lineage names this source table (and this run, when a run id is given) and its
     schema is the one the archive job plans for the source today.
 On a mismatch the differing keys (up to a limit) and the columns involved are named. Read-only on
@@ -25,11 +26,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, localcontext
 
-from . import copy_read
+from . import copy_read, iceberg_table
 from .columns import ColumnPlan, spark_canon_expr
 from .engines import BUCKETS, Connection
 from .errors import OffloadError
-from .iceberg_table import current_snapshot, table_properties
 from .jdbc import JdbcSession, read_options
 from .lineage import LINEAGE_PREFIX, SOURCE_KEYS, source_lineage
 from .names import archive_table_name, spark_col, spark_ident
@@ -55,7 +55,7 @@ SOURCE, ARCHIVE = "source", "archive"  # the two sides of a drill-down
 class ColumnFields:
     """The names of one column's fields in the validation frames (``text_3``, ``non_null_3``, …)."""
 
-    text: str  # its canonical text
+    text: str  # its hashed field: the canonical text, or its 64-bit integer when hashed_as_long
     text_bytes: str  # per row: the UTF-8 length of the text
     text_bytes_sum: str  # per bucket: their sum
     sum_input: str  # archive side: the value summed
@@ -192,13 +192,14 @@ def source_texts_df(spark, src, parts, fetch_size: int, where: str | None = None
     select = ", ".join(f"{sql} AS {alias}" for sql, alias, _, _ in cols)
     queries = [f"SELECT {select} FROM {table}{_where([pr] + ([where] if where else []))}" for pr in preds]
     if _texts_path(spark, src) == "copy":
-        return copy_read.copy_df(
+        texts = copy_read.copy_df(
             spark,
             e,
             src.connection,
             queries,
             [(alias, kind, stype, f"canonical text {alias}") for _, alias, kind, stype in cols],
         )
+        return _with_long_fields(texts, hashed)
     url, props = e.url(src.connection), read_options(e, src.connection, fetch_size)
     dfs = [spark.read.jdbc(url, f"({q}) offload_q", properties=props) for q in queries]
     out = dfs[0]
@@ -207,11 +208,26 @@ def source_texts_df(spark, src, parts, fetch_size: int, where: str | None = None
     converted = {
         ColumnFields.of(p).text: p.canon_from_src.format(x=ColumnFields.of(p).text) for p in hashed if p.canon_from_src
     }
-    if converted:
-        from pyspark.sql import functions as F
+    return _with_long_fields(_converted(out, converted), hashed)
 
-        out = out.select(*[F.expr(converted[c]).alias(c) if c in converted else F.col(c) for c in out.columns])
-    return out
+
+def _converted(df, exprs: dict[str, str]):
+    from pyspark.sql import functions as F
+
+    return df.select(*[F.expr(exprs[c]).alias(c) if c in exprs else F.col(c) for c in df.columns]) if exprs else df
+
+
+def _with_long_fields(df, hashed: list[ColumnPlan]):
+    """The source's canonical texts of the columns hashed as 64-bit integers, parsed: the digits of an integer,
+    a date's days, a timestamp's microseconds; a decimal's text (exactly ``scale`` fraction digits) without its
+    point, i.e. its unscaled value."""
+    exprs = {}
+    for p in hashed:
+        if hashed_as_long(p):
+            x = ColumnFields.of(p).text
+            digits = f"replace({x}, '.', '')" if p.canon_kind == "decimal" and p.scale else x
+            exprs[x] = f"CAST({digits} AS BIGINT)"
+    return _converted(df, exprs)
 
 
 def _where(conds: list[str]) -> str:
@@ -222,13 +238,28 @@ def _where(conds: list[str]) -> str:
 SPARK_BACKSLASH, SPARK_TAB = "chr(92)", "chr(9)"
 
 
-def _spark_row_text(plans: list[ColumnPlan]) -> str:
-    """Canonical row text from the columns' texts (ColumnFields.text): in table order joined by a tab, string
-    texts escaped (backslash -> two backslashes, tab -> backslash t), NULL as backslash N — one
-    reading whatever the values hold (see columns.py)."""
+def _canonical_text(p: ColumnPlan) -> str:
+    """Drill-down only: the canonical text of a column from its field (ColumnFields.text), the same on both
+    sides: a decimal hashed as its unscaled value printed with ``scale`` fraction digits."""
+    x = ColumnFields.of(p).text
+    if not hashed_as_long(p):
+        return x
+    if p.canon_kind != "decimal" or not p.scale:
+        return f"CAST({x} AS STRING)"
+    unit = 10**p.scale
+    return (
+        f"concat(CASE WHEN {x} < 0 THEN '-' ELSE '' END, CAST(abs({x}) DIV {unit} AS STRING), '.', "
+        f"lpad(CAST(abs({x}) % {unit} AS STRING), {p.scale}, '0'))"
+    )
+
+
+def _spark_key_text(plans: list[ColumnPlan]) -> str:
+    """Drill-down only: one text per row from the columns' canonical texts, to group a key's rows by: in table
+    order joined by a tab, string texts escaped (backslash -> two backslashes, tab -> backslash t), NULL as
+    backslash N — one reading whatever the values hold (see columns.py)."""
     fields = []
     for p in plans:
-        x = ColumnFields.of(p).text
+        x = _canonical_text(p)
         if p.canon_kind == "string":
             bs = SPARK_BACKSLASH
             x = f"replace(replace({x}, {bs}, concat({bs}, {bs})), {SPARK_TAB}, concat({bs}, 't'))"
@@ -236,9 +267,33 @@ def _spark_row_text(plans: list[ColumnPlan]) -> str:
     return f"concat_ws({SPARK_TAB}, {', '.join(fields)})" if fields else "''"
 
 
-def _row_hash(text_sql: str) -> str:
-    """The row hash: Spark's 64-bit xxhash64 (seed 42) of the UTF-8 row text."""
-    return f"xxhash64({text_sql})"
+def hashed_as_long(p: ColumnPlan) -> bool:
+    """Integers, dates, timestamps and decimals of up to 18 digits hash as a 64-bit integer — the value of their
+    canonical text (a decimal's unscaled value) — rather than as that text: nothing to format on either side."""
+    if p.canon_kind in ("integer", "date", "timestamp"):
+        return True
+    m = re.fullmatch(r"decimal\((\d+),(\d+)\)", p.archive_type)
+    return p.canon_kind == "decimal" and m is not None and int(m.group(1)) <= 18
+
+
+def _spark_field(p: ColumnPlan) -> str:
+    """A column's hashed field(s): its canonical text (ColumnFields.text), never NULL — a NULL is backslash N,
+    and a string text that begins with a backslash gets one more in front, so no text reads as a NULL; for a
+    column hashed as a 64-bit integer, a flag (true: NULL) and then the integer when there is one."""
+    x, bs = ColumnFields.of(p).text, SPARK_BACKSLASH
+    if hashed_as_long(p):
+        return f"{x} IS NULL, {x}"
+    null = f"concat({bs}, 'N')"
+    if p.canon_kind == "string":
+        return f"CASE WHEN {x} IS NULL THEN {null} WHEN startswith({x}, {bs}) THEN concat({bs}, {x}) ELSE {x} END"
+    return f"coalesce({x}, {null})"
+
+
+def _row_hash(plans: list[ColumnPlan]) -> str:
+    """The row hash of ``plans``' fields: Spark's 64-bit xxhash64 (seed 42) chained over the fields in table
+    order — each field (a text's UTF-8 bytes, a NULL flag, a 64-bit integer) hashed with the previous field's
+    hash as the seed — so column boundaries are kept without a separator and no row text is built."""
+    return f"xxhash64({', '.join(_spark_field(p) for p in plans)})" if plans else "xxhash64('')"
 
 
 def _spark_bucket(src) -> str:
@@ -248,8 +303,7 @@ def _spark_bucket(src) -> str:
     if k is not None:
         return f"CAST(pmod(pmod({INT_KEY}, {INT_HASH_PRIME}) * {INT_HASH_MULTIPLIER}, {BUCKETS}) AS INT)"
     keys = key_plans(src)
-    key_text = _spark_row_text(keys) if keys else _spark_row_text([p for p in src.columns if p.hashed])
-    return f"CAST(pmod({_row_hash(key_text)}, {BUCKETS}) AS INT)"
+    return f"CAST(pmod({_row_hash(keys or [p for p in src.columns if p.hashed])}, {BUCKETS}) AS INT)"
 
 
 def _text_length(x: str) -> str:
@@ -268,10 +322,11 @@ def bucket_df(levels, src, sample_cutoff: int, extra_aggs=()):
 
     hashed = [p for p in src.columns if p.hashed]
     bucket = _spark_bucket(src)
-    hv = _row_hash(_spark_row_text(hashed))
+    hv = _row_hash(hashed)
     sampled = f"CASE WHEN {bucket} < {sample_cutoff} THEN {hv} END" if sample_cutoff < BUCKETS else hv
     cols = [F.expr(bucket).alias(BUCKET), F.expr(sampled).alias(ROW_HASH)]
-    cols += [F.expr(_text_length(ColumnFields.of(p).text)).alias(ColumnFields.of(p).text_bytes) for p in hashed]
+    texts = [p for p in hashed if not hashed_as_long(p)]
+    cols += [F.expr(_text_length(ColumnFields.of(p).text)).alias(ColumnFields.of(p).text_bytes) for p in texts]
     inputs = {n for p in src.columns for n in (ColumnFields.of(p).text, ColumnFields.of(p).sum_input)}
     inputs |= {ColumnFields.of(p).as_double for p in src.columns}
     cols += [c for c in levels.columns if c in inputs]  # inputs of extra_aggs (unused ones are pruned)
@@ -280,7 +335,7 @@ def bucket_df(levels, src, sample_cutoff: int, extra_aggs=()):
         F.sum(F.expr(f"shiftright({ROW_HASH}, {LOW_BITS})")).alias(ROW_HASH_HI),
         F.sum(F.expr(f"{ROW_HASH} & {(1 << LOW_BITS) - 1}")).alias(ROW_HASH_LO),
     ]
-    aggs += [F.sum(ColumnFields.of(p).text_bytes).alias(ColumnFields.of(p).text_bytes_sum) for p in hashed]
+    aggs += [F.sum(ColumnFields.of(p).text_bytes).alias(ColumnFields.of(p).text_bytes_sum) for p in texts]
     return levels.select(*cols).groupBy(BUCKET).agg(*aggs, *extra_aggs)
 
 
@@ -292,7 +347,7 @@ def archive_levels(df, src):
     from pyspark.sql import functions as F
 
     fields = {p.index: ColumnFields.of(p) for p in src.columns}
-    cols = [F.expr(spark_canon_expr(p)).alias(fields[p.index].text) for p in src.columns if p.hashed]
+    cols = [F.expr(_archive_field(p)).alias(fields[p.index].text) for p in src.columns if p.hashed]
     cols += [F.expr(_spark_sum_input(p)[0]).alias(fields[p.index].sum_input) for p in src.columns if p.numeric_sum]
     cols += [
         F.expr(f"CAST({spark_col(p.name)} AS DOUBLE)").alias(fields[p.index].as_double)
@@ -303,6 +358,22 @@ def archive_levels(df, src):
     if int_key is not None:
         cols.append(F.expr(f"CAST({spark_col(int_key.name)} AS BIGINT)").alias(INT_KEY))
     return df.select(*(cols or [F.lit(1).alias(NO_COLUMNS)]))
+
+
+def _archive_field(p: ColumnPlan) -> str:
+    """The archive side of ColumnFields.text: the canonical text, or the 64-bit integer (hashed_as_long): an
+    integer, a date's days, a timestamp's microseconds, a decimal's unscaled value (the same expression as its
+    sum input, computed once)."""
+    if not hashed_as_long(p):
+        return spark_canon_expr(p)
+    c = spark_col(p.name)
+    if p.canon_kind == "integer":
+        return f"CAST({c} AS BIGINT)"
+    if p.canon_kind == "decimal":
+        return _spark_sum_input(p)[0]
+    if p.canon_kind == "date":
+        return f"CAST(unix_date({c}) AS BIGINT)"
+    return f"unix_micros({f'CAST({c} AS TIMESTAMP)' if p.archive_type == 'timestamp_ntz' else c})"
 
 
 def archive_bucket_df(df, src, sample_cutoff: int):
@@ -366,10 +437,10 @@ def detail_df(levels, src, buckets: list[int]):
 
     hashed = [p for p in src.columns if p.hashed]
     keys = key_plans(src)
-    key_text = _spark_row_text(keys) if keys else _spark_row_text(hashed)
-    cols = [F.expr(key_text).alias(KEY_TEXT), F.expr(_row_hash(_spark_row_text(hashed))).alias(ROW_HASH)]
-    cols += [F.col(ColumnFields.of(p).text).alias(key_value(i)) for i, p in enumerate(keys)]
-    cols += [F.expr(_row_hash(_spark_row_text([p]))).alias(ColumnFields.of(p).field_hash) for p in hashed]
+    key_text = _spark_key_text(keys) if keys else _spark_key_text(hashed)
+    cols = [F.expr(key_text).alias(KEY_TEXT), F.expr(_row_hash(hashed)).alias(ROW_HASH)]
+    cols += [F.expr(_canonical_text(p)).alias(key_value(i)) for i, p in enumerate(keys)]
+    cols += [F.expr(_row_hash([p])).alias(ColumnFields.of(p).field_hash) for p in hashed]
     return levels.where(F.expr(_spark_bucket(src)).isin(buckets or [-1])).select(*cols)
 
 
@@ -400,9 +471,10 @@ def _validate(spark, req: ValidateRequest) -> dict:
     src = introspect(spark, req.connection, req.schema, req.read_table or req.table)
     name = req.archive_table or archive_table_name(req.schema, req.table)
     ident = spark_ident(req.catalog, req.database, name)
-    props = table_properties(spark, ident)
-    if props is None:
+    meta = iceberg_table.metadata(spark, req.catalog, req.database, name)  # no Spark job
+    if meta is None:
         raise OffloadError("archive_not_found", f"archive table {req.database}.{name} does not exist")
+    props = meta["properties"]
     result: dict = {
         "job": "validate",
         "schema_version": SCHEMA_VERSION,
@@ -426,13 +498,11 @@ def _validate(spark, req: ValidateRequest) -> dict:
     if lineage_diffs:
         result["mismatches"].append("lineage")
 
-    if req.snapshot_id is None:
-        snap = current_snapshot(spark, ident) or {}
-        result["archive_snapshot_id"] = snap.get("snapshot_id")
-        df = spark.table(ident)
-    else:
-        result["archive_snapshot_id"] = req.snapshot_id
-        df = spark.sql(f"SELECT * FROM {ident} VERSION AS OF {int(req.snapshot_id)}")
+    snapshot_id = req.snapshot_id if req.snapshot_id is not None else (meta["snapshot"] or {}).get("snapshot_id")
+    result["archive_snapshot_id"] = snapshot_id
+    # the snapshot read is the one reported (a commit between the two looks cannot slip in)
+    read = f"SELECT * FROM {ident}" + ("" if snapshot_id is None else f" VERSION AS OF {int(snapshot_id)}")
+    df = spark.sql(read)
     actual = [(f.name, f.dataType.simpleString()) for f in df.schema.fields]
     planned = [(p.name, p.archive_type) for p in src.columns]
     schema_diffs = [
@@ -504,7 +574,7 @@ def _validate(spark, req: ValidateRequest) -> dict:
     for p in src.columns:
         f = ColumnFields.of(p)
         checks = {"non_null_count": (int(db[f.non_null] or 0), int(total(archive_buckets, f.non_null) or 0))}
-        if p.hashed:
+        if p.hashed and not hashed_as_long(p):
             checks["text_length_sum"] = (
                 total(source_buckets, f.text_bytes_sum),
                 total(archive_buckets, f.text_bytes_sum),

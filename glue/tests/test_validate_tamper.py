@@ -281,6 +281,45 @@ def test_text_key_and_keyless_tables_are_validated_and_tampering_named(spark, pg
     assert list(entry["key"]) == ["row_hash"]
 
 
+@hadoop_only
+def test_decimal_and_date_keys_named_and_nulls_in_integer_fields_caught(
+    spark, pg_db, pg_connection, pg_schema, catalog
+):
+    """Integers, decimals and dates hash as 64-bit integers with a NULL flag: a NULL turned into 0 (and back) is a
+    change, and keys of those types are named by their canonical texts."""
+    db = catalog.database("tamper")
+    with pg_db.cursor() as cur:
+        cur.execute(f'CREATE TABLE "{pg_schema}".priced (sku numeric(8,2), day date, qty int, PRIMARY KEY (sku, day))')
+        cur.execute(
+            f"INSERT INTO \"{pg_schema}\".priced SELECT g / 100.0 - 0.1, date '1969-12-30' + g, "
+            f"CASE WHEN g % 2 = 0 THEN NULL ELSE g - 1 END FROM generate_series(1, 30) g"
+        )
+    archive(
+        spark,
+        ArchiveRequest(
+            connection=pg_connection, schema=pg_schema, table="priced", run_id="p-1", catalog=catalog.name, database=db
+        ),
+    )
+    req = ValidateRequest(connection=pg_connection, schema=pg_schema, table="priced", catalog=catalog.name, database=db)
+    assert validate(spark, req)["status"] == "passed"
+    ident = catalog.ident(db, archive_table_name(pg_schema, "priced"))
+    # g = 5: sku -0.05, day 1970-01-04 (day 3), qty 4; g = 2: sku -0.08, day 1970-01-01 (day 0), qty NULL;
+    # g = 1: sku -0.09, day 1969-12-31 (day -1), qty 0
+    spark.sql(f"UPDATE {ident} SET qty = NULL WHERE qty = 0")
+    spark.sql(f"UPDATE {ident} SET qty = 0 WHERE day = DATE'1970-01-01'")
+    spark.sql(f"UPDATE {ident} SET sku = -0.06 WHERE day = DATE'1970-01-04'")
+    result = validate(spark, req)
+    Draft202012Validator(SCHEMA).validate(result)
+    assert result["status"] == "failed"
+    changed = {"kind": "changed", "source_rows": 1, "archive_rows": 1, "columns": ["qty"]}
+    assert result["row_hash"]["keys"] == [
+        {"key": {"sku": "-0.05", "day": "3"}, "kind": "missing_in_archive", "source_rows": 1, "archive_rows": 0},
+        {"key": {"sku": "-0.06", "day": "3"}, "kind": "unexpected_in_archive", "source_rows": 0, "archive_rows": 1},
+        {"key": {"sku": "-0.08", "day": "0"}, **changed},
+        {"key": {"sku": "-0.09", "day": "-1"}, **changed},
+    ]
+
+
 def damage_file(catalog, path: str, how: str) -> None:
     """A data file deleted, cut to half its length, or overwritten (same length, no Parquet footer) —
     in the directory, or the S3 object itself."""

@@ -153,8 +153,9 @@ export interface ValidationResultRecord {
      */
     match: boolean;
     /**
-     * non_null_count, text_length_sum (UTF-8 bytes of the canonical texts), sum (exact, integers and decimals), min/max
-     * (floats); each source vs archive
+     * non_null_count, text_length_sum (UTF-8 bytes of the canonical texts; columns hashed as text, not integers, dates,
+     * timestamps and decimals up to 18 digits, which hash as 64-bit integers), sum (exact, integers and decimals),
+     * min/max (floats); each source vs archive
      */
     checks: {
       /**
