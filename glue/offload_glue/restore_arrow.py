@@ -1,0 +1,601 @@
+"""The ``arrow`` write path of restore (PostgreSQL): no Spark in the data path.
+
+Write: pyiceberg plans the snapshot's data files (the snapshot's own schema, columns matched by field id);
+pyarrow reads them (C++, multi-threaded) and pyarrow's CSV writer turns each record batch into CSV, which
+streams into ``COPY <staging> FROM STDIN (FORMAT csv)`` over two connections (psycopg2): no temporary
+files, no text built per value in Python. Binary values travel as PostgreSQL's hex text (``\\x…``).
+
+Validation (``compare``), no weaker than the archive's: PostgreSQL streams the staging table back with
+``COPY (SELECT …) TO STDOUT (FORMAT csv)`` (two connections, each a half of the table's pages, in read-only
+transactions), in the forms the archive job reads (the column plans of engines.py: the bpchar padding kept,
+money as numeric, timestamptz in UTC) and dates as days since 1970; pyarrow's CSV reader parses them into
+the archive's Arrow types (decimals exactly, floats by their bits). Both sides are sorted by the primary key
+and compared value by value, every column of every row, floats by bit pattern (NaN canonical, -0 apart from
+0). Counts and aggregates (row count, non-NULL counts, exact sums of integers and decimals up to 28 digits)
+are computed on both sides from the Arrow data and compared too. Any changed, missing, duplicated or extra
+row fails the validation and is named by its key (up to ``max_reported_keys``), with the changed columns.
+While PostgreSQL streams the table back, another connection builds the primary key's unique index (a SHARE
+lock: reads go on); the constraint is attached to it (``USING INDEX``) only after the validation passed.
+
+Applies when: PostgreSQL target, a primary key recorded in the lineage, a snapshot without delete files,
+data files of at most ``max_bytes`` in all (memory: both sides are held as Arrow data while compared), and
+pyiceberg, pyarrow and psycopg2 importable. Otherwise restore takes the Spark paths (``plan`` says why).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import queue
+import threading
+import time
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+
+from .engines import Connection, Engine
+from .errors import OffloadError
+
+DEFAULT_MAX_BYTES = 1 << 30  # data files of the snapshot, compressed Parquet
+CONNECTIONS = 2
+QUEUE_BATCHES = 4  # record batches waiting for a COPY stream (bounds the write's memory beyond what is kept)
+NAN32_BITS, NAN64_BITS = 0x7FC00000, 0x7FF8000000000000  # Java's canonical NaN, as validate.py's canonical texts
+SESSION_OPTIONS = "-c TimeZone=UTC -c DateStyle=ISO,YMD -c IntervalStyle=postgres -c extra_float_digits=3"
+
+
+@dataclass
+class ArrowPlan:
+    table: object  # pyiceberg StaticTable
+    scan: object  # its DataScan at the snapshot
+    tasks: list
+    data_bytes: int
+    rows: int
+    metadata_location: str
+
+
+@dataclass
+class Loaded:
+    batches: list = field(default_factory=list)  # the archive's record batches, kept for the comparison
+    rows: int = 0
+
+
+# ---- planning ----------------------------------------------------------------------------------------
+def missing_libraries() -> list[str]:
+    missing = []
+    for module in ("pyiceberg", "pyarrow", "psycopg2"):
+        try:
+            __import__(module)
+        except ImportError:
+            missing.append(module)
+    return missing
+
+
+def pyiceberg_properties(env: dict | None = None) -> dict[str, str]:
+    """pyiceberg FileIO properties from the environment the Spark catalog uses (session.py): an S3 endpoint
+    override (moto in the tests) and the region; credentials come from the default AWS chain."""
+    from .session import iceberg_aws_properties
+
+    props = {}
+    for key, value in iceberg_aws_properties(env).items():
+        if key == "s3.endpoint":
+            props["s3.endpoint"] = value
+        elif key == "client.region":
+            props["s3.region"] = value
+    return props
+
+
+def metadata_location(spark, ident: str) -> str:
+    """The archive's current metadata file (the last metadata log entry is the current one)."""
+    rows = spark.sql(f"SELECT file FROM {ident}.metadata_log_entries ORDER BY timestamp DESC LIMIT 1").collect()
+    if not rows:
+        raise OffloadError("archive_not_found", f"archive {ident} has no metadata file")
+    return rows[0][0]
+
+
+def plan(spark, ident: str, snapshot_id: int, max_bytes: int) -> tuple[ArrowPlan | None, str | None]:
+    """(the plan, None) when the arrow path applies to this snapshot, else (None, why not)."""
+    missing = missing_libraries()
+    if missing:
+        return None, f"{', '.join(missing)} not importable"
+    from pyiceberg.table import StaticTable
+
+    location = metadata_location(spark, ident)
+    table = StaticTable.from_metadata(location, properties=pyiceberg_properties())
+    scan = table.scan(snapshot_id=snapshot_id)
+    tasks = list(scan.plan_files())
+    deletes = sum(len(t.delete_files) for t in tasks)
+    if deletes:
+        return None, f"the snapshot has {deletes} delete file(s) (row-level deletes are applied by Spark)"
+    size = sum(t.file.file_size_in_bytes for t in tasks)
+    if size > max_bytes:
+        return None, f"the snapshot's data files hold {size} bytes, more than the arrow path's limit of {max_bytes}"
+    rows = sum(t.file.record_count for t in tasks)
+    return ArrowPlan(table, scan, tasks, size, rows, location), None
+
+
+def _record_batches(p: ArrowPlan, task):
+    from pyiceberg.io.pyarrow import ArrowScan
+
+    scan = ArrowScan(p.table.metadata, p.table.io, p.scan.projection(), p.scan.row_filter, True)
+    yield from scan.to_record_batches([task])
+
+
+def connect(conn: Connection, read_only: bool = False):
+    import psycopg2
+
+    options = SESSION_OPTIONS + (" -c default_transaction_read_only=on" if read_only else "")
+    return psycopg2.connect(
+        host=conn.host,
+        port=conn.port,
+        dbname=conn.database,
+        user=conn.user,
+        password=conn.password,
+        application_name="offload-restore",
+        client_encoding="UTF8",
+        options=options,
+    )
+
+
+# ---- write -------------------------------------------------------------------------------------------
+HEX = None  # the hex digits of each byte value (hex_text)
+
+
+def hex_text(arr):
+    """A binary array as PostgreSQL's bytea hex input (``\\x`` and two lower-case hex digits a byte),
+    vectorized in Arrow over the array's buffers (each byte taken from a 256-entry table); NULL stays NULL."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    global HEX
+    if HEX is None:
+        HEX = pa.array([f"{i:02x}".encode() for i in range(256)], pa.binary(2))
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    arr = arr.cast(pa.large_binary())
+    validity, offsets_buf, data = arr.buffers()
+    offsets = pa.Array.from_buffers(pa.int64(), arr.offset + len(arr) + 1, [None, offsets_buf])
+    end = offsets[-1].as_py()
+    raw = pa.Array.from_buffers(pa.uint8(), end, [None, data]) if end else pa.array([], pa.uint8())
+    digits = HEX.take(raw).buffers()[1] if end else pa.py_buffer(b"")
+    doubled = pc.multiply(offsets, 2).buffers()[1]
+    out = pa.LargeStringArray.from_buffers(len(arr), doubled, digits, validity, arr.null_count, arr.offset)
+    return pc.binary_join_element_wise(pa.scalar("\\x", pa.large_string()), out, pa.scalar("", pa.large_string()))
+
+
+def csv_batch(batch) -> bytes:
+    """One record batch as CSV rows in PostgreSQL's CSV input format: strings quoted (so an empty string is
+    ``""`` and NULL an empty field), binaries as hex text."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    cols = [hex_text(c) if pa.types.is_binary(c.type) or pa.types.is_large_binary(c.type) else c for c in batch.columns]
+    out = io.BytesIO()
+    pacsv.write_csv(
+        pa.RecordBatch.from_arrays(cols, names=[f"c{i}" for i in range(len(cols))]),
+        out,
+        pacsv.WriteOptions(include_header=False, quoting_style="needed"),
+    )
+    return out.getvalue()
+
+
+class _CsvStream:
+    """The file psycopg2's COPY FROM STDIN reads: CSV of the record batches taken from a shared queue."""
+
+    def __init__(self, batches: queue.Queue, stop: threading.Event):
+        self.batches, self.stop, self.done = batches, stop, False
+
+    def read(self, size: int = -1) -> bytes:
+        while not self.done:
+            try:
+                item = self.batches.get(timeout=0.5)
+            except queue.Empty:
+                if self.stop.is_set():
+                    raise OffloadError("restore_write_failed", "the archive reader stopped") from None
+                continue
+            if item is None:
+                self.done = True
+                break
+            if isinstance(item, BaseException):
+                raise item
+            text = csv_batch(item)
+            if text:
+                return text
+        return b""
+
+
+def write(p: ArrowPlan, engine: Engine, conn: Connection, schema: str, table: str, names: list[str]) -> tuple:
+    """COPY every row of the snapshot into ``schema.table``; returns (the kept batches, summary)."""
+    columns = ", ".join(engine.quote(n) for n in names)
+    sql = f"COPY {engine.table_ref(schema, table)} ({columns}) FROM STDIN (FORMAT csv)"
+    batches: queue.Queue = queue.Queue(maxsize=QUEUE_BATCHES)
+    stop = threading.Event()
+    loaded = Loaded()
+    read_seconds = [0.0]
+
+    def put(item) -> None:
+        while not stop.is_set():
+            try:
+                batches.put(item, timeout=0.5)
+                return
+            except queue.Full:
+                continue
+
+    def produce() -> None:
+        try:
+            for task in p.tasks:
+                it = _record_batches(p, task)
+                while True:
+                    t0 = time.monotonic()
+                    batch = next(it, None)
+                    read_seconds[0] += time.monotonic() - t0
+                    if batch is None:
+                        break
+                    if batch.num_rows:
+                        loaded.batches.append(batch)
+                        loaded.rows += batch.num_rows
+                        put(batch)
+        except BaseException as exc:  # noqa: BLE001 — handed to a COPY stream, which fails with it
+            put(exc)
+        finally:
+            for _ in range(CONNECTIONS):
+                put(None)
+
+    def consume() -> None:
+        db = connect(conn)
+        try:
+            with db, db.cursor() as cur:
+                cur.copy_expert(sql, _CsvStream(batches, stop), size=1 << 20)
+        finally:
+            db.close()
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=CONNECTIONS + 1) as pool:
+        producer = pool.submit(produce)
+        consumers = [pool.submit(consume) for _ in range(CONNECTIONS)]
+        try:
+            wait(consumers, return_when=FIRST_EXCEPTION)  # one COPY failed: the other stops too
+            for c in consumers:
+                c.result()
+        finally:
+            stop.set()
+            producer.result()
+    return loaded, {
+        "path": "arrow",
+        "data_files": len(p.tasks),
+        "data_bytes": p.data_bytes,
+        "connections": CONNECTIONS,
+        "archive_read_seconds": round(read_seconds[0], 3),
+        "copy_seconds": round(time.monotonic() - started, 3),
+    }
+
+
+# ---- read back and compare -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ReadColumn:
+    name: str
+    sql: str  # what PostgreSQL sends for it
+    arrow_type: object  # what pyarrow parses it as
+
+
+def read_columns(src, archive_schema) -> list[ReadColumn]:
+    """Per column: the SELECT expression (the archive job's select_sql, dates as days since 1970) and the
+    Arrow type PostgreSQL's text is parsed into (the archive's, or the normalized form compared)."""
+    import pyarrow as pa
+
+    out = []
+    for p, f in zip(src.columns, archive_schema, strict=True):
+        q = src.engine.quote(p.name)
+        t = f.type
+        if pa.types.is_date(t):
+            out.append(ReadColumn(p.name, f"({q} - date '1970-01-01')", pa.int32()))
+        elif pa.types.is_timestamp(t):
+            sql = f"({q} AT TIME ZONE 'UTC')" if t.tz else q
+            out.append(ReadColumn(p.name, sql, pa.timestamp("us")))
+        elif pa.types.is_binary(t) or pa.types.is_large_binary(t):
+            out.append(ReadColumn(p.name, q, pa.large_string()))
+        elif pa.types.is_string(t) or pa.types.is_large_string(t):
+            out.append(ReadColumn(p.name, p.select_sql, pa.large_string()))
+        elif pa.types.is_decimal(t):
+            out.append(ReadColumn(p.name, p.select_sql, t))
+        else:  # integers, floats, booleans: the value's own output
+            out.append(ReadColumn(p.name, q, t))
+    return out
+
+
+def _read_back(engine: Engine, conn: Connection, schema: str, table: str, cols: list[ReadColumn]):
+    """The staging table from PostgreSQL as an Arrow table (columns in table order)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    ref = engine.table_ref(schema, table)
+    db = connect(conn, read_only=True)
+    try:
+        with db, db.cursor() as cur:
+            cur.execute("SELECT pg_relation_size(%s::regclass) / current_setting('block_size')::int", (ref,))
+            pages = int(cur.fetchone()[0])
+    finally:
+        db.close()
+    select = ", ".join(f"{c.sql} AS {engine.quote(f'c{i}')}" for i, c in enumerate(cols))
+    cut = (pages + 1) // 2
+    wheres = [f"ctid < '({cut},0)'::tid", f"ctid >= '({cut},0)'::tid"] if pages > 1 else ["true"]
+    names = [f"c{i}" for i in range(len(cols))]
+    options = dict(
+        read_options=pacsv.ReadOptions(column_names=names, block_size=8 << 20),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True),
+        convert_options=pacsv.ConvertOptions(
+            column_types={n: c.arrow_type for n, c in zip(names, cols, strict=True)},
+            null_values=[""],
+            true_values=["t"],
+            false_values=["f"],
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+
+    def part(where: str):
+        r, w = os.pipe()
+        reader, writer = os.fdopen(r, "rb"), os.fdopen(w, "wb")
+        failure: list = []
+
+        def stream() -> None:
+            db = connect(conn, read_only=True)
+            try:
+                with db, db.cursor() as cur:
+                    cur.copy_expert(f"COPY (SELECT {select} FROM {ref} WHERE {where}) TO STDOUT (FORMAT csv)", writer)
+            except BaseException as exc:  # noqa: BLE001 — raised by the reader's side
+                failure.append(exc)
+            finally:
+                writer.close()
+                db.close()
+
+        t = threading.Thread(target=stream, daemon=True)
+        t.start()
+        try:
+            got = pacsv.read_csv(reader, **options)
+        except pa.ArrowInvalid as exc:
+            got = exc
+        finally:
+            reader.close()
+            t.join()
+        if failure:
+            raise failure[0]
+        if isinstance(got, Exception):
+            raise OffloadError(
+                "restore_readback_unparsable",
+                f"a value of {ref} read back from PostgreSQL does not parse as the archive's type: {got}",
+            )
+        return got
+
+    with ThreadPoolExecutor(max_workers=len(wheres)) as pool:
+        parts = list(pool.map(part, wheres))
+    empty = pa.table({n: pa.array([], c.arrow_type) for n, c in zip(names, cols, strict=True)})
+    return pa.concat_tables([empty, *parts]).rename_columns([c.name for c in cols])
+
+
+def _normalized(arr, archive_type, restored_side: bool):
+    """The column in the form both sides are compared in: floats by their bit pattern (NaN canonical),
+    dates as days, timestamps as microseconds, binaries as hex text, strings as large strings."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    t = archive_type
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if pa.types.is_floating(t):
+        bits, nan = (pa.int32(), NAN32_BITS) if pa.types.is_float32(t) else (pa.int64(), NAN64_BITS)
+        return pc.if_else(pc.is_nan(arr), pa.scalar(nan, bits), arr.view(bits))
+    if pa.types.is_date(t):
+        return arr if restored_side else arr.view(pa.int32())
+    if pa.types.is_timestamp(t):
+        return arr.view(pa.int64())
+    if pa.types.is_binary(t) or pa.types.is_large_binary(t):
+        return arr if restored_side else hex_text(arr)
+    if pa.types.is_string(t):
+        return arr.cast(pa.large_string())
+    return arr
+
+
+def _aggregates(table, archive_schema) -> dict:
+    """Row count, per column the non-NULL count and (integers, decimals up to 28 digits) the exact sum."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    out = {"row_count": table.num_rows, "columns": {}}
+    for f in archive_schema:
+        col = table.column(f.name)
+        agg = {"non_null_count": len(col) - col.null_count}
+        if pa.types.is_integer(f.type):
+            s = pc.sum(col.cast(pa.decimal128(38, 0))).as_py()
+            agg["sum"] = str(s if s is not None else 0)
+        elif pa.types.is_decimal(f.type) and f.type.precision <= 28:
+            s = pc.sum(col.cast(pa.decimal128(38, f.type.scale))).as_py()
+            agg["sum"] = str(s) if s is not None else None
+        out["columns"][f.name] = agg
+    return out
+
+
+def compare(archive, restored, archive_schema, key: list[str], max_keys: int = 20) -> dict:
+    """Every row of ``restored`` (read back, read_columns' types) against ``archive`` by ``key``: the result
+    dict of the validation (status passed only when every value of every row is equal)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    result: dict = {"mismatches": []}
+    agg_a, agg_r = _aggregates(archive, archive_schema), _aggregates(restored, archive_schema)
+    result["row_count"] = {
+        "source": agg_r["row_count"],
+        "archive": agg_a["row_count"],
+        "match": agg_r["row_count"] == agg_a["row_count"],
+    }
+    if not result["row_count"]["match"]:
+        result["mismatches"].append("row_count")
+    columns = []
+    for f in archive_schema:
+        a, r = agg_a["columns"][f.name], agg_r["columns"][f.name]
+        ok = a == r
+        columns.append({"name": f.name, "archive_type": str(f.type), "match": ok, "checks": {
+            k: {"source": r[k], "archive": a[k]} for k in a}})  # fmt: skip
+        if not ok:
+            result["mismatches"].append(f"column:{f.name}")
+    result["columns"] = columns
+
+    norm_a = pa.table({f.name: _normalized(archive.column(f.name), f.type, False) for f in archive_schema})
+    norm_r = pa.table({f.name: _normalized(restored.column(f.name), f.type, True) for f in archive_schema})
+    order = [(k, "ascending") for k in key]
+    ia, ir = pc.sort_indices(norm_a, sort_keys=order), pc.sort_indices(norm_r, sort_keys=order)
+    aligned = norm_a.num_rows == norm_r.num_rows
+    diff_rows = None
+    if aligned:
+        keys_a = [norm_a.column(k).take(ia) for k in key]
+        keys_r = [norm_r.column(k).take(ir) for k in key]
+        aligned = all(x.equals(y) for x, y in zip(keys_a, keys_r, strict=True)) and not _has_duplicates(keys_r)
+    if aligned:
+        for f in archive_schema:
+            x, y = norm_a.column(f.name).take(ia), norm_r.column(f.name).take(ir)
+            if x.equals(y):
+                continue
+            differs = pc.or_(pc.fill_null(pc.not_equal(x, y), False), pc.xor(pc.is_null(x), pc.is_null(y)))
+            diff_rows = differs if diff_rows is None else pc.or_(diff_rows, differs)
+    rows = {"compared": "every row by key, every column", "key_columns": key, "differing_keys": 0, "keys": []}
+    if not aligned or diff_rows is not None:
+        result["mismatches"].append("rows")
+        rows.update(_differences(norm_a, norm_r, archive_schema, key, max_keys))
+    result["rows"] = rows
+    result["status"] = "passed" if not result["mismatches"] else "failed"
+    return result
+
+
+def _has_duplicates(sorted_keys) -> bool:
+    import pyarrow.compute as pc
+
+    n = len(sorted_keys[0])
+    if n < 2:
+        return False
+    same = None
+    for k in sorted_keys:
+        eq = pc.equal(k.slice(1), k.slice(0, n - 1))
+        same = eq if same is None else pc.and_(same, eq)
+    return pc.any(same).as_py() or False
+
+
+def _differences(norm_a, norm_r, archive_schema, key: list[str], max_keys: int) -> dict:
+    """The differing keys (the failure path; a hash join of both sides): missing, extra, duplicated or
+    changed (with the columns), sorted by key, up to ``max_keys``."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    ca = norm_a.group_by(key).aggregate([([], "count_all")]).rename_columns([*key, "n_archive"])
+    cr = norm_r.group_by(key).aggregate([([], "count_all")]).rename_columns([*key, "n_restored"])
+    counts = ca.join(cr, keys=key, join_type="full outer")
+    n_a, n_r = pc.fill_null(counts["n_archive"], 0), pc.fill_null(counts["n_restored"], 0)
+    counts = counts.set_column(counts.schema.get_field_index("n_archive"), "n_archive", n_a)
+    counts = counts.set_column(counts.schema.get_field_index("n_restored"), "n_restored", n_r)
+    found = []
+    for row in counts.filter(pc.not_equal(n_a, n_r)).to_pylist():
+        na, nr = row["n_archive"], row["n_restored"]
+        kind = (
+            "missing_in_restored" if nr == 0 else "unexpected_in_restored" if na == 0
+            else "duplicated_in_restored" if nr > na else "missing_duplicates_in_restored"
+        )  # fmt: skip
+        found.append({"key": {k: row[k] for k in key}, "kind": kind, "archive_rows": na, "restored_rows": nr})
+    single = counts.filter(pc.and_(pc.equal(n_a, 1), pc.equal(n_r, 1))).select(key)
+    values = [f.name for f in archive_schema if f.name not in key]
+    if values and single.num_rows:
+        left = norm_a.join(single, keys=key, join_type="inner")
+        right = norm_r.rename_columns([c if c in key else f"{c}\u0000r" for c in norm_r.column_names])
+        right = right.join(single, keys=key, join_type="inner")
+        both = left.join(right, keys=key, join_type="inner")
+        changed = None
+        per_col = {}
+        for v in values:
+            x, y = both[v], both[f"{v}\u0000r"]
+            d = pc.or_(pc.fill_null(pc.not_equal(x, y), False), pc.xor(pc.is_null(x), pc.is_null(y)))
+            per_col[v] = d
+            changed = d if changed is None else pc.or_(changed, d)
+        if changed is not None and pc.any(changed).as_py():
+            picked = both.select(key).append_column("\u0000i", pa.array(range(both.num_rows)))
+            for row in picked.filter(changed).to_pylist():
+                i = row.pop("\u0000i")
+                cols = [v for v in values if per_col[v][i].as_py()]
+                found.append({"key": row, "kind": "changed", "columns": cols, "archive_rows": 1, "restored_rows": 1})
+    found.sort(key=lambda e: [str(e["key"][k]) for k in key])
+    return {"differing_keys": len(found), "keys": found[:max_keys], "truncated": len(found) > max_keys}
+
+
+# ---- the key, built while the table is read back -------------------------------------------------------
+def index_name(engine: Engine, staging: str) -> str:
+    name = f"{staging}_pkey"
+    limit = engine.max_identifier_bytes
+    return name if len(name.encode()) <= limit else name.encode()[:limit].decode(errors="ignore")
+
+
+def key_statements(engine: Engine, schema: str, staging: str, key: list[str]) -> tuple[list[str], list[str]]:
+    """(the unique index, built during the read-back; the primary key attached to it after validation)."""
+    if not key:
+        return [], []
+    idx = index_name(engine, staging)
+    ref, cols = engine.table_ref(schema, staging), ", ".join(engine.quote(k) for k in key)
+    return (
+        [f"CREATE UNIQUE INDEX {engine.quote(idx)} ON {ref} ({cols})"],
+        [f"ALTER TABLE {ref} ADD CONSTRAINT {engine.quote(idx)} PRIMARY KEY USING INDEX {engine.quote(idx)}"],
+    )
+
+
+def validate_and_index(
+    spark, engine: Engine, conn: Connection, schema: str, staging: str, loaded: Loaded, archive_schema,
+    key: list[str], index_sql: list[str], snapshot_id: int,
+) -> tuple[dict, str | None]:  # fmt: skip
+    """Reads the staging table back and compares it with the kept archive batches while another connection
+    builds the key's unique index. Returns (the validation, the index build's error or None)."""
+    import pyarrow as pa
+
+    from .source_table import introspect
+
+    started = time.monotonic()
+    src = introspect(spark, conn, schema, staging)
+    result: dict = {"job": "validate", "method": "arrow", "archive_snapshot_id": snapshot_id}
+    planned = [(p.name, p.archive_type) for p in src.columns]
+    names = [f.name for f in archive_schema]
+    if [n for n, _ in planned] != names:
+        result.update(status="failed", mismatches=["schema"], schema={"restored": planned, "archive": names})
+        return result, None
+
+    def build_index() -> str | None:
+        if not index_sql:
+            return None
+        db = connect(conn)
+        try:
+            with db, db.cursor() as cur:
+                for sql in index_sql:
+                    cur.execute(sql)
+            return None
+        except Exception as exc:  # noqa: BLE001 — duplicates: the validation names them; reported next to it
+            return str(exc).strip().splitlines()[0]
+        finally:
+            db.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        index_future = pool.submit(build_index)
+        t0 = time.monotonic()
+        try:
+            restored = _read_back(engine, conn, schema, staging, read_columns(src, archive_schema))
+        except OffloadError as exc:
+            index_future.result()
+            result.update(status="failed", mismatches=["unparsable"], error=str(exc))
+            return result, None
+        read_s = time.monotonic() - t0
+        t0 = time.monotonic()
+        archive = pa.Table.from_batches(loaded.batches, schema=loaded.batches[0].schema) if loaded.batches else (
+            archive_schema.empty_table())  # fmt: skip
+        result.update(compare(archive, restored, archive_schema, key))
+        compare_s = time.monotonic() - t0
+        index_error = index_future.result()
+    result["read_back_seconds"] = round(read_s, 3)
+    result["compare_seconds"] = round(compare_s, 3)
+    result["seconds"] = round(time.monotonic() - started, 3)
+    return result, index_error
+
+
+def arrow_schema(p: ArrowPlan):
+    from pyiceberg.io.pyarrow import schema_to_pyarrow
+
+    return schema_to_pyarrow(p.scan.projection(), include_field_ids=False)
