@@ -127,6 +127,7 @@ def main() -> int:
         v = summary.get("validation", {})
         for name, value in (
             ("arrow_archive_read_in_write", summary["write"].get("archive_read_seconds")),
+            ("arrow_csv_in_write", summary["write"].get("csv_seconds")),
             ("validation_read_back_with_key_index", v.get("read_back_seconds")),
             ("validation_compare", v.get("compare_seconds")),
             ("key_attach", summary.get("key_attach_seconds")),

@@ -181,7 +181,7 @@ class _CsvStream:
     """The file psycopg2's COPY FROM STDIN reads: CSV of the record batches taken from a shared queue."""
 
     def __init__(self, batches: queue.Queue, stop: threading.Event):
-        self.batches, self.stop, self.done = batches, stop, False
+        self.batches, self.stop, self.done, self.csv_seconds = batches, stop, False, 0.0
 
     def read(self, size: int = -1) -> bytes:
         while not self.done:
@@ -196,20 +196,30 @@ class _CsvStream:
                 break
             if isinstance(item, BaseException):
                 raise item
+            t0 = time.monotonic()
             text = csv_batch(item)
+            self.csv_seconds += time.monotonic() - t0
             if text:
                 return text
         return b""
 
 
 def write(p: ArrowPlan, engine: Engine, conn: Connection, schema: str, table: str, names: list[str]) -> tuple:
-    """COPY every row of the snapshot into ``schema.table``; returns (the kept batches, summary)."""
+    """COPY every row of the snapshot into ``schema.table``: up to two readers (a data file each at a time)
+    feed record batches to two COPY streams through a small queue. Returns (the archive's batches in data
+    file order, kept for the comparison; the summary)."""
     columns = ", ".join(engine.quote(n) for n in names)
     sql = f"COPY {engine.table_ref(schema, table)} ({columns}) FROM STDIN (FORMAT csv)"
     batches: queue.Queue = queue.Queue(maxsize=QUEUE_BATCHES)
+    tasks: queue.Queue = queue.Queue()
+    for i, task in enumerate(p.tasks):
+        tasks.put((i, task))
+    per_task: dict[int, list] = {}
     stop = threading.Event()
-    loaded = Loaded()
-    read_seconds = [0.0]
+    lock = threading.Lock()
+    readers = max(1, min(CONNECTIONS, len(p.tasks)))
+    running = [readers]
+    read_seconds, streams = [0.0], []
 
     def put(item) -> None:
         while not stop.is_set():
@@ -220,36 +230,48 @@ def write(p: ArrowPlan, engine: Engine, conn: Connection, schema: str, table: st
                 continue
 
     def produce() -> None:
+        spent = 0.0
         try:
-            for task in p.tasks:
+            while not stop.is_set():
+                try:
+                    i, task = tasks.get_nowait()
+                except queue.Empty:
+                    break
+                kept = per_task.setdefault(i, [])
                 it = _record_batches(p, task)
                 while True:
                     t0 = time.monotonic()
                     batch = next(it, None)
-                    read_seconds[0] += time.monotonic() - t0
+                    spent += time.monotonic() - t0
                     if batch is None:
                         break
                     if batch.num_rows:
-                        loaded.batches.append(batch)
-                        loaded.rows += batch.num_rows
+                        kept.append(batch)
                         put(batch)
         except BaseException as exc:  # noqa: BLE001 — handed to a COPY stream, which fails with it
             put(exc)
         finally:
-            for _ in range(CONNECTIONS):
-                put(None)
+            with lock:
+                read_seconds[0] += spent
+                running[0] -= 1
+                last = running[0] == 0
+            if last:
+                for _ in range(CONNECTIONS):
+                    put(None)
 
     def consume() -> None:
+        stream = _CsvStream(batches, stop)
+        streams.append(stream)
         db = connect(conn)
         try:
             with db, db.cursor() as cur:
-                cur.copy_expert(sql, _CsvStream(batches, stop), size=1 << 20)
+                cur.copy_expert(sql, stream, size=1 << 20)
         finally:
             db.close()
 
     started = time.monotonic()
-    with ThreadPoolExecutor(max_workers=CONNECTIONS + 1) as pool:
-        producer = pool.submit(produce)
+    with ThreadPoolExecutor(max_workers=CONNECTIONS + readers) as pool:
+        producers = [pool.submit(produce) for _ in range(readers)]
         consumers = [pool.submit(consume) for _ in range(CONNECTIONS)]
         try:
             wait(consumers, return_when=FIRST_EXCEPTION)  # one COPY failed: the other stops too
@@ -257,13 +279,18 @@ def write(p: ArrowPlan, engine: Engine, conn: Connection, schema: str, table: st
                 c.result()
         finally:
             stop.set()
-            producer.result()
+            for f in producers:
+                f.result()
+    loaded = Loaded([b for i in sorted(per_task) for b in per_task[i]])
+    loaded.rows = sum(b.num_rows for b in loaded.batches)
     return loaded, {
         "path": "arrow",
         "data_files": len(p.tasks),
         "data_bytes": p.data_bytes,
         "connections": CONNECTIONS,
-        "archive_read_seconds": round(read_seconds[0], 3),
+        "rows": loaded.rows,
+        "archive_read_seconds": round(read_seconds[0], 3),  # summed over the readers
+        "csv_seconds": round(sum(s.csv_seconds for s in streams), 3),  # summed over the COPY streams
         "copy_seconds": round(time.monotonic() - started, 3),
     }
 
@@ -378,8 +405,7 @@ def _normalized(arr, archive_type, restored_side: bool):
     import pyarrow.compute as pc
 
     t = archive_type
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
+    arr = _combined(arr)
     if pa.types.is_floating(t):
         bits, nan = (pa.int32(), NAN32_BITS) if pa.types.is_float32(t) else (pa.int64(), NAN64_BITS)
         return pc.if_else(pc.is_nan(arr), pa.scalar(nan, bits), arr.view(bits))
@@ -394,70 +420,100 @@ def _normalized(arr, archive_type, restored_side: bool):
     return arr
 
 
-def _aggregates(table, archive_schema) -> dict:
-    """Row count, per column the non-NULL count and (integers, decimals up to 28 digits) the exact sum."""
+def _combined(arr):
+    import pyarrow as pa
+
+    if not isinstance(arr, pa.ChunkedArray):
+        return arr
+    return arr.chunk(0) if arr.num_chunks == 1 else arr.combine_chunks()
+
+
+LOW32 = (1 << 32) - 1
+
+
+def _aggregate(arr, t) -> dict:
+    """The non-NULL count and (integers, decimals up to 28 digits) the exact sum of one column (raw values)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    out = {"row_count": table.num_rows, "columns": {}}
-    for f in archive_schema:
-        col = table.column(f.name)
-        agg = {"non_null_count": len(col) - col.null_count}
-        if pa.types.is_integer(f.type):
-            s = pc.sum(col.cast(pa.decimal128(38, 0))).as_py()
-            agg["sum"] = str(s if s is not None else 0)
-        elif pa.types.is_decimal(f.type) and f.type.precision <= 28:
-            s = pc.sum(col.cast(pa.decimal128(38, f.type.scale))).as_py()
-            agg["sum"] = str(s) if s is not None else None
-        out["columns"][f.name] = agg
-    return out
+    agg = {"non_null_count": len(arr) - arr.null_count}
+    if pa.types.is_int64(t):  # summed as high and low 32-bit halves: no int64 sum can overflow
+        hi, lo = pc.sum(pc.shift_right(arr, 32)).as_py() or 0, pc.sum(pc.bit_wise_and(arr, LOW32)).as_py() or 0
+        agg["sum"] = str((hi << 32) + lo)
+    elif pa.types.is_integer(t):
+        agg["sum"] = str(pc.sum(arr.cast(pa.int64())).as_py() or 0)
+    elif pa.types.is_decimal(t) and t.precision <= 28:  # a 128-bit sum: exact below 10^38
+        total = pc.sum(arr).as_py()
+        agg["sum"] = None if total is None else format(total, "f")
+    return agg
+
+
+def _key_order(table, schema_by_name, key: list[str], restored_side: bool):
+    """The permutation putting ``table`` in key order, or None when it already is (a single key, strictly
+    ascending: what the archive's files usually hold)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    cols = [_normalized(table.column(k), schema_by_name[k], restored_side) for k in key]
+    n = len(cols[0]) if cols else 0
+    if len(cols) == 1 and cols[0].null_count == 0:
+        if n < 2 or pc.all(pc.less(cols[0].slice(0, n - 1), cols[0].slice(1))).as_py():
+            return None
+        return pc.sort_indices(cols[0])
+    return pc.sort_indices(pa.table(dict(zip(key, cols, strict=True))), sort_keys=[(k, "ascending") for k in key])
+
+
+def _ordered(arr, order):
+    return arr if order is None else arr.take(order)
 
 
 def compare(archive, restored, archive_schema, key: list[str], max_keys: int = 20) -> dict:
     """Every row of ``restored`` (read back, read_columns' types) against ``archive`` by ``key``: the result
-    dict of the validation (status passed only when every value of every row is equal)."""
+    dict of the validation (status passed only when every value of every row is equal). Column by column
+    (one column of each side in its compared form at a time), after one sort of the keys."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     result: dict = {"mismatches": []}
-    agg_a, agg_r = _aggregates(archive, archive_schema), _aggregates(restored, archive_schema)
-    result["row_count"] = {
-        "source": agg_r["row_count"],
-        "archive": agg_a["row_count"],
-        "match": agg_r["row_count"] == agg_a["row_count"],
-    }
-    if not result["row_count"]["match"]:
+    n_a, n_r = archive.num_rows, restored.num_rows
+    result["row_count"] = {"source": n_r, "archive": n_a, "match": n_r == n_a}
+    if n_r != n_a:
         result["mismatches"].append("row_count")
+    by_name = {f.name: f.type for f in archive_schema}
+    ia = _key_order(archive, by_name, key, False)
+    ir = _key_order(restored, by_name, key, True)
+    aligned = n_a == n_r
+    if aligned:
+        keys_r = []
+        for k in key:
+            x = _ordered(_normalized(archive.column(k), by_name[k], False), ia)
+            y = _ordered(_normalized(restored.column(k), by_name[k], True), ir)
+            aligned = aligned and x.equals(y)
+            keys_r.append(y)
+        aligned = aligned and not _has_duplicates(keys_r)
+        del keys_r
+    differs = False
     columns = []
     for f in archive_schema:
-        a, r = agg_a["columns"][f.name], agg_r["columns"][f.name]
+        raw_a, raw_r = _combined(archive.column(f.name)), _combined(restored.column(f.name))
+        a, r = _aggregate(raw_a, f.type), _aggregate(raw_r, f.type)
         ok = a == r
         columns.append({"name": f.name, "archive_type": str(f.type), "match": ok, "checks": {
             k: {"source": r[k], "archive": a[k]} for k in a}})  # fmt: skip
         if not ok:
             result["mismatches"].append(f"column:{f.name}")
+        if aligned and not differs:
+            x = _ordered(_normalized(raw_a, f.type, False), ia)
+            y = _ordered(_normalized(raw_r, f.type, True), ir)
+            if not x.equals(y):
+                d = pc.or_(pc.fill_null(pc.not_equal(x, y), False), pc.xor(pc.is_null(x), pc.is_null(y)))
+                differs = bool(pc.any(d).as_py())
     result["columns"] = columns
-
-    norm_a = pa.table({f.name: _normalized(archive.column(f.name), f.type, False) for f in archive_schema})
-    norm_r = pa.table({f.name: _normalized(restored.column(f.name), f.type, True) for f in archive_schema})
-    order = [(k, "ascending") for k in key]
-    ia, ir = pc.sort_indices(norm_a, sort_keys=order), pc.sort_indices(norm_r, sort_keys=order)
-    aligned = norm_a.num_rows == norm_r.num_rows
-    diff_rows = None
-    if aligned:
-        keys_a = [norm_a.column(k).take(ia) for k in key]
-        keys_r = [norm_r.column(k).take(ir) for k in key]
-        aligned = all(x.equals(y) for x, y in zip(keys_a, keys_r, strict=True)) and not _has_duplicates(keys_r)
-    if aligned:
-        for f in archive_schema:
-            x, y = norm_a.column(f.name).take(ia), norm_r.column(f.name).take(ir)
-            if x.equals(y):
-                continue
-            differs = pc.or_(pc.fill_null(pc.not_equal(x, y), False), pc.xor(pc.is_null(x), pc.is_null(y)))
-            diff_rows = differs if diff_rows is None else pc.or_(diff_rows, differs)
     rows = {"compared": "every row by key, every column", "key_columns": key, "differing_keys": 0, "keys": []}
-    if not aligned or diff_rows is not None:
+    if not aligned or differs:
         result["mismatches"].append("rows")
+        norm_a = pa.table({f.name: _normalized(archive.column(f.name), f.type, False) for f in archive_schema})
+        norm_r = pa.table({f.name: _normalized(restored.column(f.name), f.type, True) for f in archive_schema})
         rows.update(_differences(norm_a, norm_r, archive_schema, key, max_keys))
     result["rows"] = rows
     result["status"] = "passed" if not result["mismatches"] else "failed"

@@ -347,6 +347,7 @@ def test_restore_from_the_glue_catalog_on_s3(spark, glue_catalog, pg_db, pg_conn
         ),
     )
     assert code == 0 and summary["validation"]["status"] == "passed" and summary["catalog"] == catalog
+    assert summary["write"]["path"] == "arrow"  # pyiceberg read the snapshot's files from S3 itself
     assert pg_exec(pg_db, f'SELECT count(*), max(id) FROM "{pg_schema}".ledger_from_glue') == [(20, 20)]
 
 
