@@ -75,7 +75,7 @@ HELP: dict[str, str] = {
     "write_path": "auto (default), arrow, copy or jdbc; auto: PostgreSQL arrow (pyarrow CSV into COPY FROM STDIN, "
     "every value read back and compared) when it applies, else copy (Spark's COPY text files; local Spark, "
     "psycopg2) or jdbc",
-    "arrow_max_bytes": "arrow write path: largest total size of the snapshot's data files (default 1073741824); "
+    "arrow_max_bytes": "arrow write path: largest total size of the snapshot's data files (default 268435456); "
     "a larger snapshot takes a Spark path",
     "temp_dir": "local directory for the COPY text files of the copy write path (default: the system temp dir)",
     # the shell

@@ -62,7 +62,7 @@ class RestoreRequest:
     # auto | arrow (pyarrow CSV into COPY FROM STDIN, PostgreSQL) | copy (Spark's COPY text files) | jdbc (Spark's
     # JDBC writer); arrow falls back to auto's Spark path where it does not apply (restore_arrow.plan says why)
     write_path: str = "auto"
-    arrow_max_bytes: int = 1 << 30  # arrow path: at most this many bytes of data files (else a Spark path)
+    arrow_max_bytes: int = 256 << 20  # arrow path: at most this many bytes of data files (else a Spark path)
     num_partitions: int = 0  # parallel writers; 0: Spark's default parallelism
     temp_dir: str | None = None  # copy path: where the COPY text files are staged (default: a local temp dir)
     run_id: str | None = None

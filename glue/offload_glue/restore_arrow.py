@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from .engines import Connection, Engine
 from .errors import OffloadError
 
-DEFAULT_MAX_BYTES = 1 << 30  # data files of the snapshot, compressed Parquet
+DEFAULT_MAX_BYTES = 256 << 20  # data files of the snapshot, compressed Parquet
 CONNECTIONS = 2
 QUEUE_BATCHES = 4  # record batches waiting for a COPY stream (bounds the write's memory beyond what is kept)
 NAN32_BITS, NAN64_BITS = 0x7FC00000, 0x7FF8000000000000  # Java's canonical NaN, as validate.py's canonical texts
@@ -204,10 +204,22 @@ class _CsvStream:
         return b""
 
 
+def release_memory_promptly() -> None:
+    """Arrow's jemalloc pool keeps freed memory for a while; the arrow path frees large buffers phase by
+    phase, so it asks for them to go back at once (no effect on another allocator)."""
+    import pyarrow as pa
+
+    try:
+        pa.jemalloc_set_decay_ms(0)
+    except (NotImplementedError, pa.ArrowNotImplementedError, AttributeError):
+        pass
+
+
 def write(p: ArrowPlan, engine: Engine, conn: Connection, schema: str, table: str, names: list[str]) -> tuple:
     """COPY every row of the snapshot into ``schema.table``: up to two readers (a data file each at a time)
     feed record batches to two COPY streams through a small queue. Returns (the archive's batches in data
     file order, kept for the comparison; the summary)."""
+    release_memory_promptly()
     columns = ", ".join(engine.quote(n) for n in names)
     sql = f"COPY {engine.table_ref(schema, table)} ({columns}) FROM STDIN (FORMAT csv)"
     batches: queue.Queue = queue.Queue(maxsize=QUEUE_BATCHES)
@@ -321,8 +333,8 @@ def read_columns(src, archive_schema) -> list[ReadColumn]:
             out.append(ReadColumn(p.name, q, pa.large_string()))
         elif pa.types.is_string(t) or pa.types.is_large_string(t):
             out.append(ReadColumn(p.name, p.select_sql, pa.large_string()))
-        elif pa.types.is_decimal(t):
-            out.append(ReadColumn(p.name, p.select_sql, t))
+        elif pa.types.is_decimal(t):  # numeric's own output (the same text as ::text, one cast less)
+            out.append(ReadColumn(p.name, p.select_sql.removesuffix("::text"), t))
         else:  # integers, floats, booleans: the value's own output
             out.append(ReadColumn(p.name, q, t))
     return out
