@@ -36,11 +36,11 @@ from .engines import Connection, Engine
 from .errors import OffloadError
 
 DEFAULT_MAX_BYTES = 256 << 20  # data files of the snapshot, compressed Parquet
-CONNECTIONS = 2  # read-back streams
-# COPY FROM STDIN streams. One keeps the heap in the archive's order (each stream appends its own pages, so
-# two interleave), so the read-back comes in key order and the comparison needs no sort and no gather of
-# the restored side; on two shared cores that saves more than a second stream gains (measured: README).
-WRITE_STREAMS = 1
+CONNECTIONS = 2  # read-back streams (halves of the pages when the key ranges of read_back_ranges do not apply)
+# COPY FROM STDIN streams, each loading a contiguous group of data files in order: each stream's rows lie in
+# the heap in the archive's order (its pages interleave with the other stream's), so reading back one key
+# range per stream returns the rows in key order and the comparison needs no sort and no gather.
+WRITE_STREAMS = 2
 QUEUE_BATCHES = 4  # record batches waiting for a COPY stream (bounds the write's memory beyond what is kept)
 NAN32_BITS, NAN64_BITS = 0x7FC00000, 0x7FF8000000000000  # Java's canonical NaN, as validate.py's canonical texts
 SESSION_OPTIONS = "-c TimeZone=UTC -c DateStyle=ISO,YMD -c IntervalStyle=postgres -c extra_float_digits=3"
@@ -60,6 +60,8 @@ class ArrowPlan:
 class Loaded:
     batches: list = field(default_factory=list)  # the archive's record batches, kept for the comparison
     rows: int = 0
+    group_starts: list = field(default_factory=list)  # the first data file of each COPY stream but the first
+    per_task: dict = field(default_factory=dict)  # data file index -> its record batches
 
 
 # ---- planning ----------------------------------------------------------------------------------------
@@ -219,40 +221,48 @@ def release_memory_promptly() -> None:
         pass
 
 
+def split_tasks(tasks: list, streams: int) -> list[list[tuple[int, object]]]:
+    """The data files in order, cut into up to ``streams`` contiguous groups of about equal row counts."""
+    streams = max(1, min(streams, len(tasks)))
+    total = sum(t.file.record_count for t in tasks) or 1
+    groups: list[list] = [[] for _ in range(streams)]
+    seen = 0
+    for i, t in enumerate(tasks):
+        g = min(streams - 1, seen * streams // total)
+        g = max(g, max((k for k in range(streams) if groups[k]), default=0))  # contiguous, in order
+        groups[g].append((i, t))
+        seen += t.file.record_count
+    return [g for g in groups if g]
+
+
 def write(p: ArrowPlan, engine: Engine, conn: Connection, schema: str, table: str, names: list[str]) -> tuple:
-    """COPY every row of the snapshot into ``schema.table``: up to two readers (a data file each at a time)
-    feed record batches to two COPY streams through a small queue. Returns (the archive's batches in data
-    file order, kept for the comparison; the summary)."""
+    """COPY every row of the snapshot into ``schema.table``: the data files are cut into two contiguous groups
+    (split_tasks), each read in order by its own reader and streamed into its own COPY; each stream's rows
+    thus lie in the heap in the archive's order, which the read-back uses (a key range per stream). Returns
+    (the archive's batches in data file order, kept for the comparison; the first data file of each group
+    after the first; the summary)."""
     release_memory_promptly()
     columns = ", ".join(engine.quote(n) for n in names)
     sql = f"COPY {engine.table_ref(schema, table)} ({columns}) FROM STDIN (FORMAT csv)"
-    batches: queue.Queue = queue.Queue(maxsize=QUEUE_BATCHES)
-    tasks: queue.Queue = queue.Queue()
-    for i, task in enumerate(p.tasks):
-        tasks.put((i, task))
+    groups = split_tasks(p.tasks, WRITE_STREAMS)
     per_task: dict[int, list] = {}
     stop = threading.Event()
     lock = threading.Lock()
-    streams = WRITE_STREAMS
-    readers = max(1, min(streams, len(p.tasks)))  # one stream: one reader, the batches in file order
-    running = [readers]
     read_seconds, csv_streams = [0.0], []
 
-    def put(item) -> None:
+    def put(q: queue.Queue, item) -> None:
         while not stop.is_set():
             try:
-                batches.put(item, timeout=0.5)
+                q.put(item, timeout=0.5)
                 return
             except queue.Full:
                 continue
 
-    def produce() -> None:
+    def produce(group: list, q: queue.Queue) -> None:
         spent = 0.0
         try:
-            while not stop.is_set():
-                try:
-                    i, task = tasks.get_nowait()
-                except queue.Empty:
+            for i, task in group:
+                if stop.is_set():
                     break
                 kept = per_task.setdefault(i, [])
                 it = _record_batches(p, task)
@@ -264,20 +274,16 @@ def write(p: ArrowPlan, engine: Engine, conn: Connection, schema: str, table: st
                         break
                     if batch.num_rows:
                         kept.append(batch)
-                        put(batch)
-        except BaseException as exc:  # noqa: BLE001 — handed to a COPY stream, which fails with it
-            put(exc)
+                        put(q, batch)
+        except BaseException as exc:  # noqa: BLE001 — handed to its COPY stream, which fails with it
+            put(q, exc)
         finally:
             with lock:
                 read_seconds[0] += spent
-                running[0] -= 1
-                last = running[0] == 0
-            if last:
-                for _ in range(streams):
-                    put(None)
+            put(q, None)
 
-    def consume() -> None:
-        stream = _CsvStream(batches, stop)
+    def consume(q: queue.Queue) -> None:
+        stream = _CsvStream(q, stop)
         csv_streams.append(stream)
         db = connect(conn)
         try:
@@ -287,9 +293,10 @@ def write(p: ArrowPlan, engine: Engine, conn: Connection, schema: str, table: st
             db.close()
 
     started = time.monotonic()
-    with ThreadPoolExecutor(max_workers=streams + readers) as pool:
-        producers = [pool.submit(produce) for _ in range(readers)]
-        consumers = [pool.submit(consume) for _ in range(streams)]
+    queues = [queue.Queue(maxsize=QUEUE_BATCHES) for _ in groups]
+    with ThreadPoolExecutor(max_workers=2 * len(groups) or 1) as pool:
+        producers = [pool.submit(produce, g, q) for g, q in zip(groups, queues, strict=True)]
+        consumers = [pool.submit(consume, q) for q in queues]
         try:
             wait(consumers, return_when=FIRST_EXCEPTION)  # one COPY failed: the other stops too
             for c in consumers:
@@ -300,16 +307,45 @@ def write(p: ArrowPlan, engine: Engine, conn: Connection, schema: str, table: st
                 f.result()
     loaded = Loaded([b for i in sorted(per_task) for b in per_task[i]])
     loaded.rows = sum(b.num_rows for b in loaded.batches)
+    loaded.group_starts = [g[0][0] for g in groups[1:]]
+    loaded.per_task = per_task
     return loaded, {
         "path": "arrow",
         "data_files": len(p.tasks),
         "data_bytes": p.data_bytes,
-        "copy_streams": streams,
+        "copy_streams": len(groups),
         "rows": loaded.rows,
         "archive_read_seconds": round(read_seconds[0], 3),  # summed over the readers
         "csv_seconds": round(sum(s.csv_seconds for s in csv_streams), 3),  # summed over the COPY streams
         "copy_seconds": round(time.monotonic() - started, 3),
     }
+
+
+def read_back_ranges(engine: Engine, loaded: Loaded, key: list[str], archive_schema) -> list[str] | None:
+    """The read-back's WHERE conditions, one per COPY stream of the write: key ranges cut at the first key
+    of each stream's first data file (a single integer key), so that each range comes back in that stream's
+    insertion order — the archive's. None: no such key (then halves of the pages, sorted afterwards). The
+    ranges cover every row (a NULL key falls into the last); a row out of order only costs a sort."""
+    import pyarrow as pa
+
+    if len(key) != 1 or not pa.types.is_integer(archive_schema.field(key[0]).type) or not loaded.group_starts:
+        return None
+    cuts = []
+    for i in loaded.group_starts:
+        first = next((b for b in loaded.per_task.get(i, []) if b.num_rows), None)
+        if first is None:
+            return None
+        cuts.append(first.column(key[0])[0].as_py())
+    if cuts != sorted(set(cuts)):
+        return None
+    q = engine.quote(key[0])
+    bounds = [None, *cuts, None]
+    out = []
+    for lo, hi in zip(bounds, bounds[1:], strict=False):
+        conds = ([f"{q} >= {int(lo)}"] if lo is not None else []) + ([f"{q} < {int(hi)}"] if hi is not None else [])
+        cond = " AND ".join(conds) if conds else "true"
+        out.append(cond if hi is not None else f"({cond}) OR {q} IS NULL")
+    return out
 
 
 # ---- read back and compare -------------------------------------------------------------------------
@@ -345,8 +381,9 @@ def read_columns(src, archive_schema) -> list[ReadColumn]:
     return out
 
 
-def _read_back(engine: Engine, conn: Connection, schema: str, table: str, cols: list[ReadColumn]):
-    """The staging table from PostgreSQL as an Arrow table (columns in table order)."""
+def _read_back(engine: Engine, conn: Connection, schema: str, table: str, cols: list[ReadColumn], ranges=None):
+    """The staging table from PostgreSQL as an Arrow table (columns in table order): one stream per WHERE
+    condition of ``ranges`` (conditions that together cover every row), else per half of the pages."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -361,6 +398,8 @@ def _read_back(engine: Engine, conn: Connection, schema: str, table: str, cols: 
     select = ", ".join(f"{c.sql} AS {engine.quote(f'c{i}')}" for i, c in enumerate(cols))
     cut = (pages + 1) // 2
     wheres = [f"ctid < '({cut},0)'::tid", f"ctid >= '({cut},0)'::tid"] if pages > 1 else ["true"]
+    if ranges:
+        wheres = ranges
     names = [f"c{i}" for i in range(len(cols))]
     options = dict(
         read_options=pacsv.ReadOptions(column_names=names, block_size=8 << 20),
@@ -659,7 +698,8 @@ def validate_and_index(
         index_future = pool.submit(build_index)
         t0 = time.monotonic()
         try:
-            restored = _read_back(engine, conn, schema, staging, read_columns(src, archive_schema))
+            ranges = read_back_ranges(engine, loaded, key, archive_schema)
+            restored = _read_back(engine, conn, schema, staging, read_columns(src, archive_schema), ranges)
         except OffloadError as exc:
             index_future.result()
             result.update(status="failed", mismatches=["unparsable"], error=str(exc))
