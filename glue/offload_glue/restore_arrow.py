@@ -43,6 +43,7 @@ CONNECTIONS = 2  # read-back streams (halves of the pages when the key ranges of
 WRITE_STREAMS = 2
 QUEUE_BATCHES = 4  # record batches waiting for a COPY stream (bounds the write's memory beyond what is kept)
 NAN32_BITS, NAN64_BITS = 0x7FC00000, 0x7FF8000000000000  # Java's canonical NaN, as validate.py's canonical texts
+READ_BACK_OPTIONS = " -c default_transaction_read_only=on -c synchronize_seqscans=off"
 SESSION_OPTIONS = "-c TimeZone=UTC -c DateStyle=ISO,YMD -c IntervalStyle=postgres -c extra_float_digits=3"
 
 
@@ -128,7 +129,9 @@ def _record_batches(p: ArrowPlan, task):
 def connect(conn: Connection, read_only: bool = False):
     import psycopg2
 
-    options = SESSION_OPTIONS + (" -c default_transaction_read_only=on" if read_only else "")
+    # read-back sessions: read-only, and each scan from the first page (a synchronized scan would start where
+    # a concurrent one is, out of the insertion order the key-range read-back relies on)
+    options = SESSION_OPTIONS + (READ_BACK_OPTIONS if read_only else "")
     return psycopg2.connect(
         host=conn.host,
         port=conn.port,
@@ -575,6 +578,7 @@ def compare(archive, restored, archive_schema, key: list[str], max_keys: int = 2
                 differs = bool(pc.any(d).as_py())
     result["columns"] = columns
     rows = {"compared": "every row by key, every column", "key_columns": key, "differing_keys": 0, "keys": []}
+    rows["already_in_key_order"] = {"archive": ia is None, "restored": ir is None}  # else sorted here
     if not aligned or differs:
         result["mismatches"].append("rows")
         norm_a = pa.table({f.name: _normalized(archive.column(f.name), f.type, False) for f in archive_schema})
