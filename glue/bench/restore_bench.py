@@ -135,7 +135,8 @@ def main() -> int:
             if value is not None:
                 split.setdefault(name, []).append(value)
         if "rows" in v:
-            split.setdefault("restored_read_back_in_key_order", []).append(v["rows"]["already_in_key_order"]["restored"])
+            in_order = v["rows"]["already_in_key_order"]["restored"]
+            split.setdefault("restored_read_back_in_key_order", []).append(in_order)
         print(f"[bench] run {n}: copy {copy_s:.1f} s + key {key_s:.1f} s, restore {restores[-1]:.1f} s "
               f"(write {writes[-1]} s, validation {validations[-1]} s)", file=sys.stderr, flush=True)  # fmt: skip
         psql(conn, "-c", f"DROP TABLE {TARGET_SCHEMA}.copy_{n}, {TARGET_SCHEMA}.restored_{n}")
