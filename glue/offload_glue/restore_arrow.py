@@ -36,10 +36,10 @@ from .engines import Connection, Engine
 from .errors import OffloadError
 
 DEFAULT_MAX_BYTES = 256 << 20  # data files of the snapshot, compressed Parquet
-CONNECTIONS = 2  # read-back streams (halves of the pages when the key ranges of read_back_ranges do not apply)
-# COPY FROM STDIN streams, each loading a contiguous group of data files in order: each stream's rows lie in
-# the heap in the archive's order (its pages interleave with the other stream's), so reading back one key
-# range per stream returns the rows in key order and the comparison needs no sort and no gather.
+CONNECTIONS = 2  # read-back streams (halves of the pages)
+# COPY FROM STDIN streams, each loading a contiguous group of data files in order. Two interleave their rows
+# in the heap (PostgreSQL hands both backends pages as they extend the table), so the read-back comes out of
+# key order and the comparison sorts it; one stream keeps the order but loads slower (measured: README).
 WRITE_STREAMS = 2
 QUEUE_BATCHES = 4  # record batches waiting for a COPY stream (bounds the write's memory beyond what is kept)
 NAN32_BITS, NAN64_BITS = 0x7FC00000, 0x7FF8000000000000  # Java's canonical NaN, as validate.py's canonical texts
@@ -61,8 +61,6 @@ class ArrowPlan:
 class Loaded:
     batches: list = field(default_factory=list)  # the archive's record batches, kept for the comparison
     rows: int = 0
-    group_starts: list = field(default_factory=list)  # the first data file of each COPY stream but the first
-    per_task: dict = field(default_factory=dict)  # data file index -> its record batches
 
 
 # ---- planning ----------------------------------------------------------------------------------------
@@ -129,8 +127,8 @@ def _record_batches(p: ArrowPlan, task):
 def connect(conn: Connection, read_only: bool = False):
     import psycopg2
 
-    # read-back sessions: read-only, and each scan from the first page (a synchronized scan would start where
-    # a concurrent one is, out of the insertion order the key-range read-back relies on)
+    # read-back sessions: read-only, and each scan from its first page (a synchronized scan would start where a
+    # concurrent one is, out of the heap's order)
     options = SESSION_OPTIONS + (READ_BACK_OPTIONS if read_only else "")
     return psycopg2.connect(
         host=conn.host,
@@ -240,10 +238,8 @@ def split_tasks(tasks: list, streams: int) -> list[list[tuple[int, object]]]:
 
 def write(p: ArrowPlan, engine: Engine, conn: Connection, schema: str, table: str, names: list[str]) -> tuple:
     """COPY every row of the snapshot into ``schema.table``: the data files are cut into two contiguous groups
-    (split_tasks), each read in order by its own reader and streamed into its own COPY; each stream's rows
-    thus lie in the heap in the archive's order, which the read-back uses (a key range per stream). Returns
-    (the archive's batches in data file order, kept for the comparison; the first data file of each group
-    after the first; the summary)."""
+    (split_tasks), each read in order by its own reader and streamed into its own COPY. Returns (the
+    archive's batches in data file order, kept for the comparison; the summary)."""
     release_memory_promptly()
     columns = ", ".join(engine.quote(n) for n in names)
     sql = f"COPY {engine.table_ref(schema, table)} ({columns}) FROM STDIN (FORMAT csv)"
@@ -310,8 +306,6 @@ def write(p: ArrowPlan, engine: Engine, conn: Connection, schema: str, table: st
                 f.result()
     loaded = Loaded([b for i in sorted(per_task) for b in per_task[i]])
     loaded.rows = sum(b.num_rows for b in loaded.batches)
-    loaded.group_starts = [g[0][0] for g in groups[1:]]
-    loaded.per_task = per_task
     return loaded, {
         "path": "arrow",
         "data_files": len(p.tasks),
@@ -322,33 +316,6 @@ def write(p: ArrowPlan, engine: Engine, conn: Connection, schema: str, table: st
         "csv_seconds": round(sum(s.csv_seconds for s in csv_streams), 3),  # summed over the COPY streams
         "copy_seconds": round(time.monotonic() - started, 3),
     }
-
-
-def read_back_ranges(engine: Engine, loaded: Loaded, key: list[str], archive_schema) -> list[str] | None:
-    """The read-back's WHERE conditions, one per COPY stream of the write: key ranges cut at the first key
-    of each stream's first data file (a single integer key), so that each range comes back in that stream's
-    insertion order — the archive's. None: no such key (then halves of the pages, sorted afterwards). The
-    ranges cover every row (a NULL key falls into the last); a row out of order only costs a sort."""
-    import pyarrow as pa
-
-    if len(key) != 1 or not pa.types.is_integer(archive_schema.field(key[0]).type) or not loaded.group_starts:
-        return None
-    cuts = []
-    for i in loaded.group_starts:
-        first = next((b for b in loaded.per_task.get(i, []) if b.num_rows), None)
-        if first is None:
-            return None
-        cuts.append(first.column(key[0])[0].as_py())
-    if cuts != sorted(set(cuts)):
-        return None
-    q = engine.quote(key[0])
-    bounds = [None, *cuts, None]
-    out = []
-    for lo, hi in zip(bounds, bounds[1:], strict=False):
-        conds = ([f"{q} >= {int(lo)}"] if lo is not None else []) + ([f"{q} < {int(hi)}"] if hi is not None else [])
-        cond = " AND ".join(conds) if conds else "true"
-        out.append(cond if hi is not None else f"({cond}) OR {q} IS NULL")
-    return out
 
 
 # ---- read back and compare -------------------------------------------------------------------------
@@ -384,9 +351,9 @@ def read_columns(src, archive_schema) -> list[ReadColumn]:
     return out
 
 
-def _read_back(engine: Engine, conn: Connection, schema: str, table: str, cols: list[ReadColumn], ranges=None):
-    """The staging table from PostgreSQL as an Arrow table (columns in table order): one stream per WHERE
-    condition of ``ranges`` (conditions that together cover every row), else per half of the pages."""
+def _read_back(engine: Engine, conn: Connection, schema: str, table: str, cols: list[ReadColumn]):
+    """The staging table from PostgreSQL as an Arrow table (columns in table order), one stream per half of
+    its pages (TID range scans)."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -401,8 +368,6 @@ def _read_back(engine: Engine, conn: Connection, schema: str, table: str, cols: 
     select = ", ".join(f"{c.sql} AS {engine.quote(f'c{i}')}" for i, c in enumerate(cols))
     cut = (pages + 1) // 2
     wheres = [f"ctid < '({cut},0)'::tid", f"ctid >= '({cut},0)'::tid"] if pages > 1 else ["true"]
-    if ranges:
-        wheres = ranges
     names = [f"c{i}" for i in range(len(cols))]
     options = dict(
         read_options=pacsv.ReadOptions(column_names=names, block_size=8 << 20),
@@ -702,8 +667,7 @@ def validate_and_index(
         index_future = pool.submit(build_index)
         t0 = time.monotonic()
         try:
-            ranges = read_back_ranges(engine, loaded, key, archive_schema)
-            restored = _read_back(engine, conn, schema, staging, read_columns(src, archive_schema), ranges)
+            restored = _read_back(engine, conn, schema, staging, read_columns(src, archive_schema))
         except OffloadError as exc:
             index_future.result()
             result.update(status="failed", mismatches=["unparsable"], error=str(exc))

@@ -430,34 +430,3 @@ def test_arrow_falls_back_to_the_spark_path_over_the_size_limit_and_with_delete_
     assert pg_exec(pg_db, rows.format(pg_schema, "acct_deleted")) == [
         r for r in pg_exec(pg_db, rows.format(pg_schema, "acct")) if not r[0].startswith("(3,")
     ]
-
-
-def test_the_read_back_key_ranges_cover_every_row_once(pg_db, pg_schema):
-    """The arrow read-back's per-stream key ranges (cut at each later stream's first key) together select
-    every row exactly once, a NULL key included — so a row outside the archive's ranges is still read."""
-    import pyarrow as pa
-    from offload_glue.engines import engine_for
-    from offload_glue.restore_arrow import Loaded, read_back_ranges
-
-    schema = pa.schema([("id", pa.int64()), ("v", pa.large_string())])
-    batch = {i: [pa.record_batch([pa.array([first, first + 1], pa.int64()), pa.array(["a", "b"])], schema=schema)]
-             for i, first in ((0, 1), (1, 100), (2, 200))}  # fmt: skip
-    loaded = Loaded(batches=[b for i in sorted(batch) for b in batch[i]], group_starts=[1, 2], per_task=batch)
-    ranges = read_back_ranges(engine_for("postgresql"), loaded, ["id"], schema)
-    assert ranges is not None and len(ranges) == 3
-    pg_exec(pg_db, f'CREATE TABLE "{pg_schema}".k (id bigint)')
-    pg_exec(pg_db, f'INSERT INTO "{pg_schema}".k VALUES (NULL), (-9), (0), (1), (99), (100), (199), (200), (10^12)')
-    selected = [pg_exec(pg_db, f'SELECT id FROM "{pg_schema}".k WHERE {r}') for r in ranges]
-    assert sorted((r[0] for part in selected for r in part), key=lambda x: (x is None, x or 0)) == [
-        -9,
-        0,
-        1,
-        99,
-        100,
-        199,
-        200,
-        10**12,
-        None,
-    ]
-    # no single integer key: halves of the pages instead
-    assert read_back_ranges(engine_for("postgresql"), loaded, ["id", "v"], schema) is None
