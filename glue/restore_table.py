@@ -36,7 +36,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from offload_glue.cli import COMMON, opt_int, resolve_args, run, source_connection, spark_for, strict_flag  # noqa: E402
 from offload_glue.engines import Connection  # noqa: E402
 from offload_glue.errors import OffloadError  # noqa: E402
-from offload_glue.restore import RestoreRequest, restore  # noqa: E402
+from offload_glue.restore import ARROW_MAX_BYTES, RestoreRequest, restore  # noqa: E402
 
 TARGET = ["source_engine", "source_host", "source_port", "source_database"]
 RESTORE = [
@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None):
         snapshot_id=opt_int(args.get("as_of_snapshot")),
         dry_run=dry_run,
         write_path=args.get("write_path") or "auto",
-        arrow_max_bytes=opt_int(args.get("arrow_max_bytes")) or (256 << 20),
+        arrow_max_bytes=opt_int(args.get("arrow_max_bytes")) or ARROW_MAX_BYTES,
         num_partitions=opt_int(args.get("num_partitions")) or 0,
         temp_dir=args.get("temp_dir"),
         run_id=args.get("run_id"),

@@ -39,6 +39,7 @@ from .iceberg_table import table_properties
 from .jdbc import Statements, open_connection
 from .lineage import LINEAGE_PREFIX
 from .names import archive_table_name, spark_col, spark_ident
+from .restore_arrow import DEFAULT_MAX_BYTES as ARROW_MAX_BYTES
 
 STAGING_PREFIX = "zz_offload_r_"
 MARKER = "offload restore"  # every table comment this job writes starts with it
@@ -62,7 +63,7 @@ class RestoreRequest:
     # auto | arrow (pyarrow CSV into COPY FROM STDIN, PostgreSQL) | copy (Spark's COPY text files) | jdbc (Spark's
     # JDBC writer); arrow falls back to auto's Spark path where it does not apply (restore_arrow.plan says why)
     write_path: str = "auto"
-    arrow_max_bytes: int = 256 << 20  # arrow path: at most this many bytes of data files (else a Spark path)
+    arrow_max_bytes: int = ARROW_MAX_BYTES  # arrow path: at most this many bytes of data files (else a Spark path)
     num_partitions: int = 0  # parallel writers; 0: Spark's default parallelism
     temp_dir: str | None = None  # copy path: where the COPY text files are staged (default: a local temp dir)
     run_id: str | None = None

@@ -2,18 +2,20 @@
 
 Write: pyiceberg plans the snapshot's data files (the snapshot's own schema, columns matched by field id);
 pyarrow reads them (C++, multi-threaded) and pyarrow's CSV writer turns each record batch into CSV, which
-streams into ``COPY <staging> FROM STDIN (FORMAT csv)`` over two connections (psycopg2): no temporary
+streams into ``COPY <staging> FROM STDIN (FORMAT csv)`` over two connections (psycopg2; each loads a
+contiguous group of the data files in order): no temporary
 files, no text built per value in Python. Binary values travel as PostgreSQL's hex text (``\\x…``).
 
 Validation (``compare``), no weaker than the archive's: PostgreSQL streams the staging table back with
 ``COPY (SELECT …) TO STDOUT (FORMAT csv)`` (two connections, each a half of the table's pages, in read-only
 transactions), in the forms the archive job reads (the column plans of engines.py: the bpchar padding kept,
 money as numeric, timestamptz in UTC) and dates as days since 1970; pyarrow's CSV reader parses them into
-the archive's Arrow types (decimals exactly, floats by their bits). Both sides are sorted by the primary key
-and compared value by value, every column of every row, floats by bit pattern (NaN canonical, -0 apart from
-0). Counts and aggregates (row count, non-NULL counts, exact sums of integers and decimals up to 28 digits)
-are computed on both sides from the Arrow data and compared too. Any changed, missing, duplicated or extra
-row fails the validation and is named by its key (up to ``max_reported_keys``), with the changed columns.
+the archive's Arrow types (decimals exactly, floats by their bits). Both sides are put in primary-key
+order (sorted, unless already in it) and compared value by value, every column of every row, floats by bit
+pattern (NaN canonical, -0 apart from 0). Counts and aggregates (row count, non-NULL counts, exact sums of
+integers and decimals up to 28 digits) are computed on both sides from the Arrow data and compared too.
+Any changed, missing, duplicated or extra row fails the validation and is named by its key (up to
+``max_reported_keys``), with the changed columns.
 While PostgreSQL streams the table back, another connection builds the primary key's unique index (a SHARE
 lock: reads go on); the constraint is attached to it (``USING INDEX``) only after the validation passed.
 
