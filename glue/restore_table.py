@@ -2,8 +2,9 @@
 
 Guarantee (see offload_glue/restore.py): never overwrites — an existing --target_table is refused before
 anything is written and again, atomically, by the final rename; the rows go into a staging table
-(zz_offload_r_<target>) renamed to the target only after they validated against the archive (the archive
-job's validation: counts, aggregates, row hashes), so a killed restore leaves no table under the target
+(zz_offload_r_<target>) renamed to the target only after they validated against the archive (arrow path:
+every value read back and compared by key, counts and aggregates; Spark paths: the archive job's validation:
+counts, aggregates, row hashes), so a killed restore leaves no table under the target
 name and a rerun drops its staging table; the original column types come back from the archive's lineage
 where the target engine has them; the archive is only read; the writes use the restore credential
 (--restore_*), never the read credential.
@@ -17,8 +18,11 @@ Arguments (Glue-style --name value):
             --restore_connection_name, or --restore_credentials (a credential reference, JSON)
   optional  --catalog (offload) --catalog_type glue|hadoop (hadoop) --archive_database (archive)
             --as_of_snapshot N (default: the current snapshot) --dry_run true|false --run_id
-            --write_path auto|copy|jdbc (auto: PostgreSQL COPY FROM STDIN when psycopg2 is importable, else
-            Spark's JDBC writer) --num_partitions --temp_dir (copy path: where COPY text files are staged)
+            --write_path auto|arrow|copy|jdbc (auto: arrow for PostgreSQL when it applies — pyiceberg, pyarrow
+            and psycopg2 importable, a primary key, no delete files, at most --arrow_max_bytes of data files —
+            else copy when psycopg2 is importable and Spark is local, else Spark's JDBC writer; an arrow that
+            does not apply takes auto's Spark path) --arrow_max_bytes N --num_partitions
+            --temp_dir (copy path: where COPY text files are staged)
 Prints a JSON summary; exit 0 restored (or dry run), 1 the restored rows did not validate (left under the
 staging name), 2 a refusal or user error, 3 a bug.
 """
@@ -32,7 +36,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from offload_glue.cli import COMMON, opt_int, resolve_args, run, source_connection, spark_for, strict_flag  # noqa: E402
 from offload_glue.engines import Connection  # noqa: E402
 from offload_glue.errors import OffloadError  # noqa: E402
-from offload_glue.restore import RestoreRequest, restore  # noqa: E402
+from offload_glue.restore import ARROW_MAX_BYTES, RestoreRequest, restore  # noqa: E402
 
 TARGET = ["source_engine", "source_host", "source_port", "source_database"]
 RESTORE = [
@@ -51,6 +55,7 @@ OPTIONAL = [
     "dry_run",
     "run_id",
     "write_path",
+    "arrow_max_bytes",
     "num_partitions",
     "temp_dir",
 ]
@@ -143,6 +148,7 @@ def main(argv: list[str] | None = None):
         snapshot_id=opt_int(args.get("as_of_snapshot")),
         dry_run=dry_run,
         write_path=args.get("write_path") or "auto",
+        arrow_max_bytes=opt_int(args.get("arrow_max_bytes")) or ARROW_MAX_BYTES,
         num_partitions=opt_int(args.get("num_partitions")) or 0,
         temp_dir=args.get("temp_dir"),
         run_id=args.get("run_id"),

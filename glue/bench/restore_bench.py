@@ -3,14 +3,18 @@
 
     bash scripts/setup.sh --services && source scripts/services.env
     .venv/bin/python glue/bench/restore_bench.py [--rows 10000000] [--repeat 3] [--json out.json]
+        [--write-path arrow|copy|jdbc] [--reuse-archive]
 
 Uses archive_bench.py's table (offload_bench.payments, generated once), archives it once into its own
 warehouse (.cache/restore-bench-warehouse), then alternates --repeat times: COPY FROM STDIN of the table's
 rows (dumped once to a file, not timed) into a new table with the same columns, plus its primary key
-(what the restored table gets too), and the restore (staging table, COPY of Spark's text files, primary
-key, validation against the archive, rename). Target: restore <= 2 x COPY. Prints the medians, the
-restore split into its write and its validation, and the ratios as JSON; exits 0 whether or not the
-target is met (a measurement), 1 when a restore did not validate.
+(what the restored table gets too), and the restore (staging table, write, primary key, validation against
+the archive, rename) on --write-path (default arrow: pyarrow CSV into COPY FROM STDIN, every value read back
+and compared; copy: Spark's COPY text files and the Spark validation; jdbc). Target: restore <= 2 x COPY.
+Prints the samples, the medians, the restore split (arrow: archive read, COPY, read-back, comparison, key)
+and the ratios as JSON, with the Python process's peak RSS (the arrow path holds both sides in it); exits 0
+whether or not the target is met (a measurement), 1 when a restore did not validate. --reuse-archive keeps
+the benchmark warehouse of an earlier run (its archive of the same rows) instead of archiving again.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -31,6 +36,8 @@ sys.path.insert(0, HERE)
 
 from archive_bench import SCHEMA, TABLE, connection, ensure_table  # noqa: E402
 from offload_glue.archive import ArchiveRequest, archive  # noqa: E402
+from offload_glue.iceberg_table import current_snapshot  # noqa: E402
+from offload_glue.names import archive_table_name, spark_ident  # noqa: E402
 from offload_glue.restore import RestoreRequest, restore  # noqa: E402
 from offload_glue.session import get_spark, local_spark_conf  # noqa: E402
 
@@ -62,9 +69,11 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument("--driver-memory", default="6g")
-    parser.add_argument("--write-path", default="copy", choices=["copy", "jdbc"])
+    parser.add_argument("--write-path", default="arrow", choices=["arrow", "copy", "jdbc"])
+    parser.add_argument("--reuse-archive", action="store_true", help="keep the warehouse of an earlier run")
     args = parser.parse_args()
 
+    load_at_start = round(os.getloadavg()[0], 2)
     conn = connection()
     ensure_table(conn, args.rows)
     dump = os.path.join(ROOT, ".cache", "restore-bench-rows.copy")
@@ -74,7 +83,8 @@ def main() -> int:
     psql(conn, "-c", f"DROP SCHEMA IF EXISTS {TARGET_SCHEMA} CASCADE; CREATE SCHEMA {TARGET_SCHEMA}")
 
     warehouse = os.path.join(ROOT, ".cache", "restore-bench-warehouse")
-    shutil.rmtree(warehouse, ignore_errors=True)
+    if not args.reuse_archive:
+        shutil.rmtree(warehouse, ignore_errors=True)
     spark = get_spark(
         "offload",
         "hadoop",
@@ -83,10 +93,16 @@ def main() -> int:
         local_conf=local_spark_conf(cores=2, driver_memory=args.driver_memory),
     )
     spark.sparkContext.setLogLevel("ERROR")
-    req = ArchiveRequest(connection=conn, schema=SCHEMA, table=TABLE, run_id="restore-bench", database="bench")
-    archived = archive(spark, req)
+    ident = spark_ident("offload", "bench", archive_table_name(SCHEMA, TABLE))
+    snap = current_snapshot(spark, ident) if args.reuse_archive and os.path.isdir(warehouse) else None
+    if snap and int(snap["summary"].get("total-records", -1)) == args.rows:
+        archived = {"rows": args.rows, "reused": True}
+    else:
+        req = ArchiveRequest(connection=conn, schema=SCHEMA, table=TABLE, run_id="restore-bench", database="bench")
+        archived = archive(spark, req)
 
     copies, keys, restores, writes, formats, validations, summary = [], [], [], [], [], [], {}
+    split: dict[str, list] = {}
     for n in range(args.repeat):  # alternate, so that background load hits both alike
         copy_s, key_s = time_copy_in(conn, dump, n)
         copies.append(copy_s)
@@ -108,6 +124,21 @@ def main() -> int:
         writes.append(summary["write"]["seconds"])
         formats.append(summary["write"].get("format_seconds"))
         validations.append(summary["validate_seconds"])
+        v = summary.get("validation", {})
+        for name, value in (
+            ("arrow_archive_read_in_write", summary["write"].get("archive_read_seconds")),
+            ("arrow_csv_in_write", summary["write"].get("csv_seconds")),
+            ("validation_read_back_with_key_index", v.get("read_back_seconds")),
+            ("validation_compare", v.get("compare_seconds")),
+            ("key_attach", summary.get("key_attach_seconds")),
+        ):
+            if value is not None:
+                split.setdefault(name, []).append(value)
+        if "rows" in v:
+            in_order = v["rows"]["already_in_key_order"]["restored"]
+            split.setdefault("restored_read_back_in_key_order", []).append(in_order)
+        print(f"[bench] run {n}: copy {copy_s:.1f} s + key {key_s:.1f} s, restore {restores[-1]:.1f} s "
+              f"(write {writes[-1]} s, validation {validations[-1]} s)", file=sys.stderr, flush=True)  # fmt: skip
         psql(conn, "-c", f"DROP TABLE {TARGET_SCHEMA}.copy_{n}, {TARGET_SCHEMA}.restored_{n}")
         if code != 0:
             break
@@ -130,7 +161,12 @@ def main() -> int:
             "restore_write": writes,
             "restore_write_spark_text_files": formats,
             "restore_validate": validations,
+            **{f"restore_{k}": vals for k, vals in split.items()},
         },
+        "restore_write_path": summary.get("write", {}).get("path"),
+        "arrow_not_used": summary.get("arrow_not_used"),
+        "python_peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "load_average_1min_at_start": load_at_start,
         "load_average_1min_at_end": round(os.getloadavg()[0], 2),
         "cores": os.cpu_count(),
         "copy_seconds": round(copy_s, 2),

@@ -9,8 +9,10 @@ Guarantees:
     staging table, which a rerun drops (only a table carrying the marker) and reports;
   * faithful — the columns get the source types recorded in the archive's lineage (``offload.columns``)
     when the target engine is the source's and the type exists there, else the Iceberg type's
-    nearest; the restored table is then validated against the archive (snapshot) with the archive
-    job's own validation (validate.py: counts, aggregates, row hashes), the restored table as source;
+    nearest; the restored table is then validated against the archive (snapshot): on the arrow write
+    path (restore_arrow.py) every value of every row is read back and compared by key, with counts
+    and aggregates; on the Spark paths with the archive job's own validation (validate.py: counts,
+    aggregates, row hashes), the restored table as source;
   * read-only archive — the archive is only read (a given snapshot, or the current one);
   * its own credential — the writes use the restore credential; one that cannot create tables in the
     target schema (a read-only discovery/archive login) is refused before anything is written.
@@ -37,10 +39,13 @@ from .iceberg_table import table_properties
 from .jdbc import Statements, open_connection
 from .lineage import LINEAGE_PREFIX
 from .names import archive_table_name, spark_col, spark_ident
+from .restore_arrow import DEFAULT_MAX_BYTES as ARROW_MAX_BYTES
 
 STAGING_PREFIX = "zz_offload_r_"
 MARKER = "offload restore"  # every table comment this job writes starts with it
-WRITE_PATHS = ("auto", "copy", "jdbc")
+WRITE_PATHS = ("auto", "arrow", "copy", "jdbc")
+# Test hooks: a test registers a callable under a point's name (tests tamper with the staging table there).
+TEST_HOOKS: dict = {}
 
 
 @dataclass
@@ -55,7 +60,10 @@ class RestoreRequest:
     database: str = "archive"
     snapshot_id: int | None = None  # None: the archive's current snapshot
     dry_run: bool = False
-    write_path: str = "auto"  # auto | copy (PostgreSQL COPY FROM STDIN) | jdbc (Spark's JDBC writer)
+    # auto | arrow (pyarrow CSV into COPY FROM STDIN, PostgreSQL) | copy (Spark's COPY text files) | jdbc (Spark's
+    # JDBC writer); arrow falls back to auto's Spark path where it does not apply (restore_arrow.plan says why)
+    write_path: str = "auto"
+    arrow_max_bytes: int = ARROW_MAX_BYTES  # arrow path: at most this many bytes of data files (else a Spark path)
     num_partitions: int = 0  # parallel writers; 0: Spark's default parallelism
     temp_dir: str | None = None  # copy path: where the COPY text files are staged (default: a local temp dir)
     run_id: str | None = None
@@ -292,11 +300,19 @@ def copy_line(cols: list[TargetColumn], engine: str = "postgresql") -> str:
     return f"concat_ws({TAB}, {', '.join(fields)})"
 
 
-def choose_write_path(engine: Engine, requested: str, local_master: bool = True) -> str:
-    """``copy`` needs the driver to read the files the executors write: a local Spark master (the
-    temporary directory is local); on a cluster (Glue) ``auto`` is ``jdbc``."""
+def choose_write_path(engine: Engine, requested: str, local_master: bool = True, arrow_reason: str | None = "") -> str:
+    """``arrow`` (driver only, any master) for PostgreSQL when it applies to the snapshot (``arrow_reason``
+    None; else why not: then ``auto``'s Spark path). ``copy`` needs the driver to read the files the
+    executors write: a local Spark master (the temporary directory is local); on a cluster (Glue) the
+    Spark path is ``jdbc``."""
     if requested not in WRITE_PATHS:
         raise OffloadError("bad_write_path", f"write path {requested!r} is not one of {', '.join(WRITE_PATHS)}")
+    if requested == "arrow" and engine.name != "postgresql":
+        raise OffloadError("bad_write_path", "the arrow write path writes PostgreSQL only; use auto, copy or jdbc")
+    if requested in ("auto", "arrow") and engine.name == "postgresql" and arrow_reason is None:
+        return "arrow"
+    if requested == "arrow":
+        requested = "auto"
     if requested == "jdbc":
         return "jdbc"
     if not local_master:
@@ -545,6 +561,13 @@ def restore(spark, req: RestoreRequest) -> tuple[dict, int]:
             f"{datetime.now(UTC).isoformat(timespec='seconds')}"
         )
         rename = _final_statements(engine, req.schema, staging, req.target_table, final_note)
+        path, arrow_plan = _choose_path(spark, engine, req, ident, snapshot_id, key, result)
+        if path == "arrow":
+            from . import restore_arrow
+
+            index_sql, attach_key = restore_arrow.key_statements(engine, req.schema, staging, key)
+            add_key = index_sql + attach_key
+        result["write_path"] = path
         result["columns"] = [
             {"name": c.name, "type": c.sql_type, "archive_type": c.archive_type, "from_lineage": c.from_lineage}
             | ({"note": c.note} if c.note else {})
@@ -570,11 +593,15 @@ def restore(spark, req: RestoreRequest) -> tuple[dict, int]:
             result["stale_staging_dropped"] = staging
         for sql in create:
             session.execute(sql)
-        path = choose_write_path(engine, req.write_path, spark.sparkContext.master.startswith("local"))
         t0 = time.monotonic()
-        writer = _write_copy if path == "copy" else _write_jdbc
         try:
-            result["write"] = writer(spark, df, cols, engine, req.connection, req.schema, staging, req)
+            if path == "arrow":
+                loaded, result["write"] = restore_arrow.write(
+                    arrow_plan, engine, req.connection, req.schema, staging, [c.name for c in cols]
+                )
+            else:
+                writer = _write_copy if path == "copy" else _write_jdbc
+                result["write"] = writer(spark, df, cols, engine, req.connection, req.schema, staging, req)
         except Exception as exc:  # noqa: BLE001 — the target refused a value: say which, keep the evidence
             raise OffloadError(
                 "restore_write_failed",
@@ -582,12 +609,19 @@ def restore(spark, req: RestoreRequest) -> tuple[dict, int]:
                 "for inspection and a rerun drops it",
                 staging_table=staging,
             ) from exc
-        for sql in add_key:
-            session.execute(sql)
+        if path != "arrow":
+            for sql in add_key:
+                session.execute(sql)
         result["write"]["seconds"] = round(time.monotonic() - t0, 3)
         _fault("before_validate")
+        _hook("before_validate")
 
         t0 = time.monotonic()
+        if path == "arrow":
+            return _validate_arrow(
+                spark, session, engine, req, result, staging, rename, loaded, arrow_plan, key, index_sql, attach_key,
+                snapshot_id, started, t0,
+            )  # fmt: skip
         validation = validate(
             spark,
             ValidateRequest(
@@ -609,21 +643,78 @@ def restore(spark, req: RestoreRequest) -> tuple[dict, int]:
             result["status"] = "validation_failed"
             result["seconds"] = round(time.monotonic() - started, 3)
             return result, 1
-        _fault("before_rename")
-        try:
-            session.transaction(rename)
-        except Exception as exc:  # noqa: BLE001 — the final name was taken meanwhile: refuse, keep nothing
-            if int(session.scalar(relation_exists_sql(engine, req.schema, req.target_table)) or 0):
-                session.execute(f"DROP TABLE {engine.table_ref(req.schema, staging)}")
-                raise OffloadError(
-                    "target_exists",
-                    f"{req.schema}.{req.target_table} was created while the restore ran: restore never overwrites "
-                    "(the restored rows were dropped)",
-                    target=f"{req.schema}.{req.target_table}",
-                ) from exc
-            raise
+        _rename(session, engine, req, staging, rename)
     finally:
         session.close()
+    result["seconds"] = round(time.monotonic() - started, 3)
+    return result, 0
+
+
+def _rename(session, engine: Engine, req: RestoreRequest, staging: str, rename: list[str]) -> None:
+    _fault("before_rename")
+    try:
+        session.transaction(rename)
+    except Exception as exc:  # noqa: BLE001 — the final name was taken meanwhile: refuse, keep nothing
+        if int(session.scalar(relation_exists_sql(engine, req.schema, req.target_table)) or 0):
+            session.execute(f"DROP TABLE {engine.table_ref(req.schema, staging)}")
+            raise OffloadError(
+                "target_exists",
+                f"{req.schema}.{req.target_table} was created while the restore ran: restore never overwrites "
+                "(the restored rows were dropped)",
+                target=f"{req.schema}.{req.target_table}",
+            ) from exc
+        raise
+
+
+def _choose_path(spark, engine: Engine, req: RestoreRequest, ident: str, snapshot_id: int, key: list[str],
+                 result: dict):  # fmt: skip
+    """(the write path, the arrow plan when it is arrow); a fallback from arrow is recorded with its reason."""
+    local = spark.sparkContext.master.startswith("local")
+    if req.write_path not in ("auto", "arrow") or engine.name != "postgresql":
+        return choose_write_path(engine, req.write_path, local), None
+    from . import restore_arrow
+
+    if not key:
+        arrow_plan, reason = None, "the archive's lineage records no primary key (the comparison is by key)"
+    else:
+        arrow_plan, reason = restore_arrow.plan(spark, ident, snapshot_id, req.arrow_max_bytes)
+    path = choose_write_path(engine, req.write_path, local, reason)
+    if reason:
+        result["arrow_not_used"] = reason
+    return path, arrow_plan
+
+
+def _validate_arrow(spark, session, engine, req, result, staging, rename, loaded, arrow_plan, key, index_sql,
+                    attach_key, snapshot_id, started, t0):  # fmt: skip
+    """The arrow path's validation (with the key's index built alongside), then the key and the rename."""
+    from . import restore_arrow
+
+    schema = loaded.batches[0].schema if loaded.batches else restore_arrow.arrow_schema(arrow_plan)
+    validation, index_error = restore_arrow.validate_and_index(
+        spark, engine, req.connection, req.schema, staging, loaded, schema, key, index_sql, snapshot_id
+    )
+    loaded.batches.clear()
+    result["validation"] = validation
+    result["validate_seconds"] = round(time.monotonic() - t0, 3)
+    result["rows"] = validation.get("row_count", {}).get("source")
+    if validation["status"] != "passed":
+        if index_error:
+            validation["index_error"] = index_error
+        result["status"] = "validation_failed"
+        result["seconds"] = round(time.monotonic() - started, 3)
+        return result, 1
+    if index_error:
+        raise OffloadError(
+            "restore_write_failed",
+            f"building the primary key of {req.schema}.{staging} failed: {index_error}; the staging table is kept "
+            "for inspection and a rerun drops it",
+            staging_table=staging,
+        )
+    t1 = time.monotonic()
+    for sql in attach_key:
+        session.execute(sql)
+    result["key_attach_seconds"] = round(time.monotonic() - t1, 3)
+    _rename(session, engine, req, staging, rename)
     result["seconds"] = round(time.monotonic() - started, 3)
     return result, 0
 
@@ -657,6 +748,13 @@ def _cause(exc: Exception) -> str:
 def _where(req: RestoreRequest) -> str:
     c = req.connection
     return f"{c.engine} {c.host}:{c.port}/{c.database}"
+
+
+def _hook(point: str) -> None:
+    """Test hook: runs the callable a test registered in TEST_HOOKS under ``point`` (none in production)."""
+    hook = TEST_HOOKS.get(point)
+    if hook is not None:
+        hook()
 
 
 def _fault(point: str) -> None:

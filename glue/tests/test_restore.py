@@ -23,7 +23,7 @@ from offload_glue.engines import Connection
 from offload_glue.errors import OffloadError
 from offload_glue.iceberg_table import current_snapshot
 from offload_glue.names import archive_table_name, spark_ident
-from offload_glue.restore import RestoreRequest, restore, staging_name
+from offload_glue.restore import TEST_HOOKS, RestoreRequest, restore, staging_name
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 DB = "restore"
@@ -76,7 +76,7 @@ def pg_relations(pg_db, schema):
 
 
 # ---- the type matrices ------------------------------------------------------------------------------
-@pytest.mark.parametrize("write_path", ["copy", "jdbc"])
+@pytest.mark.parametrize("write_path", ["arrow", "copy", "jdbc"])
 def test_every_postgres_type_is_restored_with_its_type_and_values(spark, pg_db, pg_connection, pg_schema, write_path):
     pg_exec(pg_db, f"CREATE TYPE \"{pg_schema}\".mood AS ENUM ('sad', 'ok', 'happy')")
     pg_exec(pg_db, f'SET search_path = "{pg_schema}"')
@@ -222,8 +222,9 @@ def test_the_job_refuses_the_read_credential_arguments_before_spark_starts(tmp_p
     assert out.returncode == 2 and "own write-capable credential" in json.loads(out.stdout)["error"]["message"]
 
 
+@pytest.mark.parametrize("write_path", ["copy", "arrow"])
 def test_a_killed_restore_leaves_no_table_under_the_target_name_and_a_rerun_succeeds(
-    spark, warehouse, pg_db, pg_connection, pg_schema, tmp_path
+    spark, warehouse, pg_db, pg_connection, pg_schema, tmp_path, write_path
 ):
     small_table(pg_db, pg_schema, rows=400_000)
     do_archive(spark, pg_connection, pg_schema, "ledger", "kill-1")
@@ -233,7 +234,7 @@ def test_a_killed_restore_leaves_no_table_under_the_target_name_and_a_rerun_succ
         "--source_table", "ledger", "--warehouse", warehouse, "--catalog", CATALOG, "--archive_database", DB,
         "--source_engine", "postgresql", "--source_host", pg_connection.host,
         "--source_port", str(pg_connection.port), "--source_database", pg_connection.database,
-        "--restore_user", pg_connection.user, "--write_path", "copy", "--temp_dir", str(tmp_path),
+        "--restore_user", pg_connection.user, "--write_path", write_path, "--temp_dir", str(tmp_path),
     ]  # fmt: skip
     proc = subprocess.Popen(
         [sys.executable, os.path.join(ROOT, "glue", "restore_table.py"), *args],
@@ -259,10 +260,13 @@ def test_a_killed_restore_leaves_no_table_under_the_target_name_and_a_rerun_succ
     assert pg_exec(pg_db, "SELECT to_regclass(%s)", (f'"{pg_schema}".ledger_audit',)) == [(None,)]
     assert staging in pg_relations(pg_db, pg_schema)  # what the kill left: the staging table only
 
-    assert os.listdir(tmp_path)  # and the COPY text files it was loading
-
-    summary, code = do_restore(spark, pg_connection, pg_schema, "ledger", "ledger_audit", temp_dir=str(tmp_path))
+    if write_path == "copy":
+        assert os.listdir(tmp_path)  # and the COPY text files it was loading
+    summary, code = do_restore(
+        spark, pg_connection, pg_schema, "ledger", "ledger_audit", temp_dir=str(tmp_path), write_path=write_path
+    )
     assert code == 0 and summary["stale_staging_dropped"] == staging
+    assert summary["write"]["path"] == write_path and summary["validation"]["status"] == "passed"
     assert os.listdir(tmp_path) == []
     assert pg_exec(pg_db, f'SELECT count(*), sum(id) FROM "{pg_schema}".ledger_audit') == [
         (400_000, 400_000 * 400_001 // 2)
@@ -301,13 +305,21 @@ def test_write_path_copy_needs_a_local_master():
     from offload_glue.engines import engine_for
     from offload_glue.restore import choose_write_path
 
-    pg = engine_for("postgresql")
+    pg, my = engine_for("postgresql"), engine_for("mysql")
     assert choose_write_path(pg, "auto", local_master=True) == "copy"
     assert choose_write_path(pg, "auto", local_master=False) == "jdbc"  # a cluster: executors' disks are theirs
-    assert choose_write_path(engine_for("mysql"), "jdbc") == "jdbc"
+    assert choose_write_path(my, "jdbc") == "jdbc"
     with pytest.raises(OffloadError) as err:
         choose_write_path(pg, "copy", local_master=False)
     assert err.value.code == "bad_write_path" and "local Spark master" in str(err.value)
+    # arrow: the driver alone, any master, when it applies (arrow_reason None); else auto's Spark path
+    assert choose_write_path(pg, "auto", local_master=False, arrow_reason=None) == "arrow"
+    assert choose_write_path(pg, "arrow", local_master=True, arrow_reason="too big") == "copy"
+    assert choose_write_path(pg, "arrow", local_master=False, arrow_reason="too big") == "jdbc"
+    assert choose_write_path(my, "auto", local_master=True, arrow_reason=None) == "copy"  # MariaDB: Spark
+    with pytest.raises(OffloadError) as err:
+        choose_write_path(my, "arrow", arrow_reason=None)
+    assert err.value.code == "bad_write_path" and "PostgreSQL only" in str(err.value)
 
 
 def test_restore_from_the_glue_catalog_on_s3(spark, glue_catalog, pg_db, pg_connection, pg_schema):
@@ -335,4 +347,86 @@ def test_restore_from_the_glue_catalog_on_s3(spark, glue_catalog, pg_db, pg_conn
         ),
     )
     assert code == 0 and summary["validation"]["status"] == "passed" and summary["catalog"] == catalog
+    assert summary["write"]["path"] == "arrow"  # pyiceberg read the snapshot's files from S3 itself
     assert pg_exec(pg_db, f'SELECT count(*), max(id) FROM "{pg_schema}".ledger_from_glue') == [(20, 20)]
+
+
+# ---- the arrow path's validation: a tampered staging table fails, named by key, and is never renamed ------
+def audit_table(pg_db, schema):
+    pg_exec(
+        pg_db,
+        f'CREATE TABLE "{schema}".acct (id int PRIMARY KEY, note text, amount numeric(9,2), ratio float8, raw bytea)',
+    )
+    pg_exec(
+        pg_db,
+        f"INSERT INTO \"{schema}\".acct SELECT g, 'n' || g, g / 4.0, CASE WHEN g % 5 = 0 THEN 0 ELSE g / 3.0 END, "
+        "decode(md5(g::text), 'hex') FROM generate_series(1, 60) g",
+    )
+
+
+TAMPERS = {
+    # what is done to the staging table between the write and the validation -> (key, kind, columns)
+    "changed": ("UPDATE {t} SET note = 'n7 ' WHERE id = 7", 7, "changed", ["note"]),
+    "zero_sign": ("UPDATE {t} SET ratio = '-0' WHERE id = 10", 10, "changed", ["ratio"]),  # aggregates equal
+    "bytes": ("UPDATE {t} SET raw = raw || '\\x00'::bytea WHERE id = 12", 12, "changed", ["raw"]),
+    "deleted": ("DELETE FROM {t} WHERE id = 11", 11, "missing_in_restored", None),
+    "duplicated": ("INSERT INTO {t} SELECT * FROM {t} WHERE id = 13", 13, "duplicated_in_restored", None),
+    "extra": ("INSERT INTO {t} VALUES (1000, 'x', 1, 1, NULL)", 1000, "unexpected_in_restored", None),
+}
+
+
+@pytest.mark.parametrize("tamper", sorted(TAMPERS))
+def test_a_tampered_staging_table_fails_the_arrow_validation_naming_the_key(
+    spark, pg_db, pg_connection, pg_schema, monkeypatch, tamper
+):
+    audit_table(pg_db, pg_schema)
+    do_archive(spark, pg_connection, pg_schema, "acct", "tamper-1")
+    before = snapshot_of(spark, pg_schema, "acct")
+    staging = staging_name("postgresql", "acct_back")
+    sql, key, kind, columns = TAMPERS[tamper]
+    table = f'"{pg_schema}"."{staging}"'
+    monkeypatch.setitem(TEST_HOOKS, "before_validate", lambda: pg_exec(pg_db, sql.format(t=table)))
+
+    summary, code = do_restore(spark, pg_connection, pg_schema, "acct", "acct_back", write_path="arrow")
+    assert code == 1 and summary["status"] == "validation_failed" and summary["write"]["path"] == "arrow"
+    validation = summary["validation"]
+    assert validation["status"] == "failed" and "rows" in validation["mismatches"], validation["mismatches"]
+    keys = validation["rows"]["keys"]
+    assert [(k["key"], k["kind"]) for k in keys] == [({"id": key}, kind)], keys
+    if columns:
+        assert keys[0]["columns"] == columns
+    # left under the staging name for inspection, never renamed; the archive only read
+    assert pg_relations(pg_db, pg_schema) == sorted(["acct", staging])
+    assert pg_exec(pg_db, "SELECT to_regclass(%s)", (f'"{pg_schema}".acct_back',)) == [(None,)]
+    assert snapshot_of(spark, pg_schema, "acct") == before
+    # without a tamper the same restore passes (the rerun drops the staging table the failed one left)
+    monkeypatch.delitem(TEST_HOOKS, "before_validate")
+    summary, code = do_restore(spark, pg_connection, pg_schema, "acct", "acct_back", write_path="arrow")
+    assert code == 0 and summary["stale_staging_dropped"] == staging and summary["validation"]["status"] == "passed"
+    rows = 'SELECT a::text FROM "{}".{} a ORDER BY id'
+    assert pg_exec(pg_db, rows.format(pg_schema, "acct_back")) == pg_exec(pg_db, rows.format(pg_schema, "acct"))
+
+
+def test_arrow_falls_back_to_the_spark_path_over_the_size_limit_and_with_delete_files(
+    spark, pg_db, pg_connection, pg_schema
+):
+    audit_table(pg_db, pg_schema)
+    do_archive(spark, pg_connection, pg_schema, "acct", "fb-1")
+    rows = 'SELECT a::text FROM "{}".{} a ORDER BY id'
+
+    summary, code = do_restore(spark, pg_connection, pg_schema, "acct", "acct_small", arrow_max_bytes=1)
+    assert code == 0 and summary["write"]["path"] == "copy" and summary["validation"]["status"] == "passed"
+    assert "more than the arrow path's limit of 1" in summary["arrow_not_used"]
+    assert pg_exec(pg_db, rows.format(pg_schema, "acct_small")) == pg_exec(pg_db, rows.format(pg_schema, "acct"))
+
+    # a row-level delete (merge-on-read: a position delete file) in a later snapshot of the archive
+    ident = spark_ident(CATALOG, DB, archive_table_name(pg_schema, "acct"))
+    spark.sql(f"ALTER TABLE {ident} SET TBLPROPERTIES ('write.delete.mode' = 'merge-on-read')")
+    spark.sql(f"DELETE FROM {ident} WHERE id = 3")
+    assert spark.sql(f"SELECT count(*) FROM {ident}.delete_files").collect()[0][0] >= 1
+    summary, code = do_restore(spark, pg_connection, pg_schema, "acct", "acct_deleted", write_path="arrow")
+    assert code == 0 and summary["write"]["path"] == "copy" and summary["validation"]["status"] == "passed"
+    assert "delete file" in summary["arrow_not_used"]
+    assert pg_exec(pg_db, rows.format(pg_schema, "acct_deleted")) == [
+        r for r in pg_exec(pg_db, rows.format(pg_schema, "acct")) if not r[0].startswith("(3,")
+    ]

@@ -20,10 +20,23 @@ export function renderRestore(s: Summary): string {
     const v = (s.validation ?? {}) as Record<string, unknown>;
     const verdict = s.status === 'restored' ? 'restored' : 'NOT restored (validation failed)';
     lines.push(`${verdict}: ${s.archive_table} (${snap}) → ${target} on ${where}`);
+    const checks =
+      v.method === 'arrow'
+        ? 'row count, per-column aggregates, every value compared by key'
+        : 'row count, per-column aggregates, row hashes';
     lines.push(
-      `  ${n(s.rows)} rows; validation ${v.status} against the archive (row count, per-column aggregates, row hashes)` +
+      `  ${n(s.rows)} rows; validation ${v.status} against the archive (${checks})` +
         (Array.isArray(v.mismatches) && v.mismatches.length ? `: mismatches ${v.mismatches.join(', ')}` : ''),
     );
+    type Differing = { keys?: { key: unknown; kind: string; columns?: string[] }[] };
+    const differing = ((v.rows ?? v.row_hash) as Differing | undefined)?.keys;
+    for (const k of differing ?? [])
+      lines.push(`  key ${JSON.stringify(k.key)}: ${k.kind}${k.columns?.length ? ` (${k.columns.join(', ')})` : ''}`);
+    if (s.write && typeof s.write === 'object') {
+      const w = s.write as Record<string, unknown>;
+      const fallback = s.arrow_not_used ? ` (arrow not used: ${s.arrow_not_used})` : '';
+      lines.push(`  write path ${w.path}${fallback}`);
+    }
     if (s.stale_staging_dropped) lines.push(`  dropped ${s.stale_staging_dropped}, left by an earlier killed restore`);
     if (s.status !== 'restored') lines.push(`  the rows are kept in ${t.schema}.${s.staging_table}; a rerun drops it`);
   }

@@ -74,7 +74,7 @@ export interface RestoreOptions {
   catalogType?: 'hadoop' | 'glue';
   catalog?: string;
   restoreSecret?: string;
-  writePath?: 'auto' | 'copy' | 'jdbc';
+  writePath?: 'auto' | 'arrow' | 'copy' | 'jdbc';
   python?: string;
   logFile?: string;
   env?: NodeJS.ProcessEnv;

@@ -138,6 +138,8 @@ scope:
     assert.is(first.status, 0, first.stdout + first.stderr);
     assert.match(first.stdout, `restored: archive_${name}.${schema}__txn_202001`);
     assert.match(first.stdout, '120 rows; validation passed');
+    assert.match(first.stdout, 'every value compared by key');
+    assert.match(first.stdout, 'write path arrow'); // auto: PostgreSQL with a key, no delete files
     assert.not.match(first.stdout + first.stderr, c.password);
     const rows = await pgAdmin((db) =>
       db.query(`SELECT count(*)::int AS n, sum(amount)::text AS s FROM "${schema}".txn_back`),

@@ -13,7 +13,7 @@ interface RestoreCliOptions {
   warehouse: string;
   catalogType: 'hadoop' | 'glue';
   restoreSecret?: string;
-  writePath: 'auto' | 'copy' | 'jdbc';
+  writePath: 'auto' | 'arrow' | 'copy' | 'jdbc';
   format: 'text' | 'json';
   root?: string;
 }
@@ -43,8 +43,12 @@ export function registerRestore(program: Command): void {
     )
     .option('--restore-secret <name>', 'Secrets Manager secret of the restore login (after the environment and file)')
     .addOption(
-      new Option('--write-path <path>', 'copy (COPY FROM STDIN / LOAD DATA) or jdbc; auto picks copy when it can')
-        .choices(['auto', 'copy', 'jdbc'])
+      new Option(
+        '--write-path <path>',
+        'arrow (PostgreSQL: pyarrow CSV into COPY FROM STDIN, every value read back and compared), copy (Spark ' +
+          'COPY text files / LOAD DATA) or jdbc; auto picks arrow, else copy, when it can',
+      )
+        .choices(['auto', 'arrow', 'copy', 'jdbc'])
         .default('auto'),
     )
     .addOption(

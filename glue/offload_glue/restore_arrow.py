@@ -1,0 +1,693 @@
+"""The ``arrow`` write path of restore (PostgreSQL): no Spark in the data path.
+
+Write: pyiceberg plans the snapshot's data files (the snapshot's own schema, columns matched by field id);
+pyarrow reads them (C++, multi-threaded) and pyarrow's CSV writer turns each record batch into CSV, which
+streams into ``COPY <staging> FROM STDIN (FORMAT csv)`` over two connections (psycopg2; each loads a
+contiguous group of the data files in order): no temporary
+files, no text built per value in Python. Binary values travel as PostgreSQL's hex text (``\\x…``).
+
+Validation (``compare``), no weaker than the archive's: PostgreSQL streams the staging table back with
+``COPY (SELECT …) TO STDOUT (FORMAT csv)`` (two connections, each a half of the table's pages, in read-only
+transactions), in the forms the archive job reads (the column plans of engines.py: the bpchar padding kept,
+money as numeric, timestamptz in UTC) and dates as days since 1970; pyarrow's CSV reader parses them into
+the archive's Arrow types (decimals exactly, floats by their bits). Both sides are put in primary-key
+order (sorted, unless already in it) and compared value by value, every column of every row, floats by bit
+pattern (NaN canonical, -0 apart from 0). Counts and aggregates (row count, non-NULL counts, exact sums of
+integers and decimals up to 28 digits) are computed on both sides from the Arrow data and compared too.
+Any changed, missing, duplicated or extra row fails the validation and is named by its key (up to
+``max_reported_keys``), with the changed columns.
+While PostgreSQL streams the table back, another connection builds the primary key's unique index (a SHARE
+lock: reads go on); the constraint is attached to it (``USING INDEX``) only after the validation passed.
+
+Applies when: PostgreSQL target, a primary key recorded in the lineage, a snapshot without delete files,
+data files of at most ``max_bytes`` in all (memory: both sides are held as Arrow data while compared), and
+pyiceberg, pyarrow and psycopg2 importable. Otherwise restore takes the Spark paths (``plan`` says why).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import queue
+import threading
+import time
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+
+from .engines import Connection, Engine
+from .errors import OffloadError
+
+DEFAULT_MAX_BYTES = 256 << 20  # data files of the snapshot, compressed Parquet
+CONNECTIONS = 2  # read-back streams (halves of the pages)
+# COPY FROM STDIN streams, each loading a contiguous group of data files in order. Two interleave their rows
+# in the heap (PostgreSQL hands both backends pages as they extend the table), so the read-back comes out of
+# key order and the comparison sorts it; one stream keeps the order but loads slower (measured: README).
+WRITE_STREAMS = 2
+QUEUE_BATCHES = 4  # record batches waiting for a COPY stream (bounds the write's memory beyond what is kept)
+NAN32_BITS, NAN64_BITS = 0x7FC00000, 0x7FF8000000000000  # Java's canonical NaN, as validate.py's canonical texts
+READ_BACK_OPTIONS = " -c default_transaction_read_only=on -c synchronize_seqscans=off"
+SESSION_OPTIONS = "-c TimeZone=UTC -c DateStyle=ISO,YMD -c IntervalStyle=postgres -c extra_float_digits=3"
+
+
+@dataclass
+class ArrowPlan:
+    table: object  # pyiceberg StaticTable
+    scan: object  # its DataScan at the snapshot
+    tasks: list
+    data_bytes: int
+    rows: int
+    metadata_location: str
+
+
+@dataclass
+class Loaded:
+    batches: list = field(default_factory=list)  # the archive's record batches, kept for the comparison
+    rows: int = 0
+
+
+# ---- planning ----------------------------------------------------------------------------------------
+def missing_libraries() -> list[str]:
+    missing = []
+    for module in ("pyiceberg", "pyarrow", "psycopg2"):
+        try:
+            __import__(module)
+        except ImportError:
+            missing.append(module)
+    return missing
+
+
+def pyiceberg_properties(env: dict | None = None) -> dict[str, str]:
+    """pyiceberg FileIO properties from the environment the Spark catalog uses (session.py): an S3 endpoint
+    override (moto in the tests) and the region; credentials come from the default AWS chain."""
+    from .session import iceberg_aws_properties
+
+    props = {}
+    for key, value in iceberg_aws_properties(env).items():
+        if key == "s3.endpoint":
+            props["s3.endpoint"] = value
+        elif key == "client.region":
+            props["s3.region"] = value
+    return props
+
+
+def metadata_location(spark, ident: str) -> str:
+    """The archive's current metadata file (the last metadata log entry is the current one)."""
+    rows = spark.sql(f"SELECT file FROM {ident}.metadata_log_entries ORDER BY timestamp DESC LIMIT 1").collect()
+    if not rows:
+        raise OffloadError("archive_not_found", f"archive {ident} has no metadata file")
+    return rows[0][0]
+
+
+def plan(spark, ident: str, snapshot_id: int, max_bytes: int) -> tuple[ArrowPlan | None, str | None]:
+    """(the plan, None) when the arrow path applies to this snapshot, else (None, why not)."""
+    missing = missing_libraries()
+    if missing:
+        return None, f"{', '.join(missing)} not importable"
+    from pyiceberg.table import StaticTable
+
+    location = metadata_location(spark, ident)
+    table = StaticTable.from_metadata(location, properties=pyiceberg_properties())
+    scan = table.scan(snapshot_id=snapshot_id)
+    tasks = list(scan.plan_files())
+    deletes = sum(len(t.delete_files) for t in tasks)
+    if deletes:
+        return None, f"the snapshot has {deletes} delete file(s) (row-level deletes are applied by Spark)"
+    size = sum(t.file.file_size_in_bytes for t in tasks)
+    if size > max_bytes:
+        return None, f"the snapshot's data files hold {size} bytes, more than the arrow path's limit of {max_bytes}"
+    rows = sum(t.file.record_count for t in tasks)
+    return ArrowPlan(table, scan, tasks, size, rows, location), None
+
+
+def _record_batches(p: ArrowPlan, task):
+    from pyiceberg.io.pyarrow import ArrowScan
+
+    scan = ArrowScan(p.table.metadata, p.table.io, p.scan.projection(), p.scan.row_filter, True)
+    yield from scan.to_record_batches([task])
+
+
+def connect(conn: Connection, read_only: bool = False):
+    import psycopg2
+
+    # read-back sessions: read-only, and each scan from its first page (a synchronized scan would start where a
+    # concurrent one is, out of the heap's order)
+    options = SESSION_OPTIONS + (READ_BACK_OPTIONS if read_only else "")
+    return psycopg2.connect(
+        host=conn.host,
+        port=conn.port,
+        dbname=conn.database,
+        user=conn.user,
+        password=conn.password,
+        application_name="offload-restore",
+        client_encoding="UTF8",
+        options=options,
+    )
+
+
+# ---- write -------------------------------------------------------------------------------------------
+HEX = None  # the hex digits of each byte value (hex_text)
+
+
+def hex_text(arr):
+    """A binary array as PostgreSQL's bytea hex input (``\\x`` and two lower-case hex digits a byte),
+    vectorized in Arrow over the array's buffers (each byte taken from a 256-entry table); NULL stays NULL."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    global HEX
+    if HEX is None:
+        HEX = pa.array([f"{i:02x}".encode() for i in range(256)], pa.binary(2))
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    arr = arr.cast(pa.large_binary())
+    validity, offsets_buf, data = arr.buffers()
+    offsets = pa.Array.from_buffers(pa.int64(), arr.offset + len(arr) + 1, [None, offsets_buf])
+    end = offsets[-1].as_py()
+    raw = pa.Array.from_buffers(pa.uint8(), end, [None, data]) if end else pa.array([], pa.uint8())
+    digits = HEX.take(raw).buffers()[1] if end else pa.py_buffer(b"")
+    doubled = pc.multiply(offsets, 2).buffers()[1]
+    out = pa.LargeStringArray.from_buffers(len(arr), doubled, digits, validity, arr.null_count, arr.offset)
+    return pc.binary_join_element_wise(pa.scalar("\\x", pa.large_string()), out, pa.scalar("", pa.large_string()))
+
+
+def csv_batch(batch) -> bytes:
+    """One record batch as CSV rows in PostgreSQL's CSV input format: strings quoted (so an empty string is
+    ``""`` and NULL an empty field), binaries as hex text."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    cols = [hex_text(c) if pa.types.is_binary(c.type) or pa.types.is_large_binary(c.type) else c for c in batch.columns]
+    out = io.BytesIO()
+    pacsv.write_csv(
+        pa.RecordBatch.from_arrays(cols, names=[f"c{i}" for i in range(len(cols))]),
+        out,
+        pacsv.WriteOptions(include_header=False, quoting_style="needed"),
+    )
+    return out.getvalue()
+
+
+class _CsvStream:
+    """The file psycopg2's COPY FROM STDIN reads: CSV of the record batches taken from a shared queue."""
+
+    def __init__(self, batches: queue.Queue, stop: threading.Event):
+        self.batches, self.stop, self.done, self.csv_seconds = batches, stop, False, 0.0
+
+    def read(self, size: int = -1) -> bytes:
+        while not self.done:
+            try:
+                item = self.batches.get(timeout=0.5)
+            except queue.Empty:
+                if self.stop.is_set():
+                    raise OffloadError("restore_write_failed", "the archive reader stopped") from None
+                continue
+            if item is None:
+                self.done = True
+                break
+            if isinstance(item, BaseException):
+                raise item
+            t0 = time.monotonic()
+            text = csv_batch(item)
+            self.csv_seconds += time.monotonic() - t0
+            if text:
+                return text
+        return b""
+
+
+def release_memory_promptly() -> None:
+    """Arrow's jemalloc pool keeps freed memory for a while; the arrow path frees large buffers phase by
+    phase, so it asks for them to go back at once (no effect on another allocator)."""
+    import pyarrow as pa
+
+    try:
+        pa.jemalloc_set_decay_ms(0)
+    except (NotImplementedError, pa.ArrowNotImplementedError, AttributeError):
+        pass
+
+
+def split_tasks(tasks: list, streams: int) -> list[list[tuple[int, object]]]:
+    """The data files in order, cut into up to ``streams`` contiguous groups of about equal row counts."""
+    streams = max(1, min(streams, len(tasks)))
+    total = sum(t.file.record_count for t in tasks) or 1
+    groups: list[list] = [[] for _ in range(streams)]
+    seen = 0
+    for i, t in enumerate(tasks):
+        g = min(streams - 1, seen * streams // total)
+        g = max(g, max((k for k in range(streams) if groups[k]), default=0))  # contiguous, in order
+        groups[g].append((i, t))
+        seen += t.file.record_count
+    return [g for g in groups if g]
+
+
+def write(p: ArrowPlan, engine: Engine, conn: Connection, schema: str, table: str, names: list[str]) -> tuple:
+    """COPY every row of the snapshot into ``schema.table``: the data files are cut into two contiguous groups
+    (split_tasks), each read in order by its own reader and streamed into its own COPY. Returns (the
+    archive's batches in data file order, kept for the comparison; the summary)."""
+    release_memory_promptly()
+    columns = ", ".join(engine.quote(n) for n in names)
+    sql = f"COPY {engine.table_ref(schema, table)} ({columns}) FROM STDIN (FORMAT csv)"
+    groups = split_tasks(p.tasks, WRITE_STREAMS)
+    per_task: dict[int, list] = {}
+    stop = threading.Event()
+    lock = threading.Lock()
+    read_seconds, csv_streams = [0.0], []
+
+    def put(q: queue.Queue, item) -> None:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.5)
+                return
+            except queue.Full:
+                continue
+
+    def produce(group: list, q: queue.Queue) -> None:
+        spent = 0.0
+        try:
+            for i, task in group:
+                if stop.is_set():
+                    break
+                kept = per_task.setdefault(i, [])
+                it = _record_batches(p, task)
+                while True:
+                    t0 = time.monotonic()
+                    batch = next(it, None)
+                    spent += time.monotonic() - t0
+                    if batch is None:
+                        break
+                    if batch.num_rows:
+                        kept.append(batch)
+                        put(q, batch)
+        except BaseException as exc:  # noqa: BLE001 — handed to its COPY stream, which fails with it
+            put(q, exc)
+        finally:
+            with lock:
+                read_seconds[0] += spent
+            put(q, None)
+
+    def consume(q: queue.Queue) -> None:
+        stream = _CsvStream(q, stop)
+        csv_streams.append(stream)
+        db = connect(conn)
+        try:
+            with db, db.cursor() as cur:
+                cur.copy_expert(sql, stream, size=1 << 20)
+        finally:
+            db.close()
+
+    started = time.monotonic()
+    queues = [queue.Queue(maxsize=QUEUE_BATCHES) for _ in groups]
+    with ThreadPoolExecutor(max_workers=2 * len(groups) or 1) as pool:
+        producers = [pool.submit(produce, g, q) for g, q in zip(groups, queues, strict=True)]
+        consumers = [pool.submit(consume, q) for q in queues]
+        try:
+            wait(consumers, return_when=FIRST_EXCEPTION)  # one COPY failed: the other stops too
+            for c in consumers:
+                c.result()
+        finally:
+            stop.set()
+            for f in producers:
+                f.result()
+    loaded = Loaded([b for i in sorted(per_task) for b in per_task[i]])
+    loaded.rows = sum(b.num_rows for b in loaded.batches)
+    return loaded, {
+        "path": "arrow",
+        "data_files": len(p.tasks),
+        "data_bytes": p.data_bytes,
+        "copy_streams": len(groups),
+        "rows": loaded.rows,
+        "archive_read_seconds": round(read_seconds[0], 3),  # summed over the readers
+        "csv_seconds": round(sum(s.csv_seconds for s in csv_streams), 3),  # summed over the COPY streams
+        "copy_seconds": round(time.monotonic() - started, 3),
+    }
+
+
+# ---- read back and compare -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ReadColumn:
+    name: str
+    sql: str  # what PostgreSQL sends for it
+    arrow_type: object  # what pyarrow parses it as
+
+
+def read_columns(src, archive_schema) -> list[ReadColumn]:
+    """Per column: the SELECT expression (the archive job's select_sql, dates as days since 1970) and the
+    Arrow type PostgreSQL's text is parsed into (the archive's, or the normalized form compared)."""
+    import pyarrow as pa
+
+    out = []
+    for p, f in zip(src.columns, archive_schema, strict=True):
+        q = src.engine.quote(p.name)
+        t = f.type
+        if pa.types.is_date(t):
+            out.append(ReadColumn(p.name, f"({q} - date '1970-01-01')", pa.int32()))
+        elif pa.types.is_timestamp(t):
+            sql = f"({q} AT TIME ZONE 'UTC')" if t.tz else q
+            out.append(ReadColumn(p.name, sql, pa.timestamp("us")))
+        elif pa.types.is_binary(t) or pa.types.is_large_binary(t):
+            out.append(ReadColumn(p.name, q, pa.large_string()))
+        elif pa.types.is_string(t) or pa.types.is_large_string(t):
+            out.append(ReadColumn(p.name, p.select_sql, pa.large_string()))
+        elif pa.types.is_decimal(t):  # numeric's own output (the same text as ::text, one cast less)
+            out.append(ReadColumn(p.name, p.select_sql.removesuffix("::text"), t))
+        else:  # integers, floats, booleans: the value's own output
+            out.append(ReadColumn(p.name, q, t))
+    return out
+
+
+def _read_back(engine: Engine, conn: Connection, schema: str, table: str, cols: list[ReadColumn]):
+    """The staging table from PostgreSQL as an Arrow table (columns in table order), one stream per half of
+    its pages (TID range scans)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    ref = engine.table_ref(schema, table)
+    db = connect(conn, read_only=True)
+    try:
+        with db, db.cursor() as cur:
+            cur.execute("SELECT pg_relation_size(%s::regclass) / current_setting('block_size')::int", (ref,))
+            pages = int(cur.fetchone()[0])
+    finally:
+        db.close()
+    select = ", ".join(f"{c.sql} AS {engine.quote(f'c{i}')}" for i, c in enumerate(cols))
+    cut = (pages + 1) // 2
+    wheres = [f"ctid < '({cut},0)'::tid", f"ctid >= '({cut},0)'::tid"] if pages > 1 else ["true"]
+    names = [f"c{i}" for i in range(len(cols))]
+    options = dict(
+        read_options=pacsv.ReadOptions(column_names=names, block_size=8 << 20),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True),
+        convert_options=pacsv.ConvertOptions(
+            column_types={n: c.arrow_type for n, c in zip(names, cols, strict=True)},
+            null_values=[""],
+            true_values=["t"],
+            false_values=["f"],
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+
+    def part(where: str):
+        r, w = os.pipe()
+        reader, writer = os.fdopen(r, "rb"), os.fdopen(w, "wb")
+        failure: list = []
+
+        def stream() -> None:
+            db = connect(conn, read_only=True)
+            try:
+                with db, db.cursor() as cur:
+                    cur.copy_expert(f"COPY (SELECT {select} FROM {ref} WHERE {where}) TO STDOUT (FORMAT csv)", writer)
+            except BaseException as exc:  # noqa: BLE001 — raised by the reader's side
+                failure.append(exc)
+            finally:
+                writer.close()
+                db.close()
+
+        t = threading.Thread(target=stream, daemon=True)
+        t.start()
+        try:
+            got = pacsv.read_csv(reader, **options)
+        except pa.ArrowInvalid as exc:
+            got = exc
+        finally:
+            reader.close()
+            t.join()
+        if failure:
+            raise failure[0]
+        if isinstance(got, Exception):
+            raise OffloadError(
+                "restore_readback_unparsable",
+                f"a value of {ref} read back from PostgreSQL does not parse as the archive's type: {got}",
+            )
+        return got
+
+    with ThreadPoolExecutor(max_workers=len(wheres)) as pool:
+        parts = list(pool.map(part, wheres))
+    empty = pa.table({n: pa.array([], c.arrow_type) for n, c in zip(names, cols, strict=True)})
+    return pa.concat_tables([empty, *parts]).rename_columns([c.name for c in cols])
+
+
+def _normalized(arr, archive_type, restored_side: bool, keep_chunks: bool = False):
+    """The column in the form both sides are compared in: floats by their bit pattern (NaN canonical),
+    dates as days, timestamps as microseconds, binaries as hex text, strings as large strings. A chunked
+    column is combined into one array unless ``keep_chunks`` and its type needs no conversion."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    t = archive_type
+    plain = not (pa.types.is_floating(t) or pa.types.is_date(t) or pa.types.is_timestamp(t))
+    plain = plain and not (pa.types.is_binary(t) or pa.types.is_large_binary(t) or pa.types.is_string(t))
+    if keep_chunks and plain and isinstance(arr, pa.ChunkedArray):
+        return arr
+    arr = _combined(arr)
+    if pa.types.is_floating(t):
+        bits, nan = (pa.int32(), NAN32_BITS) if pa.types.is_float32(t) else (pa.int64(), NAN64_BITS)
+        return pc.if_else(pc.is_nan(arr), pa.scalar(nan, bits), arr.view(bits))
+    if pa.types.is_date(t):
+        return arr if restored_side else arr.view(pa.int32())
+    if pa.types.is_timestamp(t):
+        return arr.view(pa.int64())
+    if pa.types.is_binary(t) or pa.types.is_large_binary(t):
+        return arr if restored_side else hex_text(arr)
+    if pa.types.is_string(t):
+        return arr.cast(pa.large_string())
+    return arr
+
+
+def _combined(arr):
+    import pyarrow as pa
+
+    if not isinstance(arr, pa.ChunkedArray):
+        return arr
+    return arr.chunk(0) if arr.num_chunks == 1 else arr.combine_chunks()
+
+
+LOW32 = (1 << 32) - 1
+
+
+def _aggregate(arr, t) -> dict:
+    """The non-NULL count and (integers, decimals up to 28 digits) the exact sum of one column (raw values)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    agg = {"non_null_count": len(arr) - arr.null_count}
+    if pa.types.is_int64(t):  # summed as high and low 32-bit halves: no int64 sum can overflow
+        hi, lo = pc.sum(pc.shift_right(arr, 32)).as_py() or 0, pc.sum(pc.bit_wise_and(arr, LOW32)).as_py() or 0
+        agg["sum"] = str((hi << 32) + lo)
+    elif pa.types.is_integer(t):
+        agg["sum"] = str(pc.sum(arr.cast(pa.int64())).as_py() or 0)
+    elif pa.types.is_decimal(t) and t.precision <= 28:  # a 128-bit sum: exact below 10^38
+        total = pc.sum(arr).as_py()
+        agg["sum"] = None if total is None else format(total, "f")
+    return agg
+
+
+def _key_order(table, schema_by_name, key: list[str], restored_side: bool):
+    """The permutation putting ``table`` in key order, or None when it already is (a single key, strictly
+    ascending: what the archive's files usually hold)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    cols = [_normalized(table.column(k), schema_by_name[k], restored_side) for k in key]
+    n = len(cols[0]) if cols else 0
+    if len(cols) == 1 and cols[0].null_count == 0:
+        if n < 2 or pc.all(pc.less(cols[0].slice(0, n - 1), cols[0].slice(1))).as_py():
+            return None
+        return pc.sort_indices(cols[0])
+    return pc.sort_indices(pa.table(dict(zip(key, cols, strict=True))), sort_keys=[(k, "ascending") for k in key])
+
+
+def _ordered(arr, order):
+    return arr if order is None else arr.take(order)
+
+
+def compare(archive, restored, archive_schema, key: list[str], max_keys: int = 20) -> dict:
+    """Every row of ``restored`` (read back, read_columns' types) against ``archive`` by ``key``: the result
+    dict of the validation (status passed only when every value of every row is equal). Column by column
+    (one column of each side in its compared form at a time), after one sort of the keys."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    result: dict = {"mismatches": []}
+    n_a, n_r = archive.num_rows, restored.num_rows
+    result["row_count"] = {"source": n_r, "archive": n_a, "match": n_r == n_a}
+    if n_r != n_a:
+        result["mismatches"].append("row_count")
+    by_name = {f.name: f.type for f in archive_schema}
+    ia = _key_order(archive, by_name, key, False)
+    ir = _key_order(restored, by_name, key, True)
+    aligned = n_a == n_r
+    if aligned:
+        keys_r = []
+        for k in key:
+            x = _ordered(_normalized(archive.column(k), by_name[k], False), ia)
+            y = _ordered(_normalized(restored.column(k), by_name[k], True), ir)
+            aligned = aligned and x.equals(y)
+            keys_r.append(y)
+        aligned = aligned and not _has_duplicates(keys_r)
+        del keys_r
+    differs = False
+    columns = []
+    for f in archive_schema:
+        # the archive side stays in its chunks when already in key order (ChunkedArray.equals ignores chunking)
+        raw_a = archive.column(f.name) if ia is None else _combined(archive.column(f.name))
+        raw_r = _combined(restored.column(f.name))
+        a, r = _aggregate(raw_a, f.type), _aggregate(raw_r, f.type)
+        ok = a == r
+        columns.append({"name": f.name, "archive_type": str(f.type), "match": ok, "checks": {
+            k: {"source": r[k], "archive": a[k]} for k in a}})  # fmt: skip
+        if not ok:
+            result["mismatches"].append(f"column:{f.name}")
+        if aligned and not differs:
+            x = _ordered(_normalized(raw_a, f.type, False, keep_chunks=ia is None), ia)
+            y = _ordered(_normalized(raw_r, f.type, True), ir)
+            if isinstance(x, pa.ChunkedArray):
+                y = pa.chunked_array([y], type=y.type)
+            if not x.equals(y):
+                d = pc.or_(pc.fill_null(pc.not_equal(x, y), False), pc.xor(pc.is_null(x), pc.is_null(y)))
+                differs = bool(pc.any(d).as_py())
+    result["columns"] = columns
+    rows = {"compared": "every row by key, every column", "key_columns": key, "differing_keys": 0, "keys": []}
+    rows["already_in_key_order"] = {"archive": ia is None, "restored": ir is None}  # else sorted here
+    if not aligned or differs:
+        result["mismatches"].append("rows")
+        norm_a = pa.table({f.name: _normalized(archive.column(f.name), f.type, False) for f in archive_schema})
+        norm_r = pa.table({f.name: _normalized(restored.column(f.name), f.type, True) for f in archive_schema})
+        rows.update(_differences(norm_a, norm_r, archive_schema, key, max_keys))
+    result["rows"] = rows
+    result["status"] = "passed" if not result["mismatches"] else "failed"
+    return result
+
+
+def _has_duplicates(sorted_keys) -> bool:
+    import pyarrow.compute as pc
+
+    n = len(sorted_keys[0])
+    if n < 2:
+        return False
+    same = None
+    for k in sorted_keys:
+        eq = pc.equal(k.slice(1), k.slice(0, n - 1))
+        same = eq if same is None else pc.and_(same, eq)
+    return pc.any(same).as_py() or False
+
+
+def _differences(norm_a, norm_r, archive_schema, key: list[str], max_keys: int) -> dict:
+    """The differing keys (the failure path; a hash join of both sides): missing, extra, duplicated or
+    changed (with the columns), sorted by key, up to ``max_keys``."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    ca = norm_a.group_by(key).aggregate([([], "count_all")]).rename_columns([*key, "n_archive"])
+    cr = norm_r.group_by(key).aggregate([([], "count_all")]).rename_columns([*key, "n_restored"])
+    counts = ca.join(cr, keys=key, join_type="full outer")
+    n_a, n_r = pc.fill_null(counts["n_archive"], 0), pc.fill_null(counts["n_restored"], 0)
+    counts = counts.set_column(counts.schema.get_field_index("n_archive"), "n_archive", n_a)
+    counts = counts.set_column(counts.schema.get_field_index("n_restored"), "n_restored", n_r)
+    found = []
+    for row in counts.filter(pc.not_equal(n_a, n_r)).to_pylist():
+        na, nr = row["n_archive"], row["n_restored"]
+        kind = (
+            "missing_in_restored" if nr == 0 else "unexpected_in_restored" if na == 0
+            else "duplicated_in_restored" if nr > na else "missing_duplicates_in_restored"
+        )  # fmt: skip
+        found.append({"key": {k: row[k] for k in key}, "kind": kind, "archive_rows": na, "restored_rows": nr})
+    single = counts.filter(pc.and_(pc.equal(n_a, 1), pc.equal(n_r, 1))).select(key)
+    values = [f.name for f in archive_schema if f.name not in key]
+    if values and single.num_rows:
+        left = norm_a.join(single, keys=key, join_type="inner")
+        right = norm_r.rename_columns([c if c in key else f"{c}\u0000r" for c in norm_r.column_names])
+        right = right.join(single, keys=key, join_type="inner")
+        both = left.join(right, keys=key, join_type="inner")
+        changed = None
+        per_col = {}
+        for v in values:
+            x, y = both[v], both[f"{v}\u0000r"]
+            d = pc.or_(pc.fill_null(pc.not_equal(x, y), False), pc.xor(pc.is_null(x), pc.is_null(y)))
+            per_col[v] = d
+            changed = d if changed is None else pc.or_(changed, d)
+        if changed is not None and pc.any(changed).as_py():
+            picked = both.select(key).append_column("\u0000i", pa.array(range(both.num_rows)))
+            for row in picked.filter(changed).to_pylist():
+                i = row.pop("\u0000i")
+                cols = [v for v in values if per_col[v][i].as_py()]
+                found.append({"key": row, "kind": "changed", "columns": cols, "archive_rows": 1, "restored_rows": 1})
+    found.sort(key=lambda e: [str(e["key"][k]) for k in key])
+    return {"differing_keys": len(found), "keys": found[:max_keys], "truncated": len(found) > max_keys}
+
+
+# ---- the key, built while the table is read back -------------------------------------------------------
+def index_name(engine: Engine, staging: str) -> str:
+    name = f"{staging}_pkey"
+    limit = engine.max_identifier_bytes
+    return name if len(name.encode()) <= limit else name.encode()[:limit].decode(errors="ignore")
+
+
+def key_statements(engine: Engine, schema: str, staging: str, key: list[str]) -> tuple[list[str], list[str]]:
+    """(the unique index, built during the read-back; the primary key attached to it after validation)."""
+    if not key:
+        return [], []
+    idx = index_name(engine, staging)
+    ref, cols = engine.table_ref(schema, staging), ", ".join(engine.quote(k) for k in key)
+    return (
+        [f"CREATE UNIQUE INDEX {engine.quote(idx)} ON {ref} ({cols})"],
+        [f"ALTER TABLE {ref} ADD CONSTRAINT {engine.quote(idx)} PRIMARY KEY USING INDEX {engine.quote(idx)}"],
+    )
+
+
+def validate_and_index(
+    spark, engine: Engine, conn: Connection, schema: str, staging: str, loaded: Loaded, archive_schema,
+    key: list[str], index_sql: list[str], snapshot_id: int,
+) -> tuple[dict, str | None]:  # fmt: skip
+    """Reads the staging table back and compares it with the kept archive batches while another connection
+    builds the key's unique index. Returns (the validation, the index build's error or None)."""
+    import pyarrow as pa
+
+    from .source_table import introspect
+
+    started = time.monotonic()
+    src = introspect(spark, conn, schema, staging)
+    result: dict = {"job": "validate", "method": "arrow", "archive_snapshot_id": snapshot_id}
+    planned = [(p.name, p.archive_type) for p in src.columns]
+    names = [f.name for f in archive_schema]
+    if [n for n, _ in planned] != names:
+        result.update(status="failed", mismatches=["schema"], schema={"restored": planned, "archive": names})
+        return result, None
+
+    def build_index() -> str | None:
+        if not index_sql:
+            return None
+        db = connect(conn)
+        try:
+            with db, db.cursor() as cur:
+                for sql in index_sql:
+                    cur.execute(sql)
+            return None
+        except Exception as exc:  # noqa: BLE001 — duplicates: the validation names them; reported next to it
+            return str(exc).strip().splitlines()[0]
+        finally:
+            db.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        index_future = pool.submit(build_index)
+        t0 = time.monotonic()
+        try:
+            restored = _read_back(engine, conn, schema, staging, read_columns(src, archive_schema))
+        except OffloadError as exc:
+            index_future.result()
+            result.update(status="failed", mismatches=["unparsable"], error=str(exc))
+            return result, None
+        read_s = time.monotonic() - t0
+        t0 = time.monotonic()
+        archive = pa.Table.from_batches(loaded.batches, schema=loaded.batches[0].schema) if loaded.batches else (
+            archive_schema.empty_table())  # fmt: skip
+        result.update(compare(archive, restored, archive_schema, key))
+        compare_s = time.monotonic() - t0
+        index_error = index_future.result()
+    result["read_back_seconds"] = round(read_s, 3)
+    result["compare_seconds"] = round(compare_s, 3)
+    result["seconds"] = round(time.monotonic() - started, 3)
+    return result, index_error
+
+
+def arrow_schema(p: ArrowPlan):
+    from pyiceberg.io.pyarrow import schema_to_pyarrow
+
+    return schema_to_pyarrow(p.scan.projection(), include_field_ids=False)
