@@ -187,10 +187,11 @@ def csv_batch(batch) -> bytes:
 
 
 class _CsvStream:
-    """The file psycopg2's COPY FROM STDIN reads: CSV of the record batches taken from a shared queue."""
+    """The file psycopg2's COPY FROM STDIN reads: the CSV texts of the record batches, taken from a shared queue
+    (their reader formats them, so PostgreSQL never waits for the formatting)."""
 
     def __init__(self, batches: queue.Queue, stop: threading.Event):
-        self.batches, self.stop, self.done, self.csv_seconds = batches, stop, False, 0.0
+        self.batches, self.stop, self.done = batches, stop, False
 
     def read(self, size: int = -1) -> bytes:
         while not self.done:
@@ -205,11 +206,8 @@ class _CsvStream:
                 break
             if isinstance(item, BaseException):
                 raise item
-            t0 = time.monotonic()
-            text = csv_batch(item)
-            self.csv_seconds += time.monotonic() - t0
-            if text:
-                return text
+            if item:
+                return item
         return b""
 
 
@@ -249,7 +247,7 @@ def write(p: ArrowPlan, engine: Engine, conn: Connection, schema: str, table: st
     per_task: dict[int, list] = {}
     stop = threading.Event()
     lock = threading.Lock()
-    read_seconds, csv_streams = [0.0], []
+    read_seconds, csv_seconds = [0.0], [0.0]
 
     def put(q: queue.Queue, item) -> None:
         while not stop.is_set():
@@ -260,7 +258,7 @@ def write(p: ArrowPlan, engine: Engine, conn: Connection, schema: str, table: st
                 continue
 
     def produce(group: list, q: queue.Queue) -> None:
-        spent = 0.0
+        spent = formatting = 0.0
         try:
             for i, task in group:
                 if stop.is_set():
@@ -275,17 +273,20 @@ def write(p: ArrowPlan, engine: Engine, conn: Connection, schema: str, table: st
                         break
                     if batch.num_rows:
                         kept.append(batch)
-                        put(q, batch)
+                        t0 = time.monotonic()
+                        text = csv_batch(batch)
+                        formatting += time.monotonic() - t0
+                        put(q, text)
         except BaseException as exc:  # noqa: BLE001 — handed to its COPY stream, which fails with it
             put(q, exc)
         finally:
             with lock:
                 read_seconds[0] += spent
+                csv_seconds[0] += formatting
             put(q, None)
 
     def consume(q: queue.Queue) -> None:
         stream = _CsvStream(q, stop)
-        csv_streams.append(stream)
         db = connect(conn)
         try:
             with db, db.cursor() as cur:
@@ -315,7 +316,7 @@ def write(p: ArrowPlan, engine: Engine, conn: Connection, schema: str, table: st
         "copy_streams": len(groups),
         "rows": loaded.rows,
         "archive_read_seconds": round(read_seconds[0], 3),  # summed over the readers
-        "csv_seconds": round(sum(s.csv_seconds for s in csv_streams), 3),  # summed over the COPY streams
+        "csv_seconds": round(csv_seconds[0], 3),  # summed over the readers, which format while PostgreSQL loads
         "copy_seconds": round(time.monotonic() - started, 3),
     }
 
