@@ -32,6 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from . import restore_arrow
 from .columns import ColumnPlan, spark_canon_expr
 from .engines import Connection, Engine, engine_for
 from .errors import OffloadError
@@ -369,22 +370,12 @@ def _write_copy(spark, df, cols, engine: Engine, conn: Connection, schema: str, 
 
 
 def _pg_loader(engine: Engine, conn: Connection, schema: str, table: str):
-    import psycopg2
-
     ref = engine.table_ref(schema, table)
 
     def load(path: str) -> None:
         if os.path.getsize(path) == 0:
             return
-        db = psycopg2.connect(
-            host=conn.host,
-            port=conn.port,
-            dbname=conn.database,
-            user=conn.user,
-            password=conn.password,
-            application_name="offload-restore",
-            options="-c TimeZone=UTC -c DateStyle=ISO,YMD -c IntervalStyle=postgres",
-        )
+        db = restore_arrow.connect(conn)  # the restore's one session set-up (UTC, ISO dates, UTF-8)
         try:
             with db, db.cursor() as cur, open(path, "rb") as fh:
                 cur.copy_expert(f"COPY {ref} FROM STDIN", fh, size=1 << 20)
@@ -563,8 +554,6 @@ def restore(spark, req: RestoreRequest) -> tuple[dict, int]:
         rename = _final_statements(engine, req.schema, staging, req.target_table, final_note)
         path, arrow_plan = _choose_path(spark, engine, req, ident, snapshot_id, key, result)
         if path == "arrow":
-            from . import restore_arrow
-
             index_sql, attach_key = restore_arrow.key_statements(engine, req.schema, staging, key)
             add_key = index_sql + attach_key
         result["write_path"] = path
@@ -672,8 +661,6 @@ def _choose_path(spark, engine: Engine, req: RestoreRequest, ident: str, snapsho
     local = spark.sparkContext.master.startswith("local")
     if req.write_path not in ("auto", "arrow") or engine.name != "postgresql":
         return choose_write_path(engine, req.write_path, local), None
-    from . import restore_arrow
-
     if not key:
         arrow_plan, reason = None, "the archive's lineage records no primary key (the comparison is by key)"
     else:
@@ -687,8 +674,6 @@ def _choose_path(spark, engine: Engine, req: RestoreRequest, ident: str, snapsho
 def _validate_arrow(spark, session, engine, req, result, staging, rename, loaded, arrow_plan, key, index_sql,
                     attach_key, snapshot_id, started, t0):  # fmt: skip
     """The arrow path's validation (with the key's index built alongside), then the key and the rename."""
-    from . import restore_arrow
-
     schema = loaded.batches[0].schema if loaded.batches else restore_arrow.arrow_schema(arrow_plan)
     validation, index_error = restore_arrow.validate_and_index(
         spark, engine, req.connection, req.schema, staging, loaded, schema, key, index_sql, snapshot_id
