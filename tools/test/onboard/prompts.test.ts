@@ -79,7 +79,7 @@ test('answers typed at prompts are echoed, the password is not, and it is stored
       { encoding: 'utf8', env: { ...process.env, HOME: root }, timeout: 400_000 },
     );
     assert.is(drive.status, 0, drive.stderr);
-    const { transcript: shown, status, problem } = JSON.parse(drive.stdout);
+    const { transcript: shown, status, problem, echo } = JSON.parse(drive.stdout);
     const transcript = (shown as string).replace(CURSOR_MOVES, '');
     assert.is(problem, null, transcript);
     assert.is(status, 0, transcript);
@@ -89,6 +89,10 @@ test('answers typed at prompts are echoed, the password is not, and it is stored
     assert.match(transcript, 'databases/ledger_tty.yaml: created (validated)');
     // … but not the password, nor any part of it longer than a few characters
     assert.match(transcript, `Password for ${RO}: `);
+    // the terminal's echo was already off when the password prompt showed (a password typed the moment
+    // its prompt appears must not be echoed by the terminal before the command mutes it)
+    assert.is(echo.length, steps.length);
+    assert.is(echo[steps.length - 1], false);
     assert.not.match(transcript, PASSWORD);
     assert.not.match(transcript, PASSWORD.slice(0, 8));
     const store = path.join(root, '.offload', 'credentials.yaml');

@@ -1,6 +1,7 @@
 """Drives a command through a pseudo-terminal, as a person at a terminal would: waits for each expected
-prompt, types the answer, and prints what the terminal showed (the transcript) and the exit status as
-JSON. Used by prompts.test.ts (node has no pty of its own; Python's pty module is in the standard library).
+prompt, types the answer, and prints what the terminal showed (the transcript), the exit status and, per
+step, whether the terminal echoed input when the prompt showed, as JSON. Used by prompts.test.ts (node has
+no pty of its own; Python's pty module is in the standard library).
 
     pty-drive.py '<json argv>' '<json [[expected text, typed text], ...]>' <cwd>
 """
@@ -10,6 +11,7 @@ import os
 import pty
 import select
 import sys
+import termios
 import time
 
 
@@ -32,7 +34,7 @@ def main() -> int:
         shown.extend(chunk)
         return bool(chunk)
 
-    problem, mark = None, 0
+    problem, mark, echo = None, 0, []
     for expected, typed in steps:
         deadline = time.time() + 120
         while expected.encode() not in shown[mark:]:  # the prompt, shown after the previous answer
@@ -42,13 +44,16 @@ def main() -> int:
         if problem:
             break
         mark = len(shown)
+        echo.append(bool(termios.tcgetattr(fd)[3] & termios.ECHO))  # the terminal's echo as the prompt shows
         os.write(fd, typed.encode())
     deadline = time.time() + 300
     while time.time() < deadline and read(1.0):
         pass
     _, status = os.waitpid(pid, 0)
     text = shown.decode("utf-8", "replace")
-    print(json.dumps({"transcript": text, "status": os.waitstatus_to_exitcode(status), "problem": problem}))
+    print(
+        json.dumps({"transcript": text, "status": os.waitstatus_to_exitcode(status), "problem": problem, "echo": echo})
+    )
     return 0
 
 

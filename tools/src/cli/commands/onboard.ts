@@ -60,10 +60,11 @@ async function readStdin(): Promise<string> {
 
 /** A password from the terminal without echo. */
 async function promptHidden(question: string): Promise<string> {
-  process.stderr.write(question);
   const stdin = process.stdin;
+  // echo off before the prompt shows: a password typed as soon as the prompt appears is never echoed
   stdin.setRawMode(true);
   stdin.resume();
+  process.stderr.write(question);
   let value = '';
   try {
     return await new Promise<string>((resolve, reject) => {
