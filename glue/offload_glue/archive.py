@@ -26,7 +26,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from . import copy_read, hold
+from . import copy_read, hold, timings
 from .columns import ColumnPlan, spark_read_expr
 from .dates import date_argument
 from .engines import Connection
@@ -169,11 +169,13 @@ def archive(spark, req: ArchiveRequest) -> dict:
     date_argument(req.retention_until, "retention_until")
     extracted_at = datetime.now(UTC).isoformat(timespec="seconds")
     src = introspect(spark, req.connection, req.schema, req.table)
+    timings.mark("source_metadata")
     name = req.archive_table or archive_table_name(req.schema, req.table)
     ident = spark_ident(req.catalog, req.database, name)
     new_lineage = lineage(req, src, extracted_at)
 
     existing = table_properties(spark, ident)
+    timings.mark("archive_metadata")
     new_hold = hold.archive_hold_properties(existing, req.legal_hold, req.legal_hold_reason, req.config_commit)
     new_lineage.update(new_hold)  # after extra_properties: nothing else sets the hold
     if existing is not None:
@@ -213,6 +215,7 @@ def archive(spark, req: ArchiveRequest) -> dict:
     df = with_source_fields(spark, read_source(spark, src, reads, fetch_size=req.fetch_size, path=path), src.columns)
 
     spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {spark_ident(req.catalog, req.database)}")
+    timings.mark("plan")
     writer = df.writeTo(ident).using("iceberg")
     # zstd level 1: most of zstd's ratio at a fraction of the CPU of its default level 3
     props = {
@@ -238,6 +241,7 @@ def archive(spark, req: ArchiveRequest) -> dict:
         if isinstance(error, OffloadError) and error.code == "lossy_value":
             error = lossy_report(spark, src, req.fetch_size) or error
         raise error from exc
+    timings.mark("read_write_commit")
 
     try:
         snap = current_snapshot(spark, ident) or {}
@@ -247,6 +251,7 @@ def archive(spark, req: ArchiveRequest) -> dict:
     except Exception as exc:  # purged or replaced by another run right after this commit
         error = _column_error(exc)
         raise error from exc
+    timings.mark("row_count_property")
     return _summary("archived", req=req, src=src, name=name, snap=snap, started=started, parts=reads, path=path)
 
 

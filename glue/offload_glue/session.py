@@ -9,6 +9,7 @@ from __future__ import annotations
 import glob
 import os
 
+from . import timings
 from .errors import OffloadError
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -126,11 +127,25 @@ def get_spark(
             conf = local_conf or local_spark_conf()
         for key, value in conf.items():
             builder = builder.config(key, value)
+        _launch_jvm({"spark.app.name": app_name, **conf})
         spark = builder.getOrCreate()
+    timings.mark("spark_session")
     for key, value in catalog_conf(catalog, catalog_type, warehouse).items():
         spark.conf.set(key, value)
     spark.conf.set("spark.sql.session.timeZone", "UTC")
     spark.conf.set("spark.sql.caseSensitive", "true")
     # JDBC CHAR(n) columns must not be re-padded by Spark: the archive keeps what the source returns.
     spark.conf.set("spark.sql.legacy.charVarcharAsString", "true")
+    timings.mark("catalog_conf")
     return spark
+
+
+def _launch_jvm(conf: dict) -> None:
+    """Starts the driver JVM (spark-submit and the py4j gateway) with the session's settings, as the
+    session builder would, so that the JVM's launch is timed apart from the Spark session's set-up."""
+    from pyspark import SparkConf
+    from pyspark.context import SparkContext
+
+    if SparkContext._gateway is None:
+        SparkContext._ensure_initialized(conf=SparkConf().setAll(conf.items()))
+    timings.mark("jvm")
