@@ -395,7 +395,8 @@ class Bench:
 
     def reladiff(self, db: str, name: str = "pg: reladiff PostgreSQL vs DuckDB") -> dict:
         out, err = os.path.join(self.work, "reladiff.out"), os.path.join(self.work, "reladiff.err")
-        cmd = ["sh", "-c", f'exec "$0" "$@" > {out} 2> {err}', os.path.join(PEERS_BIN, "reladiff"),
+        # through the interpreter: the venv's entry-point script names the python of the checkout that built it
+        cmd = ["sh", "-c", f'exec "$0" "$@" > {out} 2> {err}', sys.executable, os.path.join(PEERS_BIN, "reladiff"),
                self.env.pg_uri(False), f"{SCHEMA}.{TABLE}", f"duckdb://{db}", TABLE, "-k", "l_id", "-c", "l_%",
                "--json"]  # fmt: skip
         res = self.run(name, cmd, {"COLUMNS": "100000"})  # one JSON line per difference, never wrapped
