@@ -26,7 +26,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from . import copy_read, hold, timings
+from . import copy_read, hold, iceberg_table, timings
 from .columns import ColumnPlan, spark_read_expr
 from .dates import date_argument
 from .engines import Connection
@@ -243,11 +243,15 @@ def archive(spark, req: ArchiveRequest) -> dict:
         raise error from exc
     timings.mark("read_write_commit")
 
-    try:
-        snap = current_snapshot(spark, ident) or {}
+    try:  # the table as just committed, through the catalog (no Spark job)
+        meta = iceberg_table.metadata(spark, req.catalog, req.database, name)
+        snap = (meta or {}).get("snapshot") or {}
         rows = int(snap.get("summary", {}).get("total-records", 0))
         # A metadata-only commit (no new snapshot): the count is also in the snapshot summary already.
-        spark.sql(f"ALTER TABLE {ident} SET TBLPROPERTIES ('offload.row_count' = '{rows}')")
+        if meta is None or not iceberg_table.commit_properties(
+            spark, req.catalog, req.database, name, {"offload.row_count": str(rows)}
+        ):
+            raise _concurrent()
     except Exception as exc:  # purged or replaced by another run right after this commit
         error = _column_error(exc)
         raise error from exc
@@ -266,15 +270,21 @@ _CONCURRENT = (
 )
 
 
+def _concurrent() -> OffloadError:
+    return OffloadError(
+        "concurrent_commit",
+        "another run committed to (or purged) this archive at the same moment; nothing of this run is visible: "
+        "run it again",
+        retryable=True,
+    )
+
+
 def _column_error(exc: Exception) -> Exception:
     text = str(exc)
+    if isinstance(exc, OffloadError):
+        return exc
     if any(name in text for name in _CONCURRENT):
-        return OffloadError(
-            "concurrent_commit",
-            "another run committed to (or purged) this archive at the same moment; nothing of this run is visible: "
-            "run it again",
-            retryable=True,
-        )
+        return _concurrent()
     m = re.search(
         r'column ("(?:[^"\\]|\\.)*") \((.*?)\): value \'(.*?)\' cannot be archived as (\S+) without loss', text
     )

@@ -27,6 +27,13 @@ JVM_OPTIONS = " ".join(
 )
 
 
+# The local driver's collector. With Java's default (G1 on two or more cores) the heap grows towards its 2 GiB limit
+# whenever the GC threads fall behind, which on a busy machine is most of a run: a whole-process archive of the
+# peer benchmark peaked at 1.6-3.4 GiB with G1 and 0.7 GiB with the serial collector, which also used less CPU
+# (glue/README.md, Peer benchmark). Local runs only: on Glue the JVM is Glue's.
+LOCAL_DRIVER_GC = "-XX:+UseSerialGC"
+
+
 def aws_endpoint(service: str, env: dict | None = None) -> str | None:
     """The endpoint override for one AWS service, as the AWS SDKs read it: ``AWS_ENDPOINT_URL_<SERVICE>``,
     else ``AWS_ENDPOINT_URL`` (an emulator such as moto in the tests; never set on Glue)."""
@@ -80,7 +87,7 @@ SUBMIT_OWNED = {"spark.master", "spark.jars", "spark.driver.extraClassPath", "sp
 
 
 def local_spark_conf(cores: int = 2, driver_memory: str = "2g", require_jars: bool = True) -> dict[str, str]:
-    """Local Spark in UTC with the jars from glue/pom.xml (downloaded by scripts/pyenv.sh)."""
+    """Local Spark in UTC with the jars from glue/pom.xml (downloaded by scripts/pyenv.sh) on its class path."""
     from .cds import jvm_options
 
     jars = sorted(glob.glob(os.path.join(LOCAL_JARS_DIR, "*.jar")))
@@ -88,11 +95,13 @@ def local_spark_conf(cores: int = 2, driver_memory: str = "2g", require_jars: bo
         raise RuntimeError(f"no jars in {LOCAL_JARS_DIR}: run scripts/pyenv.sh first")
     return {
         "spark.master": f"local[{cores}]",
-        "spark.jars": ",".join(jars),
+        # The jars go on the driver JVM's class path only, which in local mode is the executors' too. Not in
+        # spark.jars: Spark would copy all of them (about 90 MB) through its file server into the job's
+        # userFiles directory at the first task, and delete them again at exit, in every run.
         "spark.driver.extraClassPath": ":".join(jars),
         "spark.driver.memory": driver_memory,
         # The class-data archive of cds.py when built for this class path: the same classes, loaded faster.
-        "spark.driver.extraJavaOptions": JVM_OPTIONS + jvm_options(jars),
+        "spark.driver.extraJavaOptions": f"{JVM_OPTIONS} {LOCAL_DRIVER_GC}" + jvm_options(jars),
         "spark.executor.extraJavaOptions": JVM_OPTIONS,
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.shuffle.partitions": str(max(2, cores * 2)),
