@@ -26,6 +26,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from offload_glue import timings  # noqa: E402  (first: its clock starts the split)
 from offload_glue.archive import ArchiveRequest, archive  # noqa: E402
 from offload_glue.cli import (  # noqa: E402
     COMMON,
@@ -37,6 +38,8 @@ from offload_glue.cli import (  # noqa: E402
     source_connection,
     spark_for,
 )
+
+timings.mark("imports")
 
 OPTIONAL = [
     "archive_table",

@@ -18,9 +18,12 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from offload_glue import timings  # noqa: E402  (first: its clock starts the split)
 from offload_glue.cli import COMMON, SOURCE, opt_int, resolve_args, run, source_connection, spark_for  # noqa: E402
 from offload_glue.storage import record_path, write_json  # noqa: E402
 from offload_glue.validate import ValidateRequest, validate  # noqa: E402
+
+timings.mark("imports")
 
 OPTIONAL = [
     "run_id",
@@ -57,6 +60,7 @@ def main(argv: list[str] | None = None):
     )
     if path:
         result["result_record"] = write_json(spark, path, result)
+    timings.mark("result_record")
     return result, 0 if result["status"] == "passed" else 1
 
 

@@ -26,7 +26,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from . import copy_read, hold
+from . import copy_read, hold, iceberg_table, timings
 from .columns import ColumnPlan, spark_read_expr
 from .dates import date_argument
 from .engines import Connection
@@ -169,11 +169,13 @@ def archive(spark, req: ArchiveRequest) -> dict:
     date_argument(req.retention_until, "retention_until")
     extracted_at = datetime.now(UTC).isoformat(timespec="seconds")
     src = introspect(spark, req.connection, req.schema, req.table)
+    timings.mark("source_metadata")
     name = req.archive_table or archive_table_name(req.schema, req.table)
     ident = spark_ident(req.catalog, req.database, name)
     new_lineage = lineage(req, src, extracted_at)
 
     existing = table_properties(spark, ident)
+    timings.mark("archive_metadata")
     new_hold = hold.archive_hold_properties(existing, req.legal_hold, req.legal_hold_reason, req.config_commit)
     new_lineage.update(new_hold)  # after extra_properties: nothing else sets the hold
     if existing is not None:
@@ -213,6 +215,7 @@ def archive(spark, req: ArchiveRequest) -> dict:
     df = with_source_fields(spark, read_source(spark, src, reads, fetch_size=req.fetch_size, path=path), src.columns)
 
     spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {spark_ident(req.catalog, req.database)}")
+    timings.mark("plan")
     writer = df.writeTo(ident).using("iceberg")
     # zstd level 1: most of zstd's ratio at a fraction of the CPU of its default level 3
     props = {
@@ -238,15 +241,21 @@ def archive(spark, req: ArchiveRequest) -> dict:
         if isinstance(error, OffloadError) and error.code == "lossy_value":
             error = lossy_report(spark, src, req.fetch_size) or error
         raise error from exc
+    timings.mark("read_write_commit")
 
-    try:
-        snap = current_snapshot(spark, ident) or {}
+    try:  # the table as just committed, through the catalog (no Spark job)
+        meta = iceberg_table.metadata(spark, req.catalog, req.database, name)
+        snap = (meta or {}).get("snapshot") or {}
         rows = int(snap.get("summary", {}).get("total-records", 0))
         # A metadata-only commit (no new snapshot): the count is also in the snapshot summary already.
-        spark.sql(f"ALTER TABLE {ident} SET TBLPROPERTIES ('offload.row_count' = '{rows}')")
+        if meta is None or not iceberg_table.commit_properties(
+            spark, req.catalog, req.database, name, {"offload.row_count": str(rows)}
+        ):
+            raise _concurrent()
     except Exception as exc:  # purged or replaced by another run right after this commit
         error = _column_error(exc)
         raise error from exc
+    timings.mark("row_count_property")
     return _summary("archived", req=req, src=src, name=name, snap=snap, started=started, parts=reads, path=path)
 
 
@@ -261,15 +270,21 @@ _CONCURRENT = (
 )
 
 
+def _concurrent() -> OffloadError:
+    return OffloadError(
+        "concurrent_commit",
+        "another run committed to (or purged) this archive at the same moment; nothing of this run is visible: "
+        "run it again",
+        retryable=True,
+    )
+
+
 def _column_error(exc: Exception) -> Exception:
     text = str(exc)
+    if isinstance(exc, OffloadError):
+        return exc
     if any(name in text for name in _CONCURRENT):
-        return OffloadError(
-            "concurrent_commit",
-            "another run committed to (or purged) this archive at the same moment; nothing of this run is visible: "
-            "run it again",
-            retryable=True,
-        )
+        return _concurrent()
     m = re.search(
         r'column ("(?:[^"\\]|\\.)*") \((.*?)\): value \'(.*?)\' cannot be archived as (\S+) without loss', text
     )

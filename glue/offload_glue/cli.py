@@ -15,7 +15,7 @@ import re
 import sys
 import traceback
 
-from . import joblog, options, user_errors
+from . import joblog, options, timings, user_errors
 from .engines import Connection, engine_for
 from .errors import OffloadError
 
@@ -162,6 +162,7 @@ def resolve_args(argv: list[str], required: list[str], optional: list[str], job:
         raise OffloadError("bad_argument", "; ".join(bad), arguments=[b.split()[0][2:] for b in bad])
     _CONTEXT["args"] = out
     user_errors.check_glue_only(out)
+    timings.mark("arguments")
     return out
 
 
@@ -276,6 +277,9 @@ def run(main) -> None:
         summary["log_file"] = log
     print(json.dumps(summary, indent=2, sort_keys=True, ensure_ascii=False, default=str), file=joblog.terminal_out())
     joblog.terminal_out().flush()
+    timings.mark("summary")
+    if timings.marked("spark_session"):  # a run that reached Spark; never on a user error's terminal before it
+        joblog.to_log(timings.line())
     if "error" in summary and isinstance(summary["error"], dict):
         e = summary["error"]
         lines = [f"{_job()}: error {e.get('code')}: {e.get('message')}"]

@@ -30,6 +30,18 @@ def metadata(spark, catalog: str, database: str, name: str) -> dict | None:
     """The table's properties and current snapshot (id and summary; None when it has none) as the
     Spark catalog loads it (the same table object, and cache, that ``spark.table`` reads), without a Spark
     job; None when the table does not exist."""
+    table = _load(spark, catalog, database, name)
+    if table is None:
+        return None
+    snap = table.currentSnapshot()
+    return {
+        "properties": dict(table.properties()),
+        "snapshot": None if snap is None else {"snapshot_id": snap.snapshotId(), "summary": dict(snap.summary())},
+    }
+
+
+def _load(spark, catalog: str, database: str, name: str):
+    """The catalog's Iceberg table object (Java), or None when the table does not exist."""
     from py4j.protocol import Py4JJavaError
     from pyspark.sql.utils import AnalysisException
 
@@ -39,18 +51,27 @@ def metadata(spark, catalog: str, database: str, name: str) -> dict | None:
     ident = jvm.org.apache.spark.sql.connector.catalog.Identifier.of(namespace, name)
     plugin = spark._jsparkSession.sessionState().catalogManager().catalog(catalog)
     try:
-        table = plugin.loadTable(ident).table()
+        return plugin.loadTable(ident).table()
     except AnalysisException:  # PySpark's form of Spark's NoSuchTableException / NoSuchNamespaceException
         return None
     except Py4JJavaError as exc:
         if exc.java_exception.getClass().getName().endswith(("NoSuchTableException", "NoSuchNamespaceException")):
             return None
         raise
-    snap = table.currentSnapshot()
-    return {
-        "properties": dict(table.properties()),
-        "snapshot": None if snap is None else {"snapshot_id": snap.snapshotId(), "summary": dict(snap.summary())},
-    }
+
+
+def commit_properties(spark, catalog: str, database: str, name: str, values: dict[str, str]) -> bool:
+    """One metadata-only commit (no new snapshot) of ``values`` through the catalog's table object, as
+    ``ALTER TABLE … SET TBLPROPERTIES`` commits them, without Spark SQL's parsing and planning. False when
+    the table does not exist."""
+    table = _load(spark, catalog, database, name)
+    if table is None:
+        return False
+    update = table.updateProperties()
+    for key, value in values.items():
+        update = update.set(key, value)
+    update.commit()
+    return True
 
 
 def table_location(spark, ident: str) -> str:

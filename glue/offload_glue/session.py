@@ -9,6 +9,7 @@ from __future__ import annotations
 import glob
 import os
 
+from . import timings
 from .errors import OffloadError
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -24,6 +25,13 @@ JVM_OPTIONS = " ".join(
         "-Dorg.apache.iceberg.shaded.io.netty.tryReflectionSetAccessible=true",
     ]
 )
+
+
+# The local driver's collector. With Java's default (G1 on two or more cores) the heap grows towards its 2 GiB limit
+# whenever the GC threads fall behind, which on a busy machine is most of a run: a whole-process archive of the
+# peer benchmark peaked at 1.6-3.4 GiB with G1 and 0.7 GiB with the serial collector, which also used less CPU
+# (glue/README.md, Peer benchmark). Local runs only: on Glue the JVM is Glue's.
+LOCAL_DRIVER_GC = "-XX:+UseSerialGC"
 
 
 def aws_endpoint(service: str, env: dict | None = None) -> str | None:
@@ -79,7 +87,7 @@ SUBMIT_OWNED = {"spark.master", "spark.jars", "spark.driver.extraClassPath", "sp
 
 
 def local_spark_conf(cores: int = 2, driver_memory: str = "2g", require_jars: bool = True) -> dict[str, str]:
-    """Local Spark in UTC with the jars from glue/pom.xml (downloaded by scripts/pyenv.sh)."""
+    """Local Spark in UTC with the jars from glue/pom.xml (downloaded by scripts/pyenv.sh) on its class path."""
     from .cds import jvm_options
 
     jars = sorted(glob.glob(os.path.join(LOCAL_JARS_DIR, "*.jar")))
@@ -87,11 +95,13 @@ def local_spark_conf(cores: int = 2, driver_memory: str = "2g", require_jars: bo
         raise RuntimeError(f"no jars in {LOCAL_JARS_DIR}: run scripts/pyenv.sh first")
     return {
         "spark.master": f"local[{cores}]",
-        "spark.jars": ",".join(jars),
+        # The jars go on the driver JVM's class path only, which in local mode is the executors' too. Not in
+        # spark.jars: Spark would copy all of them (about 90 MB) through its file server into the job's
+        # userFiles directory at the first task, and delete them again at exit, in every run.
         "spark.driver.extraClassPath": ":".join(jars),
         "spark.driver.memory": driver_memory,
         # The class-data archive of cds.py when built for this class path: the same classes, loaded faster.
-        "spark.driver.extraJavaOptions": JVM_OPTIONS + jvm_options(jars),
+        "spark.driver.extraJavaOptions": f"{JVM_OPTIONS} {LOCAL_DRIVER_GC}" + jvm_options(jars),
         "spark.executor.extraJavaOptions": JVM_OPTIONS,
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.shuffle.partitions": str(max(2, cores * 2)),
@@ -126,11 +136,25 @@ def get_spark(
             conf = local_conf or local_spark_conf()
         for key, value in conf.items():
             builder = builder.config(key, value)
+        _launch_jvm({"spark.app.name": app_name, **conf})
         spark = builder.getOrCreate()
+    timings.mark("spark_session")
     for key, value in catalog_conf(catalog, catalog_type, warehouse).items():
         spark.conf.set(key, value)
     spark.conf.set("spark.sql.session.timeZone", "UTC")
     spark.conf.set("spark.sql.caseSensitive", "true")
     # JDBC CHAR(n) columns must not be re-padded by Spark: the archive keeps what the source returns.
     spark.conf.set("spark.sql.legacy.charVarcharAsString", "true")
+    timings.mark("catalog_conf")
     return spark
+
+
+def _launch_jvm(conf: dict) -> None:
+    """Starts the driver JVM (spark-submit and the py4j gateway) with the session's settings, as the
+    session builder would, so that the JVM's launch is timed apart from the Spark session's set-up."""
+    from pyspark import SparkConf
+    from pyspark.context import SparkContext
+
+    if SparkContext._gateway is None:
+        SparkContext._ensure_initialized(conf=SparkConf().setAll(conf.items()))
+    timings.mark("jvm")

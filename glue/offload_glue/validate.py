@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, localcontext
 
-from . import copy_read, iceberg_table
+from . import copy_read, iceberg_table, timings
 from .columns import ColumnPlan, spark_canon_expr
 from .engines import BUCKETS, Connection
 from .errors import OffloadError
@@ -469,6 +469,7 @@ def validate(spark, req: ValidateRequest) -> dict:
 def _validate(spark, req: ValidateRequest) -> dict:
     started = time.monotonic()
     src = introspect(spark, req.connection, req.schema, req.read_table or req.table)
+    timings.mark("source_metadata")
     name = req.archive_table or archive_table_name(req.schema, req.table)
     ident = spark_ident(req.catalog, req.database, name)
     meta = iceberg_table.metadata(spark, req.catalog, req.database, name)  # no Spark job
@@ -511,6 +512,7 @@ def _validate(spark, req: ValidateRequest) -> dict:
         if p != a
     ]
     result["schema"] = {"match": not schema_diffs, "differences": schema_diffs}
+    timings.mark("archive_metadata")
     if schema_diffs:
         result["mismatches"].append("schema")
         result["status"] = "failed"
@@ -529,6 +531,7 @@ def _validate(spark, req: ValidateRequest) -> dict:
         with JdbcSession(spark, src.engine, req.connection) as js:
             return dict(zip(aggregate.names, js.query_values(aggregate.sql, doubles=aggregate.doubles), strict=True))
 
+    timings.mark("plan")
     # The three run at once: the source database computes its aggregates and streams its canonical
     # texts while Spark hashes those and computes the archive's side.
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -548,6 +551,7 @@ def _validate(spark, req: ValidateRequest) -> dict:
             return result
         source_aggregates_row = aggregates_future.result()
         source_buckets = {r[BUCKET]: r.asDict() for r in texts_future.result()}
+    timings.mark("compare")
     archive_buckets = _combine_split_sums({r[BUCKET]: r.asDict() for r in archive_rows}, src)
     source_buckets["all"] = source_aggregates_row  # whole-table aggregates computed by the database
 
@@ -621,6 +625,7 @@ def _validate(spark, req: ValidateRequest) -> dict:
         row_hash.update(_drilldown(spark, df, src, buckets=bad_buckets[:MAX_DRILLDOWN_BUCKETS], req=req, parts=parts))
         row_hash["truncated"] = row_hash["truncated"] or len(bad_buckets) > MAX_DRILLDOWN_BUCKETS
     result["row_hash"] = row_hash
+    timings.mark("checks")
     result["status"] = "passed" if not result["mismatches"] else "failed"
     result["seconds"] = round(time.monotonic() - started, 3)
     return result

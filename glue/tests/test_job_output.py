@@ -130,7 +130,18 @@ def test_terminal_shows_only_the_summary_and_the_log_holds_spark_output(tmp_path
     assert archived.stderr == ""
     logs = glob.glob(str(tmp_path / ".offload" / "logs" / "archive-*.log"))
     assert logs == [summary["log_file"]]
-    assert "WARN" in open(logs[0], encoding="utf-8").read()  # Spark's start-up warnings went there
+    log_text = open(logs[0], encoding="utf-8").read()
+    assert "WARN" in log_text  # Spark's start-up warnings went there
+    # the run's split (offload_glue/timings.py): every phase of an archive, in order, adding up to the total
+    split = json.loads(log_text[log_text.rindex("timings: ") + len("timings: ") :].splitlines()[0])
+    phases = [k for k in split if k != "total"]
+    assert phases == [
+        "python", "imports", "arguments", "jvm", "spark_session", "catalog_conf", "source_metadata",
+        "archive_metadata", "plan", "read_write_commit", "row_count_property", "summary",
+    ]  # fmt: skip
+    assert all(split[k] >= 0 for k in phases) and split["jvm"] > 0 and split["read_write_commit"] > 0
+    assert abs(sum(split[k] for k in phases) - split["total"]) < 0.05
+    assert "timings:" not in archived.stdout + archived.stderr  # the terminal keeps only the summary
 
     verbose = job("validate", "--verbose")
     assert verbose.returncode == 0, verbose.stdout + verbose.stderr
