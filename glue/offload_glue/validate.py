@@ -10,7 +10,9 @@ Guarantee: the result is ``passed`` only when, for the table's current snapshot,
     has the hash (xxhash64 chained over its columns' fields, see columns.py), computed by Spark
     over the canonical texts the *source database* produces in SQL (only texts travel, never a value
     through the archive's type mapping) and over the archive, summed per key-hash bucket on each side
-    and compared bucket by bucket;
+    and compared bucket by bucket — or, on a PostgreSQL 14+ source (row_hash_method auto), the row hashes
+    the database itself computes per bucket with its extended hash functions (source_checksum.py), against
+    the same hash computed by Spark over the archive; differing buckets are then compared row by row;
   * the archive's lineage names this source table (and this run, when a run id is given) and its
     schema is the one the archive job plans for the source today.
 On a mismatch the differing keys (up to a limit) and the columns involved are named. Read-only on
