@@ -10,6 +10,8 @@ Arguments: the archive job's source and catalog arguments, plus
   required  --source_schema --source_table --warehouse
   optional  --run_id (the archive's lineage must name it) --archive_table --sample_percent (100)
             --max_reported_keys (20) --split_column --num_partitions --fetch_size --result_path
+            --row_hash_method (auto: per-bucket checksums computed by a PostgreSQL 14+ source where it can,
+            rows streamed only for differing buckets; stream: every row streamed and hashed by Spark)
 Prints the result; exit 0 when passed, 1 on a mismatch, 2 on a user error, 3 on a bug.
 """
 
@@ -34,6 +36,7 @@ OPTIONAL = [
     "num_partitions",
     "fetch_size",
     "result_path",
+    "row_hash_method",
 ]
 
 
@@ -53,6 +56,7 @@ def main(argv: list[str] | None = None):
         split_column=args.get("split_column"),
         num_partitions=opt_int(args.get("num_partitions")) or 0,
         fetch_size=opt_int(args.get("fetch_size")) or 10000,
+        row_hash_method=args.get("row_hash_method") or "auto",
     )
     result = validate(spark, req)
     path = record_path(

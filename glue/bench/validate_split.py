@@ -13,8 +13,13 @@ Parts (each run alone, medians of --repeat after one untimed warm-up validation;
   archive read    the archive's rows decoded (Iceberg's reader) into the noop sink
   archive texts   the same with the canonical texts and sum inputs computed
   archive hashed  the same, hashed and aggregated per bucket (what validate collects)
-  validate        the whole validation (the source side, the database's aggregates and the archive's side
-                  run at the same time: less than the sum of the parts)
+  validate stream the whole validation on the streamed path (row_hash_method stream: the source side, the
+                  database's aggregates and the archive's side run at the same time: less than the sum of
+                  the parts)
+  source checksums  the source database's per-bucket checksum queries alone (source_checksum.py)
+  archive checksummed  the archive's side with the same row hash (the Java port, a Spark UDF) per bucket
+  validate        the whole validation as a job runs it (row_hash_method auto: the source's checksums where
+                  it can compute them)
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ T0 = time.monotonic()
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
 
-from offload_glue import iceberg_table  # noqa: E402
+from offload_glue import iceberg_table, source_checksum  # noqa: E402
 from offload_glue.engines import BUCKETS, Connection  # noqa: E402
 from offload_glue.jdbc import JdbcSession  # noqa: E402
 from offload_glue.names import spark_ident  # noqa: E402
@@ -38,7 +43,12 @@ from offload_glue.partitions import plan_partitions  # noqa: E402
 from offload_glue.session import get_spark, local_spark_conf  # noqa: E402
 from offload_glue.source_table import introspect  # noqa: E402
 from offload_glue.validate import (  # noqa: E402
+    LOW_BITS,
+    ROW_COUNT,
+    ROW_HASH_HI,
+    ROW_HASH_LO,
     ValidateRequest,
+    _row_hash_method,
     _texts_path,
     archive_bucket_df,
     archive_levels,
@@ -88,6 +98,14 @@ def main() -> int:
         with JdbcSession(spark, src.engine, conn) as js:
             js.query_values(agg.sql, doubles=agg.doubles)
 
+    stream_req = ValidateRequest(**{**req.__dict__, "row_hash_method": "stream"})
+    method, reason, checksum = _row_hash_method(spark, src, req)
+    print(f"[split] row hash method: {method} {reason or ''}", file=sys.stderr, flush=True)
+
+    def source_checksums():
+        kw = dict(row_count=ROW_COUNT, hi=ROW_HASH_HI, lo=ROW_HASH_LO, low_bits=LOW_BITS)
+        return source_checksum.source_buckets(spark, src, parts, checksum, **kw)
+
     parts_fns = {
         "metadata": metadata,
         "db aggregates": db_aggregates,
@@ -96,8 +114,14 @@ def main() -> int:
         "archive read": lambda: df.write.format("noop").mode("overwrite").save(),
         "archive texts": lambda: archive_levels(df, src).write.format("noop").mode("overwrite").save(),
         "archive hashed": lambda: archive_bucket_df(df, src, BUCKETS).collect(),
+        "validate stream": lambda: validate(spark, stream_req),
+        "source checksums": source_checksums,
+        "archive checksummed": lambda: archive_bucket_df(df, src, BUCKETS, checksum).collect(),
         "validate": lambda: validate(spark, req),
     }
+    if checksum is None:
+        for name in ("source checksums", "archive checksummed"):
+            del parts_fns[name]
     samples: dict[str, list[float]] = {k: [] for k in parts_fns}
     for _ in range(args.repeat):  # alternate so that background load hits every part alike
         for name, fn in parts_fns.items():
@@ -111,6 +135,7 @@ def main() -> int:
         "start_up_seconds": round(startup, 2),
         "first_validate_seconds": round(first, 2),
         "first_validate_status": status,
+        "row_hash_method": method,
         "medians_seconds": {k: round(statistics.median(v), 2) for k, v in samples.items()},
         "samples_seconds": {k: [round(x, 2) for x in v] for k, v in samples.items()},
     }

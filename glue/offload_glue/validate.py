@@ -10,7 +10,9 @@ Guarantee: the result is ``passed`` only when, for the table's current snapshot,
     has the hash (xxhash64 chained over its columns' fields, see columns.py), computed by Spark
     over the canonical texts the *source database* produces in SQL (only texts travel, never a value
     through the archive's type mapping) and over the archive, summed per key-hash bucket on each side
-    and compared bucket by bucket;
+    and compared bucket by bucket — or, on a PostgreSQL 14+ source (row_hash_method auto), the row hashes
+    the database itself computes per bucket with its extended hash functions (source_checksum.py), against
+    the same hash computed by Spark over the archive; differing buckets are then compared row by row;
   * the archive's lineage names this source table (and this run, when a run id is given) and its
     schema is the one the archive job plans for the source today.
 On a mismatch the differing keys (up to a limit) and the columns involved are named. Read-only on
@@ -26,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, localcontext
 
-from . import copy_read, iceberg_table, timings
+from . import copy_read, iceberg_table, source_checksum, timings
 from .columns import ColumnPlan, spark_canon_expr
 from .engines import BUCKETS, Connection
 from .errors import OffloadError
@@ -113,6 +115,9 @@ class ValidateRequest:
     fetch_size: int = 10000
     snapshot_id: int | None = None  # None: the archive's current snapshot (restore validates an older one)
     check_lineage: bool = True  # False: the source is not the archived table (a restored copy of it)
+    # "auto": the source database computes per-bucket checksums where it can (source_checksum.py) and only
+    # differing buckets stream rows; "stream": every row's canonical texts are streamed and hashed by Spark
+    row_hash_method: str = "auto"
 
 
 # ---- the source side -----------------------------------------------------------------------------
@@ -165,9 +170,15 @@ def _src_bucket_in(src, buckets: list[int]) -> str | None:
     k = _integer_key(src)
     if k is None:
         return None
-    m, q = INT_HASH_PRIME, src.engine.quote(k.name)
     listed = ", ".join(str(b) for b in buckets)
-    return f"MOD(MOD(MOD({q}, {m}) + {m}, {m}) * {INT_HASH_MULTIPLIER}, {BUCKETS}) IN ({listed})"
+    return f"{src_int_bucket_sql(src, k)} IN ({listed})"
+
+
+def src_int_bucket_sql(src, k: ColumnPlan) -> str:
+    """The bucket of a single integer key in the source's SQL, in 64-bit arithmetic (the product of a
+    residue and the multiplier does not fit a 32-bit int)."""
+    m, q = INT_HASH_PRIME, src.engine.bigint_sql(src.engine.quote(k.name))
+    return f"MOD(MOD(MOD({q}, {m}) + {m}, {m}) * {INT_HASH_MULTIPLIER}, {BUCKETS})"
 
 
 def _texts_path(spark, src) -> str:
@@ -314,15 +325,16 @@ def _text_length(x: str) -> str:
 LOW_BITS = 32  # 64-bit hashes are summed as a high (signed) and a low 32-bit part in longs
 
 
-def bucket_df(levels, src, sample_cutoff: int, extra_aggs=()):
+def bucket_df(levels, src, sample_cutoff: int, extra_aggs=(), checksum=None):
     """Per bucket: the row count, the sum of the row hashes (ROW_HASH_HI/LO, rows in the sample only) and
     per hashed column the sum of its canonical texts' UTF-8 byte lengths, from a frame with the texts
-    and INT_KEY (archive_levels or source_texts_df)."""
+    and INT_KEY (archive_levels or source_texts_df). With a ``checksum`` (source_checksum.Checksum) the row
+    hash and the bucket are the ones the source database computes."""
     from pyspark.sql import functions as F
 
     hashed = [p for p in src.columns if p.hashed]
-    bucket = _spark_bucket(src)
-    hv = _row_hash(hashed)
+    bucket = (checksum and checksum.spark_bucket) or _spark_bucket(src)
+    hv = checksum.spark_row_hash if checksum else _row_hash(hashed)
     sampled = f"CASE WHEN {bucket} < {sample_cutoff} THEN {hv} END" if sample_cutoff < BUCKETS else hv
     cols = [F.expr(bucket).alias(BUCKET), F.expr(sampled).alias(ROW_HASH)]
     texts = [p for p in hashed if not hashed_as_long(p)]
@@ -376,7 +388,7 @@ def _archive_field(p: ColumnPlan) -> str:
     return f"unix_micros({f'CAST({c} AS TIMESTAMP)' if p.archive_type == 'timestamp_ntz' else c})"
 
 
-def archive_bucket_df(df, src, sample_cutoff: int):
+def archive_bucket_df(df, src, sample_cutoff: int, checksum=None):
     """bucket_df over the archive, plus per column the non-NULL count, exact sums and float min/max."""
     from pyspark.sql import functions as F
 
@@ -396,7 +408,7 @@ def archive_bucket_df(df, src, sample_cutoff: int):
                 aggs.append(F.sum(f.sum_input).alias(f.total))
         if p.float_minmax:
             aggs += [F.min(f.as_double).alias(f.minimum), F.max(f.as_double).alias(f.maximum)]
-    return bucket_df(archive_levels(df, src), src, sample_cutoff, aggs)
+    return bucket_df(archive_levels(df, src), src, sample_cutoff, aggs, checksum)
 
 
 SUM_LOW_BITS = 31
@@ -430,7 +442,7 @@ def _combine_split_sums(buckets: dict, src) -> dict:
     return buckets
 
 
-def detail_df(levels, src, buckets: list[int]):
+def detail_df(levels, src, buckets: list[int], bucket_expr: str | None = None):
     """For the rows of ``buckets``: the key text, the row hash, the text of each key column
     (key_value) and the hash of each hashed column's field, to name the differing keys and columns."""
     from pyspark.sql import functions as F
@@ -441,7 +453,7 @@ def detail_df(levels, src, buckets: list[int]):
     cols = [F.expr(key_text).alias(KEY_TEXT), F.expr(_row_hash(hashed)).alias(ROW_HASH)]
     cols += [F.expr(_canonical_text(p)).alias(key_value(i)) for i, p in enumerate(keys)]
     cols += [F.expr(_row_hash([p])).alias(ColumnFields.of(p).field_hash) for p in hashed]
-    return levels.where(F.expr(_spark_bucket(src)).isin(buckets or [-1])).select(*cols)
+    return levels.where(F.expr(bucket_expr or _spark_bucket(src)).isin(buckets or [-1])).select(*cols)
 
 
 # ---- comparison ---------------------------------------------------------------------------------
@@ -458,6 +470,33 @@ def _float_equal(a, b) -> bool:
         return a is None and b is None
     a, b = float(a), float(b)
     return (a != a and b != b) or a == b
+
+
+ROW_HASH_METHODS = ("auto", "stream")
+SOURCE_CHECKSUM, STREAMED = "source_checksum", "streamed"
+
+
+def _row_hash_method(spark, src, req: ValidateRequest):
+    """(method, why the rows are streamed or None, source_checksum.Checksum or None)."""
+    if req.row_hash_method not in ROW_HASH_METHODS:
+        raise OffloadError(
+            "bad_argument", f"row_hash_method {req.row_hash_method!r}: expected one of {', '.join(ROW_HASH_METHODS)}"
+        )
+    if req.row_hash_method == "stream":
+        return STREAMED, "requested (row_hash_method stream)", None
+    reason = source_checksum.unsupported_reason(spark, src)
+    if reason:
+        return STREAMED, reason, None
+    cs = source_checksum.plan(
+        spark,
+        src,
+        key_plans=key_plans,
+        integer_key=_integer_key,
+        int_bucket_sql=src_int_bucket_sql,
+        hashed_as_long=hashed_as_long,
+        fields_of=ColumnFields.of,
+    )
+    return SOURCE_CHECKSUM, None, cs
 
 
 def validate(spark, req: ValidateRequest) -> dict:
@@ -525,7 +564,18 @@ def _validate(spark, req: ValidateRequest) -> dict:
     )
 
     aggregate = source_aggregate_query(src)
-    texts = source_texts_df(spark, src, parts, req.fetch_size)
+    method, method_reason, checksum = _row_hash_method(spark, src, req)
+    if checksum is None:
+        texts = source_texts_df(spark, src, parts, req.fetch_size)
+
+        def source_rows() -> dict:
+            return {r[BUCKET]: r.asDict() for r in bucket_df(texts, src, cutoff).collect()}
+    else:
+
+        def source_rows() -> dict:
+            return source_checksum.source_buckets(
+                spark, src, parts, checksum, row_count=ROW_COUNT, hi=ROW_HASH_HI, lo=ROW_HASH_LO, low_bits=LOW_BITS
+            )
 
     def source_aggregates() -> dict:
         with JdbcSession(spark, src.engine, req.connection) as js:
@@ -536,9 +586,9 @@ def _validate(spark, req: ValidateRequest) -> dict:
     # texts while Spark hashes those and computes the archive's side.
     with ThreadPoolExecutor(max_workers=2) as pool:
         aggregates_future = pool.submit(source_aggregates)
-        texts_future = pool.submit(lambda: bucket_df(texts, src, cutoff).collect())
+        texts_future = pool.submit(source_rows)
         try:
-            archive_rows = archive_bucket_df(df, src, cutoff).collect()
+            archive_rows = archive_bucket_df(df, src, cutoff, checksum).collect()
         except Exception as exc:  # noqa: BLE001 — a damaged archive is a failed validation, anything else re-raised
             unreadable = unreadable_files(spark, ident, exc)
             if unreadable is None:
@@ -550,7 +600,7 @@ def _validate(spark, req: ValidateRequest) -> dict:
             result["seconds"] = round(time.monotonic() - started, 3)
             return result
         source_aggregates_row = aggregates_future.result()
-        source_buckets = {r[BUCKET]: r.asDict() for r in texts_future.result()}
+        source_buckets = texts_future.result()
     timings.mark("compare")
     archive_buckets = _combine_split_sums({r[BUCKET]: r.asDict() for r in archive_rows}, src)
     source_buckets["all"] = source_aggregates_row  # whole-table aggregates computed by the database
@@ -606,10 +656,12 @@ def _validate(spark, req: ValidateRequest) -> dict:
             result["mismatches"].append(f"column:{p.name}")
     result["columns"] = columns
 
+    text_sums = [ColumnFields.of(p).text_bytes_sum for p in src.columns if p.hashed and not hashed_as_long(p)]
     bad_buckets = sorted(
         b
         for b in set(source_buckets) | set(archive_buckets)
-        if b < cutoff and _bucket_key(source_buckets.get(b)) != _bucket_key(archive_buckets.get(b))
+        if b < cutoff
+        and _bucket_key(source_buckets.get(b), text_sums) != _bucket_key(archive_buckets.get(b), text_sums)
     )
     row_hash = {
         "buckets_compared": min(cutoff, BUCKETS),
@@ -619,10 +671,14 @@ def _validate(spark, req: ValidateRequest) -> dict:
         "truncated": False,
         "key_columns": [p.name for p in key_plans(src)],
         "excluded_columns": [p.name for p in src.columns if not p.hashed],
+        "method": method,
     }
+    if method_reason:
+        row_hash["method_reason"] = method_reason
     if bad_buckets:
         result["mismatches"].append("row_hash")
-        row_hash.update(_drilldown(spark, df, src, buckets=bad_buckets[:MAX_DRILLDOWN_BUCKETS], req=req, parts=parts))
+        drill = bad_buckets[:MAX_DRILLDOWN_BUCKETS]
+        row_hash.update(_drilldown(spark, df, src, buckets=drill, req=req, parts=parts, checksum=checksum))
         row_hash["truncated"] = row_hash["truncated"] or len(bad_buckets) > MAX_DRILLDOWN_BUCKETS
     result["row_hash"] = row_hash
     timings.mark("checks")
@@ -694,23 +750,29 @@ def _java_cause(message: str, mentioning: str) -> str:
     return (causes[-1] if causes else lines[0] if lines else "unreadable")[:500]
 
 
-def _bucket_key(b):
+def _bucket_key(b, text_sums=()):
+    """What is compared per bucket: the row count, the sum of the row hashes and the text length sums."""
     if b is None:
         return None
     h = int(b[ROW_HASH_HI] or 0) * (1 << LOW_BITS) + int(b[ROW_HASH_LO] or 0)
-    return int(b[ROW_COUNT]), h
+    return int(b[ROW_COUNT]), h, tuple(int(b.get(t) or 0) for t in text_sums)
 
 
-def _drilldown(spark, df, src, *, buckets: list[int], req: ValidateRequest, parts) -> dict:
-    """The keys of ``buckets`` whose rows differ between the source and the archive, up to the limit."""
+def _drilldown(spark, df, src, *, buckets: list[int], req: ValidateRequest, parts, checksum=None) -> dict:
+    """The keys of ``buckets`` whose rows differ between the source and the archive, up to the limit: the
+    streamed path's row hashes over the rows of those buckets (read alone from the source when its SQL
+    can compute the bucket)."""
     from pyspark.sql import functions as F
 
     keys = key_plans(src)
     hashed = [p for p in src.columns if p.hashed]
-    where = _src_bucket_in(src, buckets)
+    where, bucket_expr = _src_bucket_in(src, buckets), None
+    if checksum is not None and checksum.spark_bucket is not None:
+        where = f"{checksum.bucket_sql} IN ({', '.join(str(b) for b in buckets)})"
+        bucket_expr = checksum.spark_bucket
     detail = {
-        SOURCE: detail_df(source_texts_df(spark, src, parts, req.fetch_size, where=where), src, buckets),
-        ARCHIVE: detail_df(archive_levels(df, src), src, buckets),
+        SOURCE: detail_df(source_texts_df(spark, src, parts, req.fetch_size, where=where), src, buckets, bucket_expr),
+        ARCHIVE: detail_df(archive_levels(df, src), src, buckets, bucket_expr),
     }
     value_cols = [ROW_HASH] + [key_value(i) for i in range(len(keys))] + [ColumnFields.of(p).field_hash for p in hashed]
 

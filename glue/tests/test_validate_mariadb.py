@@ -40,7 +40,11 @@ def test_mariadb_tampering_is_caught_and_named(spark, my_db, my_connection, my_s
     ident = f"{CATALOG}.{DB}.{archive_table_name(my_schema, 't')}"
     snapshot = spark.sql(f"SELECT snapshot_id FROM {ident}.refs WHERE name = 'main'").collect()[0][0]
     req = ValidateRequest(connection=my_connection, schema=my_schema, table="t", catalog=CATALOG, database=DB)
-    assert validate(spark, req)["status"] == "passed"
+    clean = validate(spark, req)
+    assert clean["status"] == "passed"
+    # no hash function shared with Spark: the rows are streamed, and the result says why
+    assert clean["row_hash"]["method"] == "streamed"
+    assert clean["row_hash"]["method_reason"] == "MySQL/MariaDB source: no hash function shared with Spark"
 
     def tampered(sql):
         spark.sql(sql.replace("{t}", ident))

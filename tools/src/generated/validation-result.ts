@@ -235,6 +235,16 @@ export interface ValidationResultRecord {
        */
       columns?: string[];
     }[];
+    /**
+     * How the row hashes were compared: source_checksum (the source database computed per-bucket checksums with
+     * PostgreSQL's extended hash functions, rows streamed only for differing buckets) or streamed (every row's
+     * canonical texts streamed and hashed by Spark).
+     */
+    method?: 'source_checksum' | 'streamed';
+    /**
+     * Why the rows were streamed rather than checksummed by the source (absent for source_checksum).
+     */
+    method_reason?: string;
   };
   /**
    * Set when the archive's data could not be read: the damaged data files of the validated snapshot.
