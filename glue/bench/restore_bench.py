@@ -134,8 +134,8 @@ def main() -> int:
         ):
             if value is not None:
                 split.setdefault(name, []).append(value)
-        if "rows" in v:  # each COPY stream's rows read back in the order it sent them (no sort)
-            split.setdefault("read_back_in_write_order", []).append(v["rows"].get("read_back_in_write_order"))
+        if "rows" in v:  # as each COPY stream sent them (no sort), each stream sorted by key, or all sorted
+            split.setdefault("read_back_order", []).append(v["rows"].get("read_back_order"))
         print(f"[bench] run {n}: copy {copy_s:.1f} s + key {key_s:.1f} s, restore {restores[-1]:.1f} s "
               f"(write {writes[-1]} s, validation {validations[-1]} s)", file=sys.stderr, flush=True)  # fmt: skip
         psql(conn, "-c", f"DROP TABLE {TARGET_SCHEMA}.copy_{n}, {TARGET_SCHEMA}.restored_{n}")
