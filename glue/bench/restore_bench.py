@@ -9,8 +9,9 @@ Uses archive_bench.py's table (offload_bench.payments, generated once), archives
 warehouse (.cache/restore-bench-warehouse), then alternates --repeat times: COPY FROM STDIN of the table's
 rows (dumped once to a file, not timed) into a new table with the same columns, plus its primary key
 (what the restored table gets too), and the restore (staging table, write, primary key, validation against
-the archive, rename) on --write-path (default arrow: pyarrow CSV into COPY FROM STDIN, every value read back
-and compared; copy: Spark's COPY text files and the Spark validation; jdbc). Target: restore <= 2 x COPY.
+the archive, rename) on --write-path (default arrow: Arrow-built COPY text into COPY FROM STDIN, every value
+read back and compared; copy: Spark's COPY text files and the Spark validation; jdbc). Target: restore <= 2 x
+COPY.
 Prints the samples, the medians, the restore split (arrow: archive read, COPY, read-back, comparison, key)
 and the ratios as JSON, with the Python process's peak RSS (the arrow path holds both sides in it); exits 0
 whether or not the target is met (a measurement), 1 when a restore did not validate. --reuse-archive keeps

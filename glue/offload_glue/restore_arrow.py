@@ -1,21 +1,24 @@
 """The ``arrow`` write path of restore (PostgreSQL): no Spark in the data path.
 
 Write: pyiceberg plans the snapshot's data files (the snapshot's own schema, columns matched by field id);
-pyarrow reads them (C++, multi-threaded) and pyarrow's CSV writer turns each record batch into CSV, which
-streams into ``COPY <staging> FROM STDIN (FORMAT csv)`` over two connections (psycopg2; each loads a
-contiguous group of the data files in order): no temporary
-files, no text built per value in Python. Binary values travel as PostgreSQL's hex text (``\\x…``).
+pyarrow reads them (C++, multi-threaded) and each record batch becomes rows of PostgreSQL's COPY text format,
+built in Arrow (text_batch: strings escaped, NULL as ``\\N``, bytea as hex text), which stream into
+``COPY <staging> FROM STDIN`` over two connections (psycopg2; each loads a contiguous group of the data files
+in order, in its own transaction): no temporary files, no text built per value in Python.
 
-Validation (``compare``), no weaker than the archive's: PostgreSQL streams the staging table back with
-``COPY (SELECT …) TO STDOUT (FORMAT csv)`` (two connections, each a half of the table's pages, in read-only
-transactions), in the forms the archive job reads (the column plans of engines.py: the bpchar padding kept,
-money as numeric, timestamptz in UTC) and dates as days since 1970; pyarrow's CSV reader parses them into
-the archive's Arrow types (decimals exactly, floats by their bits). Both sides are put in primary-key
-order (sorted, unless already in it) and compared value by value, every column of every row, floats by bit
-pattern (NaN canonical, -0 apart from 0). Counts and aggregates (row count, non-NULL counts, exact sums of
-integers and decimals up to 28 digits) are computed on both sides from the Arrow data and compared too.
-Any changed, missing, duplicated or extra row fails the validation and is named by its key (up to
-``max_reported_keys``), with the changed columns.
+Validation, no weaker than the archive's: PostgreSQL streams the staging table back with
+``COPY (SELECT …) TO STDOUT (FORMAT csv)`` (read-only transactions), in the forms the archive job reads (the
+column plans of engines.py: the bpchar padding kept, money as numeric, timestamptz in UTC) and dates as days
+since 1970; pyarrow's CSV reader parses them into the archive's Arrow types (decimals exactly, floats by
+their bits). With two COPY streams, one scan per stream selects the rows its transaction wrote (``xmin``), the
+last taking every row no earlier stream wrote (so a row anyone else wrote is read too); each stream's rows
+are compared with the batches it sent, in the order sent — as read, or run by run in key order (PostgreSQL
+hands two streams extending a table pages out of order) — value by value, every column of every row, the key
+included, floats by bit pattern (NaN canonical, -0 apart from 0). Anything else (a stream not sent in key
+order, a difference) goes to ``compare``: all rows put in key order and compared, the differing keys named.
+Counts and aggregates (row count, non-NULL counts, exact sums of integers and decimals up to 28 digits) are
+computed on both sides from the Arrow data and compared too. Any changed, missing, duplicated or extra row
+fails the validation and is named by its key (up to ``max_reported_keys``), with the changed columns.
 While PostgreSQL streams the table back, another connection builds the primary key's unique index (a SHARE
 lock: reads go on); the constraint is attached to it (``USING INDEX``) only after the validation passed.
 
@@ -37,10 +40,10 @@ from .engines import Connection, Engine
 from .errors import OffloadError
 
 DEFAULT_MAX_BYTES = 256 << 20  # data files of the snapshot, compressed Parquet
-CONNECTIONS = 2  # read-back streams (halves of the pages)
 # COPY FROM STDIN streams, each loading a contiguous group of data files in order. Two interleave their rows
-# in the heap (PostgreSQL hands both backends pages as they extend the table), so the read-back comes out of
-# key order and the comparison sorts it; one stream keeps the order but loads slower (measured: README).
+# in the heap (PostgreSQL hands both backends pages as they extend the table, not in order), so the read-back
+# selects each stream's rows by its transaction and compares them run by run; one stream keeps the order but
+# loads slower (measured: README).
 WRITE_STREAMS = 2
 QUEUE_BATCHES = 4  # record batches waiting for a COPY stream (bounds the write's memory beyond what is kept)
 NAN32_BITS, NAN64_BITS = 0x7FC00000, 0x7FF8000000000000  # Java's canonical NaN, as validate.py's canonical texts
