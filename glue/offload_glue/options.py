@@ -72,9 +72,9 @@ HELP: dict[str, str] = {
     "restore_connection_name": "needs AWS: Glue connection of the restore credential",
     "restore_credentials": "the restore credential as a credential reference (JSON, as offload restore passes it)",
     "as_of_snapshot": "archive snapshot id to restore (default: the current snapshot)",
-    "write_path": "auto (default), arrow, copy or jdbc; auto: PostgreSQL arrow (pyarrow CSV into COPY FROM STDIN, "
-    "every value read back and compared) when it applies, else copy (Spark's COPY text files; local Spark, "
-    "psycopg2) or jdbc",
+    "write_path": "auto (default), arrow, copy or jdbc; auto: PostgreSQL arrow (Arrow-built text into COPY "
+    "FROM STDIN, every value read back and compared) when it applies, else copy (Spark's COPY text files; "
+    "local Spark, psycopg2) or jdbc",
     "arrow_max_bytes": "arrow write path: largest total size of the snapshot's data files (default 268435456); "
     "a larger snapshot takes a Spark path",
     "temp_dir": "local directory for the COPY text files of the copy write path (default: the system temp dir)",

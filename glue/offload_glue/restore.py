@@ -61,8 +61,9 @@ class RestoreRequest:
     database: str = "archive"
     snapshot_id: int | None = None  # None: the archive's current snapshot
     dry_run: bool = False
-    # auto | arrow (pyarrow CSV into COPY FROM STDIN, PostgreSQL) | copy (Spark's COPY text files) | jdbc (Spark's
-    # JDBC writer); arrow falls back to auto's Spark path where it does not apply (restore_arrow.plan says why)
+    # auto | arrow (Arrow-built COPY text into COPY FROM STDIN, PostgreSQL) | copy (Spark's COPY text files) |
+    # jdbc (Spark's JDBC writer); arrow falls back to auto's Spark path where it does not apply (restore_arrow.plan
+    # says why)
     write_path: str = "auto"
     arrow_max_bytes: int = ARROW_MAX_BYTES  # arrow path: at most this many bytes of data files (else a Spark path)
     num_partitions: int = 0  # parallel writers; 0: Spark's default parallelism

@@ -430,3 +430,61 @@ def test_arrow_falls_back_to_the_spark_path_over_the_size_limit_and_with_delete_
     assert pg_exec(pg_db, rows.format(pg_schema, "acct_deleted")) == [
         r for r in pg_exec(pg_db, rows.format(pg_schema, "acct")) if not r[0].startswith("(3,")
     ]
+
+
+# ---- the arrow path's text format and its read-back per COPY stream ---------------------------------------
+TEXTS = [
+    # what COPY's text format escapes or could mistake: tab, newline, CR, backslash, its NULL and end markers
+    "a\tb", "x\ny", "c\r\nd", "back\\slash", "\\N", "\\\\N", "\\.", "end\\", "\\x41", "", None, " lead", "äöü€",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("quote", [False, True], ids=["csv_writer_joins", "arrow_joins"])
+def test_texts_with_tabs_newlines_backslashes_and_null_markers_round_trip_on_the_arrow_path(
+    spark, pg_db, pg_connection, pg_schema, quote
+):
+    """Every text and bytea comes back byte for byte through COPY's text format, on both of its joins (a ``"``
+    in a batch makes Arrow join the fields instead of pyarrow's CSV writer); NULL stays apart from ``\\N``."""
+    texts = [*TEXTS, 'say "hi"'] if quote else TEXTS
+    pg_exec(pg_db, f'CREATE TABLE "{pg_schema}".texts (id int PRIMARY KEY, t text, v varchar(20), b bytea, f float8)')
+    for i, t in enumerate(texts):
+        raw = None if t is None else t.encode()
+        pg_exec(pg_db, f'INSERT INTO "{pg_schema}".texts VALUES (%s, %s, %s, %s, %s)', (i, t, t, raw, i / 3))
+    do_archive(spark, pg_connection, pg_schema, "texts", "texts-1")
+    summary, code = do_restore(spark, pg_connection, pg_schema, "texts", "texts_back", write_path="arrow")
+    assert code == 0 and summary["write"]["path"] == "arrow" and summary["validation"]["status"] == "passed"
+    got = pg_exec(pg_db, f'SELECT id, t, v, b, f FROM "{pg_schema}".texts_back ORDER BY id')
+    assert [(r[0], r[1], r[2], None if r[3] is None else bytes(r[3]), r[4]) for r in got] == [
+        (i, t, t, None if t is None else t.encode(), i / 3) for i, t in enumerate(texts)
+    ]
+
+
+@pytest.mark.parametrize("stream", [0, 1])
+def test_two_copy_streams_read_back_by_transaction_and_a_changed_row_of_either_is_named(
+    spark, pg_db, pg_connection, pg_schema, monkeypatch, stream
+):
+    """Two COPY streams (two data files): each stream's rows are read back by the transaction that wrote them
+    and compared in the order sent; a row another session changed after the commit (a new row version, written
+    by another transaction) still fails the validation, named by its key, in either stream."""
+    rows = 20_000
+    small_table(pg_db, pg_schema, rows=rows)
+    out = archive(spark, ArchiveRequest(connection=pg_connection, schema=pg_schema, table="ledger", run_id="two-1",
+                                        catalog=CATALOG, database=DB, num_partitions=2))  # fmt: skip
+    assert out["status"] == "archived"
+    summary, code = do_restore(spark, pg_connection, pg_schema, "ledger", "ledger_two", write_path="arrow")
+    assert code == 0 and summary["validation"]["status"] == "passed"
+    assert summary["write"]["copy_streams"] == 2, summary["write"]
+    assert summary["validation"]["rows"]["read_back_order"] != "all rows sorted by key"
+    assert pg_exec(pg_db, f'SELECT count(*), sum(id) FROM "{pg_schema}".ledger_two') == [(rows, rows * (rows + 1) // 2)]
+
+    key = 7 if stream == 0 else rows - 7
+    staging = staging_name("postgresql", "ledger_tampered")
+    sql = f'UPDATE "{pg_schema}"."{staging}" SET note = \'forged\' WHERE id = {key}'
+    monkeypatch.setitem(TEST_HOOKS, "before_validate", lambda: pg_exec(pg_db, sql))
+    summary, code = do_restore(spark, pg_connection, pg_schema, "ledger", "ledger_tampered", write_path="arrow")
+    assert code == 1 and summary["validation"]["status"] == "failed"
+    assert [(k["key"], k["kind"], k.get("columns")) for k in summary["validation"]["rows"]["keys"]] == [
+        ({"id": key}, "changed", ["note"])
+    ]
+    assert summary["validation"]["rows"]["read_back_order"] == "all rows sorted by key"
+    assert pg_exec(pg_db, "SELECT to_regclass(%s)", (f'"{pg_schema}".ledger_tampered',)) == [(None,)]

@@ -45,8 +45,8 @@ export function registerRestore(program: Command): void {
     .addOption(
       new Option(
         '--write-path <path>',
-        'arrow (PostgreSQL: pyarrow CSV into COPY FROM STDIN, every value read back and compared), copy (Spark ' +
-          'COPY text files / LOAD DATA) or jdbc; auto picks arrow, else copy, when it can',
+        'arrow (PostgreSQL: Arrow-built text into COPY FROM STDIN, every value read back and compared), ' +
+          'copy (Spark COPY text files / LOAD DATA) or jdbc; auto picks arrow, else copy, when it can',
       )
         .choices(['auto', 'arrow', 'copy', 'jdbc'])
         .default('auto'),
