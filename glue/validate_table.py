@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None):
         split_column=args.get("split_column"),
         num_partitions=opt_int(args.get("num_partitions")) or 0,
         fetch_size=opt_int(args.get("fetch_size")) or 10000,
-        row_hash_method=args.get("row_hash_method") or "auto",
+        row_hash_method=(args.get("row_hash_method") or "auto").lower(),
     )
     result = validate(spark, req)
     path = record_path(

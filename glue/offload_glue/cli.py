@@ -268,6 +268,7 @@ def run(main) -> None:
     mistake exits 2 with a message saying what to do (user_errors.py); anything else is a bug (3).
     Stack traces go to the log file, which the summary names."""
     _CONTEXT["shell"] = True
+    first_mark = timings.position()  # a process that ran a job before (tests) must not count its Spark session
     try:
         summary, code = _outcome(main)
     finally:
@@ -278,7 +279,7 @@ def run(main) -> None:
     print(json.dumps(summary, indent=2, sort_keys=True, ensure_ascii=False, default=str), file=joblog.terminal_out())
     joblog.terminal_out().flush()
     timings.mark("summary")
-    if timings.marked("spark_session"):  # a run that reached Spark; never on a user error's terminal before it
+    if timings.marked("spark_session", since=first_mark):  # this run reached Spark; never on a user error's terminal
         joblog.to_log(timings.line())
     if "error" in summary and isinstance(summary["error"], dict):
         e = summary["error"]

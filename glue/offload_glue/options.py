@@ -47,6 +47,8 @@ HELP: dict[str, str] = {
     "sample_percent": "share of rows hashed, by key hash (default 100: every row); counts and aggregates cover all",
     "max_reported_keys": "how many differing keys the result names (default 20)",
     "result_path": "directory or .json path (local or s3://) for the validation record",
+    "row_hash_method": "auto (default): per-bucket checksums computed by a PostgreSQL 14+ source, rows streamed only "
+    "for differing buckets, else streamed; stream: every row streamed and hashed by Spark",
     # purge
     "as_of": "purge decision date YYYY-MM-DD: default and latest today (UTC); an earlier date is stricter",
     "legal_hold": "the current config's legal hold, exactly true or false: archive records it, "
@@ -95,6 +97,7 @@ KINDS: dict[str, object] = {
     "arrow_max_bytes": "int",
     "as_of_snapshot": "int",
     "verbose": ("true", "false"),
+    "row_hash_method": ("auto", "stream"),
     "source_port": "int",
     "lower_bound": "int",
     "upper_bound": "int",

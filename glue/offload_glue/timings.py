@@ -36,8 +36,13 @@ def mark(name: str) -> None:
     _marks.append((name, time.monotonic()))
 
 
-def marked(name: str) -> bool:
-    return any(n == name for n, _ in _marks)
+def position() -> int:
+    """How many marks there are: ``marked(name, since=position())`` asks about what came after."""
+    return len(_marks)
+
+
+def marked(name: str, since: int = 0) -> bool:
+    return any(n == name for n, _ in _marks[since:])
 
 
 def phases() -> dict[str, float]:
