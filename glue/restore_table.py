@@ -21,7 +21,9 @@ Arguments (Glue-style --name value):
             --write_path auto|arrow|copy|jdbc (auto: arrow for PostgreSQL when it applies — pyiceberg, pyarrow
             and psycopg2 importable, a primary key, no delete files, at most --arrow_max_bytes of data files —
             else copy when psycopg2 is importable and Spark is local, else Spark's JDBC writer; an arrow that
-            does not apply takes auto's Spark path) --arrow_max_bytes N --num_partitions
+            does not apply takes auto's Spark path) --arrow_max_bytes N --arrow_validation checksums|values
+            (arrow path: checksums, the default, per-bucket row hash sums computed by PostgreSQL and the
+            driver; values: every value read back) --num_partitions
             --temp_dir (copy path: where COPY text files are staged)
 Prints a JSON summary; exit 0 restored (or dry run), 1 the restored rows did not validate (left under the
 staging name), 2 a refusal or user error, 3 a bug.
@@ -56,6 +58,7 @@ OPTIONAL = [
     "run_id",
     "write_path",
     "arrow_max_bytes",
+    "arrow_validation",
     "num_partitions",
     "temp_dir",
 ]
@@ -149,6 +152,7 @@ def main(argv: list[str] | None = None):
         dry_run=dry_run,
         write_path=args.get("write_path") or "auto",
         arrow_max_bytes=opt_int(args.get("arrow_max_bytes")) or ARROW_MAX_BYTES,
+        arrow_validation=args.get("arrow_validation") or "checksums",
         num_partitions=opt_int(args.get("num_partitions")) or 0,
         temp_dir=args.get("temp_dir"),
         run_id=args.get("run_id"),

@@ -4,15 +4,18 @@
     bash scripts/setup.sh --services && source scripts/services.env
     .venv/bin/python glue/bench/restore_bench.py [--rows 10000000] [--repeat 3] [--json out.json]
         [--write-path arrow|copy|jdbc] [--reuse-archive]
+        [--arrow-validation checksums|values]
 
 Uses archive_bench.py's table (offload_bench.payments, generated once), archives it once into its own
 warehouse (.cache/restore-bench-warehouse), then alternates --repeat times: COPY FROM STDIN of the table's
 rows (dumped once to a file, not timed) into a new table with the same columns, plus its primary key
 (what the restored table gets too), and the restore (staging table, write, primary key, validation against
-the archive, rename) on --write-path (default arrow: Arrow-built COPY text into COPY FROM STDIN, every value
-read back and compared; copy: Spark's COPY text files and the Spark validation; jdbc). Target: restore <= 2 x
-COPY.
-Prints the samples, the medians, the restore split (arrow: archive read, COPY, read-back, comparison, key)
+the archive, rename) on --write-path (default arrow: Arrow-built COPY text into COPY FROM STDIN, validated
+by --arrow-validation: checksums — PostgreSQL's and the driver's per-bucket row hash sums — or values, every
+value read back and compared; copy: Spark's COPY text files and the Spark validation; jdbc). Target: restore
+<= 2 x COPY.
+Prints the samples, the medians, the restore split (arrow: archive read, COPY, checksums or read-back and
+comparison, key)
 and the ratios as JSON, with the Python process's peak RSS (the arrow path holds both sides in it); exits 0
 whether or not the target is met (a measurement), 1 when a restore did not validate. --reuse-archive keeps
 the benchmark warehouse of an earlier run (its archive of the same rows) instead of archiving again.
@@ -72,6 +75,7 @@ def main() -> int:
     parser.add_argument("--driver-memory", default="6g")
     parser.add_argument("--write-path", default="arrow", choices=["arrow", "copy", "jdbc"])
     parser.add_argument("--reuse-archive", action="store_true", help="keep the warehouse of an earlier run")
+    parser.add_argument("--arrow-validation", default="checksums", choices=["checksums", "values"])
     args = parser.parse_args()
 
     load_at_start = round(os.getloadavg()[0], 2)
@@ -119,6 +123,7 @@ def main() -> int:
                 source_table=TABLE,
                 database="bench",
                 write_path=args.write_path,
+                arrow_validation=args.arrow_validation,
             ),
         )
         restores.append(time.monotonic() - started)
@@ -129,8 +134,10 @@ def main() -> int:
         for name, value in (
             ("arrow_archive_read_in_write", summary["write"].get("archive_read_seconds")),
             ("arrow_csv_in_write", summary["write"].get("csv_seconds")),
+            ("arrow_checksums_in_write", summary["write"].get("hash_seconds")),
             ("validation_read_back_with_key_index", v.get("read_back_seconds")),
             ("validation_compare", v.get("compare_seconds")),
+            *((f"validation_checksums_{k}", x) for k, x in v.get("checksum_seconds", {}).items()),
             ("key_attach", summary.get("key_attach_seconds")),
         ):
             if value is not None:
@@ -154,6 +161,8 @@ def main() -> int:
         "rows": rows,
         "repeats": len(restores),
         "write_path": args.write_path,
+        "arrow_validation": args.arrow_validation,
+        "validation_method": summary.get("validation", {}).get("method"),
         "samples_seconds": {
             "copy_from_stdin": [round(x, 2) for x in copies],
             "copy_primary_key": [round(x, 2) for x in keys],

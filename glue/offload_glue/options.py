@@ -75,8 +75,11 @@ HELP: dict[str, str] = {
     "restore_credentials": "the restore credential as a credential reference (JSON, as offload restore passes it)",
     "as_of_snapshot": "archive snapshot id to restore (default: the current snapshot)",
     "write_path": "auto (default), arrow, copy or jdbc; auto: PostgreSQL arrow (Arrow-built text into COPY "
-    "FROM STDIN, every value read back and compared) when it applies, else copy (Spark's COPY text files; "
+    "FROM STDIN, validated against the archive's batches) when it applies, else copy (Spark's COPY text files; "
     "local Spark, psycopg2) or jdbc",
+    "arrow_validation": "arrow write path: checksums (default: counts, exact sums and per-bucket row hash sums, "
+    "PostgreSQL's side computed in the database; a difference reads every value back to name the keys) or "
+    "values (every value read back and compared)",
     "arrow_max_bytes": "arrow write path: largest total size of the snapshot's data files (default 268435456); "
     "a larger snapshot takes a Spark path",
     "temp_dir": "local directory for the COPY text files of the copy write path (default: the system temp dir)",
@@ -95,6 +98,7 @@ KINDS: dict[str, object] = {
     "read_path": ("auto", "copy", "jdbc"),
     "write_path": ("auto", "arrow", "copy", "jdbc"),
     "arrow_max_bytes": "int",
+    "arrow_validation": ("checksums", "values"),
     "as_of_snapshot": "int",
     "verbose": ("true", "false"),
     "row_hash_method": ("auto", "stream"),

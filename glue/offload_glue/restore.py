@@ -66,6 +66,9 @@ class RestoreRequest:
     # says why)
     write_path: str = "auto"
     arrow_max_bytes: int = ARROW_MAX_BYTES  # arrow path: at most this many bytes of data files (else a Spark path)
+    # arrow path: checksums (restore_hash.py: per-bucket row hash sums computed by PostgreSQL and by the readers
+    # while writing; a difference reads every value back) | values (every value read back and compared)
+    arrow_validation: str = "checksums"
     num_partitions: int = 0  # parallel writers; 0: Spark's default parallelism
     temp_dir: str | None = None  # copy path: where the COPY text files are staged (default: a local temp dir)
     run_id: str | None = None
@@ -587,7 +590,13 @@ def restore(spark, req: RestoreRequest) -> tuple[dict, int]:
         try:
             if path == "arrow":
                 loaded, result["write"] = restore_arrow.write(
-                    arrow_plan, engine, req.connection, req.schema, staging, [c.name for c in cols]
+                    arrow_plan,
+                    engine,
+                    req.connection,
+                    req.schema,
+                    staging,
+                    [c.name for c in cols],
+                    _hash_plan(spark, req, staging, arrow_plan),
                 )
             else:
                 writer = _write_copy if path == "copy" else _write_jdbc
@@ -660,6 +669,11 @@ def _choose_path(spark, engine: Engine, req: RestoreRequest, ident: str, snapsho
                  result: dict):  # fmt: skip
     """(the write path, the arrow plan when it is arrow); a fallback from arrow is recorded with its reason."""
     local = spark.sparkContext.master.startswith("local")
+    if req.arrow_validation not in restore_arrow.VALIDATIONS:
+        raise OffloadError(
+            "bad_arrow_validation",
+            f"arrow validation {req.arrow_validation!r} is not one of {', '.join(restore_arrow.VALIDATIONS)}",
+        )
     if req.write_path not in ("auto", "arrow") or engine.name != "postgresql":
         return choose_write_path(engine, req.write_path, local), None
     if not key:
@@ -672,12 +686,35 @@ def _choose_path(spark, engine: Engine, req: RestoreRequest, ident: str, snapsho
     return path, arrow_plan
 
 
+def _hash_plan(spark, req: RestoreRequest, staging: str, arrow_plan):
+    """The checksum plan of the (empty) staging table, so that the arrow write hashes the archive's batches as
+    it sends them; None when the validation reads values back or the columns have no checksum (the validation
+    says why)."""
+    if req.arrow_validation != "checksums":
+        return None
+    from . import restore_hash
+    from .source_table import introspect
+
+    src = introspect(spark, req.connection, req.schema, staging)
+    return restore_hash.plan(src, restore_arrow.arrow_schema(arrow_plan))[0]
+
+
 def _validate_arrow(spark, session, engine, req, result, staging, rename, loaded, arrow_plan, key, index_sql,
                     attach_key, snapshot_id, started, t0):  # fmt: skip
     """The arrow path's validation (with the key's index built alongside), then the key and the rename."""
     schema = loaded.batches[0].schema if loaded.batches else restore_arrow.arrow_schema(arrow_plan)
     validation, index_error = restore_arrow.validate_and_index(
-        spark, engine, req.connection, req.schema, staging, loaded, schema, key, index_sql, snapshot_id
+        spark,
+        engine,
+        req.connection,
+        req.schema,
+        staging,
+        loaded,
+        schema,
+        key,
+        index_sql,
+        snapshot_id,
+        req.arrow_validation,
     )
     loaded.batches.clear()
     result["validation"] = validation

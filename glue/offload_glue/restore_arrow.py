@@ -67,6 +67,11 @@ class Loaded:
     rows: int = 0
     # per COPY stream, in order: (its transaction id, the batches it sent in the order sent)
     streams: list = field(default_factory=list)
+    # the archive side's checksums (restore_hash.BucketSums), computed by the readers while PostgreSQL loads,
+    # or why they could not be (None, None: not asked for)
+    hash_sums: object = None
+    hash_error: str | None = None
+    hash_seconds: float = 0.0
 
 
 # ---- planning ----------------------------------------------------------------------------------------
@@ -288,10 +293,13 @@ def split_tasks(tasks: list, streams: int) -> list[list[tuple[int, object]]]:
     return [g for g in groups if g]
 
 
-def write(p: ArrowPlan, engine: Engine, conn: Connection, schema: str, table: str, names: list[str]) -> tuple:
+def write(p: ArrowPlan, engine: Engine, conn: Connection, schema: str, table: str, names: list[str],
+          hash_plan=None) -> tuple:  # fmt: skip
     """COPY every row of the snapshot into ``schema.table``: the data files are cut into two contiguous groups
-    (split_tasks), each read in order by its own reader and streamed into its own COPY. Returns (the
-    archive's batches in data file order, kept for the comparison; the summary)."""
+    (split_tasks), each read in order by its own reader and streamed into its own COPY; with ``hash_plan``
+    (restore_hash.Plan) each reader also hashes every batch it handed over while PostgreSQL loads it (the
+    archive side of the checksums). Returns (the archive's batches in data file order, kept for the
+    comparison, with the checksums; the summary)."""
     release_memory_promptly()
     columns = ", ".join(engine.quote(n) for n in names)
     sql = f"COPY {engine.table_ref(schema, table)} ({columns}) FROM STDIN"  # the text format
@@ -300,6 +308,7 @@ def write(p: ArrowPlan, engine: Engine, conn: Connection, schema: str, table: st
     stop = threading.Event()
     lock = threading.Lock()
     read_seconds, csv_seconds = [0.0], [0.0]
+    hashing = {"sums": [], "error": None, "seconds": 0.0}
 
     def put(q: queue.Queue, item) -> None:
         while not stop.is_set():
@@ -310,7 +319,12 @@ def write(p: ArrowPlan, engine: Engine, conn: Connection, schema: str, table: st
                 continue
 
     def produce(group: list, q: queue.Queue) -> None:
-        spent = formatting = 0.0
+        spent = formatting = hashed = 0.0
+        sums = None
+        if hash_plan is not None:
+            from . import restore_hash
+
+            sums = restore_hash.BucketSums()
         try:
             for i, task in group:
                 if stop.is_set():
@@ -329,12 +343,22 @@ def write(p: ArrowPlan, engine: Engine, conn: Connection, schema: str, table: st
                         text = text_batch(batch)
                         formatting += time.monotonic() - t0
                         put(q, text)
+                        if sums is not None:
+                            t0 = time.monotonic()
+                            try:
+                                sums.add(restore_hash.row_hashes(hash_plan, batch))
+                            except restore_hash.Unhashable as exc:
+                                hashing["error"], sums = str(exc), None
+                            hashed += time.monotonic() - t0
         except BaseException as exc:  # noqa: BLE001 — handed to its COPY stream, which fails with it
             put(q, exc)
         finally:
             with lock:
                 read_seconds[0] += spent
                 csv_seconds[0] += formatting
+                hashing["seconds"] += hashed
+                if sums is not None:
+                    hashing["sums"].append(sums)
             put(q, None)
 
     def consume(q: queue.Queue) -> int:
@@ -364,6 +388,12 @@ def write(p: ArrowPlan, engine: Engine, conn: Connection, schema: str, table: st
     loaded = Loaded([b for i in sorted(per_task) for b in per_task[i]])
     loaded.rows = sum(b.num_rows for b in loaded.batches)
     loaded.streams = [(x, [b for i, _ in g for b in per_task.get(i, [])]) for x, g in zip(xids, groups, strict=True)]
+    if hash_plan is not None:
+        loaded.hash_error, loaded.hash_seconds = hashing["error"], hashing["seconds"]
+        if loaded.hash_error is None:
+            loaded.hash_sums = hashing["sums"][0]
+            for more in hashing["sums"][1:]:
+                loaded.hash_sums.merge(more)
     return loaded, {
         "path": "arrow",
         "data_files": len(p.tasks),
@@ -372,6 +402,7 @@ def write(p: ArrowPlan, engine: Engine, conn: Connection, schema: str, table: st
         "rows": loaded.rows,
         "archive_read_seconds": round(read_seconds[0], 3),  # summed over the readers
         "csv_seconds": round(csv_seconds[0], 3),  # summed over the readers, which format while PostgreSQL loads
+        "hash_seconds": round(hashing["seconds"], 3),  # summed over the readers: the archive side's checksums
         "copy_seconds": round(time.monotonic() - started, 3),
     }
 
@@ -779,14 +810,18 @@ def key_statements(engine: Engine, schema: str, staging: str, key: list[str]) ->
     )
 
 
+VALIDATIONS = ("checksums", "values")
+
+
 def validate_and_index(
     spark, engine: Engine, conn: Connection, schema: str, staging: str, loaded: Loaded, archive_schema,
-    key: list[str], index_sql: list[str], snapshot_id: int,
+    key: list[str], index_sql: list[str], snapshot_id: int, validation: str = "checksums",
 ) -> tuple[dict, str | None]:  # fmt: skip
-    """Reads the staging table back and compares it with the kept archive batches while another connection
-    builds the key's unique index. Returns (the validation, the index build's error or None)."""
-    import pyarrow as pa
-
+    """Validates the staging table against the kept archive batches while another connection builds the key's
+    unique index: by checksums (restore_hash.py; PostgreSQL and the driver each compute per-bucket row hash sums
+    and the exact sums) unless ``validation`` is ``values``, they cannot be computed or they differ — then by
+    reading every value back and comparing it. Returns (the validation, the index
+    build's error or None)."""
     from .source_table import introspect
 
     started = time.monotonic()
@@ -797,23 +832,96 @@ def validate_and_index(
     if [n for n, _ in planned] != names:
         result.update(status="failed", mismatches=["schema"], schema={"restored": planned, "archive": names})
         return result, None
+    index_error = None
+    if validation == "checksums":
+        checked, index_error, why, built = _validate_by_checksums(engine, conn, schema, staging, src, loaded,
+                                                           archive_schema, index_sql)  # fmt: skip
+        index_sql = [] if built else index_sql  # built alongside the checksums
+        if checked is not None and checked["status"] == "passed":
+            result.update(checked)
+            result["seconds"] = round(time.monotonic() - started, 3)
+            return result, index_error
+        if checked is not None:  # a difference: every value is read back to name the keys
+            result["checksums"] = {k: checked[k] for k in ("status", "mismatches")}
+            result["checksums"]["differing_buckets"] = checked["rows"]["differing_buckets"]
+        else:
+            result["checksums_not_used"] = why
+    values, values_index_error = _validate_values(engine, conn, schema, staging, src, loaded, archive_schema, key,
+                                                  index_sql)  # fmt: skip
+    result.update(values)
+    result["seconds"] = round(time.monotonic() - started, 3)
+    return result, index_error or values_index_error
 
-    def build_index() -> str | None:
-        if not index_sql:
-            return None
-        db = connect(conn)
-        try:
-            with db, db.cursor() as cur:
-                for sql in index_sql:
-                    cur.execute(sql)
-            return None
-        except Exception as exc:  # noqa: BLE001 — duplicates: the validation names them; reported next to it
-            return str(exc).strip().splitlines()[0]
-        finally:
-            db.close()
 
+def _build_index(conn: Connection, index_sql: list[str]) -> str | None:
+    """Runs the key's index statements; their error (duplicates: the validation names them) or None."""
+    if not index_sql:
+        return None
+    db = connect(conn)
+    try:
+        with db, db.cursor() as cur:
+            for sql in index_sql:
+                cur.execute(sql)
+        return None
+    except Exception as exc:  # noqa: BLE001 — reported next to the validation
+        return str(exc).strip().splitlines()[0]
+    finally:
+        db.close()
+
+
+def _validate_by_checksums(engine, conn, schema, staging, src, loaded, archive_schema, index_sql):
+    """(the checksum validation or None, the index build's error, why checksums were not used or None, whether
+    the index was built)."""
+    import pyarrow as pa
+
+    from . import restore_hash
+
+    hp, why = restore_hash.plan(src, archive_schema)
+    if hp is None:
+        return None, None, why, False
+    ref = engine.table_ref(schema, staging)
+
+    def restored_side():
+        return restore_hash.restored_sums(lambda: connect(conn, read_only=True), hp, ref)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        index_future = pool.submit(_build_index, conn, index_sql)
+        pg_future = pool.submit(restored_side)
+        sums, hash_s, unhashable = loaded.hash_sums, loaded.hash_seconds, loaded.hash_error
+        if sums is None and unhashable is None:  # not computed while writing
+            try:
+                sums, hash_s = restore_hash.archive_sums(hp, loaded.batches)
+            except restore_hash.Unhashable as exc:
+                sums, hash_s, unhashable = None, 0.0, str(exc)
+        t0 = time.monotonic()
+        archive_aggs = {}
+        for i, f in enumerate(archive_schema):
+            if not hp.fields[i].sum_sql:
+                continue
+            chunks = [b.column(i) for b in loaded.batches]
+            archive_aggs[f.name] = _aggregate(pa.chunked_array(chunks, type=f.type), f.type)
+        agg_s = time.monotonic() - t0
+        restored = pg_future.result()
+        restored = unhashable or restored
+        index_error = index_future.result()
+    if isinstance(restored, str):
+        return None, index_error, restored, True
+    buckets, restored_aggs, pg_s = restored
+    checked = restore_hash.compare(hp, sums.totals(), buckets, archive_aggs, restored_aggs, archive_schema)
+    checked["method"] = "arrow_checksums"
+    checked["checksum_seconds"] = {"postgresql": round(pg_s, 3), "archive_hashes": round(hash_s, 3),
+                                   "archive_aggregates": round(agg_s, 3)}  # fmt: skip
+    return checked, index_error, None, True
+
+
+def _validate_values(engine, conn, schema, staging, src, loaded, archive_schema, key, index_sql):
+    """Reads the staging table back and compares every value with the kept archive batches (building the key's
+    index alongside when ``index_sql``). Returns (the validation's fields, the index build's error or None)."""
+    import pyarrow as pa
+
+    result: dict = {"method": "arrow"}
     with ThreadPoolExecutor(max_workers=1) as pool:
-        index_future = pool.submit(build_index)
+        index_future = pool.submit(_build_index, conn, index_sql)
         t0 = time.monotonic()
         streams = loaded.streams or [(0, loaded.batches)]
         try:
@@ -848,7 +956,6 @@ def validate_and_index(
         index_error = index_future.result()
     result["read_back_seconds"] = round(read_s, 3)
     result["compare_seconds"] = round(compare_s, 3)
-    result["seconds"] = round(time.monotonic() - started, 3)
     return result, index_error
 
 

@@ -375,9 +375,10 @@ TAMPERS = {
 }
 
 
+@pytest.mark.parametrize("validation_kind", ["values", "checksums"])
 @pytest.mark.parametrize("tamper", sorted(TAMPERS))
 def test_a_tampered_staging_table_fails_the_arrow_validation_naming_the_key(
-    spark, pg_db, pg_connection, pg_schema, monkeypatch, tamper
+    spark, pg_db, pg_connection, pg_schema, monkeypatch, tamper, validation_kind
 ):
     audit_table(pg_db, pg_schema)
     do_archive(spark, pg_connection, pg_schema, "acct", "tamper-1")
@@ -387,10 +388,16 @@ def test_a_tampered_staging_table_fails_the_arrow_validation_naming_the_key(
     table = f'"{pg_schema}"."{staging}"'
     monkeypatch.setitem(TEST_HOOKS, "before_validate", lambda: pg_exec(pg_db, sql.format(t=table)))
 
-    summary, code = do_restore(spark, pg_connection, pg_schema, "acct", "acct_back", write_path="arrow")
+    summary, code = do_restore(spark, pg_connection, pg_schema, "acct", "acct_back", write_path="arrow",
+                               arrow_validation=validation_kind)  # fmt: skip
     assert code == 1 and summary["status"] == "validation_failed" and summary["write"]["path"] == "arrow"
     validation = summary["validation"]
     assert validation["status"] == "failed" and "rows" in validation["mismatches"], validation["mismatches"]
+    # with checksums, they caught it; every value was then read back to name the key
+    if validation_kind == "checksums":
+        assert validation["checksums"]["status"] == "failed", validation.get("checksums_not_used")
+    else:
+        assert "checksums" not in validation and "checksums_not_used" not in validation
     keys = validation["rows"]["keys"]
     assert [(k["key"], k["kind"]) for k in keys] == [({"id": key}, kind)], keys
     if columns:
@@ -401,7 +408,8 @@ def test_a_tampered_staging_table_fails_the_arrow_validation_naming_the_key(
     assert snapshot_of(spark, pg_schema, "acct") == before
     # without a tamper the same restore passes (the rerun drops the staging table the failed one left)
     monkeypatch.delitem(TEST_HOOKS, "before_validate")
-    summary, code = do_restore(spark, pg_connection, pg_schema, "acct", "acct_back", write_path="arrow")
+    summary, code = do_restore(spark, pg_connection, pg_schema, "acct", "acct_back", write_path="arrow",
+                               arrow_validation=validation_kind)  # fmt: skip
     assert code == 0 and summary["stale_staging_dropped"] == staging and summary["validation"]["status"] == "passed"
     rows = 'SELECT a::text FROM "{}".{} a ORDER BY id'
     assert pg_exec(pg_db, rows.format(pg_schema, "acct_back")) == pg_exec(pg_db, rows.format(pg_schema, "acct"))
@@ -471,7 +479,8 @@ def test_two_copy_streams_read_back_by_transaction_and_a_changed_row_of_either_i
     out = archive(spark, ArchiveRequest(connection=pg_connection, schema=pg_schema, table="ledger", run_id="two-1",
                                         catalog=CATALOG, database=DB, num_partitions=2))  # fmt: skip
     assert out["status"] == "archived"
-    summary, code = do_restore(spark, pg_connection, pg_schema, "ledger", "ledger_two", write_path="arrow")
+    summary, code = do_restore(spark, pg_connection, pg_schema, "ledger", "ledger_two", write_path="arrow",
+                               arrow_validation="values")  # fmt: skip
     assert code == 0 and summary["validation"]["status"] == "passed"
     assert summary["write"]["copy_streams"] == 2, summary["write"]
     assert summary["validation"]["rows"]["read_back_order"] != "all rows sorted by key"
@@ -481,7 +490,8 @@ def test_two_copy_streams_read_back_by_transaction_and_a_changed_row_of_either_i
     staging = staging_name("postgresql", "ledger_tampered")
     sql = f'UPDATE "{pg_schema}"."{staging}" SET note = \'forged\' WHERE id = {key}'
     monkeypatch.setitem(TEST_HOOKS, "before_validate", lambda: pg_exec(pg_db, sql))
-    summary, code = do_restore(spark, pg_connection, pg_schema, "ledger", "ledger_tampered", write_path="arrow")
+    summary, code = do_restore(spark, pg_connection, pg_schema, "ledger", "ledger_tampered", write_path="arrow",
+                               arrow_validation="values")  # fmt: skip
     assert code == 1 and summary["validation"]["status"] == "failed"
     assert [(k["key"], k["kind"], k.get("columns")) for k in summary["validation"]["rows"]["keys"]] == [
         ({"id": key}, "changed", ["note"])

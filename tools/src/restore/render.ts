@@ -20,10 +20,14 @@ export function renderRestore(s: Summary): string {
     const v = (s.validation ?? {}) as Record<string, unknown>;
     const verdict = s.status === 'restored' ? 'restored' : 'NOT restored (validation failed)';
     lines.push(`${verdict}: ${s.archive_table} (${snap}) → ${target} on ${where}`);
+    const sums = v.checksums as Summary | undefined; // the checksums differed: every value was then read back
+    const differed = sums ? `checksums differed in ${n(sums.differing_buckets)} bucket(s), then ` : '';
     const checks =
-      v.method === 'arrow'
-        ? 'row count, per-column aggregates, every value compared by key'
-        : 'row count, per-column aggregates, row hashes';
+      v.method === 'arrow_checksums'
+        ? 'row count, exact sums, row hashes summed per bucket by PostgreSQL and by the job'
+        : v.method === 'arrow'
+          ? `${differed}row count, per-column aggregates, every value compared by key`
+          : 'row count, per-column aggregates, row hashes';
     lines.push(
       `  ${n(s.rows)} rows; validation ${v.status} against the archive (${checks})` +
         (Array.isArray(v.mismatches) && v.mismatches.length ? `: mismatches ${v.mismatches.join(', ')}` : ''),

@@ -75,6 +75,7 @@ export interface RestoreOptions {
   catalog?: string;
   restoreSecret?: string;
   writePath?: 'auto' | 'arrow' | 'copy' | 'jdbc';
+  arrowValidation?: 'checksums' | 'values';
   python?: string;
   logFile?: string;
   env?: NodeJS.ProcessEnv;
@@ -121,6 +122,7 @@ export function restoreJobArgs(db: DatabaseConfig, settings: OffloadSettings, o:
     ...['--restore_credentials', JSON.stringify(ref)],
     ...(o.asOfSnapshot !== undefined ? ['--as_of_snapshot', o.asOfSnapshot] : []),
     ...(o.writePath ? ['--write_path', o.writePath] : []),
+    ...(o.arrowValidation ? ['--arrow_validation', o.arrowValidation] : []),
     ...(o.dryRun ? ['--dry_run', 'true'] : []),
   ];
 }

@@ -62,6 +62,18 @@ test('job arguments: archive names, target address and the restore credential re
     warehouse: '/w',
   });
   assert.is(argOf(same, '--target_schema'), 'payments'); // a bare name lands in the source table's schema
+  assert.not.ok(same.includes('--arrow_validation')); // the job's default (checksums)
+  const checked = restoreJobArgs(DB, SETTINGS_DOC, {
+    root: '/repo',
+    database: 'ledger',
+    table: 'payments.txn_202001',
+    targetTable: 'txn_back',
+    warehouse: '/w',
+    writePath: 'arrow',
+    arrowValidation: 'values',
+  });
+  assert.is(argOf(checked, '--write_path'), 'arrow');
+  assert.is(argOf(checked, '--arrow_validation'), 'values');
   const withSecret = restoreCredentialReference(DB, { secret: 'acme/ledger-restore', region: 'eu-west-1' });
   assert.equal(withSecret.sources.at(-1), {
     kind: 'secrets_manager',
@@ -138,7 +150,7 @@ scope:
     assert.is(first.status, 0, first.stdout + first.stderr);
     assert.match(first.stdout, `restored: archive_${name}.${schema}__txn_202001`);
     assert.match(first.stdout, '120 rows; validation passed');
-    assert.match(first.stdout, 'every value compared by key');
+    assert.match(first.stdout, 'row hashes summed per bucket by PostgreSQL and by the job'); // the default
     assert.match(first.stdout, 'write path arrow'); // auto: PostgreSQL with a key, no delete files
     assert.not.match(first.stdout + first.stderr, c.password);
     const rows = await pgAdmin((db) =>
@@ -146,6 +158,10 @@ scope:
     );
     assert.equal(rows.rows[0], { n: 120, s: `${(1.5 * 120 * 121) / 2}.00` });
 
+    const values = await cli([...args.slice(0, -1), 'txn_back_values', '--arrow-validation', 'values'], dir, creds);
+    assert.is(values.status, 0, values.stdout + values.stderr);
+    assert.match(values.stdout, '120 rows; validation passed');
+    assert.match(values.stdout, 'every value compared by key');
     const again = await cli([...args, '--format', 'json'], dir, creds);
     assert.is(again.status, 2);
     assert.is(JSON.parse(again.stdout).error.code, 'target_exists');

@@ -14,6 +14,7 @@ interface RestoreCliOptions {
   catalogType: 'hadoop' | 'glue';
   restoreSecret?: string;
   writePath: 'auto' | 'arrow' | 'copy' | 'jdbc';
+  arrowValidation: 'checksums' | 'values';
   format: 'text' | 'json';
   root?: string;
 }
@@ -52,6 +53,15 @@ export function registerRestore(program: Command): void {
         .default('auto'),
     )
     .addOption(
+      new Option(
+        '--arrow-validation <how>',
+        'arrow path: checksums (per-bucket row hash sums computed by PostgreSQL and by the job; a difference ' +
+          'reads the values back to name the keys) or values (every value read back and compared)',
+      )
+        .choices(['checksums', 'values'])
+        .default('checksums'),
+    )
+    .addOption(
       new Option('--format <format>', 'text, or json (the job summary)').choices(['text', 'json']).default('text'),
     )
     .option('--root <dir>', 'repository root (default: nearest folder upwards holding offload.settings.yaml)')
@@ -76,6 +86,7 @@ no such archive or snapshot) or a usage error.`,
         warehouse: o.warehouse.startsWith('s3://') ? o.warehouse : path.resolve(root, o.warehouse),
         catalogType: o.catalogType,
         writePath: o.writePath,
+        arrowValidation: o.arrowValidation,
         ...(o.asOfSnapshot !== undefined ? { asOfSnapshot: o.asOfSnapshot } : {}),
         ...(o.dryRun ? { dryRun: true } : {}),
         ...(o.restoreSecret ? { restoreSecret: o.restoreSecret } : {}),
