@@ -820,8 +820,7 @@ def validate_and_index(
     """Validates the staging table against the kept archive batches while another connection builds the key's
     unique index: by checksums (restore_hash.py; PostgreSQL and the driver each compute per-bucket row hash sums
     and the exact sums) unless ``validation`` is ``values``, they cannot be computed or they differ — then by
-    reading every value back and comparing it. Returns (the validation, the index
-    build's error or None)."""
+    reading every value back and comparing it. Returns (the validation, the index build's error or None)."""
     from .source_table import introspect
 
     started = time.monotonic()
@@ -882,7 +881,10 @@ def _validate_by_checksums(engine, conn, schema, staging, src, loaded, archive_s
     ref = engine.table_ref(schema, staging)
 
     def restored_side():
-        return restore_hash.restored_sums(lambda: connect(conn, read_only=True), hp, ref)
+        try:
+            return restore_hash.restored_sums(lambda: connect(conn, read_only=True), hp, ref)
+        except Exception as exc:  # noqa: BLE001 — a value PostgreSQL's functions refuse: the values decide
+            return f"PostgreSQL could not compute the checksums: {str(exc).strip().splitlines()[0]}"
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         index_future = pool.submit(_build_index, conn, index_sql)

@@ -169,3 +169,22 @@ def test_unhashable_values_take_the_values_path(spark, pg_db, pg_connection, has
     v = summary["validation"]
     assert code == 0 and v["status"] == "passed" and v["method"] == "arrow", v
     assert v["checksums_not_used"] == "column n_38_10: a value beyond 64 bits (more than 18 digits)", v
+
+
+def test_checksums_postgresql_refuses_leave_the_decision_to_the_values(
+    spark, pg_db, pg_connection, hashed_table, monkeypatch
+):
+    """PostgreSQL refusing the checksum query (a value its functions reject) is no failure of the restore: the
+    values are read back and decide, and the summary says why."""
+    import psycopg2
+
+    def refuse(*_args, **_kw):
+        raise psycopg2.DataError("date out of range for the hash\nDETAIL: …")
+
+    monkeypatch.setattr(restore_hash, "restored_sums", refuse)
+    schema = hashed_table[0]
+    summary, code = do_restore(spark, pg_connection, schema, "types", "types_fb", write_path="arrow",
+                               arrow_validation="checksums")  # fmt: skip
+    v = summary["validation"]
+    assert code == 0 and v["status"] == "passed" and v["method"] == "arrow", v
+    assert v["checksums_not_used"] == "PostgreSQL could not compute the checksums: date out of range for the hash"
