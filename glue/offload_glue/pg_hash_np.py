@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from .source_checksum import NEGATIVE_SEED, NULL_FIELD  # the row hash's seeds, shared with the Java port
+
 U32 = np.uint32
 U64 = np.uint64
 INIT = (0x9E3779B9 + 3923095) & 0xFFFFFFFF
 UNIX_TO_PG_DAYS = 10957  # 2000-01-01 - 1970-01-01
 UNIX_TO_PG_MICROS = 946_684_800_000_000
-NEGATIVE_SEED = 0x6E65670000000000  # PgHash.NEGATIVE_SEED
-NULL_FIELD = 0x6E756C6C00000000  # PgHash.nullField base
 
 
 def _rot(x, k: int):

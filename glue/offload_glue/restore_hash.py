@@ -26,9 +26,9 @@ from decimal import Decimal
 
 from . import pg_hash_np as h
 from .engines import BUCKETS
+from .restore_arrow import NAN32_BITS, NAN64_BITS, hex_text
 
 LENGTH_SEED = 0x6C656E0000000000  # "len": the seed base of a char(n) value's byte length field
-NAN32_BITS, NAN64_BITS = 0x7FC00000, 0x7FF8000000000000
 CHUNK_ROWS = 1 << 20  # per bincount: float64 sums of 32-bit halves stay exact (< 2**53)
 MIN_SERVER_VERSION = 110000  # the seeded extended hash functions
 
@@ -173,8 +173,6 @@ def field_hashes(fld: Field, arr, i: int):
         out = h.hash_int8(bits, seed)
     else:
         if k == "hex":
-            from .restore_arrow import hex_text
-
             arr = hex_text(arr, "")
         data, starts, lengths = _string_parts(arr)
         if k == "bpchar":

@@ -78,13 +78,7 @@ def pg_relations(pg_db, schema):
 # ---- the type matrices ------------------------------------------------------------------------------
 @pytest.mark.parametrize("write_path", ["arrow", "copy", "jdbc"])
 def test_every_postgres_type_is_restored_with_its_type_and_values(spark, pg_db, pg_connection, pg_schema, write_path):
-    pg_exec(pg_db, f"CREATE TYPE \"{pg_schema}\".mood AS ENUM ('sad', 'ok', 'happy')")
-    pg_exec(pg_db, f'SET search_path = "{pg_schema}"')
-    cols = ", ".join(f"{c} {t}" for c, t, *_ in pg_types.COLUMNS)
-    pg_exec(pg_db, f'CREATE TABLE "{pg_schema}".types (id int PRIMARY KEY, {cols})')
-    for row in pg_types.ROWS:
-        pg_exec(pg_db, f'INSERT INTO "{pg_schema}".types VALUES ({row})')
-    pg_exec(pg_db, "SET search_path = public")
+    pg_types.create_type_table(pg_db, pg_schema)
     assert do_archive(spark, pg_connection, pg_schema, "types", "rt-1")["status"] == "archived"
     before = snapshot_of(spark, pg_schema, "types")
 

@@ -61,13 +61,9 @@ SAME = {"ch_trailing"}
 def hashed_table(spark, pg_db, pg_connection, pg_schema):
     """The type matrix without its two columns of 38-digit values, archived: (schema, the archive's Arrow
     batches and schema, the table's column plans)."""
-    pg_exec(pg_db, f"CREATE TYPE \"{pg_schema}\".mood AS ENUM ('sad', 'ok', 'happy')")
-    pg_exec(pg_db, f'SET search_path = "{pg_schema}"')
-    cols = ", ".join(f"{c} {t}" for c, t, *_ in pg_types.COLUMNS)
-    pg_exec(pg_db, f"CREATE TABLE full_types (id int PRIMARY KEY, {cols})")
-    for row in pg_types.ROWS:
-        pg_exec(pg_db, f"INSERT INTO full_types VALUES ({row})")
+    pg_types.create_type_table(pg_db, pg_schema, "full_types")
     hashed = ", ".join(f"{c} {t}" for c, t, *_ in pg_types.COLUMNS if c in HASHED)
+    pg_exec(pg_db, f'SET search_path = "{pg_schema}"')  # the enum type
     pg_exec(pg_db, f"CREATE TABLE types (id int PRIMARY KEY, {hashed})")
     pg_exec(pg_db, f"INSERT INTO types SELECT id, {', '.join(HASHED)} FROM full_types")
     pg_exec(pg_db, "SET search_path = public")

@@ -86,15 +86,20 @@ ROWS = [
 ]
 
 
+def create_type_table(pg_db, schema: str, table: str = "types") -> None:
+    """The type matrix as ``schema.table`` (with the enum type it uses), every row of ROWS in it."""
+    pg_exec(pg_db, f"CREATE TYPE \"{schema}\".mood AS ENUM ('sad', 'ok', 'happy')")
+    pg_exec(pg_db, f'SET search_path = "{schema}"')
+    cols = ", ".join(f"{c} {t}" for c, t, *_ in COLUMNS)
+    pg_exec(pg_db, f'CREATE TABLE "{schema}"."{table}" (id int PRIMARY KEY, {cols})')
+    for row in ROWS:
+        pg_exec(pg_db, f'INSERT INTO "{schema}"."{table}" VALUES ({row})')
+    pg_exec(pg_db, "SET search_path = public")
+
+
 @pytest.fixture()
 def type_table(pg_db, pg_schema):
-    pg_exec(pg_db, f"CREATE TYPE \"{pg_schema}\".mood AS ENUM ('sad', 'ok', 'happy')")
-    pg_exec(pg_db, f'SET search_path = "{pg_schema}"')
-    cols = ", ".join(f"{c} {t}" for c, t, *_ in COLUMNS)
-    pg_exec(pg_db, f'CREATE TABLE "{pg_schema}".types (id int PRIMARY KEY, {cols})')
-    for row in ROWS:
-        pg_exec(pg_db, f'INSERT INTO "{pg_schema}".types VALUES ({row})')
-    pg_exec(pg_db, "SET search_path = public")
+    create_type_table(pg_db, pg_schema)
     return pg_schema
 
 
