@@ -23,7 +23,8 @@ Arguments (Glue-style --name value):
             else copy when psycopg2 is importable and Spark is local, else Spark's JDBC writer; an arrow that
             does not apply takes auto's Spark path) --arrow_max_bytes N --arrow_validation checksums|values
             (arrow path: checksums, the default, per-bucket row hash sums computed by PostgreSQL and the
-            driver; values: every value read back) --num_partitions
+            driver; values: every value read back) --copy_format auto|text (arrow path: auto, the default,
+            PostgreSQL's binary COPY format when every column has one, else its text format) --num_partitions
             --temp_dir (copy path: where COPY text files are staged)
 Prints a JSON summary; exit 0 restored (or dry run), 1 the restored rows did not validate (left under the
 staging name), 2 a refusal or user error, 3 a bug.
@@ -59,6 +60,7 @@ OPTIONAL = [
     "write_path",
     "arrow_max_bytes",
     "arrow_validation",
+    "copy_format",
     "num_partitions",
     "temp_dir",
 ]
@@ -153,6 +155,7 @@ def main(argv: list[str] | None = None):
         write_path=args.get("write_path") or "auto",
         arrow_max_bytes=opt_int(args.get("arrow_max_bytes")) or ARROW_MAX_BYTES,
         arrow_validation=args.get("arrow_validation") or "checksums",
+        copy_format=args.get("copy_format") or "auto",
         num_partitions=opt_int(args.get("num_partitions")) or 0,
         temp_dir=args.get("temp_dir"),
         run_id=args.get("run_id"),

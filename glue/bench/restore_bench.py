@@ -4,7 +4,7 @@
     bash scripts/setup.sh --services && source scripts/services.env
     .venv/bin/python glue/bench/restore_bench.py [--rows 10000000] [--repeat 3] [--json out.json]
         [--write-path arrow|copy|jdbc] [--reuse-archive]
-        [--arrow-validation checksums|values]
+        [--arrow-validation checksums|values] [--copy-format auto|text]
 
 Uses archive_bench.py's table (offload_bench.payments, generated once), archives it once into its own
 warehouse (.cache/restore-bench-warehouse), then alternates --repeat times: COPY FROM STDIN of the table's
@@ -15,7 +15,8 @@ by --arrow-validation: checksums — PostgreSQL's and the driver's per-bucket ro
 value read back and compared; copy: Spark's COPY text files and the Spark validation; jdbc). Target: restore
 <= 2 x COPY.
 Prints the samples, the medians, the restore split (arrow: archive read, COPY, checksums or read-back and
-comparison, key)
+comparison, key), the CPU seconds (user, system) each repetition cost this process and the PostgreSQL server
+(psql's own, for the COPY, is small and not counted)
 and the ratios as JSON, with the Python process's peak RSS (the arrow path holds both sides in it); exits 0
 whether or not the target is met (a measurement), 1 when a restore did not validate. --reuse-archive keeps
 the benchmark warehouse of an earlier run (its archive of the same rows) instead of archiving again.
@@ -32,6 +33,7 @@ import statistics
 import subprocess
 import sys
 import time
+from functools import partial
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
@@ -42,10 +44,48 @@ from archive_bench import SCHEMA, TABLE, connection, ensure_table  # noqa: E402
 from offload_glue.archive import ArchiveRequest, archive  # noqa: E402
 from offload_glue.iceberg_table import current_snapshot  # noqa: E402
 from offload_glue.names import archive_table_name, spark_ident  # noqa: E402
-from offload_glue.restore import RestoreRequest, restore  # noqa: E402
+from offload_glue.restore import TEST_HOOKS, RestoreRequest, restore  # noqa: E402
 from offload_glue.session import get_spark, local_spark_conf  # noqa: E402
 
 TARGET_SCHEMA = "restore_bench"
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu() -> tuple[float, float] | None:
+    """(user, system) CPU seconds of the local PostgreSQL server so far: the postmaster's own and its reaped
+    children's (exited backends), plus the live backends'; None when no local server is visible (/proc)."""
+    try:
+        pids = subprocess.run(["pgrep", "-x", "postgres"], capture_output=True, text=True).stdout.split()
+    except OSError:
+        return None
+    user = system = 0.0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ppid = int(fields[1])
+        user += int(fields[11]) / TICK
+        system += int(fields[12]) / TICK
+        if str(ppid) not in pids:  # the postmaster: its children's times once they exited
+            user += int(fields[13]) / TICK
+            system += int(fields[14]) / TICK
+    return (user, system) if pids else None
+
+
+def cpu_now() -> tuple:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime, r.ru_stime, postgres_cpu()
+
+
+def cpu_spent(before: tuple, after: tuple) -> dict:
+    """CPU seconds spent between two cpu_now() readings: this process (the restore's driver) and PostgreSQL."""
+    out = {"driver_user": round(after[0] - before[0], 2), "driver_system": round(after[1] - before[1], 2)}
+    if before[2] and after[2]:
+        out["postgresql_user"] = round(after[2][0] - before[2][0], 2)
+        out["postgresql_system"] = round(after[2][1] - before[2][1], 2)
+    return out
 
 
 def psql(conn, *args, stdin=None, stdout=None) -> None:
@@ -76,6 +116,7 @@ def main() -> int:
     parser.add_argument("--write-path", default="arrow", choices=["arrow", "copy", "jdbc"])
     parser.add_argument("--reuse-archive", action="store_true", help="keep the warehouse of an earlier run")
     parser.add_argument("--arrow-validation", default="checksums", choices=["checksums", "values"])
+    parser.add_argument("--copy-format", default="auto", choices=["auto", "text"])
     args = parser.parse_args()
 
     load_at_start = round(os.getloadavg()[0], 2)
@@ -107,11 +148,17 @@ def main() -> int:
         archived = archive(spark, req)
 
     copies, keys, restores, writes, formats, validations, summary = [], [], [], [], [], [], {}
+    cpu: dict[str, list] = {}  # CPU seconds per repetition: the driver (this process) and PostgreSQL
     split: dict[str, list] = {}
     for n in range(args.repeat):  # alternate, so that background load hits both alike
+        before = cpu_now()
         copy_s, key_s = time_copy_in(conn, dump, n)
+        cpu.setdefault("copy_and_key", []).append(cpu_spent(before, cpu_now()))
         copies.append(copy_s)
         keys.append(key_s)
+        before = cpu_now()
+        written: list = []  # the CPU reading between the write and the validation (the job's hook point)
+        TEST_HOOKS["before_validate"] = partial(lambda out: out.append(cpu_now()), written)
         started = time.monotonic()
         summary, code = restore(
             spark,
@@ -124,9 +171,15 @@ def main() -> int:
                 database="bench",
                 write_path=args.write_path,
                 arrow_validation=args.arrow_validation,
+                copy_format=args.copy_format,
             ),
         )
         restores.append(time.monotonic() - started)
+        after = cpu_now()
+        cpu.setdefault("restore", []).append(cpu_spent(before, after))
+        if written:
+            cpu.setdefault("restore_write", []).append(cpu_spent(before, written[0]))
+            cpu.setdefault("restore_validation", []).append(cpu_spent(written[0], after))
         writes.append(summary["write"]["seconds"])
         formats.append(summary["write"].get("format_seconds"))
         validations.append(summary["validate_seconds"])
@@ -162,6 +215,8 @@ def main() -> int:
         "repeats": len(restores),
         "write_path": args.write_path,
         "arrow_validation": args.arrow_validation,
+        "copy_format": args.copy_format,
+        "copy_format_used": summary.get("write", {}).get("copy_format"),
         "validation_method": summary.get("validation", {}).get("method"),
         "samples_seconds": {
             "copy_from_stdin": [round(x, 2) for x in copies],
@@ -172,6 +227,7 @@ def main() -> int:
             "restore_validate": validations,
             **{f"restore_{k}": vals for k, vals in split.items()},
         },
+        "cpu_seconds": cpu,
         "restore_write_path": summary.get("write", {}).get("path"),
         "arrow_not_used": summary.get("arrow_not_used"),
         "python_peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),

@@ -80,6 +80,8 @@ HELP: dict[str, str] = {
     "arrow_validation": "arrow write path: checksums (default: counts, exact sums and per-bucket row hash sums, "
     "PostgreSQL's side computed in the database; a difference reads every value back to name the keys) or "
     "values (every value read back and compared)",
+    "copy_format": "arrow write path: auto (default: PostgreSQL's binary COPY format, built from the archive's "
+    "Arrow data, when every column has one here; else the text format) or text",
     "arrow_max_bytes": "arrow write path: largest total size of the snapshot's data files (default 268435456); "
     "a larger snapshot takes a Spark path",
     "temp_dir": "local directory for the COPY text files of the copy write path (default: the system temp dir)",
@@ -99,6 +101,7 @@ KINDS: dict[str, object] = {
     "write_path": ("auto", "arrow", "copy", "jdbc"),
     "arrow_max_bytes": "int",
     "arrow_validation": ("checksums", "values"),
+    "copy_format": ("auto", "text"),
     "as_of_snapshot": "int",
     "verbose": ("true", "false"),
     "row_hash_method": ("auto", "stream"),

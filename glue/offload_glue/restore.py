@@ -69,6 +69,9 @@ class RestoreRequest:
     # arrow path: checksums (restore_hash.py: per-bucket row hash sums computed by PostgreSQL and by the readers
     # while writing; a difference reads every value back) | values (every value read back and compared)
     arrow_validation: str = "checksums"
+    # arrow path: auto (PostgreSQL's binary COPY format when every column has one, restore_binary.py; else the
+    # text format) | text
+    copy_format: str = "auto"
     num_partitions: int = 0  # parallel writers; 0: Spark's default parallelism
     temp_dir: str | None = None  # copy path: where the COPY text files are staged (default: a local temp dir)
     run_id: str | None = None
@@ -596,7 +599,7 @@ def restore(spark, req: RestoreRequest) -> tuple[dict, int]:
                     req.schema,
                     staging,
                     [c.name for c in cols],
-                    _hash_plan(spark, req, staging, arrow_plan),
+                    *_write_plans(spark, req, staging, arrow_plan, result),
                 )
             else:
                 writer = _write_copy if path == "copy" else _write_jdbc
@@ -669,6 +672,10 @@ def _choose_path(spark, engine: Engine, req: RestoreRequest, ident: str, snapsho
                  result: dict):  # fmt: skip
     """(the write path, the arrow plan when it is arrow); a fallback from arrow is recorded with its reason."""
     local = spark.sparkContext.master.startswith("local")
+    if req.copy_format not in restore_arrow.COPY_FORMATS:
+        raise OffloadError(
+            "bad_copy_format", f"copy format {req.copy_format!r} is not one of {', '.join(restore_arrow.COPY_FORMATS)}"
+        )
     if req.arrow_validation not in restore_arrow.VALIDATIONS:
         raise OffloadError(
             "bad_arrow_validation",
@@ -686,23 +693,29 @@ def _choose_path(spark, engine: Engine, req: RestoreRequest, ident: str, snapsho
     return path, arrow_plan
 
 
-def _hash_plan(spark, req: RestoreRequest, staging: str, arrow_plan):
-    """The checksum plan of the (empty) staging table, so that the arrow write hashes the archive's batches as
-    it sends them; None when the validation reads values back or the columns have no checksum (the validation
-    says why)."""
-    if req.arrow_validation != "checksums":
-        return None
-    from . import restore_hash
+def _write_plans(spark, req: RestoreRequest, staging: str, arrow_plan, result: dict):
+    """From the (empty) staging table's columns: (the checksum plan, so that the arrow write hashes the
+    archive's batches as it sends them — None when the validation reads values back or the columns have no
+    checksum, the validation then says why; the binary COPY encoders — None for the text format, the reason
+    recorded in ``result["copy_format_text"]``)."""
+    from . import restore_binary, restore_hash
     from .source_table import introspect
 
     src = introspect(spark, req.connection, req.schema, staging)
-    return restore_hash.plan(src, restore_arrow.arrow_schema(arrow_plan))[0]
+    archive_schema = restore_arrow.arrow_schema(arrow_plan)
+    hash_plan = restore_hash.plan(src, archive_schema)[0] if req.arrow_validation == "checksums" else None
+    encoders, why = None, "--copy_format text"
+    if req.copy_format == "auto":
+        encoders, why = restore_binary.encoders(src, archive_schema)
+    if why:
+        result["copy_format_text"] = why
+    return hash_plan, encoders
 
 
 def _validate_arrow(spark, session, engine, req, result, staging, rename, loaded, arrow_plan, key, index_sql,
                     attach_key, snapshot_id, started, t0):  # fmt: skip
     """The arrow path's validation (with the key's index built alongside), then the key and the rename."""
-    schema = loaded.batches[0].schema if loaded.batches else restore_arrow.arrow_schema(arrow_plan)
+    schema = loaded.schema or restore_arrow.arrow_schema(arrow_plan)
     validation, index_error = restore_arrow.validate_and_index(
         spark,
         engine,

@@ -1,8 +1,9 @@
 """The ``arrow`` write path of restore (PostgreSQL): no Spark in the data path.
 
 Write: pyiceberg plans the snapshot's data files (the snapshot's own schema, columns matched by field id);
-pyarrow reads them (C++, multi-threaded) and each record batch becomes rows of PostgreSQL's COPY text format,
-built in Arrow (text_batch: strings escaped, NULL as ``\\N``, bytea as hex text), which stream into
+pyarrow reads them (C++, multi-threaded) and each record batch becomes rows of PostgreSQL's binary COPY format
+when every column has one (restore_binary.py: no value formatted as text, none parsed) or else of its text
+format, built in Arrow (text_batch: strings escaped, NULL as ``\\N``, bytea as hex text); they stream into
 ``COPY <staging> FROM STDIN`` over two connections (psycopg2; each loads a contiguous group of the data files
 in order, in its own transaction): no temporary files, no text built per value in Python.
 
@@ -35,6 +36,8 @@ import threading
 import time
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from decimal import Context, Decimal
+from functools import partial
 
 from .engines import Connection, Engine
 from .errors import OffloadError
@@ -63,10 +66,17 @@ class ArrowPlan:
 
 @dataclass
 class Loaded:
-    batches: list = field(default_factory=list)  # the archive's record batches, kept for the comparison
+    # the archive's record batches, kept for the comparison of values (empty when the write computed the
+    # checksums: ``reload`` reads them again if the values path runs after all)
+    batches: list = field(default_factory=list)
     rows: int = 0
     # per COPY stream, in order: (its transaction id, the batches it sent in the order sent)
     streams: list = field(default_factory=list)
+    # the exact sums of the checksum plan's summed columns ({name: _aggregate's dict}), computed while writing
+    aggregates: dict | None = None
+    plan: object = None  # the ArrowPlan written, and the COPY streams' data files: (xid, [(index, task)])
+    groups: list = field(default_factory=list)
+    schema: object = None  # the record batches' Arrow schema (None: no row)
     # the archive side's checksums (restore_hash.BucketSums), computed by the readers while PostgreSQL loads,
     # or why they could not be (None, None: not asked for)
     hash_sums: object = None
@@ -280,13 +290,14 @@ def release_memory_promptly() -> None:
 
 
 def split_tasks(tasks: list, streams: int) -> list[list[tuple[int, object]]]:
-    """The data files in order, cut into up to ``streams`` contiguous groups of about equal row counts."""
+    """The data files in order, cut into up to ``streams`` contiguous groups of about equal row counts (a file
+    goes to the group its middle row falls in)."""
     streams = max(1, min(streams, len(tasks)))
     total = sum(t.file.record_count for t in tasks) or 1
     groups: list[list] = [[] for _ in range(streams)]
     seen = 0
     for i, t in enumerate(tasks):
-        g = min(streams - 1, seen * streams // total)
+        g = min(streams - 1, (2 * seen + t.file.record_count) * streams // (2 * total))
         g = max(g, max((k for k in range(streams) if groups[k]), default=0))  # contiguous, in order
         groups[g].append((i, t))
         seen += t.file.record_count
@@ -294,17 +305,32 @@ def split_tasks(tasks: list, streams: int) -> list[list[tuple[int, object]]]:
 
 
 def write(p: ArrowPlan, engine: Engine, conn: Connection, schema: str, table: str, names: list[str],
-          hash_plan=None) -> tuple:  # fmt: skip
+          hash_plan=None, encoders=None) -> tuple:  # fmt: skip
     """COPY every row of the snapshot into ``schema.table``: the data files are cut into two contiguous groups
-    (split_tasks), each read in order by its own reader and streamed into its own COPY; with ``hash_plan``
+    (split_tasks), each read in order by its own reader and streamed into its own COPY — in PostgreSQL's binary
+    format when ``encoders`` (restore_binary.py), else its text format; with ``hash_plan``
     (restore_hash.Plan) each reader also hashes every batch it handed over while PostgreSQL loads it (the
-    archive side of the checksums). Returns (the archive's batches in data file order, kept for the
-    comparison, with the checksums; the summary)."""
-    release_memory_promptly()
+    archive side of the checksums) and sums the summed columns, and no batch is kept (``reload`` reads them
+    again when the values are compared after all); without it every batch is kept for the comparison.
+    Returns (the Loaded: the batches in data file order or none, the checksums, the sums; the summary)."""
+    if hash_plan is None:  # every batch is kept: the memory goes back as soon as they are dropped
+        release_memory_promptly()
     columns = ", ".join(engine.quote(n) for n in names)
     sql = f"COPY {engine.table_ref(schema, table)} ({columns}) FROM STDIN"  # the text format
+    if encoders is not None:
+        from . import restore_binary
+
+        sql += " (FORMAT binary)"
+        build = partial(restore_binary.binary_batch, encoders)
+    else:
+        build = text_batch
     groups = split_tasks(p.tasks, WRITE_STREAMS)
     per_task: dict[int, list] = {}
+    keep = hash_plan is None
+    summed = [] if keep else [(i, f.name) for i, f in enumerate(hash_plan.fields) if f.sum_sql]
+    partials: dict[str, list] = {name: [] for _, name in summed}
+    counted = [0]
+    first_schema: list = []
     stop = threading.Event()
     lock = threading.Lock()
     read_seconds, csv_seconds = [0.0], [0.0]
@@ -320,12 +346,16 @@ def write(p: ArrowPlan, engine: Engine, conn: Connection, schema: str, table: st
 
     def produce(group: list, q: queue.Queue) -> None:
         spent = formatting = hashed = 0.0
+        rows = 0
+        mine: dict[str, list] = {name: [] for _, name in summed}
         sums = None
         if hash_plan is not None:
             from . import restore_hash
 
             sums = restore_hash.BucketSums()
         try:
+            if encoders is not None:
+                put(q, restore_binary.HEADER)
             for i, task in group:
                 if stop.is_set():
                     break
@@ -338,9 +368,15 @@ def write(p: ArrowPlan, engine: Engine, conn: Connection, schema: str, table: st
                     if batch is None:
                         break
                     if batch.num_rows:
-                        kept.append(batch)
+                        rows += batch.num_rows
+                        if not first_schema:
+                            first_schema.append(batch.schema)
+                        if keep:
+                            kept.append(batch)
+                        for ci, name in summed:
+                            mine[name].append(_partial(batch.column(ci)))
                         t0 = time.monotonic()
-                        text = text_batch(batch)
+                        text = build(batch)
                         formatting += time.monotonic() - t0
                         put(q, text)
                         if sums is not None:
@@ -350,10 +386,15 @@ def write(p: ArrowPlan, engine: Engine, conn: Connection, schema: str, table: st
                             except restore_hash.Unhashable as exc:
                                 hashing["error"], sums = str(exc), None
                             hashed += time.monotonic() - t0
+            if encoders is not None and not stop.is_set():
+                put(q, restore_binary.TRAILER)
         except BaseException as exc:  # noqa: BLE001 — handed to its COPY stream, which fails with it
             put(q, exc)
         finally:
             with lock:
+                counted[0] += rows
+                for name, parts in mine.items():
+                    partials[name].extend(parts)
                 read_seconds[0] += spent
                 csv_seconds[0] += formatting
                 hashing["seconds"] += hashed
@@ -385,9 +426,14 @@ def write(p: ArrowPlan, engine: Engine, conn: Connection, schema: str, table: st
             stop.set()
             for f in producers:
                 f.result()
-    loaded = Loaded([b for i in sorted(per_task) for b in per_task[i]])
-    loaded.rows = sum(b.num_rows for b in loaded.batches)
-    loaded.streams = [(x, [b for i, _ in g for b in per_task.get(i, [])]) for x, g in zip(xids, groups, strict=True)]
+    loaded = Loaded([b for i in sorted(per_task) for b in per_task[i]], plan=p, groups=list(zip(xids, groups)))
+    loaded.rows = counted[0]
+    loaded.schema = first_schema[0] if first_schema else None
+    if keep:
+        loaded.streams = [(x, [b for i, _ in g for b in per_task.get(i, [])]) for x, g in loaded.groups]
+    else:
+        types = {f.name: f.type for f in arrow_schema(p)}
+        loaded.aggregates = {name: _final(partials[name], types[name]) for _, name in summed}
     if hash_plan is not None:
         loaded.hash_error, loaded.hash_seconds = hashing["error"], hashing["seconds"]
         if loaded.hash_error is None:
@@ -399,12 +445,26 @@ def write(p: ArrowPlan, engine: Engine, conn: Connection, schema: str, table: st
         "data_files": len(p.tasks),
         "data_bytes": p.data_bytes,
         "copy_streams": len(groups),
+        "copy_format": "text" if encoders is None else "binary",
         "rows": loaded.rows,
         "archive_read_seconds": round(read_seconds[0], 3),  # summed over the readers
-        "csv_seconds": round(csv_seconds[0], 3),  # summed over the readers, which format while PostgreSQL loads
+        # summed over the readers, which build the COPY data (text or binary) while PostgreSQL loads it
+        "csv_seconds": round(csv_seconds[0], 3),
         "hash_seconds": round(hashing["seconds"], 3),  # summed over the readers: the archive side's checksums
         "copy_seconds": round(time.monotonic() - started, 3),
     }
+
+
+def reload(loaded: Loaded) -> None:
+    """Reads the written snapshot's record batches again, per COPY stream in the order it sent them (the same
+    data files in the same order give the same batches): for the values path after a write that kept none."""
+    loaded.streams = []
+    per_task: dict[int, list] = {}
+    for xid, group in loaded.groups:
+        for i, task in group:
+            per_task[i] = [b for b in _record_batches(loaded.plan, task) if b.num_rows]
+        loaded.streams.append((xid, [b for i, _ in group for b in per_task[i]]))
+    loaded.batches = [b for i in sorted(per_task) for b in per_task[i]]
 
 
 # ---- read back and compare -------------------------------------------------------------------------
@@ -560,23 +620,45 @@ def _combined(arr):
 
 
 LOW32 = (1 << 32) - 1
+EXACT = Context(prec=100)  # decimal arithmetic that never rounds these sums (below 10^40)
+
+
+def _partial(arr) -> tuple[int, int | None]:
+    """(the non-NULL count, the exact sum as a Python integer — of the unscaled values for a decimal up to 28
+    digits; None for another type) of one column's values: parts of a column that ``_final`` adds up."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    t, count = arr.type, len(arr) - arr.null_count
+    if pa.types.is_int64(t):  # summed as high and low 32-bit halves: no int64 sum can overflow
+        hi, lo = pc.sum(pc.shift_right(arr, 32)).as_py() or 0, pc.sum(pc.bit_wise_and(arr, LOW32)).as_py() or 0
+        return count, (hi << 32) + lo
+    if pa.types.is_integer(t):
+        return count, pc.sum(arr.cast(pa.int64())).as_py() or 0
+    if pa.types.is_decimal(t) and t.precision <= 28:  # a 128-bit sum: exact below 10^38
+        total = pc.sum(arr).as_py()
+        return count, 0 if total is None else int(total.scaleb(t.scale, context=EXACT))
+    return count, None
+
+
+def _final(parts: list, t) -> dict:
+    """The non-NULL count and (integers, decimals up to 28 digits) the exact sum of a column from its parts."""
+    import pyarrow as pa
+
+    count = sum(c for c, _ in parts)
+    agg = {"non_null_count": count}
+    total = sum(s or 0 for _, s in parts)
+    if pa.types.is_integer(t):
+        agg["sum"] = str(total)
+    elif pa.types.is_decimal(t) and t.precision <= 28:  # the decimal's text at its scale, as PostgreSQL prints it
+        agg["sum"] = format(Decimal(total).scaleb(-t.scale, context=EXACT), "f") if count else None
+    return agg
 
 
 def _aggregate(arr, t) -> dict:
     """The non-NULL count and (integers, decimals up to 28 digits) the exact sum of one column (raw values)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    agg = {"non_null_count": len(arr) - arr.null_count}
-    if pa.types.is_int64(t):  # summed as high and low 32-bit halves: no int64 sum can overflow
-        hi, lo = pc.sum(pc.shift_right(arr, 32)).as_py() or 0, pc.sum(pc.bit_wise_and(arr, LOW32)).as_py() or 0
-        agg["sum"] = str((hi << 32) + lo)
-    elif pa.types.is_integer(t):
-        agg["sum"] = str(pc.sum(arr.cast(pa.int64())).as_py() or 0)
-    elif pa.types.is_decimal(t) and t.precision <= 28:  # a 128-bit sum: exact below 10^38
-        total = pc.sum(arr).as_py()
-        agg["sum"] = None if total is None else format(total, "f")
-    return agg
+    chunks = arr.chunks if hasattr(arr, "chunks") else [arr]
+    return _final([_partial(c) for c in chunks] or [(0, 0)], t)
 
 
 def _key_order(table, schema_by_name, key: list[str], restored_side: bool):
@@ -811,6 +893,7 @@ def key_statements(engine: Engine, schema: str, staging: str, key: list[str]) ->
 
 
 VALIDATIONS = ("checksums", "values")
+COPY_FORMATS = ("auto", "text")
 
 
 def validate_and_index(
@@ -896,12 +979,11 @@ def _validate_by_checksums(engine, conn, schema, staging, src, loaded, archive_s
             except restore_hash.Unhashable as exc:
                 sums, hash_s, unhashable = None, 0.0, str(exc)
         t0 = time.monotonic()
-        archive_aggs = {}
+        archive_aggs = dict(loaded.aggregates or {})  # summed while writing, or from the kept batches
         for i, f in enumerate(archive_schema):
-            if not hp.fields[i].sum_sql:
-                continue
-            chunks = [b.column(i) for b in loaded.batches]
-            archive_aggs[f.name] = _aggregate(pa.chunked_array(chunks, type=f.type), f.type)
+            if hp.fields[i].sum_sql and f.name not in archive_aggs:
+                chunks = [b.column(i) for b in loaded.batches]
+                archive_aggs[f.name] = _aggregate(pa.chunked_array(chunks, type=f.type), f.type)
         agg_s = time.monotonic() - t0
         restored = pg_future.result()
         restored = unhashable or restored
@@ -922,6 +1004,10 @@ def _validate_values(engine, conn, schema, staging, src, loaded, archive_schema,
     import pyarrow as pa
 
     result: dict = {"method": "arrow"}
+    if loaded.batches == [] and loaded.rows:  # the write kept none (it computed checksums): read them again
+        t0 = time.monotonic()
+        reload(loaded)
+        result["archive_reread_seconds"] = round(time.monotonic() - t0, 3)
     with ThreadPoolExecutor(max_workers=1) as pool:
         index_future = pool.submit(_build_index, conn, index_sql)
         t0 = time.monotonic()

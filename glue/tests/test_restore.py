@@ -85,6 +85,8 @@ def test_every_postgres_type_is_restored_with_its_type_and_values(spark, pg_db, 
     summary, code = do_restore(spark, pg_connection, pg_schema, "types", "types_back", write_path=write_path)
     assert code == 0 and summary["status"] == "restored", summary.get("validation", {}).get("mismatches")
     assert summary["write"]["path"] == write_path
+    if write_path == "arrow":  # n_38_10 is the first column with no binary COPY form here (beyond 18 digits)
+        assert summary["write"]["copy_format"] == "text" and summary["copy_format_text"].startswith("column n_38_10: ")
     assert summary["validation"]["status"] == "passed"
     assert summary["rows"] == len(pg_types.ROWS)
     assert all(c["from_lineage"] for c in summary["columns"]), summary["columns"]
@@ -441,43 +443,55 @@ TEXTS = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize("quote", [False, True], ids=["csv_writer_joins", "arrow_joins"])
+@pytest.mark.parametrize(
+    "quote,copy_format",
+    [(False, "text"), (True, "text"), (True, "auto")],
+    ids=["csv_writer_joins", "arrow_joins", "binary"],
+)
 def test_texts_with_tabs_newlines_backslashes_and_null_markers_round_trip_on_the_arrow_path(
-    spark, pg_db, pg_connection, pg_schema, quote
+    spark, pg_db, pg_connection, pg_schema, quote, copy_format
 ):
     """Every text and bytea comes back byte for byte through COPY's text format, on both of its joins (a ``"``
-    in a batch makes Arrow join the fields instead of pyarrow's CSV writer); NULL stays apart from ``\\N``."""
+    in a batch makes Arrow join the fields instead of pyarrow's CSV writer), and through the binary format;
+    NULL stays apart from ``\\N``."""
     texts = [*TEXTS, 'say "hi"'] if quote else TEXTS
     pg_exec(pg_db, f'CREATE TABLE "{pg_schema}".texts (id int PRIMARY KEY, t text, v varchar(20), b bytea, f float8)')
     for i, t in enumerate(texts):
         raw = None if t is None else t.encode()
         pg_exec(pg_db, f'INSERT INTO "{pg_schema}".texts VALUES (%s, %s, %s, %s, %s)', (i, t, t, raw, i / 3))
     do_archive(spark, pg_connection, pg_schema, "texts", "texts-1")
-    summary, code = do_restore(spark, pg_connection, pg_schema, "texts", "texts_back", write_path="arrow")
+    summary, code = do_restore(spark, pg_connection, pg_schema, "texts", "texts_back", write_path="arrow",
+                               copy_format=copy_format)  # fmt: skip
     assert code == 0 and summary["write"]["path"] == "arrow" and summary["validation"]["status"] == "passed"
+    assert summary["write"]["copy_format"] == ("binary" if copy_format == "auto" else "text")
     got = pg_exec(pg_db, f'SELECT id, t, v, b, f FROM "{pg_schema}".texts_back ORDER BY id')
     assert [(r[0], r[1], r[2], None if r[3] is None else bytes(r[3]), r[4]) for r in got] == [
         (i, t, t, None if t is None else t.encode(), i / 3) for i, t in enumerate(texts)
     ]
 
 
+@pytest.mark.parametrize("validation_kind", ["values", "checksums"])
 @pytest.mark.parametrize("stream", [0, 1])
 def test_two_copy_streams_read_back_by_transaction_and_a_changed_row_of_either_is_named(
-    spark, pg_db, pg_connection, pg_schema, monkeypatch, stream
+    spark, pg_db, pg_connection, pg_schema, monkeypatch, stream, validation_kind
 ):
     """Two COPY streams (two data files): each stream's rows are read back by the transaction that wrote them
     and compared in the order sent; a row another session changed after the commit (a new row version, written
-    by another transaction) still fails the validation, named by its key, in either stream."""
+    by another transaction) still fails the validation, named by its key, in either stream. With checksums the
+    write keeps no batch: they differ, the archive's batches are read again per stream, and the key is named."""
     rows = 20_000
     small_table(pg_db, pg_schema, rows=rows)
     out = archive(spark, ArchiveRequest(connection=pg_connection, schema=pg_schema, table="ledger", run_id="two-1",
                                         catalog=CATALOG, database=DB, num_partitions=2))  # fmt: skip
     assert out["status"] == "archived"
     summary, code = do_restore(spark, pg_connection, pg_schema, "ledger", "ledger_two", write_path="arrow",
-                               arrow_validation="values")  # fmt: skip
+                               arrow_validation=validation_kind)  # fmt: skip
     assert code == 0 and summary["validation"]["status"] == "passed"
     assert summary["write"]["copy_streams"] == 2, summary["write"]
-    assert summary["validation"]["rows"]["read_back_order"] != "all rows sorted by key"
+    if validation_kind == "values":
+        assert summary["validation"]["rows"]["read_back_order"] != "all rows sorted by key"
+    else:
+        assert summary["validation"]["method"] == "arrow_checksums"
     assert pg_exec(pg_db, f'SELECT count(*), sum(id) FROM "{pg_schema}".ledger_two') == [(rows, rows * (rows + 1) // 2)]
 
     key = 7 if stream == 0 else rows - 7
@@ -485,8 +499,13 @@ def test_two_copy_streams_read_back_by_transaction_and_a_changed_row_of_either_i
     sql = f'UPDATE "{pg_schema}"."{staging}" SET note = \'forged\' WHERE id = {key}'
     monkeypatch.setitem(TEST_HOOKS, "before_validate", lambda: pg_exec(pg_db, sql))
     summary, code = do_restore(spark, pg_connection, pg_schema, "ledger", "ledger_tampered", write_path="arrow",
-                               arrow_validation="values")  # fmt: skip
+                               arrow_validation=validation_kind)  # fmt: skip
     assert code == 1 and summary["validation"]["status"] == "failed"
+    if validation_kind == "checksums":
+        assert (
+            summary["validation"]["checksums"]["status"] == "failed"
+            and "archive_reread_seconds" in summary["validation"]
+        )
     assert [(k["key"], k["kind"], k.get("columns")) for k in summary["validation"]["rows"]["keys"]] == [
         ({"id": key}, "changed", ["note"])
     ]

@@ -39,7 +39,10 @@ export function renderRestore(s: Summary): string {
     if (s.write && typeof s.write === 'object') {
       const w = s.write as Record<string, unknown>;
       const fallback = s.arrow_not_used ? ` (arrow not used: ${s.arrow_not_used})` : '';
-      lines.push(`  write path ${w.path}${fallback}`);
+      const format = w.copy_format
+        ? `, COPY ${w.copy_format} format${s.copy_format_text && s.copy_format_text !== '--copy_format text' ? ` (${s.copy_format_text})` : ''}`
+        : '';
+      lines.push(`  write path ${w.path}${format}${fallback}`);
     }
     if (s.stale_staging_dropped) lines.push(`  dropped ${s.stale_staging_dropped}, left by an earlier killed restore`);
     if (s.status !== 'restored') lines.push(`  the rows are kept in ${t.schema}.${s.staging_table}; a rerun drops it`);

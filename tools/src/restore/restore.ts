@@ -76,6 +76,7 @@ export interface RestoreOptions {
   restoreSecret?: string;
   writePath?: 'auto' | 'arrow' | 'copy' | 'jdbc';
   arrowValidation?: 'checksums' | 'values';
+  copyFormat?: 'auto' | 'text';
   python?: string;
   logFile?: string;
   env?: NodeJS.ProcessEnv;
@@ -123,6 +124,7 @@ export function restoreJobArgs(db: DatabaseConfig, settings: OffloadSettings, o:
     ...(o.asOfSnapshot !== undefined ? ['--as_of_snapshot', o.asOfSnapshot] : []),
     ...(o.writePath ? ['--write_path', o.writePath] : []),
     ...(o.arrowValidation ? ['--arrow_validation', o.arrowValidation] : []),
+    ...(o.copyFormat ? ['--copy_format', o.copyFormat] : []),
     ...(o.dryRun ? ['--dry_run', 'true'] : []),
   ];
 }

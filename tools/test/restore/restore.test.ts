@@ -71,9 +71,12 @@ test('job arguments: archive names, target address and the restore credential re
     warehouse: '/w',
     writePath: 'arrow',
     arrowValidation: 'values',
+    copyFormat: 'text',
   });
   assert.is(argOf(checked, '--write_path'), 'arrow');
   assert.is(argOf(checked, '--arrow_validation'), 'values');
+  assert.is(argOf(checked, '--copy_format'), 'text');
+  assert.not.ok(same.includes('--copy_format')); // the job's default (auto)
   const withSecret = restoreCredentialReference(DB, { secret: 'acme/ledger-restore', region: 'eu-west-1' });
   assert.equal(withSecret.sources.at(-1), {
     kind: 'secrets_manager',
@@ -151,15 +154,20 @@ scope:
     assert.match(first.stdout, `restored: archive_${name}.${schema}__txn_202001`);
     assert.match(first.stdout, '120 rows; validation passed');
     assert.match(first.stdout, 'row hashes summed per bucket by PostgreSQL and by the job'); // the default
-    assert.match(first.stdout, 'write path arrow'); // auto: PostgreSQL with a key, no delete files
+    assert.match(first.stdout, 'write path arrow, COPY binary format'); // auto: PostgreSQL with a key, no delete files
     assert.not.match(first.stdout + first.stderr, c.password);
     const rows = await pgAdmin((db) =>
       db.query(`SELECT count(*)::int AS n, sum(amount)::text AS s FROM "${schema}".txn_back`),
     );
     assert.equal(rows.rows[0], { n: 120, s: `${(1.5 * 120 * 121) / 2}.00` });
 
-    const values = await cli([...args.slice(0, -1), 'txn_back_values', '--arrow-validation', 'values'], dir, creds);
+    const values = await cli(
+      [...args.slice(0, -1), 'txn_back_values', '--arrow-validation', 'values', '--copy-format', 'text'],
+      dir,
+      creds,
+    );
     assert.is(values.status, 0, values.stdout + values.stderr);
+    assert.match(values.stdout, 'write path arrow, COPY text format\n');
     assert.match(values.stdout, '120 rows; validation passed');
     assert.match(values.stdout, 'every value compared by key');
     const again = await cli([...args, '--format', 'json'], dir, creds);

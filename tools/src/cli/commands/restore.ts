@@ -15,6 +15,7 @@ interface RestoreCliOptions {
   restoreSecret?: string;
   writePath: 'auto' | 'arrow' | 'copy' | 'jdbc';
   arrowValidation: 'checksums' | 'values';
+  copyFormat: 'auto' | 'text';
   format: 'text' | 'json';
   root?: string;
 }
@@ -46,7 +47,8 @@ export function registerRestore(program: Command): void {
     .addOption(
       new Option(
         '--write-path <path>',
-        'arrow (PostgreSQL: Arrow-built text into COPY FROM STDIN, every value read back and compared), ' +
+        'arrow (PostgreSQL: COPY FROM STDIN of binary or text rows built from the archive in Arrow, validated ' +
+          'against the archive), ' +
           'copy (Spark COPY text files / LOAD DATA) or jdbc; auto picks arrow, else copy, when it can',
       )
         .choices(['auto', 'arrow', 'copy', 'jdbc'])
@@ -60,6 +62,15 @@ export function registerRestore(program: Command): void {
       )
         .choices(['checksums', 'values'])
         .default('checksums'),
+    )
+    .addOption(
+      new Option(
+        '--copy-format <format>',
+        "arrow path: auto (PostgreSQL's binary COPY format, built from the archive's Arrow data, when every " +
+          'column has one; else the text format) or text',
+      )
+        .choices(['auto', 'text'])
+        .default('auto'),
     )
     .addOption(
       new Option('--format <format>', 'text, or json (the job summary)').choices(['text', 'json']).default('text'),
@@ -87,6 +98,7 @@ no such archive or snapshot) or a usage error.`,
         catalogType: o.catalogType,
         writePath: o.writePath,
         arrowValidation: o.arrowValidation,
+        copyFormat: o.copyFormat,
         ...(o.asOfSnapshot !== undefined ? { asOfSnapshot: o.asOfSnapshot } : {}),
         ...(o.dryRun ? { dryRun: true } : {}),
         ...(o.restoreSecret ? { restoreSecret: o.restoreSecret } : {}),
