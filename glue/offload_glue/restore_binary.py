@@ -47,7 +47,7 @@ def _encoder(p, t) -> tuple[Encoder | None, str | None]:
     import pyarrow as pa
 
     k = p.copy_kind
-    if k in INT_RANGES and pa.types.is_integer(t):
+    if k in INT_RANGES and pa.types.is_signed_integer(t):
         return Encoder(p.name, k, INT_RANGES[k][1]), None
     if k == "float4" and pa.types.is_float32(t):
         return Encoder(p.name, k, 4), None

@@ -168,6 +168,7 @@ def test_a_value_the_restored_column_cannot_hold_names_the_column():
         (("u", "text", "uuid"), pa.string()),
         (("f", "float4", "real"), pa.float64()),
         (("t", "timestamp", "timestamp without time zone"), pa.timestamp("ns")),
+        (("u", "int8", "bigint"), pa.uint64()),  # an unsigned value could exceed bigint: the text path checks it
     ],
 )
 def test_columns_without_a_binary_form_here_are_named(plan, arrow_type):
