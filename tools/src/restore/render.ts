@@ -39,9 +39,9 @@ export function renderRestore(s: Summary): string {
     if (s.write && typeof s.write === 'object') {
       const w = s.write as Record<string, unknown>;
       const fallback = s.arrow_not_used ? ` (arrow not used: ${s.arrow_not_used})` : '';
-      const format = w.copy_format
-        ? `, COPY ${w.copy_format} format${s.copy_format_text && s.copy_format_text !== '--copy_format text' ? ` (${s.copy_format_text})` : ''}`
-        : '';
+      const why = s.copy_format_text; // why the text format, unless asked for it
+      const reason = why && why !== '--copy_format text' ? ` (${why})` : '';
+      const format = w.copy_format ? `, COPY ${w.copy_format} format${reason}` : '';
       lines.push(`  write path ${w.path}${format}${fallback}`);
     }
     if (s.stale_staging_dropped) lines.push(`  dropped ${s.stale_staging_dropped}, left by an earlier killed restore`);
