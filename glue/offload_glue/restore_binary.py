@@ -19,10 +19,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .engines import PG_EPOCH_MICROS
+
 HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"  # signature, flags, no extension
 TRAILER = b"\xff\xff"  # a field count of -1
-PG_EPOCH_DAYS = 10957  # 2000-01-01 in days since 1970-01-01
-PG_EPOCH_MICROS = PG_EPOCH_DAYS * 86_400_000_000
+PG_EPOCH_DAYS = PG_EPOCH_MICROS // 86_400_000_000  # 2000-01-01 in days since 1970-01-01
 NUMERIC_NEG = 0x4000
 MAX_NUMERIC_DIGITS = 18  # unscaled values fit 64 bits
 TEXT_TYPES = re.compile(r"^(text|character varying(\(\d+\))?|character(\(\d+\))?|bpchar)$")
