@@ -12,6 +12,9 @@ Arguments: the archive job's source and catalog arguments, plus
             --max_reported_keys (20) --split_column --num_partitions --fetch_size --result_path
             --row_hash_method (auto: per-bucket checksums computed by a PostgreSQL 14+ source where it can,
             rows streamed only for differing buckets; stream: every row streamed and hashed by Spark)
+            --validation_engine (auto: a PostgreSQL source's full validation runs without Spark where it
+            applies — no JVM is started when it passes — and with Spark otherwise or on any difference, which
+            names the keys; spark; arrow: without Spark or an error saying why not; see validate_arrow.py)
 Prints the result; exit 0 when passed, 1 on a mismatch, 2 on a user error, 3 on a bug.
 """
 
@@ -23,7 +26,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from offload_glue import timings  # noqa: E402  (first: its clock starts the split)
 from offload_glue.cli import COMMON, SOURCE, opt_int, resolve_args, run, source_connection, spark_for  # noqa: E402
 from offload_glue.storage import record_path, write_json  # noqa: E402
+from offload_glue.user_errors import on_glue  # noqa: E402
 from offload_glue.validate import ValidateRequest, validate  # noqa: E402
+from offload_glue.validate_arrow import CatalogSpec  # noqa: E402
 
 timings.mark("imports")
 
@@ -37,14 +42,23 @@ OPTIONAL = [
     "fetch_size",
     "result_path",
     "row_hash_method",
+    "validation_engine",
 ]
 
 
 def main(argv: list[str] | None = None):
     args = resolve_args(argv or sys.argv, ["source_schema", "source_table"], COMMON + SOURCE + OPTIONAL, job="validate")
-    spark = spark_for(args, "offload-validate")
+    engine = (args.get("validation_engine") or "auto").lower()
+    # locally the Spark session starts only if the Spark validation runs; on Glue it is already running
+    started: list = [] if engine != "spark" and not on_glue() else [spark_for(args, "offload-validate")]
+
+    def spark():
+        if not started:
+            started.append(spark_for(args, "offload-validate"))
+        return started[0]
+
     req = ValidateRequest(
-        connection=source_connection(args, spark),
+        connection=source_connection(args, started[0] if started else None),
         schema=args["source_schema"],
         table=args["source_table"],
         catalog=args["catalog"],
@@ -57,13 +71,16 @@ def main(argv: list[str] | None = None):
         num_partitions=opt_int(args.get("num_partitions")) or 0,
         fetch_size=opt_int(args.get("fetch_size")) or 10000,
         row_hash_method=(args.get("row_hash_method") or "auto").lower(),
+        engine=engine,
     )
-    result = validate(spark, req)
+    if "warehouse" not in args:
+        spark()  # says what is missing
+    result = validate(spark, req, CatalogSpec(args["catalog"], args["catalog_type"], args["warehouse"]))
     path = record_path(
         args.get("result_path"), f"{result['archive_table']}.{result.get('run_id') or 'norun'}.validation.json"
     )
     if path:
-        result["result_record"] = write_json(spark, path, result)
+        result["result_record"] = write_json(started[0] if started else None, path, result)
     timings.mark("result_record")
     return result, 0 if result["status"] == "passed" else 1
 

@@ -49,6 +49,8 @@ HELP: dict[str, str] = {
     "result_path": "directory or .json path (local or s3://) for the validation record",
     "row_hash_method": "auto (default): per-bucket checksums computed by a PostgreSQL 14+ source, rows streamed only "
     "for differing buckets, else streamed; stream: every row streamed and hashed by Spark",
+    "validation_engine": "auto (default): a PostgreSQL source's full validation without Spark where it applies, "
+    "Spark otherwise or on any difference (naming the keys); spark; arrow: without Spark or an error",
     # purge
     "as_of": "purge decision date YYYY-MM-DD: default and latest today (UTC); an earlier date is stricter",
     "legal_hold": "the current config's legal hold, exactly true or false: archive records it, "
@@ -105,6 +107,7 @@ KINDS: dict[str, object] = {
     "as_of_snapshot": "int",
     "verbose": ("true", "false"),
     "row_hash_method": ("auto", "stream"),
+    "validation_engine": ("auto", "spark", "arrow"),
     "source_port": "int",
     "lower_bound": "int",
     "upper_bound": "int",

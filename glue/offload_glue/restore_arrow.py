@@ -145,7 +145,7 @@ def _record_batches(p: ArrowPlan, task):
     yield from scan.to_record_batches([task])
 
 
-def connect(conn: Connection, read_only: bool = False):
+def connect(conn: Connection, read_only: bool = False, application_name: str = "offload-restore"):
     import psycopg2
 
     # read-back sessions: read-only, and each scan from its first page (a synchronized scan would start where a
@@ -157,7 +157,7 @@ def connect(conn: Connection, read_only: bool = False):
         dbname=conn.database,
         user=conn.user,
         password=conn.password,
-        application_name="offload-restore",
+        application_name=application_name,
         client_encoding="UTF8",
         options=options,
     )

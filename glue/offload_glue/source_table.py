@@ -22,10 +22,16 @@ class SourceTable:
 
 
 def introspect(spark, connection: Connection, schema: str, table: str) -> SourceTable:
+    with JdbcSession(spark, engine_for(connection.engine), connection) as js:
+        return introspect_rows(js.query, connection, schema, table)
+
+
+def introspect_rows(query, connection: Connection, schema: str, table: str) -> SourceTable:
+    """The source table from the catalog rows ``query(sql, params)`` returns (tuples of strings, None for
+    NULL; ``?`` placeholders) — a JDBC session's or, without Spark, a psycopg2 cursor's."""
     engine = engine_for(connection.engine)
-    with JdbcSession(spark, engine, connection) as js:
-        rows = js.query(engine.columns_sql, (schema, table))
-        pk = [r[0] for r in js.query(engine.primary_key_sql, (schema, table))]
+    rows = query(engine.columns_sql, (schema, table))
+    pk = [r[0] for r in query(engine.primary_key_sql, (schema, table))]
     if not rows:
         raise OffloadError("source_table_not_found", f"source table {schema}.{table} not found (or has no columns)")
     plans, unsupported = [], []

@@ -6,6 +6,7 @@ like the catalog's (endpoint overrides and region from the environment, see sess
 from __future__ import annotations
 
 import json
+import os
 
 
 def _fs(spark, path: str):
@@ -125,6 +126,10 @@ def delete_tree(spark, path: str) -> None:
 
 
 def write_json(spark, path: str, record: dict) -> str:
+    """Write ``record`` to ``path`` (a local path, file:// or s3://); without a Spark session (``spark`` None)
+    through pyiceberg's file IO (pyarrow's file systems, the catalog's S3 settings)."""
+    if spark is None:
+        return _write_without_spark(path, json.dumps(record, indent=2, sort_keys=True, ensure_ascii=False))
     fs, hpath = _fs(spark, path)
     if isinstance(fs, _S3Files):
         fs.write(hpath, json.dumps(record, indent=2, sort_keys=True, ensure_ascii=False).encode("utf-8"))
@@ -135,6 +140,20 @@ def write_json(spark, path: str, record: dict) -> str:
     finally:
         out.close()
     return hpath.toString()
+
+
+def _write_without_spark(path: str, text: str) -> str:
+    from pyiceberg.io.pyarrow import PyArrowFileIO
+
+    from .restore_arrow import pyiceberg_properties
+
+    location = path.replace("s3a://", "s3://", 1)
+    if "://" not in location:
+        location = os.path.abspath(location)
+        os.makedirs(os.path.dirname(location), exist_ok=True)
+    with PyArrowFileIO(pyiceberg_properties()).new_output(location).create(overwrite=True) as out:
+        out.write(text.encode("utf-8"))
+    return path if "://" in path else location
 
 
 def record_path(base: str | None, file_name: str) -> str | None:

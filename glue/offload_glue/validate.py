@@ -118,6 +118,10 @@ class ValidateRequest:
     # "auto": the source database computes per-bucket checksums where it can (source_checksum.py) and only
     # differing buckets stream rows; "stream": every row's canonical texts are streamed and hashed by Spark
     row_hash_method: str = "auto"
+    # "auto": a PostgreSQL source's full validation runs without Spark where it applies (validate_arrow.py),
+    # Spark otherwise and whenever that path finds anything but a pass; "spark": always Spark; "arrow": only
+    # without Spark (an error names why it does not apply)
+    engine: str = "auto"
 
 
 # ---- the source side -----------------------------------------------------------------------------
@@ -499,10 +503,33 @@ def _row_hash_method(spark, src, req: ValidateRequest):
     return SOURCE_CHECKSUM, None, cs
 
 
-def validate(spark, req: ValidateRequest) -> dict:
+def validate(spark, req: ValidateRequest, catalog_spec=None) -> dict:
+    """The validation result. ``spark``: a Spark session, or a function returning one, called only when the
+    Spark validation runs (a job run as a program starts no JVM when the arrow path passes); ``catalog_spec``:
+    validate_arrow.CatalogSpec (None: the session's catalog)."""
+    from . import validate_arrow
+
+    if req.engine not in validate_arrow.ENGINES:
+        raise OffloadError(
+            "bad_argument", f"validation engine {req.engine!r}: expected one of {', '.join(validate_arrow.ENGINES)}"
+        )
     with localcontext() as ctx:
         ctx.prec = 100  # exact Decimal totals of wide sums, without touching the caller's context
-        return _validate(spark, req)
+        reason = None
+        if req.engine != validate_arrow.SPARK:
+            if catalog_spec is None and not callable(spark):
+                catalog_spec = validate_arrow.catalog_of(spark, req.catalog)
+            result, reason = validate_arrow.validate_arrow(req, catalog_spec)
+            timings.mark("arrow_validation")
+            if result is not None:
+                return result
+            if req.engine == validate_arrow.ARROW:
+                raise OffloadError("arrow_validation_not_applicable", f"validation engine arrow: {reason}")
+        result = _validate(spark() if callable(spark) else spark, req)
+        result["engine"] = validate_arrow.SPARK
+        if reason:
+            result["engine_reason"] = reason
+        return result
 
 
 def _validate(spark, req: ValidateRequest) -> dict:

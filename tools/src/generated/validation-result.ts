@@ -4,7 +4,8 @@
  * Written by glue/validate_table.py for the report step: the comparison of an Iceberg archive with its source table.
  * The row count and column aggregates (non-NULL counts, exact sums, float min/max) on the source side are computed by
  * the source database in SQL; row hashes and text-length sums are computed by Spark over the canonical texts the source
- * database produces, and over the archive.
+ * database produces, and over the archive. Where no Spark is needed (engine arrow), the archive's side is computed by
+ * the job's own process with pyarrow over the data files.
  */
 export interface ValidationResultRecord {
   /**
@@ -246,6 +247,16 @@ export interface ValidationResultRecord {
      */
     method_reason?: string;
   };
+  /**
+   * What computed the archive's side: arrow (no Spark: the source database's SQL against pyarrow's reading of the data
+   * files, used for a PostgreSQL source's full validation and only when everything agrees) or spark (every other case,
+   * and every failed validation, whose report names the keys).
+   */
+  engine?: 'arrow' | 'spark';
+  /**
+   * Why the Spark validation ran instead of the arrow path (with engine spark; absent when Spark was asked for).
+   */
+  engine_reason?: string;
   /**
    * Set when the archive's data could not be read: the damaged data files of the validated snapshot.
    */
