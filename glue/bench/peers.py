@@ -513,6 +513,8 @@ def tamper_runs(bench: Bench, classes: list[str], rows: int) -> dict:
                     "caught": result.get("status") == "failed",
                     "key_named": f'"l_id": "{key_id}"' in keys or f'"l_id": {key_id}' in keys,
                     "mismatches": result.get("mismatches"),
+                    "engine": result.get("engine"),
+                    "engine_reason": result.get("engine_reason"),
                     "seconds": round(ours["seconds"], 2),
                 },
                 "reladiff": {
@@ -649,6 +651,8 @@ def main() -> int:
             clean = (last.get("result") or {}).get("status") == "passed" if "ours" in name else (
                 last["exit_code"] == 0 and not last["error"] and not last["output"].strip())  # fmt: skip
             exact[name] = {"exact": clean, "differs": [] if clean else ["reported differences on an exact archive"]}
+            if "ours" in name:  # which validation engine decided (validate_arrow.py: arrow, else spark)
+                exact[name]["engine"] = (last.get("result") or {}).get("engine")
     tampers = {}
     classes = [c.strip() for c in args.tampers.split(",") if c.strip() and c.strip() != "none"]
     if classes and "tamper" not in skip and "pg" not in skip:

@@ -54,14 +54,15 @@ def main() -> int:
         print(f"[warm] {name}: {times[name][-1]:.2f} s", file=sys.stderr, flush=True)
         return out
 
-    status = None
+    status = engine = None
     for i in range(args.repeat):
         for engine, conn in (("pg", pg), ("my", my)):
             req = ArchiveRequest(connection=conn, schema=args.schema, table=args.table, run_id=f"warm-{i}-{engine}",
                                  database=f"warm_{engine}")  # fmt: skip
             timed(f"{engine}: ours archive_table.py", lambda req=req: archive(spark, req))
         vreq = ValidateRequest(connection=pg, schema=args.schema, table=args.table, database="warm_pg")
-        status = timed("pg: ours validate_table.py", lambda vreq=vreq: validate(spark, vreq))["status"]
+        result = timed("pg: ours validate_table.py", lambda vreq=vreq: validate(spark, vreq))
+        status, engine = result["status"], result.get("engine")
     spark.stop()
     out = {
         "startup_seconds": round(startup, 2),
@@ -72,6 +73,7 @@ def main() -> int:
         "samples_seconds": {k: [round(x, 2) for x in v] for k, v in times.items()},
         "medians": {k: round(statistics.median(v), 2) for k, v in times.items()},
         "validation_status": status,
+        "validation_engine": engine,
     }
     print(json.dumps(out))
     return 0

@@ -6,8 +6,8 @@ and the driver computing the same over the archive's record batches it has just 
 The row hash is source_checksum.py's (PostgreSQL's built-in, seeded extended hash functions per field, the
 fields XORed, the XOR mixed once more), over the forms the archive holds: integers, booleans (as int4),
 dates and timestamps (PostgreSQL's days and microseconds since 2000), numerics (their base-10000 digits; the
-sign through the seed; a value beyond 64 bits: the values path), floats by their bit pattern (NaN canonical,
--0 apart from 0), char(n) (its characters and, as a second field, its byte length: the padding), bytea as hex
+sign through the seed; over 18 digits: the plain text at the archive's scale), floats by their bit pattern (NaN
+canonical, -0 apart from 0), char(n) (its characters and, as a second field, its byte length: the padding), bytea as hex
 text, and every other column archived as a string by the text PostgreSQL gives for it (the archive job's own
 select_sql: json, uuid, interval, arrays … compare by their exact text). Per bucket (the row hash's low 12 bits) both
 sides give the row count and the exact sum of the row hashes, so a changed, missing, duplicated, extra or
@@ -40,7 +40,7 @@ class Unhashable(Exception):
 @dataclass(frozen=True)
 class Field:
     name: str
-    kind: str  # int | date | ts | num | float4 | float8 | text | bpchar | hex
+    kind: str  # int | date | ts | num | numtext | float4 | float8 | text | bpchar | hex
     sql: str  # PostgreSQL: the field's part of the XOR (a NULL: null_field)
     scale: int = 0
     sum_sql: str | None = None  # the value summed exactly (integers, decimals up to 28 digits), else None
@@ -69,7 +69,14 @@ def _field(p, t, i: int, quote):
     if pa.types.is_timestamp(t) and t.unit == "us" and p.canon_kind == "timestamp":
         arg = f"({q} AT TIME ZONE 'UTC')" if p.archive_type == "timestamp" else q
         return Field(p.name, "ts", f"timestamp_hash_extended({arg}, {seed})"), None
-    if pa.types.is_decimal128(t) and p.canon_kind == "decimal":  # values beyond 64 bits: field_hashes refuses
+    if pa.types.is_decimal128(t) and p.canon_kind == "decimal" and t.precision > 18:
+        # beyond 64 bits: the plain text at the archive's scale (a value the cast would change hashes otherwise)
+        e = p.select_sql.removesuffix("::text")
+        cast = f"({e})::numeric({t.precision},{t.scale})"
+        text = f"CASE WHEN {cast} = {e} THEN ({cast})::text ELSE ({e})::text || ' inexact' END"
+        sum_sql = e if t.precision <= 28 else None
+        return Field(p.name, "numtext", f'hashtextextended(({text}) COLLATE "C", {seed})', t.scale, sum_sql), None
+    if pa.types.is_decimal128(t) and p.canon_kind == "decimal":
         e = p.select_sql.removesuffix("::text")
         sql = f"hash_numeric_extended({e}, CASE WHEN {e} < 0 THEN {h.negative_seed(i)} ELSE {seed} END)"
         return Field(p.name, "num", sql, scale=t.scale, sum_sql=e if t.precision <= 28 else None), None
@@ -174,6 +181,8 @@ def field_hashes(fld: Field, arr, i: int):
     else:
         if k == "hex":
             arr = hex_text(arr, "")
+        elif k == "numtext":
+            arr = decimal_text(arr)
         data, starts, lengths = _string_parts(arr)
         if k == "bpchar":
             out = h.hash_bytes(data, starts, _trimmed(data, starts, lengths), seed)
@@ -183,6 +192,22 @@ def field_hashes(fld: Field, arr, i: int):
     if arr.null_count:
         out = np.where(np.asarray(arr.is_valid()), out, np.uint64(h.null_field(i)))
     return out
+
+
+def decimal_text(arr):
+    """A decimal column's values as PostgreSQL prints a numeric of the same scale: plain digits, never Arrow's
+    scientific notation (``0E-10``, which it uses below 10^-6)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = arr.cast(pa.string())
+    odd = pc.match_substring(text, "E")
+    if not pc.any(odd).as_py():
+        return text
+    values = text.to_pylist()
+    for i in pc.indices_nonzero(odd).to_pylist():
+        values[i] = format(Decimal(values[i]), "f")
+    return pa.array(values, pa.string())
 
 
 def row_hashes(p: Plan, batch):

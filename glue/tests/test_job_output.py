@@ -143,9 +143,13 @@ def test_terminal_shows_only_the_summary_and_the_log_holds_spark_output(tmp_path
     assert abs(sum(split[k] for k in phases) - split["total"]) < 0.05
     assert "timings:" not in archived.stdout + archived.stderr  # the terminal keeps only the summary
 
-    verbose = job("validate", "--verbose")
+    # the validation without Spark (validate_arrow.py): no JVM, so nothing but the summary and no log file
+    quiet = job("validate")
+    assert quiet.returncode == 0 and quiet.stderr == "", quiet.stdout + quiet.stderr
+    assert json.loads(quiet.stdout)["engine"] == "arrow"
+    verbose = job("validate", "--verbose", "--validation_engine", "spark")
     assert verbose.returncode == 0, verbose.stdout + verbose.stderr
     result = json.loads(verbose.stdout)
-    assert result["status"] == "passed" and "log_file" not in result
+    assert result["status"] == "passed" and "log_file" not in result and result["engine"] == "spark"
     assert "WARN" in verbose.stderr  # with --verbose, Spark's output stays on the terminal
     assert len(glob.glob(str(tmp_path / ".offload" / "logs" / "*.log"))) == 1

@@ -5,6 +5,9 @@ change one value of each type in the table and require the checksums to differ, 
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+import pyarrow as pa
 import pytest
 import test_types_postgres as pg_types
 from conftest import CATALOG, pg_exec
@@ -14,8 +17,7 @@ from offload_glue.names import archive_table_name, spark_ident
 from offload_glue.source_table import introspect
 from test_restore import DB, do_archive, do_restore
 
-WIDE = ("n_38_10", "n_38_0")  # values beyond 64 bits: the values path (test_unhashable_values_take_the_values_path)
-HASHED = [c for c, *_ in pg_types.COLUMNS if c not in WIDE]
+HASHED = [c for c, *_ in pg_types.COLUMNS]  # every column, the 38-digit decimals by their plain text
 
 # one changed value per type (row 1 unless said), as a SET clause; each must change the checksums
 TAMPERS = {
@@ -51,6 +53,9 @@ TAMPERS = {
     "vb": "vb = B'1011'",
     "mo": "mo = mo + 0.01::money",
     "n_18_6": "n_18_6 = n_18_6 + 0.000001",
+    "n_38_10": "n_38_10 = n_38_10 + 0.0000000001",  # beyond 64 bits: the plain text at the scale
+    "n_38_0": "n_38_0 = n_38_0 - 1",
+    "n_38_0_sign": ("n_38_0 = -n_38_0", 2),
     "null": "tx = NULL",
     "empty": ("tx = ''", 5),  # NULL in row 5 becomes the empty text
 }
@@ -103,7 +108,8 @@ def test_both_sides_agree_over_the_type_matrix_and_every_changed_value_shows(pg_
     hp, why = restore_hash.plan(src, arrow_schema)
     assert hp is not None, why
     assert [f.kind for f in hp.fields][:4] == ["int", "int", "int", "int"]  # id, i2, i4, i8
-    assert {f.kind for f in hp.fields} == {"int", "num", "float4", "float8", "bpchar", "text", "hex", "date", "ts"}
+    kinds = {"int", "num", "numtext", "float4", "float8", "bpchar", "text", "hex", "date", "ts"}
+    assert {f.kind for f in hp.fields} == kinds
     clean = _checksums(pg_connection, hp, schema, batches, arrow_schema)
     assert clean["status"] == "passed", clean
     assert clean["row_count"] == {"source": len(pg_types.ROWS), "archive": len(pg_types.ROWS), "match": True}
@@ -156,15 +162,21 @@ def test_a_restore_validates_by_checksums_and_a_tamper_is_named_through_the_valu
     assert [(k["key"], k["kind"], k.get("columns")) for k in v["rows"]["keys"]] == [({"id": 1}, "changed", ["tz"])]
 
 
-def test_unhashable_values_take_the_values_path(spark, pg_db, pg_connection, hashed_table):
-    """38-digit values (beyond 64 bits): the restore says why and validates every value instead."""
+def test_wide_decimals_are_hashed_by_their_plain_text(spark, pg_db, pg_connection, hashed_table):
+    """38-digit values (beyond 64 bits) hash their text at the archive's scale on both sides — Arrow's
+    scientific notation for small values (0E-10) written out as PostgreSQL prints them: no values path."""
     schema = hashed_table[0]
+    pg_exec(pg_db, f'UPDATE "{schema}".full_types SET n_38_10 = 0, n_38_0 = 0 WHERE id = 1')  # 0E-10 in Arrow
+    pg_exec(pg_db, f'UPDATE "{schema}".full_types SET n_38_10 = -0.0000000001 WHERE id = 3')
     assert do_archive(spark, pg_connection, schema, "full_types", "ck-2")["status"] == "archived"
     summary, code = do_restore(spark, pg_connection, schema, "full_types", "full_back", write_path="arrow",
                                arrow_validation="checksums")  # fmt: skip
     v = summary["validation"]
-    assert code == 0 and v["status"] == "passed" and v["method"] == "arrow", v
-    assert v["checksums_not_used"] == "column n_38_10: a value beyond 64 bits (more than 18 digits)", v
+    assert code == 0 and v["status"] == "passed" and v["method"] == "arrow_checksums", v
+    assert "checksums_not_used" not in v, v
+    values = pa.array([Decimal("0"), Decimal("-1E-10"), None, Decimal("1.5")], pa.decimal128(38, 10))
+    got = restore_hash.decimal_text(values).to_pylist()
+    assert got == ["0.0000000000", "-0.0000000001", None, "1.5000000000"]
 
 
 def test_checksums_postgresql_refuses_leave_the_decision_to_the_values(

@@ -138,20 +138,23 @@ def test_every_postgres_type_comes_back_exactly(spark, catalog, pg_db, pg_connec
         table, COLUMNS, lambda exprs: pg_exec(pg_db, f'SELECT id, {exprs} FROM "{schema}".types ORDER BY id'), normalize
     )
 
-    result = validate(
-        spark,
-        ValidateRequest(
-            connection=pg_connection,
-            schema=schema,
-            table="types",
-            catalog=catalog.name,
-            database=db,
-            run_id="types-1",
-        ),
-    )
-    assert result["status"] == "passed", result["mismatches"]
-    assert result["row_count"] == {"source": len(ROWS), "archive": len(ROWS), "match": True}
-    assert result["row_hash"]["excluded_columns"] == []
+    # both validation engines: without Spark (every type of the matrix is covered there) and Spark's
+    for engine in ("arrow", "spark"):
+        result = validate(
+            spark,
+            ValidateRequest(
+                connection=pg_connection,
+                schema=schema,
+                table="types",
+                catalog=catalog.name,
+                database=db,
+                run_id="types-1",
+                engine=engine,
+            ),
+        )
+        assert result["status"] == "passed" and result["engine"] == engine, (engine, result["mismatches"])
+        assert result["row_count"] == {"source": len(ROWS), "archive": len(ROWS), "match": True}
+        assert result["row_hash"]["excluded_columns"] == []
 
 
 # a value no Iceberg type of the column can hold: the job fails naming the column, on both read paths

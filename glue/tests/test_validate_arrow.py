@@ -42,8 +42,8 @@ def typed(spark, pg_db, pg_connection, pg_schema, catalog):
         pg_db,
         f"""INSERT INTO "{pg_schema}".t
             SELECT g, (g % 30000)::smallint, g * 7, (g * 1.001)::numeric(12,3), g::numeric * 1000000000,
-                   CASE g % 5 WHEN 0 THEN 'NaN'::float8 WHEN 1 THEN g / 3.0 WHEN 2 THEN '-0'::float8 WHEN 3 THEN 'Infinity'
-                   ELSE NULL END,
+                   CASE g % 5 WHEN 0 THEN 'NaN'::float8 WHEN 1 THEN g / 3.0 WHEN 2 THEN '-0'::float8
+                   WHEN 3 THEN 'Infinity' ELSE NULL END,
                    (g / 7.0)::real, g % 2 = 0, date '1960-01-01' + g, timestamp '1999-12-31 23:59:59.999999'
                    + g * interval '1 minute 1 microsecond', timestamptz '2020-01-01 00:00:00+00' - g * interval
                    '1 second', 'väl ' || g, repeat('é', g % 4), CASE WHEN g % 3 = 0 THEN 'ab' ELSE 'abcde' END,
@@ -152,16 +152,35 @@ def test_requests_the_arrow_path_does_not_cover_run_on_spark_saying_why(spark, p
 
 
 @hadoop_only
-def test_numerics_beyond_64_bits_fall_back_to_spark(spark, pg_db, pg_connection, pg_schema, catalog):
-    pg_exec(pg_db, f'CREATE TABLE "{pg_schema}".t (id int PRIMARY KEY, n numeric(38,2), m numeric(20,0))')
-    pg_exec(pg_db, f"""INSERT INTO "{pg_schema}".t VALUES (1, 1.5, 12345678901234567890), (2, NULL, 1)""")
+def test_numerics_beyond_64_bits_are_summed_and_hashed_exactly(spark, pg_db, pg_connection, pg_schema, catalog):
+    """Decimals beyond 64 bits: exact sums of 28-digit values (unscaled beyond one 64-bit word), hashes of the
+    plain text of 38-digit ones (Arrow writes 0 at scale 10 as 0E-10); a change in the last digit of either is
+    caught by the arrow checks."""
+    pg_exec(pg_db, f'CREATE TABLE "{pg_schema}".t (id int PRIMARY KEY, n numeric(28,10), m numeric(38,10))')
+    pg_exec(
+        pg_db,
+        f"""INSERT INTO "{pg_schema}".t VALUES (1, 999999999999999999.9999999999,
+            9999999999999999999999999999.9999999999), (2, -999999999999999999.9999999999, -1),
+            (3, 0, 0), (4, 0.0000000001, NULL), (5, NULL, 0.0000000001), (6, 123456789012345678.5, -0.0000000001)""",
+    )
     db = catalog.database("arrowwide")
     archive(spark, ArchiveRequest(connection=pg_connection, schema=pg_schema, table="t", catalog=catalog.name,
                                   database=db, run_id="w-1"))  # fmt: skip
     a = {"schema": pg_schema, "db": db, "catalog": catalog}
     result = validate(spark, _req(pg_connection, a))
-    assert result["status"] == "passed" and result["engine"] == "spark", result
-    assert "wider than 28 digits" in result["engine_reason"] or "beyond 64 bits" in result["engine_reason"]
+    assert result["status"] == "passed" and result["engine"] == "arrow", result
+    checks = {c["name"]: c["checks"] for c in result["columns"]}
+    n_sum = "123456789012345678.5000000001"
+    assert checks["n"]["sum"] == {"source": n_sum, "archive": n_sum}
+    assert "sum" not in checks["m"]  # over 28 digits: no sum on either engine (the column plan's numeric_sum)
+    ident = catalog.ident(db, archive_table_name(pg_schema, "t"))
+    spark.sql(f"UPDATE {ident} SET n = n - 0.0000000001 WHERE id = 1")
+    passed, reason = validate_arrow(_req(pg_connection, a), _spec(a))
+    assert passed is None and "column n: sum" in reason and "bucket" in reason, reason
+    spark.sql(f"UPDATE {ident} SET n = n + 0.0000000001 WHERE id = 1")
+    spark.sql(f"UPDATE {ident} SET m = CAST('-0.9999999999' AS DECIMAL(38,10)) WHERE id = 2")
+    passed, reason = validate_arrow(_req(pg_connection, a), _spec(a))
+    assert passed is None and "column" not in reason and "2 bucket(s)" in reason, reason  # the row moved bucket
 
 
 def test_the_job_validates_without_java_and_writes_its_record(pg_connection, typed, tmp_path):

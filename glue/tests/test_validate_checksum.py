@@ -121,7 +121,7 @@ def test_char_padding_and_negative_zero_are_caught_by_key(spark, pg_connection, 
 
 @hadoop_only
 def test_streamed_path_is_selectable_and_agrees(spark, pg_connection, catalog, swapped):
-    both = {m: _validate(spark, pg_connection, swapped, row_hash_method=m) for m in ("auto", "stream")}
+    both = {m: _validate(spark, pg_connection, swapped, row_hash_method=m, engine="spark") for m in ("auto", "stream")}
     assert both["auto"]["row_hash"]["method"] == "source_checksum"
     assert both["stream"]["row_hash"]["method"] == "streamed"
     assert both["stream"]["row_hash"]["method_reason"] == "requested (row_hash_method stream)"
