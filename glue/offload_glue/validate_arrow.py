@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from . import restore_arrow, restore_hash
+from . import memory, restore_arrow, restore_hash
 from .engines import BUCKETS, engine_for
 from .lineage import LINEAGE_PREFIX, SOURCE_KEYS, source_lineage
 from .names import archive_table_name
@@ -286,30 +286,6 @@ def _file_batches(table, scan, task):
     yield from ArrowScan(table.metadata, table.io, scan.projection(), scan.row_filter, True).to_record_batches([task])
 
 
-M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters
-MMAP_THRESHOLD, TRIM_THRESHOLD = 32 << 20, 64 << 20
-
-
-def keep_freed_memory() -> bool:
-    """Let glibc's malloc reuse freed buffers instead of returning them to the kernel: each batch's temporaries
-    (a few MB per array) would otherwise be fresh mmap'd pages, zeroed by the kernel on first touch — measured,
-    that page clearing was about 40 % of the archive side's CPU. True when set (glibc only)."""
-    import ctypes
-    import ctypes.util
-
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        return bool(libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(
-            libc.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD)
-        )
-    except (OSError, AttributeError):
-        return False
-    finally:
-        import pyarrow as pa
-
-        pa.set_memory_pool(pa.system_memory_pool())  # the same for Arrow's buffers (its default pool keeps more)
-
-
 def exact_sum(arr) -> int:
     """The exact sum of an integer or decimal128 column's values (a decimal's unscaled values), NULLs left out:
     every 64-bit word is summed as two 32-bit halves in int64 (exact below 2^31 rows per call), the halves
@@ -342,7 +318,7 @@ def exact_sum(arr) -> int:
 
 
 def archive_side(table, scan, tasks, p: restore_hash.Plan, src, schema) -> Side:
-    keep_freed_memory()
+    memory.keep_freed_memory()
     floats = [i for i, c in enumerate(src.columns) if c.float_minmax]
     summed = [i for i, c in enumerate(src.columns) if c.numeric_sum]
 
