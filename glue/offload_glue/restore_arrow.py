@@ -39,7 +39,6 @@ from dataclasses import dataclass, field
 from decimal import Context, Decimal
 from functools import partial
 
-from . import memory
 from .engines import Connection, Engine
 from .errors import OffloadError
 
@@ -316,8 +315,6 @@ def write(p: ArrowPlan, engine: Engine, conn: Connection, schema: str, table: st
     Returns (the Loaded: the batches in data file order or none, the checksums, the sums; the summary)."""
     if hash_plan is None:  # every batch is kept: the memory goes back as soon as they are dropped
         release_memory_promptly()
-    else:  # nothing is kept: freed buffers are reused, not faulted in afresh per batch (memory.py)
-        memory.keep_freed_memory()
     columns = ", ".join(engine.quote(n) for n in names)
     sql = f"COPY {engine.table_ref(schema, table)} ({columns}) FROM STDIN"  # the text format
     if encoders is not None:
