@@ -364,7 +364,7 @@ def validate_arrow(req, spec: CatalogSpec | None) -> tuple[dict | None, str]:
     def connect():
         return restore_arrow.connect(req.connection, read_only=True, application_name="offload-validate")
 
-    db = connect()
+    db = connect()  # a wrong password, an unreachable host …: the user error the jobs map (user_errors.py)
     try:
         with db, db.cursor() as cur:
             why = restore_hash.server_reason(cur)
@@ -382,7 +382,10 @@ def validate_arrow(req, spec: CatalogSpec | None) -> tuple[dict | None, str]:
     from pyiceberg.io.pyarrow import schema_to_pyarrow
     from pyiceberg.table import StaticTable
 
-    table = StaticTable.from_metadata(location, properties=restore_arrow.pyiceberg_properties())
+    try:
+        table = StaticTable.from_metadata(location, properties=restore_arrow.pyiceberg_properties())
+    except Exception as exc:  # noqa: BLE001 — unreadable metadata: the Spark catalog's read reports it
+        return None, f"reading the archive's metadata failed ({type(exc).__name__}: {str(exc)[:200]})"
     snapshot = table.snapshot_by_id(req.snapshot_id) if req.snapshot_id is not None else table.current_snapshot()
     if snapshot is None:
         return None, "the archive has no snapshot" if req.snapshot_id is None else f"no snapshot {req.snapshot_id}"

@@ -126,6 +126,14 @@ CASES = [
         "source_auth_failed",
         lambda s: [f"user '{s['user']}'", PASSWORD_ENV, "--source_user"],
     ),
+    (  # the validation tries its path without Spark first: the error is still the one the user can act on
+        "pg-validate-wrong-password",
+        "postgresql",
+        "validate",
+        lambda s: (s["args"](), {PASSWORD_ENV: "wrong-" + uuid.uuid4().hex}),
+        "source_auth_failed",
+        lambda s: [f"user '{s['user']}'", PASSWORD_ENV, "--source_user"],
+    ),
     (
         "pg-password-not-set",
         "postgresql",
