@@ -307,12 +307,40 @@ SESSION = "SET jit = off; SET enable_sort = off; SET work_mem = '32MB'; SET max_
 TID_RANGE_SCANS = 140000  # PostgreSQL 14: a ctid range is read without scanning the rest
 
 
+def page_halves(cur, ref: str) -> list[str]:
+    """WHERE conditions splitting the relation ``ref`` into two halves of its pages (TID range scans, PostgreSQL
+    14+), or one condition for the whole of it."""
+    cur.execute("SELECT current_setting('server_version_num')::int, "
+                "pg_relation_size(%s::regclass) / current_setting('block_size')::int", (ref,))  # fmt: skip
+    version, pages = cur.fetchone()
+    cut = (int(pages) + 1) // 2
+    if int(version) < TID_RANGE_SCANS or pages <= 1:
+        return ["true"]
+    return [f"ctid < '({cut},0)'::tid", f"ctid >= '({cut},0)'::tid"]
+
+
+def run_scans(connect, queries: list[str]) -> list[list]:
+    """The rows of each query, run at once, each in its own session (``connect``) set up with SESSION."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def run(sql: str) -> list:
+        db = connect()
+        try:
+            with db, db.cursor() as cur:
+                cur.execute(SESSION)
+                cur.execute(sql)
+                return cur.fetchall()
+        finally:
+            db.close()
+
+    with ThreadPoolExecutor(max_workers=len(queries)) as pool:
+        return list(pool.map(run, queries))
+
+
 def restored_sums(connect, p: Plan, ref: str) -> tuple[dict, dict, float] | str:
     """({bucket: (rows, hash sum)}, {column: {"sum": exact sum}}, seconds) of the restored table, or why the
     server cannot compute them. ``connect`` opens a read-only session; two of them each scan half the table's
     pages (one scan before PostgreSQL 14)."""
-    from concurrent.futures import ThreadPoolExecutor
-
     started = time.monotonic()
     db = connect()
     try:
@@ -320,27 +348,10 @@ def restored_sums(connect, p: Plan, ref: str) -> tuple[dict, dict, float] | str:
             reason = server_reason(cur)
             if reason:
                 return reason
-            cur.execute("SELECT current_setting('server_version_num')::int, "
-                        "pg_relation_size(%s::regclass) / current_setting('block_size')::int", (ref,))  # fmt: skip
-            version, pages = cur.fetchone()
+            wheres = page_halves(cur, ref)
     finally:
         db.close()
-    cut = (int(pages) + 1) // 2
-    ranges = [f"ctid < '({cut},0)'::tid", f"ctid >= '({cut},0)'::tid"]
-    wheres = ranges if int(version) >= TID_RANGE_SCANS and pages > 1 else ["true"]
-
-    def run(where: str) -> list:
-        db = connect()
-        try:
-            with db, db.cursor() as cur:
-                cur.execute(SESSION)
-                cur.execute(query(p, ref, where))
-                return cur.fetchall()
-        finally:
-            db.close()
-
-    with ThreadPoolExecutor(max_workers=len(wheres)) as pool:
-        parts = list(pool.map(run, wheres))
+    parts = run_scans(connect, [query(p, ref, where) for where in wheres])
     buckets: dict[int, tuple[int, int]] = {}
     aggs = {f.name: {"sum": Decimal(0)} for f in p.fields if f.sum_sql}
     for row in (r for part in parts for r in part):

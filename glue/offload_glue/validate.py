@@ -532,6 +532,33 @@ def validate(spark, req: ValidateRequest, catalog_spec=None) -> dict:
         return result
 
 
+def result_head(req: ValidateRequest, name: str, catalog: str, props: dict) -> dict:
+    """The fields every validation result starts with (status passed until a mismatch is added)."""
+    return {
+        "job": "validate",
+        "schema_version": SCHEMA_VERSION,
+        "status": "passed",
+        "archive_table": f"{req.database}.{name}",
+        "catalog": catalog,
+        "source": {**req.connection.public(), "schema": req.schema, "table": req.table},
+        "run_id": props.get(LINEAGE_PREFIX + "run_id"),
+        "validated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "mode": "full" if req.sample_percent >= 100 else "sampled",
+        "sample_percent": req.sample_percent,
+        "mismatches": [],
+    }
+
+
+def lineage_differences(req: ValidateRequest, engine_name: str, props: dict) -> list[str]:
+    """The lineage keys of the archive's properties ``props`` that do not name the request's source (and run)."""
+    expected = source_lineage(engine_name, req.connection, req.schema, req.table)
+    # a restored copy lives elsewhere: its schema and snapshot are what is compared
+    diffs = [k for k in SOURCE_KEYS if props.get(LINEAGE_PREFIX + k) != expected[k]] if req.check_lineage else []
+    if req.run_id and props.get(LINEAGE_PREFIX + "run_id") != req.run_id:
+        diffs.append("run_id")
+    return diffs
+
+
 def _validate(spark, req: ValidateRequest) -> dict:
     started = time.monotonic()
     src = introspect(spark, req.connection, req.schema, req.read_table or req.table)
@@ -542,25 +569,8 @@ def _validate(spark, req: ValidateRequest) -> dict:
     if meta is None:
         raise OffloadError("archive_not_found", f"archive table {req.database}.{name} does not exist")
     props = meta["properties"]
-    result: dict = {
-        "job": "validate",
-        "schema_version": SCHEMA_VERSION,
-        "status": "passed",
-        "archive_table": f"{req.database}.{name}",
-        "catalog": req.catalog,
-        "source": {**req.connection.public(), "schema": req.schema, "table": req.table},
-        "run_id": props.get(LINEAGE_PREFIX + "run_id"),
-        "validated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "mode": "full" if req.sample_percent >= 100 else "sampled",
-        "sample_percent": req.sample_percent,
-        "mismatches": [],
-    }
-    expected_source = source_lineage(src.engine.name, req.connection, req.schema, req.table)
-    lineage_diffs = [k for k in SOURCE_KEYS if props.get(LINEAGE_PREFIX + k) != expected_source[k]]
-    if not req.check_lineage:  # a restored copy lives elsewhere: its schema and snapshot are what is compared
-        lineage_diffs = []
-    if req.run_id and props.get(LINEAGE_PREFIX + "run_id") != req.run_id:
-        lineage_diffs.append("run_id")
+    result = result_head(req, name, req.catalog, props)
+    lineage_diffs = lineage_differences(req, src.engine.name, props)
     result["lineage"] = {"match": not lineage_diffs, "differences": lineage_diffs}
     if lineage_diffs:
         result["mismatches"].append("lineage")

@@ -33,12 +33,10 @@ import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import Decimal
 
 from . import memory, restore_arrow, restore_hash
 from .engines import BUCKETS, engine_for
-from .lineage import LINEAGE_PREFIX, SOURCE_KEYS, source_lineage
 from .names import archive_table_name
 from .source_table import introspect_rows
 
@@ -153,28 +151,10 @@ def source_query(src, p: restore_hash.Plan, where: str) -> str:
     return f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner)} FROM {ref} WHERE {where}) r GROUP BY 1"
 
 
-def _page_halves(connect, ref: str) -> list[str]:
-    db = connect()
-    try:
-        with db, db.cursor() as cur:
-            cur.execute(
-                "SELECT current_setting('server_version_num')::int, "
-                "pg_relation_size(%s::regclass) / current_setting('block_size')::int",
-                (ref,),
-            )
-            version, pages = cur.fetchone()
-    finally:
-        db.close()
-    cut = (int(pages) + 1) // 2
-    if int(version) < restore_hash.TID_RANGE_SCANS or pages <= 1:
-        return ["true"]
-    return [f"ctid < '({cut},0)'::tid", f"ctid >= '({cut},0)'::tid"]
-
-
 @dataclass
 class Side:
     """One side's figures: rows and row hash sums per bucket, per column non-NULL counts, exact sums (as
-    Decimal) and float extremes ((min, max, any NaN, all NaN) over the non-NULL values)."""
+    Decimal) and float extremes ((min, max) over the non-NULL values, NaN greatest)."""
 
     buckets: dict
     non_null: list
@@ -183,21 +163,13 @@ class Side:
 
 
 def source_side(connect, src, p: restore_hash.Plan) -> Side:
-    wheres = _page_halves(connect, src.engine.table_ref(src.schema, src.table))
-    sql = [source_query(src, p, w) for w in wheres]
-
-    def run(q: str) -> list:
-        db = connect()
-        try:
-            with db, db.cursor() as cur:
-                cur.execute(restore_hash.SESSION)
-                cur.execute(q)
-                return cur.fetchall()
-        finally:
-            db.close()
-
-    with ThreadPoolExecutor(max_workers=len(sql)) as pool:
-        parts = list(pool.map(run, sql))
+    db = connect()
+    try:
+        with db, db.cursor() as cur:
+            wheres = restore_hash.page_halves(cur, src.engine.table_ref(src.schema, src.table))
+    finally:
+        db.close()
+    parts = restore_hash.run_scans(connect, [source_query(src, p, w) for w in wheres])
     summed = [i for i, c in enumerate(src.columns) if c.numeric_sum]
     floats = [i for i, c in enumerate(src.columns) if c.float_minmax]
     n = len(src.columns)
@@ -390,10 +362,9 @@ def validate_arrow(req, spec: CatalogSpec | None) -> tuple[dict | None, str]:
     if snapshot is None:
         return None, "the archive has no snapshot" if req.snapshot_id is None else f"no snapshot {req.snapshot_id}"
     props = table.metadata.properties
-    expected = source_lineage(engine.name, req.connection, req.schema, req.table)
-    diffs = [k for k in SOURCE_KEYS if props.get(LINEAGE_PREFIX + k) != expected[k]] if req.check_lineage else []
-    if req.run_id and props.get(LINEAGE_PREFIX + "run_id") != req.run_id:
-        diffs.append("run_id")
+    from .validate import lineage_differences
+
+    diffs = lineage_differences(req, engine.name, props)
     if diffs:
         return None, f"lineage differs: {', '.join(diffs)}"
     iceberg_schema = table.schemas()[snapshot.schema_id] if snapshot.schema_id is not None else table.schema()
@@ -464,7 +435,7 @@ def _same_float(a, b) -> bool:
 
 
 def _result(req, spec, name, props, snapshot_id, src, source: Side, archive: Side, started: float) -> dict:
-    from .validate import SCHEMA_VERSION, _jsonable, key_plans
+    from .validate import _jsonable, key_plans, result_head
 
     rows = sum(n for n, _ in source.buckets.values())
     columns = []
@@ -486,17 +457,7 @@ def _result(req, spec, name, props, snapshot_id, src, source: Side, archive: Sid
             }
         )
     return {
-        "job": "validate",
-        "schema_version": SCHEMA_VERSION,
-        "status": "passed",
-        "archive_table": f"{req.database}.{name}",
-        "catalog": spec.catalog,
-        "source": {**req.connection.public(), "schema": req.schema, "table": req.table},
-        "run_id": props.get(LINEAGE_PREFIX + "run_id"),
-        "validated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "mode": "full",
-        "sample_percent": req.sample_percent,
-        "mismatches": [],
+        **result_head(req, name, spec.catalog, props),
         "lineage": {"match": True, "differences": []},
         "archive_snapshot_id": snapshot_id,
         "schema": {"match": True, "differences": []},
