@@ -23,12 +23,15 @@ import {
 } from '../../src/ledger/index.js';
 import { createDynamoLedger, createLedgerTable } from '../../src/ledger/dynamodb.js';
 import { SCHEMA_DIR } from '../../scripts/generate-types.js';
+import { startThrottleProxy, type ThrottleProxy } from '../helpers/aws-fakes.js';
 import { startMoto, type MotoServer } from '../helpers/moto.js';
 
 const ajv = new Ajv2020({ strict: false });
 const entrySchema = ajv.compile(JSON.parse(readFileSync(path.join(SCHEMA_DIR, 'ledger-entry.schema.json'), 'utf8')));
 
 let moto: MotoServer;
+/** moto through a one-request-at-a-time proxy: see startThrottleProxy for why (a race test needs atomic writes). */
+let serial: ThrottleProxy;
 const dirs: string[] = [];
 let n = 0;
 /** A fresh store; `peer()` opens another writer on the same store (its own instance and client). */
@@ -47,15 +50,18 @@ const stores: Store[] = [
     make: async () => {
       const table = `ledger-test-${process.pid}-${++n}`;
       await createLedgerTable(table, new DynamoDBClient({}));
-      return Object.assign(createDynamoLedger({ table }), { peer: () => createDynamoLedger({ table }) });
+      const open = () => createDynamoLedger({ table, client: new DynamoDBClient({ endpoint: serial.endpoint }) });
+      return Object.assign(open(), { peer: open });
     },
   },
 ];
 
 test.before(async () => {
   moto = await startMoto();
+  serial = await startThrottleProxy(moto.endpoint, { serialize: true });
 });
 test.after(async () => {
+  await serial?.close();
   await moto?.stop();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
@@ -195,14 +201,9 @@ for (const store of stores) {
   test(`${store.name}: concurrent writers from the same state — exactly one wins`, async () => {
     const l = await store.make();
     const peers = [l, ...[1, 2, 3, 4, 5, 6, 7].map(() => l.peer())];
-    const claim = (p: Ledger, i: number) => p.transition(ref, step(null, 'archiving', { runId: `w${i}` }));
-    // On the moto server one claim after another: it checks a condition and writes without a lock, so truly
-    // simultaneous claims can both pass there; DynamoDB makes check and write one atomic step. The local store
-    // is raced for real (and across processes below).
-    const results: PromiseSettledResult<Awaited<ReturnType<typeof claim>>>[] = [];
-    if (store.name === 'dynamodb')
-      for (const [i, p] of peers.entries()) results.push(...(await Promise.allSettled([claim(p, i)])));
-    else results.push(...(await Promise.allSettled(peers.map(claim))));
+    const results = await Promise.allSettled(
+      peers.map((p, i) => p.transition(ref, step(null, 'archiving', { runId: `w${i}` }))),
+    );
     const won = results.filter((r) => r.status === 'fulfilled');
     const lost = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
     assert.is(won.length, 1, 'one writer claims the table');
@@ -211,15 +212,10 @@ for (const store of stores) {
     assert.is(entry.version, 1);
     assert.is(entry.run_id, (won[0] as PromiseFulfilledResult<{ run_id: string }>).value.run_id);
     // Then a race between two different next states: one lands, the other is refused.
-    const next = [
-      () => peers[1]!.transition(ref, step('archiving', 'archived', { snapshotId: '1', rows: 1 })),
-      () =>
-        peers[2]!.transition(ref, step('archiving', 'failed', { error: { code: 'interrupted', message: 'killed' } })),
-    ];
-    const race =
-      store.name === 'dynamodb'
-        ? [...(await Promise.allSettled([next[0]!()])), ...(await Promise.allSettled([next[1]!()]))]
-        : await Promise.allSettled(next.map((f) => f()));
+    const race = await Promise.allSettled([
+      peers[1]!.transition(ref, step('archiving', 'archived', { snapshotId: '1', rows: 1 })),
+      peers[2]!.transition(ref, step('archiving', 'failed', { error: { code: 'interrupted', message: 'killed' } })),
+    ]);
     assert.is(race.filter((r) => r.status === 'fulfilled').length, 1);
     assert.is((await l.get(ref))!.version, 2);
   });
