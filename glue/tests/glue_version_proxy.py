@@ -6,7 +6,12 @@ moto 5.2.5 accepts any VersionId (shown by test_concurrent_commits.py).
 An HTTP proxy in front of the moto server: every request is forwarded unchanged, except that
 ``AWSGlue.UpdateTable`` calls carrying a VersionId are checked against the table's current version and
 applied under one lock (check and update are atomic, as on Glue). ``delay`` holds each UpdateTable
-before the check, which widens the race window so concurrent writers really collide."""
+before the check, which widens the race window so concurrent writers really collide.
+
+With ``serialize``, every request is forwarded under that lock, one at a time: moto's server runs requests on
+parallel threads and its DynamoDB conditional writes are not atomic under that concurrency (two puts conditional
+on ``attribute_not_exists`` can both succeed); DynamoDB makes each request atomic, which this restores for race
+tests (as ``startThrottleProxy(…, { serialize: true })`` does for the TypeScript tests)."""
 
 from __future__ import annotations
 
@@ -21,9 +26,10 @@ HOP_HEADERS = {"host", "content-length", "connection", "transfer-encoding", "acc
 
 
 class GlueVersionProxy:
-    def __init__(self, upstream: str, delay: float = 0.0):
+    def __init__(self, upstream: str, delay: float = 0.0, serialize: bool = False):
         self.upstream = upstream.rstrip("/")
         self.delay = delay
+        self.serialize = serialize
         self.lock = threading.Lock()
         self.refused = 0
         self.updates = 0
@@ -69,7 +75,11 @@ class GlueVersionProxy:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 target = self.headers.get("X-Amz-Target", "")
                 if target != "AWSGlue.UpdateTable":
-                    self._reply(*self._forward(body))
+                    if proxy.serialize:
+                        with proxy.lock:
+                            self._reply(*self._forward(body))
+                    else:
+                        self._reply(*self._forward(body))
                     return
                 request = json.loads(body or b"{}")
                 if proxy.delay:

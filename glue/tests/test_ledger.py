@@ -4,19 +4,15 @@ stale transition the other made."""
 
 from __future__ import annotations
 
-import contextlib
-import http.client
-import http.server
 import json
 import multiprocessing
 import os
 import shutil
 import subprocess
-import threading
-import urllib.parse
 from pathlib import Path
 
 import pytest
+from glue_version_proxy import GlueVersionProxy
 from offload_glue.ledger import (
     IllegalTransition,
     LedgerConflict,
@@ -117,44 +113,6 @@ def test_concurrent_python_writers_exactly_one_wins(tmp_path):
     assert LocalLedger(str(tmp_path)).get(REF)["version"] == 1
 
 
-@contextlib.contextmanager
-def _serialising_proxy(upstream: str):
-    """An HTTP proxy on loopback forwarding every request to ``upstream`` one at a time (threads accept, a lock
-    forwards); yields its endpoint."""
-    lock = threading.Lock()
-    target = urllib.parse.urlsplit(upstream)
-
-    class Forward(http.server.BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 — the http.server method name
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
-            with lock:
-                conn = http.client.HTTPConnection(target.hostname, target.port, timeout=30)
-                conn.request("POST", self.path, body=body, headers=headers)
-                reply = conn.getresponse()
-                data, status, reply_headers = reply.read(), reply.status, reply.getheaders()
-                conn.close()
-            self.send_response(status)
-            for k, v in reply_headers:
-                if k.lower() not in ("content-length", "transfer-encoding", "connection", "server", "date"):
-                    self.send_header(k, v)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args):  # quiet
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Forward)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 def test_dynamodb_store_shared_with_typescript(moto_env, monkeypatch):  # noqa: F811
     from concurrent.futures import ThreadPoolExecutor
 
@@ -185,8 +143,8 @@ def test_dynamodb_store_shared_with_typescript(moto_env, monkeypatch):  # noqa: 
     # Six simultaneous claims, each through its own client, through a proxy forwarding one request at a time: the
     # moto server checks a condition and writes the item without a lock, so two simultaneous claims both won there
     # once (2026-12-04); DynamoDB makes each request atomic, which one-at-a-time forwarding restores.
-    with _serialising_proxy(endpoint) as proxy, ThreadPoolExecutor(6) as pool:
-        assert sorted(pool.map(lambda i: claim(i, proxy), range(6))) == ["conflict"] * 5 + ["won"]
+    with GlueVersionProxy(endpoint, serialize=True) as proxy, ThreadPoolExecutor(6) as pool:
+        assert sorted(pool.map(lambda i: claim(i, proxy.url), range(6))) == ["conflict"] * 5 + ["won"]
     py.transition(REF, Transition("archiving", "archived", "r1", snapshot_id="9007199254740993", rows=7))
     out = _node(
         """
