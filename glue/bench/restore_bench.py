@@ -46,37 +46,14 @@ from offload_glue.iceberg_table import current_snapshot  # noqa: E402
 from offload_glue.names import archive_table_name, spark_ident  # noqa: E402
 from offload_glue.restore import TEST_HOOKS, RestoreRequest, restore  # noqa: E402
 from offload_glue.session import get_spark, local_spark_conf  # noqa: E402
+from proc_cpu import server_cpu  # noqa: E402
 
 TARGET_SCHEMA = "restore_bench"
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def postgres_cpu() -> tuple[float, float] | None:
-    """(user, system) CPU seconds of the local PostgreSQL server so far: the postmaster's own and its reaped
-    children's (exited backends), plus the live backends'; None when no local server is visible (/proc)."""
-    try:
-        pids = subprocess.run(["pgrep", "-x", "postgres"], capture_output=True, text=True).stdout.split()
-    except OSError:
-        return None
-    user = system = 0.0
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/stat") as fh:
-                fields = fh.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        ppid = int(fields[1])
-        user += int(fields[11]) / TICK
-        system += int(fields[12]) / TICK
-        if str(ppid) not in pids:  # the postmaster: its children's times once they exited
-            user += int(fields[13]) / TICK
-            system += int(fields[14]) / TICK
-    return (user, system) if pids else None
 
 
 def cpu_now() -> tuple:
     r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime, r.ru_stime, postgres_cpu()
+    return r.ru_utime, r.ru_stime, server_cpu("postgres")
 
 
 def cpu_spent(before: tuple, after: tuple) -> dict:

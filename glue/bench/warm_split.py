@@ -31,38 +31,25 @@ from offload_glue.engines import Connection  # noqa: E402
 from offload_glue.partitions import plan_partitions  # noqa: E402
 from offload_glue.session import get_spark, local_spark_conf  # noqa: E402
 from offload_glue.source_table import introspect  # noqa: E402
+from proc_cpu import process_cpu, server_cpu  # noqa: E402
 
 SERVER = {"pg": "postgres", "my": "mariadbd"}
 
 
-def cpu_seconds(pid: int | str, children: bool = False) -> float:
-    """User + system CPU of a process (Linux), with its reaped children's when ``children``."""
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    ticks = int(fields[11]) + int(fields[12]) + ((int(fields[13]) + int(fields[14])) if children else 0)
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
-def server_cpu(name: str) -> float:
-    """The database server's CPU: every process of that name, with the connections that ended (PostgreSQL's
-    backends are reaped by the postmaster)."""
-    total = 0.0
-    for pid in subprocess.run(["pgrep", "-x", name], capture_output=True, text=True).stdout.split():
-        try:
-            total += cpu_seconds(pid, children=True)
-        except OSError:  # ended meanwhile
-            pass
-    return total
+def db_cpu(name: str) -> float:
+    """The database server's user + system CPU seconds so far (0 when it is not local)."""
+    return sum(server_cpu(name) or (0.0, 0.0))
 
 
 def measure(name: str, engine: str, fn, jvm_pid: int | None, out: dict) -> None:
-    s0, j0, t0 = server_cpu(SERVER[engine]), cpu_seconds(jvm_pid) if jvm_pid else 0.0, time.monotonic()
+    s0, j0, t0 = db_cpu(SERVER[engine]), process_cpu(jvm_pid) if jvm_pid else 0.0, time.monotonic()
     client = fn()
     wall = time.monotonic() - t0
     row = {
         "wall": wall,
-        "jvm_cpu": (cpu_seconds(jvm_pid) - j0) if jvm_pid else None,
+        "jvm_cpu": (process_cpu(jvm_pid) - j0) if jvm_pid else None,
         "client_cpu": client,
-        "server_cpu": server_cpu(SERVER[engine]) - s0,
+        "server_cpu": db_cpu(SERVER[engine]) - s0,
     }
     out.setdefault(name, []).append(row)
     print(f"[warm-split] {name}: {json.dumps({k: round(v, 2) for k, v in row.items() if v is not None})}",
